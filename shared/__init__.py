@@ -1,0 +1,1 @@
+"""Code shared by every Vigil component: configuration, names, messages, codec, tables."""

@@ -1,0 +1,48 @@
+"""RabbitMQ connections and the topology every component declares the same way."""
+
+from __future__ import annotations
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
+
+from shared import names
+
+
+async def connect(url: str) -> AbstractRobustConnection:
+    """A connection that reconnects by itself and restores its consumers."""
+    return await aio_pika.connect_robust(url, client_properties={"connection_name": "vigil"})
+
+
+async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key: str,
+                        exchange_type: str = "direct") -> AbstractQueue:
+    """Declare `queue` bound to `exchange`, with its dead-letter queue beside it."""
+    ex = await channel.declare_exchange(exchange, exchange_type, durable=True)
+    dlx = await channel.declare_exchange(names.DEAD_LETTER_EXCHANGE, "direct", durable=True)
+    dead = await channel.declare_queue(names.dead_letter(queue), durable=True)
+    await dead.bind(dlx, names.dead_letter(queue))
+    q = await channel.declare_queue(queue, durable=True, arguments={
+        "x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": names.dead_letter(queue),
+    })
+    await q.bind(ex, key)
+    return q
+
+
+async def results_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    return await durable_queue(channel, names.results_queue(cell), names.RESULTS_EXCHANGE, cell)
+
+
+async def assignments_queue(channel: AbstractChannel, region: str) -> AbstractQueue:
+    return await durable_queue(channel, names.assignments_queue(region),
+                               names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region),
+                               exchange_type="topic")
+
+
+async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    return await durable_queue(channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell)
+
+
+def persistent(body: bytes, content_type: str = "application/msgpack",
+               encoding: str | None = None) -> aio_pika.Message:
+    return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT)

@@ -1,0 +1,171 @@
+"""Wire formats: msgpack, and zstandard around result batches.
+
+Result batches are the hot path (thousands a second), so a result travels as a positional
+array, not a map: field names would cost more than the values. Every decoder validates what
+it reads and raises `DecodeError` with the reason, so a consumer can dead-letter garbage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import zstandard
+
+from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Status, TestSpec
+
+FORMAT_VERSION = 1
+MAX_DECOMPRESSED = 64 << 20  # a batch that inflates past this is refused, not swallowed
+_ZSTD_LEVEL = 3
+_compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+_decompressor = zstandard.ZstdDecompressor()
+
+
+class DecodeError(ValueError):
+    """A message could not be decoded; the text says why."""
+
+
+class RowError(ValueError):
+    """One result row of an otherwise good batch is invalid."""
+
+
+def _pack(obj: Any) -> bytes:
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def _unpack(data: bytes) -> Any:
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises several unrelated types
+        raise DecodeError(f"not msgpack: {exc}") from None
+
+
+def _map(obj: Any, what: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"{what}: expected a map, got {type(obj).__name__}")
+    return obj
+
+
+def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = obj.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise DecodeError(f"field {key!r}: expected {getattr(kind, '__name__', kind)}")
+    return value
+
+
+# --- result batches -----------------------------------------------------------------------
+
+def result_row(r: Result) -> list[Any]:
+    return [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
+            r.error_kind, r.error]
+
+
+def encode_batch(batch: ResultBatch) -> bytes:
+    body = {
+        "v": FORMAT_VERSION,
+        "id": batch.batch_id,
+        "cell": batch.cell,
+        "region": batch.region,
+        "node": batch.node,
+        "rows": [result_row(r) for r in batch.results],
+    }
+    return _compressor.compress(_pack(body))
+
+
+def decode_row(row: Any) -> Result:
+    """Validate one positional result row; raise RowError naming what is wrong."""
+    if not isinstance(row, list) or len(row) != 7:
+        raise RowError("row: expected an array of 7 fields")
+    test_id, checked_at, status, latency, http_status, error_kind, error = row
+    if not isinstance(test_id, int) or isinstance(test_id, bool) or not 0 < test_id < 2**63:
+        raise RowError("test_id: expected a positive integer")
+    if not isinstance(checked_at, int) or not 0 < checked_at < 2**53:
+        raise RowError("checked_at: expected epoch milliseconds")
+    try:
+        verdict = Status(status)
+    except ValueError:
+        raise RowError(f"status: unknown value {status!r}") from None
+    if latency is not None and (not isinstance(latency, int | float) or latency < 0):
+        raise RowError("latency_ms: expected a non-negative number or nil")
+    if http_status is not None and (not isinstance(http_status, int) or not 0 <= http_status < 1000):
+        raise RowError("http_status: expected 0-999 or nil")
+    for name, text in (("error_kind", error_kind), ("error", error)):
+        if text is not None and not isinstance(text, str):
+            raise RowError(f"{name}: expected a string or nil")
+    return Result(test_id, checked_at, verdict, None if latency is None else float(latency),
+                  http_status, error_kind, error)
+
+
+def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
+    """Decode a batch. Returns it with its valid rows, and the invalid rows with reasons.
+
+    A bad row never sinks the good rows beside it; a bad envelope raises DecodeError.
+    """
+    try:
+        raw = _decompressor.decompress(data, max_output_size=MAX_DECOMPRESSED)
+    except zstandard.ZstdError as exc:
+        raise DecodeError(f"not zstandard: {exc}") from None
+    body = _map(_unpack(raw), "batch")
+    if body.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported batch format {body.get('v')!r}")
+    batch_id = _field(body, "id", bytes)
+    if len(batch_id) != 16:
+        raise DecodeError("field 'id': expected 16 bytes")
+    rows = _field(body, "rows", list)
+    good: list[Result] = []
+    bad: list[tuple[Any, str]] = []
+    for row in rows:
+        try:
+            good.append(decode_row(row))
+        except RowError as exc:
+            bad.append((row, str(exc)))
+    batch = ResultBatch(batch_id, _field(body, "cell", str), _field(body, "region", str),
+                        _field(body, "node", str), good)
+    return batch, bad
+
+
+# --- assignments --------------------------------------------------------------------------
+
+def _spec_to_wire(s: TestSpec) -> dict[str, Any]:
+    return {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
+            "config": s.config, "version": s.version}
+
+
+def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
+    m = _map(obj, "test")
+    timeout = _field(m, "timeout", (int, float))
+    return TestSpec(id=_field(m, "id", int), cell=cell, region=region, kind=_field(m, "kind", str),
+                    interval_s=_field(m, "interval", int), timeout_s=float(timeout),
+                    config=_field(m, "config", dict), version=_field(m, "version", int))
+
+
+def encode_assignment(a: Assignment) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "cell": a.cell, "region": a.region,
+                  "generation": a.generation, "seq": a.seq, "full": a.full,
+                  "upserts": [_spec_to_wire(s) for s in a.upserts], "removals": a.removals})
+
+
+def decode_assignment(data: bytes) -> Assignment:
+    m = _map(_unpack(data), "assignment")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported assignment format {m.get('v')!r}")
+    cell, region = _field(m, "cell", str), _field(m, "region", str)
+    removals = _field(m, "removals", list)
+    if not all(isinstance(i, int) for i in removals):
+        raise DecodeError("field 'removals': expected test ids")
+    return Assignment(cell=cell, region=region, generation=_field(m, "generation", str),
+                      seq=_field(m, "seq", int), full=_field(m, "full", bool),
+                      upserts=[_spec_from_wire(s, cell, region)
+                               for s in _field(m, "upserts", list)],
+                      removals=removals)
+
+
+def encode_resync(r: ResyncRequest) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "cell": r.cell, "region": r.region, "node": r.node,
+                  "reason": r.reason})
+
+
+def decode_resync(data: bytes) -> ResyncRequest:
+    m = _map(_unpack(data), "resync")
+    return ResyncRequest(_field(m, "cell", str), _field(m, "region", str),
+                         _field(m, "node", str), _field(m, "reason", str))

@@ -1,0 +1,94 @@
+"""The messages that travel between components, as plain dataclasses.
+
+The wire form lives in `shared.codec`; these classes are what the code handles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class Status(IntEnum):
+    """A check's verdict. Stored as a smallint; the API shows the lowercase name."""
+
+    DOWN = 0
+    UP = 1
+    DEGRADED = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+# The kinds of test the executor runs; a test asserts each has a registered check.
+CHECK_KINDS = ("http",)
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """One long-lived test as an executor holds it."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    id: int
+    cell: str
+    region: str
+    kind: str
+    interval_s: int
+    timeout_s: float
+    config: dict[str, Any]
+    version: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one check. `checked_at_ms` is when the check started (epoch ms)."""
+
+    test_id: int
+    checked_at_ms: int
+    status: Status
+    latency_ms: float | None
+    http_status: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultBatch:
+    """Results of one cell from one executor node, published as one message."""
+
+    batch_id: bytes  # 16 bytes (a UUID); the processor stores each batch id once
+    cell: str
+    region: str
+    node: str
+    results: list[Result]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A change to what a region runs for one cell.
+
+    `full` replaces everything the executor holds for the cell; otherwise the message is a
+    delta that applies only on top of sequence `seq - 1` of the same `generation`. A gap
+    means the executor missed something and must ask for a resync.
+    """
+
+    cell: str
+    region: str
+    generation: str
+    seq: int
+    full: bool
+    upserts: list[TestSpec] = field(default_factory=list)
+    removals: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResyncRequest:
+    """An executor asks a cell's scheduler for the full set of a region's tests."""
+
+    cell: str
+    region: str
+    node: str
+    reason: str

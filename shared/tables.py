@@ -1,0 +1,126 @@
+"""The cell database, defined once with SQLAlchemy Core. Alembic alone changes the schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),  # stored lower-cased
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+monitors = Table(
+    "monitors",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+tests = Table(
+    "tests",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    # Denormalised so every query can be scoped to the account without a join.
+    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+def _result_columns() -> list[Column]:
+    """Columns shared by the full history and the week table.
+
+    No primary key and no foreign key: both tables are to be range-partitioned on
+    checked_at, and results outlive the tests they belong to.
+    """
+    return [
+        Column("test_id", BigInteger, nullable=False),
+        Column("checked_at", DateTime(timezone=True), nullable=False),
+        Column("region", String(32), nullable=False),
+        Column("node", String(64), nullable=False),
+        Column("status", SmallInteger, nullable=False),
+        Column("latency_ms", Float),
+        Column("http_status", SmallInteger),
+        Column("error_kind", String(32)),
+        Column("error", Text),
+    ]
+
+
+results = Table("results", metadata, *_result_columns())
+Index("results_test_time", results.c.test_id, results.c.checked_at.desc())
+
+results_week = Table("results_week", metadata, *_result_columns())
+Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc())
+
+# The newest known state of each test, kept by the result processor.
+test_state = Table(
+    "test_state",
+    metadata,
+    Column("test_id", BigInteger, primary_key=True),
+    Column("status", SmallInteger, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Column("latency_ms", Float),
+    Column("http_status", SmallInteger),
+    Column("error_kind", String(32)),
+    Column("error", Text),
+    Column("region", String(32), nullable=False),
+)
+
+# Batch ids already stored, so a redelivered batch is recognised and skipped.
+processed_batches = Table(
+    "processed_batches",
+    metadata,
+    Column("batch_id", LargeBinary(16), primary_key=True),
+    Column("node", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Rows that failed validation, set aside with the reason instead of sinking their batch.
+rejected_results = Table(
+    "rejected_results",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("batch_id", LargeBinary(16)),
+    Column("row", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
