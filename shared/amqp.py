@@ -39,7 +39,11 @@ async def assignments_queue(channel: AbstractChannel, region: str) -> AbstractQu
 
 
 async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
-    return await durable_queue(channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell)
+    """A cell's scheduler hears resync requests addressed to it and to every cell."""
+    q = await durable_queue(channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell,
+                            exchange_type="topic")
+    await q.bind(names.RESYNC_EXCHANGE, names.RESYNC_ALL)
+    return q
 
 
 def persistent(body: bytes, content_type: str = "application/msgpack",

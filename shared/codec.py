@@ -16,6 +16,11 @@ from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Stat
 
 FORMAT_VERSION = 1
 MAX_DECOMPRESSED = 64 << 20  # a batch that inflates past this is refused, not swallowed
+MAX_ERROR_KIND = 32
+MAX_ERROR = 2000  # error texts are truncated, not refused: the verdict still counts
+MAX_NAME = 64  # region and node names
+EARLIEST_MS = 946_684_800_000  # 2000-01-01
+LATEST_MS = 4_102_444_800_000  # 2100-01-01
 _ZSTD_LEVEL = 3
 _compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
 _decompressor = zstandard.ZstdDecompressor()
@@ -79,21 +84,24 @@ def decode_row(row: Any) -> Result:
     test_id, checked_at, status, latency, http_status, error_kind, error = row
     if not isinstance(test_id, int) or isinstance(test_id, bool) or not 0 < test_id < 2**63:
         raise RowError("test_id: expected a positive integer")
-    if not isinstance(checked_at, int) or not 0 < checked_at < 2**53:
-        raise RowError("checked_at: expected epoch milliseconds")
+    if not isinstance(checked_at, int) or not EARLIEST_MS <= checked_at <= LATEST_MS:
+        raise RowError("checked_at: expected epoch milliseconds between 2000 and 2100")
     try:
         verdict = Status(status)
     except ValueError:
         raise RowError(f"status: unknown value {status!r}") from None
     if latency is not None and (not isinstance(latency, int | float) or latency < 0):
         raise RowError("latency_ms: expected a non-negative number or nil")
-    if http_status is not None and (not isinstance(http_status, int) or not 0 <= http_status < 1000):
+    if http_status is not None and (
+            not isinstance(http_status, int) or not 0 <= http_status < 1000):
         raise RowError("http_status: expected 0-999 or nil")
     for name, text in (("error_kind", error_kind), ("error", error)):
         if text is not None and not isinstance(text, str):
             raise RowError(f"{name}: expected a string or nil")
+    if error_kind is not None and len(error_kind) > MAX_ERROR_KIND:
+        raise RowError(f"error_kind: longer than {MAX_ERROR_KIND} characters")
     return Result(test_id, checked_at, verdict, None if latency is None else float(latency),
-                  http_status, error_kind, error)
+                  http_status, error_kind, None if error is None else error[:MAX_ERROR])
 
 
 def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
@@ -119,8 +127,10 @@ def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
             good.append(decode_row(row))
         except RowError as exc:
             bad.append((row, str(exc)))
-    batch = ResultBatch(batch_id, _field(body, "cell", str), _field(body, "region", str),
-                        _field(body, "node", str), good)
+    names = [_field(body, key, str) for key in ("cell", "region", "node")]
+    if any(not 0 < len(name) <= MAX_NAME for name in names):
+        raise DecodeError(f"cell, region and node must be 1-{MAX_NAME} characters")
+    batch = ResultBatch(batch_id, names[0], names[1], names[2], good)
     return batch, bad
 
 

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-_STANDARD = set(vars(logging.makeLogRecord({})))
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,12 +30,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """For a terminal: the message, then the structured fields as key=value."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__(f"%(asctime)s {component} %(levelname)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        line = super().format(record)
+        return f"{line} {extra}" if extra else line
+
+
 def setup(component: str, level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter(component))
-    else:
-        handler.setFormatter(logging.Formatter(f"%(asctime)s {component} %(levelname)s %(message)s"))
+    formatter = JsonFormatter if fmt == "json" else TextFormatter
+    handler.setFormatter(formatter(component))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

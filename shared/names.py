@@ -5,7 +5,8 @@ Dead-letter queues are derived by `dead_letter(queue)`, so every queue has one b
 
 ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>
 RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>
-RESYNC_EXCHANGE = "vigil.resync"  # direct: routing key <cell>
+RESYNC_EXCHANGE = "vigil.resync"  # topic: routing key <cell>, or RESYNC_ALL for every cell
+RESYNC_ALL = "all"
 DEAD_LETTER_EXCHANGE = "vigil.dlx"  # direct: routing key is the dead queue's name
 
 

@@ -1,0 +1,34 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install services translations run test check clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	deploy/ensure-services.sh python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile -q -d frontend/translations
+
+run: install translations
+	deploy/ensure-services.sh all
+	$(BIN)/vigil stack
+
+check: install
+	$(BIN)/ruff check .
+
+test: install translations
+	deploy/ensure-services.sh test
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

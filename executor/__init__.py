@@ -1,0 +1,1 @@
+"""The executor: holds a region's long-lived tests and runs each on its own timer."""

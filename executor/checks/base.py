@@ -1,0 +1,38 @@
+"""The one interface every check type implements: `async def run(spec, ctx) -> Outcome`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from shared.messages import Status, TestSpec
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check found; the dispatcher adds the test id and the time."""
+
+    status: Status
+    latency_ms: float | None
+    http_status: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def failed(cls, kind: str, error: str, latency_ms: float | None = None,
+               http_status: int | None = None) -> Outcome:
+        return cls(Status.DOWN, latency_ms, http_status, kind, error[:500])
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What checks share: one HTTP session, the body limit, the SSRF setting."""
+
+    http: aiohttp.ClientSession
+    max_body_bytes: int
+    allow_private_targets: bool
+
+
+Check = Callable[[TestSpec, CheckContext], Awaitable[Outcome]]

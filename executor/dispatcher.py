@@ -1,0 +1,122 @@
+"""Runs every held test on its own timer, one small task per check.
+
+Memory per test is its spec and one heap entry, not a sleeping task, so a process can hold
+a hundred thousand tests. Each check runs in its own task under a timeout and a catch-all:
+a check that hangs or raises costs its own result, never another test's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable
+
+from executor import checks, schedule
+from executor.checks.base import CheckContext, Outcome
+from shared.messages import Result, TestSpec
+
+log = logging.getLogger(__name__)
+
+ResultSink = Callable[[str, Result], None]  # (cell, result)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Dispatcher:
+    def __init__(self, ctx: CheckContext, sink: ResultSink, max_in_flight: int = 4096) -> None:
+        self._ctx = ctx
+        self._sink = sink
+        self._held: dict[tuple[str, int], tuple[TestSpec, int]] = {}  # key -> (spec, token)
+        self._heap: list[tuple[int, int, str, int]] = []  # (due_ms, token, cell, test id)
+        self._tokens = itertools.count(1)
+        self._running: set[tuple[str, int]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._wake = asyncio.Event()
+
+    # --- what is held ----------------------------------------------------------------------
+
+    def upsert(self, spec: TestSpec) -> None:
+        key = (spec.cell, spec.id)
+        current = self._held.get(key)
+        if current and current[0] == spec:
+            return
+        token = next(self._tokens)  # older heap entries of this test become stale
+        self._held[key] = (spec, token)
+        due = schedule.next_due_ms(spec.id, spec.interval_s, now_ms())
+        heapq.heappush(self._heap, (due, token, spec.cell, spec.id))
+        self._wake.set()
+
+    def remove(self, cell: str, test_id: int) -> None:
+        self._held.pop((cell, test_id), None)
+
+    def replace_cell(self, cell: str, specs: list[TestSpec]) -> None:
+        keep = {s.id for s in specs}
+        for key in [k for k in self._held if k[0] == cell and k[1] not in keep]:
+            del self._held[key]
+        for spec in specs:
+            self.upsert(spec)
+
+    def held(self, cell: str | None = None) -> list[TestSpec]:
+        return [s for (c, _), (s, _) in self._held.items() if cell is None or c == cell]
+
+    # --- the timer loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            now = now_ms()
+            while self._heap and self._heap[0][0] <= now:
+                self._fire(*heapq.heappop(self._heap))
+            self._wake.clear()
+            delay = (self._heap[0][0] - now) / 1000 if self._heap else None
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+
+    def _fire(self, due: int, token: int, cell: str, test_id: int) -> None:
+        key = (cell, test_id)
+        held = self._held.get(key)
+        if held is None or held[1] != token:
+            return  # removed or changed since this entry was pushed
+        spec = held[0]
+        heapq.heappush(self._heap, (schedule.next_due_ms(spec.id, spec.interval_s, due),
+                                    token, cell, test_id))
+        if key in self._running:
+            return  # the previous check is still going: skip this slot, keep the grid
+        self._running.add(key)
+        task = asyncio.create_task(self._check(spec, due))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, spec: TestSpec, due: int) -> None:
+        try:
+            async with self._slots:
+                outcome = await self._guarded(spec)
+            self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
+                                         outcome.http_status, outcome.error_kind, outcome.error))
+        finally:
+            self._running.discard((spec.cell, spec.id))
+
+    async def _guarded(self, spec: TestSpec) -> Outcome:
+        try:
+            run = checks.get(spec.kind)
+            async with asyncio.timeout(spec.timeout_s + 5):  # a backstop over the check's own
+                return await run(spec, self._ctx)
+        except TimeoutError:
+            return Outcome.failed("timeout", f"check overran its {spec.timeout_s} s timeout")
+        except checks.UnknownCheck as exc:
+            return Outcome.failed("unsupported", str(exc))
+        except Exception as exc:
+            log.exception("check crashed", extra={"test_id": spec.id, "kind": spec.kind})
+            return Outcome.failed("internal", f"{type(exc).__name__}: {exc}")
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

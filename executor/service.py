@@ -1,0 +1,127 @@
+"""`vigil executor --region R`: consume assignments, run tests, publish result batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import aio_pika
+import aiohttp
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+
+from executor.batcher import Batcher
+from executor.checks.base import CheckContext
+from executor.dispatcher import Dispatcher
+from executor.guard import GuardedResolver
+from executor.holdings import Decision, Position, decide
+from shared import amqp, names
+from shared.codec import DecodeError, decode_assignment, encode_resync
+from shared.config import Settings
+from shared.messages import Assignment, ResyncRequest
+
+log = logging.getLogger(__name__)
+
+RESYNC_MIN_GAP_S = 5.0  # ask a cell for its full set at most this often
+
+
+class Executor:
+    def __init__(self, settings: Settings, region: str, channel: AbstractChannel,
+                 ctx: CheckContext) -> None:
+        self.settings = settings
+        self.region = region
+        self.channel = channel
+        self.batcher = Batcher(self.publish_results, region, settings.node_id,
+                               settings.batch_max_results, settings.batch_max_delay_s)
+        self.dispatcher = Dispatcher(ctx, self.batcher.add)
+        self.positions: dict[str, Position] = {}
+        self._resync_asked: dict[str, float] = {}
+        self._cells_declared: set[str] = set()
+        self._resync_ex: AbstractExchange | None = None
+        self._results_ex: AbstractExchange | None = None
+
+    async def declare(self) -> aio_pika.abc.AbstractQueue:
+        self._results_ex = await self.channel.declare_exchange(
+            names.RESULTS_EXCHANGE, "direct", durable=True)
+        self._resync_ex = await self.channel.declare_exchange(
+            names.RESYNC_EXCHANGE, "topic", durable=True)
+        return await amqp.assignments_queue(self.channel, self.region)
+
+    async def publish_results(self, cell: str, body: bytes) -> None:
+        """Publish one batch; returns once the broker has confirmed it."""
+        assert self._results_ex is not None
+        if cell not in self._cells_declared:  # a batch must never be unroutable
+            await amqp.results_queue(self.channel, cell)
+            self._cells_declared.add(cell)
+        await self._results_ex.publish(amqp.persistent(body, encoding="zstd"),
+                                       routing_key=cell, mandatory=True)
+
+    async def ask_resync(self, cell: str, reason: str) -> None:
+        last = self._resync_asked.get(cell, 0.0)
+        if time.monotonic() - last < RESYNC_MIN_GAP_S:
+            return
+        self._resync_asked[cell] = time.monotonic()
+        assert self._resync_ex is not None
+        key = names.RESYNC_ALL if cell == names.RESYNC_ALL else cell
+        body = encode_resync(ResyncRequest(cell, self.region, self.settings.node_id, reason))
+        # Not mandatory: with no scheduler up yet, its start sends the full set anyway.
+        await self._resync_ex.publish(amqp.persistent(body), routing_key=key, mandatory=False)
+        log.info("asked for resync", extra={"cell": cell, "reason": reason})
+
+    async def on_assignment(self, message: AbstractIncomingMessage) -> None:
+        try:
+            assignment = decode_assignment(message.body)
+        except DecodeError as exc:
+            log.error("malformed assignment dead-lettered", extra={"error": str(exc)})
+            await message.reject(requeue=False)
+            return
+        await self.apply(assignment)
+        await message.ack()
+
+    async def apply(self, a: Assignment) -> None:
+        decision = decide(self.positions.get(a.cell), a)
+        if decision is Decision.RESYNC:
+            await self.ask_resync(a.cell, f"gap before {a.generation}/{a.seq}")
+            return
+        if decision is Decision.IGNORE:
+            return
+        if a.full:
+            self.dispatcher.replace_cell(a.cell, a.upserts)
+        else:
+            for spec in a.upserts:
+                self.dispatcher.upsert(spec)
+            for test_id in a.removals:
+                self.dispatcher.remove(a.cell, test_id)
+        self.positions[a.cell] = Position(a.generation, a.seq)
+        log.info("assignments applied", extra={
+            "cell": a.cell, "seq": a.seq, "full": a.full, "upserts": len(a.upserts),
+            "removals": len(a.removals), "held": len(self.dispatcher.held(a.cell))})
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    # A new connection per check: an uptime check measures what a new visitor sees.
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.allow_private_targets),
+                                     force_close=True, limit=0, ttl_dns_cache=30)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
+                                 headers={"User-Agent": "Vigil uptime monitor"})
+
+
+async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
+    connection = await amqp.connect(settings.amqp_url)
+    async with connection, http_session(settings) as session:
+        channel = await connection.channel(on_return_raises=True)
+        await channel.set_qos(prefetch_count=64)
+        ctx = CheckContext(session, settings.max_body_bytes, settings.allow_private_targets)
+        executor = Executor(settings, region, channel, ctx)
+        dispatcher, batcher = executor.dispatcher, executor.batcher
+        queue = await executor.declare()
+        await executor.ask_resync(names.RESYNC_ALL, "executor started")
+        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(batcher.run())]
+        await queue.consume(executor.on_assignment)
+        log.info("executor running", extra={"region": region, "node": settings.node_id})
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await dispatcher.stop()
+        await batcher.flush()  # what was checked is published before we go
+        log.info("executor stopped", extra={"published": batcher.published})

@@ -1,0 +1,1 @@
+"""The result processor: stores every result of the cell and keeps each test's state."""

@@ -1,0 +1,96 @@
+"""The `vigil` command: thin wiring from a sub-command to the component that runs it.
+
+Components are imported only when their command runs, so `vigil migrate` does not load
+FastAPI and an executor does not load Flask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from shared import log as vlog
+from shared import runtime
+from shared.config import ConfigError, Settings
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from shared.migrate import upgrade
+
+    upgrade(settings.database_url, args.revision)
+
+
+def _async_service(module: str) -> Callable[[Settings, argparse.Namespace], None]:
+    def start(settings: Settings, args: argparse.Namespace) -> None:
+        serve = importlib.import_module(module).serve
+        extra = {"region": settings.region} if args.component == "executor" else {}
+        runtime.run(lambda stop: serve(settings, stop=stop, **extra), settings.metrics_port)
+
+    return start
+
+
+def _web(module: str) -> Callable[[Settings, argparse.Namespace], None]:
+    def start(settings: Settings, args: argparse.Namespace) -> None:
+        importlib.import_module(module).run(settings)
+
+    return start
+
+
+def _stack(settings: Settings, args: argparse.Namespace) -> None:
+    from shared.stack import run_stack
+
+    sys.exit(run_stack(settings))
+
+
+def _bench(settings: Settings, args: argparse.Namespace) -> None:
+    from shared.bench import run_bench
+
+    sys.exit(run_bench(args.name, settings))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vigil", description="Vigil uptime monitoring")
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("migrate", help="migrate the cell database to the newest schema")
+    m.add_argument("--revision", default="head")
+    m.set_defaults(run=_migrate, component="migrate")
+    sub.add_parser("scheduler", help="run the cell's scheduler").set_defaults(
+        run=_async_service("scheduler.service"), component="scheduler")
+    e = sub.add_parser("executor", help="run an executor in a region")
+    e.add_argument("--region", help="region to serve (default: VIGIL_REGION)")
+    e.set_defaults(run=_async_service("executor.service"), component="executor")
+    sub.add_parser("processor", help="run the cell's result processor").set_defaults(
+        run=_async_service("result_processor.service"), component="processor")
+    sub.add_parser("api", help="run the REST API of the cell").set_defaults(
+        run=_web("api.main"), component="api")
+    sub.add_parser("frontend", help="run the web frontend").set_defaults(
+        run=_web("frontend.main"), component="frontend")
+    sub.add_parser("stack", help="run every component locally (make run)").set_defaults(
+        run=_stack, component="stack")
+    b = sub.add_parser("bench", help="run a benchmark; prints JSON lines")
+    b.add_argument("name")
+    b.set_defaults(run=_bench, component="bench")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    env = dict(os.environ)
+    if getattr(args, "region", None):
+        env["VIGIL_REGION"] = args.region  # validated like the variable it overrides
+    try:
+        settings = Settings.from_env(env)
+    except ConfigError as exc:
+        print(f"vigil: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    vlog.setup(args.component, settings.log_level, settings.log_format)
+    logging.getLogger("vigil").info("starting", extra={"settings": settings.public()})
+    args.run(settings, args)
+
+
+if __name__ == "__main__":
+    main()

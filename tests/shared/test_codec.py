@@ -1,0 +1,93 @@
+import msgpack
+import pytest
+import zstandard
+
+from shared import codec
+from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Status, TestSpec
+
+NOW_MS = 1_790_000_000_000
+
+
+def _batch(results: list[Result]) -> ResultBatch:
+    return ResultBatch(b"\x01" * 16, "a", "eu", "node-1", results)
+
+
+def test_batch_round_trip_keeps_every_field() -> None:
+    results = [Result(1, NOW_MS, Status.UP, 12.5, 200),
+               Result(2, NOW_MS + 1, Status.DOWN, None, None, "refused", "connection refused")]
+    decoded, rejected = codec.decode_batch(codec.encode_batch(_batch(results)))
+    assert decoded == _batch(results)
+    assert rejected == []
+
+
+def test_compressed_batch_is_far_smaller_than_json_per_result() -> None:
+    results = [Result(i, NOW_MS + i, Status.UP, 40.0 + i % 7, 200) for i in range(3000)]
+    size = len(codec.encode_batch(_batch(results))) / len(results)
+    assert size < 20, f"{size:.1f} bytes a result"
+
+
+@pytest.mark.parametrize("garbage", [
+    b"", b"not zstd at all", zstandard.ZstdCompressor().compress(b"\xc1\xc1"),
+    zstandard.ZstdCompressor().compress(msgpack.packb([1, 2, 3])),
+    zstandard.ZstdCompressor().compress(msgpack.packb({"v": 99})),
+    zstandard.ZstdCompressor().compress(msgpack.packb({"v": 1, "id": b"short", "rows": []})),
+    zstandard.ZstdCompressor().compress(msgpack.packb(
+        {"v": 1, "id": b"x" * 16, "rows": [], "cell": "a", "region": "", "node": "n"})),
+    zstandard.ZstdCompressor().compress(msgpack.packb(
+        {"v": 1, "id": b"x" * 16, "rows": "nope", "cell": "a", "region": "r", "node": "n"})),
+])
+def test_garbage_batches_raise_decode_error(garbage: bytes) -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.decode_batch(garbage)
+
+
+def test_bad_rows_are_set_aside_and_good_rows_kept() -> None:
+    good = [1, NOW_MS, 1, 3.0, 200, None, None]
+    bad_rows = [
+        [0, NOW_MS, 1, 3.0, 200, None, None],           # test id
+        [1, 5, 1, 3.0, 200, None, None],                # time
+        [1, NOW_MS, 7, 3.0, 200, None, None],           # status
+        [1, NOW_MS, 1, -1, 200, None, None],            # latency
+        [1, NOW_MS, 1, 3.0, 5000, None, None],          # http status
+        [1, NOW_MS, 0, 3.0, None, "x" * 40, None],      # error kind
+        [1, NOW_MS, 0, 3.0, None, None, 42],            # error
+        "not a row", [1, 2],
+    ]
+    body = {"v": 1, "id": b"\x02" * 16, "cell": "a", "region": "eu", "node": "n",
+            "rows": [good, *bad_rows]}
+    batch, rejected = codec.decode_batch(zstandard.ZstdCompressor().compress(msgpack.packb(body)))
+    assert [r.test_id for r in batch.results] == [1]
+    assert [row for row, _ in rejected] == bad_rows
+    assert all(reason for _, reason in rejected)
+
+
+def test_long_error_texts_are_truncated_not_refused() -> None:
+    body = {"v": 1, "id": b"\x03" * 16, "cell": "a", "region": "eu", "node": "n",
+            "rows": [[1, NOW_MS, 0, None, None, "timeout", "e" * 10_000]]}
+    batch, rejected = codec.decode_batch(zstandard.ZstdCompressor().compress(msgpack.packb(body)))
+    assert len(batch.results[0].error or "") == codec.MAX_ERROR and not rejected
+
+
+def test_assignment_round_trip() -> None:
+    spec = TestSpec(7, "a", "eu", "http", 60, 10.0, {"url": "https://example.com/"}, 3)
+    msg = Assignment("a", "eu", "gen", 4, False, [spec], [8, 9])
+    assert codec.decode_assignment(codec.encode_assignment(msg)) == msg
+
+
+@pytest.mark.parametrize("garbage", [
+    b"\xc1", msgpack.packb("string"), msgpack.packb({"v": 1}),
+    msgpack.packb({"v": 1, "cell": "a", "region": "eu", "generation": "g", "seq": 1,
+                   "full": True, "upserts": [{"id": "x"}], "removals": []}),
+    msgpack.packb({"v": 1, "cell": "a", "region": "eu", "generation": "g", "seq": 1,
+                   "full": True, "upserts": [], "removals": ["x"]}),
+])
+def test_garbage_assignments_raise_decode_error(garbage: bytes) -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.decode_assignment(garbage)
+
+
+def test_resync_round_trip_and_garbage() -> None:
+    req = ResyncRequest("a", "eu", "node-1", "gap")
+    assert codec.decode_resync(codec.encode_resync(req)) == req
+    with pytest.raises(codec.DecodeError):
+        codec.decode_resync(msgpack.packb({"cell": 1}))
