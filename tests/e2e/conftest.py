@@ -1,0 +1,83 @@
+"""The whole system as real subprocesses, shared by the end-to-end tests of a session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import short_name, wait_sync
+from tests.targets import free_port
+
+COMPONENTS = ("processor", "scheduler", "executor", "api", "frontend")
+
+
+@dataclass
+class Stack:
+    api_url: str
+    frontend_url: str
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        text = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def assert_running(self) -> None:
+        for name, proc in self.procs.items():
+            assert proc.poll() is None, f"{name} died:\n{self.log_tail(name)}"
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, amqp_url: str, tmp_path_factory) -> Iterator[Stack]:
+    api_port, frontend_port = free_port(), free_port()
+    logs = tmp_path_factory.mktemp("stack-logs")
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": short_name("e"), "VIGIL_REGION": "local",
+        "VIGIL_API_PORT": str(api_port), "VIGIL_FRONTEND_PORT": str(frontend_port),
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "1",
+        "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_SECRET_KEY": "e2e-secret", "VIGIL_LOG_FORMAT": "text",
+    }
+    s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs)
+    for name in COMPONENTS:
+        argv = [sys.executable, "-m", "shared.cli", name]
+        with open(logs / f"{name}.log", "wb") as out:
+            s.procs[name] = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_sync(lambda: _healthy(s.api_url + "/api/v1/health"), "the API to be healthy")
+        wait_sync(lambda: _healthy(s.frontend_url + "/healthz"), "the frontend to be up")
+        yield s
+        s.assert_running()
+    finally:
+        _stop(s)
+    for name, proc in s.procs.items():
+        assert proc.returncode == 0, f"{name} did not stop cleanly:\n{s.log_tail(name)}"
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _stop(s: Stack) -> None:
+    for proc in s.procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in s.procs.values():
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
