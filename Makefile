@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install services translations run test check clean
+.PHONY: install services translations run test check clean i18n
 
 install: $(VENV)/.installed
 
@@ -32,3 +32,8 @@ test: install translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# After changing user-visible strings: refresh the template and the catalogues, then translate.
+i18n: install
+	$(BIN)/pybabel extract -q -F frontend/babel.cfg -o frontend/translations/messages.pot --no-location --sort-output frontend
+	$(BIN)/pybabel update -q -i frontend/translations/messages.pot -d frontend/translations --no-fuzzy-matching

@@ -89,7 +89,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     vlog.setup(args.component, settings.log_level, settings.log_format)
     logging.getLogger("vigil").info("starting", extra={"settings": settings.public()})
-    args.run(settings, args)
+    try:
+        args.run(settings, args)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C or SIGTERM: the component has cleaned up on its way out
 
 
 if __name__ == "__main__":

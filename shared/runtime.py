@@ -23,6 +23,15 @@ def run(service: Service, metrics_port: int = 0) -> None:
     runner(_main(service))
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop a blocking server the way Ctrl-C does (KeyboardInterrupt)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 async def _main(service: Service) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

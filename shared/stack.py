@@ -14,6 +14,7 @@ import time
 
 import httpx
 
+from shared import runtime
 from shared.config import Settings
 from shared.demo import DEMO_MONITORS
 from shared.migrate import upgrade
@@ -50,7 +51,7 @@ def run_stack(settings: Settings) -> int:
     upgrade(settings.database_url)
     env = _stack_env()
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C
+    runtime.stop_on_sigterm()
     try:
         for name, argv, extra in _children(settings):
             procs[name] = subprocess.Popen(argv, env={**env, **extra})
@@ -61,10 +62,6 @@ def run_stack(settings: Settings) -> int:
         return 0
     finally:
         _stop(procs)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:

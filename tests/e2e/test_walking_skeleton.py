@@ -3,6 +3,8 @@ RabbitMQ -> processor -> PostgreSQL -> API, watched as a user would, through the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -13,24 +15,30 @@ from tests.targets import ThreadedServer, target_app
 pytestmark = pytest.mark.e2e
 
 
-def _client(stack: Stack) -> httpx.Client:
-    client = httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10)
+@pytest.fixture
+def client(stack: Stack) -> Iterator[httpx.Client]:
+    """An API client logged in as a new user."""
+    with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10) as client:
+        _sign_up(client)
+        yield client
+
+
+def _sign_up(client: httpx.Client) -> None:
     email, password = f"{short_name('user')}@example.com", "correct horse battery"
     assert client.post("/auth/signup", json={"email": email, "password": password}
                        ).status_code == 201
     token = client.post("/auth/login", json={"email": email, "password": password}
                         ).json()["access_token"]
     client.headers["Authorization"] = f"Bearer {token}"
-    return client
 
 
 def _results(client: httpx.Client, test_id: int) -> list[dict]:
     return client.get(f"/tests/{test_id}/results", params={"limit": 20}).json()["items"]
 
 
-def test_a_monitor_goes_up_then_down_when_its_target_stops(stack: Stack) -> None:
+def test_a_monitor_goes_up_then_down_when_its_target_stops(stack: Stack,
+                                                         client: httpx.Client) -> None:
     target = ThreadedServer(target_app()).start()
-    client = _client(stack)
     body = {"name": "Shop", "tests": [{"kind": "http", "url": f"{target.url}/ok",
                                        "interval_s": 1, "timeout_s": 0.5}]}
     created = client.post("/monitors", json=body)
@@ -54,8 +62,7 @@ def test_a_monitor_goes_up_then_down_when_its_target_stops(stack: Stack) -> None
     stack.assert_running()
 
 
-def test_a_malformed_monitor_is_refused_naming_the_field(stack: Stack) -> None:
-    client = _client(stack)
+def test_a_malformed_monitor_is_refused_naming_the_field(client: httpx.Client) -> None:
     bad = {"name": "Bad", "tests": [{"kind": "http", "url": "ftp://example.com/",
                                      "interval_s": 1, "timeout_s": 0.5}]}
     answer = client.post("/monitors", json=bad)

@@ -1,0 +1,54 @@
+"""The FastAPI application of one cell: routes under /api/v1, metrics at /metrics."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from api.errors import validation_error
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import PREFIX, auth, health, monitors, results
+from shared import db
+from shared.config import Settings
+
+VERSION = "1"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = db.engine(settings.database_url)
+    # Made here, not in create_app: a limiter belongs to the running event loop.
+    app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
+    try:
+        yield
+    finally:
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API of the cell these settings describe; the engine opens with the lifespan."""
+    app = FastAPI(
+        title=f"Vigil API (cell {settings.cell})",
+        version=VERSION,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
+        redoc_url=None,
+        lifespan=_lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, validation_error)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
+    for module in (health, auth, monitors, results):
+        app.include_router(module.router)
+    return app

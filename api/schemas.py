@@ -1,0 +1,197 @@
+"""Request and response bodies of the API (pydantic v2).
+
+Inputs are strict (a JSON string is not a number) and refuse unknown fields, so a typo is
+a 422 naming the field instead of a silently ignored value. Rules that depend on the
+settings (minimum interval, private targets) are in `api.validation`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from api.targets import MAX_URL_LENGTH, check_url
+from shared.messages import CHECK_KINDS
+
+MAX_ID = 2**63 - 1  # ids are BIGINT; a larger one can only be "not found"
+MAX_TESTS = 20  # tests in one monitor
+MAX_INTERVAL_S = 86400
+MAX_TIMEOUT_S = 60.0
+REGION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+StateLabel = Literal["up", "down", "degraded"]
+MonitorStatus = Literal["up", "down", "degraded", "pending"]
+
+
+def _encodable(value: str) -> str:
+    # A lone surrogate (legal in JSON as "\ud800") cannot be encoded as UTF-8.
+    if any(unicodedata.category(ch) == "Cs" for ch in value):
+        raise ValueError("must be valid Unicode text")
+    return value
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL cannot store NUL, and a name is shown on pages: no control characters.
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+NewPassword = Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_encodable)]
+# No minimum at log-in (an old, shorter password must still get its 401), but a maximum:
+# hashing megabytes of "password" is an easy way to burn CPU.
+Password = Annotated[str, Field(max_length=256), AfterValidator(_encodable)]
+Url = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
+StatusCode = Annotated[int, Field(ge=100, le=599)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class SignupIn(Input):
+    email: EmailStr
+    password: NewPassword
+
+
+class LoginIn(Input):
+    # EmailStr here too, so log-in normalises the address exactly as sign-up stored it.
+    email: EmailStr
+    password: Password
+
+
+class TestIn(Input):
+    """One test of a monitor, as the user writes it."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    kind: Annotated[str, Field(json_schema_extra={"enum": list(CHECK_KINDS)})]
+    url: Url
+    method: HttpMethod = "GET"
+    expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] = Field(
+        default_factory=lambda: [200]
+    )
+    # The lower bound from VIGIL_MIN_INTERVAL is checked in api.validation.
+    interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] = 60
+    timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 10.0
+    region: Annotated[
+        str | None, Field(pattern=REGION_PATTERN, description="default: the cell's region")
+    ] = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in CHECK_KINDS:
+            raise ValueError(f"must be one of: {', '.join(CHECK_KINDS)}")
+        return value
+
+    @field_validator("timeout_s")
+    @classmethod
+    def _shorter_than_interval(cls, value: float, info: ValidationInfo) -> float:
+        interval = info.data.get("interval_s")  # absent when interval_s itself is invalid
+        if interval is not None and value >= interval:
+            raise ValueError("must be shorter than interval_s")
+        return value
+
+    def config(self) -> dict[str, Any]:
+        """The kind-specific part, stored as the test's JSONB config."""
+        return {"url": self.url, "method": self.method, "expected_status": self.expected_status}
+
+
+class MonitorIn(Input):
+    name: Name
+    tests: Annotated[list[TestIn], Field(min_length=1, max_length=MAX_TESTS)]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    cell: str
+    database: Literal["ok", "unavailable"]
+
+
+class AccountOut(BaseModel):
+    id: int
+    email: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class StateOut(BaseModel):
+    status: StateLabel
+    since: datetime
+    checked_at: datetime
+    latency_ms: float | None
+    http_status: int | None
+    error_kind: str | None
+    error: str | None
+    region: str
+
+
+class TestOut(BaseModel):
+    __test__ = False
+
+    id: int
+    monitor_id: int
+    kind: str
+    region: str
+    interval_s: int
+    timeout_s: float
+    enabled: bool
+    config: dict[str, Any]
+    state: StateOut | None
+
+
+class MonitorOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    status: MonitorStatus
+    tests: list[TestOut]
+
+
+class ResultOut(BaseModel):
+    checked_at: datetime
+    status: StateLabel
+    latency_ms: float | None
+    http_status: int | None
+    error_kind: str | None
+    error: str | None
+    region: str
+    node: str
+
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """A list answer: `next` is an opaque cursor for the following page, or null."""
+
+    items: list[Item]
+    next: str | None

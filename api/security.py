@@ -1,0 +1,95 @@
+"""Password hashing (argon2) and access tokens (HS256 JWTs bound to this cell).
+
+Plain, blocking functions: callers run the hashing ones in a worker thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import time
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.config import Settings
+
+ALGORITHM = "HS256"
+_REQUIRED_CLAIMS = ["sub", "cell", "iat", "exp"]
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):  # mismatch, or a corrupt stored hash
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password")
+
+
+def spend_verify(password: str) -> None:
+    """Verify against a throw-away hash, so an unknown email costs what a known one does."""
+    verify_password(_dummy_hash(), password)
+
+
+class TokenError(Exception):
+    """The token is missing a claim, expired, badly signed or not of this cell."""
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The HS256 key of this cell's tokens."""
+    # Derived rather than used raw: VIGIL_SECRET_KEY may sign other things too, and HS256
+    # wants a key of at least 32 bytes whatever the length of the configured secret.
+    secret = settings.secret_key.encode()
+    return hmac.new(secret, b"vigil api access token", hashlib.sha256).digest()
+
+
+def issue_token(account_id: int, settings: Settings, now: int | None = None) -> str:
+    issued = int(time.time()) if now is None else now
+    claims = {
+        "sub": str(account_id),
+        "cell": settings.cell,
+        "iat": issued,
+        "exp": issued + settings.token_ttl_s,
+    }
+    return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
+
+
+def verify_token(token: str, settings: Settings) -> int:
+    """The account id a token was issued to. Raises TokenError."""
+    try:
+        claims = jwt.decode(
+            token,
+            signing_key(settings),
+            algorithms=[ALGORITHM],
+            options={"require": _REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired") from None
+    except jwt.InvalidTokenError:
+        raise TokenError("invalid token") from None
+    # A token of another cell names an account of another database: never valid here.
+    if claims["cell"] != settings.cell:
+        raise TokenError("token of another cell")
+    subject = claims["sub"]
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        raise TokenError("invalid token")
+    account_id = int(subject)
+    if not 1 <= account_id < 2**63:
+        raise TokenError("invalid token")
+    return account_id

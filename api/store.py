@@ -1,0 +1,165 @@
+"""Monitors and tests in the cell database, with SQLAlchemy Core.
+
+Every function takes the caller's account id and every query is scoped to it: a row of
+another account is simply not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.schemas import MonitorOut, StateOut, TestIn, TestOut
+from api.status import monitor_status
+from shared.messages import Status
+from shared.tables import monitors, test_state, tests
+
+_MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at)
+_TEST = (
+    tests.c.id,
+    tests.c.monitor_id,
+    tests.c.kind,
+    tests.c.region,
+    tests.c.interval_s,
+    tests.c.timeout_s,
+    tests.c.enabled,
+    tests.c.config,
+)
+_STATE = tuple(
+    column.label(f"state_{column.name}") for column in test_state.c if column.name != "test_id"
+)
+# A test with its state, if the result processor has recorded one yet.
+_TESTS_WITH_STATE = select(*_TEST, *_STATE).select_from(
+    tests.outerjoin(test_state, test_state.c.test_id == tests.c.id)
+)
+
+
+async def monitor_page(
+    conn: AsyncConnection, account_id: int, after_id: int | None, limit: int
+) -> Sequence[Row[Any]]:
+    query = (
+        select(*_MONITOR)
+        .where(monitors.c.account_id == account_id)
+        .order_by(monitors.c.id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        query = query.where(monitors.c.id > after_id)
+    return (await conn.execute(query)).all()
+
+
+async def find_monitor(
+    conn: AsyncConnection, account_id: int, monitor_id: int, lock: bool = False
+) -> Row[Any] | None:
+    """The monitor, or None; `lock` holds it until commit, for a change to its tests."""
+    query = select(*_MONITOR).where(
+        monitors.c.id == monitor_id, monitors.c.account_id == account_id
+    )
+    if lock:
+        query = query.with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def count_tests(conn: AsyncConnection, account_id: int, monitor_id: int) -> int:
+    query = select(func.count()).where(
+        tests.c.monitor_id == monitor_id, tests.c.account_id == account_id
+    )
+    return (await conn.scalar(query)) or 0
+
+
+async def tests_of(
+    conn: AsyncConnection, account_id: int, monitor_ids: Sequence[int]
+) -> dict[int, list[TestOut]]:
+    """The tests of several monitors, in one query, keyed by monitor id."""
+    query = _TESTS_WITH_STATE.where(
+        tests.c.account_id == account_id, tests.c.monitor_id.in_(monitor_ids)
+    ).order_by(tests.c.monitor_id, tests.c.id)
+    found: dict[int, list[TestOut]] = {monitor_id: [] for monitor_id in monitor_ids}
+    for row in (await conn.execute(query)).all():
+        found[row.monitor_id].append(_test_out(row))
+    return found
+
+
+async def find_test(conn: AsyncConnection, account_id: int, test_id: int) -> TestOut | None:
+    query = _TESTS_WITH_STATE.where(tests.c.id == test_id, tests.c.account_id == account_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else _test_out(row)
+
+
+async def monitors_out(
+    conn: AsyncConnection, account_id: int, rows: Sequence[Row[Any]]
+) -> list[MonitorOut]:
+    """Monitor rows with their tests and status: one more query, however many rows."""
+    by_monitor = await tests_of(conn, account_id, [row.id for row in rows])
+    return [_monitor_out(row, by_monitor[row.id]) for row in rows]
+
+
+async def insert_monitor(conn: AsyncConnection, account_id: int, name: str) -> Row[Any]:
+    query = insert(monitors).values(account_id=account_id, name=name).returning(*_MONITOR)
+    return (await conn.execute(query)).one()
+
+
+async def insert_tests(
+    conn: AsyncConnection,
+    account_id: int,
+    monitor_id: int,
+    new_tests: Sequence[TestIn],
+    default_region: str,
+) -> list[int]:
+    """Store new tests of a monitor; their ids, in the order given."""
+    rows = [
+        {
+            "account_id": account_id,
+            "monitor_id": monitor_id,
+            "kind": test.kind,
+            "region": test.region or default_region,
+            "interval_s": test.interval_s,
+            "timeout_s": test.timeout_s,
+            "config": test.config(),
+            "enabled": True,
+            "version": 1,
+        }
+        for test in new_tests
+    ]
+    query = insert(tests).returning(tests.c.id, sort_by_parameter_order=True)
+    return list((await conn.execute(query, rows)).scalars())
+
+
+def _test_out(row: Row[Any]) -> TestOut:
+    state = None
+    if row.state_status is not None:
+        state = StateOut(
+            status=Status(row.state_status).label,
+            since=row.state_since,
+            checked_at=row.state_checked_at,
+            latency_ms=row.state_latency_ms,
+            http_status=row.state_http_status,
+            error_kind=row.state_error_kind,
+            error=row.state_error,
+            region=row.state_region,
+        )
+    return TestOut(
+        id=row.id,
+        monitor_id=row.monitor_id,
+        kind=row.kind,
+        region=row.region,
+        interval_s=row.interval_s,
+        timeout_s=row.timeout_s,
+        enabled=row.enabled,
+        config=row.config,
+        state=state,
+    )
+
+
+def _monitor_out(row: Row[Any], monitor_tests: list[TestOut]) -> MonitorOut:
+    status = monitor_status(test.state.status if test.state else None for test in monitor_tests)
+    return MonitorOut(
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
+        status=status,
+        tests=monitor_tests,
+    )

@@ -1,0 +1,70 @@
+"""What a monitor may point at, decided when it is created.
+
+The executor checks the resolved address again at check time (handbook section 7); here we
+refuse what needs no DNS: malformed URLs and IP literals in ranges that are not the public
+internet, so the service cannot be aimed at the operator's own network.
+"""
+
+from __future__ import annotations
+
+import socket
+import unicodedata
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 2048
+SCHEMES = ("http", "https")
+
+
+def check_url(url: str) -> str:
+    """Refuse a URL an HTTP check cannot use; the ValueError's message is shown to the user."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") for ch in url):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what validates it
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme.lower() not in SCHEMES:
+        raise ValueError("must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    return url
+
+
+def url_host(url: str) -> str:
+    """The host of a URL that passed `check_url`, lower-cased, without IPv6 brackets."""
+    return urlsplit(url).hostname or ""
+
+
+def is_private(host: str) -> bool:
+    """True when host is 'localhost' or an IP literal outside the public internet."""
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+        return True
+    address = _ip_literal(host)
+    if address is None:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global  # e.g. 100.64.0.0/10, carrier-grade NAT
+    )
+
+
+def _ip_literal(host: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(host)
+    except ValueError:
+        pass
+    # The system resolver also takes legacy IPv4 forms (127.1, 0x7f.0.0.1, 2130706433)
+    # without asking DNS, so they are literals too.
+    try:
+        return IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None

@@ -1,0 +1,64 @@
+"""Rules on a test that depend on the cell's settings, reported like pydantic's own errors.
+
+The schema cannot see the settings, so these run in the route; they raise the same
+RequestValidationError, giving the same 422 with a `loc` that names the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+
+from api.schemas import TestIn
+from api.targets import is_private, url_host
+from shared.config import Settings
+
+Loc = tuple[str | int, ...]
+
+
+def _error(loc: Loc, kind: str, msg: str, value: Any, ctx: dict[str, Any] | None = None) -> dict:
+    error = {"type": kind, "loc": loc, "msg": msg, "input": value}
+    if ctx:
+        error["ctx"] = ctx
+    return error
+
+
+def rule_errors(test: TestIn, settings: Settings, loc: Loc) -> list[dict]:
+    """What is wrong with one test under these settings; loc is where the test sits."""
+    errors = []
+    if test.interval_s < settings.min_interval_s:
+        errors.append(
+            _error(
+                (*loc, "interval_s"),
+                "greater_than_equal",
+                f"Input should be greater than or equal to {settings.min_interval_s}",
+                test.interval_s,
+                {"ge": settings.min_interval_s},
+            )
+        )
+    if not settings.allow_private_targets and is_private(url_host(test.url)):
+        errors.append(
+            _error(
+                (*loc, "url"),
+                "private_target",
+                "must not target a loopback, private, link-local or reserved address",
+                test.url,
+            )
+        )
+    return errors
+
+
+def check_tests(tests: Sequence[TestIn], settings: Settings, loc: Loc) -> None:
+    """Raise a 422 for every test breaking a settings rule; loc is where the list sits."""
+    errors = [e for i, test in enumerate(tests) for e in rule_errors(test, settings, (*loc, i))]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def check_test(test: TestIn, settings: Settings, loc: Loc) -> None:
+    """Raise a 422 if this one test breaks a settings rule; loc is where it sits."""
+    errors = rule_errors(test, settings, loc)
+    if errors:
+        raise RequestValidationError(errors)

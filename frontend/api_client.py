@@ -1,0 +1,93 @@
+"""The one place the frontend talks HTTP to the Vigil REST API."""
+
+from __future__ import annotations
+
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import httpx
+
+API_TIMEOUT_S = 5.0
+MONITORS_PAGE = 200
+
+
+class ApiError(Exception):
+    """The API gave no usable answer; the user sees a friendly 502 page."""
+
+
+class ApiUnavailable(ApiError):
+    """The API could not be reached, timed out, or failed on its side (5xx)."""
+
+
+class BadResponse(ApiError):
+    """The API answered something that does not follow its contract."""
+
+
+class Unauthorized(ApiError):
+    """The API refused the credentials or the token (401)."""
+
+
+class ApiClient:
+    """A thin, thread-safe client for the endpoints the frontend uses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = API_TIMEOUT_S,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        # The client is shared by every user of this process, so it must never keep a
+        # cookie the API might set: one user's cookie would ride along with another's calls.
+        no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout_s,
+            transport=transport,
+            cookies=no_cookies,
+            headers={"Accept": "application/json", "User-Agent": "vigil-frontend"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def login(self, email: str, password: str) -> str:
+        """Exchange credentials for a bearer token; Unauthorized if they are wrong."""
+        body = self._call("POST", "/api/v1/auth/login", json={"email": email, "password": password})
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise BadResponse("login answer has no access_token")
+        return token
+
+    def monitors(self, token: str) -> dict[str, Any]:
+        """The caller's monitors as the API sends them: {"items": [...], "next": ...}."""
+        return self._call(
+            "GET",
+            "/api/v1/monitors",
+            params={"limit": MONITORS_PAGE},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"{method} {path}: {exc!r}") from exc
+        return _decode(method, path, response)
+
+
+def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
+    where = f"{method} {path} -> {response.status_code}"
+    # FastAPI answers 422 to a malformed email; for the user that is a failed log-in too.
+    if response.status_code == 401 or (path.endswith("/login") and response.status_code == 422):
+        raise Unauthorized(where)
+    if response.status_code >= 500:
+        raise ApiUnavailable(where)
+    if response.status_code != 200:
+        raise BadResponse(f"{where}: unexpected status")
+    try:
+        body = response.json()
+    except ValueError:
+        raise BadResponse(f"{where}: body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadResponse(f"{where}: body is not a JSON object")
+    return body

@@ -1,0 +1,87 @@
+"""Logging in and out: the API issues the token, the session cookie carries it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from frontend.api_client import ApiClient, Unauthorized
+from frontend.i18n import SESSION_KEY as LANG_KEY
+
+bp = Blueprint("auth", __name__)
+
+TOKEN_KEY = "token"
+EMAIL_MAX = 320
+
+
+def api() -> ApiClient:
+    client: ApiClient = current_app.extensions["vigil_api"]
+    return client
+
+
+def current_token() -> str | None:
+    token = session.get(TOKEN_KEY)
+    return token if isinstance(token, str) and token else None
+
+
+def start_over(token: str | None = None) -> None:
+    """A fresh session (new CSRF token too), keeping only the chosen language.
+
+    Called at log-in, so a session planted before it is worth nothing after (fixation),
+    and at log-out or when the API drops the token.
+    """
+    lang = session.get(LANG_KEY)
+    session.clear()
+    if lang is not None:
+        session[LANG_KEY] = lang
+    if token is not None:
+        session[TOKEN_KEY] = token
+
+
+def login_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if current_token() is None:
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for("dashboard.show" if current_token() else "auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        if current_token():
+            return redirect(url_for("dashboard.show"))
+        return render_template("login.html", email="", error=None)
+    email = request.form.get("email", "").strip()[:EMAIL_MAX]
+    password = request.form.get("password", "")
+    if not email or not password:
+        return _form_again(email, _("Enter your email address and password."))
+    try:
+        token = api().login(email, password)
+    except Unauthorized:
+        return _form_again(email, _("Wrong email address or password."))
+    start_over(token)
+    return redirect(url_for("dashboard.show"))
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    start_over()
+    return redirect(url_for("auth.login"))
+
+
+def _form_again(email: str, error: str) -> ResponseReturnValue:
+    # 200 with the form, not a redirect: the typed email stays, the password does not.
+    return render_template("login.html", email=email, error=error), 200

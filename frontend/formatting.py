@@ -1,0 +1,52 @@
+"""Locale-aware text for the dashboard: status labels, latencies, "x seconds ago"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask_babel import format_datetime, format_decimal, format_timedelta, get_timezone
+from flask_babel import gettext as _
+
+
+def status_label(status: str) -> str:
+    # Looked up at render time so the label follows the request's locale.
+    labels = {
+        "up": _("Up"),
+        "down": _("Down"),
+        "degraded": _("Degraded"),
+        "pending": _("Pending"),
+    }
+    return labels.get(status, _("Unknown"))
+
+
+def latency(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    # Below 10 ms a decimal still tells something; above it, it is noise.
+    pattern = "#,##0.#" if ms < 10 else "#,##0"
+    return _("%(value)s ms", value=format_decimal(ms, format=pattern))
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, e.g. "12 seconds ago"; a check stamped slightly ahead counts as now."""
+    if when is None:
+        return _("Never")
+    delta = when - (now or datetime.now(UTC))
+    if delta.total_seconds() > -1:
+        return _("just now")
+    return format_timedelta(delta, add_direction=True)
+
+
+def absolute(when: datetime | None) -> str:
+    """The moment in full, naming the zone it is shown in (UTC unless configured)."""
+    if when is None:
+        return ""
+    return f"{format_datetime(when, 'medium')} {get_timezone()}"
+
+
+def register(app: Flask) -> None:
+    """Make the helpers available to every template."""
+    app.jinja_env.globals.update(
+        status_label=status_label, latency=latency, ago=ago, absolute=absolute
+    )

@@ -1,0 +1,127 @@
+"""Small helpers shared by the API tests: settings, a running app, accounts, bodies."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from shared.config import Settings
+from shared.tables import monitors, tests
+
+SECRET = "test-secret-that-is-long-enough-for-hs256"
+PASSWORD = "correct horse battery"
+
+
+def settings(database_url: str, **env: str) -> Settings:
+    """Settings built from explicit values only, never from the process environment."""
+    base = {
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_CELL": "a",
+        "VIGIL_REGION": "local",
+        "VIGIL_SECRET_KEY": SECRET,
+        "VIGIL_MIN_INTERVAL": "30",
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "false",
+        "VIGIL_TOKEN_TTL": "3600",
+        "VIGIL_LOG_FORMAT": "text",
+    }
+    return Settings.from_env({**base, **env})
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app, with its lifespan (engine open, then disposed) around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            yield client
+
+
+@asynccontextmanager
+async def client_for(database_url: str, **env: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(settings(database_url, **env))) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def unique_email() -> str:
+    return f"user-{uuid.uuid4().hex}@example.com"
+
+
+async def new_user(client: httpx.AsyncClient) -> User:
+    email = unique_email()
+    signed_up = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
+    )
+    assert signed_up.status_code == 201, signed_up.text
+    logged_in = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert logged_in.status_code == 200, logged_in.text
+    return User(signed_up.json()["id"], email, logged_in.json()["access_token"])
+
+
+def http_test(**fields: Any) -> dict[str, Any]:
+    return {"kind": "http", "url": "https://example.com/", **fields}
+
+
+def monitor_body(name: str = "site", **test_fields: Any) -> dict[str, Any]:
+    return {"name": name, "tests": [http_test(**test_fields)]}
+
+
+async def create_monitor(client: httpx.AsyncClient, user: User, **body: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/monitors", json=body or monitor_body(), headers=user.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def send_json(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Send any body json.dumps can write, even what httpx refuses (NaN, lone surrogates)."""
+    return await client.request(
+        method,
+        path,
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def assert_invalid(response: httpx.Response, loc: list[str | int]) -> None:
+    """A 422 whose errors include one at exactly this location."""
+    assert response.status_code == 422, response.text
+    locs = [error["loc"] for error in response.json()["detail"]]
+    assert loc in locs, locs
+
+
+async def stored_counts(engine: AsyncEngine, account_id: int) -> tuple[int, int]:
+    """(monitors, tests) stored for the account."""
+    async with engine.connect() as conn:
+        n_monitors = await conn.scalar(
+            select(func.count()).where(monitors.c.account_id == account_id)
+        )
+        n_tests = await conn.scalar(select(func.count()).where(tests.c.account_id == account_id))
+    return n_monitors or 0, n_tests or 0

@@ -1,0 +1,216 @@
+"""A real HTTP server speaking the slice of the Vigil API contract the frontend uses.
+
+It runs in a background thread on a free port of 127.0.0.1, and a test controls it:
+the accounts, the monitors, and canned failures (401, 500, garbage, slowness, a refused
+connection).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "vigil-demo"
+
+
+@dataclass
+class Canned:
+    """One answer given to every request while it is set."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class FakeApi:
+    accounts: dict[str, str] = field(default_factory=lambda: {DEMO_EMAIL: DEMO_PASSWORD})
+    monitors: list[dict[str, Any]] = field(default_factory=list)
+    next: str | None = None
+    canned: Canned | None = None
+    delay_s: float = 0.0
+    set_cookie: str | None = None  # sent with every answer when set
+    seen: list[Seen] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+    port: int = 0
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        # A short poll interval makes stop() quick; each test starts and stops its own.
+        handler = type("Handler", (_Handler,), {"api": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.01,), name="fake-api", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    @contextmanager
+    def refusing_connections(self) -> Iterator[None]:
+        """Nothing listens on the port for a while, so connecting is refused."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    def answer_everything_with(
+        self, status: int, body: bytes | str, content_type: str = ""
+    ) -> None:
+        raw = body.encode() if isinstance(body, str) else body
+        self.canned = Canned(status, raw, content_type or "application/json")
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    def requests_to(self, path: str) -> list[Seen]:
+        return [s for s in self.seen if s.path == path]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeApi
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests assert on `seen`, not on a log."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        api = self.api
+        api.seen.append(
+            Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
+        )
+        if api.delay_s:
+            time.sleep(api.delay_s)
+        if api.canned is not None:
+            self._send(api.canned.status, api.canned.body, api.canned.content_type)
+            return
+        route = {
+            ("POST", "/api/v1/auth/login"): self._login,
+            ("GET", "/api/v1/monitors"): self._monitors,
+        }.get((self.command, parts.path))
+        if route is None:
+            self._json(404, {"detail": "Not Found"})
+            return
+        route(body)
+
+    def _login(self, body: bytes) -> None:
+        try:
+            creds = json.loads(body)
+            email, password = creds["email"], creds["password"]
+        except (ValueError, KeyError, TypeError):
+            self._json(422, {"detail": [{"loc": ["body"], "msg": "invalid body"}]})
+            return
+        if "@" not in email:
+            # What FastAPI's EmailStr validation answers.
+            self._json(422, {"detail": [{"loc": ["body", "email"], "msg": "not an email"}]})
+            return
+        if self.api.accounts.get(email) != password:
+            self._json(401, {"detail": "Incorrect email or password"})
+            return
+        token = secrets.token_urlsafe(16)
+        self.api.tokens.add(token)
+        self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+    def _monitors(self, body: bytes) -> None:
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.api.tokens:
+            self._json(401, {"detail": "Not authenticated"})
+            return
+        self._json(200, {"items": self.api.monitors, "next": self.api.next})
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if self.api.set_cookie:
+            self.send_header("Set-Cookie", f"{self.api.set_cookie}; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def monitor(
+    name: str,
+    status: str = "up",
+    *,
+    url: str = "https://example.com/",
+    latency_ms: float | None = 123.4,
+    checked_at: str | None = "2025-01-01T12:00:00+00:00",
+    error: str | None = None,
+    http_status: int | None = 200,
+    monitor_id: str | None = None,
+) -> dict[str, Any]:
+    """A monitor as the API shows it, with one HTTP test and (unless unchecked) its state."""
+    mid = monitor_id or secrets.token_hex(8)
+    state = None
+    if checked_at is not None:
+        state = {
+            "status": status,
+            "since": checked_at,
+            "checked_at": checked_at,
+            "latency_ms": latency_ms,
+            "http_status": http_status,
+            "error_kind": "http_status" if error else None,
+            "error": error,
+            "region": "local",
+        }
+    test = {
+        "id": secrets.token_hex(8),
+        "monitor_id": mid,
+        "kind": "http",
+        "region": "local",
+        "interval_s": 60,
+        "timeout_s": 10,
+        "enabled": True,
+        "config": {"url": url, "method": "GET", "expected_status": 200},
+        "state": state,
+    }
+    return {
+        "id": mid,
+        "name": name,
+        "created_at": "2025-01-01T00:00:00+00:00",
+        "status": status,
+        "tests": [test],
+    }
