@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile -q -d frontend/translations
+	$(BIN)/pybabel compile --statistics -d frontend/translations
 
 run: install translations
 	deploy/ensure-services.sh all
@@ -35,5 +35,5 @@ clean:
 
 # After changing user-visible strings: refresh the template and the catalogues, then translate.
 i18n: install
-	$(BIN)/pybabel extract -q -F frontend/babel.cfg -o frontend/translations/messages.pot --no-location --sort-output frontend
-	$(BIN)/pybabel update -q -i frontend/translations/messages.pot -d frontend/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F frontend/babel.cfg -o frontend/translations/messages.pot --no-location --sort-output frontend
+	$(BIN)/pybabel update -i frontend/translations/messages.pot -d frontend/translations --no-fuzzy-matching
