@@ -20,7 +20,7 @@ translations: install
 
 run: install translations
 	deploy/ensure-services.sh all
-	$(BIN)/vigil stack
+	VIGIL_LOG_FORMAT=$${VIGIL_LOG_FORMAT:-text} $(BIN)/vigil stack
 
 check: install
 	$(BIN)/ruff check .

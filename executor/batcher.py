@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
+from executor.metrics import BACKLOG, BATCHES, PUBLISH_FAILURES
 from shared.codec import encode_batch
 from shared.messages import Result, ResultBatch
 
@@ -61,6 +62,8 @@ class Batcher:
                 await self._publish_confirmed(cell, body)
                 del rows[: len(chunk)]
                 self.published += len(chunk)
+                BATCHES.inc()
+        BACKLOG.set(self.backlog())
 
     async def _publish_confirmed(self, cell: str, body: bytes) -> None:
         while True:
@@ -70,5 +73,6 @@ class Batcher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                PUBLISH_FAILURES.inc()
                 log.warning("publish failed, will retry", extra={"cell": cell, "error": str(exc)})
                 await asyncio.sleep(self._retry)

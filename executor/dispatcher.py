@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from executor import checks, schedule
 from executor.checks.base import CheckContext, Outcome
+from executor.metrics import CHECKS, TESTS_HELD
 from shared.messages import Result, TestSpec
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,19 @@ class Dispatcher:
             return
         token = next(self._tokens)  # older heap entries of this test become stale
         self._held[key] = (spec, token)
+        TESTS_HELD.set(len(self._held))
         due = schedule.next_due_ms(spec.id, spec.interval_s, now_ms())
         heapq.heappush(self._heap, (due, token, spec.cell, spec.id))
         self._wake.set()
 
     def remove(self, cell: str, test_id: int) -> None:
         self._held.pop((cell, test_id), None)
+        TESTS_HELD.set(len(self._held))
 
     def replace_cell(self, cell: str, specs: list[TestSpec]) -> None:
         keep = {s.id for s in specs}
         for key in [k for k in self._held if k[0] == cell and k[1] not in keep]:
-            del self._held[key]
+            self.remove(*key)
         for spec in specs:
             self.upsert(spec)
 
@@ -98,6 +101,7 @@ class Dispatcher:
         try:
             async with self._slots:
                 outcome = await self._guarded(spec)
+            CHECKS.labels(spec.kind, outcome.status.label).inc()
             self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
                                          outcome.http_status, outcome.error_kind, outcome.error))
         finally:

@@ -16,7 +16,7 @@ from executor.dispatcher import Dispatcher
 from executor.guard import GuardedResolver
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
-from shared.codec import DecodeError, decode_assignment, encode_resync
+from shared.codec import decode_assignment, encode_resync
 from shared.config import Settings
 from shared.messages import Assignment, ResyncRequest
 
@@ -69,11 +69,8 @@ class Executor:
         log.info("asked for resync", extra={"cell": cell, "reason": reason})
 
     async def on_assignment(self, message: AbstractIncomingMessage) -> None:
-        try:
-            assignment = decode_assignment(message.body)
-        except DecodeError as exc:
-            log.error("malformed assignment dead-lettered", extra={"error": str(exc)})
-            await message.reject(requeue=False)
+        assignment = await amqp.decode_or_dead_letter(message, decode_assignment, "assignment")
+        if assignment is None:
             return
         await self.apply(assignment)
         await message.ack()

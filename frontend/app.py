@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from frontend import csrf, errors, formatting, i18n
+from frontend import csrf, errors, formatting, i18n, metrics
 from frontend.api_client import API_TIMEOUT_S, ApiClient
 from frontend.auth import bp as auth_bp
 from frontend.auth import current_token
@@ -36,6 +36,7 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     csrf.init_app(app)
     formatting.register(app)
     errors.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.add_url_rule("/healthz", "healthz", healthz)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
@@ -17,6 +18,7 @@ from result_processor.store import store_batch
 from shared import amqp, db
 from shared.codec import DecodeError, decode_batch
 from shared.config import Settings
+from shared.messages import ResultBatch
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +34,18 @@ class Processor:
         self.cell = settings.cell
         self.pool = pool
 
+    def decode(self, body: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
+        batch, rejected = decode_batch(body)
+        if batch.cell != self.cell:
+            raise DecodeError(f"batch for cell {batch.cell!r} on cell {self.cell!r}")
+        return batch, rejected
+
     async def on_batch(self, message: AbstractIncomingMessage) -> None:
-        try:
-            batch, rejected = decode_batch(message.body)
-            if batch.cell != self.cell:
-                raise DecodeError(f"batch for cell {batch.cell!r} on cell {self.cell!r}")
-        except DecodeError as exc:
+        decoded = await amqp.decode_or_dead_letter(message, self.decode, "result batch")
+        if decoded is None:
             BATCHES.labels("dead_lettered").inc()
-            log.error("malformed batch dead-lettered", extra={"error": str(exc)})
-            await message.reject(requeue=False)
             return
+        batch, rejected = decoded
         try:
             async with self.pool.acquire() as conn:
                 stored = await store_batch(conn, batch, rejected)

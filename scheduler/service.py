@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler.plan import RegionPlan, by_region
 from shared import amqp, db, names
-from shared.codec import DecodeError, decode_resync, encode_assignment
+from shared.codec import decode_resync, encode_assignment
 from shared.config import Settings
 from shared.messages import Assignment, TestSpec
 from shared.tables import tests
@@ -68,11 +68,8 @@ class Scheduler:
                                              "upserts": len(upserts), "removals": len(removals)})
 
     async def on_resync(self, message: AbstractIncomingMessage) -> None:
-        try:
-            request = decode_resync(message.body)
-        except DecodeError as exc:
-            log.error("malformed resync request dead-lettered", extra={"error": str(exc)})
-            await message.reject(requeue=False)
+        request = await amqp.decode_or_dead_letter(message, decode_resync, "resync request")
+        if request is None:
             return
         log.info("resync requested", extra={"region": request.region, "node": request.node,
                                              "reason": request.reason})

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
 
 from shared import names
+from shared.codec import DecodeError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def connect(url: str) -> AbstractRobustConnection:
@@ -50,3 +63,14 @@ def persistent(body: bytes, content_type: str = "application/msgpack",
                encoding: str | None = None) -> aio_pika.Message:
     return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+
+
+async def decode_or_dead_letter(message: AbstractIncomingMessage,
+                                decode: Callable[[bytes], T], what: str) -> T | None:
+    """Decode a message; garbage is dead-lettered and logged, never a crash loop."""
+    try:
+        return decode(message.body)
+    except DecodeError as exc:
+        log.error("malformed message dead-lettered", extra={"what": what, "error": str(exc)})
+        await message.reject(requeue=False)
+        return None

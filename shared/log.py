@@ -7,7 +7,9 @@ import logging
 import sys
 import time
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Record attributes that are not structured fields (uvicorn adds a coloured copy of its text).
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName",
+                                                     "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -49,5 +51,5 @@ def setup(component: str, level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aio_pika", "aiormq", "uvicorn.access", "waitress"):
+    for noisy in ("aio_pika", "aiormq", "uvicorn.access", "waitress", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
