@@ -15,7 +15,13 @@ from flask_babel import Babel, get_locale
 log = logging.getLogger(__name__)
 
 # Code -> the language's own name, so a reader finds their language whatever is shown.
-LANGUAGES = {"en": "English", "nl": "Nederlands"}
+LANGUAGES = {
+    "en": "English",
+    "nl": "Nederlands",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+}
 DEFAULT = "en"
 SESSION_KEY = "lang"
 TRANSLATIONS = Path(__file__).parent / "translations"

@@ -20,7 +20,7 @@ def test_english_by_default(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", ["nl", "nl-NL", "nl-BE,nl;q=0.9,en;q=0.8", "fr-FR,fr;q=0.9,nl;q=0.5"]
+    "header", ["nl", "nl-NL", "nl-BE,nl;q=0.9,en;q=0.8", "pt-BR,pt;q=0.9,nl;q=0.5"]
 )
 def test_dutch_from_accept_language(client: FlaskClient, header: str) -> None:
     html = text(client.get("/login", headers={"Accept-Language": header}))
@@ -29,8 +29,19 @@ def test_dutch_from_accept_language(client: FlaskClient, header: str) -> None:
 
 
 def test_unsupported_accept_language_falls_back_to_english(client: FlaskClient) -> None:
-    html = text(client.get("/login", headers={"Accept-Language": "fr-FR,de;q=0.5"}))
+    html = text(client.get("/login", headers={"Accept-Language": "pt-BR,ja;q=0.5"}))
     assert lang_of(html) == "en"
+
+
+@pytest.mark.parametrize(("header", "language", "title"), [
+    ("de-DE,de;q=0.9", "de", "Bei Vigil anmelden"),
+    ("fr-CH", "fr", "Se connecter à Vigil"),
+    ("es-MX,es;q=0.8", "es", "Iniciar sesión en Vigil"),
+])
+def test_german_french_and_spanish_from_the_browser(client: FlaskClient, header: str,
+                                                    language: str, title: str) -> None:
+    html = text(client.get("/login", headers={"Accept-Language": header}))
+    assert lang_of(html) == language and title in html
 
 
 def test_lang_parameter_wins_and_sticks_in_the_session(client: FlaskClient) -> None:

@@ -1,4 +1,4 @@
-"""The Dutch catalogue is complete and matches what the code and templates ask for."""
+"""Every catalogue is complete and matches what the code and templates ask for."""
 
 from __future__ import annotations
 
@@ -14,12 +14,17 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 import frontend
-from frontend.i18n import compile_catalogues
+from frontend.i18n import DEFAULT, LANGUAGES, compile_catalogues
 
 FRONTEND = Path(frontend.__file__).parent
 TRANSLATIONS = FRONTEND / "translations"
 NL_PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
 POT = TRANSLATIONS / "messages.pot"
+TRANSLATED = sorted(set(LANGUAGES) - {DEFAULT})
+
+
+def po_of(language: str) -> Path:
+    return TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
 
 
 def load(path: Path) -> Catalog:
@@ -39,8 +44,13 @@ def extracted() -> set[str]:
     return {msgid(message) for _file, _line, message, _comments, _context in found}
 
 
-def test_every_dutch_message_is_translated_and_not_fuzzy() -> None:
-    catalog = load(NL_PO)
+def test_every_language_has_a_catalogue() -> None:
+    assert TRANSLATED and all(po_of(language).exists() for language in TRANSLATED)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_message_is_translated_and_not_fuzzy(language: str) -> None:
+    catalog = load(po_of(language))
     assert not catalog.fuzzy, "the catalogue header is marked fuzzy"
     problems = []
     for message in catalog:
@@ -54,15 +64,16 @@ def test_every_dutch_message_is_translated_and_not_fuzzy() -> None:
     assert problems == []
 
 
-def test_dutch_placeholders_match_the_english() -> None:
-    errors = [(m.id, [str(e) for e in errs]) for m, errs in load(NL_PO).check()]
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_placeholders_match_the_english(language: str) -> None:
+    errors = [(m.id, [str(e) for e in errs]) for m, errs in load(po_of(language)).check()]
     assert errors == []
 
 
 def test_catalogue_has_exactly_the_strings_in_use() -> None:
     in_use = extracted()
     assert len(in_use) > 20, "extraction found suspiciously little; is babel.cfg right?"
-    for path in (POT, NL_PO):
+    for path in (POT, *(po_of(language) for language in TRANSLATED)):
         catalogued = {msgid(m.id) for m in load(path) if m.id}
         assert in_use - catalogued == set(), f"missing from {path.name}: run pybabel extract/update"
         assert catalogued - in_use == set(), f"stale entries in {path.name}"
