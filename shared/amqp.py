@@ -59,6 +59,26 @@ async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     return q
 
 
+async def deliveries_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    return await durable_queue(channel, names.deliveries_queue(cell), names.DELIVERIES_EXCHANGE,
+                               cell)
+
+
+async def deliveries_wait_queue(channel: AbstractChannel, cell: str,
+                                delay_ms: int) -> AbstractQueue:
+    """A queue nobody consumes: its messages expire after `delay_ms` and are dead-lettered
+    back to the cell's deliveries queue. A queue-wide TTL (not a per-message one) because
+    RabbitMQ expires messages only at the head of a queue: one long wait would hold back
+    every shorter one queued behind it."""
+    await channel.declare_exchange(names.DELIVERIES_EXCHANGE, "direct", durable=True)
+    return await channel.declare_queue(names.deliveries_wait_queue(cell, delay_ms), durable=True,
+                                       arguments={
+        "x-message-ttl": delay_ms,
+        "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
+        "x-dead-letter-routing-key": cell,
+    })
+
+
 def persistent(body: bytes, content_type: str = "application/msgpack",
                encoding: str | None = None) -> aio_pika.Message:
     return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,

@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(run=_async_service("executor.service"), component="executor")
     sub.add_parser("processor", help="run the cell's result processor").set_defaults(
         run=_async_service("result_processor.service"), component="processor")
+    sub.add_parser("notifier", help="run the cell's notifier").set_defaults(
+        run=_async_service("notifier.service"), component="notifier")
     sub.add_parser("api", help="run the REST API of the cell").set_defaults(
         run=_web("api.main"), component="api")
     sub.add_parser("frontend", help="run the web frontend").set_defaults(

@@ -81,6 +81,28 @@ def _secret(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 DEV_SECRET = "vigil-dev-secret-change-me"
+_HOOK = re.compile(r"^([a-z0-9][a-z0-9_-]{0,31})=(/.+)$")
+
+
+def _hooks(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    """Operator-registered hook programs: 'name=/absolute/path,other=/path'."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    pairs = []
+    for item in raw.split(","):
+        match = _HOOK.match(item.strip())
+        if not match:
+            raise ConfigError(f"{name}: {item.strip()!r} is not name=/absolute/path")
+        pairs.append((match.group(1), match.group(2)))
+    return tuple(pairs)
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}={value!r}: not an http(s) URL")
+    return value
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,20 @@ class Settings:
     state_dir: str
     log_level: str
     log_format: str
+    notify_max_attempts: int
+    notify_backoff_base_ms: int
+    notify_backoff_max_ms: int
+    notify_timeout_s: float
+    notify_concurrency: int
+    notify_allow_private: bool
+    smtp_url: str
+    smtp_from: str
+    telegram_api_url: str
+    pagerduty_events_url: str
+    hooks: tuple[tuple[str, str], ...]
+    hooks_dir: str
+    hooks_user: str
+    hooks_timeout_s: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -146,11 +182,35 @@ class Settings:
             state_dir=_str(e, "VIGIL_STATE_DIR", os.path.expanduser("~/.local/state/vigil")),
             log_level=log_level,
             log_format=log_format,
+            **_notifier_settings(e),
         )
 
     def public(self) -> dict[str, object]:
         """The settings with secrets masked, for logging at start-up."""
-        masked = {"secret_key", "amqp_url", "database_url"}
+        masked = {"secret_key", "amqp_url", "database_url", "smtp_url"}
         return {
             f.name: ("***" if f.name in masked else getattr(self, f.name)) for f in fields(self)
         }
+
+
+def _notifier_settings(e: Mapping[str, str]) -> dict[str, object]:
+    smtp_url = _secret(e, "VIGIL_SMTP_URL", "")
+    if smtp_url and not smtp_url.startswith(("smtp://", "smtps://")):
+        raise ConfigError("VIGIL_SMTP_URL: use smtp://[user:password@]host[:port] or smtps://")
+    return {
+        "notify_max_attempts": _int(e, "VIGIL_NOTIFY_MAX_ATTEMPTS", 6, 1, 50),
+        "notify_backoff_base_ms": _int(e, "VIGIL_NOTIFY_BACKOFF_BASE", 15_000, 1, 86_400_000),
+        "notify_backoff_max_ms": _int(e, "VIGIL_NOTIFY_BACKOFF_MAX", 3_600_000, 1, 86_400_000),
+        "notify_timeout_s": _float(e, "VIGIL_NOTIFY_TIMEOUT", 20.0, 0.1, 600.0),
+        "notify_concurrency": _int(e, "VIGIL_NOTIFY_CONCURRENCY", 8, 1, 1000),
+        "notify_allow_private": _bool(e, "VIGIL_NOTIFY_ALLOW_PRIVATE", False),
+        "smtp_url": smtp_url,
+        "smtp_from": _str(e, "VIGIL_SMTP_FROM", "vigil@localhost"),
+        "telegram_api_url": _url(e, "VIGIL_TELEGRAM_API_URL", "https://api.telegram.org"),
+        "pagerduty_events_url": _url(e, "VIGIL_PAGERDUTY_EVENTS_URL",
+                                     "https://events.pagerduty.com/v2/enqueue"),
+        "hooks": _hooks(e, "VIGIL_HOOKS"),
+        "hooks_dir": _str(e, "VIGIL_HOOKS_DIR", ""),
+        "hooks_user": _str(e, "VIGIL_HOOKS_USER", "nobody"),
+        "hooks_timeout_s": _float(e, "VIGIL_HOOKS_TIMEOUT", 30.0, 0.1, 3600.0),
+    }

@@ -124,3 +124,46 @@ rejected_results = Table(
     Column("reason", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# One row per notification to one channel, keyed by its idempotency key: the notifier claims
+# the row (a conditional UPDATE) before sending, so a redelivered message is sent once.
+# Channel and account ids carry no foreign key: the row must outlive a deleted channel.
+notification_deliveries = Table(
+    "notification_deliveries",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("account_id", BigInteger, index=True),
+    Column("channel_id", BigInteger),
+    Column("channel_kind", String(32), nullable=False),
+    Column("event_kind", String(32), nullable=False),
+    Column("incident_id", BigInteger),
+    Column("state", String(16), nullable=False),  # waiting | sending | sent | failed
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False,
+           server_default=func.now()),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+# Every attempt at a delivery, whatever its outcome: what the API shows as the channel's log.
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, index=True),
+    Column("account_id", BigInteger),
+    Column("channel_id", BigInteger),
+    Column("channel_kind", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("duration_ms", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),  # sent | retry | failed
+    Column("permanent", Boolean, nullable=False, server_default=text("false")),
+    Column("error", Text),
+    Column("detail", Text),  # the channel's note: an HTTP status, a hook's exit code and output
+)
+Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
+      notification_attempts.c.attempted_at.desc())
