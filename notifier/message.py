@@ -71,7 +71,7 @@ class Notification:
         if incident_id is not None and (not isinstance(incident_id, int)
                                         or isinstance(incident_id, bool)):
             raise DecodeError("notification.incident_id: expected an integer")
-        extra = obj.get("extra") or {}
+        extra = {} if obj.get("extra") is None else obj["extra"]
         if not isinstance(extra, dict):
             raise DecodeError("notification.extra: expected an object")
         return cls(

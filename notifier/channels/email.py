@@ -36,12 +36,12 @@ def build(n: Notification, sender: str, recipients: list[str]) -> EmailMessage:
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "vigil.invalid")
-    msg["Content-Language"] = r.language
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to alerts
     msg["X-Vigil-Event"] = n.kind
     msg["X-Vigil-Key"] = n.key
     msg.set_content(r.text)
     msg.add_alternative(r.html, subtype="html")
+    msg["Content-Language"] = r.language  # after the bodies: set_content drops Content-*
     return msg
 
 

@@ -15,6 +15,11 @@ def test_defaults_work_on_a_developer_machine() -> None:
     ("VIGIL_ALLOW_PRIVATE_TARGETS", "maybe"), ("VIGIL_CELL", "Cell A!"),
     ("VIGIL_SCHEDULER_POLL", "soon"), ("VIGIL_LOG_FORMAT", "xml"),
     ("VIGIL_MIN_INTERVAL", "0"), ("VIGIL_SECRET_KEY_FILE", "/nonexistent/secret"),
+    ("VIGIL_NOTIFY_MAX_ATTEMPTS", "0"), ("VIGIL_NOTIFY_BACKOFF_BASE", "fast"),
+    ("VIGIL_NOTIFY_TIMEOUT", "-1"), ("VIGIL_NOTIFY_ALLOW_PRIVATE", "sometimes"),
+    ("VIGIL_SMTP_URL", "mail.example.com"), ("VIGIL_TELEGRAM_API_URL", "ftp://x"),
+    ("VIGIL_HOOKS", "page=relative/path"), ("VIGIL_HOOKS", "Bad Name=/bin/true"),
+    ("VIGIL_HOOKS", "a=/bin/true,,"), ("VIGIL_HOOKS_TIMEOUT", "0"),
 ])
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
@@ -30,3 +35,14 @@ def test_secret_from_file(tmp_path) -> None:
 def test_public_view_masks_secrets() -> None:
     public = Settings.from_env({"VIGIL_SECRET_KEY": "s3cret"}).public()
     assert "s3cret" not in repr(public) and public["cell"] == "a"
+
+
+def test_hooks_are_name_path_pairs() -> None:
+    s = Settings.from_env({"VIGIL_HOOKS": "page=/usr/local/bin/page, log=/bin/logger"})
+    assert s.hooks == (("page", "/usr/local/bin/page"), ("log", "/bin/logger"))
+    assert Settings.from_env({}).hooks == ()
+
+
+def test_the_smtp_password_is_masked() -> None:
+    public = Settings.from_env({"VIGIL_SMTP_URL": "smtp://u:pw@mail.example"}).public()
+    assert "pw" not in repr(public)

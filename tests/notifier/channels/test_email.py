@@ -1,0 +1,220 @@
+"""Email against a real SMTP server (aiosmtpd) on loopback: plain, STARTTLS and TLS."""
+
+from __future__ import annotations
+
+import datetime
+import email
+import ipaddress
+import ssl
+from collections.abc import Iterator
+from email.message import Message
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from notifier.channels import email as email_channel
+from notifier.channels.base import DeliveryError
+from tests.notifier.channels.conftest import incident, make_context
+from tests.targets import free_port
+
+
+class Sink:
+    """Keeps every message it accepts; refuses recipients at refused.example."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.endswith("@refused.example"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted"
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path, str]:
+    """A self-signed certificate for 127.0.0.1: (cert file, key file, PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigil test smtp")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (folder / "cert.pem").write_bytes(pem)
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem", pem.decode()
+
+
+def _server_tls(certificate) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate[0], certificate[1])
+    return context
+
+
+@pytest.fixture
+def plain_smtp() -> Iterator[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def starttls_smtp(certificate) -> Iterator[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port,
+                            tls_context=_server_tls(certificate), require_starttls=True,
+                            authenticator=_authenticate, auth_require_tls=True)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def tls_smtp(certificate) -> Iterator[tuple[Sink, int]]:
+    sink, port = Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port,
+                            ssl_context=_server_tls(certificate))
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+async def ctx():
+    context = make_context()
+    yield context
+    await context.http.close()
+
+
+def _bodies(msg: Message) -> tuple[str, str]:
+    plain = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    return plain, html
+
+
+async def test_plain_smtp_multipart_in_the_account_s_language(plain_smtp, ctx) -> None:
+    sink, port = plain_smtp
+    note = await email_channel.send(
+        incident("resolved", "de"),
+        {"host": "127.0.0.1", "port": port, "security": "plain", "from": "vigil@ops.example",
+         "to": ["a@ops.example", "b@ops.example"]}, ctx)
+    assert "2 recipient" in note
+    [msg] = sink.messages
+    assert msg["Subject"] == "[Vigil] Checkout ist wieder UP"
+    assert msg["From"] == "vigil@ops.example"
+    assert msg["To"] == "a@ops.example, b@ops.example"
+    assert msg["Content-Language"] == "de" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Vigil-Key"] == "inc-42/resolved" and msg["Message-ID"].endswith("@ops.example>")
+    assert msg.get_content_type() == "multipart/alternative"
+    plain, html = _bodies(msg)
+    assert "Ausfalldauer: 9 Minuten" in plain and "Ziel: https://shop.example/pay" in plain
+    assert '<html lang="de">' in html and "<h1>Checkout ist wieder UP</h1>" in html
+
+
+async def test_starttls_with_login_and_a_private_ca(starttls_smtp, certificate, ctx) -> None:
+    sink, port = starttls_smtp
+    config = {"host": "127.0.0.1", "port": port, "security": "starttls", "username": "ops",
+              "password": "s3cret", "to": "ops@example.com", "tls_ca": certificate[2]}
+    await email_channel.send(incident("opened", "fr"), config, ctx)
+    [msg] = sink.messages
+    assert msg["Subject"] == "[Vigil] Checkout est DOWN"
+    assert "Cible: https://shop.example/pay" in _bodies(msg)[0]
+
+    with pytest.raises(DeliveryError) as err:  # a wrong password will not get better
+        await email_channel.send(incident(), {**config, "password": "wrong"}, ctx)
+    assert err.value.permanent
+
+
+async def test_an_untrusted_certificate_is_refused(starttls_smtp, ctx) -> None:
+    sink, port = starttls_smtp
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), {"host": "127.0.0.1", "port": port,
+                                              "to": "ops@example.com"}, ctx)
+    assert err.value.permanent and sink.messages == []
+
+
+async def test_implicit_tls(tls_smtp, certificate, ctx) -> None:
+    sink, port = tls_smtp
+    await email_channel.send(incident("test", "nl"), {
+        "host": "127.0.0.1", "port": port, "security": "tls", "to": ["ops@example.com"],
+        "tls_ca": certificate[2]}, ctx)
+    [msg] = sink.messages
+    assert msg["Subject"] == "[Vigil] Testmelding van Vigil"
+
+
+async def test_the_operator_s_relay_when_the_channel_names_no_server(plain_smtp) -> None:
+    sink, port = plain_smtp
+    ctx = make_context(allow_private=False, smtp_url=f"smtp://127.0.0.1:{port}?security=plain",
+                       smtp_from="alerts@vigil.example")
+    await email_channel.send(incident(), {"to": "ops@example.com"}, ctx)  # trusted, though local
+    [msg] = sink.messages
+    assert msg["From"] == "alerts@vigil.example"
+
+
+async def test_a_refused_recipient_is_permanent(plain_smtp, ctx) -> None:
+    sink, port = plain_smtp
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), {"host": "127.0.0.1", "port": port,
+                                              "security": "plain", "to": "x@refused.example"},
+                                 ctx)
+    assert err.value.permanent
+
+
+async def test_an_account_s_private_server_is_refused_unless_allowed(plain_smtp) -> None:
+    sink, port = plain_smtp
+    ctx = make_context(allow_private=False)
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), {"host": "127.0.0.1", "port": port,
+                                              "security": "plain", "to": "ops@example.com"}, ctx)
+    assert err.value.permanent and sink.messages == []
+
+
+async def test_a_server_that_is_down_is_worth_a_retry(ctx) -> None:
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), {"host": "127.0.0.1", "port": free_port(),
+                                              "security": "plain", "to": "ops@example.com"}, ctx)
+    assert not err.value.permanent
+
+
+@pytest.mark.parametrize("config", [
+    {"host": "127.0.0.1"}, {"host": "127.0.0.1", "to": []}, {"host": "127.0.0.1", "to": "nobody"},
+    {"host": "127.0.0.1", "to": ["a@b.example\nBcc: x@y"]}, {"host": "127.0.0.1", "to": 5},
+    {"host": "127.0.0.1", "to": "a@b.example", "security": "ssl3"},
+    {"host": "127.0.0.1", "to": "a@b.example", "port": "25"},
+    {"host": "127.0.0.1", "to": "a@b.example", "security": "plain", "username": "u",
+     "password": "p"},
+    {"host": "127.0.0.1", "to": "a@b.example", "tls_ca": "not a pem"},
+    {"host": "", "to": "a@b.example"},
+    {"to": "a@b.example"},  # no server and no operator relay
+])
+async def test_bad_config_is_permanent(ctx, config) -> None:
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), config, ctx)
+    assert err.value.permanent
