@@ -52,9 +52,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 # another notifier took over, with a higher attempt number) records its attempt, nothing more.
 _SETTLE = """
 UPDATE notification_deliveries
-SET state = $3, last_error = $4,
+SET state = $3::text, last_error = $4,
     next_attempt_at = now() + make_interval(secs => $5::bigint / 1000.0),
-    finished_at = CASE WHEN $3 IN ('sent', 'failed') THEN now() END
+    finished_at = CASE WHEN $3::text IN ('sent', 'failed') THEN now() END
 WHERE idempotency_key = $1 AND state = 'sending' AND attempts = $2
 """
 
