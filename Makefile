@@ -37,3 +37,5 @@ clean:
 i18n: install
 	$(BIN)/pybabel extract -F frontend/babel.cfg -o frontend/translations/messages.pot --no-location --sort-output frontend
 	$(BIN)/pybabel update -i frontend/translations/messages.pot -d frontend/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F notifier/babel.cfg -k N_ -o notifier/translations/messages.pot --no-location --sort-output notifier
+	$(BIN)/pybabel update -i notifier/translations/messages.pot -d notifier/translations --no-fuzzy-matching

@@ -1,10 +1,11 @@
 """The record of deliveries and attempts, and the claim that makes a delivery go out once.
 
-A delivery row is registered on first sight (INSERT ... ON CONFLICT DO NOTHING on its
-idempotency key) and claimed with a conditional UPDATE before each attempt, as
-healthchecks' sendalerts does: only a row that is due (`waiting` and past its time) or whose
-sender died (`sending` past its lease) can be claimed, so of two copies of one message, or
-two notifiers, exactly one sends. Times are the database's, one clock for every notifier.
+A delivery row is registered on first sight and claimed before each attempt, in one
+statement (INSERT ... ON CONFLICT DO UPDATE ... WHERE on its idempotency key): a conditional
+claim, as healthchecks' sendalerts makes with an UPDATE. Only a row that is due (`waiting`
+and past its time) or whose sender died (`sending` past its lease) can be claimed, so of two
+copies of one message, or two notifiers, exactly one sends. Times are the database's: one
+clock for every notifier.
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ import asyncpg
 
 from notifier.delivery import Delivery
 
-_REGISTER = """
-INSERT INTO notification_deliveries
-    (idempotency_key, account_id, channel_id, channel_kind, event_kind, incident_id, state)
-VALUES ($1, $2, $3, $4, $5, $6, 'waiting')
-ON CONFLICT (idempotency_key) DO NOTHING
-"""
-
+# Register and claim in one statement: a new delivery is inserted already claimed; a known one
+# is claimed only if it is due, or if its sender's lease ran out (the sender died).
 _CLAIM = """
-UPDATE notification_deliveries
-SET state = 'sending', attempts = attempts + 1, claimed_at = now()
-WHERE idempotency_key = $1
-  AND ((state = 'waiting' AND next_attempt_at <= now())
-       OR (state = 'sending' AND claimed_at < now() - make_interval(secs => $2::float8)))
+INSERT INTO notification_deliveries AS d
+    (idempotency_key, account_id, channel_id, channel_kind, event_kind, incident_id, state,
+     attempts, claimed_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'sending', 1, now())
+ON CONFLICT (idempotency_key) DO UPDATE
+SET state = 'sending', attempts = d.attempts + 1, claimed_at = now()
+WHERE (d.state = 'waiting' AND d.next_attempt_at <= now())
+   OR (d.state = 'sending' AND d.claimed_at < now() - make_interval(secs => $7::float8))
 RETURNING attempts
 """
 
@@ -80,9 +79,8 @@ class Attempt:
 
 async def claim(conn: asyncpg.Connection, d: Delivery, lease_s: float) -> Claim:
     n = d.notification
-    await conn.execute(_REGISTER, d.key, d.account_id, d.channel_id, d.channel_kind, n.kind,
-                       n.incident_id)
-    attempt = await conn.fetchval(_CLAIM, d.key, lease_s)
+    attempt = await conn.fetchval(_CLAIM, d.key, d.account_id, d.channel_id, d.channel_kind,
+                                  n.kind, n.incident_id, lease_s)
     if attempt is not None:
         return Claim(attempt, "sending")
     row = await conn.fetchrow(_LOOK, d.key, lease_s)

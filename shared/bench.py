@@ -72,7 +72,15 @@ def _rate(work: Callable[[], object], items: int, seconds: float = 1.0) -> float
     return done / (time.perf_counter() - started)
 
 
-BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {"codec": bench_codec}
+def bench_notify(settings: Settings) -> Iterator[Line]:
+    """Imported on use: shared/ must not load the notifier for the other benchmarks."""
+    from notifier.bench import bench_notify as run
+
+    yield from run(settings)
+
+
+BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {"codec": bench_codec,
+                                                            "notify": bench_notify}
 
 
 def run_bench(name: str, settings: Settings) -> int:

@@ -31,6 +31,7 @@ def _children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]
         ("demo-targets", [sys.executable, "-m", "shared.demo"], {}),
         ("processor", [*vigil, "processor"], {"VIGIL_METRICS_PORT": "9101"}),
         ("scheduler", [*vigil, "scheduler"], {"VIGIL_METRICS_PORT": "9102"}),
+        ("notifier", [*vigil, "notifier"], {"VIGIL_METRICS_PORT": "9103"}),
         ("executor", [*vigil, "executor", "--region", settings.region],
          {"VIGIL_METRICS_PORT": "9100"}),
         ("api", [*vigil, "api"], {}),
@@ -42,6 +43,7 @@ def _stack_env() -> dict[str, str]:
     env = dict(os.environ)
     # The demo targets live on loopback, and the demo wants results within a minute.
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "true")
+    env.setdefault("VIGIL_NOTIFY_ALLOW_PRIVATE", "true")
     env.setdefault("VIGIL_MIN_INTERVAL", str(DEMO_INTERVAL_S))
     env.setdefault("VIGIL_LOG_FORMAT", "text")
     return env
