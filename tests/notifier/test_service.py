@@ -223,3 +223,15 @@ async def test_sealed_settings_are_opened_with_the_deployment_key(notifier) -> N
     [attempt] = await notifier.attempts(foreign.key)
     assert attempt["permanent"] and "key" in attempt["error"]
     assert notifier.hits("/never") == []
+
+
+async def test_an_unknown_channel_kind_fails_on_its_first_attempt(notifier) -> None:
+    plain = notifier.delivery("/never")
+    d = Delivery(plain.key, "carrier-pigeon", plain.notification, 1, 1, config={})
+    await notifier.publish(encode_delivery(d))
+
+    async def failed() -> bool:
+        return await notifier.state(d.key) == "failed"
+    await eventually(failed, "the delivery to fail")
+    [attempt] = await notifier.attempts(d.key)
+    assert attempt["permanent"] and "carrier-pigeon" in attempt["error"]
