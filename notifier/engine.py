@@ -106,6 +106,9 @@ class Engine:
             error, permanent, note = exc.message, exc.permanent, None
         except TimeoutError:
             error, permanent, note = f"no answer within {self._timeout(d):g} s", False, None
+        except Exception as exc:  # a bug in a channel costs its delivery a try, not the loop
+            log.exception("channel failed unexpectedly", extra={"kind": d.channel_kind})
+            error, permanent, note = f"internal error: {type(exc).__name__}: {exc}", False, None
         else:
             error, permanent = None, False
         took = (time.perf_counter() - started) * 1000

@@ -31,7 +31,7 @@ PORTS = {"starttls": 587, "tls": 465, "plain": 25}
 def build(n: Notification, sender: str, recipients: list[str]) -> EmailMessage:
     r = render(n)
     msg = EmailMessage()
-    msg["Subject"] = r.subject
+    msg["Subject"] = " ".join(r.subject.split())  # a name with a line break cannot add headers
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(localtime=False)
@@ -63,6 +63,8 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
         raise DeliveryError("config.host: missing, and no VIGIL_SMTP_URL relay", permanent=True)
     server = relay(ctx.smtp_url) if trusted else dict(config)
     sender = optional(config, "from", str, ctx.smtp_from)
+    if "@" not in sender or set(sender) & set("\r\n"):
+        raise DeliveryError("config.from: not an email address", permanent=True)
     message = build(notification, sender, recipients)
     try:
         await _deliver(message, sender, recipients, server,
@@ -85,7 +87,7 @@ def _recipients(config: Mapping[str, Any]) -> list[str]:
     to = config.get("to")
     recipients = [to] if isinstance(to, str) else to
     if not isinstance(recipients, list) or not recipients or len(recipients) > 50 or not all(
-            isinstance(a, str) and "@" in a and "\n" not in a for a in recipients):
+            isinstance(a, str) and "@" in a and not set(a) & set("\r\n,") for a in recipients):
         raise DeliveryError("config.to: one to 50 email addresses", permanent=True)
     return recipients
 

@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
+from notifier import channels
 from notifier.channels.webhook import verify
 from notifier.delivery import Delivery, encode_delivery
 from notifier.message import Notification
@@ -235,3 +236,22 @@ async def test_an_unknown_channel_kind_fails_on_its_first_attempt(notifier) -> N
     await eventually(failed, "the delivery to fail")
     [attempt] = await notifier.attempts(d.key)
     assert attempt["permanent"] and "carrier-pigeon" in attempt["error"]
+
+
+async def test_a_bug_in_a_channel_costs_tries_not_the_notifier(notifier, monkeypatch) -> None:
+    async def broken(notification, config, ctx) -> None:
+        raise RuntimeError("boom")
+    monkeypatch.setitem(channels.REGISTRY, "broken", "tests.not.imported")
+    monkeypatch.setitem(channels._loaded, "broken", broken)
+    plain = notifier.delivery("/never")
+    d = Delivery(plain.key, "broken", plain.notification, 1, 1, config={})
+    after = notifier.delivery("/after-bug")
+    await notifier.publish(encode_delivery(d), encode_delivery(after))
+
+    async def settled() -> bool:
+        return (await notifier.state(d.key) == "failed"
+                and await notifier.state(after.key) == "sent")
+    await eventually(settled, "the broken delivery to fail and the next to go")
+    attempts = await notifier.attempts(d.key)
+    assert len(attempts) == MAX_ATTEMPTS
+    assert attempts[0]["error"] == "internal error: RuntimeError: boom"

@@ -203,7 +203,19 @@ async def test_a_server_that_is_down_is_worth_a_retry(ctx) -> None:
     assert not err.value.permanent
 
 
+async def test_a_line_break_in_a_name_cannot_add_headers(plain_smtp, ctx) -> None:
+    sink, port = plain_smtp
+    n = incident()
+    n = type(n)(**{**n.__dict__, "monitor": "Shop\r\nBcc: victim@example.com"})
+    await email_channel.send(n, {"host": "127.0.0.1", "port": port, "security": "plain",
+                                 "to": "ops@example.com"}, ctx)
+    [msg] = sink.messages
+    assert msg["Bcc"] is None and msg["Subject"].startswith("[Vigil] Shop Bcc:")
+
+
 @pytest.mark.parametrize("config", [
+    {"host": "127.0.0.1", "to": "a@b.example", "from": "nobody"},
+    {"host": "127.0.0.1", "to": "a@b.example", "from": "a@b.example\r\nBcc: x@y"},
     {"host": "127.0.0.1"}, {"host": "127.0.0.1", "to": []}, {"host": "127.0.0.1", "to": "nobody"},
     {"host": "127.0.0.1", "to": ["a@b.example\nBcc: x@y"]}, {"host": "127.0.0.1", "to": 5},
     {"host": "127.0.0.1", "to": "a@b.example", "security": "ssl3"},
