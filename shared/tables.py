@@ -124,3 +124,20 @@ rejected_results = Table(
     Column("reason", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("node", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_heartbeat", DateTime(timezone=True), nullable=False),  # centre's clock
+    Column("sent_at", DateTime(timezone=True), nullable=False),  # the node's clock
+    Column("interval_s", Float, nullable=False),
+    Column("load", Float, nullable=False),
+    Column("tests_held", Integer, nullable=False),
+    Column("backlog", BigInteger, nullable=False),
+    Column("clock_offset_ms", BigInteger),
+)
