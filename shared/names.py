@@ -45,6 +45,7 @@ def heartbeat_key(region: str, node: str) -> str:
 
 
 HEARTBEAT_PATTERN = "heartbeat.#"
+SENT_AT_HEADER = "x-sent-at-ms"  # on assignments: the scheduler's clock, for the node's offset
 
 
 def heartbeats_queue(cell: str) -> str:
