@@ -6,6 +6,7 @@
 #   deploy/region-node.sh start DIR [--name NODE] [--port 5673] [--mgmt-port 15673] [--netns NS]
 #   deploy/region-node.sh stop DIR
 #   deploy/region-node.sh link DIR up|down       (only with --netns: cut or restore the link)
+#   deploy/region-node.sh ctl DIR ARGS...        (rabbitmqctl of the node, e.g. list_queues)
 #
 # DIR holds the node's data, logs, config and a `node.env` describing it (NODE, NETNS, HOST_IP,
 # REGION_IP, PORT, MGMT_PORT) for the callers. With --netns the node lives in its own network
@@ -123,8 +124,15 @@ link() {
     esac
 }
 
+ctl() {
+    # shellcheck disable=SC1091
+    . "$dir/node.env"
+    as_rabbitmq "$(node_env) /usr/lib/rabbitmq/bin/rabbitmqctl -q -n $NODE $*"
+}
+
 case "$cmd" in
     start) start "$@" ;;
+    ctl) ctl "$@" ;;
     stop) stop ;;
     link) link "$@" ;;
     *) die "unknown command $cmd" ;;
