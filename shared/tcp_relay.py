@@ -47,6 +47,8 @@ class Relay:
         try:
             await asyncio.gather(self._pipe(reader, up_writer, inbound=True),
                                  self._pipe(up_reader, writer, inbound=False))
+        except asyncio.CancelledError:
+            pass  # the relay is closing: end quietly (asyncio would log a cancelled handler)
         finally:
             for w in (writer, up_writer):
                 w.close()
