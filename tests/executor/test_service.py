@@ -92,3 +92,22 @@ async def test_heartbeats_say_who_and_how_many_tests(running) -> None:
     assert beat.node == "node-t" and beat.version and beat.interval_s == 0.2
     assert beat.clock_offset_ms > 0  # our clock is well past the stamp we sent
 
+
+
+async def test_one_node_serves_every_cell_and_each_result_goes_home(running, amqp_url) -> None:
+    region, cell, assign, results, _, _ = running
+    other = short_name("c")
+    broker = await aio_pika.connect(amqp_url)
+    async with broker, serve_target(target_app()) as base:
+        other_results = await amqp.results_queue(await broker.channel(), other)
+        for owner, generation in ((cell, "g"), (other, "h")):  # the same test id, two cells
+            spec = TestSpec(11, owner, region, "http", 1, 2.0, {"url": f"{base}/ok"}, 1)
+            await assign(Assignment(owner, region, generation, 1, True, [spec]))
+        for queue, home in ((results, cell), (other_results, other)):
+            async with queue.iterator(timeout=20) as it:
+                async for message in it:
+                    await message.ack()
+                    batch, _ = decode_batch(message.body)
+                    assert batch.cell == home and {r.test_id for r in batch.results} == {11}
+                    break
+        await other_results.delete(if_unused=False, if_empty=False)
