@@ -121,13 +121,29 @@ async def test_full_set_at_start_then_deltas_then_resync(region_env, database_ur
         await asyncio.wait_for(task, 10)
 
 
-async def _held_after(queue: AbstractQueue, held: set[int], until) -> set[int]:
-    """Apply the node's messages to `held` until `until(held)` is true."""
-    while not until(held):
-        msg = await _next(queue)
-        held = {s.id for s in msg.upserts} if msg.full else (
+class _Nodes:
+    """What each node holds, as it would after applying its messages in order."""
+
+    def __init__(self, queues: dict[str, AbstractQueue]) -> None:
+        self.queues = queues
+        self.held: dict[str, set[int]] = {node: set() for node in queues}
+
+    async def until(self, done, what: str, timeout: float = 30) -> dict[str, set[int]]:
+        deadline = time.monotonic() + timeout
+        while not done(self.held):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: {self.held}")
+            for node, queue in self.queues.items():
+                message = await queue.get(no_ack=True, fail=False)
+                if message is not None:
+                    self._apply(node, decode_assignment(message.body))
+            await asyncio.sleep(0.05)
+        return self.held
+
+    def _apply(self, node: str, msg: Assignment) -> None:
+        held = self.held[node]
+        self.held[node] = {s.id for s in msg.upserts} if msg.full else (
             held | {s.id for s in msg.upserts}) - set(msg.removals)
-    return held
 
 
 async def test_a_silent_node_loses_its_tests_to_the_live_ones_and_gets_them_back(
@@ -147,17 +163,18 @@ async def test_a_silent_node_loses_its_tests_to_the_live_ones_and_gets_them_back
     task = asyncio.create_task(serve(settings, stop))
     try:
         async with _beating(channel, region, {"n1", "n2"}) as beating:
-            h1 = await _held_after(q1, set(), lambda h: h)
-            h2 = await _held_after(q2, set(), lambda h: h1 | h == ids)
-            assert h1 and h2 and not h1 & h2  # shared, each test once
+            nodes = _Nodes({"n1": q1, "n2": q2})
+            shared = await nodes.until(
+                lambda h: h["n1"] and h["n2"] and not h["n1"] & h["n2"]
+                and h["n1"] | h["n2"] == ids, "the tests shared, each once")
+            h1 = set(shared["n1"])
 
-            beating.discard("n1")  # n1 goes silent: its tests move to n2, and it is told to drop
-            h2 = await _held_after(q2, h2, lambda h: h == ids)
-            assert await _held_after(q1, h1, lambda h: not h) == set()
+            beating.discard("n1")  # n1 goes silent: its tests move to n2, it is told to drop
+            await nodes.until(lambda h: h["n2"] == ids and not h["n1"], "n1's tests on n2")
 
             beating.add("n1")  # back: it gets its share again, the same share
-            assert await _held_after(q1, set(), lambda h: h) == h1
-            assert await _held_after(q2, h2, lambda h: h == ids - h1) == ids - h1
+            await nodes.until(lambda h: h["n1"] == h1 and h["n2"] == ids - h1,
+                              "n1's share back")
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
