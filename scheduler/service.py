@@ -50,6 +50,7 @@ class Scheduler:
         self.generation = uuid.uuid4().hex
         self.plans: dict[Key, NodePlan] = {}
         self.stranded: set[str] = set()  # regions with tests and no live node
+        self.owed_full: set[Key] = set()  # nodes that appeared: their next message is full
         self._lock = asyncio.Lock()  # one message at a time, so sequence numbers stay in order
 
     async def load(self) -> list[TestSpec]:
@@ -82,8 +83,9 @@ class Scheduler:
         for node in sorted(set(shares) | {n for r, n in self.plans if r == region}):
             plan = self.plans.setdefault((region, node), NodePlan())
             share = shares.get(node, {})
-            if plan.seq == 0 or (region, node) in full:
+            if plan.seq == 0 or (region, node) in full or (region, node) in self.owed_full:
                 await self._send(region, node, plan, list(share.values()), [], full=True)
+                self.owed_full.discard((region, node))
             else:
                 upserts, removals = plan.diff(share)
                 if upserts or removals:
@@ -131,7 +133,8 @@ class Scheduler:
         if appeared:
             log.info("node live", extra={"region": beat.region, "node": beat.node,
                                          "version": beat.version})
-            await self.sync(full={(beat.region, beat.node)})
+            self.owed_full.add((beat.region, beat.node))  # whichever sync comes first sends it
+            await self.sync()
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
