@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import PREFIX, auth, health, monitors, results
+from api.routes import PREFIX, auth, health, monitors, nodes, results
 from shared import db
 from shared.config import Settings
 
@@ -49,6 +49,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    for module in (health, auth, monitors, results):
+    for module in (health, auth, monitors, results, nodes):
         app.include_router(module.router)
     return app

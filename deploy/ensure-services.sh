@@ -49,6 +49,10 @@ ensure_rabbitmq() {
         || rabbitmq-plugins -q enable rabbitmq_shovel >/dev/null
 }
 
+ensure_netns() {  # the region tests run a second RabbitMQ node in a network namespace
+    command -v ip >/dev/null || apt_install iproute2
+}
+
 ensure_chromium() {  # only the browser tests need it
     [ -x /usr/bin/chromium ] || apt_install chromium
 }
@@ -58,6 +62,6 @@ ensure_python_venv
 case "$what" in
     python) ;;
     all) ensure_postgres; ensure_rabbitmq ;;
-    test) ensure_postgres; ensure_rabbitmq; ensure_chromium ;;
+    test) ensure_postgres; ensure_rabbitmq; ensure_netns; ensure_chromium ;;
     *) log "usage: $0 [python|all|test]"; exit 2 ;;
 esac

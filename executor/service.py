@@ -10,15 +10,16 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
+from executor import heartbeat
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
 from executor.guard import GuardedResolver
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
-from shared.codec import decode_assignment, encode_resync
+from shared.codec import decode_assignment, encode_heartbeat, encode_resync
 from shared.config import Settings
-from shared.messages import Assignment, ResyncRequest
+from shared.messages import Assignment, Heartbeat, ResyncRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,42 +37,58 @@ class Executor:
         self.dispatcher = Dispatcher(ctx, self.batcher.add)
         self.positions: dict[str, Position] = {}
         self._resync_asked: dict[str, float] = {}
-        self._cells_declared: set[str] = set()
-        self._resync_ex: AbstractExchange | None = None
-        self._results_ex: AbstractExchange | None = None
+        self._up: AbstractExchange | None = None
+        self.clock = heartbeat.ClockOffset()
+        self.version = heartbeat.version()
 
     async def declare(self) -> aio_pika.abc.AbstractQueue:
-        self._results_ex = await self.channel.declare_exchange(
-            names.RESULTS_EXCHANGE, "direct", durable=True)
-        self._resync_ex = await self.channel.declare_exchange(
-            names.RESYNC_EXCHANGE, "topic", durable=True)
-        return await amqp.assignments_queue(self.channel, self.region)
+        """Everything goes up through `vigil.up` of our own broker (the region's, or the
+        centre's for the local region); our assignments come down to a queue of our own."""
+        self._up = await amqp.up_exchange(self.channel)
+        return await amqp.node_assignments_queue(self.channel, self.region,
+                                                 self.settings.node_id)
 
     async def publish_results(self, cell: str, body: bytes) -> None:
-        """Publish one batch; returns once the broker has confirmed it."""
-        assert self._results_ex is not None
-        if cell not in self._cells_declared:  # a batch must never be unroutable
-            await amqp.results_queue(self.channel, cell)
-            self._cells_declared.add(cell)
-        await self._results_ex.publish(amqp.persistent(body, encoding="zstd"),
-                                       routing_key=cell, mandatory=True)
+        """Publish one batch; returns once the broker has confirmed it. Unroutable (no cell
+        consumer yet) or refused (a full region uplink) raises, and the batcher retries."""
+        assert self._up is not None
+        await self._up.publish(amqp.persistent(body, encoding="zstd"),
+                               routing_key=cell, mandatory=True)
+
+    def heartbeat(self) -> Heartbeat:
+        return Heartbeat(region=self.region, node=self.settings.node_id, version=self.version,
+                         sent_at_ms=heartbeat.now_ms(),
+                         interval_s=self.settings.heartbeat_interval_s, load=heartbeat.load(),
+                         tests_held=len(self.dispatcher.held()),
+                         backlog=self.batcher.backlog(), clock_offset_ms=self.clock.estimate())
+
+    async def publish_heartbeat(self, beat: Heartbeat) -> None:
+        assert self._up is not None
+        message = aio_pika.Message(
+            encode_heartbeat(beat), content_type="application/msgpack",
+            expiration=self.settings.node_dead_after_s)  # stale beats must not revive a node
+        await self._up.publish(message, mandatory=False,
+                               routing_key=names.heartbeat_key(self.region, beat.node))
 
     async def ask_resync(self, cell: str, reason: str) -> None:
         last = self._resync_asked.get(cell, 0.0)
         if time.monotonic() - last < RESYNC_MIN_GAP_S:
             return
         self._resync_asked[cell] = time.monotonic()
-        assert self._resync_ex is not None
-        key = names.RESYNC_ALL if cell == names.RESYNC_ALL else cell
+        assert self._up is not None
         body = encode_resync(ResyncRequest(cell, self.region, self.settings.node_id, reason))
         # Not mandatory: with no scheduler up yet, its start sends the full set anyway.
-        await self._resync_ex.publish(amqp.persistent(body), routing_key=key, mandatory=False)
+        await self._up.publish(amqp.persistent(body), routing_key=names.resync_key(cell),
+                               mandatory=False)
         log.info("asked for resync", extra={"cell": cell, "reason": reason})
 
     async def on_assignment(self, message: AbstractIncomingMessage) -> None:
         assignment = await amqp.decode_or_dead_letter(message, decode_assignment, "assignment")
         if assignment is None:
             return
+        sent = (message.headers or {}).get(names.SENT_AT_HEADER)
+        if isinstance(sent, int):
+            self.clock.sample(sent, heartbeat.now_ms())
         await self.apply(assignment)
         await message.ack()
 
@@ -113,7 +130,9 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         dispatcher, batcher = executor.dispatcher, executor.batcher
         queue = await executor.declare()
         await executor.ask_resync(names.RESYNC_ALL, "executor started")
-        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(batcher.run())]
+        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(batcher.run()),
+                 asyncio.create_task(heartbeat.run(executor.publish_heartbeat, executor.heartbeat,
+                                                   settings.heartbeat_interval_s))]
         await queue.consume(executor.on_assignment)
         log.info("executor running", extra={"region": region, "node": settings.node_id})
         await stop.wait()

@@ -1,4 +1,4 @@
-"""What to tell a region: the pure difference between what it holds and what it should."""
+"""What to tell a node: the pure difference between what it holds and what it should."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from shared.messages import TestSpec
 
 
 @dataclass
-class RegionPlan:
-    """What the executors of one region were last told to hold, and the message sequence."""
+class NodePlan:
+    """What one executor node was last told to hold, and its message sequence."""
 
     seq: int = 0
     sent: dict[int, TestSpec] = field(default_factory=dict)

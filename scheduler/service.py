@@ -1,37 +1,56 @@
-"""`vigil scheduler`: reads the cell's enabled tests and sends each region its assignments.
+"""`vigil scheduler`: reads the cell's enabled tests and shares each region's among its live
+executor nodes, telling each node what it must run.
 
-It sends changes only (adds, changes, removals), numbered within a generation that is new
-at every start; a full set goes out at start and whenever an executor asks for a resync.
+Each node gets its own numbered messages (a full set, then adds, changes and removals) within
+a generation that is new at every start. A node that appears, or comes back after it was
+counted dead, gets its full set; a node that asks for a resync gets it too. When a node goes
+silent its tests move to the region's live nodes (and it is told to drop them, in case it was
+only cut off); a region with no live node keeps its assignments as they are and raises an
+operator alert: its silence is never taken for the sites being down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Collection
 
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler.plan import RegionPlan, by_region
+from scheduler.plan import NodePlan, by_region
+from scheduler.registry import Registry
+from scheduler.spread import split
 from shared import amqp, db, names
-from shared.codec import decode_resync, encode_assignment
+from shared.codec import decode_heartbeat, decode_resync, encode_assignment
 from shared.config import Settings
 from shared.messages import Assignment, TestSpec
 from shared.tables import tests
 
 log = logging.getLogger(__name__)
 
+LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region", ["region"])
+REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
+                              "Regions with tests and no live executor node (an alert)")
+
+Key = tuple[str, str]  # (region, node)
+
 
 class Scheduler:
-    def __init__(self, settings: Settings, engine: AsyncEngine, exchange: AbstractExchange):
+    def __init__(self, settings: Settings, engine: AsyncEngine, exchange: AbstractExchange,
+                 registry: Registry):
         self.cell = settings.cell
         self.engine = engine
         self.exchange = exchange
+        self.registry = registry
         self.generation = uuid.uuid4().hex
-        self.plans: dict[str, RegionPlan] = {}
+        self.plans: dict[Key, NodePlan] = {}
+        self.stranded: set[str] = set()  # regions with tests and no live node
+        self.owed_full: set[Key] = set()  # nodes that appeared: their next message is full
         self._lock = asyncio.Lock()  # one message at a time, so sequence numbers stay in order
 
     async def load(self) -> list[TestSpec]:
@@ -43,29 +62,57 @@ class Scheduler:
                          interval_s=r.interval_s, timeout_s=r.timeout_s, config=r.config,
                          version=r.version) for r in rows]
 
-    async def sync(self, full_regions: Collection[str] = ()) -> None:
-        """Send every region what changed; the regions named get their full set."""
+    async def sync(self, full: Collection[Key] = ()) -> None:
+        """Send every node what changed; the nodes named (and new ones) get their full set."""
         wanted = by_region(await self.load())
         async with self._lock:
-            for region in sorted(set(wanted) | set(self.plans) | set(full_regions)):
-                specs = wanted.get(region, {})
-                plan = self.plans.setdefault(region, RegionPlan())
-                if region in full_regions:
-                    await self._send(region, plan, list(specs.values()), [], full=True)
-                else:
-                    upserts, removals = plan.diff(specs)
-                    if upserts or removals:
-                        await self._send(region, plan, upserts, removals, full=False)
-                plan.sent = specs
+            regions = set(wanted) | {r for r, _ in self.plans} | self.registry.regions()
+            for region in sorted(regions):
+                await self._sync_region(region, wanted.get(region, {}), full)
+            REGIONS_WITHOUT_NODES.set(len(self.stranded))
 
-    async def _send(self, region: str, plan: RegionPlan, upserts: list[TestSpec],
+    async def _sync_region(self, region: str, specs: dict[int, TestSpec],
+                           full: Collection[Key]) -> None:
+        live = self.registry.live(region)
+        LIVE_NODES.labels(region).set(len(live))
+        if not live:
+            self._alert(region, stranded=bool(specs))
+            return  # keep what the nodes hold: a cut-off region goes on checking
+        self._alert(region, stranded=False)
+        shares = split(specs, live)
+        for node in sorted(set(shares) | {n for r, n in self.plans if r == region}):
+            plan = self.plans.setdefault((region, node), NodePlan())
+            share = shares.get(node, {})
+            if plan.seq == 0 or (region, node) in full or (region, node) in self.owed_full:
+                await self._send(region, node, plan, list(share.values()), [], full=True)
+                self.owed_full.discard((region, node))
+            else:
+                upserts, removals = plan.diff(share)
+                if upserts or removals:
+                    await self._send(region, node, plan, upserts, removals, full=False)
+            plan.sent = share  # a dead node keeps its plan (and sequence) for its return
+
+    def _alert(self, region: str, stranded: bool) -> None:
+        if stranded and region not in self.stranded:
+            self.stranded.add(region)
+            log.error("operator alert: region has tests but no live executor node; its"
+                      " silence is not counted as the sites being down",
+                      extra={"region": region, "alert": "region_without_nodes"})
+        elif not stranded and region in self.stranded:
+            self.stranded.discard(region)
+            log.warning("region has a live executor node again", extra={"region": region})
+
+    async def _send(self, region: str, node: str, plan: NodePlan, upserts: list[TestSpec],
                     removals: list[int], full: bool) -> None:
         plan.seq += 1
-        message = Assignment(self.cell, region, self.generation, plan.seq, full, upserts, removals)
-        await self.exchange.publish(amqp.persistent(encode_assignment(message)),
-                                    routing_key=names.assignments_key(region))
-        log.info("assignments sent", extra={"region": region, "seq": plan.seq, "full": full,
-                                             "upserts": len(upserts), "removals": len(removals)})
+        message = Assignment(self.cell, region, self.generation, plan.seq, full, upserts,
+                             removals, node=node)
+        body = amqp.persistent(encode_assignment(message))
+        body.headers = {names.SENT_AT_HEADER: time.time_ns() // 1_000_000}
+        await self.exchange.publish(body, routing_key=names.assignments_key(region, node))
+        log.info("assignments sent", extra={"region": region, "node": node, "seq": plan.seq,
+                                             "full": full, "upserts": len(upserts),
+                                             "removals": len(removals)})
 
     async def on_resync(self, message: AbstractIncomingMessage) -> None:
         request = await amqp.decode_or_dead_letter(message, decode_resync, "resync request")
@@ -73,8 +120,21 @@ class Scheduler:
             return
         log.info("resync requested", extra={"region": request.region, "node": request.node,
                                              "reason": request.reason})
-        await self.sync(full_regions={request.region})
+        # A node not yet live gets its full set when its first heartbeat makes it live.
+        await self.sync(full={(request.region, request.node)})
         await message.ack()
+
+    async def on_heartbeat(self, message: AbstractIncomingMessage) -> None:
+        beat = await amqp.decode_or_dead_letter(message, decode_heartbeat, "heartbeat")
+        if beat is None:
+            return
+        appeared = await self.registry.beat(beat)
+        await message.ack()
+        if appeared:
+            log.info("node live", extra={"region": beat.region, "node": beat.node,
+                                         "version": beat.version})
+            self.owed_full.add((beat.region, beat.node))  # whichever sync comes first sends it
+            await self.sync()
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -84,12 +144,15 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
                                                   durable=True)
-        scheduler = Scheduler(settings, engine, exchange)
-        known = set(by_region(await scheduler.load()))
-        await scheduler.sync(full_regions=known)  # executors may hold an older generation
+        registry = Registry(engine, settings.node_dead_after_s)
+        await registry.restore()
+        scheduler = Scheduler(settings, engine, exchange, registry)
+        await scheduler.sync()  # every node with a plan is new to this generation: full sets
         resync = await amqp.resync_queue(channel, settings.cell)
         await resync.consume(scheduler.on_resync)
-        log.info("scheduler running", extra={"cell": settings.cell, "regions": sorted(known)})
+        beats = await amqp.heartbeats_queue(channel, settings.cell)
+        await beats.consume(scheduler.on_heartbeat)
+        log.info("scheduler running", extra={"cell": settings.cell})
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), settings.scheduler_poll_s)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustConnection,
@@ -20,6 +21,9 @@ from shared.codec import DecodeError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+NODE_QUEUE_EXPIRES_MS = 7 * 86400 * 1000
+HEARTBEAT_TTL_MS = 60_000
+
 
 async def connect(url: str) -> AbstractRobustConnection:
     """A connection that reconnects by itself and restores its consumers."""
@@ -27,7 +31,8 @@ async def connect(url: str) -> AbstractRobustConnection:
 
 
 async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key: str,
-                        exchange_type: str = "direct") -> AbstractQueue:
+                        exchange_type: str = "direct",
+                        arguments: dict[str, Any] | None = None) -> AbstractQueue:
     """Declare `queue` bound to `exchange`, with its dead-letter queue beside it."""
     ex = await channel.declare_exchange(exchange, exchange_type, durable=True)
     dlx = await channel.declare_exchange(names.DEAD_LETTER_EXCHANGE, "direct", durable=True)
@@ -36,19 +41,38 @@ async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key
     q = await channel.declare_queue(queue, durable=True, arguments={
         "x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE,
         "x-dead-letter-routing-key": names.dead_letter(queue),
+        **(arguments or {}),
     })
     await q.bind(ex, key)
     return q
 
 
+async def up_exchange(channel: AbstractChannel) -> AbstractExchange:
+    """Where executors send everything bound for the cells (see names.UP_EXCHANGE)."""
+    return await channel.declare_exchange(names.UP_EXCHANGE, "topic", durable=True)
+
+
 async def results_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
-    return await durable_queue(channel, names.results_queue(cell), names.RESULTS_EXCHANGE, cell)
+    q = await durable_queue(channel, names.results_queue(cell), names.RESULTS_EXCHANGE, cell)
+    await q.bind(await up_exchange(channel), cell)
+    return q
 
 
-async def assignments_queue(channel: AbstractChannel, region: str) -> AbstractQueue:
+async def node_assignments_queue(channel: AbstractChannel, region: str,
+                                 node: str) -> AbstractQueue:
+    """One executor node's assignments, on its own broker. A node gone for good leaves no
+    queue behind: it expires after NODE_QUEUE_EXPIRES_MS unused."""
+    return await durable_queue(channel, names.node_assignments_queue(region, node),
+                               names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region, node),
+                               exchange_type="topic",
+                               arguments={"x-expires": NODE_QUEUE_EXPIRES_MS})
+
+
+async def region_assignments_queue(channel: AbstractChannel, region: str) -> AbstractQueue:
+    """At the centre: every node's assignments of a remote region, for its down shovel."""
     return await durable_queue(channel, names.assignments_queue(region),
-                               names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region),
-                               exchange_type="topic")
+                               names.ASSIGNMENTS_EXCHANGE,
+                               names.region_assignments_pattern(region), exchange_type="topic")
 
 
 async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
@@ -56,6 +80,9 @@ async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     q = await durable_queue(channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell,
                             exchange_type="topic")
     await q.bind(names.RESYNC_EXCHANGE, names.RESYNC_ALL)
+    up = await up_exchange(channel)
+    await q.bind(up, names.resync_key(cell))
+    await q.bind(up, names.resync_key(names.RESYNC_ALL))
     return q
 
 
@@ -77,6 +104,12 @@ async def deliveries_wait_queue(channel: AbstractChannel, cell: str,
         "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
         "x-dead-letter-routing-key": cell,
     })
+async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    """A cell's scheduler hears every node's heartbeats; old ones are worth nothing."""
+    await up_exchange(channel)
+    return await durable_queue(channel, names.heartbeats_queue(cell), names.UP_EXCHANGE,
+                               names.HEARTBEAT_PATTERN, exchange_type="topic",
+                               arguments={"x-message-ttl": HEARTBEAT_TTL_MS})
 
 
 def persistent(body: bytes, content_type: str = "application/msgpack",

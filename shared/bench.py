@@ -28,7 +28,7 @@ def emit(bench: str, metric: str, value: float, baseline: str, baseline_value: f
             "baseline_value": round(baseline_value, 3), "ratio": ratio}
 
 
-def _sample_results(n: int, seed: int = 7) -> list[Result]:
+def sample_results(n: int, seed: int = 7) -> list[Result]:
     """Results shaped like a real minute of checks: mostly up, a few failures."""
     rng = random.Random(seed)
     start = 1_790_000_000_000
@@ -46,7 +46,7 @@ def _sample_results(n: int, seed: int = 7) -> list[Result]:
 def bench_codec(settings: Settings) -> Iterator[Line]:
     """Bytes a result costs on the wire, and encode+decode speed, against one JSON message
     per result (what a naive design sends)."""
-    results = _sample_results(settings.batch_max_results)
+    results = sample_results(settings.batch_max_results)
     batch = ResultBatch(uuid.uuid4().bytes, "a", "local", "node-1", results)
     dicts = [{"test_id": r.test_id, "checked_at": r.checked_at_ms, "status": r.status.label,
               "latency_ms": r.latency_ms, "http_status": r.http_status,
@@ -79,8 +79,17 @@ def bench_notify(settings: Settings) -> Iterator[Line]:
     yield from run(settings)
 
 
-BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {"codec": bench_codec,
-                                                            "notify": bench_notify}
+def _wire(settings: Settings) -> Iterator[Line]:
+    from shared.bench_wire import bench_wire  # starts a region broker: only when asked
+
+    return bench_wire(settings)
+
+
+BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
+    "codec": bench_codec,
+    "notify": bench_notify,
+    "wire": _wire,
+}
 
 
 def run_bench(name: str, settings: Settings) -> int:

@@ -73,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
         run=_web("frontend.main"), component="frontend")
     sub.add_parser("stack", help="run every component locally (make run)").set_defaults(
         run=_stack, component="stack")
+    from shared import region_cli
+
+    region_cli.add_parser(sub)
     b = sub.add_parser("bench", help="run a benchmark; prints JSON lines")
     b.add_argument("name")
     b.set_defaults(run=_bench, component="bench")
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"vigil: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     vlog.setup(args.component, settings.log_level, settings.log_format)
-    logging.getLogger("vigil").info("starting", extra={"settings": settings.public()})
+    if args.component != "region":  # an operator's command, not a service: no start-up line
+        logging.getLogger("vigil").info("starting", extra={"settings": settings.public()})
     try:
         args.run(settings, args)
     except KeyboardInterrupt:

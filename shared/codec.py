@@ -12,7 +12,15 @@ from typing import Any
 import msgpack
 import zstandard
 
-from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Status, TestSpec
+from shared.messages import (
+    Assignment,
+    Heartbeat,
+    Result,
+    ResultBatch,
+    ResyncRequest,
+    Status,
+    TestSpec,
+)
 
 FORMAT_VERSION = 1
 MAX_DECOMPRESSED = 64 << 20  # a batch that inflates past this is refused, not swallowed
@@ -152,7 +160,8 @@ def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
 def encode_assignment(a: Assignment) -> bytes:
     return _pack({"v": FORMAT_VERSION, "cell": a.cell, "region": a.region,
                   "generation": a.generation, "seq": a.seq, "full": a.full,
-                  "upserts": [_spec_to_wire(s) for s in a.upserts], "removals": a.removals})
+                  "upserts": [_spec_to_wire(s) for s in a.upserts], "removals": a.removals,
+                  "node": a.node})
 
 
 def decode_assignment(data: bytes) -> Assignment:
@@ -167,7 +176,11 @@ def decode_assignment(data: bytes) -> Assignment:
                       seq=_field(m, "seq", int), full=_field(m, "full", bool),
                       upserts=[_spec_from_wire(s, cell, region)
                                for s in _field(m, "upserts", list)],
-                      removals=removals)
+                      removals=removals, node=_optional_str(m, "node", ""))
+
+
+def _optional_str(m: dict[str, Any], key: str, default: str) -> str:
+    return default if m.get(key) is None else _field(m, key, str)
 
 
 def encode_resync(r: ResyncRequest) -> bytes:
@@ -179,3 +192,38 @@ def decode_resync(data: bytes) -> ResyncRequest:
     m = _map(_unpack(data), "resync")
     return ResyncRequest(_field(m, "cell", str), _field(m, "region", str),
                          _field(m, "node", str), _field(m, "reason", str))
+
+
+# --- heartbeats ---------------------------------------------------------------------------
+
+def encode_heartbeat(h: Heartbeat) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "region": h.region, "node": h.node, "version": h.version,
+                  "sent": h.sent_at_ms, "interval": h.interval_s, "load": h.load,
+                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms})
+
+
+def _bounded(m: dict[str, Any], key: str, kind: type | tuple[type, ...], low: float,
+             high: float) -> Any:
+    value = _field(m, key, kind)
+    if not low <= value <= high:
+        raise DecodeError(f"field {key!r}: {value} is out of range")
+    return value
+
+
+def decode_heartbeat(data: bytes) -> Heartbeat:
+    m = _map(_unpack(data), "heartbeat")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported heartbeat format {m.get('v')!r}")
+    region, node, version = (_field(m, k, str) for k in ("region", "node", "version"))
+    if any(not 0 < len(name) <= MAX_NAME for name in (region, node, version)):
+        raise DecodeError(f"region, node and version must be 1-{MAX_NAME} characters")
+    offset = m.get("offset")
+    if offset is not None:
+        offset = _bounded(m, "offset", int, -(2**40), 2**40)
+    return Heartbeat(region=region, node=node, version=version,
+                     sent_at_ms=_bounded(m, "sent", int, EARLIEST_MS, LATEST_MS),
+                     interval_s=float(_bounded(m, "interval", (int, float), 0.01, 3600)),
+                     load=float(_bounded(m, "load", (int, float), 0, 1e6)),
+                     tests_held=_bounded(m, "held", int, 0, 2**31),
+                     backlog=_bounded(m, "backlog", int, 0, 2**40),
+                     clock_offset_ms=offset)

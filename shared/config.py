@@ -17,6 +17,12 @@ class ConfigError(ValueError):
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_NODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a host name will do
+
+
+def valid_name(value: str) -> bool:
+    """A cell or region name: short, lower-case, safe in queue names and routing keys."""
+    return bool(_NAME.match(value))
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
@@ -28,6 +34,22 @@ def _name(env: Mapping[str, str], name: str, default: str) -> str:
     if not _NAME.match(value):
         raise ConfigError(f"{name}={value!r}: use 1-32 of a-z, 0-9, '-' and '_'")
     return value
+
+
+def _node(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default)
+    if not _NODE.match(value):
+        raise ConfigError(f"{name}={value!r}: use 1-64 of A-Z, a-z, 0-9, '.', '-' and '_'")
+    return value
+
+
+def _emails(env: Mapping[str, str], name: str) -> frozenset[str]:
+    raw = env.get(name, "")
+    emails = frozenset(e.strip().lower() for e in raw.split(",") if e.strip())
+    bad = [e for e in emails if "@" not in e or len(e) > 320]
+    if bad:
+        raise ConfigError(f"{name}: {bad[0]!r} is not an email address")
+    return emails
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -146,6 +168,12 @@ class Settings:
     hooks_dir: str
     hooks_user: str
     hooks_timeout_s: float
+    # Regions and the node fleet (issue 4).
+    heartbeat_interval_s: float
+    node_dead_after_s: float
+    admin_emails: frozenset[str]
+    regions_file: str
+    region_buffer_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -158,12 +186,18 @@ class Settings:
         log_level = _str(e, "VIGIL_LOG_LEVEL", "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"VIGIL_LOG_LEVEL={log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+        state_dir = _str(e, "VIGIL_STATE_DIR", os.path.expanduser("~/.local/state/vigil"))
+        heartbeat = _float(e, "VIGIL_HEARTBEAT_INTERVAL", 5.0, 0.1, 300.0)
+        dead_after = _float(e, "VIGIL_NODE_DEAD_AFTER", 20.0, 0.5, 3600.0)
+        if dead_after < 2 * heartbeat:
+            raise ConfigError(f"VIGIL_NODE_DEAD_AFTER={dead_after}: must be at least twice "
+                              f"VIGIL_HEARTBEAT_INTERVAL ({heartbeat})")
         return cls(
             database_url=_str(e, "VIGIL_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/vigil_a"),
             amqp_url=_secret(e, "VIGIL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
             cell=_name(e, "VIGIL_CELL", "a"),
             region=_name(e, "VIGIL_REGION", "local"),
-            node_id=_str(e, "VIGIL_NODE_ID", os.uname().nodename),
+            node_id=_node(e, "VIGIL_NODE_ID", os.uname().nodename),
             secret_key=_secret(e, "VIGIL_SECRET_KEY", DEV_SECRET),
             token_ttl_s=_int(e, "VIGIL_TOKEN_TTL", 3600, 60, 30 * 86400),
             api_host=host,
@@ -179,10 +213,15 @@ class Settings:
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
             processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 16, 1, 10_000),
             max_body_bytes=_int(e, "VIGIL_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
-            state_dir=_str(e, "VIGIL_STATE_DIR", os.path.expanduser("~/.local/state/vigil")),
+            state_dir=state_dir,
             log_level=log_level,
             log_format=log_format,
             **_notifier_settings(e),
+            heartbeat_interval_s=heartbeat,
+            node_dead_after_s=dead_after,
+            admin_emails=_emails(e, "VIGIL_ADMIN_EMAILS"),
+            regions_file=_str(e, "VIGIL_REGIONS_FILE", os.path.join(state_dir, "regions.json")),
+            region_buffer_bytes=_int(e, "VIGIL_REGION_BUFFER_BYTES", 1 << 30, 1 << 20, 1 << 40),
         )
 
     def public(self) -> dict[str, object]:

@@ -82,6 +82,7 @@ class Assignment:
     full: bool
     upserts: list[TestSpec] = field(default_factory=list)
     removals: list[int] = field(default_factory=list)
+    node: str = ""  # the executor node it is for; a region's tests are shared among its nodes
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,18 @@ class ResyncRequest:
     region: str
     node: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """An executor node says it is alive, every few seconds, to every cell."""
+
+    region: str
+    node: str
+    version: str
+    sent_at_ms: int  # the node's clock
+    interval_s: float  # the next one is due this much later
+    load: float  # 1-minute load average divided by the CPUs
+    tests_held: int
+    backlog: int  # results checked but not yet confirmed by the broker
+    clock_offset_ms: int | None = None  # node clock minus the centre's, None if not known yet

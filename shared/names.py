@@ -3,20 +3,59 @@
 Dead-letter queues are derived by `dead_letter(queue)`, so every queue has one by construction.
 """
 
-ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>
+ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>.node.<node>
 RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>
 RESYNC_EXCHANGE = "vigil.resync"  # topic: routing key <cell>, or RESYNC_ALL for every cell
 RESYNC_ALL = "all"
 DEAD_LETTER_EXCHANGE = "vigil.dlx"  # direct: routing key is the dead queue's name
 DELIVERIES_EXCHANGE = "vigil.deliveries"  # direct: routing key <cell>; one notification each
 
+# Everything an executor sends towards the cells goes to this topic exchange of its own broker:
+# result batches (key <cell>), resync requests (resync.<cell>) and heartbeats
+# (heartbeat.<region>.<node>). At the centre the consumers bind their queues to it; on a region
+# broker one queue (REGION_UPLINK) catches it all and one shovel carries it to the centre's.
+UP_EXCHANGE = "vigil.up"
+REGION_UPLINK = "vigil.uplink"  # on a region broker: everything waiting to go up
 
-def assignments_key(region: str) -> str:
-    return f"region.{region}"
+
+def assignments_key(region: str, node: str) -> str:
+    return f"region.{region}.node.{node}"
+
+
+def region_assignments_pattern(region: str) -> str:
+    """Binds the centre's queue of a remote region to the assignments of all its nodes."""
+    return f"region.{region}.node.#"
 
 
 def assignments_queue(region: str) -> str:
+    """At the centre: a remote region's assignments, waiting for its down shovel."""
     return f"vigil.assignments.{region}"
+
+
+def node_assignments_queue(region: str, node: str) -> str:
+    """On the executor's own broker: the assignments of one node."""
+    return f"vigil.assignments.{region}.node.{node}"
+
+
+def resync_key(cell: str) -> str:
+    return f"resync.{cell}"
+
+
+def heartbeat_key(region: str, node: str) -> str:
+    return f"heartbeat.{region}.{node}"
+
+
+HEARTBEAT_PATTERN = "heartbeat.#"
+SENT_AT_HEADER = "x-sent-at-ms"  # on assignments: the scheduler's clock, for the node's offset
+
+
+def heartbeats_queue(cell: str) -> str:
+    return f"vigil.heartbeats.{cell}"
+
+
+def shovel_name(region: str, direction: str) -> str:
+    """The dynamic shovels of a region, on its broker: direction is "down" or "up"."""
+    return f"vigil-{region}-{direction}"
 
 
 def results_queue(cell: str) -> str:

@@ -167,3 +167,19 @@ notification_attempts = Table(
 )
 Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
       notification_attempts.c.attempted_at.desc())
+# The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("region", String(32), primary_key=True),
+    Column("node", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_heartbeat", DateTime(timezone=True), nullable=False),  # centre's clock
+    Column("sent_at", DateTime(timezone=True), nullable=False),  # the node's clock
+    Column("interval_s", Float, nullable=False),
+    Column("load", Float, nullable=False),
+    Column("tests_held", Integer, nullable=False),
+    Column("backlog", BigInteger, nullable=False),
+    Column("clock_offset_ms", BigInteger),
+)

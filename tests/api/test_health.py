@@ -33,6 +33,7 @@ async def test_openapi_lists_every_endpoint(client: httpx.AsyncClient) -> None:
         "/api/v1/monitors/{monitor_id}",
         "/api/v1/monitors/{monitor_id}/tests",
         "/api/v1/tests/{test_id}/results",
+        "/api/v1/nodes",
     }
     # Protected endpoints say so, so the docs page offers to send a token.
     assert paths["/api/v1/monitors"]["get"]["security"] == [{"HTTPBearer": []}]

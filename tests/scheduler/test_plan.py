@@ -1,4 +1,4 @@
-from scheduler.plan import RegionPlan, by_region
+from scheduler.plan import NodePlan, by_region
 from shared.messages import TestSpec
 
 
@@ -7,7 +7,7 @@ def _spec(i: int, region: str = "eu", version: int = 1) -> TestSpec:
 
 
 def test_diff_sends_adds_changes_and_removals_only() -> None:
-    plan = RegionPlan(sent={1: _spec(1), 2: _spec(2), 3: _spec(3)})
+    plan = NodePlan(sent={1: _spec(1), 2: _spec(2), 3: _spec(3)})
     wanted = {1: _spec(1), 2: _spec(2, version=2), 4: _spec(4)}
     upserts, removals = plan.diff(wanted)
     assert sorted(s.id for s in upserts) == [2, 4]
@@ -15,7 +15,7 @@ def test_diff_sends_adds_changes_and_removals_only() -> None:
 
 
 def test_no_change_no_message() -> None:
-    plan = RegionPlan(sent={1: _spec(1)})
+    plan = NodePlan(sent={1: _spec(1)})
     assert plan.diff({1: _spec(1)}) == ([], [])
 
 

@@ -1,7 +1,9 @@
 """The scheduler against the real PostgreSQL and RabbitMQ."""
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 
 import aio_pika
@@ -11,9 +13,9 @@ from aio_pika.abc import AbstractQueue
 
 from scheduler.service import serve
 from shared import amqp, names
-from shared.codec import decode_assignment, encode_resync
+from shared.codec import decode_assignment, encode_heartbeat, encode_resync
 from shared.config import Settings
-from shared.messages import Assignment, ResyncRequest
+from shared.messages import Assignment, Heartbeat, ResyncRequest
 from tests.helpers import short_name
 
 pytestmark = pytest.mark.integration
@@ -31,6 +33,29 @@ async def _insert_test(conn: asyncpg.Connection, region: str, url: str) -> int:
         monitor, account, region, json.dumps({"url": url}))
 
 
+async def _beat(channel, region: str, node: str) -> None:
+    up = await amqp.up_exchange(channel)
+    beat = Heartbeat(region, node, "t", int(time.time() * 1000), 0.2, 0.1, 0, 0, None)
+    await up.publish(aio_pika.Message(encode_heartbeat(beat)),
+                     routing_key=names.heartbeat_key(region, node))
+
+
+@contextlib.asynccontextmanager
+async def _beating(channel, region: str, nodes: set[str]) -> AsyncIterator[set[str]]:
+    """Heartbeats for `nodes` (a set the test may change) every 0.2 s, as executors would."""
+    async def beat() -> None:
+        while True:
+            for node in sorted(nodes):
+                await _beat(channel, region, node)
+            await asyncio.sleep(0.2)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield nodes
+    finally:
+        task.cancel()
+
+
 async def _next(queue: AbstractQueue, timeout: float = 15) -> Assignment:
     async with queue.iterator(timeout=timeout) as it:
         async for message in it:
@@ -45,7 +70,7 @@ async def region_env(database_url: str, amqp_url: str) -> AsyncIterator[tuple]:
     conn = await asyncpg.connect(database_url)
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
-    queue = await amqp.assignments_queue(channel, region)
+    queue = await amqp.node_assignments_queue(channel, region, "n1")
     yield region, conn, channel, queue
     await queue.delete(if_unused=False, if_empty=False)
     await broker.close()
@@ -62,33 +87,98 @@ async def test_full_set_at_start_then_deltas_then_resync(region_env, database_ur
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, stop))
     try:
-        start = await _next(queue)
-        assert start.full and [s.id for s in start.upserts] == [first] and start.cell == cell
+        async with _beating(channel, region, {"n1"}):
+            start = await _next(queue)
+            assert start.full and [s.id for s in start.upserts] == [first] and start.cell == cell
+            assert start.node == "n1"
 
-        second = await _insert_test(conn, region, "http://127.0.0.1:1/b")
-        added = await _next(queue)
-        assert (added.full, added.seq, [s.id for s in added.upserts]) == (False, 2, [second])
+            second = await _insert_test(conn, region, "http://127.0.0.1:1/b")
+            added = await _next(queue)
+            assert (added.full, added.seq, [s.id for s in added.upserts]) == (False, 2, [second])
 
-        await conn.execute("UPDATE tests SET version = version + 1, interval_s = 30 "
-                           "WHERE id = $1", first)
-        changed = await _next(queue)
-        assert [(s.id, s.interval_s) for s in changed.upserts] == [(first, 30)]
+            await conn.execute("UPDATE tests SET version = version + 1, interval_s = 30 "
+                               "WHERE id = $1", first)
+            changed = await _next(queue)
+            assert [(s.id, s.interval_s) for s in changed.upserts] == [(first, 30)]
 
-        await conn.execute("DELETE FROM tests WHERE id = $1", second)
-        removed = await _next(queue)
-        assert (removed.upserts, removed.removals, removed.seq) == ([], [second], 4)
+            await conn.execute("DELETE FROM tests WHERE id = $1", second)
+            removed = await _next(queue)
+            assert (removed.upserts, removed.removals, removed.seq) == ([], [second], 4)
 
-        resync = await channel.declare_exchange(names.RESYNC_EXCHANGE, "topic", durable=True)
-        await resync.publish(amqp.persistent(encode_resync(
-            ResyncRequest(cell, region, "n1", "test"))), routing_key=cell)
-        full = await _next(queue)
-        assert full.full and [s.id for s in full.upserts] == [first]
-        assert full.generation == start.generation and full.seq == 5
+            resync = await channel.declare_exchange(names.RESYNC_EXCHANGE, "topic", durable=True)
+            await resync.publish(amqp.persistent(encode_resync(
+                ResyncRequest(cell, region, "n1", "test"))), routing_key=cell)
+            full = await _next(queue)
+            assert full.full and [s.id for s in full.upserts] == [first]
+            assert full.generation == start.generation and full.seq == 5
 
-        await resync.publish(amqp.persistent(b"garbage"), routing_key=cell)
-        await resync.publish(amqp.persistent(encode_resync(
-            ResyncRequest(cell, region, "n1", "after garbage"))), routing_key=cell)
-        assert (await _next(queue)).full  # the garbage did not stop it
+            await resync.publish(amqp.persistent(b"garbage"), routing_key=cell)
+            await resync.publish(amqp.persistent(encode_resync(
+                ResyncRequest(cell, region, "n1", "after garbage"))), routing_key=cell)
+            assert (await _next(queue)).full  # the garbage did not stop it
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+class _Nodes:
+    """What each node holds, as it would after applying its messages in order."""
+
+    def __init__(self, queues: dict[str, AbstractQueue]) -> None:
+        self.queues = queues
+        self.held: dict[str, set[int]] = {node: set() for node in queues}
+
+    async def until(self, done, what: str, timeout: float = 30) -> dict[str, set[int]]:
+        deadline = time.monotonic() + timeout
+        while not done(self.held):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: {self.held}")
+            for node, queue in self.queues.items():
+                message = await queue.get(no_ack=True, fail=False)
+                if message is not None:
+                    self._apply(node, decode_assignment(message.body))
+            await asyncio.sleep(0.05)
+        return self.held
+
+    def _apply(self, node: str, msg: Assignment) -> None:
+        held = self.held[node]
+        self.held[node] = {s.id for s in msg.upserts} if msg.full else (
+            held | {s.id for s in msg.upserts}) - set(msg.removals)
+
+
+async def test_a_silent_node_loses_its_tests_to_the_live_ones_and_gets_them_back(
+        database_url: str, amqp_url: str) -> None:
+    region, cell = short_name("r"), short_name("c")
+    conn = await asyncpg.connect(database_url)
+    broker = await aio_pika.connect(amqp_url)
+    channel = await broker.channel()
+    q1 = await amqp.node_assignments_queue(channel, region, "n1")
+    q2 = await amqp.node_assignments_queue(channel, region, "n2")
+    ids = {await _insert_test(conn, region, f"http://127.0.0.1:1/{i}") for i in range(12)}
+    settings = Settings.from_env({
+        "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url, "VIGIL_CELL": cell,
+        "VIGIL_SCHEDULER_POLL": "0.1", "VIGIL_HEARTBEAT_INTERVAL": "0.2",
+        "VIGIL_NODE_DEAD_AFTER": "1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, region, {"n1", "n2"}) as beating:
+            nodes = _Nodes({"n1": q1, "n2": q2})
+            shared = await nodes.until(
+                lambda h: h["n1"] and h["n2"] and not h["n1"] & h["n2"]
+                and h["n1"] | h["n2"] == ids, "the tests shared, each once")
+            h1 = set(shared["n1"])
+
+            beating.discard("n1")  # n1 goes silent: its tests move to n2, it is told to drop
+            await nodes.until(lambda h: h["n2"] == ids and not h["n1"], "n1's tests on n2")
+
+            beating.add("n1")  # back: it gets its share again, the same share
+            await nodes.until(lambda h: h["n1"] == h1 and h["n2"] == ids - h1,
+                              "n1's share back")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        for q in (q1, q2):
+            await q.delete(if_unused=False, if_empty=False)
+        await broker.close()
+        await conn.close()

@@ -3,7 +3,15 @@ import pytest
 import zstandard
 
 from shared import codec
-from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Status, TestSpec
+from shared.messages import (
+    Assignment,
+    Heartbeat,
+    Result,
+    ResultBatch,
+    ResyncRequest,
+    Status,
+    TestSpec,
+)
 
 NOW_MS = 1_790_000_000_000
 
@@ -91,3 +99,31 @@ def test_resync_round_trip_and_garbage() -> None:
     assert codec.decode_resync(codec.encode_resync(req)) == req
     with pytest.raises(codec.DecodeError):
         codec.decode_resync(msgpack.packb({"cell": 1}))
+
+
+# --- heartbeats ---------------------------------------------------------------------------
+
+def _beat(**over) -> dict:
+    base = {"v": 1, "region": "eu", "node": "n1", "version": "0.1.0",
+            "sent": 1_790_000_000_000, "interval": 5.0, "load": 0.5, "held": 3, "backlog": 0,
+            "offset": -12}
+    return {**base, **over}
+
+
+def test_heartbeat_round_trip() -> None:
+    beat = Heartbeat("eu", "n1", "0.1.0", 1_790_000_000_000, 5.0, 0.5, 3, 0, -12)
+    assert codec.decode_heartbeat(codec.encode_heartbeat(beat)) == beat
+    assert codec.decode_heartbeat(msgpack.packb(_beat(offset=None))).clock_offset_ms is None
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"\xc1garbage", msgpack.packb([1, 2]), msgpack.packb(_beat(v=2)),
+    msgpack.packb(_beat(region="")), msgpack.packb(_beat(node=7)),
+    msgpack.packb(_beat(sent=5)), msgpack.packb(_beat(interval=0)),
+    msgpack.packb(_beat(load=-1)), msgpack.packb(_beat(held=-3)),
+    msgpack.packb(_beat(backlog="many")), msgpack.packb(_beat(offset=2**50)),
+    msgpack.packb(_beat(version="x" * 65)), msgpack.packb(_beat(held=True)),
+])
+def test_heartbeat_garbage_is_refused(body: bytes) -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.decode_heartbeat(body)

@@ -46,3 +46,19 @@ def test_hooks_are_name_path_pairs() -> None:
 def test_the_smtp_password_is_masked() -> None:
     public = Settings.from_env({"VIGIL_SMTP_URL": "smtp://u:pw@mail.example"}).public()
     assert "pw" not in repr(public)
+@pytest.mark.parametrize(("env", "name"), [
+    ({"VIGIL_NODE_ID": "node one"}, "VIGIL_NODE_ID"),
+    ({"VIGIL_NODE_ID": "x" * 65}, "VIGIL_NODE_ID"),
+    ({"VIGIL_ADMIN_EMAILS": "ops@example.com, nobody"}, "VIGIL_ADMIN_EMAILS"),
+    ({"VIGIL_HEARTBEAT_INTERVAL": "5", "VIGIL_NODE_DEAD_AFTER": "6"}, "VIGIL_NODE_DEAD_AFTER"),
+    ({"VIGIL_REGION_BUFFER_BYTES": "1000"}, "VIGIL_REGION_BUFFER_BYTES"),
+])
+def test_fleet_settings_refuse_garbage(env: dict[str, str], name: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+def test_admin_emails_are_a_lower_cased_set() -> None:
+    s = Settings.from_env({"VIGIL_ADMIN_EMAILS": " Ops@Example.com,,b@example.com "})
+    assert s.admin_emails == {"ops@example.com", "b@example.com"}
+    assert s.node_dead_after_s <= 29  # a silent node's tests move within 30 s

@@ -1,0 +1,72 @@
+"""GET /nodes: the executor fleet as this cell hears it (an operator's view, admins only).
+
+Admins are the accounts listed in VIGIL_ADMIN_EMAILS; anyone else gets a 403.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.deps import AccountId, Conn, SettingsDep
+from api.routes import PREFIX
+from shared.tables import accounts, nodes
+
+router = APIRouter(prefix=PREFIX, tags=["nodes"])
+
+
+class NodeOut(BaseModel):
+    region: str
+    node: str
+    version: str
+    live: bool
+    last_heartbeat: datetime
+    first_seen: datetime
+    load: float
+    tests_held: int
+    backlog: int
+    clock_offset_ms: int | None
+
+
+class RegionOut(BaseModel):
+    region: str
+    nodes: int
+    live_nodes: int
+    last_heartbeat: datetime
+    alert: str | None  # "no live node": the region's silence is not the sites being down
+
+
+class NodesOut(BaseModel):
+    items: list[NodeOut]
+    next: str | None = None
+    regions: list[RegionOut]
+
+
+async def admin_account(account_id: AccountId, conn: Conn, settings: SettingsDep) -> int:
+    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
+    if email is None or email.lower() not in settings.admin_emails:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the node listing is for operators")
+    return account_id
+
+
+@router.get("/nodes", response_model=NodesOut)
+async def list_nodes(_: Annotated[int, Depends(admin_account)], conn: Conn,
+                     settings: SettingsDep) -> NodesOut:
+    rows = (await conn.execute(select(nodes).order_by(nodes.c.region, nodes.c.node))).all()
+    cutoff = datetime.now(UTC) - timedelta(seconds=settings.node_dead_after_s)
+    items = [NodeOut(region=r.region, node=r.node, version=r.version,
+                     live=r.last_heartbeat > cutoff, last_heartbeat=r.last_heartbeat,
+                     first_seen=r.first_seen, load=r.load, tests_held=r.tests_held,
+                     backlog=r.backlog, clock_offset_ms=r.clock_offset_ms) for r in rows]
+    regions: dict[str, list[NodeOut]] = {}
+    for item in items:
+        regions.setdefault(item.region, []).append(item)
+    return NodesOut(items=items, regions=[
+        RegionOut(region=name, nodes=len(group), live_nodes=sum(n.live for n in group),
+                  last_heartbeat=max(n.last_heartbeat for n in group),
+                  alert=None if any(n.live for n in group) else "no live node")
+        for name, group in regions.items()])
