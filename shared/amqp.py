@@ -59,6 +59,11 @@ async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     return q
 
 
+async def notifications_queue(channel: AbstractChannel) -> AbstractQueue:
+    return await durable_queue(channel, names.NOTIFICATIONS_QUEUE, names.EVENTS_EXCHANGE,
+                               names.NOTIFICATIONS_BINDING, exchange_type="topic")
+
+
 def persistent(body: bytes, content_type: str = "application/msgpack",
                encoding: str | None = None) -> aio_pika.Message:
     return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,

@@ -12,7 +12,15 @@ from typing import Any
 import msgpack
 import zstandard
 
-from shared.messages import Assignment, Result, ResultBatch, ResyncRequest, Status, TestSpec
+from shared.messages import (
+    Assignment,
+    IncidentEvent,
+    Result,
+    ResultBatch,
+    ResyncRequest,
+    Status,
+    TestSpec,
+)
 
 FORMAT_VERSION = 1
 MAX_DECOMPRESSED = 64 << 20  # a batch that inflates past this is refused, not swallowed
@@ -179,3 +187,35 @@ def decode_resync(data: bytes) -> ResyncRequest:
     m = _map(_unpack(data), "resync")
     return ResyncRequest(_field(m, "cell", str), _field(m, "region", str),
                          _field(m, "node", str), _field(m, "reason", str))
+
+
+# --- incident events -----------------------------------------------------------------------
+
+_EVENT_KINDS = ("opened", "changed", "resolved")
+_EVENT_STATES = ("down", "degraded", "resolved")
+
+
+def encode_incident_event(e: IncidentEvent) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "kind": e.kind, "cell": e.cell, "id": e.incident_id,
+                  "test": e.test_id, "monitor": e.monitor_id, "state": e.state,
+                  "cause": e.cause, "started": e.started_at_ms,
+                  "confirmed": e.confirmed_at_ms, "resolved": e.resolved_at_ms})
+
+
+def _optional_int(m: dict[str, Any], key: str) -> int | None:
+    return None if m.get(key) is None else _field(m, key, int)
+
+
+def decode_incident_event(data: bytes) -> IncidentEvent:
+    m = _map(_unpack(data), "incident event")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported incident event format {m.get('v')!r}")
+    kind, state = _field(m, "kind", str), _field(m, "state", str)
+    if kind not in _EVENT_KINDS or state not in _EVENT_STATES:
+        raise DecodeError(f"unknown incident event kind or state {kind!r}/{state!r}")
+    return IncidentEvent(kind=kind, cell=_field(m, "cell", str), incident_id=_field(m, "id", int),
+                         test_id=_field(m, "test", int), monitor_id=_optional_int(m, "monitor"),
+                         state=state, cause=_field(m, "cause", str),
+                         started_at_ms=_field(m, "started", int),
+                         confirmed_at_ms=_optional_int(m, "confirmed"),
+                         resolved_at_ms=_optional_int(m, "resolved"))

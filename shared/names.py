@@ -8,6 +8,9 @@ RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>
 RESYNC_EXCHANGE = "vigil.resync"  # topic: routing key <cell>, or RESYNC_ALL for every cell
 RESYNC_ALL = "all"
 DEAD_LETTER_EXCHANGE = "vigil.dlx"  # direct: routing key is the dead queue's name
+EVENTS_EXCHANGE = "vigil.events"  # topic: routing key incident.<kind>.<cell>
+NOTIFICATIONS_QUEUE = "vigil.notifications"  # the notifier's queue: every incident event
+NOTIFICATIONS_BINDING = "incident.#"
 
 
 def assignments_key(region: str) -> str:
@@ -28,3 +31,7 @@ def resync_queue(cell: str) -> str:
 
 def dead_letter(queue: str) -> str:
     return f"{queue}.dead"
+
+
+def incident_key(kind: str, cell: str) -> str:
+    return f"incident.{kind}.{cell}"

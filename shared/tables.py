@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -133,9 +133,9 @@ rejected_results = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# One row per test per UTC day, kept by the processor in the transaction that stores the
-# results: 90-day bars and long-range charts never touch raw rows. Latency percentiles come
-# from `latency_hist`, a mergeable histogram (shared.histogram).
+# One row per test per UTC day: 90-day bars and long-range charts never touch raw rows.
+# Counts are kept by the processor in the transaction that stores the results; exact latency
+# percentiles are computed once the day has closed, and the row is then `sealed`.
 daily_rollups = Table(
     "daily_rollups",
     metadata,
@@ -144,9 +144,13 @@ daily_rollups = Table(
     Column("checks", Integer, nullable=False),
     Column("failures", Integer, nullable=False),  # DOWN results
     Column("degraded", Integer, nullable=False),  # DEGRADED results
-    Column("latency_count", Integer, nullable=False),
+    Column("latency_count", Integer, nullable=False),  # results with a latency
     Column("latency_sum", Float, nullable=False),
-    Column("latency_hist", ARRAY(Integer), nullable=False),
+    Column("p50_ms", Float),
+    Column("p95_ms", Float),
+    Column("p99_ms", Float),
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
+    Index("daily_rollups_unsealed", "day", postgresql_where=text("NOT sealed")),
 )
 
 # The worst state of a monitor's tests, and since when, kept by the processor.

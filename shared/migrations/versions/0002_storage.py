@@ -93,9 +93,14 @@ def _new_tables() -> None:
         sa.Column("degraded", sa.Integer(), nullable=False),
         sa.Column("latency_count", sa.Integer(), nullable=False),
         sa.Column("latency_sum", sa.Float(), nullable=False),
-        sa.Column("latency_hist", postgresql.ARRAY(sa.Integer()), nullable=False),
+        sa.Column("p50_ms", sa.Float(), nullable=True),
+        sa.Column("p95_ms", sa.Float(), nullable=True),
+        sa.Column("p99_ms", sa.Float(), nullable=True),
+        sa.Column("sealed", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("test_id", "day"),
     )
+    op.create_index("daily_rollups_unsealed", "daily_rollups", ["day"],
+                    postgresql_where=sa.text("NOT sealed"))
     op.create_table(
         "monitor_state",
         sa.Column("monitor_id", sa.BigInteger(), nullable=False),
