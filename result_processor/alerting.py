@@ -136,8 +136,9 @@ def step(s: TestAlert, o: Observation, rule: Rule, regions_running: int) -> Chan
 
 def _remember(s: TestAlert, o: Observation, rule: Rule, failed: bool) -> None:
     horizon = o.at_ms - rule.window_s * 1000
-    if failed:
+    if failed and (rule.max_failures is not None or rule.max_5xx is not None):
         s.window.append((o.at_ms, o.http_status is not None and 500 <= o.http_status < 600))
+    if failed:
         found = s.evidence.setdefault(o.region, [])
         found.append({"at_ms": o.at_ms, "status": Status(o.status).label,
                       "http_status": o.http_status, "error_kind": o.error_kind,
