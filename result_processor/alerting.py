@@ -15,12 +15,14 @@ clears before it is confirmed leaves no incident behind.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from shared.messages import Status
 
 EVIDENCE_PER_REGION = 5
+HISTORY = 16  # results remembered per region: more than the largest `retries` + 1
 MAX_WINDOW = 1000  # failures remembered for the threshold rule, at most
 
 
@@ -72,9 +74,34 @@ class Observation:
 
 @dataclass
 class RegionState:
-    fails: int = 0  # consecutive results that were not UP
-    last_ms: int = 0
-    last_status: int = int(Status.UP)
+    """A region's newest results, in time order, so a result that arrives after a newer one
+    (two processors, or two writers, committing out of order) still takes its place."""
+
+    recent: list[tuple[int, int]] = field(default_factory=list)  # (at_ms, status)
+
+    def add(self, at_ms: int, status: Status) -> bool:
+        """Place a result; False if it is a repeat, or older than everything remembered."""
+        if any(t == at_ms for t, _ in self.recent):
+            return False
+        if len(self.recent) >= HISTORY and at_ms < self.recent[0][0]:
+            return False
+        bisect.insort(self.recent, (at_ms, int(status)))
+        del self.recent[:-HISTORY]
+        return True
+
+    @property
+    def fails(self) -> int:
+        """Consecutive results that were not UP, counted back from the newest."""
+        n = 0
+        for _, status in reversed(self.recent):
+            if status == Status.UP:
+                break
+            n += 1
+        return n
+
+    @property
+    def last_status(self) -> int:
+        return self.recent[-1][1] if self.recent else int(Status.UP)
 
 
 @dataclass
@@ -107,7 +134,8 @@ class TestAlert:
     def from_json(cls, data: dict[str, Any]) -> TestAlert:
         return cls(phase=data["phase"], incident_id=data.get("incident_id"),
                    started_ms=data.get("started_ms"),
-                   regions={k: RegionState(**v) for k, v in data["regions"].items()},
+                   regions={k: RegionState([(int(t), int(st)) for t, st in v["recent"]])
+                            for k, v in data["regions"].items()},
                    window=[(int(t), bool(f)) for t, f in data["window"]],
                    evidence=data.get("evidence", {}))
 
@@ -124,11 +152,9 @@ class Change:
 def step(s: TestAlert, o: Observation, rule: Rule, regions_running: int) -> Change | None:
     """Feed one result. Mutates `s`; returns the incident change it caused, if any."""
     region = s.regions.setdefault(o.region, RegionState())
-    if o.at_ms <= region.last_ms:
-        return None  # late or repeated: the region has moved past it
+    if not region.add(o.at_ms, o.status):
+        return None  # a repeat, or too old to matter
     failed = o.status is not Status.UP
-    region.fails = region.fails + 1 if failed else 0
-    region.last_ms, region.last_status = o.at_ms, int(o.status)
     _remember(s, o, rule, failed)
     verdict = _verdict(s, rule, max(1, min(rule.regions, regions_running)))
     return _transition(s, verdict, o.at_ms)

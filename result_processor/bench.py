@@ -67,22 +67,24 @@ def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int) -> list
 
 
 async def processor_rate(settings: Settings, url: str, bodies: list[bytes]) -> float:
-    pool = await db.pool(url, size=2)
+    pool = await db.pool(url, size=settings.processor_writers + 1)
     processor = Processor(replace(settings, cell="bench"), pool)
-    writer = asyncio.create_task(processor.write_forever())
+    writers = [asyncio.create_task(processor.write_forever())
+               for _ in range(settings.processor_writers)]
     started = time.perf_counter()
     for body in bodies:  # as messages arrive: decoded on arrival, stored by the writer
         processor.inbox.put_nowait((_Ack(), processor.decode(body)))  # type: ignore[arg-type]
         await asyncio.sleep(0)
     while not processor.inbox.empty():
         await asyncio.sleep(0.001)
-    async with pool.acquire() as conn:  # the last group is in once its ids are
-        last = processor.decode(bodies[-1]).batch.batch_id
-        while not await conn.fetchval("SELECT 1 FROM processed_batches WHERE batch_id = $1",
-                                      last):
+    ids = [processor.decode(b).batch.batch_id for b in bodies[-20:]]
+    async with pool.acquire() as conn:  # done once the last batches' ids are in
+        while await conn.fetchval("SELECT count(*) FROM processed_batches "
+                                  "WHERE batch_id = any($1)", ids) < len(ids):
             await asyncio.sleep(0.001)
     elapsed = time.perf_counter() - started
-    writer.cancel()
+    for writer in writers:
+        writer.cancel()
     await pool.close()
     return sum(len(processor.decode(b).batch.results) for b in bodies) / elapsed
 
@@ -121,7 +123,8 @@ async def drop_partition_times(url: str) -> tuple[float, float]:
     conn = await asyncpg.connect(url)
     day = datetime(2030, 1, 1, tzinfo=UTC)
     fill = ("INSERT INTO {} (test_id, checked_at, region, node, status, latency_ms, "
-            "http_status) SELECT 1 + g % 1000, $1::timestamptz + g * $3::float8 * interval '1 ms', 'local', "
+            "http_status) SELECT 1 + g % 1000, "
+            "$1::timestamptz + g * $3::float8 * interval '1 ms', 'local', "
             "'node-1', 1, 42.0, 200 FROM generate_series(0, $2 - 1) g")
     try:
         for name, start, n in (("results_week_p2030_01_01", day, DROP_ROWS),

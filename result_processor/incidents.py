@@ -44,15 +44,15 @@ FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ref) JOIN tests t ON t.id 
 """
 
 
-def observations(batches: Sequence[ResultBatch],
-                 broken: set[str]) -> dict[int, list[Observation]]:
-    """The results that count, by test, in time order."""
+def observations(batches: Sequence[ResultBatch], broken: set[str],
+                 wanted: set[int]) -> dict[int, list[Observation]]:
+    """The results of the `wanted` tests that count, by test, in time order."""
     out: dict[int, list[Observation]] = defaultdict(list)
     for b in batches:
         if b.node in broken:
             continue
         for r in b.results:
-            if r.error_kind and r.error_kind.startswith(NODE_FAULT_PREFIX):
+            if r.test_id not in wanted or _node_fault(r.error_kind):
                 continue
             out[r.test_id].append(Observation(b.region, r.checked_at_ms, r.status,
                                               r.http_status, r.error_kind, r.error))
@@ -61,14 +61,31 @@ def observations(batches: Sequence[ResultBatch],
     return out
 
 
+def _node_fault(error_kind: str | None) -> bool:
+    return bool(error_kind) and error_kind.startswith(NODE_FAULT_PREFIX)  # type: ignore[union-attr]
+
+
+def _seen(batches: Sequence[ResultBatch], broken: set[str]) -> tuple[set[int], set[int]]:
+    """Every test of the group, and the tests with a failure that counts."""
+    seen: set[int] = set()
+    failing: set[int] = set()
+    up = Status.UP
+    for b in batches:
+        seen.update(r.test_id for r in b.results)
+        if b.node not in broken:
+            failing.update(r.test_id for r in b.results
+                           if r.status is not up and not _node_fault(r.error_kind))
+    return seen, failing
+
+
 async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
                    now: datetime) -> None:
     broken = {r["node"] for r in await conn.fetch("SELECT node FROM broken_nodes")}
-    by_test = observations(batches, broken)
-    failing = [t for t, obs in by_test.items() if any(o.status is not Status.UP for o in obs)]
+    seen, failing = _seen(batches, broken)
     known = await conn.fetch("SELECT test_id FROM alert_state WHERE test_id = any($1::bigint[])",
-                             list(by_test))
-    ids = sorted(set(failing) | {r["test_id"] for r in known})
+                             list(seen))
+    by_test = observations(batches, broken, failing | {r["test_id"] for r in known})
+    ids = sorted(by_test)
     if not ids:
         return
     await conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, (id % 2147483647)::int) "
@@ -78,13 +95,15 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     refs = [when(by_test[i][-1].at_ms) for i in ids]
     tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs)}
     cell = batches[0].cell
+    kept: dict[int, TestAlert] = {}
     for test_id in ids:
         info = tests.get(test_id)
         if info is None:
             continue  # a result of a deleted test: stored, but it alerts nobody
         s = states.get(test_id) or TestAlert()
         await _run(conn, cell, test_id, info, s, by_test[test_id])
-        await _save(conn, test_id, s)
+        kept[test_id] = s
+    await _save(conn, kept, known=set(states))
 
 
 def _rule(info: asyncpg.Record) -> Rule:
@@ -148,11 +167,16 @@ async def _enqueue(conn: asyncpg.Connection, cell: str, kind: str, row: Any) -> 
                        names.incident_key(kind, cell), encode_incident_event(event))
 
 
-async def _save(conn: asyncpg.Connection, test_id: int, s: TestAlert) -> None:
-    if s.idle:
-        await conn.execute("DELETE FROM alert_state WHERE test_id = $1", test_id)
-        return
-    await conn.execute(
-        "INSERT INTO alert_state (test_id, state, updated_at) VALUES ($1, $2, now()) "
-        "ON CONFLICT (test_id) DO UPDATE SET state = excluded.state, updated_at = now()",
-        test_id, json.dumps(s.to_json()))
+async def _save(conn: asyncpg.Connection, states: dict[int, TestAlert],
+                known: set[int]) -> None:
+    """Write the machines that remember something; forget the idle ones (one statement each)."""
+    idle = [t for t, s in states.items() if s.idle and t in known]
+    busy = sorted(t for t, s in states.items() if not s.idle)
+    if idle:
+        await conn.execute("DELETE FROM alert_state WHERE test_id = any($1::bigint[])", idle)
+    if busy:
+        await conn.execute(
+            "INSERT INTO alert_state (test_id, state, updated_at) "
+            "SELECT id, state, now() FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, state) "
+            "ON CONFLICT (test_id) DO UPDATE SET state = excluded.state, updated_at = now()",
+            busy, [json.dumps(states[t].to_json()) for t in busy])

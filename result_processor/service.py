@@ -1,9 +1,11 @@
 """`vigil processor`: consume result batches of this cell, store them, ack after commit.
 
 Batches are decoded as they arrive (garbage is dead-lettered and counted, never a crash
-loop) and queued for one writer, which takes every batch waiting (up to a number of rows)
-into one transaction and acks them all after the commit. Under load that is several batches
-per commit; at rest, one. A database failure leaves the batches on the queue (nack,
+loop) and queued for the writers; a writer takes every batch waiting (up to a number of
+rows) into one transaction and acks them all after the commit. Under load that is several
+batches per commit; at rest, one. Two writers (the default) keep PostgreSQL busy on one
+group while the other is being prepared: they are safe together for the same reasons two
+processors are (see `store`). A database failure leaves the batches on the queue (nack,
 requeue) to be stored when the database is back. Partition maintenance, sealing of
 rollups and pruning of old batch ids run beside, on their own timer.
 """
@@ -122,7 +124,7 @@ async def maintain_forever(pool: asyncpg.Pool, settings: Settings) -> None:
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    pool = await db.pool(settings.database_url, size=4)
+    pool = await db.pool(settings.database_url, size=settings.processor_writers + 2)
     await maintain(pool, settings, datetime.now(UTC))  # partitions exist before any insert
     connection = await amqp.connect(settings.amqp_url)
     async with connection:
@@ -131,8 +133,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         queue = await amqp.results_queue(channel, settings.cell)
         processor = Processor(settings, pool)
         publisher = outbox.Publisher(await connection.channel(publisher_confirms=True), pool)
-        tasks = [asyncio.create_task(processor.write_forever()),
-                 asyncio.create_task(maintain_forever(pool, settings)),
+        tasks = [asyncio.create_task(processor.write_forever())
+                 for _ in range(settings.processor_writers)]
+        tasks += [asyncio.create_task(maintain_forever(pool, settings)),
                  asyncio.create_task(publisher.run(processor.wake_outbox))]
         tag = await queue.consume(processor.on_batch)
         log.info("processor running", extra={"cell": settings.cell})

@@ -85,8 +85,29 @@ def encode_batch(batch: ResultBatch) -> bytes:
     return _compressor.compress(_pack(body))
 
 
+_STATUSES = {int(s): s for s in Status}
+
+
 def decode_row(row: Any) -> Result:
-    """Validate one positional result row; raise RowError naming what is wrong."""
+    """Validate one positional result row; raise RowError naming what is wrong.
+
+    The hot path: a plain row (the vast majority) is checked with exact type tests in one
+    expression; anything else takes the careful path that says what is wrong.
+    """
+    if type(row) is list and len(row) == 7:
+        test_id, checked_at, status, latency, http_status, error_kind, error = row
+        verdict = _STATUSES.get(status) if type(status) is int else None
+        if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
+                and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
+                and (latency is None or type(latency) is float and latency >= 0.0)
+                and (http_status is None or type(http_status) is int
+                     and 0 <= http_status < 1000)
+                and error_kind is None and error is None):
+            return Result(test_id, checked_at, verdict, latency, http_status)
+    return _decode_row_carefully(row)
+
+
+def _decode_row_carefully(row: Any) -> Result:
     if not isinstance(row, list) or len(row) != 7:
         raise RowError("row: expected an array of 7 fields")
     test_id, checked_at, status, latency, http_status, error_kind, error = row

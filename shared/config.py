@@ -107,6 +107,7 @@ class Settings:
     batch_max_delay_s: float
     processor_prefetch: int
     processor_group_rows: int
+    processor_writers: int
     results_retention_days: int
     batch_id_retention_days: int
     max_body_bytes: int
@@ -146,6 +147,7 @@ class Settings:
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
             processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 16, 1, 10_000),
             processor_group_rows=_int(e, "VIGIL_PROCESSOR_GROUP_ROWS", 30_000, 1, 1_000_000),
+            processor_writers=_int(e, "VIGIL_PROCESSOR_WRITERS", 2, 1, 16),
             results_retention_days=_int(e, "VIGIL_RESULTS_RETENTION_DAYS", 0, 0, 100_000),
             batch_id_retention_days=_int(e, "VIGIL_BATCH_ID_RETENTION_DAYS", 30, 1, 3650),
             max_body_bytes=_int(e, "VIGIL_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),

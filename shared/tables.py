@@ -96,7 +96,9 @@ results_week = Table("results_week", metadata, *_result_columns(),
 Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc(),
       postgresql_include=["status"])
 
-# The newest known state of each test, kept by the result processor.
+# The newest known state of each test, kept by the result processor. This table and the
+# other rows updated in place (monitor_state, daily_rollups, alert_state) have fillfactor 50
+# (migration 0002), so updates stay HOT.
 test_state = Table(
     "test_state",
     metadata,

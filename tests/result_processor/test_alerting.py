@@ -125,12 +125,26 @@ def test_threshold_on_5xx_counts() -> None:
         ("opened", "degraded", 3)]
 
 
-def test_late_and_repeated_results_are_ignored() -> None:
+def test_late_results_behind_a_newer_success_change_nothing() -> None:
     s = TestAlert()
     feed(s, Rule(retries=1, regions=1), 1, ("eu", 5, UP))
     assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 3, DOWN), ("eu", 4, DOWN),
-                ("eu", 5, DOWN)) == []
-    assert s.regions["eu"] == RegionState(0, 5 * 60_000, int(UP))
+                ("eu", 5, DOWN)) == []  # the last one repeats minute 5: ignored
+    assert s.regions["eu"].fails == 0 and s.regions["eu"].recent[-1] == (5 * 60_000, int(UP))
+
+
+def test_results_committed_out_of_order_still_confirm() -> None:
+    s = TestAlert()
+    assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 2, DOWN), ("eu", 1, DOWN)) == [
+        ("opened", "down", 1)]
+
+
+def test_a_region_remembers_a_bounded_history() -> None:
+    region = RegionState()
+    for minute in range(40):
+        region.add(minute, DOWN)
+    assert len(region.recent) == 16 and region.fails == 16
+    assert not region.add(3, UP)  # older than all it remembers
 
 
 def test_state_survives_a_json_round_trip() -> None:

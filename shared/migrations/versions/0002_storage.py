@@ -150,6 +150,10 @@ def _new_tables() -> None:
         sa.PrimaryKeyConstraint("node"),
     )
     op.create_index("processed_batches_time", "processed_batches", ["processed_at"])
+    # Rows updated in place all day long: room in each page keeps the updates HOT (no index
+    # entry per update), about twice as fast.
+    for table in ("test_state", "monitor_state", "daily_rollups", "alert_state"):
+        op.execute(f"ALTER TABLE {table} SET (fillfactor = 50)")
 
 
 def downgrade() -> None:
