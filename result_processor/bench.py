@@ -24,7 +24,7 @@ import asyncpg
 from sqlalchemy import insert
 
 from result_processor.rows import RESULT_COLUMNS, records
-from result_processor.service import Processor
+from result_processor.service import Processor, tune_gc
 from shared import db
 from shared.bench import emit
 from shared.codec import encode_batch
@@ -172,6 +172,7 @@ async def _drop_database(database_url: str, name: str) -> None:
 def bench_ingest(settings: Settings) -> Iterator[dict[str, Any]]:
     from shared.migrate import upgrade
 
+    tune_gc()  # as the processor runs; for every contender alike
     name, url = _scratch_url(settings.database_url)
     upgrade(url)
     try:

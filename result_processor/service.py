@@ -13,6 +13,7 @@ rollups and pruning of old batch ids run beside, on their own timer.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -123,7 +124,16 @@ async def maintain_forever(pool: asyncpg.Pool, settings: Settings) -> None:
             log.warning("maintenance failed, will retry", extra={"error": str(exc)})
 
 
+def tune_gc() -> None:
+    """Each group allocates ~10 objects per result, none of them cyclic garbage: with the
+    default thresholds the cycle collector runs every 700 allocations and scans them all
+    again and again, which halves decoding speed. Collect far less often."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    tune_gc()
     pool = await db.pool(settings.database_url, size=settings.processor_writers + 2)
     await maintain(pool, settings, datetime.now(UTC))  # partitions exist before any insert
     connection = await amqp.connect(settings.amqp_url)
