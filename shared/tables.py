@@ -94,7 +94,7 @@ Index("results_test_time", results.c.test_id, results.c.checked_at.desc())
 results_week = Table("results_week", metadata, *_result_columns(),
                      postgresql_partition_by="RANGE (checked_at)")
 Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc(),
-      postgresql_include=["status"])
+      postgresql_include=["status", "latency_ms"])
 
 # The newest known state of each test, kept by the result processor. This table and the
 # other rows updated in place (monitor_state, daily_rollups, alert_state) have fillfactor 50
