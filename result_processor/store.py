@@ -30,7 +30,6 @@ ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
 """
 
 
-
 @dataclass
 class Decoded:
     """One batch as the processor holds it: its good rows and its rejected rows."""

@@ -15,6 +15,8 @@ def test_defaults_work_on_a_developer_machine() -> None:
     ("VIGIL_ALLOW_PRIVATE_TARGETS", "maybe"), ("VIGIL_CELL", "Cell A!"),
     ("VIGIL_SCHEDULER_POLL", "soon"), ("VIGIL_LOG_FORMAT", "xml"),
     ("VIGIL_MIN_INTERVAL", "0"), ("VIGIL_SECRET_KEY_FILE", "/nonexistent/secret"),
+    ("VIGIL_PROCESSOR_WRITERS", "0"), ("VIGIL_PROCESSOR_GROUP_ROWS", "lots"),
+    ("VIGIL_RESULTS_RETENTION_DAYS", "-1"), ("VIGIL_BATCH_ID_RETENTION_DAYS", "0"),
 ])
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
