@@ -1,90 +1,121 @@
-"""Writing a batch: both result tables, the test states and the batch id, in one transaction.
+"""Writing a group of batches in one transaction: batch ids, both result tables (COPY), test
+and monitor state, daily rollups, incidents, rejected rows.
 
-COPY moves the rows (several times faster than INSERTs); the batch id is inserted first, so a
-redelivered batch finds its id taken and is skipped: at-least-once delivery, stored once.
+Several batches share a transaction under load (one commit instead of many). Each batch id
+is claimed first; a batch whose id is already taken was stored before (a redelivery, or the
+executor's retry of a batch whose confirm was lost) and is skipped whole. A second
+processor claiming the same id waits on the unique index until the first commits, then
+skips: two processors on one queue store nothing twice.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from shared.messages import Result, ResultBatch
+from result_processor import rollups, state
+from result_processor.rows import RESULT_COLUMNS, records
+from shared import partitioning as parts
+from shared.messages import ResultBatch
 
-RESULT_COLUMNS = ("test_id", "checked_at", "region", "node", "status", "latency_ms",
-                  "http_status", "error_kind", "error")
-
-_CLAIM_BATCH = """
-INSERT INTO processed_batches (batch_id, node, rows) VALUES ($1, $2, $3)
-ON CONFLICT (batch_id) DO NOTHING RETURNING 1
-"""
-
-# Newest result wins; `since` moves only when the status changes. A late result (older than
-# what is known) leaves the state alone.
-_UPSERT_STATE = """
-INSERT INTO test_state AS s
-    (test_id, status, since, checked_at, latency_ms, http_status, error_kind, error, region)
-SELECT t.test_id, t.status, t.checked_at, t.checked_at, t.latency_ms, t.http_status,
-       t.error_kind, t.error, $8
-FROM unnest($1::bigint[], $2::smallint[], $3::timestamptz[], $4::float8[], $5::smallint[],
-            $6::text[], $7::text[])
-     AS t(test_id, status, checked_at, latency_ms, http_status, error_kind, error)
-ON CONFLICT (test_id) DO UPDATE SET
-    since = CASE WHEN s.status = excluded.status THEN s.since ELSE excluded.checked_at END,
-    status = excluded.status, checked_at = excluded.checked_at,
-    latency_ms = excluded.latency_ms, http_status = excluded.http_status,
-    error_kind = excluded.error_kind, error = excluded.error, region = excluded.region
-WHERE excluded.checked_at > s.checked_at
+_CLAIM = """
+INSERT INTO processed_batches (batch_id, node, rows)
+SELECT * FROM unnest($1::bytea[], $2::text[], $3::int[])
+ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
 """
 
 
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
+@dataclass
+class Decoded:
+    """One batch as the processor holds it: its good rows and its rejected rows."""
+
+    batch: ResultBatch
+    rejected: list[tuple[Any, str]] = field(default_factory=list)
 
 
-def records(batch: ResultBatch) -> list[tuple[Any, ...]]:
-    return [(r.test_id, _when(r.checked_at_ms), batch.region, batch.node, int(r.status),
-             r.latency_ms, r.http_status, r.error_kind, r.error) for r in batch.results]
+@dataclass
+class Stored:
+    batches: int = 0
+    duplicates: int = 0
+    results: int = 0
+    rejected: int = 0
 
 
-def newest_per_test(results: list[Result]) -> list[Result]:
-    newest: dict[int, Result] = {}
-    for r in results:
-        if r.test_id not in newest or r.checked_at_ms > newest[r.test_id].checked_at_ms:
-            newest[r.test_id] = r
-    return list(newest.values())
+# Hooks run inside the transaction after the rows are in (incidents, for one).
+AfterStore = Callable[[asyncpg.Connection, list[ResultBatch], datetime], Any]
 
 
-async def store_batch(conn: asyncpg.Connection, batch: ResultBatch,
-                      rejected: list[tuple[Any, str]]) -> bool:
-    """Store one decoded batch. Returns False when it was stored before (a redelivery)."""
+def unique_batches(group: Sequence[Decoded]) -> list[Decoded]:
+    """The same batch twice in one group (an executor's retry) counts once."""
+    seen: dict[bytes, Decoded] = {}
+    for d in group:
+        seen.setdefault(d.batch.batch_id, d)
+    return list(seen.values())
+
+
+async def claim(conn: asyncpg.Connection, group: Sequence[Decoded]) -> list[Decoded]:
+    """Claim the batch ids; returns the batches not stored before."""
+    ids = [d.batch.batch_id for d in group]
+    claimed = await conn.fetch(_CLAIM, ids, [d.batch.node for d in group],
+                               [len(d.batch.results) for d in group])
+    fresh = {r["batch_id"] for r in claimed}
+    return [d for d in group if d.batch.batch_id in fresh]
+
+
+async def copy_rows(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
+                    now: datetime) -> int:
+    """COPY every row into the full table, and the rows of the last week into the week
+    table (a result late by more than a week belongs to history only)."""
+    rows = [row for b in batches for row in records(b)]
+    if not rows:
+        return 0
+    await conn.copy_records_to_table("results", records=rows, columns=RESULT_COLUMNS)
+    cutoff = parts.keep_from(parts.WEEK, now)
+    recent = rows if cutoff is None or min(r[1] for r in rows) >= cutoff else [
+        r for r in rows if r[1] >= cutoff]
+    if recent:
+        await conn.copy_records_to_table("results_week", records=recent, columns=RESULT_COLUMNS)
+    return len(rows)
+
+
+async def set_aside(conn: asyncpg.Connection, group: Sequence[Decoded]) -> int:
+    rows = [(d.batch.batch_id, json.dumps(row, default=repr), reason)
+            for d in group for row, reason in d.rejected]
+    if rows:
+        await conn.executemany(
+            "INSERT INTO rejected_results (batch_id, row, reason) VALUES ($1, $2, $3)", rows)
+    return len(rows)
+
+
+async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: datetime,
+                      after: Sequence[AfterStore] = ()) -> Stored:
+    """Store a group of decoded batches in one transaction; the caller acks after."""
+    unique = unique_batches(group)
+    out = Stored(duplicates=len(group) - len(unique))
     async with conn.transaction():
-        claimed = await conn.fetchval(_CLAIM_BATCH, batch.batch_id, batch.node,
-                                      len(batch.results))
-        if not claimed:
-            return False
-        rows = records(batch)
-        if rows:
-            await conn.copy_records_to_table("results", records=rows, columns=RESULT_COLUMNS)
-            await conn.copy_records_to_table("results_week", records=rows,
-                                             columns=RESULT_COLUMNS)
-            await _update_state(conn, batch)
-        if rejected:
-            await conn.executemany(
-                "INSERT INTO rejected_results (batch_id, row, reason) VALUES ($1, $2, $3)",
-                [(batch.batch_id, json.dumps(row, default=repr), reason)
-                 for row, reason in rejected])
-    return True
+        fresh = await claim(conn, unique)
+        out.duplicates += len(unique) - len(fresh)
+        out.batches = len(fresh)
+        if not fresh:
+            return out
+        batches = [d.batch for d in fresh]
+        out.results = await copy_rows(conn, batches, now)
+        if out.results:
+            await state.update(conn, batches)
+            await rollups.add(conn, batches)
+            for hook in after:
+                await hook(conn, batches, now)
+        out.rejected = await set_aside(conn, fresh)
+    return out
 
 
-async def _update_state(conn: asyncpg.Connection, batch: ResultBatch) -> None:
-    latest = newest_per_test(batch.results)
-    await conn.execute(
-        _UPSERT_STATE,
-        [r.test_id for r in latest], [int(r.status) for r in latest],
-        [_when(r.checked_at_ms) for r in latest], [r.latency_ms for r in latest],
-        [r.http_status for r in latest], [r.error_kind for r in latest],
-        [r.error for r in latest], batch.region)
+async def prune_batch_ids(conn: asyncpg.Connection, older_than: datetime) -> int:
+    """Forget batch ids older than any redelivery can be (a region cut off for weeks)."""
+    status = await conn.execute("DELETE FROM processed_batches WHERE processed_at < $1",
+                                older_than)
+    return int(status.split()[-1])

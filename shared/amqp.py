@@ -104,12 +104,19 @@ async def deliveries_wait_queue(channel: AbstractChannel, cell: str,
         "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
         "x-dead-letter-routing-key": cell,
     })
+
+
 async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     """A cell's scheduler hears every node's heartbeats; old ones are worth nothing."""
     await up_exchange(channel)
     return await durable_queue(channel, names.heartbeats_queue(cell), names.UP_EXCHANGE,
                                names.HEARTBEAT_PATTERN, exchange_type="topic",
                                arguments={"x-message-ttl": HEARTBEAT_TTL_MS})
+
+
+async def notifications_queue(channel: AbstractChannel) -> AbstractQueue:
+    return await durable_queue(channel, names.NOTIFICATIONS_QUEUE, names.EVENTS_EXCHANGE,
+                               names.NOTIFICATIONS_BINDING, exchange_type="topic")
 
 
 def persistent(body: bytes, content_type: str = "application/msgpack",

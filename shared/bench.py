@@ -6,6 +6,7 @@ Each benchmark prints JSON lines: {"bench", "metric", "value", "baseline", "base
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -85,10 +86,18 @@ def _wire(settings: Settings) -> Iterator[Line]:
     return bench_wire(settings)
 
 
+def _lazy(module: str, name: str) -> Callable[[Settings], Iterator[Line]]:
+    """A benchmark of a component, imported only when it runs."""
+    def run(settings: Settings) -> Iterator[Line]:
+        return getattr(importlib.import_module(module), name)(settings)  # type: ignore[no-any-return]
+    return run
+
+
 BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "codec": bench_codec,
     "notify": bench_notify,
     "wire": _wire,
+    "ingest": _lazy("result_processor.bench", "bench_ingest"),
 }
 
 

@@ -15,6 +15,7 @@ import zstandard
 from shared.messages import (
     Assignment,
     Heartbeat,
+    IncidentEvent,
     Result,
     ResultBatch,
     ResyncRequest,
@@ -85,8 +86,29 @@ def encode_batch(batch: ResultBatch) -> bytes:
     return _compressor.compress(_pack(body))
 
 
+_STATUSES = {int(s): s for s in Status}
+
+
 def decode_row(row: Any) -> Result:
-    """Validate one positional result row; raise RowError naming what is wrong."""
+    """Validate one positional result row; raise RowError naming what is wrong.
+
+    The hot path: a plain row (the vast majority) is checked with exact type tests in one
+    expression; anything else takes the careful path that says what is wrong.
+    """
+    if type(row) is list and len(row) == 7:
+        test_id, checked_at, status, latency, http_status, error_kind, error = row
+        verdict = _STATUSES.get(status) if type(status) is int else None
+        if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
+                and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
+                and (latency is None or type(latency) is float and latency >= 0.0)
+                and (http_status is None or type(http_status) is int
+                     and 0 <= http_status < 1000)
+                and error_kind is None and error is None):
+            return Result(test_id, checked_at, verdict, latency, http_status)
+    return _decode_row_carefully(row)
+
+
+def _decode_row_carefully(row: Any) -> Result:
     if not isinstance(row, list) or len(row) != 7:
         raise RowError("row: expected an array of 7 fields")
     test_id, checked_at, status, latency, http_status, error_kind, error = row
@@ -227,3 +249,35 @@ def decode_heartbeat(data: bytes) -> Heartbeat:
                      tests_held=_bounded(m, "held", int, 0, 2**31),
                      backlog=_bounded(m, "backlog", int, 0, 2**40),
                      clock_offset_ms=offset)
+
+
+# --- incident events -----------------------------------------------------------------------
+
+_EVENT_KINDS = ("opened", "changed", "resolved")
+_EVENT_STATES = ("down", "degraded", "resolved")
+
+
+def encode_incident_event(e: IncidentEvent) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "kind": e.kind, "cell": e.cell, "id": e.incident_id,
+                  "test": e.test_id, "monitor": e.monitor_id, "state": e.state,
+                  "cause": e.cause, "started": e.started_at_ms,
+                  "confirmed": e.confirmed_at_ms, "resolved": e.resolved_at_ms})
+
+
+def _optional_int(m: dict[str, Any], key: str) -> int | None:
+    return None if m.get(key) is None else _field(m, key, int)
+
+
+def decode_incident_event(data: bytes) -> IncidentEvent:
+    m = _map(_unpack(data), "incident event")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported incident event format {m.get('v')!r}")
+    kind, state = _field(m, "kind", str), _field(m, "state", str)
+    if kind not in _EVENT_KINDS or state not in _EVENT_STATES:
+        raise DecodeError(f"unknown incident event kind or state {kind!r}/{state!r}")
+    return IncidentEvent(kind=kind, cell=_field(m, "cell", str), incident_id=_field(m, "id", int),
+                         test_id=_field(m, "test", int), monitor_id=_optional_int(m, "monitor"),
+                         state=state, cause=_field(m, "cause", str),
+                         started_at_ms=_field(m, "started", int),
+                         confirmed_at_ms=_optional_int(m, "confirmed"),
+                         resolved_at_ms=_optional_int(m, "resolved"))

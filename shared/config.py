@@ -150,6 +150,10 @@ class Settings:
     batch_max_results: int
     batch_max_delay_s: float
     processor_prefetch: int
+    processor_group_rows: int
+    processor_writers: int
+    results_retention_days: int
+    batch_id_retention_days: int
     max_body_bytes: int
     state_dir: str
     log_level: str
@@ -211,7 +215,11 @@ class Settings:
             scheduler_poll_s=_float(e, "VIGIL_SCHEDULER_POLL", 1.0, 0.05, 300.0),
             batch_max_results=_int(e, "VIGIL_BATCH_MAX_RESULTS", 3000, 1, 100_000),
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
-            processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 16, 1, 10_000),
+            processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 64, 1, 10_000),
+            processor_group_rows=_int(e, "VIGIL_PROCESSOR_GROUP_ROWS", 60_000, 1, 1_000_000),
+            processor_writers=_int(e, "VIGIL_PROCESSOR_WRITERS", 2, 1, 16),
+            results_retention_days=_int(e, "VIGIL_RESULTS_RETENTION_DAYS", 0, 0, 100_000),
+            batch_id_retention_days=_int(e, "VIGIL_BATCH_ID_RETENTION_DAYS", 30, 1, 3650),
             max_body_bytes=_int(e, "VIGIL_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
             state_dir=state_dir,
             log_level=log_level,

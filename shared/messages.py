@@ -108,3 +108,23 @@ class Heartbeat:
     tests_held: int
     backlog: int  # results checked but not yet confirmed by the broker
     clock_offset_ms: int | None = None  # node clock minus the centre's, None if not known yet
+
+
+@dataclass(frozen=True)
+class IncidentEvent:
+    """An incident opened, changed severity or resolved; for the notifier.
+
+    `kind` is 'opened', 'changed' or 'resolved'; `state` is 'down', 'degraded' or
+    'resolved'. Times are epoch milliseconds (when the results were taken).
+    """
+
+    kind: str
+    cell: str
+    incident_id: int
+    test_id: int
+    monitor_id: int | None
+    state: str
+    cause: str
+    started_at_ms: int
+    confirmed_at_ms: int | None
+    resolved_at_ms: int | None

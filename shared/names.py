@@ -16,6 +16,9 @@ DELIVERIES_EXCHANGE = "vigil.deliveries"  # direct: routing key <cell>; one noti
 # broker one queue (REGION_UPLINK) catches it all and one shovel carries it to the centre's.
 UP_EXCHANGE = "vigil.up"
 REGION_UPLINK = "vigil.uplink"  # on a region broker: everything waiting to go up
+EVENTS_EXCHANGE = "vigil.events"  # topic: routing key incident.<kind>.<cell>
+NOTIFICATIONS_QUEUE = "vigil.notifications"  # the notifier's queue: every incident event
+NOTIFICATIONS_BINDING = "incident.#"
 
 
 def assignments_key(region: str, node: str) -> str:
@@ -78,3 +81,7 @@ def deliveries_wait_queue(cell: str, delay_ms: int) -> str:
 
 def dead_letter(queue: str) -> str:
     return f"{queue}.dead"
+
+
+def incident_key(kind: str, cell: str) -> str:
+    return f"incident.{kind}.{cell}"

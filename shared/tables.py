@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -61,14 +62,17 @@ tests = Table(
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The incident rule (shared.alert_rules.Rule as JSON); NULL means the defaults.
+    Column("alert_rule", JSONB),
 )
 
 
 def _result_columns() -> list[Column]:
     """Columns shared by the full history and the week table.
 
-    No primary key and no foreign key: both tables are to be range-partitioned on
-    checked_at, and results outlive the tests they belong to.
+    No primary key and no foreign key: both tables are range-partitioned on checked_at
+    (shared.partitioning: `results` by month, `results_week` by day, each with a DEFAULT
+    partition), and results outlive the tests they belong to.
     """
     return [
         Column("test_id", BigInteger, nullable=False),
@@ -83,13 +87,18 @@ def _result_columns() -> list[Column]:
     ]
 
 
-results = Table("results", metadata, *_result_columns())
+results = Table("results", metadata, *_result_columns(),
+                postgresql_partition_by="RANGE (checked_at)")
 Index("results_test_time", results.c.test_id, results.c.checked_at.desc())
 
-results_week = Table("results_week", metadata, *_result_columns())
-Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc())
+results_week = Table("results_week", metadata, *_result_columns(),
+                     postgresql_partition_by="RANGE (checked_at)")
+Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc(),
+      postgresql_include=["status", "latency_ms"])
 
-# The newest known state of each test, kept by the result processor.
+# The newest known state of each test, kept by the result processor. This table and the
+# other rows updated in place (monitor_state, daily_rollups, alert_state) have fillfactor 50
+# (migration 0002), so updates stay HOT.
 test_state = Table(
     "test_state",
     metadata,
@@ -112,6 +121,7 @@ processed_batches = Table(
     Column("node", String(64), nullable=False),
     Column("rows", Integer, nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("processed_batches_time", "processed_at"),  # pruning old ids
 )
 
 # Rows that failed validation, set aside with the reason instead of sinking their batch.
@@ -167,6 +177,7 @@ notification_attempts = Table(
 )
 Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
       notification_attempts.c.attempted_at.desc())
+
 # The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
 nodes = Table(
     "nodes",
@@ -182,4 +193,84 @@ nodes = Table(
     Column("tests_held", Integer, nullable=False),
     Column("backlog", BigInteger, nullable=False),
     Column("clock_offset_ms", BigInteger),
+)
+
+# One row per test per UTC day: 90-day bars and long-range charts never touch raw rows.
+# Counts are kept by the processor in the transaction that stores the results; exact latency
+# percentiles are computed once the day has closed, and the row is then `sealed`.
+daily_rollups = Table(
+    "daily_rollups",
+    metadata,
+    Column("test_id", BigInteger, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("checks", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),  # DOWN results
+    Column("degraded", Integer, nullable=False),  # DEGRADED results
+    Column("latency_count", Integer, nullable=False),  # results with a latency
+    Column("latency_sum", Float, nullable=False),
+    Column("p50_ms", Float),
+    Column("p95_ms", Float),
+    Column("p99_ms", Float),
+    Column("sealed", Boolean, nullable=False, server_default=text("false")),
+    Index("daily_rollups_unsealed", "day", postgresql_where=text("NOT sealed")),
+)
+
+# The worst state of a monitor's tests, and since when, kept by the processor.
+monitor_state = Table(
+    "monitor_state",
+    metadata,
+    Column("monitor_id", BigInteger, primary_key=True),
+    Column("status", SmallInteger, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# An outage of a test, from its first failing result to the result that ended it.
+# state: suspected -> down | degraded -> resolved; or suspected -> dismissed (not confirmed).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("test_id", BigInteger, nullable=False),
+    Column("monitor_id", BigInteger),
+    Column("state", String(16), nullable=False),
+    Column("cause", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("evidence", JSONB, nullable=False),  # failing results by region
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("incidents_test_started", "test_id", "started_at"),
+    Index("incidents_monitor_started", "monitor_id", "started_at"),
+    Index("incidents_open", "test_id", unique=True, postgresql_where=text("resolved_at IS NULL")),
+)
+
+# The incident state machine's memory of a test that is failing or recently failed
+# (result_processor.alerting.TestAlert as JSON). A healthy test has no row.
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("test_id", BigInteger, primary_key=True),
+    Column("state", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Incident events written in the transaction that decided them, published after commit.
+event_outbox = Table(
+    "event_outbox",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("routing_key", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The hook for the node registry: results from a node listed here do not count towards
+# incidents (they are still stored). Whoever knows a node is broken inserts it here.
+broken_nodes = Table(
+    "broken_nodes",
+    metadata,
+    Column("node", String(64), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

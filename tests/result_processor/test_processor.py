@@ -1,8 +1,10 @@
 """The processor against the real RabbitMQ and PostgreSQL."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aio_pika
 import asyncpg
@@ -10,30 +12,39 @@ import pytest
 
 from result_processor.service import serve
 from shared import amqp, names
-from shared.codec import encode_batch
+from shared.codec import decode_batch, decode_incident_event, encode_batch
 from shared.config import Settings
-from shared.messages import Result, ResultBatch, Status
+from shared.messages import IncidentEvent, Result, ResultBatch, Status
 from tests.helpers import eventually, short_name
+from tests.result_processor.helpers import make_monitor
 
 pytestmark = pytest.mark.integration
-NOW_MS = 1_790_000_000_000
+NOW_MS = int(time.time() // 60 * 60_000) - 3_600_000  # an hour ago: inside the week
 
 
-@pytest.fixture
-async def cell(database_url: str, amqp_url: str) -> AsyncIterator[str]:
-    """A running processor for a cell of its own; yields the cell name."""
+@asynccontextmanager
+async def processors(database_url: str, amqp_url: str, n: int = 1) -> AsyncIterator[str]:
+    """`n` running processors sharing the queue of a cell of their own; yields the cell."""
     name = short_name("p")
     settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
                                   "VIGIL_CELL": name})
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, stop))
-    await _wait_consumer(amqp_url, name)
-    yield name
-    stop.set()
-    await asyncio.wait_for(task, 10)
+    tasks = [asyncio.create_task(serve(settings, stop)) for _ in range(n)]
+    await _wait_consumer(amqp_url, name, n)
+    try:
+        yield name
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 20)
 
 
-async def _wait_consumer(amqp_url: str, cell: str) -> None:
+@pytest.fixture
+async def cell(database_url: str, amqp_url: str) -> AsyncIterator[str]:
+    async with processors(database_url, amqp_url) as name:
+        yield name
+
+
+async def _wait_consumer(amqp_url: str, cell: str, n: int = 1) -> None:
     async def consuming() -> bool:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
@@ -42,7 +53,7 @@ async def _wait_consumer(amqp_url: str, cell: str) -> None:
                 q = await channel.declare_queue(names.results_queue(cell), passive=True)
             except aio_pika.exceptions.ChannelClosed:
                 return False
-            return (q.declaration_result.consumer_count or 0) > 0
+            return (q.declaration_result.consumer_count or 0) >= n
     await eventually(consuming, "the processor to consume")
 
 
@@ -130,3 +141,63 @@ async def test_state_follows_the_newest_result_and_keeps_since(
     assert row["status"] == Status.DOWN
     assert row["since"].timestamp() * 1000 == NOW_MS + 60_000
     assert row["checked_at"].timestamp() * 1000 == NOW_MS + 120_000
+
+
+async def test_two_processors_on_one_queue_store_nothing_twice(database_url, amqp_url) -> None:
+    async with processors(database_url, amqp_url, n=2) as cell:
+        test_ids = _ids(400)
+        bodies = [encode_batch(_batch(cell, test_ids[i:i + 10])) for i in range(0, 400, 10)]
+        # Every batch twice, as an executor whose confirms were lost would send them.
+        await _publish(amqp_url, cell, *bodies, *reversed(bodies))
+
+        async def all_in() -> bool:
+            return await _count(database_url, "results", test_ids) >= 400
+        await eventually(all_in, "400 results")
+
+        async def all_skipped() -> bool:
+            conn = await asyncpg.connect(database_url)
+            try:
+                return await conn.fetchval(
+                    "SELECT count(*) FROM processed_batches WHERE batch_id = any($1)",
+                    [decode_batch(b)[0].batch_id for b in bodies]) == 40
+            finally:
+                await conn.close()
+        await eventually(all_skipped, "every batch id claimed")
+        await _drained(amqp_url, cell)
+    assert await _count(database_url, "results", test_ids) == 400
+    assert await _count(database_url, "results_week", test_ids) == 400
+
+
+async def _drained(amqp_url: str, cell: str) -> None:
+    async def empty() -> bool:
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            q = await channel.declare_queue(names.results_queue(cell), passive=True)
+            return q.declaration_result.message_count == 0
+    await eventually(empty, "the queue to drain")
+
+
+async def test_incident_events_reach_the_notifications_queue(
+        cell, database_url, amqp_url) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, [tid] = await make_monitor(conn, rule={"retries": 0, "regions": 1})
+    finally:
+        await conn.close()
+    await _publish(amqp_url, cell, encode_batch(_batch(cell, [tid], Status.DOWN)))
+    amqp_conn = await aio_pika.connect(amqp_url)
+    async with amqp_conn:
+        channel = await amqp_conn.channel()
+        queue = await channel.declare_queue(names.NOTIFICATIONS_QUEUE, durable=True,
+                                            passive=True)
+
+        async def event_for_test() -> IncidentEvent | None:
+            message = await queue.get(fail=False)
+            if message is None:
+                return None
+            await message.ack()
+            event = decode_incident_event(message.body)
+            return event if event.test_id == tid else None
+        event = await eventually(event_for_test, "the incident event")
+    assert (event.kind, event.state, event.cell) == ("opened", "down", cell)

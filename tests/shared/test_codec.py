@@ -127,3 +127,24 @@ def test_heartbeat_round_trip() -> None:
 def test_heartbeat_garbage_is_refused(body: bytes) -> None:
     with pytest.raises(codec.DecodeError):
         codec.decode_heartbeat(body)
+
+
+def test_incident_events_round_trip() -> None:
+    from shared.codec import decode_incident_event, encode_incident_event
+    from shared.messages import IncidentEvent
+
+    event = IncidentEvent("opened", "a", 7, 42, None, "down", "failing in 2 region(s)",
+                          1_790_000_000_000, 1_790_000_060_000, None)
+    assert decode_incident_event(encode_incident_event(event)) == event
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"\xc1", msgpack.packb([1, 2]), msgpack.packb({"v": 99}),
+    msgpack.packb({"v": 1, "kind": "exploded", "state": "down"}),
+    msgpack.packb({"v": 1, "kind": "opened", "state": "down", "cell": "a", "id": "7"}),
+])
+def test_garbage_incident_events_raise_decode_error(body: bytes) -> None:
+    from shared.codec import DecodeError, decode_incident_event
+
+    with pytest.raises(DecodeError):
+        decode_incident_event(body)

@@ -20,6 +20,8 @@ def test_defaults_work_on_a_developer_machine() -> None:
     ("VIGIL_SMTP_URL", "mail.example.com"), ("VIGIL_TELEGRAM_API_URL", "ftp://x"),
     ("VIGIL_HOOKS", "page=relative/path"), ("VIGIL_HOOKS", "Bad Name=/bin/true"),
     ("VIGIL_HOOKS", "a=/bin/true,,"), ("VIGIL_HOOKS_TIMEOUT", "0"),
+    ("VIGIL_PROCESSOR_WRITERS", "0"), ("VIGIL_PROCESSOR_GROUP_ROWS", "lots"),
+    ("VIGIL_RESULTS_RETENTION_DAYS", "-1"), ("VIGIL_BATCH_ID_RETENTION_DAYS", "0"),
 ])
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):

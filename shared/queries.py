@@ -1,0 +1,153 @@
+"""The read queries the API needs over results, rollups and incidents (SQLAlchemy Core, async).
+
+Each is served from the week table (`results_week`, daily partitions, last seven days) or
+from the daily rollups, never from the full history, so it stays fast however long the
+history grows (see docs/PERFORMANCE.md, "Queries"). Callers pass ids they have already
+scoped to the caller's account; these functions do not check ownership.
+
+Uptime counts DEGRADED results as up (the site answered), DOWN results as down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Float, Select, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.messages import Status
+from shared.tables import daily_rollups, incidents, results_week, tests
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Counts:
+    checks: int
+    failures: int
+    degraded: int
+
+    @property
+    def uptime(self) -> float | None:
+        """Share of checks that were not DOWN; None without checks."""
+        return None if not self.checks else (self.checks - self.failures) / self.checks
+
+
+@dataclass(frozen=True)
+class LatencyPoint:
+    at: datetime  # start of the bucket
+    checks: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+
+
+@dataclass(frozen=True)
+class DayBar:
+    day: date
+    checks: int
+    failures: int
+    degraded: int
+
+    @property
+    def uptime(self) -> float | None:
+        return None if not self.checks else (self.checks - self.failures) / self.checks
+
+
+def _monitor_tests(monitor_id: int) -> Select[Any]:
+    return select(tests.c.id).where(tests.c.monitor_id == monitor_id)
+
+
+def _counts_query(test_filter: Any, now: datetime) -> Select[Any]:
+    w = results_week.c
+    return select(func.count(), func.count().filter(w.status == int(Status.DOWN)),
+                  func.count().filter(w.status == int(Status.DEGRADED))).where(
+        test_filter, w.checked_at > now - DAY, w.checked_at <= now)
+
+
+async def counts_24h(conn: AsyncConnection, test_id: int, now: datetime) -> Counts:
+    """Checks, failures and degraded results of a test over the 24 hours before `now`."""
+    row = (await conn.execute(_counts_query(results_week.c.test_id == test_id, now))).one()
+    return Counts(*row)
+
+
+async def monitor_counts_24h(conn: AsyncConnection, monitor_id: int, now: datetime) -> Counts:
+    """The same over every test of a monitor."""
+    query = _counts_query(results_week.c.test_id.in_(_monitor_tests(monitor_id)), now)
+    return Counts(*(await conn.execute(query)).one())
+
+
+async def last_results(conn: AsyncConnection, test_id: int, limit: int = 50) -> list[Any]:
+    """The newest `limit` results of a test, newest first (rows of `results_week`)."""
+    w = results_week.c
+    query = (select(w.checked_at, w.status, w.latency_ms, w.http_status, w.error_kind,
+                    w.error, w.region, w.node)
+             .where(w.test_id == test_id).order_by(w.checked_at.desc()).limit(limit))
+    return list((await conn.execute(query)).all())
+
+
+async def response_times(conn: AsyncConnection, test_id: int, start: datetime, end: datetime,
+                         bucket: timedelta) -> list[LatencyPoint]:
+    """Latency percentiles of a test per bucket, from the week table: ranges of the last
+    seven days (use `daily_latency` beyond)."""
+    w = results_week.c
+    slot = func.date_bin(literal(bucket), w.checked_at, literal(start)).label("slot")
+    fractions = literal([0.5, 0.95, 0.99], ARRAY(Float))
+    q = func.percentile_cont(fractions).within_group(w.latency_ms)
+    query = (select(slot, func.count(), q)
+             .where(w.test_id == test_id, w.checked_at >= start, w.checked_at < end)
+             .group_by(slot).order_by(slot))
+    out = []
+    for at, checks, quantiles in (await conn.execute(query)).all():
+        p = quantiles or [None, None, None]
+        out.append(LatencyPoint(at, checks, p[0], p[1], p[2]))
+    return out
+
+
+async def daily_latency(conn: AsyncConnection, test_id: int, first: date,
+                        last: date) -> list[Any]:
+    """Daily latency percentiles of a test from the rollups (closed days; today's come
+    from `response_times`)."""
+    r = daily_rollups.c
+    query = (select(r.day, r.checks, r.p50_ms, r.p95_ms, r.p99_ms,
+                    (r.latency_sum / func.nullif(r.latency_count, 0)).label("mean_ms"))
+             .where(r.test_id == test_id, r.day >= first, r.day <= last).order_by(r.day))
+    return list((await conn.execute(query)).all())
+
+
+async def daily_bars(conn: AsyncConnection, test_ids: Sequence[int], today: date,
+                     days: int = 90) -> list[DayBar]:
+    """One bar a day for the last `days` days up to `today`, summed over the tests given
+    (one test, or a monitor's). Days without checks are bars with zero checks."""
+    r = daily_rollups.c
+    first = today - timedelta(days=days - 1)
+    query = (select(r.day, func.sum(r.checks), func.sum(r.failures), func.sum(r.degraded))
+             .where(r.test_id.in_(list(test_ids)), r.day >= first, r.day <= today)
+             .group_by(r.day))
+    found = {row[0]: row for row in (await conn.execute(query)).all()}
+    bars = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        row = found.get(day)
+        bars.append(DayBar(day, *(int(v) for v in row[1:])) if row else DayBar(day, 0, 0, 0))
+    return bars
+
+
+async def incidents_between(conn: AsyncConnection, start: datetime, end: datetime, *,
+                            monitor_ids: Sequence[int] = (), test_ids: Sequence[int] = (),
+                            confirmed_only: bool = True, limit: int = 100) -> list[Any]:
+    """Incidents of the monitors or tests given that overlap [start, end), newest first."""
+    i = incidents.c
+    scope = or_(i.monitor_id.in_(list(monitor_ids)), i.test_id.in_(list(test_ids)))
+    query = (select(i.id, i.test_id, i.monitor_id, i.state, i.cause, i.started_at,
+                    i.confirmed_at, i.resolved_at, i.evidence)
+             .where(scope, i.started_at < end,
+                    or_(i.resolved_at.is_(None), i.resolved_at >= start))
+             .order_by(i.started_at.desc()).limit(limit))
+    if confirmed_only:
+        query = query.where(and_(i.confirmed_at.is_not(None)))
+    return list((await conn.execute(query)).all())

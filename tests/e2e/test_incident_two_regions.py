@@ -1,0 +1,172 @@
+"""A target goes down in two regions: one incident opens, the target recovers, it closes.
+
+Real components as subprocesses (two executors with different --region, the processor)
+on a database and a vhost of their own. This test plays the scheduler: it sends both
+regions the same test as a full assignment, as the scheduler will once tests run in
+several regions (issue 4), and it reads the incidents table directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import pytest
+from aiohttp import web
+
+from shared import amqp, names
+from shared.codec import decode_incident_event, encode_assignment
+from shared.messages import Assignment, TestSpec
+from tests import services
+from tests.helpers import short_name, wait_sync
+from tests.targets import ThreadedServer
+
+pytestmark = pytest.mark.e2e
+REGIONS = ("eu", "us")
+
+
+class Switch:
+    """A site whose health the test turns on and off."""
+
+    def __init__(self) -> None:
+        self.healthy = True
+        app = web.Application()
+        app.add_routes([web.get("/", self.page)])
+        self.server = ThreadedServer(app).start()
+
+    async def page(self, request: web.Request) -> web.Response:
+        return web.Response(status=200 if self.healthy else 503, text="shop")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
+    """Processor and two executors; yields (database url, amqp url, cell)."""
+    db_name, database_url = services.create_migrated_database("vigil_e2e_inc")
+    vhost, amqp_url = services.create_vhost("vigil-e2e-inc")
+    cell = short_name("c")
+    logs = tmp_path_factory.mktemp("incident-logs")
+    base = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+            "VIGIL_CELL": cell, "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text"}
+    asyncio.run(_declare_assignment_queues(amqp_url))
+    procs = [_start(["processor"], base, logs / "processor.log")]
+    for region in REGIONS:
+        env = {**base, "VIGIL_NODE_ID": f"node-{region}",
+               "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}"))}
+        procs.append(_start(["executor", "--region", region], env, logs / f"{region}.log"))
+    try:
+        yield database_url, amqp_url, cell
+        for proc in procs:
+            assert proc.poll() is None, f"{proc.args} died; logs in {logs}"
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        services.delete_vhost(vhost)
+        services.drop_database_sync(db_name)
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+async def _declare_assignment_queues(amqp_url: str) -> None:
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        for region in REGIONS:
+            await amqp.assignments_queue(channel, region)
+        await amqp.notifications_queue(channel)
+
+
+async def _assign(amqp_url: str, cell: str, spec: TestSpec) -> None:
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
+        for region in REGIONS:
+            a = Assignment(cell, region, "e2e", 1, True,
+                           [TestSpec(spec.id, cell, region, spec.kind, spec.interval_s,
+                                     spec.timeout_s, spec.config, spec.version)])
+            await ex.publish(amqp.persistent(encode_assignment(a)),
+                             routing_key=names.assignments_key(region))
+
+
+async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+def _make_test(url: str, target: str) -> int:
+    rows = asyncio.run(_query(url, """
+        WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('e2e@example.com', 'x')
+                   RETURNING id),
+             m AS (INSERT INTO monitors (account_id, name) SELECT id, 'Shop' FROM a
+                   RETURNING id, account_id)
+        INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config,
+                           alert_rule)
+        SELECT m.id, m.account_id, 'http', 'eu', 1, 0.5, $1, $2 FROM m RETURNING id""",
+        f'{{"url": "{target}/"}}', '{"retries": 1, "regions": 2}'))
+    return rows[0]["id"]
+
+
+def _events(amqp_url: str) -> list[tuple[str, str]]:
+    async def drain() -> list[tuple[str, str]]:
+        conn = await aio_pika.connect(amqp_url)
+        async with conn:
+            channel = await conn.channel()
+            queue = await channel.declare_queue(names.NOTIFICATIONS_QUEUE, passive=True)
+            out = []
+            while (message := await queue.get(fail=False)) is not None:
+                await message.ack()
+                event = decode_incident_event(message.body)
+                out.append((event.kind, event.state))
+            return out
+    return asyncio.run(drain())
+
+
+def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) -> None:
+    database_url, amqp_url, cell = system
+    site = Switch()
+    test_id = _make_test(database_url, site.server.url)
+    asyncio.run(_assign(amqp_url, cell, TestSpec(test_id, cell, "eu", "http", 1, 0.5,
+                                                 {"url": f"{site.server.url}/"}, 1)))
+    sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
+    wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
+              "up results from both regions")
+
+    site.healthy = False
+    incident_sql = "SELECT * FROM incidents WHERE test_id = $1"
+    [opened] = wait_sync(lambda: asyncio.run(_query(database_url, incident_sql, test_id)),
+                         "an incident to open")
+    assert opened["state"] == "down" and opened["confirmed_at"] >= opened["started_at"]
+    assert set(json.loads(opened["evidence"])) == set(REGIONS)
+
+    site.healthy = True
+    closed_sql = incident_sql + " AND resolved_at IS NOT NULL"
+    wait_sync(lambda: asyncio.run(_query(database_url, closed_sql, test_id)),
+              "the incident to close")
+    [closed] = asyncio.run(_query(database_url, incident_sql, test_id))
+    assert closed["id"] == opened["id"] and closed["state"] == "resolved"
+    events: list[tuple[str, str]] = []
+    wait_sync(lambda: events.extend(_events(amqp_url)) or ("resolved", "resolved") in events,
+              "the resolved event")
+    assert events[0] == ("opened", "down") and events[-1] == ("resolved", "resolved")
+    site.server.stop()

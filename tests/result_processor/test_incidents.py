@@ -1,0 +1,96 @@
+"""Incidents driven by stored results, against PostgreSQL: rows, evidence, outbox events."""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from result_processor import incidents
+from result_processor.store import store_group
+from shared.codec import decode_incident_event
+from shared.messages import IncidentEvent
+from tests.helpers import short_name
+from tests.result_processor.helpers import MINUTE, batch, down, ids, make_monitor, now_ms, up
+
+pytestmark = pytest.mark.integration
+RULE = {"retries": 1, "regions": 2}
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    c = await asyncpg.connect(database_url)
+    yield c
+    await c.close()
+
+
+async def store(conn: asyncpg.Connection, *groups) -> None:
+    for results, region, node in groups:
+        await store_group(conn, [batch(results, region=region, node=node)],
+                          datetime.now(UTC), after=[incidents.evaluate])
+
+
+async def events(conn: asyncpg.Connection, test_id: int) -> list[IncidentEvent]:
+    rows = await conn.fetch("SELECT body FROM event_outbox ORDER BY id")
+    return [e for e in map(decode_incident_event, (r["body"] for r in rows))
+            if e.test_id == test_id]
+
+
+async def incident_rows(conn: asyncpg.Connection, test_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM incidents WHERE test_id = $1 ORDER BY id", test_id)
+
+
+async def test_two_regions_agree_one_incident_opens_then_resolves(conn) -> None:
+    monitor, [t] = await make_monitor(conn, rule=RULE)
+    at = now_ms()
+    for minute in range(3):
+        when = at + minute * MINUTE
+        await store(conn, ([down(t, when, kind="refused")], "eu", "n1"),
+                    ([down(t, when + 1, kind="timeout")], "us", "n2"))
+    [row] = await incident_rows(conn, t)
+    assert row["state"] == "down" and row["monitor_id"] == monitor
+    assert row["started_at"] == datetime.fromtimestamp(at / 1000, UTC)
+    assert row["confirmed_at"] == datetime.fromtimestamp((at + MINUTE + 1) / 1000, UTC)
+    assert set(row["cause"].split(": ")[1].split(", ")) == {"eu (refused)", "us (timeout)"}
+    assert row["resolved_at"] is None
+    evidence = json.loads(row["evidence"])
+    assert set(evidence) == {"eu", "us"} and len(evidence["eu"]) == 3
+    back = at + 3 * MINUTE
+    await store(conn, ([up(t, back)], "eu", "n1"), ([up(t, back + 1)], "us", "n2"))
+    [row] = await incident_rows(conn, t)
+    assert row["state"] == "resolved"
+    assert row["resolved_at"] == datetime.fromtimestamp((back + 1) / 1000, UTC)
+    assert [(e.kind, e.state, e.incident_id) for e in await events(conn, t)] == [
+        ("opened", "down", row["id"]), ("changed", "degraded", row["id"]),
+        ("resolved", "resolved", row["id"])]
+    assert await conn.fetchval("SELECT count(*) FROM alert_state WHERE test_id = $1", t) == 0
+
+
+async def test_results_of_a_broken_node_do_not_count(conn) -> None:
+    _, [t] = await make_monitor(conn, rule={"retries": 0, "regions": 1})
+    node = short_name("broken")
+    await conn.execute("INSERT INTO broken_nodes (node, reason) VALUES ($1, 'no network')", node)
+    at = now_ms()
+    await store(conn, ([down(t, at + i * MINUTE) for i in range(3)], "eu", node))
+    await store(conn, ([down(t, at + 5 * MINUTE, kind="node_network")], "eu", "fine-node"))
+    assert await incident_rows(conn, t) == []
+    assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = $1", t) == 4
+    await store(conn, ([down(t, at + 6 * MINUTE)], "eu", "fine-node"))
+    assert len(await incident_rows(conn, t)) == 1
+
+
+async def test_a_garbage_rule_falls_back_to_the_defaults(conn) -> None:
+    _, [t] = await make_monitor(conn)
+    await conn.execute("UPDATE tests SET alert_rule = '\"nonsense\"' WHERE id = $1", t)
+    at = now_ms()
+    await store(conn, ([down(t, at), down(t, at + MINUTE)], "eu", "n1"))
+    [row] = await incident_rows(conn, t)  # default: one retry, one region here
+    assert row["state"] == "down"
+
+
+async def test_results_of_unknown_tests_are_stored_and_alert_nobody(conn) -> None:
+    [t] = ids(1)
+    await store(conn, ([down(t, now_ms() + i) for i in range(5)], "eu", "n1"))
+    assert await incident_rows(conn, t) == []
+    assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = $1", t) == 5
