@@ -59,7 +59,7 @@ def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
     asyncio.run(_declare_assignment_queues(amqp_url))
     procs = [_start(["processor"], base, logs / "processor.log")]
     for region in REGIONS:
-        env = {**base, "VIGIL_NODE_ID": f"node-{region}",
+        env = {**base, "VIGIL_NODE_ID": _node(region),
                "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}"))}
         procs.append(_start(["executor", "--region", region], env, logs / f"{region}.log"))
     try:
@@ -78,6 +78,10 @@ def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
         services.drop_database_sync(db_name)
 
 
+def _node(region: str) -> str:
+    return f"node-{region}"
+
+
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=env,
@@ -89,7 +93,7 @@ async def _declare_assignment_queues(amqp_url: str) -> None:
     async with conn:
         channel = await conn.channel()
         for region in REGIONS:
-            await amqp.assignments_queue(channel, region)
+            await amqp.node_assignments_queue(channel, region, _node(region))
         await amqp.notifications_queue(channel)
 
 
@@ -101,9 +105,10 @@ async def _assign(amqp_url: str, cell: str, spec: TestSpec) -> None:
         for region in REGIONS:
             a = Assignment(cell, region, "e2e", 1, True,
                            [TestSpec(spec.id, cell, region, spec.kind, spec.interval_s,
-                                     spec.timeout_s, spec.config, spec.version)])
+                                     spec.timeout_s, spec.config, spec.version)],
+                           node=_node(region))
             await ex.publish(amqp.persistent(encode_assignment(a)),
-                             routing_key=names.assignments_key(region))
+                             routing_key=names.assignments_key(region, _node(region)))
 
 
 async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
