@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import PREFIX, auth, health, monitors, results
+from api.ratelimit import AuthLimits
+from api.routes import PREFIX, api_keys, auth, health, monitors, results, team
 from shared import db
 from shared.config import Settings
 
@@ -44,11 +45,12 @@ def create_app(settings: Settings) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
+    app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    for module in (health, auth, monitors, results):
+    for module in (health, auth, team, api_keys, monitors, results):
         app.include_router(module.router)
     return app

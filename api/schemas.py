@@ -137,12 +137,6 @@ class AccountOut(BaseModel):
     created_at: datetime
 
 
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
-
-
 class StateOut(BaseModel):
     status: StateLabel
     since: datetime

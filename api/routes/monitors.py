@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from api import cursors, store
-from api.deps import AccountId, Conn, SettingsDep
+from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
 from api.routes import PREFIX
 from api.schemas import MAX_ID, MAX_TESTS, ErrorOut, MonitorIn, MonitorOut, Page, TestIn, TestOut
 from api.validation import check_test, check_tests
@@ -40,7 +40,7 @@ async def list_monitors(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MonitorOut)
 async def create_monitor(
-    body: MonitorIn, account_id: AccountId, conn: Conn, settings: SettingsDep
+    body: MonitorIn, account_id: EditorAccountId, conn: Conn, settings: SettingsDep
 ) -> MonitorOut:
     check_tests(body.tests, settings, ("body", "tests"))
     row = await store.insert_monitor(conn, account_id, body.name)
@@ -75,7 +75,11 @@ async def list_tests(monitor_id: MonitorId, account_id: AccountId, conn: Conn) -
     responses={**NOT_FOUND, 409: {"model": ErrorOut, "description": "monitor is full"}},
 )
 async def add_test(
-    monitor_id: MonitorId, body: TestIn, account_id: AccountId, conn: Conn, settings: SettingsDep
+    monitor_id: MonitorId,
+    body: TestIn,
+    account_id: EditorAccountId,
+    conn: Conn,
+    settings: SettingsDep,
 ) -> TestOut:
     check_test(body, settings, ("body",))
     # Locked until commit, so two concurrent additions cannot both pass the count.
