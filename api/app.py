@@ -13,7 +13,20 @@ from fastapi.exceptions import RequestValidationError
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.ratelimit import AuthLimits
-from api.routes import PREFIX, api_keys, auth, health, monitors, results, team
+from api.routes import (
+    PREFIX,
+    api_keys,
+    auth,
+    channels,
+    health,
+    maintenance,
+    monitors,
+    results,
+    status_pages,
+    team,
+    tests,
+)
+from api.secretbox import SecretBox
 from shared import db
 from shared.config import Settings
 
@@ -51,6 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    for module in (health, auth, team, api_keys, monitors, results):
+    app.state.secret_box = SecretBox(settings.secret_key)
+    for module in (health, auth, team, api_keys, monitors, tests, results, status_pages,
+                   channels, maintenance):
         app.include_router(module.router)
     return app

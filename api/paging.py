@@ -6,13 +6,18 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import AfterValidator
 from sqlalchemy import ColumnElement, Row, Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import cursors
+from api.schemas import printable
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200)]
+# A text filter: no NUL or other control character ever reaches the database.
+Search = Annotated[str | None, Query(max_length=200, description="part of the name"),
+                   AfterValidator(lambda v: v if v is None else printable(v))]
 
 
 async def id_page(
