@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
+from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
     PREFIX,
@@ -21,6 +22,7 @@ from api.routes import (
     health,
     maintenance,
     monitors,
+    public,
     results,
     status_pages,
     team,
@@ -62,10 +64,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.public_cache = TtlCache(settings.public_cache_ttl_s)
+    app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX)
+    app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
+                       route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
     for module in (health, auth, team, api_keys, monitors, tests, results, status_pages,
-                   channels, maintenance):
+                   channels, maintenance, public):
         app.include_router(module.router)
     return app

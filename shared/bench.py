@@ -6,6 +6,7 @@ Each benchmark prints JSON lines: {"bench", "metric", "value", "baseline", "base
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -72,7 +73,14 @@ def _rate(work: Callable[[], object], items: int, seconds: float = 1.0) -> float
     return done / (time.perf_counter() - started)
 
 
-BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {"codec": bench_codec}
+def bench_api(settings: Settings) -> Iterator[Line]:
+    """The public status page under load; lives with the API, loaded only when run."""
+    return importlib.import_module("api.bench").bench_api(settings)
+
+
+BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
+    "codec": bench_codec, "api": bench_api,
+}
 
 
 def run_bench(name: str, settings: Settings) -> int:

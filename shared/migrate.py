@@ -39,3 +39,13 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     if asyncio.run(ensure_database(database_url)):
         log.info("created database", extra={"database": urlsplit(database_url).path})
     command.upgrade(alembic_config(database_url), revision)
+
+
+async def drop_database(database_url: str) -> None:
+    """Drop a database (benchmarks' scratch ones), closing whatever still uses it."""
+    parts = urlsplit(database_url)
+    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+    finally:
+        await conn.close()
