@@ -31,6 +31,7 @@ from api.routes import (
 from api.secretbox import SecretBox
 from shared import db
 from shared.config import Settings
+from shared.directory import Directory
 
 VERSION = "1"
 
@@ -39,12 +40,17 @@ VERSION = "1"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = db.engine(settings.database_url)
+    directory_engine = db.engine(settings.directory_url, pool_size=2) if settings.directory_url \
+        else None
+    app.state.directory = Directory(directory_engine) if directory_engine else None
     # Made here, not in create_app: a limiter belongs to the running event loop.
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
     try:
         yield
     finally:
         await app.state.engine.dispose()
+        if directory_engine is not None:
+            await directory_engine.dispose()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -60,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
+    app.state.directory = None  # opened with the lifespan when VIGIL_DIRECTORY_URL is set
     app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()

@@ -100,7 +100,8 @@ class FastPath:
     validates the slug and fills the cache.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache[tuple[int, bytes]], prefix: str,
+    def __init__(self, app: ASGIApp, cache: TtlCache[tuple[int, bytes, list[tuple[bytes, bytes]]]],
+                 prefix: str,
                  route: object, max_age: int) -> None:
         self.app = app
         self.cache = cache
@@ -116,11 +117,11 @@ class FastPath:
             hit = self.cache.peek(path[len(self.prefix):])
             if hit is not None:
                 scope["route"] = self.route
-                code, body = hit
+                code, body, extra = hit
                 await send({"type": "http.response.start", "status": code, "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", self.cache_control)]})
+                    (b"cache-control", self.cache_control), *extra]})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -13,16 +13,26 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import RedirectResponse
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import security
-from api.auth_schemas import AcceptInviteIn, MeOut, PasswordChangeIn, RefreshIn, TokenOut
+from api import cells, security
+from api.auth_schemas import (
+    AcceptInviteIn,
+    CellOut,
+    LocateIn,
+    MeOut,
+    PasswordChangeIn,
+    RefreshIn,
+    TokenOut,
+)
 from api.deps import CallerDep, EngineDep, SettingsDep
 from api.routes import PREFIX
 from api.schemas import AccountOut, ErrorOut, LoginIn, SignupIn
 from shared.config import Settings
+from shared.directory import NoRoom, Taken, choose_cell
 from shared.tables import accounts, invitations, refresh_tokens
 
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
@@ -48,11 +58,24 @@ def taken() -> HTTPException:
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
-             responses={**TAKEN, **LIMITED})
-async def signup(body: SignupIn, request: Request, engine: EngineDep) -> AccountOut:
+             responses={**TAKEN, **LIMITED, 307: {"description": "sign up at this cell instead"},
+                        503: {"model": ErrorOut, "description": "no cell takes accounts"}})
+async def signup(body: SignupIn, request: Request, engine: EngineDep, settings: SettingsDep
+                 ) -> Response | AccountOut:
+    """With several cells, the directory places the account: here, or a 307 to its cell."""
     email = body.email.lower()
     _limit(request, "signup", email)
     password_hash = await _hashing(request, security.hash_password, body.password)
+    directory = cells.directory(request)
+    if directory is not None:
+        try:
+            cell = await directory.place(email, settings.cell)
+        except Taken:
+            raise taken() from None
+        except NoRoom:
+            raise cells.no_room() from None
+        if cell.name != settings.cell:
+            return RedirectResponse(f"{cell.api_url}{PREFIX}/auth/signup", status_code=307)
     query = (
         pg_insert(accounts)
         .values(email=email, password_hash=password_hash)
@@ -64,6 +87,23 @@ async def signup(body: SignupIn, request: Request, engine: EngineDep) -> Account
     if row is None:
         raise taken()
     return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
+
+
+@router.post("/locate", response_model=CellOut, responses=LIMITED)
+async def locate(body: LocateIn, request: Request, settings: SettingsDep) -> CellOut:
+    """Which cell's API to log in (or sign up) at with this email.
+
+    An unknown email gets the cell a sign-up would go to, not a "no such account".
+    """
+    _limit(request, "locate")
+    here = CellOut(cell=settings.cell, api_url=settings.api_url)
+    directory = cells.directory(request)
+    if directory is None:
+        return here
+    cell = await directory.locate(body.email.lower())
+    if cell is None:
+        cell = choose_cell(await directory.cells())
+    return here if cell is None else CellOut(cell=cell.name, api_url=cell.api_url)
 
 
 async def issue_tokens(conn: AsyncConnection, login_id: int, settings: Settings) -> TokenOut:
@@ -188,6 +228,7 @@ async def accept_invite(body: AcceptInviteIn, request: Request, engine: EngineDe
         invite = (await conn.execute(spent)).first()
         if invite is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid invitation")
+        await _register_member(request, conn, invite.email, invite.account_id)
         row = (await conn.execute(
             pg_insert(accounts)
             .values(email=invite.email, password_hash=password_hash,
@@ -197,3 +238,15 @@ async def accept_invite(body: AcceptInviteIn, request: Request, engine: EngineDe
         if row is None:
             raise taken()  # rolls back: the invitation stays usable
     return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
+
+
+async def _register_member(request: Request, conn: AsyncConnection, email: str,
+                           account_id: int) -> None:
+    """Tell the directory this log-in lives with its account; 409 if it is taken."""
+    directory = cells.directory(request)
+    if directory is None:
+        return
+    try:
+        await directory.add_login(email, await cells.owner_email(conn, account_id))
+    except Taken:
+        raise taken() from None

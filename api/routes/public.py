@@ -38,13 +38,28 @@ spm = status_page_monitors
 mw = maintenance_windows
 
 
-async def _page(engine: AsyncEngine, slug: str) -> tuple[int, bytes]:
-    """(status code, JSON body) of the public page."""
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, extra headers
+NOT_FOUND: Answer = (404, b'{"detail": "status page not found"}', [])
+
+
+async def _answer(app: Any, slug: str) -> Answer:
+    """The page if this cell has it; else a redirect to the cell that has, if any."""
+    found = await _page(app.state.engine, slug)
+    if found is not None or app.state.directory is None:
+        return found or NOT_FOUND
+    cell = await app.state.directory.locate_slug(slug)
+    if cell is None or cell.name == app.state.settings.cell:
+        return NOT_FOUND
+    location = f"{cell.api_url}{PAGES}{slug}".encode()
+    return 307, b"", [(b"location", location)]
+
+
+async def _page(engine: AsyncEngine, slug: str) -> Answer | None:
     async with engine.connect() as conn:
         page = (await conn.execute(select(status_pages).where(status_pages.c.slug == slug))
                 ).first()
         if page is None:
-            return 404, json.dumps({"detail": "status page not found"}).encode()
+            return None
         states = (await conn.execute(
             select(spm.c.monitor_id, monitors.c.name, spm.c.group_name, spm.c.position,
                    test_state.c.status)
@@ -61,7 +76,7 @@ async def _page(engine: AsyncEngine, slug: str) -> tuple[int, bytes]:
                            spm.c.page_id == page.id))),
                    mw.c.ends_at > now, mw.c.starts_at < now + UPCOMING)
             .order_by(mw.c.starts_at))).all()
-    return 200, json.dumps(_render(page, states, windows, now)).encode()
+    return 200, json.dumps(_render(page, states, windows, now)).encode(), []
 
 
 def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> dict[str, Any]:
@@ -107,10 +122,11 @@ def _overall(statuses: list[str]) -> str:
             response_description="the page, its groups and the state of each monitor")
 async def public_status_page(slug: Slug, request: Request) -> Response:
     app = request.app
-    code, body = await app.state.public_cache.get(slug, lambda: _page(app.state.engine, slug))
+    code, body, extra = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
     ttl = int(app.state.settings.public_cache_ttl_s)
-    return Response(body, status_code=code, media_type="application/json",
-                    headers={"Cache-Control": f"public, max-age={ttl}"})
+    headers = {"Cache-Control": f"public, max-age={ttl}",
+               **{k.decode(): v.decode() for k, v in extra}}
+    return Response(body, status_code=code, media_type="application/json", headers=headers)
 
 
 class _Route:

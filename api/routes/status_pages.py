@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import owned, paging
+from api import cells, owned, paging
 from api.deps import AccountId, Conn, EditorAccountId
 from api.resource_schemas import (
     PageMonitorIn,
@@ -21,6 +21,7 @@ from api.resource_schemas import (
 )
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page
+from shared.directory import Taken
 from shared.tables import monitors, status_page_monitors, status_pages
 
 router = APIRouter(prefix=f"{PREFIX}/status-pages", tags=["status pages"])
@@ -53,8 +54,9 @@ async def list_pages(account_id: AccountId, conn: Conn, limit: paging.Limit = 50
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=StatusPageOut,
              responses=SLUG_409)
-async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn
-                      ) -> StatusPageOut:
+async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn,
+                      request: Request) -> StatusPageOut:
+    await _claim(request, conn, account_id, body.slug)
     query = insert(status_pages).values(account_id=account_id, **body.model_dump()
                                         ).returning(*_PAGE)
     try:
@@ -65,6 +67,23 @@ async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Con
     return StatusPageOut(**row._mapping)
 
 
+async def _claim(request: Request, conn: Conn, account_id: int, slug: str) -> None:
+    """Slugs are unique across cells: the directory holds them. 409 if another has it."""
+    directory = cells.directory(request)
+    if directory is None:
+        return
+    try:
+        await directory.claim_slug(slug, await cells.owner_email(conn, account_id))
+    except Taken:
+        raise slug_taken() from None
+
+
+async def _release(request: Request, slug: str) -> None:
+    directory = cells.directory(request)
+    if directory is not None:
+        await directory.release_slug(slug)
+
+
 @router.get("/{page_id}", response_model=StatusPageOut, responses=PAGE_404)
 async def get_page(page_id: PageId, account_id: AccountId, conn: Conn) -> StatusPageOut:
     row = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
@@ -73,12 +92,15 @@ async def get_page(page_id: PageId, account_id: AccountId, conn: Conn) -> Status
 
 @router.patch("/{page_id}", response_model=StatusPageOut, responses={**PAGE_404, **SLUG_409})
 async def change_page(page_id: PageId, body: StatusPagePatch, account_id: EditorAccountId,
-                      conn: Conn) -> StatusPageOut:
-    await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+                      conn: Conn, request: Request) -> StatusPageOut:
+    old = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     for field in ("slug", "title", "language", "groups"):
         if field in changes and changes[field] is None:
             changes.pop(field)  # these cannot be empty: null means "leave as is"
+    new_slug = changes.get("slug", old.slug)
+    if new_slug != old.slug:
+        await _claim(request, conn, account_id, new_slug)
     query = update(status_pages).where(status_pages.c.id == page_id).values(
         **changes, updated_at=func.now()).returning(*_PAGE)
     try:
@@ -90,16 +112,21 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
             spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
         ).values(group_name=None))
     await conn.commit()
+    if new_slug != old.slug:
+        await _release(request, old.slug)
     return StatusPageOut(**row._mapping)
 
 
 @router.delete("/{page_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PAGE_404)
-async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn) -> Response:
-    gone = await conn.execute(delete(status_pages).where(
-        status_pages.c.id == page_id, status_pages.c.account_id == account_id))
-    if gone.rowcount == 0:
+async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn,
+                      request: Request) -> Response:
+    slug = await conn.scalar(delete(status_pages).where(
+        status_pages.c.id == page_id, status_pages.c.account_id == account_id
+    ).returning(status_pages.c.slug))
+    if slug is None:
         raise owned.not_found("status page")
     await conn.commit()
+    await _release(request, slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from sqlalchemy import delete, func, insert, select, update
 
-from api import paging, security
+from api import cells, paging, security
 from api.auth_schemas import (
     InvitationCreatedOut,
     InvitationIn,
@@ -62,11 +62,16 @@ async def change_role(member_id: Id, body: MemberPatch, caller: OwnerCaller, con
 
 @router.delete("/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT, responses={
     **MEMBER_404, 409: {"model": ErrorOut, "description": "the account's owner stays"}})
-async def remove_member(member_id: Id, caller: OwnerCaller, conn: Conn) -> Response:
+async def remove_member(member_id: Id, caller: OwnerCaller, conn: Conn, request: Request
+                        ) -> Response:
     """The member's log-in, tokens and API keys go; the account's resources stay."""
     await _member(conn, caller.account_id, member_id)
-    await conn.execute(delete(accounts).where(accounts.c.id == member_id))
+    email = await conn.scalar(delete(accounts).where(accounts.c.id == member_id)
+                              .returning(accounts.c.email))
     await conn.commit()
+    directory = cells.directory(request)
+    if directory is not None and email is not None:
+        await directory.forget(email)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
