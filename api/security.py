@@ -62,13 +62,16 @@ def signing_key(settings: Settings) -> bytes:
     return hmac.new(secret, b"vigil api access token", hashlib.sha256).digest()
 
 
-def issue_token(account_id: int, settings: Settings, now: int | None = None) -> str:
-    issued = int(time.time()) if now is None else now
+def issue_token(account_id: int, settings: Settings, now: float | None = None) -> str:
+    issued = time.time() if now is None else now
     claims = {
         "sub": str(account_id),
         "cell": settings.cell,
-        "iat": issued,
-        "exp": issued + settings.token_ttl_s,
+        "iat": int(issued),
+        # Milliseconds too: a password change revokes the tokens issued before it, even
+        # within the same second.
+        "iat_ms": int(issued * 1000),
+        "exp": int(issued) + settings.token_ttl_s,
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
@@ -78,8 +81,11 @@ def verify_token(token: str, settings: Settings) -> int:
     return verify_token_claims(token, settings)[0]
 
 
-def verify_token_claims(token: str, settings: Settings) -> tuple[int, int]:
-    """(account id, issued at) of a valid token of this cell. Raises TokenError."""
+def verify_token_claims(token: str, settings: Settings) -> tuple[int, float]:
+    """(account id, issued at in epoch seconds) of a valid token of this cell.
+
+    Raises TokenError.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -100,7 +106,9 @@ def verify_token_claims(token: str, settings: Settings) -> tuple[int, int]:
     account_id = int(subject)
     if not 1 <= account_id < 2**63:
         raise TokenError("invalid token")
-    return account_id, int(claims["iat"])
+    issued_ms = claims.get("iat_ms")
+    issued = issued_ms / 1000 if type(issued_ms) is int else float(claims["iat"])
+    return account_id, issued
 
 
 # What each opaque secret starts with, so a Bearer credential says what it is.

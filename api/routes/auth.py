@@ -194,9 +194,9 @@ async def change_password(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong current password")
     new_hash = await _hashing(request, security.hash_password, body.new_password)
     async with engine.begin() as conn:
-        # Truncated to the second, as a token's iat is: the new token below stays valid.
+        # This process's clock, as the token below is issued by it: that one stays valid.
         await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
-            password_hash=new_hash, tokens_after=func.date_trunc("second", func.now())))
+            password_hash=new_hash, tokens_after=datetime.now(UTC)))
         await conn.execute(delete(refresh_tokens).where(
             refresh_tokens.c.login_id == caller.login_id))
         return await issue_tokens(conn, caller.login_id, settings)
