@@ -37,6 +37,12 @@ def _cells(settings: Settings, args: argparse.Namespace) -> None:
     sys.exit(cells_cli.run(settings, args))
 
 
+def _quota(settings: Settings, args: argparse.Namespace) -> None:
+    from shared import quota_cli
+
+    sys.exit(quota_cli.run(settings, args))
+
+
 def _async_service(module: str) -> Callable[[Settings, argparse.Namespace], None]:
     def start(settings: Settings, args: argparse.Namespace) -> None:
         serve = importlib.import_module(module).serve
@@ -88,8 +94,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("stack", help="run every component locally (make run)").set_defaults(
         run=_stack, component="stack")
     from shared.cells_cli import add_parser as add_cells_parser
+    from shared.quota_cli import add_parser as add_quota_parser
 
     add_cells_parser(sub).set_defaults(run=_cells, component="cells")
+    add_quota_parser(sub).set_defaults(run=_quota, component="quota")
     b = sub.add_parser("bench", help="run a benchmark; prints JSON lines")
     b.add_argument("name")
     b.set_defaults(run=_bench, component="bench")
