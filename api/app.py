@@ -72,7 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
     metrics = Metrics()
     app.state.metrics = metrics
     app.state.public_cache = TtlCache(settings.public_cache_ttl_s)
-    app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX)
+    app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX,
+                       ignore=f"{PREFIX}/auth/")
     app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
                        route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
     app.add_middleware(MetricsMiddleware, metrics=metrics)

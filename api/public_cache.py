@@ -70,17 +70,19 @@ class CacheInvalidator:
     """ASGI middleware: after a successful write under `prefix`, clear the cache.
 
     A middleware rather than a call in each route, so a new endpoint cannot forget it.
+    Writes under `ignore` (log-ins, token refreshes) change no page and clear nothing.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache, prefix: str) -> None:
+    def __init__(self, app: ASGIApp, cache: TtlCache, prefix: str, ignore: str) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
+        self.ignore = ignore
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READS or not scope["path"].startswith(
-            self.prefix
-        ):
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or scope["method"] in READS
+                or not path.startswith(self.prefix) or path.startswith(self.ignore)):
             await self.app(scope, receive, send)
             return
 

@@ -147,3 +147,15 @@ async def test_entries_expire() -> None:
     assert await cache.get("k", value) == 0.0
     now[0] = 5.1
     assert await cache.get("k", value) == 5.1
+
+
+async def test_a_log_in_does_not_clear_the_cache(database_url: str, engine: AsyncEngine
+                                                 ) -> None:
+    async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
+        user = await new_user(api)
+        made = await make_page(api, user, engine)
+        path = f"{PUBLIC}/{made['page']['slug']}"
+        first = await api.get(path)
+        await set_state(engine, made["monitors"]["blog"]["tests"][0]["id"], Status.UP)
+        await new_user(api)  # a sign-up and a log-in
+        assert (await api.get(path)).content == first.content
