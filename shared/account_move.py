@@ -219,11 +219,15 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
     if account_id is None:
         raise MoveError(f"{report.account}: not in the database of cell {report.source}")
     started = await _now(src)
-    async with src.connect() as s, dst.begin() as d:
-        maps, report.rows = await copy_account(s, d, account_id)
-        test_map = maps.get("tests", {})
-        report.results = await copy_results(s, d, test_map)
-        await copy_states(s, d, test_map)
+    try:  # until the copy commits, a failure leaves the account as it was
+        async with src.connect() as s, dst.begin() as d:
+            maps, report.rows = await copy_account(s, d, account_id)
+            test_map = maps.get("tests", {})
+            report.results = await copy_results(s, d, test_map)
+            await copy_states(s, d, test_map)
+    except BaseException:
+        await _freeze(src, report.account, False)
+        raise
     log.info("account copied", extra={"account": report.account, "rows": report.rows,
                                       "results": report.results})
     async with src.begin() as s:

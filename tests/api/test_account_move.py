@@ -7,7 +7,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.secretbox import SecretBox
@@ -149,3 +151,22 @@ async def test_a_moving_account_reads_but_does_not_write(client, user, engine) -
     refused = await client.post("/api/v1/monitors", json={"name": "x", "tests": [http_test()]},
                                 headers=user.headers)
     assert refused.status_code == 423
+
+
+async def test_a_failed_copy_leaves_the_account_where_it_was(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
+    async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
+        email = unique_email()
+        await signup(a, email)
+        dst = db.engine(b.database_url, pool_size=1)
+        async with dst.begin() as conn:  # the copy will clash with this row
+            await conn.execute(insert(accounts).values(email=email, password_hash="x"))
+        await dst.dispose()
+        with pytest.raises(IntegrityError):
+            await move_account(Directory(directory.engine), email, b.name, settle_s=0.1)
+        assert (await directory.locate(email)).name == a.name
+        auth = {"Authorization": f"Bearer {(await login(a, email))['access_token']}"}
+        made = await a.client.post("/api/v1/monitors", headers=auth,
+                                   json={"name": "still here", "tests": [http_test()]})
+        assert made.status_code == 201  # not frozen
