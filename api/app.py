@@ -12,9 +12,27 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import PREFIX, auth, health, monitors, nodes, results
+from api.public_cache import CacheInvalidator, FastPath, TtlCache
+from api.ratelimit import AuthLimits
+from api.routes import (
+    PREFIX,
+    api_keys,
+    auth,
+    channels,
+    health,
+    maintenance,
+    monitors,
+    nodes,
+    public,
+    results,
+    status_pages,
+    team,
+    tests,
+)
+from api.secretbox import SecretBox
 from shared import db
 from shared.config import Settings
+from shared.directory import Directory
 
 VERSION = "1"
 
@@ -23,12 +41,17 @@ VERSION = "1"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = db.engine(settings.database_url)
+    directory_engine = db.engine(settings.directory_url, pool_size=2) if settings.directory_url \
+        else None
+    app.state.directory = Directory(directory_engine) if directory_engine else None
     # Made here, not in create_app: a limiter belongs to the running event loop.
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
     try:
         yield
     finally:
         await app.state.engine.dispose()
+        if directory_engine is not None:
+            await directory_engine.dispose()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -44,11 +67,20 @@ def create_app(settings: Settings) -> FastAPI:
         max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
+    app.state.directory = None  # opened with the lifespan when VIGIL_DIRECTORY_URL is set
+    app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.public_cache = TtlCache(settings.public_cache_ttl_s)
+    app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX,
+                       ignore=f"{PREFIX}/auth/")
+    app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
+                       route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    for module in (health, auth, monitors, results, nodes):
+    app.state.secret_box = SecretBox(settings.secret_key)
+    for module in (health, auth, team, api_keys, monitors, tests, results, status_pages,
+                   channels, maintenance, public, nodes):
         app.include_router(module.router)
     return app

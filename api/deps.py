@@ -1,18 +1,26 @@
-"""What routes receive: the settings, a database connection, the caller's account id."""
+"""What routes receive: the settings, a database connection, and who is calling.
+
+Roles rank viewer < editor < owner. Every route that changes anything takes
+`EditorAccountId` (or `OwnerCaller`), so a viewer is refused before the route runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.security import TokenError, verify_token
+from api.security import API_KEY_PREFIX, TokenError, digest, verify_token_claims
 from shared.config import Settings
-from shared.tables import accounts
+from shared.tables import accounts, api_keys
+
+ROLES = ("viewer", "editor", "owner")
+RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
 def get_settings(request: Request) -> Settings:
@@ -34,7 +42,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 Conn = Annotated[AsyncConnection, Depends(get_conn)]
 
-_bearer = HTTPBearer(auto_error=False, description="the access_token from /auth/login")
+_bearer = HTTPBearer(
+    auto_error=False, description="the access_token from /auth/login, or an API key"
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request: their log-in, the account they act in, and their role in it."""
+
+    login_id: int
+    account_id: int
+    role: str
+    frozen: bool  # the account is moving to another cell
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -43,23 +63,91 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-async def current_account(
+_owner = accounts.alias("owner")
+_CALLER = (
+    accounts.c.id,
+    func.coalesce(accounts.c.owner_id, accounts.c.id).label("account_id"),
+    accounts.c.role,
+    accounts.c.tokens_after,
+    _owner.c.frozen,
+)
+_FROM = accounts.join(_owner, _owner.c.id == func.coalesce(accounts.c.owner_id, accounts.c.id))
+
+
+async def _by_api_key(conn: AsyncConnection, key: str) -> Caller:
+    query = (
+        select(api_keys.c.login_id, api_keys.c.account_id, api_keys.c.role, accounts.c.frozen)
+        .join(accounts, accounts.c.id == api_keys.c.account_id)
+        .where(api_keys.c.key_hash == digest(key))
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise unauthorized("invalid API key")
+    return Caller(row.login_id, row.account_id, row.role, row.frozen)
+
+
+async def _by_token(conn: AsyncConnection, token: str, settings: Settings) -> Caller:
+    try:
+        login_id, issued_at = verify_token_claims(token, settings)
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from None
+    # A signed token outlives a deleted log-in or a password change; it must not here.
+    row = (await conn.execute(select(*_CALLER).select_from(_FROM).where(
+        accounts.c.id == login_id))).first()
+    if row is None:
+        raise unauthorized("invalid token")
+    if row.tokens_after is not None and issued_at < row.tokens_after.timestamp():
+        raise unauthorized("token revoked")
+    return Caller(row.id, row.account_id, row.role, row.frozen)
+
+
+async def current_caller(
     settings: SettingsDep,
     conn: Conn,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
-    """The caller's account id, from a valid token of this cell naming an existing account."""
+) -> Caller:
+    """The caller, from a valid token of this cell or an API key of this cell."""
     if credentials is None:
         raise unauthorized("not authenticated")
-    try:
-        account_id = verify_token(credentials.credentials, settings)
-    except TokenError as exc:
-        raise unauthorized(str(exc)) from None
-    # A signed token outlives a deleted account; it must not outlive it here.
-    found = await conn.scalar(select(accounts.c.id).where(accounts.c.id == account_id))
-    if found is None:
-        raise unauthorized("invalid token")
-    return account_id
+    credential = credentials.credentials
+    if credential.startswith(API_KEY_PREFIX):
+        return await _by_api_key(conn, credential)
+    return await _by_token(conn, credential, settings)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_account(caller: CallerDep) -> int:
+    """The id of the account the caller acts in, whatever their role: for reading."""
+    return caller.account_id
+
+
+def require(caller: Caller, role: str) -> Caller:
+    if RANK[caller.role] < RANK[role]:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role} role")
+    if caller.frozen:
+        # Writes made now would be left behind by the move; reads still work.
+        raise HTTPException(
+            status.HTTP_423_LOCKED, "the account is moving to another cell; try again shortly"
+        )
+    return caller
+
+
+async def editor_account(caller: CallerDep) -> int:
+    """The caller's account id, if they may change things in it (editor or owner)."""
+    return require(caller, "editor").account_id
+
+
+async def owner_caller(caller: CallerDep) -> Caller:
+    return require(caller, "owner")
+
+
+async def editor_caller(caller: CallerDep) -> Caller:
+    return require(caller, "editor")
 
 
 AccountId = Annotated[int, Depends(current_account)]
+EditorAccountId = Annotated[int, Depends(editor_account)]
+EditorCaller = Annotated[Caller, Depends(editor_caller)]
+OwnerCaller = Annotated[Caller, Depends(owner_caller)]

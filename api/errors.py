@@ -18,7 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 MAX_ECHO = 256  # characters of a bad string value sent back
-SECRET_FIELDS = frozenset({"password"})
+# Never echoed: passwords, tokens, keys, and the secret parts of notification channels.
+SECRET_FIELDS = frozenset({
+    "password", "current_password", "new_password", "refresh_token", "token",
+    "smtp_password", "webhook_url", "bot_token",
+})
 
 
 class AsciiJSONResponse(JSONResponse):

@@ -43,7 +43,7 @@ def _encodable(value: str) -> str:
     return value
 
 
-def _printable(value: str) -> str:
+def printable(value: str) -> str:
     # PostgreSQL cannot store NUL, and a name is shown on pages: no control characters.
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise ValueError("must not contain control characters")
@@ -53,7 +53,7 @@ def _printable(value: str) -> str:
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_printable),
+    AfterValidator(printable),
 ]
 NewPassword = Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_encodable)]
 # No minimum at log-in (an old, shorter password must still get its 401), but a maximum:
@@ -135,12 +135,6 @@ class AccountOut(BaseModel):
     id: int
     email: str
     created_at: datetime
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
 
 
 class StateOut(BaseModel):

@@ -1,4 +1,6 @@
-"""Password hashing (argon2) and access tokens (HS256 JWTs bound to this cell).
+"""Password hashing (argon2), access tokens (HS256 JWTs bound to this cell), and the
+opaque secrets we hand out once and keep only as a SHA-256: refresh tokens, API keys,
+invitations.
 
 Plain, blocking functions: callers run the hashing ones in a worker thread.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import secrets
 import time
 
 import jwt
@@ -59,19 +62,30 @@ def signing_key(settings: Settings) -> bytes:
     return hmac.new(secret, b"vigil api access token", hashlib.sha256).digest()
 
 
-def issue_token(account_id: int, settings: Settings, now: int | None = None) -> str:
-    issued = int(time.time()) if now is None else now
+def issue_token(account_id: int, settings: Settings, now: float | None = None) -> str:
+    issued = time.time() if now is None else now
     claims = {
         "sub": str(account_id),
         "cell": settings.cell,
-        "iat": issued,
-        "exp": issued + settings.token_ttl_s,
+        "iat": int(issued),
+        # Milliseconds too: a password change revokes the tokens issued before it, even
+        # within the same second.
+        "iat_ms": int(issued * 1000),
+        "exp": int(issued) + settings.token_ttl_s,
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
 def verify_token(token: str, settings: Settings) -> int:
     """The account id a token was issued to. Raises TokenError."""
+    return verify_token_claims(token, settings)[0]
+
+
+def verify_token_claims(token: str, settings: Settings) -> tuple[int, float]:
+    """(account id, issued at in epoch seconds) of a valid token of this cell.
+
+    Raises TokenError.
+    """
     try:
         claims = jwt.decode(
             token,
@@ -92,4 +106,24 @@ def verify_token(token: str, settings: Settings) -> int:
     account_id = int(subject)
     if not 1 <= account_id < 2**63:
         raise TokenError("invalid token")
-    return account_id
+    issued_ms = claims.get("iat_ms")
+    issued = issued_ms / 1000 if type(issued_ms) is int else float(claims["iat"])
+    return account_id, issued
+
+
+# What each opaque secret starts with, so a Bearer credential says what it is.
+API_KEY_PREFIX = "vk_"
+REFRESH_PREFIX = "vr_"
+INVITE_PREFIX = "vi_"
+SECRET_MAX_LENGTH = 100  # ours are 46 characters; anything much longer is not one of ours
+
+
+def new_secret(prefix: str) -> tuple[str, bytes]:
+    """A fresh random secret and the digest to store in its place."""
+    secret = prefix + secrets.token_urlsafe(32)
+    return secret, digest(secret)
+
+
+def digest(secret: str) -> bytes:
+    # A fast hash is right here: these secrets carry 256 random bits, nothing to brute-force.
+    return hashlib.sha256(secret.encode("utf-8", "replace")).digest()

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.paging import contains
 from api.schemas import MonitorOut, StateOut, TestIn, TestOut
 from api.status import monitor_status
 from shared.messages import Status
 from shared.tables import monitors, test_state, tests
 
-_MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at)
+MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at)
 _TEST = (
     tests.c.id,
     tests.c.monitor_id,
@@ -38,16 +39,19 @@ _TESTS_WITH_STATE = select(*_TEST, *_STATE).select_from(
 
 
 async def monitor_page(
-    conn: AsyncConnection, account_id: int, after_id: int | None, limit: int
+    conn: AsyncConnection, account_id: int, after_id: int | None, limit: int,
+    name: str | None = None,
 ) -> Sequence[Row[Any]]:
     query = (
-        select(*_MONITOR)
+        select(*MONITOR)
         .where(monitors.c.account_id == account_id)
         .order_by(monitors.c.id)
         .limit(limit)
     )
     if after_id is not None:
         query = query.where(monitors.c.id > after_id)
+    if name:
+        query = query.where(contains(monitors.c.name, name))
     return (await conn.execute(query)).all()
 
 
@@ -55,7 +59,7 @@ async def find_monitor(
     conn: AsyncConnection, account_id: int, monitor_id: int, lock: bool = False
 ) -> Row[Any] | None:
     """The monitor, or None; `lock` holds it until commit, for a change to its tests."""
-    query = select(*_MONITOR).where(
+    query = select(*MONITOR).where(
         monitors.c.id == monitor_id, monitors.c.account_id == account_id
     )
     if lock:
@@ -98,7 +102,7 @@ async def monitors_out(
 
 
 async def insert_monitor(conn: AsyncConnection, account_id: int, name: str) -> Row[Any]:
-    query = insert(monitors).values(account_id=account_id, name=name).returning(*_MONITOR)
+    query = insert(monitors).values(account_id=account_id, name=name).returning(*MONITOR)
     return (await conn.execute(query)).one()
 
 

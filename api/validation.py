@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from api.schemas import TestIn
 from api.targets import is_private, url_host
@@ -25,17 +26,23 @@ def _error(loc: Loc, kind: str, msg: str, value: Any, ctx: dict[str, Any] | None
     return error
 
 
-def rule_errors(test: TestIn, settings: Settings, loc: Loc) -> list[dict]:
-    """What is wrong with one test under these settings; loc is where the test sits."""
+def rule_errors(
+    test: TestIn, settings: Settings, loc: Loc, min_interval: int | None = None
+) -> list[dict]:
+    """What is wrong with one test under these settings; loc is where the test sits.
+
+    `min_interval` is the account's own minimum when the operator set one.
+    """
     errors = []
-    if test.interval_s < settings.min_interval_s:
+    floor = settings.min_interval_s if min_interval is None else min_interval
+    if test.interval_s < floor:
         errors.append(
             _error(
                 (*loc, "interval_s"),
                 "greater_than_equal",
-                f"Input should be greater than or equal to {settings.min_interval_s}",
+                f"Input should be greater than or equal to {floor}",
                 test.interval_s,
-                {"ge": settings.min_interval_s},
+                {"ge": floor},
             )
         )
     if not settings.allow_private_targets and is_private(url_host(test.url)):
@@ -50,15 +57,30 @@ def rule_errors(test: TestIn, settings: Settings, loc: Loc) -> list[dict]:
     return errors
 
 
-def check_tests(tests: Sequence[TestIn], settings: Settings, loc: Loc) -> None:
+def check_tests(
+    tests: Sequence[TestIn], settings: Settings, loc: Loc, min_interval: int | None = None
+) -> None:
     """Raise a 422 for every test breaking a settings rule; loc is where the list sits."""
-    errors = [e for i, test in enumerate(tests) for e in rule_errors(test, settings, (*loc, i))]
+    errors = [
+        e
+        for i, test in enumerate(tests)
+        for e in rule_errors(test, settings, (*loc, i), min_interval)
+    ]
     if errors:
         raise RequestValidationError(errors)
 
 
-def check_test(test: TestIn, settings: Settings, loc: Loc) -> None:
+def check_test(
+    test: TestIn, settings: Settings, loc: Loc, min_interval: int | None = None
+) -> None:
     """Raise a 422 if this one test breaks a settings rule; loc is where it sits."""
-    errors = rule_errors(test, settings, loc)
+    errors = rule_errors(test, settings, loc, min_interval)
     if errors:
         raise RequestValidationError(errors)
+
+
+def relocated(exc: ValidationError, loc: Loc) -> RequestValidationError:
+    """A pydantic error of a body part validated by hand, placed where that part sits."""
+    return RequestValidationError(
+        [{**error, "loc": (*loc, *error["loc"])} for error in exc.errors()]
+    )

@@ -50,26 +50,43 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def login(self, email: str, password: str) -> str:
+    def locate(self, email: str) -> str:
+        """The API URL of the cell that holds this email's account, as the directory says.
+
+        Any cell's API answers it; with a single cell, it names itself.
+        """
+        body = self._call("POST", "/api/v1/auth/locate", json={"email": email})
+        url = body.get("api_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise BadResponse("locate answer has no api_url")
+        return url.rstrip("/")
+
+    def login(self, email: str, password: str, base_url: str | None = None) -> str:
         """Exchange credentials for a bearer token; Unauthorized if they are wrong."""
-        body = self._call("POST", "/api/v1/auth/login", json={"email": email, "password": password})
+        body = self._call("POST", "/api/v1/auth/login", base_url,
+                          json={"email": email, "password": password})
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise BadResponse("login answer has no access_token")
         return token
 
-    def monitors(self, token: str) -> dict[str, Any]:
+    def monitors(self, token: str, base_url: str | None = None) -> dict[str, Any]:
         """The caller's monitors as the API sends them: {"items": [...], "next": ...}."""
         return self._call(
             "GET",
             "/api/v1/monitors",
+            base_url,
             params={"limit": MONITORS_PAGE},
             headers={"Authorization": f"Bearer {token}"},
         )
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, base_url: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        # base_url: the user's cell; by default, the API this frontend is configured with.
+        url = f"{base_url}{path}" if base_url else path
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"{method} {path}: {exc!r}") from exc
         return _decode(method, path, response)
@@ -78,7 +95,8 @@ class ApiClient:
 def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     where = f"{method} {path} -> {response.status_code}"
     # FastAPI answers 422 to a malformed email; for the user that is a failed log-in too.
-    if response.status_code == 401 or (path.endswith("/login") and response.status_code == 422):
+    malformed_email = path.endswith(("/login", "/locate")) and response.status_code == 422
+    if response.status_code == 401 or malformed_email:
         raise Unauthorized(where)
     if response.status_code >= 500:
         raise ApiUnavailable(where)

@@ -10,12 +10,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend.api_client import ApiClient, Unauthorized
+from frontend.api_client import ApiClient, BadResponse, Unauthorized
 from frontend.i18n import SESSION_KEY as LANG_KEY
 
 bp = Blueprint("auth", __name__)
 
 TOKEN_KEY = "token"
+API_URL_KEY = "api_url"  # the API of the user's cell, found through the directory
 EMAIL_MAX = 320
 
 
@@ -29,7 +30,13 @@ def current_token() -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def start_over(token: str | None = None) -> None:
+def current_api_url() -> str | None:
+    """The user's cell's API, or None for the API this frontend is configured with."""
+    url = session.get(API_URL_KEY)
+    return url if isinstance(url, str) and url else None
+
+
+def start_over(token: str | None = None, api_url: str | None = None) -> None:
     """A fresh session (new CSRF token too), keeping only the chosen language.
 
     Called at log-in, so a session planted before it is worth nothing after (fixation),
@@ -41,6 +48,8 @@ def start_over(token: str | None = None) -> None:
         session[LANG_KEY] = lang
     if token is not None:
         session[TOKEN_KEY] = token
+    if api_url is not None:
+        session[API_URL_KEY] = api_url
 
 
 def login_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -69,10 +78,11 @@ def login() -> ResponseReturnValue:
     if not email or not password:
         return _form_again(email, _("Enter your email address and password."))
     try:
-        token = api().login(email, password)
+        cell_url = _cell_of(email)
+        token = api().login(email, password, cell_url)
     except Unauthorized:
         return _form_again(email, _("Wrong email address or password."))
-    start_over(token)
+    start_over(token, cell_url)
     return redirect(url_for("dashboard.show"))
 
 
@@ -80,6 +90,15 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     start_over()
     return redirect(url_for("auth.login"))
+
+
+def _cell_of(email: str) -> str | None:
+    """The user's cell's API through the directory; None (the default API) if the API
+    cannot say, as an API older than the directory cannot."""
+    try:
+        return api().locate(email)
+    except BadResponse:
+        return None
 
 
 def _form_again(email: str, error: str) -> ResponseReturnValue:

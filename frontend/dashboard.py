@@ -8,7 +8,7 @@ from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
 from frontend.api_client import Unauthorized
-from frontend.auth import api, current_token, login_required
+from frontend.auth import api, current_api_url, current_token, login_required
 from frontend.monitors import MonitorPage, parse_page
 
 bp = Blueprint("dashboard", __name__)
@@ -20,7 +20,7 @@ def _load() -> MonitorPage:
     token = current_token()
     if token is None:
         raise Unauthorized("no token in the session")
-    return parse_page(api().monitors(token))
+    return parse_page(api().monitors(token, current_api_url()))
 
 
 @bp.get("/dashboard")

@@ -98,6 +98,7 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "notify": bench_notify,
     "wire": _wire,
     "ingest": _lazy("result_processor.bench", "bench_ingest"),
+    "api": _lazy("api.bench", "bench_api"),
 }
 
 

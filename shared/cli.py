@@ -19,9 +19,28 @@ from shared.config import ConfigError, Settings
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from shared.migrate import upgrade
+    from shared.migrate import upgrade, upgrade_directory
 
-    upgrade(settings.database_url, args.revision)
+    if args.directory and not settings.directory_url:
+        print("vigil migrate: --directory needs VIGIL_DIRECTORY_URL", file=sys.stderr)
+        sys.exit(2)
+    if not args.directory:
+        upgrade(settings.database_url, args.revision)
+    if settings.directory_url:
+        upgrade_directory(settings.directory_url, "head" if not args.directory
+                          else args.revision)
+
+
+def _cells(settings: Settings, args: argparse.Namespace) -> None:
+    from shared import cells_cli
+
+    sys.exit(cells_cli.run(settings, args))
+
+
+def _quota(settings: Settings, args: argparse.Namespace) -> None:
+    from shared import quota_cli
+
+    sys.exit(quota_cli.run(settings, args))
 
 
 def _async_service(module: str) -> Callable[[Settings, argparse.Namespace], None]:
@@ -55,8 +74,11 @@ def _bench(settings: Settings, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vigil", description="Vigil uptime monitoring")
     sub = p.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("migrate", help="migrate the cell database to the newest schema")
+    m = sub.add_parser("migrate", help="migrate the cell database (and the directory, when "
+                       "VIGIL_DIRECTORY_URL is set) to the newest schema")
     m.add_argument("--revision", default="head")
+    m.add_argument("--directory", action="store_true",
+                   help="migrate only the directory database (VIGIL_DIRECTORY_URL)")
     m.set_defaults(run=_migrate, component="migrate")
     sub.add_parser("scheduler", help="run the cell's scheduler").set_defaults(
         run=_async_service("scheduler.service"), component="scheduler")
@@ -76,6 +98,12 @@ def parser() -> argparse.ArgumentParser:
     from shared import region_cli
 
     region_cli.add_parser(sub)
+
+    from shared.cells_cli import add_parser as add_cells_parser
+    from shared.quota_cli import add_parser as add_quota_parser
+
+    add_cells_parser(sub).set_defaults(run=_cells, component="cells")
+    add_quota_parser(sub).set_defaults(run=_quota, component="quota")
     b = sub.add_parser("bench", help="run a benchmark; prints JSON lines")
     b.add_argument("name")
     b.set_defaults(run=_bench, component="bench")

@@ -138,6 +138,12 @@ class Settings:
     node_id: str
     secret_key: str
     token_ttl_s: int
+    refresh_ttl_s: int
+    auth_rate_per_ip: int
+    auth_rate_per_email: int
+    max_tests: int
+    public_cache_ttl_s: float
+    directory_url: str
     api_host: str
     api_port: int
     api_url: str
@@ -204,6 +210,12 @@ class Settings:
             node_id=_node(e, "VIGIL_NODE_ID", os.uname().nodename),
             secret_key=_secret(e, "VIGIL_SECRET_KEY", DEV_SECRET),
             token_ttl_s=_int(e, "VIGIL_TOKEN_TTL", 3600, 60, 30 * 86400),
+            refresh_ttl_s=_int(e, "VIGIL_REFRESH_TTL", 30 * 86400, 300, 365 * 86400),
+            auth_rate_per_ip=_int(e, "VIGIL_AUTH_RATE_PER_IP", 60, 0, 1_000_000),
+            auth_rate_per_email=_int(e, "VIGIL_AUTH_RATE_PER_EMAIL", 10, 0, 1_000_000),
+            max_tests=_int(e, "VIGIL_MAX_TESTS", 100, 1, 1_000_000),
+            public_cache_ttl_s=_float(e, "VIGIL_PUBLIC_CACHE_TTL", 5.0, 0.0, 3600.0),
+            directory_url=_secret(e, "VIGIL_DIRECTORY_URL", ""),
             api_host=host,
             api_port=port,
             api_url=_str(e, "VIGIL_API_URL", f"http://127.0.0.1:{port}").rstrip("/"),
@@ -234,7 +246,7 @@ class Settings:
 
     def public(self) -> dict[str, object]:
         """The settings with secrets masked, for logging at start-up."""
-        masked = {"secret_key", "amqp_url", "database_url", "smtp_url"}
+        masked = {"secret_key", "amqp_url", "database_url", "smtp_url", "directory_url"}
         return {
             f.name: ("***" if f.name in masked else getattr(self, f.name)) for f in fields(self)
         }

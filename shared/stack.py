@@ -1,46 +1,103 @@
 """`vigil stack`: every component of a local setup as child processes, for `make run`.
 
-It migrates, starts the demo targets and the components, seeds the demo account through
-the API, prints where to go, and on Ctrl-C stops every child cleanly.
+Two cells, `a` (API on :8100, database vigil_a) and `b` (:8101, vigil_b), each with its
+scheduler and processor, behind one directory (vigil_directory); one executor serves
+both, one frontend finds each user's cell through the directory. It migrates, registers
+the cells, starts everything, seeds the demo account through the API, prints where to
+go, and on Ctrl-C stops every child cleanly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from shared import runtime
+from shared import db, runtime
 from shared.config import Settings
 from shared.demo import DEMO_MONITORS
-from shared.migrate import upgrade
+from shared.directory import Directory
+from shared.migrate import upgrade, upgrade_directory
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "vigil-demo"
 DEMO_INTERVAL_S = 10
 STOP_GRACE_S = 10
+CELL_CAPACITY = 500  # the seed design's first instance: 500 users, then the next
 
 
-def _children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
-    vigil = [sys.executable, "-m", "shared.cli"]
+@dataclass(frozen=True)
+class LocalCell:
+    name: str
+    api_port: int
+    database_url: str
+    metrics_ports: tuple[int, int, int]  # processor, scheduler, notifier
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def local_cells(settings: Settings) -> list[LocalCell]:
     return [
-        ("demo-targets", [sys.executable, "-m", "shared.demo"], {}),
-        ("processor", [*vigil, "processor"], {"VIGIL_METRICS_PORT": "9101"}),
-        ("scheduler", [*vigil, "scheduler"], {"VIGIL_METRICS_PORT": "9102"}),
-        ("notifier", [*vigil, "notifier"], {"VIGIL_METRICS_PORT": "9103"}),
-        ("executor", [*vigil, "executor", "--region", settings.region],
-         {"VIGIL_METRICS_PORT": "9100"}),
-        ("api", [*vigil, "api"], {}),
-        ("frontend", [*vigil, "frontend"], {}),
+        LocalCell("a", settings.api_port, settings.database_url, (9101, 9102, 9103)),
+        LocalCell("b", settings.api_port + 1, _with_database(settings.database_url, "vigil_b"),
+                  (9104, 9105, 9106)),
     ]
 
 
-def _stack_env() -> dict[str, str]:
+def directory_url(settings: Settings) -> str:
+    return settings.directory_url or _with_database(settings.database_url, "vigil_directory")
+
+
+def children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
+    vigil = [sys.executable, "-m", "shared.cli"]
+    cells = local_cells(settings)
+    children = [
+        ("demo-targets", [sys.executable, "-m", "shared.demo"], {}),
+        ("executor", [*vigil, "executor", "--region", settings.region],
+         {"VIGIL_METRICS_PORT": "9100"}),
+    ]
+    for cell in cells:
+        env = {"VIGIL_CELL": cell.name, "VIGIL_DATABASE_URL": cell.database_url,
+               "VIGIL_API_PORT": str(cell.api_port), "VIGIL_API_URL": cell.api_url}
+        processor_port, scheduler_port, notifier_port = cell.metrics_ports
+        children += [
+            (f"notifier-{cell.name}", [*vigil, "notifier"],
+             {**env, "VIGIL_METRICS_PORT": str(notifier_port)}),
+            (f"processor-{cell.name}", [*vigil, "processor"],
+             {**env, "VIGIL_METRICS_PORT": str(processor_port)}),
+            (f"scheduler-{cell.name}", [*vigil, "scheduler"],
+             {**env, "VIGIL_METRICS_PORT": str(scheduler_port)}),
+            (f"api-{cell.name}", [*vigil, "api"], env),
+        ]
+    # One frontend for every cell: it asks cell a's API where each user lives.
+    children.append(("frontend", [*vigil, "frontend"], {"VIGIL_API_URL": cells[0].api_url}))
+    return children
+
+
+async def _register(settings: Settings) -> None:
+    engine = db.engine(directory_url(settings), pool_size=1)
+    directory = Directory(engine)
+    for cell in local_cells(settings):
+        await directory.add_cell(cell.name, cell.api_url, cell.database_url, CELL_CAPACITY)
+    await engine.dispose()
+
+
+def _stack_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
+    env["VIGIL_DIRECTORY_URL"] = directory_url(settings)
     # The demo targets live on loopback, and the demo wants results within a minute.
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "true")
     env.setdefault("VIGIL_NOTIFY_ALLOW_PRIVATE", "true")
@@ -50,14 +107,17 @@ def _stack_env() -> dict[str, str]:
 
 
 def run_stack(settings: Settings) -> int:
-    upgrade(settings.database_url)
-    env = _stack_env()
+    for cell in local_cells(settings):
+        upgrade(cell.database_url)
+    upgrade_directory(directory_url(settings))
+    asyncio.run(_register(settings))
+    env = _stack_env(settings)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     runtime.stop_on_sigterm()
     try:
-        for name, argv, extra in _children(settings):
+        for name, argv, extra in children(settings):
             procs[name] = subprocess.Popen(argv, env={**env, **extra})
-        seed_demo(settings.api_url)
+        seed_demo(local_cells(settings)[0].api_url)
         _announce(settings)
         return _supervise(procs)
     except KeyboardInterrupt:
@@ -89,11 +149,19 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def seed_demo(api_url: str, timeout_s: float = 60) -> None:
-    """Create the demo account and its monitors through the API, unless they exist."""
-    with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as api:
+    """Create the demo account and its monitors through the API, unless they exist.
+
+    Sign-up follows the directory's redirect to the cell it places the account in; the
+    log-in asks the directory (POST /auth/locate) which cell that is.
+    """
+    with httpx.Client(base_url=f"{api_url}/api/v1", timeout=10) as entry:
+        _wait_healthy(entry, timeout_s)
+        creds = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        entry.post("/auth/signup", json=creds, follow_redirects=True)
+        cell_url = entry.post("/auth/locate", json={"email": DEMO_EMAIL}).json()["api_url"]
+    with httpx.Client(base_url=f"{cell_url}/api/v1", timeout=10) as api:
         _wait_healthy(api, timeout_s)
-        api.post("/auth/signup", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
-        login = api.post("/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        login = api.post("/auth/login", json=creds)
         login.raise_for_status()
         api.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         if api.get("/monitors").json()["items"]:
@@ -116,10 +184,12 @@ def _wait_healthy(api: httpx.Client, timeout_s: float) -> None:
 
 
 def _announce(settings: Settings) -> None:
+    apis = "\n".join(f"  API of cell {c.name}: {c.api_url}/api/v1  (docs: {c.api_url}/api/v1/docs)"
+                     for c in local_cells(settings))
     print(f"""
 Vigil is running.
   Frontend:   http://127.0.0.1:{settings.frontend_port}
-  API:        {settings.api_url}/api/v1  (docs: {settings.api_url}/api/v1/docs)
+{apis}
   Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}
 Press Ctrl-C to stop.
 """, flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -25,6 +27,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
+# A row is one log-in. An owner's row (owner_id NULL) is also the account its team shares:
+# resources carry that row's id as their account_id. A member's row points at its owner.
 accounts = Table(
     "accounts",
     metadata,
@@ -32,6 +36,15 @@ accounts = Table(
     Column("email", String(320), nullable=False, unique=True),  # stored lower-cased
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("owner_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), index=True),
+    Column("role", String(16), nullable=False, server_default=text("'owner'")),
+    # Access tokens issued before this instant are refused (password change, log-out).
+    Column("tokens_after", DateTime(timezone=True)),
+    # The operator's quotas for this account; NULL means the cell's default.
+    Column("max_tests", Integer),
+    Column("min_interval_s", Integer),
+    # Set while the account moves to another cell: writes are refused.
+    Column("frozen", Boolean, nullable=False, server_default=text("false")),
 )
 
 monitors = Table(
@@ -42,6 +55,7 @@ monitors = Table(
            nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 tests = Table(
@@ -273,4 +287,126 @@ broken_nodes = Table(
     Column("node", String(64), primary_key=True),
     Column("reason", Text, nullable=False),
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+def _account_id() -> Column:
+    return Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+                  nullable=False, index=True)
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+# An owner's invitation to a team member; the token is shown once and stored as a SHA-256.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    _account_id(),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Opaque refresh tokens (SHA-256 stored), each usable once: a refresh replaces it.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("login_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Keys for scripts, usable as Bearer tokens; shown once, stored as a SHA-256.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    _account_id(),
+    Column("login_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),  # shown in lists, to tell keys apart
+    Column("key_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+status_pages = Table(
+    "status_pages",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    _account_id(),
+    Column("slug", String(63), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("logo_url", String(2048)),
+    Column("language", String(16), nullable=False),
+    Column("groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    *_timestamps(),
+)
+
+status_page_monitors = Table(
+    "status_page_monitors",
+    metadata,
+    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    _account_id(),
+    Column("group_name", String(100)),
+    Column("position", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("page_id", "monitor_id"),
+)
+
+# Secret parts of a channel's config (passwords, webhook URLs, tokens) live in `secrets`,
+# Fernet-encrypted; `config` holds the rest in clear.
+notification_channels = Table(
+    "notification_channels",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    _account_id(),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("secrets", Text),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    *_timestamps(),
+)
+
+channel_monitors = Table(
+    "channel_monitors",
+    metadata,
+    Column("channel_id", BigInteger, ForeignKey("notification_channels.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    _account_id(),
+    PrimaryKeyConstraint("channel_id", "monitor_id"),
+)
+
+# Planned downtime of one monitor or of every monitor on one status page.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    _account_id(),
+    Column("title", String(200), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"), index=True),
+    Column("status_page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           index=True),
+    *_timestamps(),
+    CheckConstraint("ends_at > starts_at", name="maintenance_ends_after_start"),
+    CheckConstraint("(monitor_id IS NULL) <> (status_page_id IS NULL)",
+                    name="maintenance_one_target"),
 )

@@ -55,3 +55,13 @@ def create_vhost(prefix: str = "vigil-test") -> tuple[str, str]:
 
 def delete_vhost(name: str) -> None:
     rabbitmqctl("delete_vhost", name)
+
+
+def create_directory_database(prefix: str = "vigil_dir_test") -> tuple[str, str]:
+    """A new directory database with the newest schema. Returns (name, url)."""
+    from shared.migrate import upgrade_directory
+
+    name = unique(prefix)
+    url = database_url(name)
+    upgrade_directory(url)
+    return name, url

@@ -1,28 +1,45 @@
-"""Sign-up and log-in. Log-in answers a bearer token for the other endpoints.
+"""Sign-up, log-in, refresh, password change, invitations accepted, and who am I.
 
 These routes take the engine, not a request-long connection: argon2 is slow on purpose,
-and a burst of log-ins must not hold the whole pool while it hashes.
+and a burst of log-ins must not hold the whole pool while it hashes. Sign-up, log-in,
+refresh and accepting an invitation are rate-limited per client IP and per email.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, status
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import RedirectResponse
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import security
-from api.deps import EngineDep, SettingsDep
+from api import cells, security
+from api.auth_schemas import (
+    AcceptInviteIn,
+    CellOut,
+    LocateIn,
+    MeOut,
+    PasswordChangeIn,
+    RefreshIn,
+    TokenOut,
+)
+from api.deps import CallerDep, EngineDep, SettingsDep
 from api.routes import PREFIX
-from api.schemas import AccountOut, ErrorOut, LoginIn, SignupIn, TokenOut
-from shared.tables import accounts
+from api.schemas import AccountOut, ErrorOut, LoginIn, SignupIn
+from shared.config import Settings
+from shared.directory import NoRoom, Taken, choose_cell
+from shared.tables import accounts, invitations, refresh_tokens
 
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
 
 WRONG_CREDENTIALS = "wrong email or password"
+LIMITED = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
+TAKEN = {409: {"model": ErrorOut, "description": "email already taken"}}
 
 
 async def _hashing(request: Request, func: Callable[..., Any], *args: Any) -> Any:
@@ -32,17 +49,35 @@ async def _hashing(request: Request, func: Callable[..., Any], *args: Any) -> An
     return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
 
 
-@router.post(
-    "/signup",
-    status_code=status.HTTP_201_CREATED,
-    response_model=AccountOut,
-    responses={409: {"model": ErrorOut, "description": "email already taken"}},
-)
-async def signup(body: SignupIn, request: Request, engine: EngineDep) -> AccountOut:
+def _limit(request: Request, action: str, email: str | None = None) -> None:
+    request.app.state.auth_limits.check(request, action, email)
+
+
+def taken() -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists")
+
+
+@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
+             responses={**TAKEN, **LIMITED, 307: {"description": "sign up at this cell instead"},
+                        503: {"model": ErrorOut, "description": "no cell takes accounts"}})
+async def signup(body: SignupIn, request: Request, engine: EngineDep, settings: SettingsDep
+                 ) -> Response | AccountOut:
+    """With several cells, the directory places the account: here, or a 307 to its cell."""
     email = body.email.lower()
+    _limit(request, "signup", email)
     password_hash = await _hashing(request, security.hash_password, body.password)
+    directory = cells.directory(request)
+    if directory is not None:
+        try:
+            cell = await directory.place(email, settings.cell)
+        except Taken:
+            raise taken() from None
+        except NoRoom:
+            raise cells.no_room() from None
+        if cell.name != settings.cell:
+            return RedirectResponse(f"{cell.api_url}{PREFIX}/auth/signup", status_code=307)
     query = (
-        insert(accounts)
+        pg_insert(accounts)
         .values(email=email, password_hash=password_hash)
         .on_conflict_do_nothing(index_elements=[accounts.c.email])
         .returning(accounts.c.id, accounts.c.email, accounts.c.created_at)
@@ -50,21 +85,49 @@ async def signup(body: SignupIn, request: Request, engine: EngineDep) -> Account
     async with engine.begin() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists")
+        raise taken()
     return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
 
 
-@router.post(
-    "/login",
-    response_model=TokenOut,
-    responses={401: {"model": ErrorOut, "description": WRONG_CREDENTIALS}},
-)
+@router.post("/locate", response_model=CellOut, responses=LIMITED)
+async def locate(body: LocateIn, request: Request, settings: SettingsDep) -> CellOut:
+    """Which cell's API to log in (or sign up) at with this email.
+
+    An unknown email gets the cell a sign-up would go to, not a "no such account".
+    """
+    _limit(request, "locate")
+    here = CellOut(cell=settings.cell, api_url=settings.api_url)
+    directory = cells.directory(request)
+    if directory is None:
+        return here
+    cell = await directory.locate(body.email.lower())
+    if cell is None:
+        cell = choose_cell(await directory.cells())
+    return here if cell is None else CellOut(cell=cell.name, api_url=cell.api_url)
+
+
+async def issue_tokens(conn: AsyncConnection, login_id: int, settings: Settings) -> TokenOut:
+    """A new access token and a new refresh token (stored hashed) for this log-in."""
+    refresh, refresh_hash = security.new_secret(security.REFRESH_PREFIX)
+    expires = datetime.now(UTC) + timedelta(seconds=settings.refresh_ttl_s)
+    await conn.execute(insert(refresh_tokens).values(
+        login_id=login_id, token_hash=refresh_hash, expires_at=expires))
+    return TokenOut(
+        access_token=security.issue_token(login_id, settings),
+        expires_in=settings.token_ttl_s,
+        refresh_token=refresh,
+        refresh_expires_in=settings.refresh_ttl_s,
+    )
+
+
+@router.post("/login", response_model=TokenOut, responses={
+    401: {"model": ErrorOut, "description": WRONG_CREDENTIALS}, **LIMITED})
 async def login(
     body: LoginIn, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> TokenOut:
-    query = select(accounts.c.id, accounts.c.password_hash).where(
-        accounts.c.email == body.email.lower()
-    )
+    email = body.email.lower()
+    _limit(request, "login", email)
+    query = select(accounts.c.id, accounts.c.password_hash).where(accounts.c.email == email)
     async with engine.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -75,8 +138,8 @@ async def login(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, WRONG_CREDENTIALS)
     if security.needs_rehash(row.password_hash):
         await _rehash(request, engine, row.id, body.password)
-    token = security.issue_token(row.id, settings)
-    return TokenOut(access_token=token, expires_in=settings.token_ttl_s)
+    async with engine.begin() as conn:
+        return await issue_tokens(conn, row.id, settings)
 
 
 async def _rehash(request: Request, engine: EngineDep, account_id: int, password: str) -> None:
@@ -85,3 +148,105 @@ async def _rehash(request: Request, engine: EngineDep, account_id: int, password
     query = update(accounts).where(accounts.c.id == account_id).values(password_hash=new_hash)
     async with engine.begin() as conn:
         await conn.execute(query)
+
+
+@router.post("/refresh", response_model=TokenOut, responses={
+    401: {"model": ErrorOut, "description": "unknown, used or expired refresh token"},
+    **LIMITED})
+async def refresh(
+    body: RefreshIn, request: Request, engine: EngineDep, settings: SettingsDep
+) -> TokenOut:
+    """A refresh token works once: it is exchanged for a new pair."""
+    _limit(request, "refresh")
+    spent = (
+        delete(refresh_tokens)
+        .where(refresh_tokens.c.token_hash == security.digest(body.refresh_token),
+               refresh_tokens.c.expires_at > func.now())
+        .returning(refresh_tokens.c.login_id)
+    )
+    async with engine.begin() as conn:
+        login_id = await conn.scalar(spent)
+        if login_id is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid refresh token")
+        return await issue_tokens(conn, login_id, settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshIn, engine: EngineDep) -> Response:
+    """Forget a refresh token; unknown ones are forgotten too (nothing to tell)."""
+    async with engine.begin() as conn:
+        await conn.execute(delete(refresh_tokens).where(
+            refresh_tokens.c.token_hash == security.digest(body.refresh_token)))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password", response_model=TokenOut, responses={
+    401: {"model": ErrorOut, "description": "wrong current password"}})
+async def change_password(
+    body: PasswordChangeIn, caller: CallerDep, request: Request, engine: EngineDep,
+    settings: SettingsDep,
+) -> TokenOut:
+    """Every token issued before, access and refresh, stops working; a new pair is given."""
+    async with engine.connect() as conn:
+        current = await conn.scalar(
+            select(accounts.c.password_hash).where(accounts.c.id == caller.login_id))
+    if not await _hashing(request, security.verify_password, current, body.current_password):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong current password")
+    new_hash = await _hashing(request, security.hash_password, body.new_password)
+    async with engine.begin() as conn:
+        # This process's clock, as the token below is issued by it: that one stays valid.
+        await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
+            password_hash=new_hash, tokens_after=datetime.now(UTC)))
+        await conn.execute(delete(refresh_tokens).where(
+            refresh_tokens.c.login_id == caller.login_id))
+        return await issue_tokens(conn, caller.login_id, settings)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(caller: CallerDep, engine: EngineDep) -> MeOut:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(accounts.c.email, accounts.c.created_at).where(
+            accounts.c.id == caller.login_id))).one()
+    return MeOut(id=caller.login_id, email=row.email, role=caller.role,
+                 account_id=caller.account_id, created_at=row.created_at)
+
+
+@router.post("/accept-invite", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
+             responses={401: {"model": ErrorOut, "description": "unknown or expired invitation"},
+                        **TAKEN, **LIMITED})
+async def accept_invite(body: AcceptInviteIn, request: Request, engine: EngineDep) -> AccountOut:
+    """Become a member of the inviting account, with the invitation's role."""
+    _limit(request, "accept-invite")
+    password_hash = await _hashing(request, security.hash_password, body.password)
+    spent = (
+        delete(invitations)
+        .where(invitations.c.token_hash == security.digest(body.token),
+               invitations.c.expires_at > func.now())
+        .returning(invitations.c.account_id, invitations.c.email, invitations.c.role)
+    )
+    async with engine.begin() as conn:
+        invite = (await conn.execute(spent)).first()
+        if invite is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid invitation")
+        await _register_member(request, conn, invite.email, invite.account_id)
+        row = (await conn.execute(
+            pg_insert(accounts)
+            .values(email=invite.email, password_hash=password_hash,
+                    owner_id=invite.account_id, role=invite.role)
+            .on_conflict_do_nothing(index_elements=[accounts.c.email])
+            .returning(accounts.c.id, accounts.c.email, accounts.c.created_at))).first()
+        if row is None:
+            raise taken()  # rolls back: the invitation stays usable
+    return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
+
+
+async def _register_member(request: Request, conn: AsyncConnection, email: str,
+                           account_id: int) -> None:
+    """Tell the directory this log-in lives with its account; 409 if it is taken."""
+    directory = cells.directory(request)
+    if directory is None:
+        return
+    try:
+        await directory.add_login(email, await cells.owner_email(conn, account_id))
+    except Taken:
+        raise taken() from None

@@ -1,21 +1,25 @@
-"""Monitors and their tests, always those of the caller's account."""
+"""Monitors, always those of the caller's account."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Response, status
+from sqlalchemy import delete, func, update
 
-from api import cursors, store
-from api.deps import AccountId, Conn, SettingsDep
+from api import cursors, paging, quotas, store
+from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
+from api.resource_schemas import MonitorPatch
 from api.routes import PREFIX
-from api.schemas import MAX_ID, MAX_TESTS, ErrorOut, MonitorIn, MonitorOut, Page, TestIn, TestOut
-from api.validation import check_test, check_tests
+from api.schemas import MAX_ID, ErrorOut, MonitorIn, MonitorOut, Page
+from api.validation import check_tests
+from shared.tables import monitors
 
 router = APIRouter(prefix=f"{PREFIX}/monitors", tags=["monitors"])
 
 MonitorId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "no such monitor of this account"}}
+QUOTA = {409: {"model": ErrorOut, "description": "over the account's quota of tests"}}
 
 
 def monitor_not_found() -> HTTPException:
@@ -27,22 +31,26 @@ def monitor_not_found() -> HTTPException:
 async def list_monitors(
     account_id: AccountId,
     conn: Conn,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: paging.Limit = 50,
+    cursor: paging.Cursor = None,
+    name: paging.Search = None,
 ) -> Page[MonitorOut]:
     after_id = cursors.decode_id(cursor) if cursor else None
-    rows = await store.monitor_page(conn, account_id, after_id, limit + 1)
+    rows = await store.monitor_page(conn, account_id, after_id, limit + 1, name)
     page = rows[:limit]
     items = await store.monitors_out(conn, account_id, page)
     following = cursors.encode_id(page[-1].id) if len(rows) > limit else None
     return Page[MonitorOut](items=items, next=following)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MonitorOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MonitorOut,
+             responses=QUOTA)
 async def create_monitor(
-    body: MonitorIn, account_id: AccountId, conn: Conn, settings: SettingsDep
+    body: MonitorIn, account_id: EditorAccountId, conn: Conn, settings: SettingsDep
 ) -> MonitorOut:
-    check_tests(body.tests, settings, ("body", "tests"))
+    limit = await quotas.quota(conn, account_id, settings, lock=True)
+    check_tests(body.tests, settings, ("body", "tests"), limit.min_interval_s)
+    await quotas.check_room(conn, account_id, limit, len(body.tests))
     row = await store.insert_monitor(conn, account_id, body.name)
     await store.insert_tests(conn, account_id, row.id, body.tests, settings.region)
     await conn.commit()
@@ -59,32 +67,31 @@ async def get_monitor(monitor_id: MonitorId, account_id: AccountId, conn: Conn) 
     return monitor
 
 
-@router.get("/{monitor_id}/tests", response_model=Page[TestOut], responses=NOT_FOUND)
-async def list_tests(monitor_id: MonitorId, account_id: AccountId, conn: Conn) -> Page[TestOut]:
-    if await store.find_monitor(conn, account_id, monitor_id) is None:
+@router.patch("/{monitor_id}", response_model=MonitorOut, responses=NOT_FOUND)
+async def rename_monitor(
+    monitor_id: MonitorId, body: MonitorPatch, account_id: EditorAccountId, conn: Conn
+) -> MonitorOut:
+    query = (
+        update(monitors)
+        .where(monitors.c.id == monitor_id, monitors.c.account_id == account_id)
+        .values(name=body.name, updated_at=func.now())
+        .returning(*store.MONITOR)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
         raise monitor_not_found()
-    by_monitor = await store.tests_of(conn, account_id, [monitor_id])
-    # A monitor has at most MAX_TESTS tests: one page, always.
-    return Page[TestOut](items=by_monitor[monitor_id], next=None)
-
-
-@router.post(
-    "/{monitor_id}/tests",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TestOut,
-    responses={**NOT_FOUND, 409: {"model": ErrorOut, "description": "monitor is full"}},
-)
-async def add_test(
-    monitor_id: MonitorId, body: TestIn, account_id: AccountId, conn: Conn, settings: SettingsDep
-) -> TestOut:
-    check_test(body, settings, ("body",))
-    # Locked until commit, so two concurrent additions cannot both pass the count.
-    if await store.find_monitor(conn, account_id, monitor_id, lock=True) is None:
-        raise monitor_not_found()
-    if await store.count_tests(conn, account_id, monitor_id) >= MAX_TESTS:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"a monitor has at most {MAX_TESTS} tests")
-    [test_id] = await store.insert_tests(conn, account_id, monitor_id, [body], settings.region)
     await conn.commit()
-    test = await store.find_test(conn, account_id, test_id)
-    assert test is not None  # committed just above, in this account
-    return test
+    [monitor] = await store.monitors_out(conn, account_id, [row])
+    return monitor
+
+
+@router.delete("/{monitor_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def delete_monitor(monitor_id: MonitorId, account_id: EditorAccountId, conn: Conn
+                         ) -> Response:
+    """The monitor and its tests go (the scheduler stops them); their results stay."""
+    gone = await conn.execute(delete(monitors).where(
+        monitors.c.id == monitor_id, monitors.c.account_id == account_id))
+    if gone.rowcount == 0:
+        raise monitor_not_found()
+    await conn.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import db
+from tests import services
 from tests.api.helpers import User, client_for, new_user
 
 
@@ -31,3 +32,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def user(client: httpx.AsyncClient) -> User:
     """A new account, logged in."""
     return await new_user(client)
+
+
+@pytest.fixture(scope="module")
+def directory_url() -> Iterator[str]:
+    """A directory database of its own for the module."""
+    name, url = services.create_directory_database()
+    yield url
+    services.drop_database_sync(name)
+
+
+@pytest.fixture(scope="module")
+def other_cell_url() -> Iterator[str]:
+    """A second cell database, beside the session's."""
+    name, url = services.create_migrated_database("vigil_test_b")
+    yield url
+    services.drop_database_sync(name)

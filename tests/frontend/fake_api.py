@@ -50,6 +50,7 @@ class FakeApi:
     set_cookie: str | None = None  # sent with every answer when set
     seen: list[Seen] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -126,6 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route = {
             ("POST", "/api/v1/auth/login"): self._login,
+            ("POST", "/api/v1/auth/locate"): self._locate,
             ("GET", "/api/v1/monitors"): self._monitors,
         }.get((self.command, parts.path))
         if route is None:
@@ -150,6 +152,17 @@ class _Handler(BaseHTTPRequestHandler):
         token = secrets.token_urlsafe(16)
         self.api.tokens.add(token)
         self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+    def _locate(self, body: bytes) -> None:
+        try:
+            email = json.loads(body)["email"]
+        except (ValueError, KeyError, TypeError):
+            email = None
+        if not isinstance(email, str) or "@" not in email:
+            self._json(422, {"detail": [{"loc": ["body", "email"], "msg": "not an email"}]})
+            return
+        url = self.api.cells.get(email, self.api.url)
+        self._json(200, {"cell": "a", "api_url": url})
 
     def _monitors(self, body: bytes) -> None:
         auth = self.headers.get("Authorization", "")

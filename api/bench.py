@@ -1,0 +1,164 @@
+"""`vigil bench api`: the public status page of 100 monitors under 200 concurrent clients.
+
+The API runs as its own process (`vigil api`) on a scratch database; this process is the
+load. Latency: 200 clients, each asking for the page, reading the answer, pausing about a
+second (a browser's auto-refresh waits far longer) and asking again. Capacity: the same
+200 clients with no pause at all. The same page is measured in the same run served by the
+cache and with the cache off (VIGIL_PUBLIC_CACHE_TTL=0), the baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from sqlalchemy import insert
+
+from shared import db
+from shared.bench import Line, emit
+from shared.config import Settings
+from shared.migrate import drop_database, upgrade
+from shared.tables import (
+    accounts,
+    monitors,
+    status_page_monitors,
+    status_pages,
+    test_state,
+    tests,
+)
+
+MONITORS = 100
+CLIENTS = 200
+THINK_S = 1.0
+DURATION_S = 10.0
+WARMUP_S = 2.0
+SLUG = "bench-page"
+
+
+def _scratch_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"/vigil_bench_{uuid.uuid4().hex[:8]}"))
+
+
+async def _seed(database_url: str) -> None:
+    """One account, 100 monitors of one test each with a state, all on one page."""
+    engine = db.engine(database_url, pool_size=1)
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        account = await conn.scalar(insert(accounts).values(
+            email="bench@example.com", password_hash="x").returning(accounts.c.id))
+        groups = [f"Group {i}" for i in range(5)]
+        page = await conn.scalar(insert(status_pages).values(
+            account_id=account, slug=SLUG, title="Bench", language="en", groups=groups
+        ).returning(status_pages.c.id))
+        for i in range(MONITORS):
+            monitor = await conn.scalar(insert(monitors).values(
+                account_id=account, name=f"Service {i:03}").returning(monitors.c.id))
+            test = await conn.scalar(insert(tests).values(
+                account_id=account, monitor_id=monitor, kind="http", region="local",
+                interval_s=60, timeout_s=10, config={"url": f"https://s{i}.example/"}
+            ).returning(tests.c.id))
+            await conn.execute(insert(test_state).values(
+                test_id=test, status=0 if i % 17 == 0 else 1, since=now, checked_at=now,
+                latency_ms=20.0, region="local"))
+            await conn.execute(insert(status_page_monitors).values(
+                page_id=page, monitor_id=monitor, account_id=account,
+                group_name=groups[i % 5], position=i))
+    await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_api(database_url: str, cache_ttl: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_API_PORT": str(port),
+           "VIGIL_PUBLIC_CACHE_TTL": cache_ttl, "VIGIL_LOG_LEVEL": "WARNING",
+           "VIGIL_DIRECTORY_URL": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "api"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def _wait_up(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(f"{url}/api/v1/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the API at {url} did not come up within {timeout_s:.0f} s")
+
+
+async def _load(url: str, think_s: float) -> tuple[list[float], float]:
+    """(latencies in ms after the warm-up, requests per second) of the clients."""
+    page = f"{url}/api/v1/public/status-pages/{SLUG}"
+    latencies: list[float] = []
+    started = time.perf_counter()
+    measure_from, stop_at = started + WARMUP_S, started + WARMUP_S + DURATION_S
+    connector = aiohttp.TCPConnector(limit=CLIENTS)
+
+    async def client(session: aiohttp.ClientSession, rng: random.Random) -> None:
+        await asyncio.sleep(rng.uniform(0, think_s))
+        while (sent := time.perf_counter()) < stop_at:
+            async with session.get(page) as response:
+                await response.read()
+                assert response.status == 200, response.status
+            if sent >= measure_from:
+                latencies.append((time.perf_counter() - sent) * 1000)
+            await asyncio.sleep(rng.uniform(think_s / 2, think_s * 1.5))
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(client(session, random.Random(i)) for i in range(CLIENTS)))
+    return latencies, len(latencies) / DURATION_S
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _measure(database_url: str, cache_ttl: str) -> tuple[list[float], float]:
+    """(latencies with think time, requests per second without) of one server."""
+    proc, url = _start_api(database_url, cache_ttl)
+    try:
+        await _wait_up(url)
+        latencies, _ = await _load(url, THINK_S)
+        _, capacity = await _load(url, 0.0)
+        return latencies, capacity
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bench_api(settings: Settings) -> Iterator[Line]:
+    database_url = _scratch_url(settings.database_url)
+    upgrade(database_url)
+    try:
+        asyncio.run(_seed(database_url))
+        cached, cached_rps = asyncio.run(_measure(database_url, "5"))
+        uncached, uncached_rps = asyncio.run(_measure(database_url, "0"))
+    finally:
+        asyncio.run(drop_database(database_url))
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        yield emit("api", f"public_page_{name}_ms", _percentile(cached, q),
+                   "same_page_uncached", _percentile(uncached, q))
+    yield emit("api", "public_page_requests_per_s_no_think_time", cached_rps,
+               "same_page_uncached", uncached_rps)

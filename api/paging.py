@@ -1,0 +1,39 @@
+"""Keyset pages by id: `{"items": [...], "next": cursor}` for any query of one table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import AfterValidator
+from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api import cursors
+from api.schemas import printable
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+# A text filter: no NUL or other control character ever reaches the database.
+Search = Annotated[str | None, Query(max_length=200, description="part of the name"),
+                   AfterValidator(lambda v: v if v is None else printable(v))]
+
+
+async def id_page(
+    conn: AsyncConnection, query: Select, id_column: ColumnElement[int], limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[Row[Any]], str | None]:
+    """One page of the query's rows in id order, and the cursor of the next (or None)."""
+    if cursor:
+        query = query.where(id_column > cursors.decode_id(cursor))
+    rows = (await conn.execute(query.order_by(id_column).limit(limit + 1))).all()
+    page = rows[:limit]
+    following = cursors.encode_id(page[-1][0]) if len(rows) > limit else None
+    return page, following
+
+
+def contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """A case-insensitive substring match that treats % and _ in the text literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

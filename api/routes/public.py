@@ -1,0 +1,138 @@
+"""GET /public/status-pages/{slug}: a status page for anyone, no token, cached.
+
+Built from the newest state of each test (`test_state`) in three queries, rendered to
+JSON bytes once, and served from `api.public_cache` until the TTL or a change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.resource_schemas import SLUG_PATTERN
+from api.routes import PREFIX
+from api.schemas import ErrorOut
+from api.status import monitor_status
+from shared.messages import Status
+from shared.tables import (
+    maintenance_windows,
+    monitors,
+    status_page_monitors,
+    status_pages,
+    test_state,
+    tests,
+)
+
+router = APIRouter(prefix=f"{PREFIX}/public", tags=["public"])
+PAGES = f"{PREFIX}/public/status-pages/"  # the cache's key is what follows
+
+UPCOMING = timedelta(days=7)  # maintenance shown ahead of time
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=63)]
+spm = status_page_monitors
+mw = maintenance_windows
+
+
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, extra headers
+NOT_FOUND: Answer = (404, b'{"detail": "status page not found"}', [])
+
+
+async def _answer(app: Any, slug: str) -> Answer:
+    """The page if this cell has it; else a redirect to the cell that has, if any."""
+    found = await _page(app.state.engine, slug)
+    if found is not None or app.state.directory is None:
+        return found or NOT_FOUND
+    cell = await app.state.directory.locate_slug(slug)
+    if cell is None or cell.name == app.state.settings.cell:
+        return NOT_FOUND
+    location = f"{cell.api_url}{PAGES}{slug}".encode()
+    return 307, b"", [(b"location", location)]
+
+
+async def _page(engine: AsyncEngine, slug: str) -> Answer | None:
+    async with engine.connect() as conn:
+        page = (await conn.execute(select(status_pages).where(status_pages.c.slug == slug))
+                ).first()
+        if page is None:
+            return None
+        states = (await conn.execute(
+            select(spm.c.monitor_id, monitors.c.name, spm.c.group_name, spm.c.position,
+                   test_state.c.status)
+            .join(monitors, monitors.c.id == spm.c.monitor_id)
+            .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
+            .outerjoin(test_state, test_state.c.test_id == tests.c.id)
+            .where(spm.c.page_id == page.id)
+            .order_by(spm.c.position, monitors.c.name, spm.c.monitor_id))).all()
+        now = datetime.now(UTC)
+        windows = (await conn.execute(
+            select(mw.c.title, mw.c.starts_at, mw.c.ends_at, mw.c.monitor_id)
+            .where(or_(mw.c.status_page_id == page.id,
+                       mw.c.monitor_id.in_(select(spm.c.monitor_id).where(
+                           spm.c.page_id == page.id))),
+                   mw.c.ends_at > now, mw.c.starts_at < now + UPCOMING)
+            .order_by(mw.c.starts_at))).all()
+    return 200, json.dumps(_render(page, states, windows, now)).encode(), []
+
+
+def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> dict[str, Any]:
+    in_maintenance = {w.monitor_id for w in windows if w.starts_at <= now}
+    whole_page = any(w.monitor_id is None and w.starts_at <= now for w in windows)
+    per_monitor: dict[int, dict[str, Any]] = {}
+    test_states: dict[int, list[str | None]] = defaultdict(list)
+    for row in states:
+        per_monitor.setdefault(row.monitor_id, {"id": row.monitor_id, "name": row.name,
+                                                "group": row.group_name})
+        test_states[row.monitor_id].append(
+            None if row.status is None else Status(row.status).label)
+    groups: dict[str | None, list[dict[str, Any]]] = {None: []}
+    groups.update({name: [] for name in page.groups})
+    for monitor_id, monitor in per_monitor.items():
+        maintained = whole_page or monitor_id in in_maintenance
+        status = "maintenance" if maintained else monitor_status(test_states[monitor_id])
+        groups.setdefault(monitor.pop("group"), []).append({**monitor, "status": status})
+    return {
+        "slug": page.slug, "title": page.title, "logo_url": page.logo_url,
+        "language": page.language,
+        "status": _overall([m["status"] for ms in groups.values() for m in ms]),
+        "groups": [{"name": name, "monitors": ms} for name, ms in groups.items() if ms],
+        "maintenance": [{"title": w.title, "starts_at": w.starts_at.isoformat(),
+                         "ends_at": w.ends_at.isoformat(), "monitor_id": w.monitor_id}
+                        for w in windows],
+        # TODO(lead): fill from issue 5's queries (shared/queries.py) once merged: the
+        # 90 daily bars per monitor and the incident history this page shows.
+        "bars": [],
+        "incidents": [],
+        "generated_at": now.isoformat(),
+    }
+
+
+def _overall(statuses: list[str]) -> str:
+    for worst in ("down", "degraded", "maintenance", "pending"):
+        if worst in statuses:
+            return worst
+    return "up"
+
+
+@router.get("/status-pages/{slug}", responses={404: {"model": ErrorOut}},
+            response_description="the page, its groups and the state of each monitor")
+async def public_status_page(slug: Slug, request: Request) -> Response:
+    app = request.app
+    code, body, extra = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
+    ttl = int(app.state.settings.public_cache_ttl_s)
+    headers = {"Cache-Control": f"public, max-age={ttl}",
+               **{k.decode(): v.decode() for k, v in extra}}
+    return Response(body, status_code=code, media_type="application/json", headers=headers)
+
+
+class _Route:
+    """What the metrics middleware needs of a route: its path template."""
+
+    path = f"{PAGES}{{slug}}"
+
+
+ROUTE = _Route()

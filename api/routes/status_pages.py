@@ -1,0 +1,208 @@
+"""Status pages and the monitors on them (many to many, each in one of the page's groups)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from api import cells, owned, paging
+from api.deps import AccountId, Conn, EditorAccountId
+from api.resource_schemas import (
+    PageMonitorIn,
+    PageMonitorOut,
+    PageMonitorPatch,
+    StatusPageIn,
+    StatusPageOut,
+    StatusPagePatch,
+)
+from api.routes import PREFIX
+from api.schemas import MAX_ID, ErrorOut, Page
+from shared.directory import Taken
+from shared.tables import monitors, status_page_monitors, status_pages
+
+router = APIRouter(prefix=f"{PREFIX}/status-pages", tags=["status pages"])
+
+PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MonitorId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PAGE_404 = {404: {"model": ErrorOut, "description": "no such status page of this account"}}
+SLUG_409 = {409: {"model": ErrorOut, "description": "slug already taken"}}
+_PAGE = tuple(c for c in status_pages.c if c.name != "account_id")
+_LINK = (status_page_monitors.c.monitor_id, monitors.c.name,
+         status_page_monitors.c.group_name.label("group"), status_page_monitors.c.position)
+spm = status_page_monitors
+
+
+def slug_taken() -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, "this slug is taken")
+
+
+@router.get("", response_model=Page[StatusPageOut])
+async def list_pages(account_id: AccountId, conn: Conn, limit: paging.Limit = 50,
+                     cursor: paging.Cursor = None, q: paging.Search = None
+                     ) -> Page[StatusPageOut]:
+    query = select(*_PAGE).where(status_pages.c.account_id == account_id)
+    if q:
+        query = query.where(paging.contains(status_pages.c.title, q)
+                            | paging.contains(status_pages.c.slug, q))
+    rows, following = await paging.id_page(conn, query, status_pages.c.id, limit, cursor)
+    return Page[StatusPageOut](items=[StatusPageOut(**r._mapping) for r in rows], next=following)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=StatusPageOut,
+             responses=SLUG_409)
+async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn,
+                      request: Request) -> StatusPageOut:
+    await _claim(request, conn, account_id, body.slug)
+    query = insert(status_pages).values(account_id=account_id, **body.model_dump()
+                                        ).returning(*_PAGE)
+    try:
+        row = (await conn.execute(query)).one()
+    except IntegrityError:
+        raise slug_taken() from None
+    await conn.commit()
+    return StatusPageOut(**row._mapping)
+
+
+async def _claim(request: Request, conn: Conn, account_id: int, slug: str) -> None:
+    """Slugs are unique across cells: the directory holds them. 409 if another has it."""
+    directory = cells.directory(request)
+    if directory is None:
+        return
+    try:
+        await directory.claim_slug(slug, await cells.owner_email(conn, account_id))
+    except Taken:
+        raise slug_taken() from None
+
+
+async def _release(request: Request, slug: str) -> None:
+    directory = cells.directory(request)
+    if directory is not None:
+        await directory.release_slug(slug)
+
+
+@router.get("/{page_id}", response_model=StatusPageOut, responses=PAGE_404)
+async def get_page(page_id: PageId, account_id: AccountId, conn: Conn) -> StatusPageOut:
+    row = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+    return StatusPageOut(**row._mapping)
+
+
+@router.patch("/{page_id}", response_model=StatusPageOut, responses={**PAGE_404, **SLUG_409})
+async def change_page(page_id: PageId, body: StatusPagePatch, account_id: EditorAccountId,
+                      conn: Conn, request: Request) -> StatusPageOut:
+    old = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for field in ("slug", "title", "language", "groups"):
+        if field in changes and changes[field] is None:
+            changes.pop(field)  # these cannot be empty: null means "leave as is"
+    new_slug = changes.get("slug", old.slug)
+    if new_slug != old.slug:
+        await _claim(request, conn, account_id, new_slug)
+    query = update(status_pages).where(status_pages.c.id == page_id).values(
+        **changes, updated_at=func.now()).returning(*_PAGE)
+    try:
+        row = (await conn.execute(query)).one()
+    except IntegrityError:
+        raise slug_taken() from None
+    if "groups" in changes:  # monitors of a group that is gone become ungrouped
+        await conn.execute(update(spm).where(
+            spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
+        ).values(group_name=None))
+    await conn.commit()
+    if new_slug != old.slug:
+        await _release(request, old.slug)
+    return StatusPageOut(**row._mapping)
+
+
+@router.delete("/{page_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PAGE_404)
+async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn,
+                      request: Request) -> Response:
+    slug = await conn.scalar(delete(status_pages).where(
+        status_pages.c.id == page_id, status_pages.c.account_id == account_id
+    ).returning(status_pages.c.slug))
+    if slug is None:
+        raise owned.not_found("status page")
+    await conn.commit()
+    await _release(request, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _links(page_id: int):  # noqa: ANN202 - a query
+    return (select(*_LINK).join(monitors, monitors.c.id == spm.c.monitor_id)
+            .where(spm.c.page_id == page_id))
+
+
+@router.get("/{page_id}/monitors", response_model=Page[PageMonitorOut], responses=PAGE_404)
+async def list_page_monitors(page_id: PageId, account_id: AccountId, conn: Conn,
+                             limit: paging.Limit = 50, cursor: paging.Cursor = None
+                             ) -> Page[PageMonitorOut]:
+    await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+    rows, following = await paging.id_page(conn, _links(page_id), spm.c.monitor_id, limit,
+                                           cursor)
+    return Page[PageMonitorOut](items=[PageMonitorOut(**r._mapping) for r in rows],
+                                next=following)
+
+
+def _check_group(group: str | None, groups: list[str]) -> None:
+    if group is not None and group not in groups:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "group"), "input": group,
+            "msg": "Value error, not one of the page's groups"}])
+
+
+@router.post("/{page_id}/monitors", status_code=status.HTTP_201_CREATED,
+             response_model=PageMonitorOut,
+             responses={**PAGE_404, 409: {"model": ErrorOut, "description": "already on it"}})
+async def add_page_monitor(page_id: PageId, body: PageMonitorIn, account_id: EditorAccountId,
+                           conn: Conn) -> PageMonitorOut:
+    page = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+    name = await owned.monitor_name(conn, account_id, body.monitor_id)
+    _check_group(body.group, page.groups)
+    try:
+        await conn.execute(insert(spm).values(
+            page_id=page_id, monitor_id=body.monitor_id, account_id=account_id,
+            group_name=body.group, position=body.position))
+    except IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, "the monitor is on this page") from None
+    await conn.execute(update(status_pages).where(status_pages.c.id == page_id)
+                       .values(updated_at=func.now()))
+    await conn.commit()
+    return PageMonitorOut(monitor_id=body.monitor_id, name=name, group=body.group,
+                          position=body.position)
+
+
+@router.patch("/{page_id}/monitors/{monitor_id}", response_model=PageMonitorOut,
+              responses=PAGE_404)
+async def change_page_monitor(page_id: PageId, monitor_id: MonitorId, body: PageMonitorPatch,
+                              account_id: EditorAccountId, conn: Conn) -> PageMonitorOut:
+    page = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("position", 0) is None:
+        changes.pop("position")
+    _check_group(changes.get("group"), page.groups)
+    if "group" in changes:
+        changes["group_name"] = changes.pop("group")
+    where = (spm.c.page_id == page_id, spm.c.monitor_id == monitor_id)
+    if changes:
+        await conn.execute(update(spm).where(*where).values(**changes))
+    row = (await conn.execute(_links(page_id).where(spm.c.monitor_id == monitor_id))).first()
+    if row is None:
+        raise owned.not_found("monitor on this page")
+    await conn.commit()
+    return PageMonitorOut(**row._mapping)
+
+
+@router.delete("/{page_id}/monitors/{monitor_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=PAGE_404)
+async def remove_page_monitor(page_id: PageId, monitor_id: MonitorId,
+                              account_id: EditorAccountId, conn: Conn) -> Response:
+    gone = await conn.execute(delete(spm).where(
+        spm.c.page_id == page_id, spm.c.monitor_id == monitor_id,
+        spm.c.account_id == account_id))
+    if gone.rowcount == 0:
+        raise owned.not_found("monitor on this page")
+    await conn.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

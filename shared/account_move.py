@@ -1,0 +1,251 @@
+"""`vigil cells move EMAIL --to CELL`: move an account, with its whole history, to another
+cell without losing a result.
+
+1. freeze the account in its cell (the API refuses writes; reads go on);
+2. copy its rows to the target cell under new ids (tests stay enabled, so the target's
+   scheduler starts checking them: for a moment both cells check, never neither);
+3. copy every result, and the newest states;
+4. disable the tests in the source (its scheduler stops sending them) and switch the
+   directory: log-ins and status pages now go to the target;
+5. wait until no result for the old tests has arrived in the source for `settle_s`
+   (batches still in flight land there), and copy what came in since step 3;
+6. delete the account and its results from the source.
+
+The tables an account owns are listed in ACCOUNT_TABLES, in an order that respects their
+foreign keys: a new table that belongs to an account needs its line there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared import db
+from shared.directory import Directory
+from shared.tables import (
+    accounts,
+    api_keys,
+    channel_monitors,
+    invitations,
+    maintenance_windows,
+    monitors,
+    notification_channels,
+    results,
+    results_week,
+    status_page_monitors,
+    status_pages,
+    test_state,
+    tests,
+)
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ("test_id", "checked_at", "region", "node", "status", "latency_ms",
+                  "http_status", "error_kind", "error")
+LATE_MARGIN = timedelta(minutes=10)  # how far back a late batch's results may reach
+
+
+class MoveError(Exception):
+    """The move cannot start: unknown account, unknown or same cell."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """An account's rows of one table: which id columns to translate, which ids it makes."""
+
+    table: Table
+    remap: dict[str, str]
+    produces: str | None = None
+
+
+ACCOUNT_TABLES = [
+    Spec(accounts, {"owner_id": "logins"}, "logins"),
+    Spec(invitations, {"account_id": "logins"}),
+    Spec(api_keys, {"account_id": "logins", "login_id": "logins"}),
+    Spec(monitors, {"account_id": "logins"}, "monitors"),
+    Spec(tests, {"account_id": "logins", "monitor_id": "monitors"}, "tests"),
+    Spec(status_pages, {"account_id": "logins"}, "pages"),
+    Spec(status_page_monitors, {"account_id": "logins", "page_id": "pages",
+                                "monitor_id": "monitors"}),
+    Spec(notification_channels, {"account_id": "logins"}, "channels"),
+    Spec(channel_monitors, {"account_id": "logins", "channel_id": "channels",
+                            "monitor_id": "monitors"}),
+    Spec(maintenance_windows, {"account_id": "logins", "monitor_id": "monitors",
+                               "status_page_id": "pages"}),
+]
+
+
+@dataclass
+class MoveReport:
+    account: str
+    source: str
+    target: str
+    rows: dict[str, int] = field(default_factory=dict)
+    results: int = 0
+    late_results: int = 0
+
+
+def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
+    if spec.table is accounts:
+        return func.coalesce(accounts.c.owner_id, accounts.c.id) == account_id
+    return spec.table.c.account_id == account_id
+
+
+async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: int
+                       ) -> tuple[dict[str, dict[int, int]], dict[str, int]]:
+    """Insert the account's rows into dst under new ids: (id maps, rows per table)."""
+    maps: dict[str, dict[int, int]] = {"logins": {}}
+    counts: dict[str, int] = {}
+    for spec in ACCOUNT_TABLES:
+        table = spec.table
+        query = select(table).where(_of_account(spec, account_id))
+        if "id" in table.c:  # the owner before the members, parents before children
+            query = query.order_by(*([accounts.c.owner_id.nulls_first()]
+                                     if table is accounts else []), table.c.id)
+        rows = (await src.execute(query)).mappings().all()
+        for row in rows:
+            values = dict(row)
+            old_id = values.pop("id", None)
+            for column, name in spec.remap.items():
+                if values[column] is not None:
+                    values[column] = maps[name][values[column]]
+            if spec.produces:
+                new_id = await dst.scalar(insert(table).values(**values).returning(table.c.id))
+                maps.setdefault(spec.produces, {})[old_id] = new_id
+            else:
+                await dst.execute(insert(table).values(**values))
+        counts[table.name] = len(rows)
+    return maps, counts
+
+
+async def _raw(conn: AsyncConnection) -> Any:
+    return (await conn.get_raw_connection()).driver_connection  # the asyncpg connection
+
+
+async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int],
+                       since: datetime | None = None) -> int:
+    """Copy the results of the mapped tests (checked at or after `since`) not yet in dst."""
+    if not test_map:
+        return 0
+    source, target = await _raw(src), await _raw(dst)
+    copied = 0
+    for table in (results, results_week):
+        columns = ", ".join(RESULT_COLUMNS)
+        query = f"SELECT {columns} FROM {table.name} WHERE test_id = ANY($1::bigint[])"
+        args: list[Any] = [list(test_map)]
+        if since is not None:
+            query += " AND checked_at >= $2"
+            args.append(since)
+        rows = [(test_map[r[0]], *r[1:]) for r in await source.fetch(query, *args)]
+        if since is not None:  # a late copy: skip what the first one already brought
+            have = {tuple(r) for r in await target.fetch(
+                f"SELECT test_id, checked_at, region, node FROM {table.name} "
+                "WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2",
+                list(test_map.values()), since)}
+            rows = [r for r in rows if tuple(r[:4]) not in have]
+        if rows:
+            await target.copy_records_to_table(table.name, records=rows,
+                                               columns=list(RESULT_COLUMNS))
+        if table is results:
+            copied = len(rows)
+    return copied
+
+
+async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]
+                      ) -> None:
+    rows = (await src.execute(select(test_state).where(test_state.c.test_id.in_(list(test_map))))
+            ).mappings().all()
+    for row in rows:
+        await dst.execute(insert(test_state).values(**{**row, "test_id": test_map[row["test_id"]]}))
+
+
+async def _result_count(engine: AsyncEngine, test_ids: list[int]) -> int:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.count()).select_from(results).where(
+            results.c.test_id.in_(test_ids))) or 0
+
+
+async def wait_quiet(engine: AsyncEngine, test_ids: list[int], settle_s: float,
+                     clock: Callable[[], float] = time.monotonic) -> None:
+    """Until no new result for these tests has arrived for settle_s."""
+    count, since = await _result_count(engine, test_ids), clock()
+    while clock() - since < settle_s:
+        await asyncio.sleep(min(1.0, settle_s / 4))
+        now_count = await _result_count(engine, test_ids)
+        if now_count != count:
+            count, since = now_count, clock()
+
+
+async def _freeze(engine: AsyncEngine, account_email: str, frozen: bool) -> int | None:
+    async with engine.begin() as conn:
+        return await conn.scalar(update(accounts).where(
+            accounts.c.email == account_email, accounts.c.owner_id.is_(None)
+        ).values(frozen=frozen).returning(accounts.c.id))
+
+
+async def move_account(directory: Directory, email: str, target_name: str,
+                       settle_s: float = 10.0) -> MoveReport:
+    account_email = await directory.account_of(email.lower())
+    source_cell = await directory.locate(email.lower())
+    target_cell = await directory.cell(target_name)
+    if account_email is None or source_cell is None:
+        raise MoveError(f"{email}: no such account in the directory")
+    if target_cell is None:
+        raise MoveError(f"{target_name}: no such cell")
+    if target_cell.name == source_cell.name:
+        raise MoveError(f"{email} is in cell {target_name} already")
+    report = MoveReport(account_email, source_cell.name, target_cell.name)
+    src = db.engine(source_cell.database_url, pool_size=2)
+    dst = db.engine(target_cell.database_url, pool_size=2)
+    try:
+        await _move(directory, src, dst, report, settle_s)
+    finally:
+        await src.dispose()
+        await dst.dispose()
+    return report
+
+
+async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report: MoveReport,
+                settle_s: float) -> None:
+    account_id = await _freeze(src, report.account, True)
+    if account_id is None:
+        raise MoveError(f"{report.account}: not in the database of cell {report.source}")
+    started = await _now(src)
+    try:  # until the copy commits, a failure leaves the account as it was
+        async with src.connect() as s, dst.begin() as d:
+            maps, report.rows = await copy_account(s, d, account_id)
+            test_map = maps.get("tests", {})
+            report.results = await copy_results(s, d, test_map)
+            await copy_states(s, d, test_map)
+    except BaseException:
+        await _freeze(src, report.account, False)
+        raise
+    log.info("account copied", extra={"account": report.account, "rows": report.rows,
+                                      "results": report.results})
+    async with src.begin() as s:
+        await s.execute(update(tests).where(tests.c.account_id == account_id).values(
+            enabled=False, version=tests.c.version + 1, updated_at=func.now()))
+    await directory.switch(report.account, report.target)
+    await _freeze(dst, report.account, False)
+    await wait_quiet(src, list(test_map), settle_s)
+    async with src.connect() as s, dst.begin() as d:
+        report.late_results = await copy_results(s, d, test_map, started - LATE_MARGIN)
+    async with src.begin() as s:
+        for table in (results, results_week, test_state):
+            await s.execute(delete(table).where(table.c.test_id.in_(list(test_map))))
+        await s.execute(delete(accounts).where(accounts.c.id == account_id))
+    log.info("account moved", extra={"account": report.account, "to": report.target,
+                                     "late_results": report.late_results})
+
+
+async def _now(engine: AsyncEngine) -> datetime:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(func.now()))

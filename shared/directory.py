@@ -1,0 +1,167 @@
+"""The directory's operations: where an account, a log-in or a status page lives, where a
+new account goes, and the operator's view of the cells.
+
+Used by every cell's API (placement at sign-up, log-in look-ups, slugs) and by the
+operator's `vigil cells` commands. The placement policy is a pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.directory_tables import accounts, cells, logins, slugs
+
+
+class Taken(Exception):
+    """The email (or slug) is already in the directory."""
+
+
+class NoRoom(Exception):
+    """No open cell takes new accounts."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    api_url: str
+    database_url: str
+    capacity: int
+    open: bool
+    load: int = 0  # accounts placed in it
+
+
+def choose_cell(candidates: Sequence[Cell]) -> Cell | None:
+    """Fill each open cell to its capacity, in name order, then the next one.
+
+    When every open cell is full, the open cell with the most room left (the least
+    over capacity) takes it, so sign-up never stops while a cell is open; the operator
+    sees it in `vigil cells list` and adds a cell.
+    """
+    open_cells = sorted((c for c in candidates if c.open), key=lambda c: c.name)
+    for cell in open_cells:
+        if cell.load < cell.capacity:
+            return cell
+    return max(open_cells, key=lambda c: c.capacity - c.load, default=None)
+
+
+_LOAD = (
+    select(cells, func.count(accounts.c.email).label("load"))
+    .outerjoin(accounts, accounts.c.cell == cells.c.name)
+    .group_by(cells.c.name)
+    .order_by(cells.c.name)
+)
+
+
+def _cell(row: object) -> Cell:
+    m = row._mapping  # type: ignore[attr-defined]  # a Row
+    return Cell(m["name"], m["api_url"], m["database_url"], m["capacity"], m["open"],
+                m.get("load", 0))
+
+
+class Directory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def cells(self) -> list[Cell]:
+        async with self.engine.connect() as conn:
+            return [_cell(row) for row in (await conn.execute(_LOAD)).all()]
+
+    async def cell(self, name: str) -> Cell | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(cells).where(cells.c.name == name))).first()
+        return None if row is None else _cell(row)
+
+    async def place(self, email: str, here: str) -> Cell:
+        """Where a new account of this email goes; recorded only when it is `here`.
+
+        Raises Taken if the email has a log-in anywhere, NoRoom if no cell is open.
+        """
+        async with self.engine.begin() as conn:
+            # One sign-up at a time decides: the counts cannot go stale under us.
+            await conn.execute(select(cells.c.name).with_for_update())
+            if await _login_cell(conn, email) is not None:
+                raise Taken(email)
+            chosen = choose_cell([_cell(r) for r in (await conn.execute(_LOAD)).all()])
+            if chosen is None:
+                raise NoRoom()
+            if chosen.name == here:
+                await conn.execute(insert(accounts).values(email=email, cell=here))
+                await conn.execute(insert(logins).values(email=email, account=email))
+            return chosen
+
+    async def locate(self, email: str) -> Cell | None:
+        async with self.engine.connect() as conn:
+            return await _login_cell(conn, email)
+
+    async def add_login(self, email: str, account_email: str) -> None:
+        """A team member's log-in, in its account's cell. Raises Taken."""
+        query = pg_insert(logins).values(email=email, account=account_email
+                                         ).on_conflict_do_nothing()
+        async with self.engine.begin() as conn:
+            if (await conn.execute(query)).rowcount == 0:
+                raise Taken(email)
+
+    async def forget(self, email: str) -> None:
+        """Remove a log-in, or an account (with its log-ins and slugs) if it is one."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(accounts).where(accounts.c.email == email))
+            await conn.execute(delete(logins).where(logins.c.email == email))
+
+    async def claim_slug(self, slug: str, account_email: str) -> None:
+        """Raises Taken if another account (in any cell) has the slug."""
+        query = pg_insert(slugs).values(slug=slug, account=account_email
+                                        ).on_conflict_do_nothing()
+        async with self.engine.begin() as conn:
+            if (await conn.execute(query)).rowcount == 0:
+                owner = await conn.scalar(select(slugs.c.account).where(slugs.c.slug == slug))
+                if owner != account_email:
+                    raise Taken(slug)
+
+    async def release_slug(self, slug: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(slugs).where(slugs.c.slug == slug))
+
+    async def locate_slug(self, slug: str) -> Cell | None:
+        query = (select(cells).join(accounts, accounts.c.cell == cells.c.name)
+                 .join(slugs, slugs.c.account == accounts.c.email).where(slugs.c.slug == slug))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _cell(row)
+
+    async def add_cell(self, name: str, api_url: str, database_url: str, capacity: int) -> None:
+        """Add a cell, or update its URLs and capacity if it exists."""
+        values = {"api_url": api_url, "database_url": database_url, "capacity": capacity}
+        query = pg_insert(cells).values(name=name, **values).on_conflict_do_update(
+            index_elements=[cells.c.name], set_=values)
+        async with self.engine.begin() as conn:
+            await conn.execute(query)
+
+    async def set_open(self, name: str, is_open: bool) -> bool:
+        """Open or close a cell to new accounts; False if there is no such cell."""
+        async with self.engine.begin() as conn:
+            done = await conn.execute(update(cells).where(cells.c.name == name)
+                                      .values(open=is_open))
+        return done.rowcount == 1
+
+    async def switch(self, account_email: str, cell: str) -> None:
+        """From now on the account, its log-ins and its slugs are found in `cell`."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(accounts).where(accounts.c.email == account_email)
+                               .values(cell=cell))
+
+    async def account_of(self, email: str) -> str | None:
+        """The owner's email of the account this log-in belongs to."""
+        async with self.engine.connect() as conn:
+            return await conn.scalar(select(logins.c.account).where(logins.c.email == email))
+
+
+async def _login_cell(conn: AsyncConnection, email: str) -> Cell | None:
+    query = (select(cells).join(accounts, accounts.c.cell == cells.c.name)
+             .join(logins, logins.c.account == accounts.c.email).where(logins.c.email == email))
+    row = (await conn.execute(query)).first()
+    return None if row is None else _cell(row)

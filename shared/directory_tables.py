@@ -1,0 +1,62 @@
+"""The directory: its own small database, shared by every cell of a deployment.
+
+It says which cell holds each account (by its owner's email), each log-in (a team
+member's email points at its account) and each status page slug. Alembic
+(`shared/directory_migrations/`) alone changes its schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+
+metadata = MetaData()
+
+cells = Table(
+    "cells",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("api_url", Text, nullable=False),
+    # Where the operator's tools reach the cell's database (to move accounts).
+    Column("database_url", Text, nullable=False),
+    Column("capacity", Integer, nullable=False),  # accounts placed here at most
+    Column("open", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("email", String(320), primary_key=True),  # the owner's, lower-cased
+    Column("cell", String(32), ForeignKey("cells.name"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+logins = Table(
+    "logins",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("account", String(320),
+           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+           nullable=False, index=True),
+)
+
+slugs = Table(
+    "slugs",
+    metadata,
+    Column("slug", String(63), primary_key=True),
+    Column("account", String(320),
+           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+           nullable=False, index=True),
+)

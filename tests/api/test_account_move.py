@@ -1,0 +1,172 @@
+"""`vigil cells move`: an account and its whole history to another cell, nothing lost,
+while results keep arriving at the old cell as they would from a live processor."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.secretbox import SecretBox
+from shared import db
+from shared.account_move import move_account
+from shared.directory import Directory
+from shared.tables import accounts, monitors, notification_channels, results, results_week, tests
+from tests.api.cells import CellApi, two_cells
+from tests.api.helpers import SECRET, http_test, unique_email
+from tests.api.test_cells import login, signup
+
+HOOK = "https://hooks.example.com/very-secret"
+
+
+async def _estate(cell: CellApi, email: str) -> tuple[dict[str, str], list[int], str]:
+    await signup(cell, email)
+    auth = {"Authorization": f"Bearer {(await login(cell, email))['access_token']}"}
+    test_ids = []
+    for name in ("shop", "blog"):
+        made = (await cell.client.post("/api/v1/monitors", headers=auth, json={
+            "name": name, "tests": [http_test(), http_test(region="eu")]})).json()
+        test_ids += [t["id"] for t in made["tests"]]
+    slug = f"move-{uuid.uuid4().hex[:8]}"
+    page = (await cell.client.post("/api/v1/status-pages", headers=auth,
+                                   json={"slug": slug, "title": "Moving"})).json()
+    await cell.client.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=auth,
+                           json={"monitor_id": made["id"]})
+    channel = (await cell.client.post("/api/v1/notification-channels", headers=auth, json={
+        "name": "hook", "kind": "webhook", "config": {"webhook_url": HOOK}})).json()
+    await cell.client.post(f"/api/v1/notification-channels/{channel['id']}/monitors",
+                           headers=auth, json={"monitor_id": made["id"]})
+    now = datetime.now(UTC)
+    await cell.client.post("/api/v1/maintenance-windows", headers=auth, json={
+        "title": "later", "status_page_id": page["id"],
+        "starts_at": (now + timedelta(days=1)).isoformat(),
+        "ends_at": (now + timedelta(days=1, hours=1)).isoformat()})
+    return auth, test_ids, slug
+
+
+def _row(test_id: int, at: datetime, node: str) -> tuple:
+    return (test_id, at, "local", node, 1, 12.5, 200, None, None)
+
+
+async def _write(engine: AsyncEngine, rows: list[tuple]) -> None:
+    async with engine.begin() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        for table in ("results", "results_week"):
+            await raw.copy_records_to_table(table, records=rows, columns=[
+                "test_id", "checked_at", "region", "node", "status", "latency_ms",
+                "http_status", "error_kind", "error"])
+
+
+async def _live_processor(engine: AsyncEngine, test_ids: list[int], written: list[tuple],
+                          stop: asyncio.Event) -> None:
+    """Stores a result per test every 50 ms until its tests are disabled, and a little
+    after (batches in flight), as the old cell's processor would."""
+    disabled_since = None
+    while not stop.is_set():
+        now = datetime.now(UTC)
+        rows = [_row(t, now, "live") for t in test_ids]
+        await _write(engine, rows)
+        written.extend(rows)
+        async with engine.connect() as conn:
+            enabled = await conn.scalar(select(func.bool_or(tests.c.enabled)).where(
+                tests.c.id.in_(test_ids)))
+        if not enabled:
+            disabled_since = disabled_since or now
+            if now - disabled_since > timedelta(seconds=0.5):
+                return
+        await asyncio.sleep(0.05)
+
+
+async def _keys(engine: AsyncEngine, test_ids: list[int]) -> list[tuple]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(results.c.test_id, results.c.checked_at,
+                                          results.c.node).where(results.c.test_id.in_(test_ids))
+                                   )).all()
+    return sorted(tuple(r) for r in rows)
+
+
+async def test_an_account_moves_with_every_result(directory_url: str, database_url: str,
+                                                  other_cell_url: str) -> None:
+    async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
+        email = unique_email()
+        auth, old_tests, slug = await _estate(a, email)
+        src, dst = db.engine(a.database_url, pool_size=2), db.engine(b.database_url, pool_size=2)
+        base = datetime.now(UTC) - timedelta(days=3)
+        history = [_row(t, base + timedelta(minutes=i), "n1") for t in old_tests
+                   for i in range(300)]
+        await _write(src, history)
+        written: list[tuple] = []
+        stop = asyncio.Event()
+        live = asyncio.create_task(_live_processor(src, old_tests, written, stop))
+        await asyncio.sleep(0.2)
+        report = await move_account(Directory(directory.engine), email, b.name, settle_s=1.5)
+        stop.set()
+        await live
+        # The old cell keeps nothing of the account; the new one has everything.
+        async with src.connect() as conn:
+            assert await conn.scalar(select(func.count()).where(accounts.c.email == email)) == 0
+        assert await _keys(src, old_tests) == []
+        async with dst.connect() as conn:
+            account_id = await conn.scalar(select(accounts.c.id).where(accounts.c.email == email))
+            new_tests = (await conn.execute(select(tests.c.id).where(
+                tests.c.account_id == account_id).order_by(tests.c.id))).scalars().all()
+            names = (await conn.execute(select(monitors.c.name).where(
+                monitors.c.account_id == account_id).order_by(monitors.c.id))).scalars().all()
+            sealed = await conn.scalar(select(notification_channels.c.secrets).where(
+                notification_channels.c.account_id == account_id))
+            week = await conn.scalar(select(func.count()).select_from(results_week).where(
+                results_week.c.test_id.in_(new_tests)))
+        assert names == ["shop", "blog"]
+        assert SecretBox(SECRET).open(sealed) == {"webhook_url": HOOK}
+        mapping = dict(zip(old_tests, new_tests, strict=True))
+        expected = sorted((mapping[r[0]], r[1], r[3]) for r in history + written)
+        assert await _keys(dst, list(new_tests)) == expected
+        assert week == len(expected)
+        assert report.results + report.late_results == len(expected)
+        assert report.late_results > 0  # the live writer went on during the move
+        # The user now lives in b: found there, logs in there, the page is served there.
+        located = await a.client.post("/api/v1/auth/locate", json={"email": email})
+        assert located.json()["cell"] == b.name
+        await login(b, email)
+        assert (await b.client.post("/api/v1/auth/login", json={
+            "email": email, "password": "wrong password"})).status_code == 401
+        assert (await a.client.get("/api/v1/monitors", headers=auth)).status_code == 401
+        page = await b.client.get(f"/api/v1/public/status-pages/{slug}")
+        assert page.status_code == 200 and page.json()["title"] == "Moving"
+        redirected = await a.client.get(f"/api/v1/public/status-pages/{slug}")
+        assert redirected.headers["location"].startswith(b.url)
+        await src.dispose()
+        await dst.dispose()
+
+
+async def test_a_moving_account_reads_but_does_not_write(client, user, engine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(update(accounts).where(accounts.c.id == user.id).values(frozen=True))
+    assert (await client.get("/api/v1/monitors", headers=user.headers)).status_code == 200
+    refused = await client.post("/api/v1/monitors", json={"name": "x", "tests": [http_test()]},
+                                headers=user.headers)
+    assert refused.status_code == 423
+
+
+async def test_a_failed_copy_leaves_the_account_where_it_was(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
+    async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
+        email = unique_email()
+        await signup(a, email)
+        dst = db.engine(b.database_url, pool_size=1)
+        async with dst.begin() as conn:  # the copy will clash with this row
+            await conn.execute(insert(accounts).values(email=email, password_hash="x"))
+        await dst.dispose()
+        with pytest.raises(IntegrityError):
+            await move_account(Directory(directory.engine), email, b.name, settle_s=0.1)
+        assert (await directory.locate(email)).name == a.name
+        auth = {"Authorization": f"Bearer {(await login(a, email))['access_token']}"}
+        made = await a.client.post("/api/v1/monitors", headers=auth,
+                                   json={"name": "still here", "tests": [http_test()]})
+        assert made.status_code == 201  # not frozen
