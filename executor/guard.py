@@ -46,7 +46,11 @@ class GuardedResolver(AbstractResolver):
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        answers = await self._inner.resolve(host, port, family)
+        try:
+            answers = await self._inner.resolve(host, port, family)
+        except UnicodeError:  # not a host name at all (empty or overlong label)
+            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name") \
+                from None
         if self._allow_private:
             return answers
         allowed = [a for a in answers if not is_forbidden(a["host"])]

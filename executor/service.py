@@ -10,10 +10,10 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
+from executor import httpclient
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
-from executor.guard import GuardedResolver
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
 from shared.codec import decode_assignment, encode_resync
@@ -96,11 +96,7 @@ class Executor:
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
-    # A new connection per check: an uptime check measures what a new visitor sees.
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.allow_private_targets),
-                                     force_close=True, limit=0, ttl_dns_cache=30)
-    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                 headers={"User-Agent": "Vigil uptime monitor"})
+    return httpclient.session(settings.allow_private_targets)
 
 
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
