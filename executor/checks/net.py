@@ -143,6 +143,36 @@ async def connect(host: str, port: int, ctx: CheckContext, clock: Clock,
     return reader, writer
 
 
+async def open_socket(host: str, port: int, ctx: CheckContext, clock: Clock) -> socket.socket:
+    """A connected non-blocking socket to a guarded address, for drivers that take one."""
+    addresses = await resolve(host, ctx, port)
+    clock.enter("connect")
+    loop = asyncio.get_running_loop()
+    last: BaseException | None = None
+    for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, (address, port))
+            clock.enter("wait")
+            return sock
+        except BaseException as exc:
+            sock.close()
+            if not isinstance(exc, OSError):
+                raise
+            last = exc
+    assert last is not None
+    raise last
+
+
+async def address(host: str, port: int, ctx: CheckContext, clock: Clock) -> str:
+    """The guarded address a driver should connect to (it then resolves nothing itself)."""
+    first = (await resolve(host, ctx, port))[0]
+    clock.enter("connect")
+    return first
+
+
 async def close(writer: asyncio.StreamWriter) -> None:
     writer.close()
     try:

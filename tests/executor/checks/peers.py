@@ -7,7 +7,6 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
-
 from executor.checks.base import CheckContext
 
 BAD_NAME = "no..such-host"  # refused by the resolver library itself: no DNS traffic leaves
@@ -74,3 +73,30 @@ def black_hole() -> Iterator[int]:
         listener.close()
 
 
+
+
+async def assert_connection_failures(run, kind: str, url_for_port, junk: bytes,
+                                     silent_kind: str = "timeout") -> None:
+    """The failures every service check shares: refused, not the protocol, silent, guarded.
+
+    A driver that connects and handshakes in one call cannot tell a silent peer from one
+    that never accepted: for those kinds the session was not established, `connect_timeout`.
+    """
+    from shared.messages import Status, TestSpec
+    from tests.targets import free_port
+
+    def spec(port: int, timeout: float = 2.0) -> TestSpec:
+        return TestSpec(1, "a", "local", kind, 60, timeout, {"url": url_for_port(port)}, 1)
+
+    async with context() as ctx:
+        refused = await run(spec(free_port()), ctx)
+        assert (refused.status, refused.error_kind) == (Status.DOWN, "refused"), refused
+        async with tcp_listener(junk) as port:
+            garbage = await run(spec(port), ctx)
+        assert (garbage.status, garbage.error_kind) == (Status.DOWN, "protocol"), garbage
+        async with silent_listener() as port:
+            silent = await run(spec(port, timeout=0.5), ctx)
+        assert (silent.status, silent.error_kind) == (Status.DOWN, silent_kind), silent
+    async with context(allow_private=False) as ctx:
+        guarded = await run(spec(free_port()), ctx)
+        assert guarded.error_kind == "forbidden_target", guarded
