@@ -10,7 +10,7 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
-from executor import httpclient
+from executor import httpclient, statefile
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
@@ -39,6 +39,21 @@ class Executor:
         self._cells_declared: set[str] = set()
         self._resync_ex: AbstractExchange | None = None
         self._results_ex: AbstractExchange | None = None
+        self.keeper = statefile.Keeper(
+            statefile.path_for(settings.state_dir, region, settings.node_id), region,
+            self.holdings)
+
+    def holdings(self) -> statefile.Holdings:
+        return {cell: (pos, self.dispatcher.held(cell)) for cell, pos in self.positions.items()}
+
+    def restore(self) -> None:
+        """Resume what we held before a restart, at once; the resync at start corrects it."""
+        for cell, (position, specs) in statefile.load(self.keeper.path, self.region).items():
+            self.dispatcher.replace_cell(cell, specs)
+            self.positions[cell] = position
+        if self.positions:
+            log.info("holdings restored", extra={"cells": sorted(self.positions),
+                                                 "held": len(self.dispatcher.held())})
 
     async def declare(self) -> aio_pika.abc.AbstractQueue:
         self._results_ex = await self.channel.declare_exchange(
@@ -90,6 +105,7 @@ class Executor:
             for test_id in a.removals:
                 self.dispatcher.remove(a.cell, test_id)
         self.positions[a.cell] = Position(a.generation, a.seq)
+        self.keeper.changed()
         log.info("assignments applied", extra={
             "cell": a.cell, "seq": a.seq, "full": a.full, "upserts": len(a.upserts),
             "removals": len(a.removals), "held": len(self.dispatcher.held(a.cell))})
@@ -107,14 +123,17 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         ctx = CheckContext(session, settings.max_body_bytes, settings.allow_private_targets)
         executor = Executor(settings, region, channel, ctx)
         dispatcher, batcher = executor.dispatcher, executor.batcher
+        executor.restore()
+        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(executor.keeper.run())]
         queue = await executor.declare()
+        tasks.append(asyncio.create_task(batcher.run()))
         await executor.ask_resync(names.RESYNC_ALL, "executor started")
-        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(batcher.run())]
         await queue.consume(executor.on_assignment)
         log.info("executor running", extra={"region": region, "node": settings.node_id})
         await stop.wait()
         for task in tasks:
             task.cancel()
         await dispatcher.stop()
+        await executor.keeper.save_now()
         await batcher.flush()  # what was checked is published before we go
         log.info("executor stopped", extra={"published": batcher.published})
