@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from executor import checks, schedule
+from executor import checks, confirm, schedule
 from executor.checks.base import CheckContext, Outcome
 from executor.metrics import CHECKS, TESTS_HELD
 from shared.messages import Result, TestSpec
@@ -103,15 +103,17 @@ class Dispatcher:
                 outcome = await self._guarded(spec)
             CHECKS.labels(spec.kind, outcome.status.label).inc()
             self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
-                                         outcome.http_status, outcome.error_kind, outcome.error))
+                                         outcome.http_status, outcome.error_kind, outcome.error,
+                                         outcome.extras))
         finally:
             self._running.discard((spec.cell, spec.id))
 
     async def _guarded(self, spec: TestSpec) -> Outcome:
         try:
             run = checks.get(spec.kind)
-            async with asyncio.timeout(spec.timeout_s + 5):  # a backstop over the check's own
-                return await run(spec, self._ctx)
+            # A backstop over the checks' own timeouts, retries included.
+            async with asyncio.timeout(spec.timeout_s * (1 + confirm.retries_of(spec)) + 5):
+                return await confirm.confirmed(run, spec, self._ctx)
         except TimeoutError:
             return Outcome.failed("timeout", f"check overran its {spec.timeout_s} s timeout")
         except checks.UnknownCheck as exc:
