@@ -7,6 +7,7 @@ targets with VIGIL_ALLOW_PRIVATE_TARGETS.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from typing import Any
@@ -19,6 +20,7 @@ class ForbiddenTarget(OSError):
     """The target resolves only to addresses this deployment may not check."""
 
 
+@functools.lru_cache(maxsize=65536)  # checked on every request: parse each address once
 def is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:

@@ -10,7 +10,7 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
-from executor import httpclient, statefile
+from executor import gctune, httpclient, statefile
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
@@ -23,6 +23,7 @@ from shared.messages import Assignment, ResyncRequest
 log = logging.getLogger(__name__)
 
 RESYNC_MIN_GAP_S = 5.0  # ask a cell for its full set at most this often
+STOP_FLUSH_S = 10.0  # a stop waits this long for the broker to take the last results
 
 
 class Executor:
@@ -33,7 +34,7 @@ class Executor:
         self.channel = channel
         self.batcher = Batcher(self.publish_results, region, settings.node_id,
                                settings.batch_max_results, settings.batch_max_delay_s)
-        self.dispatcher = Dispatcher(ctx, self.batcher.add)
+        self.dispatcher = Dispatcher(ctx, self.batcher.add, settings.executor_concurrency)
         self.positions: dict[str, Position] = {}
         self._resync_asked: dict[str, float] = {}
         self._cells_declared: set[str] = set()
@@ -124,6 +125,7 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         executor = Executor(settings, region, channel, ctx)
         dispatcher, batcher = executor.dispatcher, executor.batcher
         executor.restore()
+        gctune.tune()
         tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(executor.keeper.run())]
         queue = await executor.declare()
         tasks.append(asyncio.create_task(batcher.run()))
@@ -135,5 +137,8 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
             task.cancel()
         await dispatcher.stop()
         await executor.keeper.save_now()
-        await batcher.flush()  # what was checked is published before we go
+        try:  # what was checked is published before we go, unless the broker is gone
+            await asyncio.wait_for(batcher.flush(), STOP_FLUSH_S)
+        except TimeoutError:
+            log.error("results not published at stop", extra={"lost": batcher.backlog()})
         log.info("executor stopped", extra={"published": batcher.published})

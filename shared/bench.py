@@ -73,11 +73,22 @@ def _rate(work: Callable[[], object], items: int, seconds: float = 1.0) -> float
 
 
 BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {"codec": bench_codec}
+# Benchmarks of a component live beside it and are imported only when they run.
+COMPONENT_BENCHES: dict[str, str] = {"executor": "executor.bench"}
+
+
+def _component_bench(name: str) -> Callable[[Settings], Iterator[Line]]:
+    import importlib
+
+    return importlib.import_module(COMPONENT_BENCHES[name]).run  # type: ignore[no-any-return]
 
 
 def run_bench(name: str, settings: Settings) -> int:
+    if name in COMPONENT_BENCHES:
+        BENCHES[name] = _component_bench(name)
     if name not in BENCHES:
-        print(f"vigil bench: unknown benchmark {name!r}; known: {', '.join(BENCHES)}",
+        known = ", ".join([*BENCHES, *COMPONENT_BENCHES])
+        print(f"vigil bench: unknown benchmark {name!r}; known: {known}",
               file=sys.stderr)
         return 2
     for line in BENCHES[name](settings):

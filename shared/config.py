@@ -107,6 +107,7 @@ class Settings:
     batch_max_delay_s: float
     processor_prefetch: int
     max_body_bytes: int
+    executor_concurrency: int
     state_dir: str
     log_level: str
     log_format: str
@@ -143,6 +144,7 @@ class Settings:
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
             processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 16, 1, 10_000),
             max_body_bytes=_int(e, "VIGIL_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
+            executor_concurrency=_int(e, "VIGIL_EXECUTOR_CONCURRENCY", 512, 1, 100_000),
             state_dir=_str(e, "VIGIL_STATE_DIR", os.path.expanduser("~/.local/state/vigil")),
             log_level=log_level,
             log_format=log_format,

@@ -8,6 +8,7 @@ what was read.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import ssl
@@ -63,7 +64,7 @@ async def _fetch(ctx: CheckContext, cfg: dict[str, Any], clock: net.Clock,
     auth = cfg["basic_auth"] and aiohttp.BasicAuth(cfg["basic_auth"]["username"],
                                                    cfg["basic_auth"]["password"])
     options = {"headers": cfg["headers"], "ssl": _ssl(cfg), "allow_redirects": False,
-               "timeout": aiohttp.ClientTimeout(total=timeout_s), "trace_request_ctx": clock}
+               "timeout": _timeout(timeout_s), "trace_request_ctx": clock}
     for hop in range(MAX_REDIRECTS + 1):
         check_literal(url.host or "", ctx.allow_private_targets)
         async with ctx.http.request(method, url, data=body, auth=auth, **options) as resp:
@@ -78,6 +79,11 @@ async def _fetch(ctx: CheckContext, cfg: dict[str, Any], clock: net.Clock,
             if url.origin() != resp.url.origin():
                 auth = None  # credentials never follow a redirect to another site
     raise Failure("redirects", f"more than {MAX_REDIRECTS} redirects")
+
+
+@functools.lru_cache(maxsize=256)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 _contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
