@@ -52,6 +52,7 @@ def run(settings: Settings) -> Iterator[Line]:
         rate = ours["up_per_s"]
         yield emit("executor", "http_checks_per_s", rate, "bare_aiohttp_get_loop", bare)
         yield emit("executor", "http_checks_per_s", rate, "blackbox_exporter_wrk", exporter)
+        yield emit("executor", "checks_per_s_any_verdict", ours["per_s"], "offered", OFFERED)
         yield emit("executor", "executor_cpu_share", ours["cpu"], "one_core", 1.0)
         yield emit("executor", "bytes_per_result_published", ours["bytes_per_result"],
                    "json_message_per_result", 141.6)
