@@ -13,15 +13,21 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
-from executor import checks, schedule
+from executor import checks, confirm, schedule
 from executor.checks.base import CheckContext, Outcome
-from executor.metrics import CHECKS, TESTS_HELD
-from shared.messages import Result, TestSpec
+from executor.metrics import CHECKS, LATENESS, TESTS_HELD
+from shared.messages import Result, Status, TestSpec
 
 log = logging.getLogger(__name__)
 
 ResultSink = Callable[[str, Result], None]  # (cell, result)
+Observe = Callable[[float], None]  # seconds a check started after its slot
+
+
+def _observe_lateness(seconds: float) -> None:
+    LATENESS.observe(seconds)
 
 
 def now_ms() -> int:
@@ -29,9 +35,11 @@ def now_ms() -> int:
 
 
 class Dispatcher:
-    def __init__(self, ctx: CheckContext, sink: ResultSink, max_in_flight: int = 4096) -> None:
+    def __init__(self, ctx: CheckContext, sink: ResultSink, max_in_flight: int = 4096,
+                 observe: Observe = _observe_lateness) -> None:
         self._ctx = ctx
         self._sink = sink
+        self._observe = observe
         self._held: dict[tuple[str, int], tuple[TestSpec, int]] = {}  # key -> (spec, token)
         self._heap: list[tuple[int, int, str, int]] = []  # (due_ms, token, cell, test id)
         self._tokens = itertools.count(1)
@@ -39,6 +47,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._wake = asyncio.Event()
+        self._counters: dict[tuple[str, Status], Any] = {}
 
     # --- what is held ----------------------------------------------------------------------
 
@@ -71,16 +80,18 @@ class Dispatcher:
     # --- the timer loop --------------------------------------------------------------------
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             now = now_ms()
             while self._heap and self._heap[0][0] <= now:
                 self._fire(*heapq.heappop(self._heap))
             self._wake.clear()
-            delay = (self._heap[0][0] - now) / 1000 if self._heap else None
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except TimeoutError:
-                pass
+            # A bare timer, not wait_for: this loop wakes thousands of times a second.
+            timer = (loop.call_later((self._heap[0][0] - now) / 1000, self._wake.set)
+                     if self._heap else None)
+            await self._wake.wait()
+            if timer:
+                timer.cancel()
 
     def _fire(self, due: int, token: int, cell: str, test_id: int) -> None:
         key = (cell, test_id)
@@ -100,18 +111,27 @@ class Dispatcher:
     async def _check(self, spec: TestSpec, due: int) -> None:
         try:
             async with self._slots:
+                self._observe((now_ms() - due) / 1000)
                 outcome = await self._guarded(spec)
-            CHECKS.labels(spec.kind, outcome.status.label).inc()
+            self._counter(spec.kind, outcome.status).inc()
             self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
-                                         outcome.http_status, outcome.error_kind, outcome.error))
+                                         outcome.http_status, outcome.error_kind, outcome.error,
+                                         outcome.extras))
         finally:
             self._running.discard((spec.cell, spec.id))
+
+    def _counter(self, kind: str, status: Status) -> Any:
+        key = (kind, status)
+        if key not in self._counters:  # labels() costs a lock and a lookup: once per pair
+            self._counters[key] = CHECKS.labels(kind, status.label)
+        return self._counters[key]
 
     async def _guarded(self, spec: TestSpec) -> Outcome:
         try:
             run = checks.get(spec.kind)
-            async with asyncio.timeout(spec.timeout_s + 5):  # a backstop over the check's own
-                return await run(spec, self._ctx)
+            # A backstop over the checks' own timeouts, retries included.
+            async with asyncio.timeout(spec.timeout_s * (1 + confirm.retries_of(spec)) + 5):
+                return await confirm.confirmed(run, spec, self._ctx)
         except TimeoutError:
             return Outcome.failed("timeout", f"check overran its {spec.timeout_s} s timeout")
         except checks.UnknownCheck as exc:

@@ -7,6 +7,7 @@ targets with VIGIL_ALLOW_PRIVATE_TARGETS.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from typing import Any
@@ -19,6 +20,7 @@ class ForbiddenTarget(OSError):
     """The target resolves only to addresses this deployment may not check."""
 
 
+@functools.lru_cache(maxsize=65536)  # checked on every request: parse each address once
 def is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -46,7 +48,11 @@ class GuardedResolver(AbstractResolver):
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        answers = await self._inner.resolve(host, port, family)
+        try:
+            answers = await self._inner.resolve(host, port, family)
+        except UnicodeError:  # not a host name at all (empty or overlong label)
+            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name") \
+                from None
         if self._allow_private:
             return answers
         allowed = [a for a in answers if not is_forbidden(a["host"])]

@@ -10,11 +10,10 @@ import aio_pika
 import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
-from executor import heartbeat
+from executor import gctune, heartbeat, httpclient, statefile
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
-from executor.guard import GuardedResolver
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
 from shared.codec import decode_assignment, encode_heartbeat, encode_resync
@@ -24,6 +23,7 @@ from shared.messages import Assignment, Heartbeat, ResyncRequest
 log = logging.getLogger(__name__)
 
 RESYNC_MIN_GAP_S = 5.0  # ask a cell for its full set at most this often
+STOP_FLUSH_S = 10.0  # a stop waits this long for the broker to take the last results
 
 
 class Executor:
@@ -34,12 +34,27 @@ class Executor:
         self.channel = channel
         self.batcher = Batcher(self.publish_results, region, settings.node_id,
                                settings.batch_max_results, settings.batch_max_delay_s)
-        self.dispatcher = Dispatcher(ctx, self.batcher.add)
+        self.dispatcher = Dispatcher(ctx, self.batcher.add, settings.executor_concurrency)
         self.positions: dict[str, Position] = {}
         self._resync_asked: dict[str, float] = {}
         self._up: AbstractExchange | None = None
         self.clock = heartbeat.ClockOffset()
         self.version = heartbeat.version()
+        self.keeper = statefile.Keeper(
+            statefile.path_for(settings.state_dir, region, settings.node_id), region,
+            self.holdings)
+
+    def holdings(self) -> statefile.Holdings:
+        return {cell: (pos, self.dispatcher.held(cell)) for cell, pos in self.positions.items()}
+
+    def restore(self) -> None:
+        """Resume what we held before a restart, at once; the resync at start corrects it."""
+        for cell, (position, specs) in statefile.load(self.keeper.path, self.region).items():
+            self.dispatcher.replace_cell(cell, specs)
+            self.positions[cell] = position
+        if self.positions:
+            log.info("holdings restored", extra={"cells": sorted(self.positions),
+                                                 "held": len(self.dispatcher.held())})
 
     async def declare(self) -> aio_pika.abc.AbstractQueue:
         """Everything goes up through `vigil.up` of our own broker (the region's, or the
@@ -107,17 +122,14 @@ class Executor:
             for test_id in a.removals:
                 self.dispatcher.remove(a.cell, test_id)
         self.positions[a.cell] = Position(a.generation, a.seq)
+        self.keeper.changed()
         log.info("assignments applied", extra={
             "cell": a.cell, "seq": a.seq, "full": a.full, "upserts": len(a.upserts),
             "removals": len(a.removals), "held": len(self.dispatcher.held(a.cell))})
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
-    # A new connection per check: an uptime check measures what a new visitor sees.
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(settings.allow_private_targets),
-                                     force_close=True, limit=0, ttl_dns_cache=30)
-    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                 headers={"User-Agent": "Vigil uptime monitor"})
+    return httpclient.session(settings.allow_private_targets)
 
 
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
@@ -128,16 +140,23 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         ctx = CheckContext(session, settings.max_body_bytes, settings.allow_private_targets)
         executor = Executor(settings, region, channel, ctx)
         dispatcher, batcher = executor.dispatcher, executor.batcher
+        executor.restore()
+        gctune.tune()
+        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(executor.keeper.run())]
         queue = await executor.declare()
+        tasks.append(asyncio.create_task(batcher.run()))
         await executor.ask_resync(names.RESYNC_ALL, "executor started")
-        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(batcher.run()),
-                 asyncio.create_task(heartbeat.run(executor.publish_heartbeat, executor.heartbeat,
-                                                   settings.heartbeat_interval_s))]
+        tasks.append(asyncio.create_task(heartbeat.run(
+            executor.publish_heartbeat, executor.heartbeat, settings.heartbeat_interval_s)))
         await queue.consume(executor.on_assignment)
         log.info("executor running", extra={"region": region, "node": settings.node_id})
         await stop.wait()
         for task in tasks:
             task.cancel()
         await dispatcher.stop()
-        await batcher.flush()  # what was checked is published before we go
+        await executor.keeper.save_now()
+        try:  # what was checked is published before we go, unless the broker is gone
+            await asyncio.wait_for(batcher.flush(), STOP_FLUSH_S)
+        except TimeoutError:
+            log.error("results not published at stop", extra={"lost": batcher.backlog()})
         log.info("executor stopped", extra={"published": batcher.published})

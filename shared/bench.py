@@ -99,6 +99,7 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "wire": _wire,
     "ingest": _lazy("result_processor.bench", "bench_ingest"),
     "api": _lazy("api.bench", "bench_api"),
+    "executor": _lazy("executor.bench", "run"),
 }
 
 

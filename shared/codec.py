@@ -28,6 +28,9 @@ MAX_DECOMPRESSED = 64 << 20  # a batch that inflates past this is refused, not s
 MAX_ERROR_KIND = 32
 MAX_ERROR = 2000  # error texts are truncated, not refused: the verdict still counts
 MAX_NAME = 64  # region and node names
+MAX_EXTRAS = 24
+MAX_EXTRA_KEY = 32
+MAX_EXTRA_TEXT = 200
 EARLIEST_MS = 946_684_800_000  # 2000-01-01
 LATEST_MS = 4_102_444_800_000  # 2100-01-01
 _ZSTD_LEVEL = 3
@@ -70,8 +73,11 @@ def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
 # --- result batches -----------------------------------------------------------------------
 
 def result_row(r: Result) -> list[Any]:
-    return [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
-            r.error_kind, r.error]
+    row = [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
+           r.error_kind, r.error]
+    if r.extras:  # an optional 8th field, so rows without extras stay as they were
+        row.append(r.extras)
+    return row
 
 
 def encode_batch(batch: ResultBatch) -> bytes:
@@ -109,9 +115,10 @@ def decode_row(row: Any) -> Result:
 
 
 def _decode_row_carefully(row: Any) -> Result:
-    if not isinstance(row, list) or len(row) != 7:
-        raise RowError("row: expected an array of 7 fields")
-    test_id, checked_at, status, latency, http_status, error_kind, error = row
+    if not isinstance(row, list) or len(row) not in (7, 8):
+        raise RowError("row: expected an array of 7 fields (8 with extras)")
+    test_id, checked_at, status, latency, http_status, error_kind, error = row[:7]
+    extras = _extras(row[7]) if len(row) == 8 else None
     if not isinstance(test_id, int) or isinstance(test_id, bool) or not 0 < test_id < 2**63:
         raise RowError("test_id: expected a positive integer")
     if not isinstance(checked_at, int) or not EARLIEST_MS <= checked_at <= LATEST_MS:
@@ -131,7 +138,23 @@ def _decode_row_carefully(row: Any) -> Result:
     if error_kind is not None and len(error_kind) > MAX_ERROR_KIND:
         raise RowError(f"error_kind: longer than {MAX_ERROR_KIND} characters")
     return Result(test_id, checked_at, verdict, None if latency is None else float(latency),
-                  http_status, error_kind, None if error is None else error[:MAX_ERROR])
+                  http_status, error_kind, None if error is None else error[:MAX_ERROR],
+                  extras)
+
+
+def _extras(extras: Any) -> dict[str, Any] | None:
+    """A flat map of a few named figures; anything else is a bad row."""
+    if extras is None:
+        return None
+    if not isinstance(extras, dict) or len(extras) > MAX_EXTRAS:
+        raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
+    for key, value in extras.items():
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_EXTRA_KEY:
+            raise RowError(f"extras: keys must be 1-{MAX_EXTRA_KEY} characters")
+        if not (value is None or isinstance(value, bool | int | float)
+                or isinstance(value, str) and len(value) <= MAX_EXTRA_TEXT):
+            raise RowError(f"extras: {key!r} must be a number, a short string, a bool or nil")
+    return extras
 
 
 def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:

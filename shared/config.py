@@ -161,6 +161,7 @@ class Settings:
     results_retention_days: int
     batch_id_retention_days: int
     max_body_bytes: int
+    executor_concurrency: int
     state_dir: str
     log_level: str
     log_format: str
@@ -233,6 +234,7 @@ class Settings:
             results_retention_days=_int(e, "VIGIL_RESULTS_RETENTION_DAYS", 0, 0, 100_000),
             batch_id_retention_days=_int(e, "VIGIL_BATCH_ID_RETENTION_DAYS", 30, 1, 3650),
             max_body_bytes=_int(e, "VIGIL_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
+            executor_concurrency=_int(e, "VIGIL_EXECUTOR_CONCURRENCY", 512, 1, 100_000),
             state_dir=state_dir,
             log_level=log_level,
             log_format=log_format,

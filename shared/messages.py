@@ -23,7 +23,8 @@ class Status(IntEnum):
 
 
 # The kinds of test the executor runs; a test asserts each has a registered check.
-CHECK_KINDS = ("http",)
+CHECK_KINDS = ("http", "tcp", "tls", "ping", "dns", "smtp", "redis", "postgres", "mysql",
+               "rabbitmq")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Result:
     http_status: int | None = None
     error_kind: str | None = None
     error: str | None = None
+    # Kind-specific figures (timings, certificate days, attempts, packet loss), flat and
+    # small: str -> number, string, bool or nil. None when the check has none.
+    extras: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

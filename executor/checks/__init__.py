@@ -12,6 +12,15 @@ from executor.checks.base import Check
 
 REGISTRY: dict[str, str] = {
     "http": "executor.checks.http",
+    "tcp": "executor.checks.tcp",
+    "tls": "executor.checks.tls",
+    "ping": "executor.checks.ping",
+    "dns": "executor.checks.dns",
+    "smtp": "executor.checks.smtp",
+    "redis": "executor.checks.redis",
+    "postgres": "executor.checks.postgres",
+    "mysql": "executor.checks.mysql",
+    "rabbitmq": "executor.checks.rabbitmq",
 }
 
 _loaded: dict[str, Check] = {}

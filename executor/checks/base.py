@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -19,11 +20,22 @@ class Outcome:
     http_status: int | None = None
     error_kind: str | None = None
     error: str | None = None
+    extras: dict[str, Any] | None = None  # timings, certificate days, ... (flat, small)
 
     @classmethod
     def failed(cls, kind: str, error: str, latency_ms: float | None = None,
-               http_status: int | None = None) -> Outcome:
-        return cls(Status.DOWN, latency_ms, http_status, kind, error[:500])
+               http_status: int | None = None,
+               extras: dict[str, Any] | None = None) -> Outcome:
+        return cls(Status.DOWN, latency_ms, http_status, kind, error[:500], extras)
+
+
+class Failure(Exception):
+    """Raised inside a check to end it with a named failure from the taxonomy."""
+
+    def __init__(self, kind: str, message: str, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)

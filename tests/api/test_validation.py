@@ -212,7 +212,7 @@ async def test_errors_do_not_echo_passwords(client: httpx.AsyncClient) -> None:
         ({"url": "http://10.0.0.1/"}, ["body", "url"]),
         ({"interval_s": 10, "timeout_s": 1}, ["body", "interval_s"]),
         ({"timeout_s": 0}, ["body", "timeout_s"]),
-        ({"kind": "dns"}, ["body", "kind"]),
+        ({"kind": "gopher"}, ["body", "kind"]),
     ],
 )
 async def test_bad_test_added_to_a_monitor_is_422(

@@ -60,6 +60,7 @@ def stack(stack_services: tuple[str, str], tmp_path_factory) -> Iterator[Stack]:
         "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "1",
         "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_BATCH_MAX_DELAY": "0.2",
         "VIGIL_SECRET_KEY": "e2e-secret", "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
     }
     s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs)
     for name in COMPONENTS:

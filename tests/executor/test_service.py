@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def running(amqp_url: str) -> AsyncIterator[tuple]:
+async def running(amqp_url: str, tmp_path) -> AsyncIterator[tuple]:
     region, cell = short_name("r"), short_name("c")
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
@@ -29,7 +29,8 @@ async def running(amqp_url: str) -> AsyncIterator[tuple]:
     beats = await amqp.heartbeats_queue(channel, cell)
     settings = Settings.from_env({"VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
                                   "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_NODE_ID": "node-t",
-                                  "VIGIL_HEARTBEAT_INTERVAL": "0.2"})
+                                  "VIGIL_HEARTBEAT_INTERVAL": "0.2",
+                                  "VIGIL_STATE_DIR": str(tmp_path)})
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, region, stop))
     ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)

@@ -83,6 +83,15 @@ async def test_every_redirect_hop_is_guarded(base_url: str, monkeypatch) -> None
     assert "10.255.255.1" in (outcome.error or "")
 
 
-async def test_garbage_url_is_a_protocol_failure() -> None:
-    outcome = await _check(_spec("not a url at all"))
-    assert outcome.status is Status.DOWN and outcome.error_kind == "protocol"
+async def test_garbage_config_is_a_config_failure_naming_the_field() -> None:
+    for config, field in [({"url": "not a url at all"}, "url"), ({"url": 7}, "url"),
+                          ({"method": "BREW"}, "method"), ({"expected_status": [99]},
+                                                           "expected_status"),
+                          ({"headers": {"X": "a\nb"}}, "headers"), ({"regex": "("}, "regex"),
+                          ({"json_path": "a..b"}, "json_path"), ({"retries": -1}, "retries"),
+                          ({"basic_auth": "me"}, "basic_auth"), ({"degraded_ms": 0},
+                                                                  "degraded_ms")]:
+        outcome = await _check(_spec("http://127.0.0.1:9/", **config) if "url" not in config
+                               else TestSpec(1, "a", "l", "http", 60, 1, config, 1))
+        assert outcome.error_kind == "config", config
+        assert outcome.error.startswith(f"{field}:"), (config, outcome.error)

@@ -1,0 +1,74 @@
+"""The per-kind config validators the API and the executor share: garbage is named."""
+
+import pytest
+
+from shared import checkspec
+from shared.messages import CHECK_KINDS
+
+GOOD = {
+    "http": {"url": "https://example.com/health"},
+    "tcp": {"url": "tcp://example.com:22"},
+    "tls": {"url": "tls://example.com"},
+    "ping": {"url": "icmp://example.com"},
+    "dns": {"url": "dns://9.9.9.9", "name": "example.com"},
+    "smtp": {"url": "smtp://mail.example.com"},
+    "redis": {"url": "redis://:pw@cache.example.com"},
+    "postgres": {"url": "postgresql://app:pw@db.example.com/app"},
+    "mysql": {"url": "mysql://app@db.example.com/app"},
+    "rabbitmq": {"url": "amqp://app:pw@mq.example.com/prod"},
+}
+
+
+def test_every_kind_has_a_validator_and_an_example() -> None:
+    assert set(checkspec.VALIDATORS) == set(CHECK_KINDS) == set(GOOD)
+
+
+@pytest.mark.parametrize("kind", CHECK_KINDS)
+def test_good_configs_get_defaults(kind: str) -> None:
+    cfg = checkspec.validate(kind, GOOD[kind])
+    assert cfg["url"] == GOOD[kind]["url"] and cfg["retries"] == 1
+
+
+def test_targets_split_with_default_ports_and_credentials() -> None:
+    t = checkspec.target("postgres", "postgresql://app:p%40ss@db.example.com/app")
+    assert (t.host, t.port, t.user, t.password, t.path) == (
+        "db.example.com", 5432, "app", "p@ss", "app")
+    assert checkspec.target("tls", "tls://[2001:db8::1]").port == 443
+    assert checkspec.target("rabbitmq", "amqps://h").port == 5671
+
+
+@pytest.mark.parametrize("kind,config,field", [
+    ("http", "not a map", "config"),
+    ("http", {}, "url"),
+    ("http", {"url": None}, "url"),
+    ("http", {"url": "ftp://x/"}, "url"),
+    ("http", {"url": "http://x:70000/"}, "url"),
+    ("http", {"url": "http:///nohost"}, "url"),
+    ("http", {"url": "http://x/", "method": "get"}, "method"),
+    ("http", {"url": "http://x/", "expected_status": []}, "expected_status"),
+    ("http", {"url": "http://x/", "expected_status": [True]}, "expected_status"),
+    ("http", {"url": "http://x/", "headers": {"Bad Name": "v"}}, "headers"),
+    ("http", {"url": "http://x/", "headers": {"X": 5}}, "headers"),
+    ("http", {"url": "http://x/", "body": b"bytes"}, "body"),
+    ("http", {"url": "http://x/", "follow_redirects": "yes"}, "follow_redirects"),
+    ("http", {"url": "http://x/", "regex": "[unclosed"}, "regex"),
+    ("http", {"url": "http://x/", "json_path": "a b"}, "json_path"),
+    ("http", {"url": "http://x/", "basic_auth": {"username": "a:b"}}, "basic_auth"),
+    ("http", {"url": "http://x/", "ca_pem": "not pem"}, "ca_pem"),
+    ("http", {"url": "http://x/", "cert_warn_days": 0}, "cert_warn_days"),
+    ("http", {"url": "http://x/", "retries": 6}, "retries"),
+    ("http", {"url": "http://x/", "degraded_ms": "fast"}, "degraded_ms"),
+    ("tcp", {"url": "tcp://x"}, "url"),
+    ("tls", {"url": "tls://x", "warn_days": -1}, "warn_days"),
+    ("ping", {"url": "icmp://x", "count": 0}, "count"),
+    ("dns", {"url": "dns://1.1.1.1"}, "name"),
+    ("dns", {"url": "dns://1.1.1.1", "name": "x", "record_type": "ANY"}, "record_type"),
+    ("dns", {"url": "dns://1.1.1.1", "name": "x", "expected": [1]}, "expected"),
+    ("smtp", {"url": "smtp://x", "starttls": 1}, "starttls"),
+    ("redis", {"url": "http://x"}, "url"),
+    ("nope", {}, "kind"),
+])
+def test_garbage_is_refused_naming_the_field(kind: str, config, field: str) -> None:
+    with pytest.raises(ValueError) as err:
+        checkspec.validate(kind, config)
+    assert str(err.value).startswith(f"{field}:"), str(err.value)
