@@ -86,6 +86,6 @@ def test_make_run_starts_two_cells_and_one_frontend() -> None:
     names = [name for name, _, _ in children(settings)]
     assert sorted(names) == sorted([
         "demo-targets", "executor", "frontend", "processor-a", "scheduler-a", "api-a",
-        "processor-b", "scheduler-b", "api-b"])
+        "notifier-a", "processor-b", "scheduler-b", "api-b", "notifier-b"])
     [frontend_env] = [env for name, _, env in children(settings) if name == "frontend"]
     assert frontend_env["VIGIL_API_URL"] == a.api_url

@@ -45,12 +45,13 @@ async def test_a_change_reaches_the_executor_within_two_seconds(
     monkeypatch.setattr(executor_service.Executor, "apply", recording_apply)
     settings = Settings.from_env({
         "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url, "VIGIL_CELL": cell,
-        "VIGIL_STATE_DIR": str(tmp_path), "VIGIL_ALLOW_PRIVATE_TARGETS": "1"})
+        "VIGIL_STATE_DIR": str(tmp_path), "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+        "VIGIL_NODE_ID": "node-p"})
     assert settings.scheduler_poll_s == 1.0  # the default is what we measure
     conn = await asyncpg.connect(database_url)
     test_id = await _insert_test(conn, region)
     async with await aio_pika.connect(amqp_url) as broker:  # so the first full set is kept
-        await amqp.assignments_queue(await broker.channel(), region)
+        await amqp.node_assignments_queue(await broker.channel(), region, "node-p")
     stop = asyncio.Event()
     tasks = [asyncio.create_task(serve_scheduler(settings, stop)),
              asyncio.create_task(executor_service.serve(settings, region, stop))]

@@ -36,7 +36,7 @@ async def test_restart_resumes_checking_without_the_scheduler(amqp_url: str,
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
     results = await amqp.results_queue(channel, cell)
-    await amqp.assignments_queue(channel, region)
+    await amqp.node_assignments_queue(channel, region, "node-r")
     ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
     settings = Settings.from_env({
         "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
@@ -47,8 +47,8 @@ async def test_restart_resumes_checking_without_the_scheduler(amqp_url: str,
         stop = asyncio.Event()
         first = asyncio.create_task(serve(settings, region, stop))
         await ex.publish(amqp.persistent(encode_assignment(
-            Assignment(cell, region, "g", 1, True, [spec]))),
-            routing_key=names.assignments_key(region))
+            Assignment(cell, region, "g", 1, True, [spec], node="node-r"))),
+            routing_key=names.assignments_key(region, "node-r"))
         assert await _results_of(results, 41, 1) >= 1
         stop.set()
         await asyncio.wait_for(first, 15)
