@@ -1,19 +1,16 @@
 """Encryption at rest of channel secrets (SMTP passwords, webhook URLs, bot tokens).
 
-Fernet (AES-128-CBC with an HMAC-SHA256) with a key derived from VIGIL_SECRET_KEY by
-HKDF, so the same configured secret never serves two purposes as is. Every cell of a
-deployment shares VIGIL_SECRET_KEY, so an account moved between cells keeps its secrets.
+A thin holder of the deployment's key around `shared.secrets`, which the notifier uses to
+open the same values: one scheme (Fernet, key derived from VIGIL_SECRET_KEY by HKDF) for
+the whole deployment. Every cell shares VIGIL_SECRET_KEY, so a moved account keeps its
+secrets.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from shared import secrets
 
 
 class SecretBoxError(Exception):
@@ -22,15 +19,16 @@ class SecretBoxError(Exception):
 
 class SecretBox:
     def __init__(self, secret_key: str) -> None:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=b"vigil notification channel secrets")
-        self._fernet = Fernet(base64.urlsafe_b64encode(hkdf.derive(secret_key.encode())))
+        self._key = secret_key
 
     def seal(self, values: dict[str, Any]) -> str:
-        return self._fernet.encrypt(json.dumps(values).encode()).decode("ascii")
+        return secrets.encrypt_json(self._key, values)
 
     def open(self, sealed: str) -> dict[str, Any]:
         try:
-            return json.loads(self._fernet.decrypt(sealed.encode("ascii")))
-        except (InvalidToken, ValueError):
+            opened = secrets.decrypt_json(self._key, sealed)
+        except secrets.SecretError:
             raise SecretBoxError("cannot decrypt: another VIGIL_SECRET_KEY, or corrupt") from None
+        if not isinstance(opened, dict):
+            raise SecretBoxError("the sealed value is not a set of secrets")
+        return opened
