@@ -38,7 +38,7 @@ from shared.messages import Assignment, Status, TestSpec
 SECONDS = 15  # each throughput measurement
 OFFERED = 3000  # checks a second offered to the executor: the target
 INTERVAL_S = 10
-CELL, REGION = "bench", "bench"
+CELL, REGION, NODE = "bench", "bench", "bench"
 LOADED = 100_000
 
 
@@ -101,7 +101,7 @@ def executor_rate(settings: Settings, urls: list[str]) -> dict[str, float]:
         amqp_url = str(URL(settings.amqp_url).with_path("/" + vhost, encoded=False))
         env = {**os.environ, "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
                "VIGIL_STATE_DIR": state, "VIGIL_LOG_LEVEL": "WARNING",
-               "VIGIL_METRICS_PORT": "0", "VIGIL_NODE_ID": "bench"}
+               "VIGIL_METRICS_PORT": "0", "VIGIL_NODE_ID": NODE}
         argv = [sys.executable, "-m", "shared.cli", "executor", "--region", REGION]
         proc = subprocess.Popen(argv, env=env)
         try:
@@ -116,13 +116,13 @@ async def _drive(amqp_url: str, urls: list[str], pid: int) -> dict[str, float]:
     async with connection:
         channel = await connection.channel()
         results = await amqp.results_queue(channel, CELL)
-        await amqp.assignments_queue(channel, REGION)
+        await amqp.node_assignments_queue(channel, REGION, NODE)
         exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
                                                   durable=True)
         specs = _specs(OFFERED * INTERVAL_S, INTERVAL_S, urls)
-        body = encode_assignment(Assignment(CELL, REGION, "bench", 1, True, specs))
+        body = encode_assignment(Assignment(CELL, REGION, "bench", 1, True, specs, node=NODE))
         await exchange.publish(amqp.persistent(body),
-                               routing_key=names.assignments_key(REGION))
+                               routing_key=names.assignments_key(REGION, NODE))
         window = (now_ms() + INTERVAL_S * 1000, now_ms() + (INTERVAL_S + SECONDS) * 1000)
         counts = {"all": 0, "up": 0, "bytes": 0, "rows": 0}
 
