@@ -102,7 +102,8 @@ class PageMonitorOut(BaseModel):
     position: int
 
 
-ChannelKind = Literal["email", "webhook", "slack", "telegram"]
+ChannelKind = Literal["email", "webhook", "slack", "teams", "discord", "mattermost", "telegram",
+                      "pagerduty", "hook"]
 
 
 class ChannelIn(Input):

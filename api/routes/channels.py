@@ -13,7 +13,7 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import channels, owned, paging
-from api.deps import AccountId, Conn, EditorAccountId
+from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
 from api.resource_schemas import (
     ChannelIn,
     ChannelMonitorIn,
@@ -24,7 +24,8 @@ from api.resource_schemas import (
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page
 from api.secretbox import SecretBox
-from shared.tables import channel_monitors, monitors, notification_channels
+from shared.config import Settings
+from shared.tables import accounts, channel_monitors, monitors, notification_channels
 
 router = APIRouter(prefix=f"{PREFIX}/notification-channels", tags=["notification channels"])
 
@@ -50,6 +51,20 @@ def _stored(kind: str, config: dict[str, Any], box: SecretBox) -> dict[str, Any]
     return {"config": clear, "secrets": box.seal(secret) if secret else None}
 
 
+async def _check_operator_kind(conn: Conn, settings: Settings, account_id: int, kind: str,
+                               config: dict[str, Any]) -> None:
+    """A hook runs a program on the operator's machine: operators only, registered names only."""
+    if kind not in channels.OPERATOR_KINDS:
+        return
+    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
+    if email is None or email.lower() not in settings.admin_emails:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "hook channels are for operators")
+    if config.get("name") not in {name for name, _ in settings.hooks}:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{
+            "loc": ["body", "config", "name"], "type": "value_error",
+            "msg": "not one of the hooks the operator registered (VIGIL_HOOKS)"}])
+
+
 @router.get("", response_model=Page[ChannelOut])
 async def list_channels(request: Request, account_id: AccountId, conn: Conn,
                         limit: paging.Limit = 50, cursor: paging.Cursor = None,
@@ -63,8 +78,9 @@ async def list_channels(request: Request, account_id: AccountId, conn: Conn,
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ChannelOut)
 async def create_channel(body: ChannelIn, request: Request, account_id: EditorAccountId,
-                         conn: Conn) -> ChannelOut:
+                         conn: Conn, settings: SettingsDep) -> ChannelOut:
     config = channels.validated(body.kind, body.config)
+    await _check_operator_kind(conn, settings, account_id, body.kind, config)
     query = insert(nc).values(
         account_id=account_id, name=body.name, kind=body.kind, enabled=body.enabled,
         **_stored(body.kind, config, _box(request))).returning(*_CHANNEL)
@@ -82,7 +98,8 @@ async def get_channel(channel_id: ChannelId, request: Request, account_id: Accou
 
 @router.patch("/{channel_id}", response_model=ChannelOut, responses=CHANNEL_404)
 async def change_channel(channel_id: ChannelId, body: ChannelPatch, request: Request,
-                         account_id: EditorAccountId, conn: Conn) -> ChannelOut:
+                         account_id: EditorAccountId, conn: Conn, settings: SettingsDep
+                         ) -> ChannelOut:
     box = _box(request)
     row = await owned.row_of(conn, nc, account_id, channel_id, "channel", _CHANNEL)
     values: dict[str, Any] = {"updated_at": func.now()}
@@ -92,7 +109,9 @@ async def change_channel(channel_id: ChannelId, body: ChannelPatch, request: Req
         values["enabled"] = body.enabled
     if body.config is not None:
         current = {**row.config, **(box.open(row.secrets) if row.secrets else {})}
-        values.update(_stored(row.kind, channels.merged(row.kind, current, body.config), box))
+        config = channels.merged(row.kind, current, body.config)
+        await _check_operator_kind(conn, settings, account_id, row.kind, config)
+        values.update(_stored(row.kind, config, box))
     row = (await conn.execute(update(nc).where(nc.c.id == channel_id).values(**values)
                               .returning(*_CHANNEL))).one()
     await conn.commit()
