@@ -139,6 +139,22 @@ class LinkedMonitorOut(BaseModel):
     name: str
 
 
+class ChannelTestOut(BaseModel):
+    key: str = Field(description="the delivery's idempotency key; its attempts show its fate")
+
+
+class AttemptOut(BaseModel):
+    id: int
+    key: str = Field(description="the delivery: an event (or a test) told to this channel")
+    attempt: int
+    attempted_at: datetime
+    duration_ms: float
+    outcome: str = Field(description="sent | retry | failed")
+    permanent: bool
+    error: str | None
+    detail: str | None = Field(description="what the receiver answered, or a hook's output")
+
+
 class _Span(Input):
     @model_validator(mode="after")
     def _ends_after_start(self) -> _Span:

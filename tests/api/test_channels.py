@@ -117,7 +117,7 @@ async def test_hook_channels_are_for_operators_and_registered_hooks(
     ({"name": "x", "kind": "slack", "config": {}}, ["body", "config", "url"]),
     ({"name": "x", "kind": "slack", "config": {"url": "nope"}}, ["body", "config", "url"]),
     ({"name": "x", "kind": "webhook", "config": {"url": HOOK}}, ["body", "config", "secret"]),
-    ({"name": "x", "kind": "webhook", "config": {"url": HOOK, "secret": "short"}},
+    ({"name": "x", "kind": "webhook", "config": {"url": HOOK, "secret": "tiny-secret"}},
      ["body", "config", "secret"]),
     ({"name": "x", "kind": "pagerduty", "config": {"routing_key": "a b"}},
      ["body", "config", "routing_key"]),
@@ -127,13 +127,13 @@ async def test_hook_channels_are_for_operators_and_registered_hooks(
     ({"name": "x", "kind": "email", "config": {"to": ["a@example.com"], "from": "nobody"}},
      ["body", "config", "from"]),
     ({"name": "x", "kind": "email", "config": {"to": ["a@example.com"], "username": "u",
-                                               "password": "short", "security": "plain"}},
+                                               "password": "tiny-pw", "security": "plain"}},
      ["body", "config"]),
     ({"name": "x", "kind": "email", "config": {"to": ["not-mail"]}}, ["body", "config", "to", 0]),
     ({"name": "x", "kind": "email", "config": {"to": []}}, ["body", "config", "to"]),
     ({"name": "x", "kind": "email", "config": {"to": ["a@example.com"], "port": 0}},
      ["body", "config", "port"]),
-    ({"name": "x", "kind": "telegram", "config": {"chat_id": "1", "token": "short"}},
+    ({"name": "x", "kind": "telegram", "config": {"chat_id": "1", "token": "tiny"}},
      ["body", "config", "token"]),
     ({"name": "x", "kind": "webhook", "config": {**WEBHOOK, "extra": 1}},
      ["body", "config", "extra"]),
@@ -143,4 +143,4 @@ async def test_bad_channels_are_422(client: httpx.AsyncClient, user: User, body:
                                     loc: list) -> None:
     response = await send_json(client, "POST", CHANNELS, body, user.headers)
     assert_invalid(response, loc)
-    assert "short" not in response.text  # secrets are not echoed
+    assert "tiny" not in response.text  # secrets are not echoed
