@@ -10,6 +10,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,7 @@ from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page
 from api.secretbox import SecretBox
 from shared.config import Settings
+from shared.hooknames import discover
 from shared.tables import (
     accounts,
     channel_monitors,
@@ -68,9 +70,9 @@ async def _check_operator_kind(conn: Conn, settings: Settings, account_id: int, 
     email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
     if email is None or email.lower() not in settings.admin_emails:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "hook channels are for operators")
-    if config.get("name") not in {name for name, _ in settings.hooks}:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, [{
-            "loc": ["body", "config", "name"], "type": "value_error",
+    if config.get("name") not in discover(settings.hooks, settings.hooks_dir):
+        raise RequestValidationError([{
+            "loc": ("body", "config", "name"), "type": "value_error", "input": config.get("name"),
             "msg": "not one of the hooks the operator registered (VIGIL_HOOKS)"}])
 
 

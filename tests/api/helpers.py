@@ -72,8 +72,8 @@ def unique_email() -> str:
     return f"user-{uuid.uuid4().hex}@example.com"
 
 
-async def new_user(client: httpx.AsyncClient) -> User:
-    email = unique_email()
+async def new_user(client: httpx.AsyncClient, email: str | None = None) -> User:
+    email = email or unique_email()
     signed_up = await client.post(
         "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
     )

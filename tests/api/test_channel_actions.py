@@ -11,7 +11,7 @@ from notifier.delivery import decode_delivery
 from shared import names
 from shared.secrets import decrypt_json
 from shared.tables import notification_attempts
-from tests.api.helpers import SECRET, User, client_for, new_user
+from tests.api.helpers import SECRET, User, client_for, new_user, unique_email
 from tests.helpers import eventually, short_name
 
 CHANNELS = "/api/v1/notification-channels"
@@ -86,3 +86,25 @@ async def test_attempts_are_listed_per_channel_paginated_and_scoped(
     assert (await client.get(path, headers=stranger.headers)).status_code == 404
     assert (await client.post(f"{CHANNELS}/{channel_id}/test", headers=stranger.headers)
             ).status_code == 404
+
+
+async def test_an_operator_makes_hook_channels_of_registered_hooks_only(database_url: str
+                                                                         ) -> None:
+    operator = unique_email()
+    async with client_for(database_url, VIGIL_ADMIN_EMAILS=operator,
+                          VIGIL_HOOKS="page=/bin/true") as client:
+        user = await new_user(client, operator)
+        made = await client.post(CHANNELS, headers=user.headers, json={
+            "name": "pager", "kind": "hook", "config": {"name": "page"}})
+        assert made.status_code == 201, made.text
+        assert made.json()["config"] == {"name": "page"}
+        unknown = await client.post(CHANNELS, headers=user.headers, json={
+            "name": "x", "kind": "hook", "config": {"name": "rm"}})
+        assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == [
+            "body", "config", "name"]
+        renamed = await client.patch(f"{CHANNELS}/{made.json()['id']}", headers=user.headers,
+                                     json={"config": {"name": "rm"}})
+        assert renamed.status_code == 422
+        stranger = await new_user(client)
+        assert (await client.post(CHANNELS, headers=stranger.headers, json={
+            "name": "x", "kind": "hook", "config": {"name": "page"}})).status_code == 403
