@@ -20,6 +20,7 @@ Accounts have no language yet: every notification is in English ("en").
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from typing import Any
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
+from aiormq.exceptions import AMQPError
 from prometheus_client import Counter
 
 from notifier import noise
@@ -129,12 +131,20 @@ class FanOut:
             return
         try:
             await self.handle(event, message.message_id)
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, OSError, AMQPError, TimeoutError) as exc:
+            # Database or broker away: the event comes back; its deliveries' keys make the
+            # second pass send nothing twice.
             EVENTS.labels("requeued").inc()
             log.warning("incident event requeued", extra={"incident": event.incident_id,
                                                           "error": str(exc)})
             await asyncio.sleep(DB_RETRY_S)
-            await message.nack(requeue=True)
+            with contextlib.suppress(AMQPError, RuntimeError):
+                await message.nack(requeue=True)
+            return
+        except Exception:  # a bug: set the event aside for an operator, never a hot loop
+            EVENTS.labels("dead_lettered").inc()
+            log.exception("incident event dead-lettered", extra={"incident": event.incident_id})
+            await message.reject(requeue=False)
             return
         await message.ack()
 
