@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
+from api.notify import DeliveryPublisher
 from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
@@ -46,9 +47,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.directory = Directory(directory_engine) if directory_engine else None
     # Made here, not in create_app: a limiter belongs to the running event loop.
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
+    # Connects on first use (a channel test), so a broker away does not stop the API.
+    app.state.deliveries = DeliveryPublisher(settings.amqp_url, settings.cell)
     try:
         yield
     finally:
+        await app.state.deliveries.close()
         await app.state.engine.dispose()
         if directory_engine is not None:
             await directory_engine.dispose()

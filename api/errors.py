@@ -21,7 +21,7 @@ MAX_ECHO = 256  # characters of a bad string value sent back
 # Never echoed: passwords, tokens, keys, and the secret parts of notification channels.
 SECRET_FIELDS = frozenset({
     "password", "current_password", "new_password", "refresh_token", "token",
-    "smtp_password", "webhook_url", "bot_token",
+    "secret", "routing_key", "url",  # a chat webhook's URL is its credential
 })
 
 
@@ -47,7 +47,9 @@ def _echo(value: Any) -> Any:
 
 def _safe(error: dict[str, Any]) -> dict[str, Any]:
     error = dict(error)
-    if any(part in SECRET_FIELDS for part in error.get("loc", ())):
+    value = error.get("input")
+    if any(part in SECRET_FIELDS for part in error.get("loc", ())) or (
+            isinstance(value, dict) and SECRET_FIELDS & set(value)):
         error.pop("input", None)
     elif "input" in error:
         error["input"] = _echo(error["input"])

@@ -102,7 +102,8 @@ class PageMonitorOut(BaseModel):
     position: int
 
 
-ChannelKind = Literal["email", "webhook", "slack", "telegram"]
+ChannelKind = Literal["email", "webhook", "slack", "teams", "discord", "mattermost", "telegram",
+                      "pagerduty", "hook"]
 
 
 class ChannelIn(Input):
@@ -136,6 +137,22 @@ class ChannelMonitorIn(Input):
 class LinkedMonitorOut(BaseModel):
     monitor_id: int
     name: str
+
+
+class ChannelTestOut(BaseModel):
+    key: str = Field(description="the delivery's idempotency key; its attempts show its fate")
+
+
+class AttemptOut(BaseModel):
+    id: int
+    key: str = Field(description="the delivery: an event (or a test) told to this channel")
+    attempt: int
+    attempted_at: datetime
+    duration_ms: float
+    outcome: str = Field(description="sent | retry | failed")
+    permanent: bool
+    error: str | None
+    detail: str | None = Field(description="what the receiver answered, or a hook's output")
 
 
 class _Span(Input):

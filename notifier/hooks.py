@@ -16,32 +16,18 @@ import asyncio
 import json
 import os
 import pwd
-import re
 import signal
 import tempfile
-from pathlib import Path
 
 from notifier.channels.base import DeliveryError
 from notifier.message import Notification
 from notifier.render import document
 from shared.config import Settings
+from shared.hooknames import discover
 
 EX_TEMPFAIL = 75
 MAX_OUTPUT = 4096  # bytes of a hook's output kept in the attempt record
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-
-
-def discover(hooks: tuple[tuple[str, str], ...], hooks_dir: str) -> dict[str, str]:
-    """Named programs from VIGIL_HOOKS, plus every executable file of VIGIL_HOOKS_DIR
-    (named after the file, without its extension)."""
-    programs = dict(hooks)
-    if hooks_dir and os.path.isdir(hooks_dir):
-        for entry in sorted(Path(hooks_dir).iterdir()):
-            name = entry.stem.lower()
-            if entry.is_file() and os.access(entry, os.X_OK) and _NAME.match(name):
-                programs.setdefault(name, str(entry))
-    return programs
 
 
 class HookRunner:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aio_pika.abc import AbstractChannel
+import asyncpg
+from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
 
 from notifier.channels.base import Context
 from notifier.engine import Engine
+from notifier.fanout import FanOut
 from notifier.hooks import HookRunner
 from notifier.http import HttpClient
 from notifier.retry import steps
@@ -23,6 +25,7 @@ from shared import amqp, db, names
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
+FANOUT_PREFETCH = 16  # incident events handled at once; each is a few queries
 
 
 def context(settings: Settings) -> Context:
@@ -46,6 +49,24 @@ async def declare(channel: AbstractChannel, settings: Settings) -> list[int]:
     return delays
 
 
+async def fan_out(connection: AbstractRobustConnection, settings: Settings, pool: asyncpg.Pool
+                  ) -> tuple[AbstractQueue, str]:
+    """Consume the cell's incident events; each becomes deliveries on the deliveries queue.
+    A channel of its own, with publisher confirms: an event is acked only once every delivery
+    it made is safe with the broker."""
+    channel = await connection.channel(publisher_confirms=True)
+    await channel.set_qos(prefetch_count=FANOUT_PREFETCH)
+    deliveries = await channel.declare_exchange(names.DELIVERIES_EXCHANGE, "direct",
+                                                durable=True)
+
+    async def publish(body: bytes) -> None:
+        await deliveries.publish(amqp.persistent(body, content_type="application/json"),
+                                 routing_key=settings.cell, mandatory=True)
+
+    queue = await amqp.notifications_queue(channel, settings.cell)
+    return queue, await queue.consume(FanOut(settings, pool, publish).on_message)
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.pool(settings.database_url, size=4)
     ctx = context(settings)
@@ -64,9 +85,11 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             engine = Engine(settings, pool, ctx, park, delays)
             queue = await channel.get_queue(names.deliveries_queue(settings.cell))
             tag = await queue.consume(engine.on_message)
+            events, events_tag = await fan_out(connection, settings, pool)
             log.info("notifier running", extra={"cell": settings.cell,
                                                 "hooks": sorted(ctx.hooks.programs)})
             await stop.wait()
+            await events.cancel(events_tag)
             await queue.cancel(tag)
     finally:
         await ctx.http.close()

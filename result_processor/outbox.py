@@ -24,9 +24,10 @@ IDLE_POLL_S = 5.0  # also picks up events another processor left behind
 
 
 class Publisher:
-    def __init__(self, channel: AbstractChannel, pool: asyncpg.Pool) -> None:
+    def __init__(self, channel: AbstractChannel, pool: asyncpg.Pool, cell: str) -> None:
         self.channel = channel  # opened with publisher confirms
         self.pool = pool
+        self.cell = cell
 
     async def publish_pending(self) -> int:
         exchange = await self.channel.declare_exchange(names.EVENTS_EXCHANGE, "topic",
@@ -35,7 +36,8 @@ class Publisher:
             rows = await conn.fetch("SELECT id, routing_key, body FROM event_outbox ORDER BY id "
                                     "LIMIT $1 FOR UPDATE SKIP LOCKED", BATCH)
             for row in rows:
-                await exchange.publish(amqp.persistent(row["body"]),
+                # The row's id travels as the message id: a replayed event keeps it.
+                await exchange.publish(amqp.persistent(row["body"], message_id=str(row["id"])),
                                        routing_key=row["routing_key"])
             if rows:
                 await conn.execute("DELETE FROM event_outbox WHERE id = any($1::bigint[])",
@@ -43,7 +45,8 @@ class Publisher:
         return len(rows)
 
     async def run(self, wake: asyncio.Event) -> None:
-        await amqp.notifications_queue(self.channel)  # events wait there for the notifier
+        # Events wait there for the cell's notifier, even before it first starts.
+        await amqp.notifications_queue(self.channel, self.cell)
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), IDLE_POLL_S)

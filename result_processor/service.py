@@ -142,7 +142,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await channel.set_qos(prefetch_count=settings.processor_prefetch)
         queue = await amqp.results_queue(channel, settings.cell)
         processor = Processor(settings, pool)
-        publisher = outbox.Publisher(await connection.channel(publisher_confirms=True), pool)
+        publisher = outbox.Publisher(await connection.channel(publisher_confirms=True), pool,
+                                     settings.cell)
         tasks = [asyncio.create_task(processor.write_forever())
                  for _ in range(settings.processor_writers)]
         tasks += [asyncio.create_task(maintain_forever(pool, settings)),

@@ -114,14 +114,16 @@ async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue
                                arguments={"x-message-ttl": HEARTBEAT_TTL_MS})
 
 
-async def notifications_queue(channel: AbstractChannel) -> AbstractQueue:
-    return await durable_queue(channel, names.NOTIFICATIONS_QUEUE, names.EVENTS_EXCHANGE,
-                               names.NOTIFICATIONS_BINDING, exchange_type="topic")
+async def notifications_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    """The incident events of one cell, for its notifiers' fan-out."""
+    return await durable_queue(channel, names.notifications_queue(cell), names.EVENTS_EXCHANGE,
+                               names.notifications_binding(cell), exchange_type="topic")
 
 
 def persistent(body: bytes, content_type: str = "application/msgpack",
-               encoding: str | None = None) -> aio_pika.Message:
+               encoding: str | None = None, message_id: str | None = None) -> aio_pika.Message:
     return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,
+                            message_id=message_id,
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
 
 

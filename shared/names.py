@@ -17,8 +17,6 @@ DELIVERIES_EXCHANGE = "vigil.deliveries"  # direct: routing key <cell>; one noti
 UP_EXCHANGE = "vigil.up"
 REGION_UPLINK = "vigil.uplink"  # on a region broker: everything waiting to go up
 EVENTS_EXCHANGE = "vigil.events"  # topic: routing key incident.<kind>.<cell>
-NOTIFICATIONS_QUEUE = "vigil.notifications"  # the notifier's queue: every incident event
-NOTIFICATIONS_BINDING = "incident.#"
 
 
 def assignments_key(region: str, node: str) -> str:
@@ -85,3 +83,12 @@ def dead_letter(queue: str) -> str:
 
 def incident_key(kind: str, cell: str) -> str:
     return f"incident.{kind}.{cell}"
+
+
+def notifications_queue(cell: str) -> str:
+    """A cell's notifier hears the incident events of its own cell only."""
+    return f"vigil.notifications.{cell}"
+
+
+def notifications_binding(cell: str) -> str:
+    return f"incident.*.{cell}"

@@ -6,25 +6,37 @@ PATCH that sends the mask back keeps the stored secret.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import channels, owned, paging
-from api.deps import AccountId, Conn, EditorAccountId
+from api import channels, notify, owned, paging
+from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
 from api.resource_schemas import (
+    AttemptOut,
     ChannelIn,
     ChannelMonitorIn,
     ChannelOut,
     ChannelPatch,
+    ChannelTestOut,
     LinkedMonitorOut,
 )
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page
 from api.secretbox import SecretBox
-from shared.tables import channel_monitors, monitors, notification_channels
+from shared.config import Settings
+from shared.hooknames import discover
+from shared.tables import (
+    accounts,
+    channel_monitors,
+    monitors,
+    notification_attempts,
+    notification_channels,
+)
 
 router = APIRouter(prefix=f"{PREFIX}/notification-channels", tags=["notification channels"])
 
@@ -50,6 +62,20 @@ def _stored(kind: str, config: dict[str, Any], box: SecretBox) -> dict[str, Any]
     return {"config": clear, "secrets": box.seal(secret) if secret else None}
 
 
+async def _check_operator_kind(conn: Conn, settings: Settings, account_id: int, kind: str,
+                               config: dict[str, Any]) -> None:
+    """A hook runs a program on the operator's machine: operators only, registered names only."""
+    if kind not in channels.OPERATOR_KINDS:
+        return
+    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
+    if email is None or email.lower() not in settings.admin_emails:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "hook channels are for operators")
+    if config.get("name") not in discover(settings.hooks, settings.hooks_dir):
+        raise RequestValidationError([{
+            "loc": ("body", "config", "name"), "type": "value_error", "input": config.get("name"),
+            "msg": "not one of the hooks the operator registered (VIGIL_HOOKS)"}])
+
+
 @router.get("", response_model=Page[ChannelOut])
 async def list_channels(request: Request, account_id: AccountId, conn: Conn,
                         limit: paging.Limit = 50, cursor: paging.Cursor = None,
@@ -63,8 +89,9 @@ async def list_channels(request: Request, account_id: AccountId, conn: Conn,
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ChannelOut)
 async def create_channel(body: ChannelIn, request: Request, account_id: EditorAccountId,
-                         conn: Conn) -> ChannelOut:
+                         conn: Conn, settings: SettingsDep) -> ChannelOut:
     config = channels.validated(body.kind, body.config)
+    await _check_operator_kind(conn, settings, account_id, body.kind, config)
     query = insert(nc).values(
         account_id=account_id, name=body.name, kind=body.kind, enabled=body.enabled,
         **_stored(body.kind, config, _box(request))).returning(*_CHANNEL)
@@ -82,7 +109,8 @@ async def get_channel(channel_id: ChannelId, request: Request, account_id: Accou
 
 @router.patch("/{channel_id}", response_model=ChannelOut, responses=CHANNEL_404)
 async def change_channel(channel_id: ChannelId, body: ChannelPatch, request: Request,
-                         account_id: EditorAccountId, conn: Conn) -> ChannelOut:
+                         account_id: EditorAccountId, conn: Conn, settings: SettingsDep
+                         ) -> ChannelOut:
     box = _box(request)
     row = await owned.row_of(conn, nc, account_id, channel_id, "channel", _CHANNEL)
     values: dict[str, Any] = {"updated_at": func.now()}
@@ -92,7 +120,9 @@ async def change_channel(channel_id: ChannelId, body: ChannelPatch, request: Req
         values["enabled"] = body.enabled
     if body.config is not None:
         current = {**row.config, **(box.open(row.secrets) if row.secrets else {})}
-        values.update(_stored(row.kind, channels.merged(row.kind, current, body.config), box))
+        config = channels.merged(row.kind, current, body.config)
+        await _check_operator_kind(conn, settings, account_id, row.kind, config)
+        values.update(_stored(row.kind, config, box))
     row = (await conn.execute(update(nc).where(nc.c.id == channel_id).values(**values)
                               .returning(*_CHANNEL))).one()
     await conn.commit()
@@ -152,3 +182,40 @@ async def unlink_monitor(channel_id: ChannelId, monitor_id: MonitorId,
         raise owned.not_found("monitor of this channel")
     await conn.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{channel_id}/test", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ChannelTestOut,
+             responses={**CHANNEL_404, 503: {"model": ErrorOut,
+                                             "description": "the message broker is away"}})
+async def test_channel(channel_id: ChannelId, request: Request, account_id: EditorAccountId,
+                       conn: Conn) -> ChannelTestOut:
+    """Send a test notification: queued for the cell's notifier, which sends it as it sends
+    an alert (its attempts are listed under /attempts). Maintenance does not mute it."""
+    row = await owned.row_of(conn, nc, account_id, channel_id, "channel", _CHANNEL)
+    await conn.rollback()  # nothing to write: release the connection before the broker
+    box = _box(request)
+    config = {**row.config, **(box.open(row.secrets) if row.secrets else {})}
+    body = notify.test_delivery(channel_id, row.kind, account_id, box.seal(config), row.name)
+    try:
+        await request.app.state.deliveries.publish(body)
+    except notify.Unavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "the notifier's queue cannot be reached; try again later") from None
+    return ChannelTestOut(key=json.loads(body)["key"])
+
+
+na = notification_attempts
+
+
+@router.get("/{channel_id}/attempts", response_model=Page[AttemptOut], responses=CHANNEL_404)
+async def list_attempts(channel_id: ChannelId, account_id: AccountId, conn: Conn,
+                        limit: paging.Limit = 50, cursor: paging.Cursor = None
+                        ) -> Page[AttemptOut]:
+    """Every attempt at telling this channel something, oldest first."""
+    await owned.row_of(conn, nc, account_id, channel_id, "channel", (nc.c.id,))
+    query = select(na.c.id, na.c.idempotency_key.label("key"), na.c.attempt, na.c.attempted_at,
+                   na.c.duration_ms, na.c.outcome, na.c.permanent, na.c.error, na.c.detail
+                   ).where(na.c.channel_id == channel_id, na.c.account_id == account_id)
+    rows, following = await paging.id_page(conn, query, na.c.id, limit, cursor)
+    return Page[AttemptOut](items=[AttemptOut(**r._mapping) for r in rows], next=following)

@@ -36,6 +36,8 @@ def settings(database_url: str, **env: str) -> Settings:
         # The session's client signs up hundreds of accounts from one address.
         "VIGIL_AUTH_RATE_PER_IP": "0",
         "VIGIL_AUTH_RATE_PER_EMAIL": "0",
+        # No broker unless a test asks for one: a channel test answers 503, fast.
+        "VIGIL_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/",
     }
     return Settings.from_env({**base, **env})
 
@@ -70,8 +72,8 @@ def unique_email() -> str:
     return f"user-{uuid.uuid4().hex}@example.com"
 
 
-async def new_user(client: httpx.AsyncClient) -> User:
-    email = unique_email()
+async def new_user(client: httpx.AsyncClient, email: str | None = None) -> User:
+    email = email or unique_email()
     signed_up = await client.post(
         "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
     )

@@ -38,7 +38,7 @@ async def _estate(cell: CellApi, email: str) -> tuple[dict[str, str], list[int],
     await cell.client.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=auth,
                            json={"monitor_id": made["id"]})
     channel = (await cell.client.post("/api/v1/notification-channels", headers=auth, json={
-        "name": "hook", "kind": "webhook", "config": {"webhook_url": HOOK}})).json()
+        "name": "hook", "kind": "slack", "config": {"url": HOOK}})).json()
     await cell.client.post(f"/api/v1/notification-channels/{channel['id']}/monitors",
                            headers=auth, json={"monitor_id": made["id"]})
     now = datetime.now(UTC)
@@ -122,7 +122,7 @@ async def test_an_account_moves_with_every_result(directory_url: str, database_u
             week = await conn.scalar(select(func.count()).select_from(results_week).where(
                 results_week.c.test_id.in_(new_tests)))
         assert names == ["shop", "blog"]
-        assert SecretBox(SECRET).open(sealed) == {"webhook_url": HOOK}
+        assert SecretBox(SECRET).open(sealed) == {"url": HOOK}
         mapping = dict(zip(old_tests, new_tests, strict=True))
         expected = sorted((mapping[r[0]], r[1], r[3]) for r in history + written)
         assert await _keys(dst, list(new_tests)) == expected

@@ -75,7 +75,8 @@ def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noq
         ("post", f"{p}/status-pages/{{page_id}}/monitors"): {"monitor_id": ids["monitor_id"]},
         ("patch", f"{p}/status-pages/{{page_id}}/monitors/{{monitor_id}}"): {"position": 9},
         ("post", f"{p}/notification-channels"): {
-            "name": "x", "kind": "webhook", "config": {"webhook_url": "https://h.example/"}},
+            "name": "x", "kind": "webhook",
+            "config": {"url": "https://h.example/", "secret": "0123456789abcdef"}},
         ("patch", f"{p}/notification-channels/{{channel_id}}"): {"name": "hijacked"},
         ("post", f"{p}/notification-channels/{{channel_id}}/monitors"): {
             "monitor_id": ids["monitor_id"]},

@@ -17,7 +17,7 @@ from tests import services
 from tests.helpers import short_name, wait_sync
 from tests.targets import free_port
 
-COMPONENTS = ("processor", "scheduler", "executor", "api", "frontend")
+COMPONENTS = ("processor", "scheduler", "executor", "notifier", "api", "frontend")
 
 
 @dataclass
@@ -60,6 +60,9 @@ def stack(stack_services: tuple[str, str], tmp_path_factory) -> Iterator[Stack]:
         "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "1",
         "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_BATCH_MAX_DELAY": "0.2",
         "VIGIL_SECRET_KEY": "e2e-secret", "VIGIL_LOG_FORMAT": "text",
+        # Webhooks go to a receiver on loopback; a failed try comes back within a second.
+        "VIGIL_NOTIFY_ALLOW_PRIVATE": "true", "VIGIL_NOTIFY_BACKOFF_BASE": "200",
+        "VIGIL_NOTIFY_TIMEOUT": "5",
         "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
     }
     s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs)

@@ -56,7 +56,7 @@ def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
     base = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
             "VIGIL_CELL": cell, "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
             "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text"}
-    asyncio.run(_declare_assignment_queues(amqp_url))
+    asyncio.run(_declare_assignment_queues(amqp_url, cell))
     procs = [_start(["processor"], base, logs / "processor.log")]
     for region in REGIONS:
         env = {**base, "VIGIL_NODE_ID": _node(region),
@@ -88,13 +88,13 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-async def _declare_assignment_queues(amqp_url: str) -> None:
+async def _declare_assignment_queues(amqp_url: str, cell: str) -> None:
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel()
         for region in REGIONS:
             await amqp.node_assignments_queue(channel, region, _node(region))
-        await amqp.notifications_queue(channel)
+        await amqp.notifications_queue(channel, cell)
 
 
 async def _assign(amqp_url: str, cell: str, spec: TestSpec) -> None:
@@ -132,12 +132,12 @@ def _make_test(url: str, target: str) -> int:
     return rows[0]["id"]
 
 
-def _events(amqp_url: str) -> list[tuple[str, str]]:
+def _events(amqp_url: str, cell: str) -> list[tuple[str, str]]:
     async def drain() -> list[tuple[str, str]]:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
-            queue = await channel.declare_queue(names.NOTIFICATIONS_QUEUE, passive=True)
+            queue = await channel.declare_queue(names.notifications_queue(cell), passive=True)
             out = []
             while (message := await queue.get(fail=False)) is not None:
                 await message.ack()
@@ -171,7 +171,7 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     [closed] = asyncio.run(_query(database_url, incident_sql, test_id))
     assert closed["id"] == opened["id"] and closed["state"] == "resolved"
     events: list[tuple[str, str]] = []
-    wait_sync(lambda: events.extend(_events(amqp_url)) or ("resolved", "resolved") in events,
+    wait_sync(lambda: events.extend(_events(amqp_url, cell)) or ("resolved", "resolved") in events,
               "the resolved event")
     assert events[0] == ("opened", "down") and events[-1] == ("resolved", "resolved")
     site.server.stop()

@@ -19,7 +19,9 @@ from notifier.delivery import Delivery, encode_delivery
 from notifier.message import Notification
 from notifier.service import serve
 from shared import amqp, names
+from shared.codec import encode_incident_event
 from shared.config import Settings
+from shared.messages import IncidentEvent
 from shared.secrets import encrypt_json
 from tests.helpers import eventually, short_name
 from tests.notifier.channels.conftest import Receiver
@@ -107,13 +109,14 @@ async def notifier(database_url: str, amqp_url: str) -> AsyncIterator[Notifier]:
         await asyncio.wait_for(task, 10)
 
 
-async def _wait_consumer(amqp_url: str, cell: str) -> None:
+async def _wait_consumer(amqp_url: str, cell: str, queue: str | None = None) -> None:
     async def consuming() -> bool:
         conn = await aio_pika.connect(amqp_url)
         async with conn:
             channel = await conn.channel()
             try:
-                q = await channel.declare_queue(names.deliveries_queue(cell), passive=True)
+                q = await channel.declare_queue(queue or names.deliveries_queue(cell),
+                                                passive=True)
             except aio_pika.exceptions.ChannelClosed:
                 return False
             return (q.declaration_result.consumer_count or 0) > 0
@@ -255,3 +258,31 @@ async def test_a_bug_in_a_channel_costs_tries_not_the_notifier(notifier, monkeyp
     attempts = await notifier.attempts(d.key)
     assert len(attempts) == MAX_ATTEMPTS
     assert attempts[0]["error"] == "internal error: RuntimeError: boom"
+
+
+async def test_garbage_incident_events_are_dead_lettered_and_the_fan_out_goes_on(notifier
+                                                                                 ) -> None:
+    """The fan-out's input: msgpack incident events on vigil.events for this cell."""
+    cell = notifier.cell
+    unknown = IncidentEvent("opened", cell, 2**62, 1, 1, "down", "x", 1, None, None)
+    before = REGISTRY.get_sample_value("vigil_notifier_events_total",
+                                       {"outcome": "unknown"}) or 0.0
+    await _wait_consumer(notifier.amqp_url, cell, names.notifications_queue(cell))
+    conn = await aio_pika.connect(notifier.amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        ex = await channel.declare_exchange(names.EVENTS_EXCHANGE, "topic", durable=True)
+        for body in (b"garbage", b"\x81\xa1v\x63", encode_incident_event(unknown)):
+            await ex.publish(amqp.persistent(body), routing_key=names.incident_key("opened", cell))
+        dead = await channel.declare_queue(names.dead_letter(names.notifications_queue(cell)),
+                                           durable=True, passive=True)
+
+        async def two_dead() -> bool:
+            return (await channel.declare_queue(dead.name, passive=True)
+                    ).declaration_result.message_count == 2
+        await eventually(two_dead, "two dead incident events")
+
+    async def counted() -> bool:
+        return (REGISTRY.get_sample_value("vigil_notifier_events_total",
+                                          {"outcome": "unknown"}) or 0.0) > before
+    await eventually(counted, "the event of an unknown incident to be dropped")

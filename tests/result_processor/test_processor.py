@@ -189,7 +189,7 @@ async def test_incident_events_reach_the_notifications_queue(
     amqp_conn = await aio_pika.connect(amqp_url)
     async with amqp_conn:
         channel = await amqp_conn.channel()
-        queue = await channel.declare_queue(names.NOTIFICATIONS_QUEUE, durable=True,
+        queue = await channel.declare_queue(names.notifications_queue(cell), durable=True,
                                             passive=True)
 
         async def event_for_test() -> IncidentEvent | None:

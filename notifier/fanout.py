@@ -1,0 +1,214 @@
+"""From one incident event to one delivery per channel that should hear of it.
+
+The processor publishes each incident change once (`result_processor.outbox`) to
+`vigil.events`; the cell's queue `vigil.notifications.<cell>` holds them for this fan-out. For
+each event it reads the incident, its test and monitor, the monitor's enabled channels and
+the maintenance windows that cover it, asks `noise.should_notify` per channel, then
+registers each delivery (a `waiting` row of the ledger) and publishes it, with publisher
+confirms, to the cell's deliveries queue, where the engine sends it. The event is acked
+last: a crash before that replays the event, and the deliveries' idempotency keys (event +
+channel) make the replay send nothing twice.
+
+Registering the row here is also how a recovery knows whom to tell: a channel hears
+"resolved" only if a delivery of the incident's opening was registered for it and did not
+fail for good (an incident opened inside a maintenance window was told to nobody, so its end
+is told to nobody either).
+
+Accounts have no language yet: every notification is in English ("en").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aio_pika.abc import AbstractIncomingMessage
+from aiormq.exceptions import AMQPError
+from prometheus_client import Counter
+
+from notifier import noise
+from notifier.delivery import Delivery, delivery_key, encode_delivery
+from notifier.message import Notification, RegionEvidence
+from shared import amqp
+from shared.codec import decode_incident_event
+from shared.config import Settings
+from shared.messages import IncidentEvent
+from shared.secrets import SecretError, decrypt_json, encrypt_json
+
+log = logging.getLogger(__name__)
+
+EVENTS = Counter("vigil_notifier_events_total", "Incident events by outcome", ["outcome"])
+FANNED = Counter("vigil_notifier_fanout_deliveries_total",
+                 "Deliveries published for incident events", ["kind"])
+DB_RETRY_S = 1.0
+LANGUAGE = "en"  # accounts have no language column yet
+KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved"}
+TOLD = ("opened", "confirmed", "updated")  # deliveries that told a channel of an incident
+
+Publish = Callable[[bytes], Awaitable[None]]
+
+_INCIDENT = """
+SELECT i.id, i.state, i.cause, i.started_at, i.confirmed_at, i.resolved_at, i.evidence,
+       t.account_id, t.config, m.id AS monitor_id, m.name AS monitor
+FROM incidents i JOIN tests t ON t.id = i.test_id JOIN monitors m ON m.id = t.monitor_id
+WHERE i.id = $1
+"""
+_CHANNELS = """
+SELECT c.id, c.kind, c.config, c.secrets FROM notification_channels c
+JOIN channel_monitors cm ON cm.channel_id = c.id
+WHERE cm.monitor_id = $1 AND c.enabled ORDER BY c.id
+"""
+# A window of the monitor itself, or of a status page that shows it.
+_WINDOWS = """
+SELECT starts_at, ends_at FROM maintenance_windows
+WHERE ends_at > $2 AND starts_at <= $2 AND (monitor_id = $1 OR status_page_id IN (
+    SELECT page_id FROM status_page_monitors WHERE monitor_id = $1))
+"""
+_TOLD = """
+SELECT DISTINCT channel_id FROM notification_deliveries
+WHERE incident_id = $1 AND event_kind = any($2::text[]) AND state <> 'failed'
+"""
+_REGISTER = """
+INSERT INTO notification_deliveries
+    (idempotency_key, account_id, channel_id, channel_kind, event_kind, incident_id, state)
+VALUES ($1, $2, $3, $4, $5, $6, 'waiting')
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+
+
+def event_key(event: IncidentEvent, message_id: str | None) -> str:
+    """Opening and end happen once per incident; a severity change may repeat, so it is
+    keyed by the outbox row that carried it (the message id, the same on a replay)."""
+    base = f"incident/{event.cell}/{event.incident_id}/{event.kind}"
+    if event.kind == "changed":
+        return f"{base}/{event.state}/{message_id or ''}"
+    return base
+
+
+def event_time(event: IncidentEvent) -> datetime:
+    """When it happened, for the maintenance check: a late event is judged by its time."""
+    ms = event.resolved_at_ms or (None if event.kind == "changed" else
+                                  event.confirmed_at_ms or event.started_at_ms)
+    return datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def notification(event: IncidentEvent, key: str, row: Any) -> Notification:
+    evidence = row["evidence"]
+    if isinstance(evidence, str):
+        evidence = json.loads(evidence)
+    regions = tuple(
+        RegionEvidence(str(region)[:64], (found[-1].get("status") or "down")
+                       if found[-1].get("status") in ("down", "up", "degraded") else "down",
+                       str(found[-1].get("error_kind") or found[-1].get("error") or ""))
+        for region, found in sorted((evidence or {}).items()) if found)
+    config = row["config"] if isinstance(row["config"], dict) else json.loads(row["config"])
+    return Notification(
+        kind=KINDS[event.kind], key=key, monitor=row["monitor"],
+        target=str(config.get("url") or config.get("host") or "")[:500], regions=regions,
+        started_at=row["started_at"], resolved_at=row["resolved_at"],
+        incident_id=event.incident_id, language=LANGUAGE,
+        note=f"now {event.state}: {row['cause']}" if event.kind == "changed" else "",
+        extra={"state": event.state, "cause": row["cause"], "cell": event.cell})
+
+
+class FanOut:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, publish: Publish) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.publish = publish  # to the cell's deliveries queue, confirmed by the broker
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        event = await amqp.decode_or_dead_letter(message, decode_incident_event,
+                                                 "incident event")
+        if event is None:
+            EVENTS.labels("dead_lettered").inc()
+            return
+        try:
+            await self.handle(event, message.message_id)
+        except (asyncpg.PostgresError, OSError, AMQPError, TimeoutError) as exc:
+            # Database or broker away: the event comes back; its deliveries' keys make the
+            # second pass send nothing twice.
+            EVENTS.labels("requeued").inc()
+            log.warning("incident event requeued", extra={"incident": event.incident_id,
+                                                          "error": str(exc)})
+            await asyncio.sleep(DB_RETRY_S)
+            with contextlib.suppress(AMQPError, RuntimeError):
+                await message.nack(requeue=True)
+            return
+        except Exception:  # a bug: set the event aside for an operator, never a hot loop
+            EVENTS.labels("dead_lettered").inc()
+            log.exception("incident event dead-lettered", extra={"incident": event.incident_id})
+            await message.reject(requeue=False)
+            return
+        await message.ack()
+
+    async def handle(self, event: IncidentEvent, message_id: str | None) -> str:
+        """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
+        deliveries, muted = await self.plan(event, message_id)
+        if deliveries is None:
+            EVENTS.labels("unknown").inc()
+            return "unknown"
+        for d in deliveries:
+            await self.publish(encode_delivery(d))
+            FANNED.labels(d.channel_kind).inc()
+        if muted:
+            EVENTS.labels("muted").inc()
+            log.info("incident event muted by maintenance",
+                     extra={"incident": event.incident_id, "kind": event.kind})
+            return "muted"
+        EVENTS.labels("fanned").inc()
+        log.info("incident event fanned out", extra={
+            "incident": event.incident_id, "kind": event.kind, "deliveries": len(deliveries)})
+        return "fanned"
+
+    async def plan(self, event: IncidentEvent, message_id: str | None
+                   ) -> tuple[list[Delivery] | None, bool]:
+        """The deliveries of an event (registered in the ledger) and whether it is muted."""
+        key = event_key(event, message_id)
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(_INCIDENT, event.incident_id)
+            if row is None:
+                return None, False
+            at = event_time(event)
+            windows = [noise.MaintenanceWindow(w["starts_at"], w["ends_at"],
+                                               frozenset({row["monitor_id"]}))
+                       for w in await conn.fetch(_WINDOWS, row["monitor_id"], at)]
+            muted = noise.in_maintenance(windows, row["monitor_id"], at)
+            told = {r["channel_id"] for r in await conn.fetch(_TOLD, event.incident_id,
+                                                               list(TOLD))}
+            n = notification(event, key, row)
+            out = []
+            for channel in await conn.fetch(_CHANNELS, row["monitor_id"]):
+                if not noise.should_notify(n.kind, muted=muted,
+                                           told_of_incident=channel["id"] in told):
+                    continue
+                d = self._delivery(n, row["account_id"], channel)
+                if d is None:
+                    continue
+                await conn.execute(_REGISTER, d.key, d.account_id, d.channel_id,
+                                   d.channel_kind, n.kind, n.incident_id)
+                out.append(d)
+        return out, muted
+
+    def _delivery(self, n: Notification, account_id: int, channel: Any) -> Delivery | None:
+        """The channel's whole config (clear part and secrets) sealed for the trip."""
+        config = channel["config"]
+        if isinstance(config, str):
+            config = json.loads(config)
+        try:
+            secret = decrypt_json(self.settings.secret_key, channel["secrets"]) \
+                if channel["secrets"] else {}
+        except SecretError:
+            log.error("channel secrets cannot be opened with this VIGIL_SECRET_KEY",
+                      extra={"channel": channel["id"]})
+            return None
+        return Delivery(key=delivery_key(n.key, channel["id"]), channel_kind=channel["kind"],
+                        notification=n, channel_id=channel["id"], account_id=account_id,
+                        sealed_config=encrypt_json(self.settings.secret_key,
+                                                   {**config, **secret}))
