@@ -92,13 +92,16 @@ class ApiClient:
 
     def monitors(self, token: str, base_url: str | None = None) -> dict[str, Any]:
         """The caller's monitors as the API sends them: {"items": [...], "next": ...}."""
-        return self._call(
-            "GET",
-            "/api/v1/monitors",
-            base_url,
-            params={"limit": MONITORS_PAGE},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        try:
+            return self._call(
+                "GET",
+                "/api/v1/monitors",
+                base_url,
+                params={"limit": MONITORS_PAGE},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except NotFound:
+            raise BadResponse("GET /api/v1/monitors -> 404: the API has no monitor list") from None
 
     def send(
         self,

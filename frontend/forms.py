@@ -120,7 +120,8 @@ def _statuses(form: Form, text: str) -> list[int] | None:
     except ValueError:
         codes = []
     if not codes:
-        form.add("expected_status", _("Enter HTTP status codes separated by commas, e.g. 200, 204."))
+        form.add("expected_status",
+                 _("Enter HTTP status codes separated by commas, e.g. 200, 204."))
         return None
     return codes
 

@@ -65,7 +65,7 @@ def test_no_third_party_asset(client: FlaskClient, fake_api: FakeApi) -> None:
         assert attr not in html
 
 
-@pytest.mark.parametrize(("lang", "words"), [("nl", "Geplande onderhoud"),
+@pytest.mark.parametrize(("lang", "words"), [("nl", "Gepland onderhoud"),
                                              ("de", "Geplante Wartung")])
 def test_the_visitors_language(
     client: FlaskClient, fake_api: FakeApi, lang: str, words: str
