@@ -13,6 +13,7 @@ from frontend.manage import bp as manage_bp
 from frontend.monitor_page import bp as monitor_page_bp
 from frontend.public import TtlCache
 from frontend.public import bp as public_bp
+from frontend.resources import bp as resources_bp
 from shared.config import Settings
 
 # Everything the pages need comes from this origin; no inline script, no third party.
@@ -46,6 +47,7 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     app.register_blueprint(manage_bp)
     app.register_blueprint(monitor_page_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(resources_bp)
     app.extensions["vigil_public_cache"] = TtlCache()
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["logged_in"] = lambda: current_token() is not None

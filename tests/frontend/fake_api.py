@@ -57,6 +57,8 @@ class FakeApi:
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
     refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
+    # status-pages, notification-channels, maintenance-windows, and "pages/<id>/monitors"
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -253,6 +255,41 @@ class _Handler(BaseHTTPRequestHandler):
     def _series(self, body: bytes, tid: str) -> None:
         self._json(200 if self.api.series else 404, self.api.series or {"detail": "Not Found"})
 
+    def _collection(self, body: bytes, name: str, ident: str | None = None) -> None:
+        """A plain stored list: list, create, read, change, delete."""
+        items = self.api.collections.setdefault(name, [])
+        found = next((i for i in items if str(i["id"]) == ident), None)
+        if ident is not None and found is None:
+            self._json(404, {"detail": "not found"})
+        elif self.command == "GET" and found is not None:
+            self._json(200, found)
+        elif self.command == "GET":
+            self._json(200, {"items": items, "next": None})
+        elif self.command == "DELETE":
+            items.remove(found)  # type: ignore[arg-type]
+            self._send(204, b"", "application/json")
+        elif not self._refused():
+            data = json.loads(body)
+            if found is not None:
+                found.update(data)
+                self._json(200, found)
+            else:
+                items.append({"id": _next_id(), **data})
+                self._json(201, items[-1])
+
+    def _page_monitors(self, body: bytes, pid: str, mid: str | None = None) -> None:
+        links = self.api.collections.setdefault(f"pages/{pid}/monitors", [])
+        if self.command == "GET":
+            self._json(200, {"items": links, "next": None})
+        elif self.command == "DELETE":
+            links[:] = [m for m in links if str(m["monitor_id"]) != mid]
+            self._send(204, b"", "application/json")
+        elif not self._refused():
+            data = json.loads(body)
+            links.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}",
+                          "group": data.get("group"), "position": 0})
+            self._json(201, links[-1])
+
     def _results(self, body: bytes, tid: str) -> None:
         self._json(200, {"items": self.api.results, "next": None})
 
@@ -382,4 +419,8 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"GET /api/v1/monitors/(\d+)/stats", _Handler._stats),
     (r"GET /api/v1/tests/(\d+)/series", _Handler._series),
     (r"GET /api/v1/tests/(\d+)/results", _Handler._results),
+    (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
+     _Handler._page_monitors),
+    (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"
+     r"maintenance-windows)(?:/(\d+))?", _Handler._collection),
 ]
