@@ -59,6 +59,10 @@ def percent(fraction: float | None) -> str:
     return format_percent(fraction, "#,##0.##%")
 
 
+def number(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, format="#,##0.##")
+
+
 def window_label(window: str) -> str:
     labels = {"24h": _("24 hours"), "7d": _("7 days"), "30d": _("30 days"), "90d": _("90 days")}
     return labels.get(window, window)
@@ -68,5 +72,5 @@ def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
         status_label=status_label, latency=latency, ago=ago, absolute=absolute,
-        percent=percent, window_label=window_label,
+        percent=percent, window_label=window_label, number=number,
     )

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from frontend import charts
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import login_required
+from frontend.incidents import recent
 from frontend.manage import call, get_monitor, private_page
 
 bp = Blueprint("monitor_page", __name__)
@@ -47,6 +48,7 @@ def show(mid: int) -> ResponseReturnValue:
         "monitor.html", monitor=monitor, mid=mid, tests=tests, ranges=RANGES, chosen=chosen,
         uptime=_uptime(stats), percentiles=_latency(stats), stats_missing=stats is None,
         chart=chart, series_missing=series_missing, results=results,
+        incidents=recent({"monitor_id": mid, "limit": 10}),
     )
     return private_page(html)
 

@@ -57,6 +57,8 @@ class FakeApi:
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
     refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
+    incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
+    nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
     # status-pages, notification-channels, maintenance-windows, and "pages/<id>/monitors"
     collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
@@ -290,6 +292,31 @@ class _Handler(BaseHTTPRequestHandler):
                           "group": data.get("group"), "position": 0})
             self._json(201, links[-1])
 
+    def _incidents(self, body: bytes, iid: str | None = None, updates: str | None = None
+                   ) -> None:
+        if self.api.incidents is None:
+            self._json(404, {"detail": "Not Found"})
+            return
+        if iid is None:
+            self._json(200, {"items": self.api.incidents, "next": None})
+            return
+        found = next((i for i in self.api.incidents if str(i["id"]) == iid), None)
+        if found is None:
+            self._json(404, {"detail": "incident not found"})
+        elif self.command == "GET":
+            self._json(200, found)
+        elif not self._refused():
+            update = {"id": _next_id(), "message": json.loads(body)["message"],
+                      "author_id": 1, "created_at": "2026-01-02T08:10:00+00:00"}
+            found.setdefault("updates", []).append(update)
+            self._json(201, update)
+
+    def _nodes(self, body: bytes) -> None:
+        if self.api.nodes is None:
+            self._json(403, {"detail": "the node listing is for operators"})
+        else:
+            self._json(200, self.api.nodes)
+
     def _results(self, body: bytes, tid: str) -> None:
         self._json(200, {"items": self.api.results, "next": None})
 
@@ -419,6 +446,9 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"GET /api/v1/monitors/(\d+)/stats", _Handler._stats),
     (r"GET /api/v1/tests/(\d+)/series", _Handler._series),
     (r"GET /api/v1/tests/(\d+)/results", _Handler._results),
+    (r"GET /api/v1/incidents", _Handler._incidents),
+    (r"(?:GET|POST) /api/v1/incidents/(\d+)(/updates)?", _Handler._incidents),
+    (r"GET /api/v1/nodes", _Handler._nodes),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
      _Handler._page_monitors),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"
