@@ -32,6 +32,8 @@ def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than the {label} screen"
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"))
     page.set_viewport_size({"width": 1280, "height": 860})
 
