@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from frontend import forms
-from frontend.api_client import Invalid, NotFound, Refused
+from frontend.api_client import BadResponse, Invalid, NotFound, Refused
 from frontend.auth import api, current_api_url, current_token, login_required
 from frontend.dashboard import private
 
@@ -27,7 +27,7 @@ def get_monitor(mid: int) -> dict[str, Any]:
     except NotFound:
         abort(404)
     if not isinstance(monitor.get("name"), str) or not isinstance(monitor.get("tests"), list):
-        abort(502)
+        raise BadResponse(f"monitor {mid} has no name or tests")
     return monitor
 
 

@@ -13,7 +13,7 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, g, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
@@ -73,6 +73,8 @@ def show(slug: str) -> ResponseReturnValue:
     page = fetch_page(slug, current_app.extensions["vigil_public_cache"])
     if page is None:
         abort(404)
+    # A visitor whose browser names none of our languages reads the page's own.
+    g.fallback_language = page.get("language")
     html = render_template("status_page.html", **view(page), refresh_s=REFRESH_S)
     response = Response(html)
     response.headers["Cache-Control"] = f"public, max-age={int(CACHE_TTL_S)}"

@@ -91,3 +91,9 @@ def test_dashboard_links_to_the_monitor_page(logged_in: FlaskClient, fake_api: F
     stored(fake_api)
     html = text(logged_in.get("/dashboard"))
     assert 'href="/monitors/41"' in html and 'href="/monitors/new"' in html
+
+
+def test_a_monitor_without_name_or_tests_is_a_502(logged_in: FlaskClient,
+                                                  fake_api: FakeApi) -> None:
+    fake_api.monitors.append({"id": 42, "name": None, "tests": None})
+    assert logged_in.get("/monitors/42").status_code == 502

@@ -119,3 +119,15 @@ def test_ttl_cache_expires_and_stays_bounded() -> None:
     for key in "abc":
         fresh.put(key, {"k": key})
     assert fresh.get("c") == (True, {"k": "c"}) and fresh.get("a") == (False, None)
+
+
+def test_a_visitor_without_a_known_language_reads_the_pages_own(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
+    fake_api.public_pages["acme"] = page(language="fr")
+    html = text(client.get("/s/acme", headers={"Accept-Language": "ja"}))
+    assert '<html lang="fr">' in html and "Incidents passés" in html
+    html = text(client.get("/s/acme", headers={"Accept-Language": "de"}))
+    assert '<html lang="de">' in html
+    fake_api.public_pages["odd"] = page(language=7)
+    assert '<html lang="en">' in text(client.get("/s/odd"))
