@@ -27,6 +27,26 @@ class Unauthorized(ApiError):
     """The API refused the credentials or the token (401)."""
 
 
+class NotFound(ApiError):
+    """No such thing for this account (404); also an endpoint this API does not have yet."""
+
+
+class Refused(ApiError):
+    """The API understood and said no (403, 409): the text is the API's `detail`."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(where)
+        self.detail = detail
+
+
+class Invalid(ApiError):
+    """A 422: the API's `detail` list, each with the `loc` of the field it is about."""
+
+    def __init__(self, where: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(where)
+        self.errors = errors
+
+
 class ApiClient:
     """A thin, thread-safe client for the endpoints the frontend uses."""
 
@@ -72,13 +92,28 @@ class ApiClient:
 
     def monitors(self, token: str, base_url: str | None = None) -> dict[str, Any]:
         """The caller's monitors as the API sends them: {"items": [...], "next": ...}."""
-        return self._call(
-            "GET",
-            "/api/v1/monitors",
-            base_url,
-            params={"limit": MONITORS_PAGE},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        try:
+            return self._call(
+                "GET",
+                "/api/v1/monitors",
+                base_url,
+                params={"limit": MONITORS_PAGE},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except NotFound:
+            raise BadResponse("GET /api/v1/monitors -> 404: the API has no monitor list") from None
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        base_url: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Any call under /api/v1 with the user's token; {} for a 204 No Content."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self._call(method, f"/api/v1{path}", base_url, headers=headers, **kwargs)
 
     def _call(
         self, method: str, path: str, base_url: str | None = None, **kwargs: Any
@@ -100,7 +135,15 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         raise Unauthorized(where)
     if response.status_code >= 500:
         raise ApiUnavailable(where)
-    if response.status_code != 200:
+    if response.status_code == 204:
+        return {}
+    if response.status_code == 404:
+        raise NotFound(where)
+    if response.status_code in (403, 409):
+        raise Refused(where, _detail_text(response))
+    if response.status_code == 422:
+        raise Invalid(where, _detail_list(response))
+    if response.status_code not in (200, 201):
         raise BadResponse(f"{where}: unexpected status")
     try:
         body = response.json()
@@ -109,3 +152,25 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadResponse(f"{where}: body is not a JSON object")
     return body
+
+
+def _detail_text(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return detail if isinstance(detail, str) else ""
+
+
+def _detail_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """FastAPI's 422 errors, keeping only well-formed ones (a loc list and a msg string)."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if not isinstance(detail, list):
+        return []
+    return [
+        e for e in detail
+        if isinstance(e, dict) and isinstance(e.get("loc"), list) and isinstance(e.get("msg"), str)
+    ]

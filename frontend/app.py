@@ -9,6 +9,12 @@ from frontend.api_client import API_TIMEOUT_S, ApiClient
 from frontend.auth import bp as auth_bp
 from frontend.auth import current_token
 from frontend.dashboard import bp as dashboard_bp
+from frontend.incidents import bp as incidents_bp
+from frontend.manage import bp as manage_bp
+from frontend.monitor_page import bp as monitor_page_bp
+from frontend.public import TtlCache
+from frontend.public import bp as public_bp
+from frontend.resources import bp as resources_bp
 from shared.config import Settings
 
 # Everything the pages need comes from this origin; no inline script, no third party.
@@ -26,7 +32,7 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
         SESSION_COOKIE_NAME="vigil_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=64 * 1024,  # a log-in form is all anyone posts here
+        MAX_CONTENT_LENGTH=64 * 1024,  # small forms are all anyone posts here
     )
     # Keep the served HTML tidy: block tags leave no blank lines behind.
     app.jinja_env.trim_blocks = True
@@ -39,6 +45,12 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     metrics.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(manage_bp)
+    app.register_blueprint(monitor_page_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(resources_bp)
+    app.register_blueprint(incidents_bp)
+    app.extensions["vigil_public_cache"] = TtlCache()
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["logged_in"] = lambda: current_token() is not None
     app.after_request(security_headers)

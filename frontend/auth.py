@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend.api_client import ApiClient, BadResponse, Unauthorized
+from frontend.api_client import ApiClient, BadResponse, NotFound, Unauthorized
 from frontend.i18n import SESSION_KEY as LANG_KEY
 
 bp = Blueprint("auth", __name__)
@@ -97,7 +97,7 @@ def _cell_of(email: str) -> str | None:
     cannot say, as an API older than the directory cannot."""
     try:
         return api().locate(email)
-    except BadResponse:
+    except (BadResponse, NotFound):
         return None
 
 

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from frontend.api_client import ApiError, Unauthorized
+from frontend.api_client import ApiError, NotFound, Unauthorized
 from frontend.auth import start_over
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,10 @@ def api_refused_token(exc: Unauthorized) -> ResponseReturnValue:
     if request.path in FRAGMENT_PATHS:
         return "", 401
     return redirect(url_for("auth.login"))
+
+
+def api_not_found(exc: NotFound) -> ResponseReturnValue:
+    return _page(404, _("Page not found"), _("There is nothing at this address."))
 
 
 def api_failed(exc: ApiError) -> ResponseReturnValue:
@@ -57,6 +61,7 @@ def _page(code: int, title: str, text: str) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(Unauthorized, api_refused_token)
+    app.register_error_handler(NotFound, api_not_found)
     app.register_error_handler(ApiError, api_failed)
     # Flask logs an unhandled exception and then hands it here as a 500 InternalServerError.
     app.register_error_handler(HTTPException, http_error)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_timedelta, get_timezone
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_timedelta,
+    get_timezone,
+)
 from flask_babel import gettext as _
 
 
@@ -16,6 +22,7 @@ def status_label(status: str) -> str:
         "down": _("Down"),
         "degraded": _("Degraded"),
         "pending": _("Pending"),
+        "maintenance": _("Maintenance"),
     }
     return labels.get(status, _("Unknown"))
 
@@ -45,8 +52,25 @@ def absolute(when: datetime | None) -> str:
     return f"{format_datetime(when, 'medium')} {get_timezone()}"
 
 
+def percent(fraction: float | None) -> str:
+    """An uptime such as 0.99951 as "99.95 %" in the locale's way; a dash without data."""
+    if fraction is None:
+        return "—"
+    return format_percent(fraction, "#,##0.##%")
+
+
+def number(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, format="#,##0.##")
+
+
+def window_label(window: str) -> str:
+    labels = {"24h": _("24 hours"), "7d": _("7 days"), "30d": _("30 days"), "90d": _("90 days")}
+    return labels.get(window, window)
+
+
 def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
-        status_label=status_label, latency=latency, ago=ago, absolute=absolute
+        status_label=status_label, latency=latency, ago=ago, absolute=absolute,
+        percent=percent, window_label=window_label, number=number,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,14 @@ def remember_choice() -> None:
 
 
 def select_locale() -> str:
-    """?lang= (remembered in the session) > session > Accept-Language > English."""
+    """?lang= (remembered in the session) > session > Accept-Language > the page's own
+    language (a public status page sets it in g.fallback_language) > English."""
     chosen = session.get(SESSION_KEY)
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT) or DEFAULT
+    fallback = str(g.get("fallback_language") or "")[:2]
+    default = fallback if fallback in LANGUAGES else DEFAULT
+    return request.accept_languages.best_match(list(LANGUAGES), default=default) or default
 
 
 def current_language() -> str:

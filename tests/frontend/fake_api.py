@@ -8,6 +8,7 @@ connection).
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -51,6 +52,15 @@ class FakeApi:
     seen: list[Seen] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
+    public_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> body
+    stats: dict[str, Any] | None = None  # None: the API has no /stats yet (404)
+    series: dict[str, Any] | None = None  # None: no /series yet (404)
+    results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
+    refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
+    incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
+    nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
+    # status-pages, notification-channels, maintenance-windows, and "pages/<id>/monitors"
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -112,6 +122,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
     def _serve(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -130,10 +146,179 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "/api/v1/auth/locate"): self._locate,
             ("GET", "/api/v1/monitors"): self._monitors,
         }.get((self.command, parts.path))
-        if route is None:
+        if route is not None:
+            route(body)
+            return
+        if parts.path.startswith("/api/v1/public/status-pages/"):
+            page = api.public_pages.get(parts.path.rsplit("/", 1)[1])
+            self._json(200 if page else 404, page or {"detail": "status page not found"})
+            return
+        if not self._authorized():
+            self._json(401, {"detail": "Not authenticated"})
+            return
+        for pattern, handler in _RESOURCES:
+            match = re.fullmatch(pattern, f"{self.command} {parts.path}")
+            if match:
+                handler(self, body, *match.groups())
+                return
+        self._json(404, {"detail": "Not Found"})
+
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        return auth.startswith("Bearer ") and auth[len("Bearer "):] in self.api.tokens
+
+    def _find(self, mid: str) -> dict[str, Any] | None:
+        return next((m for m in self.api.monitors if str(m["id"]) == mid), None)
+
+    def _refused(self) -> bool:
+        if self.api.refuse_with is None:
+            return False
+        status, detail = self.api.refuse_with
+        self.api.refuse_with = None
+        self._json(status, {"detail": detail})
+        return True
+
+    def _get_monitor(self, body: bytes, mid: str) -> None:
+        found = self._find(mid)
+        self._json(200 if found else 404, found or {"detail": "monitor not found"})
+
+    def _create_monitor(self, body: bytes) -> None:
+        if self._refused():
+            return
+        data = json.loads(body)
+        errors = _test_errors(data["tests"][0], ["body", "tests", 0])
+        if errors:
+            self._json(422, {"detail": errors})
+            return
+        new = monitor(data["name"], "pending", checked_at=None, monitor_id=str(_next_id()),
+                      url=data["tests"][0]["url"])
+        new["id"] = int(new["id"])
+        new["tests"][0].update(id=_next_id(), kind=data["tests"][0]["kind"])
+        self.api.monitors.append(new)
+        self._json(201, new)
+
+    def _rename_monitor(self, body: bytes, mid: str) -> None:
+        found = self._find(mid)
+        if found is None:
+            self._json(404, {"detail": "monitor not found"})
+            return
+        if not self._refused():
+            found["name"] = json.loads(body)["name"]
+            self._json(200, found)
+
+    def _delete_monitor(self, body: bytes, mid: str) -> None:
+        found = self._find(mid)
+        if found is None:
+            self._json(404, {"detail": "monitor not found"})
+            return
+        self.api.monitors.remove(found)
+        self._send(204, b"", "application/json")
+
+    def _add_test(self, body: bytes, mid: str) -> None:
+        found = self._find(mid)
+        if found is None or self._refused():
+            if found is None:
+                self._json(404, {"detail": "monitor not found"})
+            return
+        data = json.loads(body)
+        errors = _test_errors(data, ["body"])
+        if errors:
+            self._json(422, {"detail": errors})
+            return
+        test = {**found["tests"][0], "id": _next_id(), "kind": data["kind"], "state": None,
+                "config": {"url": data["url"]}} if found["tests"] else {}
+        found["tests"].append(test)
+        self._json(201, test)
+
+    def _change_test(self, body: bytes, mid: str, tid: str) -> None:
+        found = self._find(mid)
+        test = next((t for t in (found or {}).get("tests", []) if str(t["id"]) == tid), None)
+        if test is None:
+            self._json(404, {"detail": "test not found"})
+            return
+        if self.command == "DELETE":
+            found["tests"].remove(test)  # type: ignore[index]
+            self._send(204, b"", "application/json")
+            return
+        if self._refused():
+            return
+        data = json.loads(body)
+        errors = _test_errors(data, ["body"])
+        if errors:
+            self._json(422, {"detail": errors})
+            return
+        test["config"] = {**test["config"], "url": data["url"]}
+        test["interval_s"] = data["interval_s"]
+        self._json(200, test)
+
+    def _stats(self, body: bytes, mid: str) -> None:
+        self._json(200 if self.api.stats else 404, self.api.stats or {"detail": "Not Found"})
+
+    def _series(self, body: bytes, tid: str) -> None:
+        self._json(200 if self.api.series else 404, self.api.series or {"detail": "Not Found"})
+
+    def _collection(self, body: bytes, name: str, ident: str | None = None) -> None:
+        """A plain stored list: list, create, read, change, delete."""
+        items = self.api.collections.setdefault(name, [])
+        found = next((i for i in items if str(i["id"]) == ident), None)
+        if ident is not None and found is None:
+            self._json(404, {"detail": "not found"})
+        elif self.command == "GET" and found is not None:
+            self._json(200, found)
+        elif self.command == "GET":
+            self._json(200, {"items": items, "next": None})
+        elif self.command == "DELETE":
+            items.remove(found)  # type: ignore[arg-type]
+            self._send(204, b"", "application/json")
+        elif not self._refused():
+            data = json.loads(body)
+            if found is not None:
+                found.update(data)
+                self._json(200, found)
+            else:
+                items.append({"id": _next_id(), **data})
+                self._json(201, items[-1])
+
+    def _page_monitors(self, body: bytes, pid: str, mid: str | None = None) -> None:
+        links = self.api.collections.setdefault(f"pages/{pid}/monitors", [])
+        if self.command == "GET":
+            self._json(200, {"items": links, "next": None})
+        elif self.command == "DELETE":
+            links[:] = [m for m in links if str(m["monitor_id"]) != mid]
+            self._send(204, b"", "application/json")
+        elif not self._refused():
+            data = json.loads(body)
+            links.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}",
+                          "group": data.get("group"), "position": 0})
+            self._json(201, links[-1])
+
+    def _incidents(self, body: bytes, iid: str | None = None, updates: str | None = None
+                   ) -> None:
+        if self.api.incidents is None:
             self._json(404, {"detail": "Not Found"})
             return
-        route(body)
+        if iid is None:
+            self._json(200, {"items": self.api.incidents, "next": None})
+            return
+        found = next((i for i in self.api.incidents if str(i["id"]) == iid), None)
+        if found is None:
+            self._json(404, {"detail": "incident not found"})
+        elif self.command == "GET":
+            self._json(200, found)
+        elif not self._refused():
+            update = {"id": _next_id(), "message": json.loads(body)["message"],
+                      "author_id": 1, "created_at": "2026-01-02T08:10:00+00:00"}
+            found.setdefault("updates", []).append(update)
+            self._json(201, update)
+
+    def _nodes(self, body: bytes) -> None:
+        if self.api.nodes is None:
+            self._json(403, {"detail": "the node listing is for operators"})
+        else:
+            self._json(200, self.api.nodes)
+
+    def _results(self, body: bytes, tid: str) -> None:
+        self._json(200, {"items": self.api.results, "next": None})
 
     def _login(self, body: bytes) -> None:
         try:
@@ -227,3 +412,45 @@ def monitor(
         "status": status,
         "tests": [test],
     }
+
+
+_ids = iter(range(1000, 10**9))
+
+
+def _next_id() -> int:
+    return next(_ids)
+
+
+def _test_errors(test: dict[str, Any], loc: list[Any]) -> list[dict[str, Any]]:
+    """A little of the API's validation: enough to see 422s land beside the fields."""
+    errors = []
+    if "127.0.0.1" in test.get("url", ""):
+        errors.append({"type": "private_target", "loc": [*loc, "url"],
+                       "msg": "must not target a loopback address", "input": test["url"]})
+    if isinstance(test.get("interval_s"), int) and test["interval_s"] < 30:
+        errors.append({"type": "greater_than_equal", "loc": [*loc, "interval_s"],
+                       "msg": "Input should be greater than or equal to 30", "ctx": {"ge": 30}})
+    if test.get("region") == "nowhere":
+        errors.append({"type": "value_error", "loc": [*loc, "region"],
+                       "msg": "Value error, no such region"})
+    return errors
+
+
+_RESOURCES: list[tuple[str, Any]] = [
+    (r"POST /api/v1/monitors", _Handler._create_monitor),
+    (r"GET /api/v1/monitors/(\d+)", _Handler._get_monitor),
+    (r"PATCH /api/v1/monitors/(\d+)", _Handler._rename_monitor),
+    (r"DELETE /api/v1/monitors/(\d+)", _Handler._delete_monitor),
+    (r"POST /api/v1/monitors/(\d+)/tests", _Handler._add_test),
+    (r"(?:PATCH|DELETE) /api/v1/monitors/(\d+)/tests/(\d+)", _Handler._change_test),
+    (r"GET /api/v1/monitors/(\d+)/stats", _Handler._stats),
+    (r"GET /api/v1/tests/(\d+)/series", _Handler._series),
+    (r"GET /api/v1/tests/(\d+)/results", _Handler._results),
+    (r"GET /api/v1/incidents", _Handler._incidents),
+    (r"(?:GET|POST) /api/v1/incidents/(\d+)(/updates)?", _Handler._incidents),
+    (r"GET /api/v1/nodes", _Handler._nodes),
+    (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
+     _Handler._page_monitors),
+    (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"
+     r"maintenance-windows)(?:/(\d+))?", _Handler._collection),
+]

@@ -49,7 +49,7 @@ def test_ago(lang: str) -> None:
 
 
 def test_status_labels(lang: str) -> None:
-    labels = [status_label(s) for s in ("up", "down", "degraded", "pending", "maintenance")]
+    labels = [status_label(s) for s in ("up", "down", "degraded", "pending", "exploded")]
     assert labels == EXPECTED[lang]["label"]
 
 

@@ -1,0 +1,98 @@
+"""Incidents and their updates, and the operator's system page (the executor fleet).
+
+Both lean on endpoints a cell may not offer: a 404 from the incident endpoints shows a
+"not available" note; a 403 from /nodes (not an operator) is this page's 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from frontend import forms
+from frontend.api_client import Invalid, NotFound, Refused
+from frontend.auth import login_required
+from frontend.manage import call, private_page
+
+bp = Blueprint("incidents", __name__)
+
+MESSAGE_MAX = 5000
+
+
+def recent(params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Incidents, newest first, with their times parsed; None when the API has none."""
+    try:
+        body = call("GET", "/incidents", params=params)
+    except NotFound:
+        return None
+    return [with_times(i) for i in body.get("items") or [] if isinstance(i, dict)]
+
+
+def with_times(incident: dict[str, Any]) -> dict[str, Any]:
+    out = dict(incident)
+    for key in ("started_at", "resolved_at", "acknowledged_at"):
+        out[key.removesuffix("_at")] = _when(incident.get(key))
+    out["updates"] = [dict(u, at=_when(u.get("created_at")))
+                      for u in incident.get("updates") or [] if isinstance(u, dict)]
+    return out
+
+
+@bp.get("/incidents")
+@login_required
+def index() -> ResponseReturnValue:
+    items = recent({"limit": 100})
+    return private_page(render_template("incidents.html", incidents=items))
+
+
+@bp.route("/incidents/<int:iid>", methods=["GET", "POST"])
+@login_required
+def show(iid: int) -> ResponseReturnValue:
+    form = forms.read(request.form if request.method == "POST" else {}, ("message",), {})
+    if request.method == "POST":
+        message = request.form.get("message", "").strip()[:MESSAGE_MAX]
+        if not message:
+            form.add("message", _("This field is required."))
+        else:
+            try:
+                call("POST", f"/incidents/{iid}/updates", json={"message": message})
+            except Invalid as exc:
+                forms.api_errors(form, exc.errors, ("message",))
+            except Refused as exc:
+                form.add(forms.GENERAL,
+                         exc.detail or _("The monitoring service refused this change."))
+            else:
+                flash(_("Update posted."))
+                return redirect(url_for("incidents.show", iid=iid))
+    incident = with_times(call("GET", f"/incidents/{iid}"))
+    html = render_template("incident.html", incident=incident, iid=iid, form=form)
+    return private_page(html, 200 if form.ok else 422)
+
+
+@bp.get("/system")
+@login_required
+def system() -> ResponseReturnValue:
+    try:
+        body = call("GET", "/nodes")
+    except (Refused, NotFound):
+        abort(404)  # for operators only: to anyone else there is nothing here
+    nodes = [dict(n, heartbeat=_when(n.get("last_heartbeat")))
+             for n in body.get("items") or [] if isinstance(n, dict)]
+    regions = [dict(r, heartbeat=_when(r.get("last_heartbeat")))
+               for r in body.get("regions") or [] if isinstance(r, dict)]
+    for region in regions:
+        region["members"] = [n for n in nodes if n.get("region") == region.get("region")]
+    return private_page(render_template("system.html", regions=regions))
+
+
+def _when(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None

@@ -1,0 +1,152 @@
+"""Public status pages at /s/<slug>: no log-in, cached, in the visitor's language.
+
+The API's public endpoint is already cached on its side; a small in-process TTL cache here
+saves the round trip for a page many visitors open at once. The HTML itself is rendered
+per request, because it depends on the visitor's language.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import format_date, format_percent
+from flask_babel import gettext as _
+
+from frontend import charts
+from frontend.api_client import BadResponse, NotFound
+from frontend.auth import api
+
+bp = Blueprint("public", __name__)
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+CACHE_TTL_S = 30.0
+CACHE_MAX = 1000  # pages kept; beyond it, the cache starts over
+REFRESH_S = 60
+STATUSES = ("up", "down", "degraded", "maintenance", "pending")
+
+
+class TtlCache:
+    """slug -> (expires, API body); thread-safe, bounded, and a miss is never an error."""
+
+    def __init__(self, ttl_s: float = CACHE_TTL_S, size: int = CACHE_MAX) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self._items: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, dict[str, Any] | None]:
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: str, value: dict[str, Any] | None) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[key] = (time.monotonic() + self.ttl_s, value)
+
+
+def fetch_page(slug: str, cache: TtlCache) -> dict[str, Any] | None:
+    """The API's public page (None: no such page), from the cache when fresh."""
+    found, body = cache.get(slug)
+    if not found:
+        try:
+            body = api().send("GET", f"/public/status-pages/{slug}", None,
+                              follow_redirects=True)
+        except NotFound:
+            body = None
+        cache.put(slug, body)  # a 404 is cached too: a typo'd slug costs the API once
+    return body
+
+
+@bp.get("/s/<slug>")
+def show(slug: str) -> ResponseReturnValue:
+    if not SLUG.match(slug):
+        abort(404)
+    page = fetch_page(slug, current_app.extensions["vigil_public_cache"])
+    if page is None:
+        abort(404)
+    # A visitor whose browser names none of our languages reads the page's own.
+    g.fallback_language = page.get("language")
+    html = render_template("status_page.html", **view(page), refresh_s=REFRESH_S)
+    response = Response(html)
+    response.headers["Cache-Control"] = f"public, max-age={int(CACHE_TTL_S)}"
+    return response
+
+
+def view(page: dict[str, Any]) -> dict[str, Any]:
+    """What the template shows, with the API's shapes checked."""
+    if not isinstance(page.get("title"), str) or not isinstance(page.get("groups"), list):
+        raise BadResponse("public page has no title or groups")
+    bars = _bars(page.get("bars"))
+    groups = []
+    for group in page["groups"]:
+        if not isinstance(group, dict) or not isinstance(group.get("monitors"), list):
+            raise BadResponse("public page group is malformed")
+        monitors = [{**m, "status": _status(m.get("status")),
+                     "bars": bars.get(m.get("id"))}
+                    for m in group["monitors"] if isinstance(m, dict)]
+        groups.append({"name": group.get("name"), "monitors": monitors})
+    incidents = [i for i in page.get("incidents") or [] if isinstance(i, dict)]
+    names = {m["id"]: m.get("name") for g in groups for m in g["monitors"] if "id" in m}
+    for incident in incidents:
+        incident["monitor_name"] = names.get(incident.get("monitor_id"), "")
+        incident["started"] = _when(incident.get("started_at"))
+        incident["resolved"] = _when(incident.get("resolved_at"))
+        incident["updates"] = [dict(u, at=_when(u.get("created_at")))
+                               for u in incident.get("updates") or [] if isinstance(u, dict)]
+    maintenance = [dict(w, starts=_when(w.get("starts_at")), ends=_when(w.get("ends_at")))
+                   for w in page.get("maintenance") or [] if isinstance(w, dict)]
+    return {
+        "title": page["title"], "logo_url": page.get("logo_url"),
+        "status": _status(page.get("status")), "groups": groups,
+        "active": [i for i in incidents if i["resolved"] is None],
+        "past": [i for i in incidents if i["resolved"] is not None],
+        "maintenance": maintenance, "generated": _when(page.get("generated_at")),
+    }
+
+
+def _bars(raw: Any) -> dict[Any, Any]:
+    """monitor id -> the SVG of its 90 daily bars, each day with its tooltip."""
+    out = {}
+    for entry in raw or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("days"), list):
+            continue
+        bars = [charts.Bar(str(d.get("status", "none")), _tooltip(d))
+                for d in entry["days"] if isinstance(d, dict)]
+        out[entry.get("monitor_id")] = charts.uptime_bars(
+            bars, _("Uptime over the last %(days)s days", days=len(bars)))
+    return out
+
+
+def _tooltip(day: dict[str, Any]) -> str:
+    try:
+        when = format_date(date.fromisoformat(str(day.get("day"))), "medium")
+    except ValueError:
+        when = ""
+    uptime = day.get("uptime")
+    if not isinstance(uptime, int | float) or isinstance(uptime, bool):
+        return _("%(day)s: no data", day=when)
+    return _("%(day)s: %(uptime)s uptime", day=when,
+             uptime=format_percent(uptime, "#,##0.##%"))
+
+
+def _status(raw: Any) -> str:
+    return raw if raw in STATUSES else "pending"
+
+
+def _when(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None

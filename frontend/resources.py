@@ -1,0 +1,248 @@
+"""Status pages (and the monitors on them), notification channels, maintenance windows.
+
+Each is a list with a create form and a delete button; a status page also has an edit form
+and its monitors. Every form shows the API's 422s beside its fields (`forms.api_errors`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from frontend import forms
+from frontend.api_client import Invalid, NotFound, Refused
+from frontend.auth import login_required
+from frontend.i18n import LANGUAGES
+from frontend.manage import call, private_page
+
+bp = Blueprint("resources", __name__)
+
+PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url")
+CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
+    "email": ("to",),
+    "webhook": ("webhook_url",),
+    "slack": ("webhook_url",),
+    "telegram": ("chat_id", "bot_token"),
+}
+CHANNEL_FIELDS = ("name", "kind", "to", "webhook_url", "chat_id", "bot_token")
+WINDOW_FIELDS = ("title", "starts_at", "ends_at", "target")
+
+
+def items(path: str) -> list[dict[str, Any]]:
+    body = call("GET", path, params={"limit": 200})
+    return [i for i in body.get("items") or [] if isinstance(i, dict)]
+
+
+def submit(form: forms.Form, fields: tuple[str, ...], method: str, path: str,
+           body: dict[str, Any]) -> dict[str, Any] | None:
+    """Send the form's body; None (with the errors on the form) when the API refuses it."""
+    if not form.ok:
+        return None
+    try:
+        return call(method, path, json=body)
+    except Invalid as exc:
+        forms.api_errors(form, exc.errors, fields)
+    except Refused as exc:
+        form.add(forms.GENERAL, exc.detail or _("The monitoring service refused this change."))
+    return None
+
+
+def remove(path: str, message: str, back: str) -> ResponseReturnValue:
+    try:
+        call("DELETE", path)
+    except NotFound:
+        pass
+    flash(message)
+    return redirect(back)
+
+
+# Status pages -------------------------------------------------------------------------
+
+def _page_body(form: forms.Form) -> dict[str, Any]:
+    v = form.values
+    for name in ("slug", "title"):
+        if not v[name]:
+            form.add(name, _("This field is required."))
+    groups = [g.strip() for g in v["groups"].split(",") if g.strip()]
+    return {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
+            "groups": groups, "logo_url": v["logo_url"] or None}
+
+
+@bp.route("/status-pages", methods=["GET", "POST"])
+@login_required
+def status_pages() -> ResponseReturnValue:
+    form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
+                      {"language": "en"})
+    if request.method == "POST":
+        created = submit(form, PAGE_FIELDS, "POST", "/status-pages", _page_body(form))
+        if created is not None:
+            flash(_("Status page created."))
+            return redirect(url_for("resources.status_page", pid=created.get("id", 0)))
+    html = render_template("status_pages.html", pages=items("/status-pages"), form=form,
+                           languages=LANGUAGES)
+    return private_page(html, 200 if form.ok else 422)
+
+
+@bp.route("/status-pages/<int:pid>", methods=["GET", "POST"])
+@login_required
+def status_page(pid: int) -> ResponseReturnValue:
+    page = call("GET", f"/status-pages/{pid}")
+    stored = {**page, "groups": ", ".join(page.get("groups") or []),
+              "logo_url": page.get("logo_url") or ""}
+    form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
+                      {k: str(stored.get(k, "")) for k in PAGE_FIELDS})
+    if request.method == "POST" and submit(form, PAGE_FIELDS, "PATCH", f"/status-pages/{pid}",
+                                           _page_body(form)) is not None:
+        flash(_("Changes saved."))
+        return redirect(url_for("resources.status_page", pid=pid))
+    link = forms.read(request.form if request.method == "POST" else {}, ("monitor_id", "group"),
+                      {})
+    return _page_view(pid, page, form, link)
+
+
+def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.Form
+               ) -> ResponseReturnValue:
+    html = render_template(
+        "status_page_edit.html", page=page, pid=pid, form=form, link=link,
+        on_page=items(f"/status-pages/{pid}/monitors"), monitors=items("/monitors"),
+        languages=LANGUAGES)
+    return private_page(html, 200 if form.ok and link.ok else 422)
+
+
+@bp.post("/status-pages/<int:pid>/monitors")
+@login_required
+def add_to_page(pid: int) -> ResponseReturnValue:
+    page = call("GET", f"/status-pages/{pid}")
+    link = forms.read(request.form, ("monitor_id", "group"), {})
+    mid = link.values["monitor_id"]
+    if not mid.isdigit():
+        link.add("monitor_id", _("Choose one of the offered monitors."))
+    body = {"monitor_id": int(mid) if mid.isdigit() else 0, "group": link.values["group"] or None}
+    if submit(link, ("monitor_id", "group"), "POST", f"/status-pages/{pid}/monitors",
+              body) is not None:
+        flash(_("Changes saved."))
+        return redirect(url_for("resources.status_page", pid=pid))
+    stored = {**page, "groups": ", ".join(page.get("groups") or [])}
+    form = forms.read({}, PAGE_FIELDS, {k: str(stored.get(k) or "") for k in PAGE_FIELDS})
+    return _page_view(pid, page, form, link)
+
+
+@bp.post("/status-pages/<int:pid>/monitors/<int:mid>/delete")
+@login_required
+def remove_from_page(pid: int, mid: int) -> ResponseReturnValue:
+    return remove(f"/status-pages/{pid}/monitors/{mid}", _("Changes saved."),
+                  url_for("resources.status_page", pid=pid))
+
+
+@bp.post("/status-pages/<int:pid>/delete")
+@login_required
+def delete_status_page(pid: int) -> ResponseReturnValue:
+    return remove(f"/status-pages/{pid}", _("Status page deleted."),
+                  url_for("resources.status_pages"))
+
+
+# Notification channels ----------------------------------------------------------------
+
+def _channel_body(form: forms.Form) -> dict[str, Any]:
+    v = form.values
+    if not v["name"]:
+        form.add("name", _("This field is required."))
+    if v["kind"] not in CHANNEL_KINDS:
+        form.add("kind", _("Choose one of the offered kinds."))
+        return {}
+    config: dict[str, Any] = {}
+    for name in CHANNEL_KINDS[v["kind"]]:
+        if not v[name]:
+            form.add(name, _("This field is required."))
+        config[name] = v[name]
+    if "to" in config:
+        config["to"] = [a.strip() for a in v["to"].split(",") if a.strip()]
+    return {"name": v["name"], "kind": v["kind"], "config": config}
+
+
+@bp.route("/channels", methods=["GET", "POST"])
+@login_required
+def channels() -> ResponseReturnValue:
+    form = forms.read(request.form if request.method == "POST" else {}, CHANNEL_FIELDS,
+                      {"kind": "email"})
+    if request.method == "POST":
+        body = _channel_body(form)
+        if submit(form, CHANNEL_FIELDS, "POST", "/notification-channels", body) is not None:
+            flash(_("Notification channel created."))
+            return redirect(url_for("resources.channels"))
+    html = render_template("channels.html", channels=items("/notification-channels"), form=form,
+                           kinds=CHANNEL_KINDS)
+    return private_page(html, 200 if form.ok else 422)
+
+
+@bp.post("/channels/<int:cid>/delete")
+@login_required
+def delete_channel(cid: int) -> ResponseReturnValue:
+    return remove(f"/notification-channels/{cid}", _("Notification channel deleted."),
+                  url_for("resources.channels"))
+
+
+# Maintenance windows ------------------------------------------------------------------
+
+def _utc(form: forms.Form, name: str) -> str | None:
+    """A datetime-local value (taken as UTC) as ISO 8601 with its offset."""
+    try:
+        return datetime.fromisoformat(form.values[name]).replace(tzinfo=UTC).isoformat()
+    except ValueError:
+        form.add(name, _("Enter a date and time."))
+        return None
+
+
+def _window_body(form: forms.Form) -> dict[str, Any]:
+    if not form.values["title"]:
+        form.add("title", _("This field is required."))
+    body: dict[str, Any] = {"title": form.values["title"],
+                            "starts_at": _utc(form, "starts_at"), "ends_at": _utc(form, "ends_at")}
+    kind, _sep, ident = form.values["target"].partition(":")
+    if kind not in ("monitor", "page") or not ident.isdigit():
+        form.add("target", _("Choose a monitor or a status page."))
+    else:
+        body["monitor_id" if kind == "monitor" else "status_page_id"] = int(ident)
+    return body
+
+
+@bp.route("/maintenance", methods=["GET", "POST"])
+@login_required
+def maintenance() -> ResponseReturnValue:
+    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS, {})
+    if request.method == "POST":
+        body = _window_body(form)
+        fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id")
+        if submit(form, fields, "POST", "/maintenance-windows", body) is not None:
+            flash(_("Maintenance window planned."))
+            return redirect(url_for("resources.maintenance"))
+        for api_name in ("monitor_id", "status_page_id"):  # both are the one "target" field
+            form.errors.setdefault("target", []).extend(form.errors.pop(api_name, []))
+        if not form.errors.get("target"):
+            form.errors.pop("target", None)
+    html = render_template("maintenance.html", windows=_windows(),
+                           monitors=items("/monitors"), pages=items("/status-pages"), form=form)
+    return private_page(html, 200 if form.ok else 422)
+
+
+def _windows() -> list[dict[str, Any]]:
+    out = []
+    for w in items("/maintenance-windows"):
+        try:
+            starts = datetime.fromisoformat(str(w.get("starts_at")))
+            ends = datetime.fromisoformat(str(w.get("ends_at")))
+        except ValueError:
+            abort(502)
+        out.append({**w, "starts": starts, "ends": ends})
+    return out
+
+
+@bp.post("/maintenance/<int:wid>/delete")
+@login_required
+def delete_window(wid: int) -> ResponseReturnValue:
+    return remove(f"/maintenance-windows/{wid}", _("Maintenance window deleted."),
+                  url_for("resources.maintenance"))

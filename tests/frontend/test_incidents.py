@@ -1,0 +1,97 @@
+"""Incidents with their updates, on their own pages and on the monitor page; the system page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.frontend.fake_api import FakeApi, monitor
+from tests.frontend.helpers import csrf_token, text
+
+
+def incident(iid: int = 5, resolved: str | None = None) -> dict[str, Any]:
+    return {"id": iid, "test_id": 7, "monitor_id": 41, "state": "down", "cause": "HTTP 503",
+            "started_at": "2026-01-02T08:00:00+00:00", "confirmed_at": None,
+            "resolved_at": resolved, "acknowledged_at": None, "acknowledged_by": None,
+            "evidence": {}, "updates": [{"id": 1, "message": "Looking <into> it",
+                                         "author_id": 1,
+                                         "created_at": "2026-01-02T08:05:00+00:00"}]}
+
+
+def test_without_incidents_endpoint_the_pages_say_not_available(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    assert "not available" in text(logged_in.get("/incidents"))
+    m = monitor("Shop", monitor_id="41")
+    m["id"], m["tests"][0]["id"] = 41, 7
+    fake_api.monitors.append(m)
+    assert "Incidents are not available" in text(logged_in.get("/monitors/41"))
+    assert logged_in.get("/incidents/5").status_code == 404
+
+
+def test_list_and_detail(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.incidents = [incident(5), incident(4, "2026-01-01T09:00:00+00:00")]
+    html = text(logged_in.get("/incidents"))
+    assert 'href="/incidents/5"' in html and "Ongoing" in html and "Resolved" in html
+    html = text(logged_in.get("/incidents/5?lang=es"))
+    assert "Looking &lt;into&gt; it" in html and "Actualizaciones" in html
+
+
+def test_monitor_page_lists_its_incidents(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    m = monitor("Shop", monitor_id="41")
+    m["id"], m["tests"][0]["id"] = 41, 7
+    fake_api.monitors.append(m)
+    fake_api.incidents = [incident(5)]
+    assert 'href="/incidents/5"' in text(logged_in.get("/monitors/41"))
+    assert fake_api.requests_to("/api/v1/incidents")[-1].query["monitor_id"] == ["41"]
+
+
+def test_post_an_update(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.incidents = [incident(5)]
+    token = csrf_token(logged_in, "/incidents/5")
+    response = logged_in.post("/incidents/5", data={"message": " Fixed. ", "csrf_token": token})
+    assert response.headers["Location"] == "/incidents/5"
+    assert fake_api.incidents[0]["updates"][-1]["message"] == "Fixed."
+
+
+def test_update_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.incidents = [incident(5)]
+    token = csrf_token(logged_in, "/incidents/5")
+    response = logged_in.post("/incidents/5", data={"message": "  ", "csrf_token": token})
+    assert response.status_code == 422 and 'id="message-errors"' in text(response)
+    fake_api.refuse_with = (422, [{"type": "value_error", "loc": ["body", "message"],
+                                   "msg": "Value error, must not contain control characters"}])
+    response = logged_in.post("/incidents/5", data={"message": "x", "csrf_token": token})
+    assert "must not contain control characters" in text(response)
+    fake_api.refuse_with = (403, "viewers cannot change anything")
+    response = logged_in.post("/incidents/5", data={"message": "x", "csrf_token": token})
+    assert "viewers cannot change anything" in text(response)
+
+
+def test_system_page_for_operators_only(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    assert logged_in.get("/system").status_code == 404
+    fake_api.nodes = {
+        "items": [
+            {"region": "eu", "node": "eu-1", "version": "0.1.0", "live": True,
+             "last_heartbeat": "2026-01-02T08:00:00+00:00", "first_seen": "2026-01-01T00:00:00Z",
+             "load": 0.75, "tests_held": 1234, "backlog": 0, "clock_offset_ms": 3},
+            {"region": "us", "node": "us-1", "version": "0.1.0", "live": False,
+             "last_heartbeat": "garbage", "first_seen": "2026-01-01T00:00:00Z",
+             "load": 0.0, "tests_held": 0, "backlog": 0, "clock_offset_ms": None},
+        ],
+        "regions": [
+            {"region": "eu", "nodes": 1, "live_nodes": 1,
+             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": None},
+            {"region": "us", "nodes": 1, "live_nodes": 0,
+             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": "no live node"},
+        ],
+        "next": None,
+    }
+    html = text(logged_in.get("/system?lang=de"))
+    assert "eu-1" in html and "1.234" in html and "0,75" in html
+    assert "Kein aktiver Knoten" in html
+
+
+def test_system_page_needs_a_log_in(client: FlaskClient) -> None:
+    assert client.get("/system").headers["Location"] == "/login"
