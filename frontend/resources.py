@@ -24,11 +24,14 @@ bp = Blueprint("resources", __name__)
 PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url")
 CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "email": ("to",),
-    "webhook": ("webhook_url",),
-    "slack": ("webhook_url",),
-    "telegram": ("chat_id", "bot_token"),
+    "webhook": ("url", "secret"),
+    "slack": ("url",),
+    "teams": ("url",),
+    "discord": ("url",),
+    "mattermost": ("url",),
+    "telegram": ("chat_id", "token"),
 }
-CHANNEL_FIELDS = ("name", "kind", "to", "webhook_url", "chat_id", "bot_token")
+CHANNEL_FIELDS = ("name", "kind", "to", "url", "secret", "chat_id", "token")
 WINDOW_FIELDS = ("title", "starts_at", "ends_at", "target")
 
 

@@ -86,10 +86,12 @@ def test_edit_a_status_page_and_its_monitors(logged_in: FlaskClient, fake_api: F
     [
         ({"kind": "email", "to": "a@example.com, b@example.com"},
          {"to": ["a@example.com", "b@example.com"]}),
-        ({"kind": "slack", "webhook_url": "https://hooks.example/x"},
-         {"webhook_url": "https://hooks.example/x"}),
-        ({"kind": "telegram", "chat_id": "@vigil_alerts", "bot_token": "1:abc"},
-         {"chat_id": "@vigil_alerts", "bot_token": "1:abc"}),
+        ({"kind": "slack", "url": "https://hooks.example/x"},
+         {"url": "https://hooks.example/x"}),
+        ({"kind": "webhook", "url": "https://hooks.example/y", "secret": "s3cret-s3cret"},
+         {"url": "https://hooks.example/y", "secret": "s3cret-s3cret"}),
+        ({"kind": "telegram", "chat_id": "@vigil_alerts", "token": "1:abc"},
+         {"chat_id": "@vigil_alerts", "token": "1:abc"}),
     ],
 )
 def test_create_a_channel(logged_in: FlaskClient, fake_api: FakeApi, fields: dict[str, str],
@@ -104,7 +106,7 @@ def test_channel_form_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     assert response.status_code == 422
     assert 'id="name-errors"' in text(response) and 'id="kind-errors"' in text(response)
     response = post(logged_in, "/channels", name="Ops", kind="telegram", chat_id="")
-    assert 'id="chat_id-errors"' in text(response) and 'id="bot_token-errors"' in text(response)
+    assert 'id="chat_id-errors"' in text(response) and 'id="token-errors"' in text(response)
     fake_api.refuse_with = (422, [{"type": "value_error", "loc": ["body", "config", "to", 0],
                                    "msg": "value is not a valid email address"}])
     response = post(logged_in, "/channels", name="Ops", kind="email", to="nope")
