@@ -31,12 +31,22 @@ class PasswordChangeIn(Input):
     new_password: NewPassword
 
 
+Language = Literal["en", "nl", "de", "fr", "es"]  # shared.messages.LANGUAGES
+
+
 class MeOut(BaseModel):
     id: int
     email: str
     role: Role
     account_id: int
     created_at: datetime
+    language: Language
+
+
+class MePatch(Input):
+    """What a log-in may change about itself: the language its notifications are written in."""
+
+    language: Language
 
 
 class InvitationIn(Input):

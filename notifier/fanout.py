@@ -14,7 +14,7 @@ Registering the row here is also how a recovery knows whom to tell: a channel he
 fail for good (an incident opened inside a maintenance window was told to nobody, so its end
 is told to nobody either).
 
-Accounts have no language yet: every notification is in English ("en").
+Each notification is written in the language of the account (its owner's `language`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from notifier.message import Notification, RegionEvidence
 from shared import amqp
 from shared.codec import decode_incident_event
 from shared.config import Settings
-from shared.messages import IncidentEvent
+from shared.messages import LANGUAGES, IncidentEvent
 from shared.secrets import SecretError, decrypt_json, encrypt_json
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ EVENTS = Counter("vigil_notifier_events_total", "Incident events by outcome", ["
 FANNED = Counter("vigil_notifier_fanout_deliveries_total",
                  "Deliveries published for incident events", ["kind"])
 DB_RETRY_S = 1.0
-LANGUAGE = "en"  # accounts have no language column yet
 KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved"}
 TOLD = ("opened", "confirmed", "updated")  # deliveries that told a channel of an incident
 
@@ -55,8 +54,9 @@ Publish = Callable[[bytes], Awaitable[None]]
 
 _INCIDENT = """
 SELECT i.id, i.state, i.cause, i.started_at, i.confirmed_at, i.resolved_at, i.evidence,
-       t.account_id, t.config, m.id AS monitor_id, m.name AS monitor
+       t.account_id, t.config, m.id AS monitor_id, m.name AS monitor, a.language
 FROM incidents i JOIN tests t ON t.id = i.test_id JOIN monitors m ON m.id = t.monitor_id
+JOIN accounts a ON a.id = t.account_id
 WHERE i.id = $1
 """
 _CHANNELS = """
@@ -112,7 +112,8 @@ def notification(event: IncidentEvent, key: str, row: Any) -> Notification:
         kind=KINDS[event.kind], key=key, monitor=row["monitor"],
         target=str(config.get("url") or config.get("host") or "")[:500], regions=regions,
         started_at=row["started_at"], resolved_at=row["resolved_at"],
-        incident_id=event.incident_id, language=LANGUAGE,
+        incident_id=event.incident_id,
+        language=row["language"] if row["language"] in LANGUAGES else "en",
         note=f"now {event.state}: {row['cause']}" if event.kind == "changed" else "",
         extra={"state": event.state, "cause": row["cause"], "cell": event.cell})
 

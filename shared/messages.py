@@ -22,6 +22,9 @@ class Status(IntEnum):
         return self.name.lower()
 
 
+# The languages Vigil speaks, in its frontend and its notifications.
+LANGUAGES = ("en", "nl", "de", "fr", "es")
+
 # The kinds of test the executor runs; a test asserts each has a registered check.
 CHECK_KINDS = ("http", "tcp", "tls", "ping", "dns", "smtp", "redis", "postgres", "mysql",
                "rabbitmq")

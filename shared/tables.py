@@ -45,6 +45,8 @@ accounts = Table(
     Column("min_interval_s", Integer),
     # Set while the account moves to another cell: writes are refused.
     Column("frozen", Boolean, nullable=False, server_default=text("false")),
+    # The language of this log-in's notifications (the owner's row speaks for the account).
+    Column("language", String(8), nullable=False, server_default=text("'en'")),
 )
 
 monitors = Table(

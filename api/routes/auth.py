@@ -24,6 +24,7 @@ from api.auth_schemas import (
     CellOut,
     LocateIn,
     MeOut,
+    MePatch,
     PasswordChangeIn,
     RefreshIn,
     TokenOut,
@@ -205,10 +206,25 @@ async def change_password(
 @router.get("/me", response_model=MeOut)
 async def me(caller: CallerDep, engine: EngineDep) -> MeOut:
     async with engine.connect() as conn:
-        row = (await conn.execute(select(accounts.c.email, accounts.c.created_at).where(
-            accounts.c.id == caller.login_id))).one()
+        return await _me(conn, caller)
+
+
+@router.patch("/me", response_model=MeOut)
+async def change_me(body: MePatch, caller: CallerDep, engine: EngineDep) -> MeOut:
+    """Choose the language of this log-in's notifications (the owner's serve the account)."""
+    async with engine.begin() as conn:
+        await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
+            language=body.language))
+        return await _me(conn, caller)
+
+
+async def _me(conn: AsyncConnection, caller: Any) -> MeOut:
+    row = (await conn.execute(select(accounts.c.email, accounts.c.created_at,
+                                     accounts.c.language).where(
+        accounts.c.id == caller.login_id))).one()
     return MeOut(id=caller.login_id, email=row.email, role=caller.role,
-                 account_id=caller.account_id, created_at=row.created_at)
+                 account_id=caller.account_id, created_at=row.created_at,
+                 language=row.language)
 
 
 @router.post("/accept-invite", status_code=status.HTTP_201_CREATED, response_model=AccountOut,

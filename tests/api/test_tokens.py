@@ -60,7 +60,21 @@ async def test_logout_forgets_the_refresh_token(client: httpx.AsyncClient, user:
 async def test_me_names_the_caller(client: httpx.AsyncClient, user: User) -> None:
     me = (await client.get(ME, headers=user.headers)).json()
     assert me == {"id": user.id, "email": user.email, "role": "owner", "account_id": user.id,
-                  "created_at": me["created_at"]}
+                  "created_at": me["created_at"], "language": "en"}
+
+
+async def test_the_notification_language_is_chosen_and_garbage_refused(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    changed = await client.patch(ME, headers=user.headers, json={"language": "nl"})
+    assert changed.status_code == 200 and changed.json()["language"] == "nl"
+    assert (await client.get(ME, headers=user.headers)).json()["language"] == "nl"
+    for garbage in ({"language": "klingon"}, {"language": 7}, {}, {"language": "nl", "x": 1}):
+        response = await client.patch(ME, headers=user.headers, json=garbage)
+        assert response.status_code == 422, (garbage, response.text)
+    assert_invalid(await client.patch(ME, headers=user.headers, json={"language": "xx"}),
+                   ["body", "language"])
+    assert (await client.patch(ME, json={"language": "de"})).status_code == 401
 
 
 async def test_password_change_revokes_every_older_token(

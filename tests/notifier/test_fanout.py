@@ -179,3 +179,11 @@ async def test_an_unknown_incident_or_unreadable_secrets_send_nothing(conn, pool
                        e.channels["hook"])
     assert await fan.handle(_event(e), None) == "fanned"
     assert sent == []
+
+
+async def test_notifications_speak_the_account_language(conn, pool) -> None:
+    e = await _estate(conn)
+    await conn.execute("UPDATE accounts SET language = 'de' WHERE id = $1", e.account)
+    fan, sent = _fanout(pool)
+    assert await fan.handle(_event(e), "8") == "fanned"
+    assert decode_delivery(sent[-1]).notification.language == "de"
