@@ -9,8 +9,10 @@ incident opens when `regions` regions confirm (capped at the number of regions t
 runs in): DOWN if every confirming region's newest result is DOWN, else DEGRADED. The
 threshold rule opens a DEGRADED incident on its own: more than `max_failures` failures, or
 at least `max_5xx` 5xx responses, in the last `window_s` seconds. An open incident resolves
-when no region has a failure pending and the threshold no longer holds. A suspicion that
-clears before it is confirmed leaves no incident behind.
+when no region has a failure pending, every region has had `recover_after` successes in a
+row, and the threshold no longer holds: a flapping test (down, up, down, ...) keeps its one
+incident open instead of opening ten. A suspicion that clears before it is confirmed leaves
+no incident behind.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Rule:
     window_s: int = 300
     max_failures: int | None = None
     max_5xx: int | None = None
+    recover_after: int = 2  # successes in a row, per region, before an incident resolves
 
     @classmethod
     def from_data(cls, data: Any) -> Rule:
@@ -49,7 +52,8 @@ class Rule:
         if unknown:
             raise RuleError(f"alert rule: unknown field {sorted(unknown)[0]!r}")
         limits = {"retries": (0, 10), "regions": (1, 50), "window_s": (10, 86_400),
-                  "max_failures": (0, 100_000), "max_5xx": (1, 100_000)}
+                  "max_failures": (0, 100_000), "max_5xx": (1, 100_000),
+                  "recover_after": (1, 10)}
         for name, (low, high) in limits.items():
             value = data.get(name)
             if value is None and name in ("max_failures", "max_5xx"):
@@ -95,6 +99,16 @@ class RegionState:
         n = 0
         for _, status in reversed(self.recent):
             if status == Status.UP:
+                break
+            n += 1
+        return n
+
+    @property
+    def ups(self) -> int:
+        """Consecutive UP results, counted back from the newest."""
+        n = 0
+        for _, status in reversed(self.recent):
+            if status != Status.UP:
                 break
             n += 1
         return n
@@ -157,7 +171,13 @@ def step(s: TestAlert, o: Observation, rule: Rule, regions_running: int) -> Chan
     failed = o.status is not Status.UP
     _remember(s, o, rule, failed)
     verdict = _verdict(s, rule, max(1, min(rule.regions, regions_running)))
+    if verdict == "up" and s.open and not _recovered(s, rule):
+        return None  # up again, but not for long enough: flapping keeps its one incident
     return _transition(s, verdict, o.at_ms)
+
+
+def _recovered(s: TestAlert, rule: Rule) -> bool:
+    return all(r.ups >= rule.recover_after for r in s.regions.values() if r.recent)
 
 
 def _remember(s: TestAlert, o: Observation, rule: Rule, failed: bool) -> None:

@@ -71,7 +71,7 @@ def test_one_region_failing_is_not_an_outage_when_two_must_agree() -> None:
 
 def test_two_regions_agreeing_open_one_incident_and_recovery_closes_it() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=1, regions=2), 2,
+    changes = feed(s, Rule(retries=1, regions=2, recover_after=1), 2,
                    ("eu", 1, DOWN), ("us", 1, DOWN), ("eu", 2, DOWN), ("us", 2, DOWN),
                    ("eu", 3, DOWN), ("us", 3, DOWN), ("eu", 4, UP), ("us", 4, UP))
     assert changes == [("opened", "down", 2), ("changed", "degraded", 4),
@@ -92,7 +92,7 @@ def test_degraded_results_open_a_degraded_incident() -> None:
 
 def test_severity_moves_from_degraded_to_down_and_back() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=0, regions=1), 1,
+    changes = feed(s, Rule(retries=0, regions=1, recover_after=1), 1,
                    ("eu", 1, DEGRADED), ("eu", 2, DOWN), ("eu", 3, DEGRADED), ("eu", 4, UP))
     assert changes == [("opened", "degraded", 1), ("changed", "down", 2),
                        ("changed", "degraded", 3), ("resolved", "up", 4)]
@@ -100,7 +100,7 @@ def test_severity_moves_from_degraded_to_down_and_back() -> None:
 
 def test_an_open_incident_stays_open_while_one_region_still_fails() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=0, regions=2), 2,
+    changes = feed(s, Rule(retries=0, regions=2, recover_after=1), 2,
                    ("eu", 1, DOWN), ("us", 1, DOWN), ("us", 2, UP), ("eu", 2, DOWN),
                    ("us", 3, UP), ("eu", 3, UP))
     assert changes == [("opened", "down", 1), ("changed", "degraded", 2),
@@ -109,7 +109,7 @@ def test_an_open_incident_stays_open_while_one_region_still_fails() -> None:
 
 def test_threshold_rule_opens_degraded_on_intermittent_failures() -> None:
     s = TestAlert()
-    rule = Rule(retries=2, regions=1, window_s=300, max_failures=2)
+    rule = Rule(retries=2, regions=1, window_s=300, max_failures=2, recover_after=1)
     events = [("eu", m, DOWN if m % 2 else UP) for m in range(1, 8)]
     changes = feed(s, rule, 1, *events)
     assert changes[0] == ("opened", "degraded", 5)  # the third failure within five minutes
@@ -173,3 +173,18 @@ def test_rules_come_from_data_with_defaults() -> None:
 def test_garbage_rules_are_refused_naming_the_field(data) -> None:
     with pytest.raises(RuleError, match="alert rule"):
         Rule.from_data(data)
+
+
+def test_a_flapping_test_keeps_one_incident_open_until_it_is_up_for_good() -> None:
+    s = TestAlert()
+    rule = Rule(retries=0, regions=1)  # the default recover_after: two successes in a row
+    flapping = [("eu", m, DOWN if m % 2 else UP) for m in range(1, 21)]  # down, up, down, ...
+    assert feed(s, rule, 1, *flapping) == [("opened", "down", 1)]
+    assert feed(s, rule, 1, ("eu", 21, UP)) == [("resolved", "up", 21)]
+
+
+def test_recover_after_is_validated() -> None:
+    assert Rule.from_data({"recover_after": 3}).recover_after == 3
+    for garbage in (0, 11, "2", True):
+        with pytest.raises(RuleError, match="recover_after"):
+            Rule.from_data({"recover_after": garbage})

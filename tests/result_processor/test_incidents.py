@@ -15,7 +15,7 @@ from tests.helpers import short_name
 from tests.result_processor.helpers import MINUTE, batch, down, ids, make_monitor, now_ms, up
 
 pytestmark = pytest.mark.integration
-RULE = {"retries": 1, "regions": 2}
+RULE = {"retries": 1, "regions": 2, "recover_after": 1}
 
 
 @pytest.fixture
