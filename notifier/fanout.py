@@ -47,7 +47,8 @@ EVENTS = Counter("vigil_notifier_events_total", "Incident events by outcome", ["
 FANNED = Counter("vigil_notifier_fanout_deliveries_total",
                  "Deliveries published for incident events", ["kind"])
 DB_RETRY_S = 1.0
-KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved"}
+KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved",
+         "reminder": "reminder"}
 TOLD = ("opened", "confirmed", "updated")  # deliveries that told a channel of an incident
 
 Publish = Callable[[bytes], Awaitable[None]]
@@ -88,6 +89,8 @@ def event_key(event: IncidentEvent, message_id: str | None) -> str:
     base = f"incident/{event.cell}/{event.incident_id}/{event.kind}"
     if event.kind == "changed":
         return f"{base}/{event.state}/{message_id or ''}"
+    if event.kind == "reminder":  # the message id is the reminder's number
+        return f"{base}/{message_id or ''}"
     return base
 
 

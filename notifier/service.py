@@ -15,6 +15,7 @@ import logging
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
 
+from notifier import reminders
 from notifier.channels.base import Context
 from notifier.engine import Engine
 from notifier.fanout import FanOut
@@ -50,7 +51,7 @@ async def declare(channel: AbstractChannel, settings: Settings) -> list[int]:
 
 
 async def fan_out(connection: AbstractRobustConnection, settings: Settings, pool: asyncpg.Pool
-                  ) -> tuple[AbstractQueue, str]:
+                  ) -> tuple[AbstractQueue, str, FanOut]:
     """Consume the cell's incident events; each becomes deliveries on the deliveries queue.
     A channel of its own, with publisher confirms: an event is acked only once every delivery
     it made is safe with the broker."""
@@ -64,7 +65,8 @@ async def fan_out(connection: AbstractRobustConnection, settings: Settings, pool
                                  routing_key=settings.cell, mandatory=True)
 
     queue = await amqp.notifications_queue(channel, settings.cell)
-    return queue, await queue.consume(FanOut(settings, pool, publish).on_message)
+    fan = FanOut(settings, pool, publish)
+    return queue, await queue.consume(fan.on_message), fan
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
@@ -85,10 +87,12 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             engine = Engine(settings, pool, ctx, park, delays)
             queue = await channel.get_queue(names.deliveries_queue(settings.cell))
             tag = await queue.consume(engine.on_message)
-            events, events_tag = await fan_out(connection, settings, pool)
+            events, events_tag, fan = await fan_out(connection, settings, pool)
+            reminding = asyncio.create_task(reminders.run(fan, settings.notify_remind_every_min))
             log.info("notifier running", extra={"cell": settings.cell,
                                                 "hooks": sorted(ctx.hooks.programs)})
             await stop.wait()
+            reminding.cancel()
             await events.cancel(events_tag)
             await queue.cancel(tag)
     finally:

@@ -170,6 +170,7 @@ class Settings:
     notify_backoff_max_ms: int
     notify_timeout_s: float
     notify_concurrency: int
+    notify_remind_every_min: int
     notify_allow_private: bool
     smtp_url: str
     smtp_from: str
@@ -264,6 +265,7 @@ def _notifier_settings(e: Mapping[str, str]) -> dict[str, object]:
         "notify_backoff_max_ms": _int(e, "VIGIL_NOTIFY_BACKOFF_MAX", 3_600_000, 1, 86_400_000),
         "notify_timeout_s": _float(e, "VIGIL_NOTIFY_TIMEOUT", 20.0, 0.1, 600.0),
         "notify_concurrency": _int(e, "VIGIL_NOTIFY_CONCURRENCY", 8, 1, 1000),
+        "notify_remind_every_min": _int(e, "VIGIL_NOTIFY_REMIND_EVERY", 0, 0, 7 * 1440),
         "notify_allow_private": _bool(e, "VIGIL_NOTIFY_ALLOW_PRIVATE", False),
         "smtp_url": smtp_url,
         "smtp_from": _str(e, "VIGIL_SMTP_FROM", "vigil@localhost"),

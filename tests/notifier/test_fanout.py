@@ -187,3 +187,39 @@ async def test_notifications_speak_the_account_language(conn, pool) -> None:
     fan, sent = _fanout(pool)
     assert await fan.handle(_event(e), "8") == "fanned"
     assert decode_delivery(sent[-1]).notification.language == "de"
+
+
+async def test_reminders_go_to_told_channels_once_per_interval(conn, pool) -> None:
+    from datetime import timedelta
+
+    from notifier import reminders
+
+    e = await _estate(conn)
+    fan, sent = _fanout(pool)
+    await fan.handle(_event(e), "9")  # the opening, told to the linked enabled channel
+    opened = len(sent)
+    confirmed = await conn.fetchval("SELECT confirmed_at FROM incidents WHERE id = $1",
+                                    e.incident)
+    every = timedelta(minutes=10)
+    assert await reminders.remind_once(fan, every, confirmed + timedelta(minutes=5)) == 0
+    later = confirmed + timedelta(minutes=25)
+    assert await reminders.remind_once(fan, every, later) >= 1
+    [d] = [decode_delivery(b) for b in sent[opened:] if decode_delivery(b).key.startswith(
+        f"incident/c1/{e.incident}/reminder/2/")]
+    assert (d.notification.kind, d.channel_id) == ("reminder", e.channels["hook"])
+    count = len(sent)
+    await reminders.remind_once(fan, every, later + timedelta(minutes=1))  # same reminder
+    assert all(not decode_delivery(b).key.startswith(f"incident/c1/{e.incident}/")
+               for b in sent[count:])
+    await conn.execute("UPDATE incidents SET resolved_at = now() WHERE id = $1", e.incident)
+
+
+def test_the_reminder_owed_is_counted_from_confirmation() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from notifier.reminders import owed
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    every = timedelta(minutes=15)
+    assert [owed(t0, t0 + timedelta(minutes=m), every) for m in (0, 14, 15, 44, 45)] == [
+        0, 0, 1, 2, 3]
