@@ -170,6 +170,15 @@ class MonitorOut(BaseModel):
     tests: list[TestOut]
 
 
+class TimingsOut(BaseModel):
+    """Milliseconds from the start of the check to the end of each phase (curl's way)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+
+
 class ResultOut(BaseModel):
     checked_at: datetime
     status: StateLabel
@@ -179,6 +188,15 @@ class ResultOut(BaseModel):
     error: str | None
     region: str
     node: str
+    # Picked out of `extras` for convenience; null when the check did not report them.
+    timings: TimingsOut | None = None
+    cert_days: float | None = None
+    attempts: int | None = Field(None, description="tries on the node, when a failure was retried")
+    first_error: str | None = Field(None, description="the error kind of the first try")
+    check_now_for: str | None = Field(
+        None, description="a confirmation check: the region whose failure asked for it")
+    extras: dict[str, Any] = Field(
+        default_factory=dict, description="every figure the check reported, as it sent them")
 
 
 Item = TypeVar("Item")

@@ -7,6 +7,7 @@ it reads and raises `DecodeError` with the reason, so a consumer can dead-letter
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgpack
@@ -98,11 +99,12 @@ _STATUSES = {int(s): s for s in Status}
 def decode_row(row: Any) -> Result:
     """Validate one positional result row; raise RowError naming what is wrong.
 
-    The hot path: a plain row (the vast majority) is checked with exact type tests in one
-    expression; anything else takes the careful path that says what is wrong.
+    The hot path: a plain row (the vast majority: an UP result, with or without extras) is
+    checked with exact type tests in one expression; anything else takes the careful path
+    that says what is wrong.
     """
-    if type(row) is list and len(row) == 7:
-        test_id, checked_at, status, latency, http_status, error_kind, error = row
+    if type(row) is list and 7 <= len(row) <= 8:
+        test_id, checked_at, status, latency, http_status, error_kind, error = row[:7]
         verdict = _STATUSES.get(status) if type(status) is int else None
         if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
                 and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
@@ -110,7 +112,8 @@ def decode_row(row: Any) -> Result:
                 and (http_status is None or type(http_status) is int
                      and 0 <= http_status < 1000)
                 and error_kind is None and error is None):
-            return Result(test_id, checked_at, verdict, latency, http_status)
+            extras = _extras(row[7]) if len(row) == 8 else None
+            return Result(test_id, checked_at, verdict, latency, http_status, None, None, extras)
     return _decode_row_carefully(row)
 
 
@@ -143,17 +146,27 @@ def _decode_row_carefully(row: Any) -> Result:
 
 
 def _extras(extras: Any) -> dict[str, Any] | None:
-    """A flat map of a few named figures; anything else is a bad row."""
+    """A flat map of a few named figures; anything else is a bad row.
+
+    The map is stored as JSONB as it is, so what JSON or PostgreSQL cannot hold (NaN and
+    infinities, NUL characters) is refused here rather than failing a whole COPY.
+    """
     if extras is None:
         return None
-    if not isinstance(extras, dict) or len(extras) > MAX_EXTRAS:
+    if type(extras) is not dict or len(extras) > MAX_EXTRAS:
         raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
     for key, value in extras.items():
-        if not isinstance(key, str) or not 0 < len(key) <= MAX_EXTRA_KEY:
+        if type(key) is not str or not 0 < len(key) <= MAX_EXTRA_KEY or "\0" in key:
             raise RowError(f"extras: keys must be 1-{MAX_EXTRA_KEY} characters")
-        if not (value is None or isinstance(value, bool | int | float)
-                or isinstance(value, str) and len(value) <= MAX_EXTRA_TEXT):
-            raise RowError(f"extras: {key!r} must be a number, a short string, a bool or nil")
+        kind = type(value)
+        if value is None or kind is int or kind is bool:
+            continue
+        if kind is float and math.isfinite(value):
+            continue
+        if kind is str and len(value) <= MAX_EXTRA_TEXT and "\0" not in value:
+            continue
+        raise RowError(f"extras: {key!r} must be a finite number, a short string, a bool "
+                       "or nil")
     return extras
 
 

@@ -59,6 +59,10 @@ class Result:
     extras: dict[str, Any] | None = None
 
 
+# The extra a confirmation check carries: the region whose failure asked for it ("check now").
+CHECK_NOW_EXTRA = "check_now_for"
+
+
 @dataclass(frozen=True)
 class ResultBatch:
     """Results of one cell from one executor node, published as one message."""

@@ -98,6 +98,9 @@ def _result_columns() -> list[Column]:
         Column("http_status", SmallInteger),
         Column("error_kind", String(32)),
         Column("error", Text),
+        # Kind-specific figures of the check (timings, certificate days, attempts, whether
+        # it was a confirmation asked by another region), as the executor sent them.
+        Column("extras", JSONB),
     ]
 
 
