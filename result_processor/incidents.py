@@ -34,10 +34,13 @@ log = logging.getLogger(__name__)
 NODE_FAULT_PREFIX = "node_"
 _LOCK_CLASS = 1986  # advisory lock namespace: one test's incident machine
 
+# How many regions can agree on a test: those it runs in (`configured`), of which those that
+# reported lately from a node that is not known to be broken (`regions`). A region cut off,
+# without a live node, or with a broken one cannot confirm, and is not waited for.
 _TESTS = """
-SELECT t.id, t.monitor_id, t.alert_rule,
+SELECT t.id, t.monitor_id, t.alert_rule, cardinality(t.regions) AS configured,
        (SELECT count(DISTINCT w.region) FROM results_week w
-        WHERE w.test_id = t.id
+        WHERE w.test_id = t.id AND w.node <> ALL($3::text[])
           AND w.checked_at > u.ref - make_interval(secs => greatest(3 * t.interval_s, 300)))
        AS regions
 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ref) JOIN tests t ON t.id = u.id
@@ -59,6 +62,13 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
     for obs in out.values():
         obs.sort(key=lambda o: o.at_ms)
     return out
+
+
+def running_regions(configured: int | None, reported: int | None, observed: set[str]) -> int:
+    """The regions that can agree on a test now: those that reported lately (or in this
+    group), never more than the regions it is configured to run in."""
+    running = max(reported or 0, len(observed))
+    return min(running, configured) if configured else running
 
 
 def _node_fault(error_kind: str | None) -> bool:
@@ -93,7 +103,7 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     states = {r["test_id"]: TestAlert.from_json(json.loads(r["state"])) for r in await conn.fetch(
         "SELECT test_id, state FROM alert_state WHERE test_id = any($1::bigint[])", ids)}
     refs = [when(by_test[i][-1].at_ms) for i in ids]
-    tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs)}
+    tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs, sorted(broken))}
     cell = batches[0].cell
     kept: dict[int, TestAlert] = {}
     for test_id in ids:
@@ -119,7 +129,7 @@ def _rule(info: asyncpg.Record) -> Rule:
 async def _run(conn: asyncpg.Connection, cell: str, test_id: int, info: asyncpg.Record,
                s: TestAlert, obs: list[Observation]) -> None:
     rule = _rule(info)
-    regions = max(info["regions"] or 0, len({o.region for o in obs}))
+    regions = running_regions(info["configured"], info["regions"], {o.region for o in obs})
     evidence_before = json.dumps(s.evidence, sort_keys=True)
     for o in obs:
         change = machine_step(s, o, rule, regions)

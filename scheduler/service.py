@@ -22,7 +22,7 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler.plan import NodePlan, by_region
+from scheduler.plan import NodePlan, by_region, per_region
 from scheduler.registry import Registry
 from scheduler.spread import split
 from shared import amqp, db, names
@@ -54,13 +54,15 @@ class Scheduler:
         self._lock = asyncio.Lock()  # one message at a time, so sequence numbers stay in order
 
     async def load(self) -> list[TestSpec]:
-        query = select(tests.c.id, tests.c.kind, tests.c.region, tests.c.interval_s,
+        """Every enabled test, once for each region it runs in."""
+        query = select(tests.c.id, tests.c.kind, tests.c.regions, tests.c.interval_s,
                        tests.c.timeout_s, tests.c.config, tests.c.version).where(tests.c.enabled)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [TestSpec(id=r.id, cell=self.cell, region=r.region, kind=r.kind,
-                         interval_s=r.interval_s, timeout_s=r.timeout_s, config=r.config,
-                         version=r.version) for r in rows]
+        return [spec for r in rows for spec in per_region(
+            TestSpec(id=r.id, cell=self.cell, region="", kind=r.kind, interval_s=r.interval_s,
+                     timeout_s=r.timeout_s, config=r.config, version=r.version),
+            r.regions)]
 
     async def sync(self, full: Collection[Key] = ()) -> None:
         """Send every node what changed; the nodes named (and new ones) get their full set."""

@@ -202,9 +202,25 @@ def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
 
 # --- assignments --------------------------------------------------------------------------
 
+MAX_REGIONS = 10  # regions one test runs in
+
+
 def _spec_to_wire(s: TestSpec) -> dict[str, Any]:
-    return {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
+    wire = {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
             "config": s.config, "version": s.version}
+    if s.regions:  # optional: older executors and single-region tests go without
+        wire["regions"] = list(s.regions)
+    return wire
+
+
+def _regions(m: dict[str, Any]) -> tuple[str, ...]:
+    if m.get("regions") is None:
+        return ()
+    regions = _field(m, "regions", list)
+    if len(regions) > MAX_REGIONS or not all(
+            isinstance(r, str) and 0 < len(r) <= MAX_NAME for r in regions):
+        raise DecodeError(f"field 'regions': expected at most {MAX_REGIONS} region names")
+    return tuple(regions)
 
 
 def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
@@ -212,7 +228,8 @@ def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
     timeout = _field(m, "timeout", (int, float))
     return TestSpec(id=_field(m, "id", int), cell=cell, region=region, kind=_field(m, "kind", str),
                     interval_s=_field(m, "interval", int), timeout_s=float(timeout),
-                    config=_field(m, "config", dict), version=_field(m, "version", int))
+                    config=_field(m, "config", dict), version=_field(m, "version", int),
+                    regions=_regions(m))
 
 
 def encode_assignment(a: Assignment) -> bytes:

@@ -41,6 +41,9 @@ class TestSpec:
     timeout_s: float
     config: dict[str, Any]
     version: int
+    # Every region the test runs in (this one among them), so a node that sees it fail
+    # knows whether other regions can be asked to check it now. Empty: this region only.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """A target goes down in two regions: one incident opens, the target recovers, it closes.
 
-Real components as subprocesses (two executors with different --region, the processor)
-on a database and a vhost of their own. This test plays the scheduler: it sends both
-regions the same test as a full assignment, as the scheduler will once tests run in
-several regions (issue 4), and it reads the incidents table directly.
+Real components as subprocesses (the scheduler, two executors with different --region, the
+processor) on a database and a vhost of their own. The test runs in both regions
+(`tests.regions`); the scheduler gives it to the live node of each, from their heartbeats.
+The test reads the incidents table directly.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import pytest
 from aiohttp import web
 
 from shared import amqp, names
-from shared.codec import decode_incident_event, encode_assignment
-from shared.messages import Assignment, TestSpec
+from shared.codec import decode_incident_event
 from tests import services
 from tests.helpers import short_name, wait_sync
 from tests.targets import ThreadedServer
@@ -48,16 +47,19 @@ class Switch:
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
-    """Processor and two executors; yields (database url, amqp url, cell)."""
+    """Scheduler, processor and two executors; yields (database url, amqp url, cell)."""
     db_name, database_url = services.create_migrated_database("vigil_e2e_inc")
     vhost, amqp_url = services.create_vhost("vigil-e2e-inc")
     cell = short_name("c")
     logs = tmp_path_factory.mktemp("incident-logs")
     base = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
             "VIGIL_CELL": cell, "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
-            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text"}
-    asyncio.run(_declare_assignment_queues(amqp_url))
-    procs = [_start(["processor"], base, logs / "processor.log")]
+            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text",
+            "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_HEARTBEAT_INTERVAL": "0.5",
+            "VIGIL_NODE_DEAD_AFTER": "5"}
+    asyncio.run(_declare_notifications_queue(amqp_url))
+    procs = [_start(["processor"], base, logs / "processor.log"),
+             _start(["scheduler"], base, logs / "scheduler.log")]
     for region in REGIONS:
         env = {**base, "VIGIL_NODE_ID": _node(region),
                "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}"))}
@@ -88,27 +90,11 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-async def _declare_assignment_queues(amqp_url: str) -> None:
+async def _declare_notifications_queue(amqp_url: str) -> None:
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel()
-        for region in REGIONS:
-            await amqp.node_assignments_queue(channel, region, _node(region))
         await amqp.notifications_queue(channel)
-
-
-async def _assign(amqp_url: str, cell: str, spec: TestSpec) -> None:
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
-        for region in REGIONS:
-            a = Assignment(cell, region, "e2e", 1, True,
-                           [TestSpec(spec.id, cell, region, spec.kind, spec.interval_s,
-                                     spec.timeout_s, spec.config, spec.version)],
-                           node=_node(region))
-            await ex.publish(amqp.persistent(encode_assignment(a)),
-                             routing_key=names.assignments_key(region, _node(region)))
 
 
 async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -125,10 +111,10 @@ def _make_test(url: str, target: str) -> int:
                    RETURNING id),
              m AS (INSERT INTO monitors (account_id, name) SELECT id, 'Shop' FROM a
                    RETURNING id, account_id)
-        INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config,
-                           alert_rule)
-        SELECT m.id, m.account_id, 'http', 'eu', 1, 0.5, $1, $2 FROM m RETURNING id""",
-        f'{{"url": "{target}/"}}', '{"retries": 1, "regions": 2}'))
+        INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, timeout_s,
+                           config, alert_rule)
+        SELECT m.id, m.account_id, 'http', $3, $4, 1, 0.5, $1, $2 FROM m RETURNING id""",
+        f'{{"url": "{target}/"}}', '{"retries": 1, "regions": 2}', REGIONS[0], list(REGIONS)))
     return rows[0]["id"]
 
 
@@ -151,8 +137,6 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     database_url, amqp_url, cell = system
     site = Switch()
     test_id = _make_test(database_url, site.server.url)
-    asyncio.run(_assign(amqp_url, cell, TestSpec(test_id, cell, "eu", "http", 1, 0.5,
-                                                 {"url": f"{site.server.url}/"}, 1)))
     sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
     wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
               "up results from both regions")

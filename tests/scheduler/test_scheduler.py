@@ -182,3 +182,59 @@ async def test_a_silent_node_loses_its_tests_to_the_live_ones_and_gets_them_back
             await q.delete(if_unused=False, if_empty=False)
         await broker.close()
         await conn.close()
+
+
+async def test_a_test_in_two_regions_runs_on_one_live_node_of_each(
+        database_url: str, amqp_url: str) -> None:
+    eu, us, cell = short_name("r"), short_name("r"), short_name("c")
+    conn = await asyncpg.connect(database_url)
+    broker = await aio_pika.connect(amqp_url)
+    channel = await broker.channel()
+    queues = {"n1": await amqp.node_assignments_queue(channel, eu, "n1"),
+              "n2": await amqp.node_assignments_queue(channel, eu, "n2"),
+              "m1": await amqp.node_assignments_queue(channel, us, "m1")}
+    ids = {await _insert_test(conn, eu, f"http://127.0.0.1:1/{i}") for i in range(6)}
+    await conn.execute("UPDATE tests SET regions = ARRAY[$1, $2] WHERE id = any($3::bigint[])",
+                       eu, us, list(ids))
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                                  "VIGIL_CELL": cell, "VIGIL_SCHEDULER_POLL": "0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, eu, {"n1", "n2"}), _beating(channel, us, {"m1"}):
+            nodes = _Nodes(queues)
+            await nodes.until(lambda h: h["m1"] == ids and not h["n1"] & h["n2"]
+                              and h["n1"] | h["n2"] == ids, "each test once in each region")
+            # One region dropped: its nodes let the tests go, the other keeps them.
+            await conn.execute("UPDATE tests SET regions = ARRAY[$1], version = version + 1 "
+                               "WHERE id = any($2::bigint[])", us, list(ids))
+            await nodes.until(lambda h: h["m1"] == ids and not h["n1"] | h["n2"],
+                              "the tests gone from the dropped region")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        for q in queues.values():
+            await q.delete(if_unused=False, if_empty=False)
+        await broker.close()
+        await conn.close()
+
+
+async def test_the_regions_of_a_test_travel_with_it(region_env, database_url,
+                                                    amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    other = short_name("r")
+    test_id = await _insert_test(conn, region, "http://127.0.0.1:1/x")
+    await conn.execute("UPDATE tests SET regions = ARRAY[$1, $2] WHERE id = $3",
+                       region, other, test_id)
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                                  "VIGIL_CELL": short_name("c"), "VIGIL_SCHEDULER_POLL": "0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, region, {"n1"}):
+            start = await _next(queue)
+            [spec] = [s for s in start.upserts if s.id == test_id]
+            assert (spec.region, spec.regions) == (region, (region, other))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

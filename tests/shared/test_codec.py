@@ -148,3 +148,24 @@ def test_garbage_incident_events_raise_decode_error(body: bytes) -> None:
 
     with pytest.raises(DecodeError):
         decode_incident_event(body)
+
+
+def test_the_regions_of_a_test_round_trip_and_are_left_out_when_single() -> None:
+    spec = TestSpec(7, "a", "eu", "http", 60, 10.0, {"url": "https://example.com/"}, 3,
+                    regions=("eu", "us"))
+    single = TestSpec(8, "a", "eu", "http", 60, 10.0, {"url": "https://example.com/"}, 3)
+    msg = Assignment("a", "eu", "gen", 4, True, [spec, single], [])
+    assert codec.decode_assignment(codec.encode_assignment(msg)) == msg
+    upserts = msgpack.unpackb(codec.encode_assignment(msg))["upserts"]
+    assert upserts[0]["regions"] == ["eu", "us"] and "regions" not in upserts[1]
+
+
+@pytest.mark.parametrize("regions", ["eu", [1], [""], ["x" * 65], [f"r{i}" for i in range(11)],
+                                     {"eu": 1}])
+def test_garbage_regions_of_a_test_are_refused(regions) -> None:
+    test = {"id": 1, "kind": "http", "interval": 60, "timeout": 5, "config": {}, "version": 1,
+            "regions": regions}
+    body = msgpack.packb({"v": 1, "cell": "a", "region": "eu", "generation": "g", "seq": 1,
+                          "full": True, "upserts": [test], "removals": []})
+    with pytest.raises(codec.DecodeError):
+        codec.decode_assignment(body)
