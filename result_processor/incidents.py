@@ -32,6 +32,7 @@ from shared.messages import IncidentEvent, ResultBatch, Status
 log = logging.getLogger(__name__)
 
 NODE_FAULT_PREFIX = "node_"
+MAX_ATTEMPTS = 10  # a result counts for at most this many failed tries
 _LOCK_CLASS = 1986  # advisory lock namespace: one test's incident machine
 
 # How many regions can agree on a test: those it runs in (`configured`), of which those that
@@ -58,10 +59,19 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
             if r.test_id not in wanted or _node_fault(r.error_kind):
                 continue
             out[r.test_id].append(Observation(b.region, r.checked_at_ms, r.status,
-                                              r.http_status, r.error_kind, r.error))
+                                              r.http_status, r.error_kind, r.error,
+                                              attempts_of(r.extras)))
     for obs in out.values():
         obs.sort(key=lambda o: o.at_ms)
     return out
+
+
+def attempts_of(extras: dict[str, Any] | None) -> int:
+    """How many tries on the node a result stands for (`attempts` in its extras, 1-10)."""
+    value = extras.get("attempts") if extras else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(max(value, 1), MAX_ATTEMPTS)
+    return 1
 
 
 def running_regions(configured: int | None, reported: int | None, observed: set[str]) -> int:

@@ -17,16 +17,24 @@ import time
 import uuid
 from collections.abc import Collection
 
+import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from scheduler import checknow
 from scheduler.plan import NodePlan, by_region, per_region
 from scheduler.registry import Registry
 from scheduler.spread import split
 from shared import amqp, db, names
-from shared.codec import decode_heartbeat, decode_resync, encode_assignment
+from shared.codec import (
+    decode_check_now,
+    decode_heartbeat,
+    decode_resync,
+    encode_assignment,
+    encode_check_now,
+)
 from shared.config import Settings
 from shared.messages import Assignment, TestSpec
 from shared.tables import tests
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region", ["region"])
 REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
                               "Regions with tests and no live executor node (an alert)")
+
+CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
+                              "Check-now requests forwarded to a node of another region")
 
 Key = tuple[str, str]  # (region, node)
 
@@ -126,6 +137,26 @@ class Scheduler:
         await self.sync(full={(request.region, request.node)})
         await message.ack()
 
+    async def on_check_now(self, message: AbstractIncomingMessage) -> None:
+        """A node saw a test fail: ask the node holding it in each other region to check
+        it now, so the incident confirms in seconds rather than at the next interval."""
+        request = await amqp.decode_or_dead_letter(message, decode_check_now, "check now")
+        if request is None:
+            return
+        asked = checknow.targets(self.plans, request.test_id, request.region,
+                                 self.registry.is_live) if request.cell == self.cell else []
+        body = encode_check_now(request)
+        for region, node in asked:
+            await self.exchange.publish(
+                aio_pika.Message(body, content_type="application/msgpack",
+                                 type=names.CHECK_NOW_TYPE,
+                                 expiration=names.CHECK_NOW_TTL_MS / 1000),
+                routing_key=names.node_check_now_key(region, node))
+        CHECK_NOW_FORWARDED.inc(len(asked))
+        log.info("check now", extra={"test_id": request.test_id, "from": request.region,
+                                     "asked": [f"{r}/{n}" for r, n in asked]})
+        await message.ack()
+
     async def on_heartbeat(self, message: AbstractIncomingMessage) -> None:
         beat = await amqp.decode_or_dead_letter(message, decode_heartbeat, "heartbeat")
         if beat is None:
@@ -154,6 +185,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await resync.consume(scheduler.on_resync)
         beats = await amqp.heartbeats_queue(channel, settings.cell)
         await beats.consume(scheduler.on_heartbeat)
+        asks = await amqp.check_now_queue(channel, settings.cell)
+        await asks.consume(scheduler.on_check_now)
         log.info("scheduler running", extra={"cell": settings.cell})
         while not stop.is_set():
             try:

@@ -15,6 +15,7 @@ import zstandard
 
 from shared.messages import (
     Assignment,
+    CheckNow,
     Heartbeat,
     IncidentEvent,
     Result,
@@ -267,6 +268,24 @@ def decode_resync(data: bytes) -> ResyncRequest:
     m = _map(_unpack(data), "resync")
     return ResyncRequest(_field(m, "cell", str), _field(m, "region", str),
                          _field(m, "node", str), _field(m, "reason", str))
+
+
+# --- check now ------------------------------------------------------------------------------
+
+def encode_check_now(c: CheckNow) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "cell": c.cell, "test": c.test_id, "region": c.region,
+                  "node": c.node, "at": c.at_ms})
+
+
+def decode_check_now(data: bytes) -> CheckNow:
+    m = _map(_unpack(data), "check now")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported check-now format {m.get('v')!r}")
+    cell, region, node = (_field(m, k, str) for k in ("cell", "region", "node"))
+    if any(not 0 < len(name) <= MAX_NAME for name in (cell, region, node)):
+        raise DecodeError(f"cell, region and node must be 1-{MAX_NAME} characters")
+    return CheckNow(cell=cell, test_id=_bounded(m, "test", int, 1, 2**63 - 1), region=region,
+                    node=node, at_ms=_bounded(m, "at", int, EARLIEST_MS, LATEST_MS))
 
 
 # --- heartbeats ---------------------------------------------------------------------------

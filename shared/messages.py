@@ -97,6 +97,21 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class CheckNow:
+    """A node saw a test fail: the test's other regions are asked to check it now.
+
+    Sent by the node to its cell's scheduler, which forwards it to the node holding the
+    test in each other region. `region` and `node` are the asker's; `at_ms` when the failed
+    check started."""
+
+    cell: str
+    test_id: int
+    region: str
+    node: str
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class ResyncRequest:
     """An executor asks a cell's scheduler for the full set of a region's tests."""
 

@@ -105,16 +105,16 @@ async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
         await conn.close()
 
 
-def _make_test(url: str, target: str) -> int:
+def _make_test(url: str, target: str, interval_s: int = 1, retries: int = 1) -> int:
     rows = asyncio.run(_query(url, """
-        WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('e2e@example.com', 'x')
-                   RETURNING id),
+        WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ($5, 'x') RETURNING id),
              m AS (INSERT INTO monitors (account_id, name) SELECT id, 'Shop' FROM a
                    RETURNING id, account_id)
         INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, timeout_s,
                            config, alert_rule)
-        SELECT m.id, m.account_id, 'http', $3, $4, 1, 0.5, $1, $2 FROM m RETURNING id""",
-        f'{{"url": "{target}/"}}', '{"retries": 1, "regions": 2}', REGIONS[0], list(REGIONS)))
+        SELECT m.id, m.account_id, 'http', $3, $4, $6, 0.5, $1, $2 FROM m RETURNING id""",
+        json.dumps({"url": f"{target}/", "retries": retries}), '{"retries": 1, "regions": 2}',
+        REGIONS[0], list(REGIONS), f"{short_name('e2e')}@example.com", interval_s))
     return rows[0]["id"]
 
 
@@ -158,4 +158,30 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     wait_sync(lambda: events.extend(_events(amqp_url)) or ("resolved", "resolved") in events,
               "the resolved event")
     assert events[0] == ("opened", "down") and events[-1] == ("resolved", "resolved")
+    site.server.stop()
+
+
+def test_a_failure_is_confirmed_by_the_other_region_at_once_not_at_the_next_interval(
+        system) -> None:
+    """Check now: no retry on the node and a rule that wants two failures per region, so
+    each region's first failure alone confirms nothing; the other region's check-now answer
+    (asked for through the scheduler) is each region's second failure, seconds later."""
+    database_url, _, _ = system
+    site = Switch()
+    test_id = _make_test(database_url, site.server.url, interval_s=10, retries=0)
+    sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
+    wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
+              "up results from both regions")
+
+    site.healthy = False
+    incident_sql = "SELECT * FROM incidents WHERE test_id = $1"
+    [opened] = wait_sync(lambda: asyncio.run(_query(database_url, incident_sql, test_id)),
+                         "an incident to open")
+    took = (opened["confirmed_at"] - opened["started_at"]).total_seconds()
+    assert took < 5, f"confirmed {took} s after the first failure: not by a check-now"
+    asked = asyncio.run(_query(
+        database_url, "SELECT region, extras->>'check_now_for' AS asker FROM results "
+        "WHERE test_id = $1 AND extras ? 'check_now_for'", test_id))
+    assert asked and all(r["asker"] in REGIONS and r["asker"] != r["region"] for r in asked)
+    site.healthy = True
     site.server.stop()

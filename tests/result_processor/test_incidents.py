@@ -125,3 +125,10 @@ def test_running_regions_pure() -> None:
     assert incidents.running_regions(1, 3, {"eu"}) == 1  # capped at the configured
     assert incidents.running_regions(3, 0, {"eu", "us"}) == 2  # what this group shows
     assert incidents.running_regions(None, 2, set()) == 2  # a test without the column
+
+
+@pytest.mark.parametrize("extras, expected", [
+    (None, 1), ({}, 1), ({"attempts": 3}, 3), ({"attempts": 0}, 1), ({"attempts": 99}, 10),
+    ({"attempts": True}, 1), ({"attempts": "2"}, 1), ({"attempts": 2.5}, 1)])
+def test_attempts_of_garbage_counts_once(extras, expected) -> None:
+    assert incidents.attempts_of(extras) == expected

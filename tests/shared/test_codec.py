@@ -169,3 +169,23 @@ def test_garbage_regions_of_a_test_are_refused(regions) -> None:
                           "full": True, "upserts": [test], "removals": []})
     with pytest.raises(codec.DecodeError):
         codec.decode_assignment(body)
+
+
+def test_check_now_round_trip() -> None:
+    request = codec.CheckNow("a", 7, "eu", "node-1", NOW_MS)
+    assert codec.decode_check_now(codec.encode_check_now(request)) == request
+
+
+@pytest.mark.parametrize("body", [
+    b"\xc1", msgpack.packb([1]), msgpack.packb({"v": 2}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 0, "region": "eu", "node": "n", "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": "7", "region": "eu", "node": "n",
+                   "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "", "test": 7, "region": "eu", "node": "n", "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 7, "region": "eu", "node": "n" * 65,
+                   "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 7, "region": "eu", "node": "n", "at": 5}),
+])
+def test_garbage_check_now_is_refused(body: bytes) -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.decode_check_now(body)
