@@ -16,6 +16,7 @@ from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
+from shared.checkspec import NETWORK_ERROR_KINDS
 from shared.codec import (
     decode_assignment,
     decode_check_now,
@@ -24,7 +25,7 @@ from shared.codec import (
     encode_resync,
 )
 from shared.config import Settings
-from shared.messages import Assignment, CheckNow, Heartbeat, ResyncRequest, TestSpec
+from shared.messages import Assignment, CheckNow, Heartbeat, Result, ResyncRequest, TestSpec
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ class Executor:
         self.channel = channel
         self.batcher = Batcher(self.publish_results, region, settings.node_id,
                                settings.batch_max_results, settings.batch_max_delay_s)
-        self.dispatcher = Dispatcher(ctx, self.batcher.add, settings.executor_concurrency,
+        self.tally = heartbeat.Tally()
+        self.dispatcher = Dispatcher(ctx, self.record, settings.executor_concurrency,
                                      ask=self.ask_others)
         self._asking: set[asyncio.Task[None]] = set()
         self.positions: dict[str, Position] = {}
@@ -51,6 +53,11 @@ class Executor:
         self.keeper = statefile.Keeper(
             statefile.path_for(settings.state_dir, region, settings.node_id), region,
             self.holdings)
+
+    def record(self, cell: str, result: Result) -> None:
+        """Every result: counted for the heartbeat (is this node's network fine?), batched."""
+        self.tally.add(result.error_kind in NETWORK_ERROR_KINDS)
+        self.batcher.add(cell, result)
 
     def holdings(self) -> statefile.Holdings:
         return {cell: (pos, self.dispatcher.held(cell)) for cell, pos in self.positions.items()}
@@ -79,11 +86,13 @@ class Executor:
                                routing_key=cell, mandatory=True)
 
     def heartbeat(self) -> Heartbeat:
+        checks, network_failures = self.tally.totals()
         return Heartbeat(region=self.region, node=self.settings.node_id, version=self.version,
                          sent_at_ms=heartbeat.now_ms(),
                          interval_s=self.settings.heartbeat_interval_s, load=heartbeat.load(),
                          tests_held=len(self.dispatcher.held()),
-                         backlog=self.batcher.backlog(), clock_offset_ms=self.clock.estimate())
+                         backlog=self.batcher.backlog(), clock_offset_ms=self.clock.estimate(),
+                         checks=checks, network_failures=network_failures)
 
     async def publish_heartbeat(self, beat: Heartbeat) -> None:
         assert self._up is not None

@@ -177,7 +177,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
                                                   durable=True)
-        registry = Registry(engine, settings.node_dead_after_s)
+        registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
         await registry.restore()
         scheduler = Scheduler(settings, engine, exchange, registry)
         await scheduler.sync()  # every node with a plan is new to this generation: full sets

@@ -293,7 +293,8 @@ def decode_check_now(data: bytes) -> CheckNow:
 def encode_heartbeat(h: Heartbeat) -> bytes:
     return _pack({"v": FORMAT_VERSION, "region": h.region, "node": h.node, "version": h.version,
                   "sent": h.sent_at_ms, "interval": h.interval_s, "load": h.load,
-                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms})
+                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms,
+                  "checks": h.checks, "netfail": h.network_failures})
 
 
 def _bounded(m: dict[str, Any], key: str, kind: type | tuple[type, ...], low: float,
@@ -314,13 +315,17 @@ def decode_heartbeat(data: bytes) -> Heartbeat:
     offset = m.get("offset")
     if offset is not None:
         offset = _bounded(m, "offset", int, -(2**40), 2**40)
+    checks, netfail = (None if m.get(k) is None else _bounded(m, k, int, 0, 2**40)
+                       for k in ("checks", "netfail"))
+    if checks is not None and netfail is not None and netfail > checks:
+        raise DecodeError("field 'netfail': more network failures than checks")
     return Heartbeat(region=region, node=node, version=version,
                      sent_at_ms=_bounded(m, "sent", int, EARLIEST_MS, LATEST_MS),
                      interval_s=float(_bounded(m, "interval", (int, float), 0.01, 3600)),
                      load=float(_bounded(m, "load", (int, float), 0, 1e6)),
                      tests_held=_bounded(m, "held", int, 0, 2**31),
                      backlog=_bounded(m, "backlog", int, 0, 2**40),
-                     clock_offset_ms=offset)
+                     clock_offset_ms=offset, checks=checks, network_failures=netfail)
 
 
 # --- incident events -----------------------------------------------------------------------

@@ -134,6 +134,10 @@ class Heartbeat:
     tests_held: int
     backlog: int  # results checked but not yet confirmed by the broker
     clock_offset_ms: int | None = None  # node clock minus the centre's, None if not known yet
+    # Checks the node finished in the last minute, and how many of them failed at the network
+    # level (shared.checkspec.NETWORK_ERROR_KINDS); None from nodes that do not count them.
+    checks: int | None = None
+    network_failures: int | None = None
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,11 @@ def test_heartbeat_round_trip() -> None:
     beat = Heartbeat("eu", "n1", "0.1.0", 1_790_000_000_000, 5.0, 0.5, 3, 0, -12)
     assert codec.decode_heartbeat(codec.encode_heartbeat(beat)) == beat
     assert codec.decode_heartbeat(msgpack.packb(_beat(offset=None))).clock_offset_ms is None
+    counted = Heartbeat("eu", "n1", "0.1.0", 1_790_000_000_000, 5.0, 0.5, 3, 0, -12,
+                        checks=40, network_failures=40)
+    assert codec.decode_heartbeat(codec.encode_heartbeat(counted)) == counted
+    older = codec.decode_heartbeat(msgpack.packb(_beat()))  # from a node that does not count
+    assert (older.checks, older.network_failures) == (None, None)
 
 
 @pytest.mark.parametrize("body", [
@@ -123,6 +128,8 @@ def test_heartbeat_round_trip() -> None:
     msgpack.packb(_beat(load=-1)), msgpack.packb(_beat(held=-3)),
     msgpack.packb(_beat(backlog="many")), msgpack.packb(_beat(offset=2**50)),
     msgpack.packb(_beat(version="x" * 65)), msgpack.packb(_beat(held=True)),
+    msgpack.packb(_beat(checks=-1)), msgpack.packb(_beat(checks="10")),
+    msgpack.packb(_beat(checks=3, netfail=4)), msgpack.packb(_beat(netfail=1.5)),
 ])
 def test_heartbeat_garbage_is_refused(body: bytes) -> None:
     with pytest.raises(codec.DecodeError):
