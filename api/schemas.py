@@ -30,6 +30,10 @@ MAX_TESTS = 20  # tests in one monitor
 MAX_INTERVAL_S = 86400
 MAX_TIMEOUT_S = 60.0
 REGION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+MAX_REGIONS = 10  # regions one test runs in
+
+Region = Annotated[str, Field(pattern=REGION_PATTERN)]
+Regions = Annotated[list[Region], Field(min_length=1, max_length=MAX_REGIONS)]
 
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 StateLabel = Literal["up", "down", "degraded"]
@@ -93,8 +97,31 @@ class TestIn(Input):
     interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] = 60
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 10.0
     region: Annotated[
-        str | None, Field(pattern=REGION_PATTERN, description="default: the cell's region")
+        str | None,
+        Field(pattern=REGION_PATTERN,
+              description="the primary region (the first of `regions`); default: the cell's"),
     ] = None
+    regions: Annotated[
+        Regions | None,
+        Field(description="every region the test runs in, the primary first; default: "
+                          "[region]"),
+    ] = None
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_agree(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return value
+        if len(set(value)) != len(value):
+            raise ValueError("must not name a region twice")
+        region = info.data.get("region")
+        if region is not None and region != value[0]:
+            raise ValueError("must start with `region` (the primary region) when both are given")
+        return value
+
+    def region_list(self, default: str) -> list[str]:
+        """The regions the test runs in, the primary first."""
+        return self.regions or [self.region or default]
 
     @field_validator("kind")
     @classmethod
@@ -154,7 +181,8 @@ class TestOut(BaseModel):
     id: int
     monitor_id: int
     kind: str
-    region: str
+    region: str  # the primary region, the first of `regions`
+    regions: list[str]
     interval_s: int
     timeout_s: float
     enabled: bool
@@ -170,6 +198,15 @@ class MonitorOut(BaseModel):
     tests: list[TestOut]
 
 
+class TimingsOut(BaseModel):
+    """Milliseconds from the start of the check to the end of each phase (curl's way)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    ttfb_ms: float | None = None
+
+
 class ResultOut(BaseModel):
     checked_at: datetime
     status: StateLabel
@@ -179,6 +216,15 @@ class ResultOut(BaseModel):
     error: str | None
     region: str
     node: str
+    # Picked out of `extras` for convenience; null when the check did not report them.
+    timings: TimingsOut | None = None
+    cert_days: float | None = None
+    attempts: int | None = Field(None, description="tries on the node, when a failure was retried")
+    first_error: str | None = Field(None, description="the error kind of the first try")
+    check_now_for: str | None = Field(
+        None, description="a confirmation check: the region whose failure asked for it")
+    extras: dict[str, Any] = Field(
+        default_factory=dict, description="every figure the check reported, as it sent them")
 
 
 Item = TypeVar("Item")

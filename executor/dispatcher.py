@@ -18,12 +18,13 @@ from typing import Any
 from executor import checks, confirm, schedule
 from executor.checks.base import CheckContext, Outcome
 from executor.metrics import CHECKS, LATENESS, TESTS_HELD
-from shared.messages import Result, Status, TestSpec
+from shared.messages import CHECK_NOW_EXTRA, Result, Status, TestSpec
 
 log = logging.getLogger(__name__)
 
 ResultSink = Callable[[str, Result], None]  # (cell, result)
 Observe = Callable[[float], None]  # seconds a check started after its slot
+AskOthers = Callable[[TestSpec, int], None]  # (a failing test, when its check started)
 
 
 def _observe_lateness(seconds: float) -> None:
@@ -36,10 +37,12 @@ def now_ms() -> int:
 
 class Dispatcher:
     def __init__(self, ctx: CheckContext, sink: ResultSink, max_in_flight: int = 4096,
-                 observe: Observe = _observe_lateness) -> None:
+                 observe: Observe = _observe_lateness, ask: AskOthers | None = None) -> None:
         self._ctx = ctx
         self._sink = sink
         self._observe = observe
+        self._ask = ask
+        self._failing: set[tuple[str, int]] = set()  # tests whose last check here failed
         self._held: dict[tuple[str, int], tuple[TestSpec, int]] = {}  # key -> (spec, token)
         self._heap: list[tuple[int, int, str, int]] = []  # (due_ms, token, cell, test id)
         self._tokens = itertools.count(1)
@@ -65,6 +68,7 @@ class Dispatcher:
 
     def remove(self, cell: str, test_id: int) -> None:
         self._held.pop((cell, test_id), None)
+        self._failing.discard((cell, test_id))
         TESTS_HELD.set(len(self._held))
 
     def replace_cell(self, cell: str, specs: list[TestSpec]) -> None:
@@ -103,22 +107,52 @@ class Dispatcher:
                                     token, cell, test_id))
         if key in self._running:
             return  # the previous check is still going: skip this slot, keep the grid
-        self._running.add(key)
-        task = asyncio.create_task(self._check(spec, due))
+        self._start(spec, due)
+
+    def _start(self, spec: TestSpec, due: int, asked_by: str | None = None) -> None:
+        self._running.add((spec.cell, spec.id))
+        task = asyncio.create_task(self._check(spec, due, asked_by))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _check(self, spec: TestSpec, due: int) -> None:
+    def check_now(self, cell: str, test_id: int, asked_by: str) -> bool:
+        """Check a test at once, off its grid, because region `asked_by` saw it fail. False
+        if it is not held here, or a check of it is already running (its result will do)."""
+        held = self._held.get((cell, test_id))
+        if held is None or (cell, test_id) in self._running:
+            return False
+        self._start(held[0], now_ms(), asked_by)
+        return True
+
+    async def _check(self, spec: TestSpec, due: int, asked_by: str | None = None) -> None:
         try:
             async with self._slots:
                 self._observe((now_ms() - due) / 1000)
                 outcome = await self._guarded(spec)
             self._counter(spec.kind, outcome.status).inc()
+            extras = outcome.extras
+            if asked_by is not None:
+                extras = {**(extras or {}), CHECK_NOW_EXTRA: asked_by}
             self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
                                          outcome.http_status, outcome.error_kind, outcome.error,
-                                         outcome.extras))
+                                         extras))
+            self._after(spec, outcome, due, asked_by)
         finally:
             self._running.discard((spec.cell, spec.id))
+
+    def _after(self, spec: TestSpec, outcome: Outcome, due: int, asked_by: str | None) -> None:
+        """On a new failure of a test that runs in other regions too, ask them to check it
+        now. Only on the change (not at every failing check), never for a check that was
+        itself asked for (no ping-pong), and not for failures of the test's own making."""
+        key = (spec.cell, spec.id)
+        if outcome.status is Status.UP:
+            self._failing.discard(key)
+            return
+        new = key not in self._failing
+        self._failing.add(key)
+        if (new and asked_by is None and self._ask is not None and len(spec.regions) > 1
+                and outcome.error_kind not in confirm.NOT_RETRIED):
+            self._ask(spec, due)
 
     def _counter(self, kind: str, status: Status) -> Any:
         key = (kind, status)

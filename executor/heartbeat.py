@@ -53,6 +53,32 @@ class ClockOffset:
         return min(self._samples) if self._samples else None
 
 
+class Tally:
+    """Checks finished in the last `window_s`, and those that failed at the network level,
+    in buckets so that a hundred thousand checks a minute cost a few counters."""
+
+    def __init__(self, window_s: float = 60.0, bucket_s: float = 5.0) -> None:
+        self.window_s, self.bucket_s = window_s, bucket_s
+        self._buckets: dict[int, list[int]] = {}  # bucket number -> [checks, network failures]
+
+    def add(self, network_failure: bool, now: float | None = None) -> None:
+        key = int((time.monotonic() if now is None else now) // self.bucket_s)
+        counts = self._buckets.get(key)
+        if counts is None:
+            counts = self._buckets[key] = [0, 0]
+        counts[0] += 1
+        counts[1] += network_failure
+
+    def totals(self, now: float | None = None) -> tuple[int, int]:
+        """(checks, network failures) in the window; older buckets are forgotten."""
+        current = int((time.monotonic() if now is None else now) // self.bucket_s)
+        oldest = current - int(self.window_s // self.bucket_s) + 1
+        for key in [k for k in self._buckets if k < oldest]:
+            del self._buckets[key]
+        return (sum(c[0] for c in self._buckets.values()),
+                sum(c[1] for c in self._buckets.values()))
+
+
 async def run(publish: Publish, make: Callable[[], Heartbeat], interval_s: float) -> None:
     """Publish a heartbeat now and then every `interval_s`; a failed one is logged, not retried
     (the next one says the same, only newer)."""

@@ -16,9 +16,16 @@ from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
 from executor.holdings import Decision, Position, decide
 from shared import amqp, names
-from shared.codec import decode_assignment, encode_heartbeat, encode_resync
+from shared.checkspec import NETWORK_ERROR_KINDS
+from shared.codec import (
+    decode_assignment,
+    decode_check_now,
+    encode_check_now,
+    encode_heartbeat,
+    encode_resync,
+)
 from shared.config import Settings
-from shared.messages import Assignment, Heartbeat, ResyncRequest
+from shared.messages import Assignment, CheckNow, Heartbeat, Result, ResyncRequest, TestSpec
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +41,10 @@ class Executor:
         self.channel = channel
         self.batcher = Batcher(self.publish_results, region, settings.node_id,
                                settings.batch_max_results, settings.batch_max_delay_s)
-        self.dispatcher = Dispatcher(ctx, self.batcher.add, settings.executor_concurrency)
+        self.tally = heartbeat.Tally()
+        self.dispatcher = Dispatcher(ctx, self.record, settings.executor_concurrency,
+                                     ask=self.ask_others)
+        self._asking: set[asyncio.Task[None]] = set()
         self.positions: dict[str, Position] = {}
         self._resync_asked: dict[str, float] = {}
         self._up: AbstractExchange | None = None
@@ -43,6 +53,11 @@ class Executor:
         self.keeper = statefile.Keeper(
             statefile.path_for(settings.state_dir, region, settings.node_id), region,
             self.holdings)
+
+    def record(self, cell: str, result: Result) -> None:
+        """Every result: counted for the heartbeat (is this node's network fine?), batched."""
+        self.tally.add(result.error_kind in NETWORK_ERROR_KINDS)
+        self.batcher.add(cell, result)
 
     def holdings(self) -> statefile.Holdings:
         return {cell: (pos, self.dispatcher.held(cell)) for cell, pos in self.positions.items()}
@@ -71,11 +86,13 @@ class Executor:
                                routing_key=cell, mandatory=True)
 
     def heartbeat(self) -> Heartbeat:
+        checks, network_failures = self.tally.totals()
         return Heartbeat(region=self.region, node=self.settings.node_id, version=self.version,
                          sent_at_ms=heartbeat.now_ms(),
                          interval_s=self.settings.heartbeat_interval_s, load=heartbeat.load(),
                          tests_held=len(self.dispatcher.held()),
-                         backlog=self.batcher.backlog(), clock_offset_ms=self.clock.estimate())
+                         backlog=self.batcher.backlog(), clock_offset_ms=self.clock.estimate(),
+                         checks=checks, network_failures=network_failures)
 
     async def publish_heartbeat(self, beat: Heartbeat) -> None:
         assert self._up is not None
@@ -97,7 +114,38 @@ class Executor:
                                mandatory=False)
         log.info("asked for resync", extra={"cell": cell, "reason": reason})
 
+    def ask_others(self, spec: TestSpec, at_ms: int) -> None:
+        """The dispatcher saw a test of several regions fail here: ask its cell's scheduler
+        to have the other regions check it now (in the background; best effort)."""
+        request = CheckNow(spec.cell, spec.id, self.region, self.settings.node_id, at_ms)
+        task = asyncio.create_task(self.publish_check_now(request))
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
+
+    async def publish_check_now(self, request: CheckNow) -> None:
+        assert self._up is not None
+        message = aio_pika.Message(encode_check_now(request), content_type="application/msgpack",
+                                   expiration=names.CHECK_NOW_TTL_MS / 1000)
+        try:  # lost with a cut link or a busy broker: the next interval confirms instead
+            await self._up.publish(message, routing_key=names.check_now_key(request.cell),
+                                   mandatory=False)
+        except Exception:
+            log.warning("check-now request not sent", extra={"test_id": request.test_id},
+                        exc_info=True)
+
+    async def on_check_now(self, message: AbstractIncomingMessage) -> None:
+        request = await amqp.decode_or_dead_letter(message, decode_check_now, "check now")
+        if request is None:
+            return
+        started = self.dispatcher.check_now(request.cell, request.test_id, request.region)
+        log.info("check now", extra={"cell": request.cell, "test_id": request.test_id,
+                                     "from": request.region, "started": started})
+        await message.ack()
+
     async def on_assignment(self, message: AbstractIncomingMessage) -> None:
+        if message.type == names.CHECK_NOW_TYPE:  # the same queue, off the numbered sequence
+            await self.on_check_now(message)
+            return
         assignment = await amqp.decode_or_dead_letter(message, decode_assignment, "assignment")
         if assignment is None:
             return

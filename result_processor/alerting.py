@@ -4,7 +4,8 @@
          ◀──success (dismissed, no incident)──┘        ▲ │ severity changes
                                                         └─┘
 
-A region *confirms* a failure after 1 + `retries` consecutive failing results from it. An
+A region *confirms* a failure after 1 + `retries` consecutive failing attempts from it (a
+result the node already retried counts as its `attempts`: the retries were made). An
 incident opens when `regions` regions confirm (capped at the number of regions the test
 runs in): DOWN if every confirming region's newest result is DOWN, else DEGRADED. The
 threshold rule opens a DEGRADED incident on its own: more than `max_failures` failures, or
@@ -74,6 +75,7 @@ class Observation:
     http_status: int | None = None
     error_kind: str | None = None
     error: str | None = None
+    attempts: int = 1  # tries on the node that this result stands for (all failed, if DOWN)
 
 
 @dataclass
@@ -81,33 +83,33 @@ class RegionState:
     """A region's newest results, in time order, so a result that arrives after a newer one
     (two processors, or two writers, committing out of order) still takes its place."""
 
-    recent: list[tuple[int, int]] = field(default_factory=list)  # (at_ms, status)
+    recent: list[tuple[int, int, int]] = field(default_factory=list)  # (at_ms, status, tries)
 
-    def add(self, at_ms: int, status: Status) -> bool:
+    def add(self, at_ms: int, status: Status, attempts: int = 1) -> bool:
         """Place a result; False if it is a repeat, or older than everything remembered."""
-        if any(t == at_ms for t, _ in self.recent):
+        if any(r[0] == at_ms for r in self.recent):
             return False
         if len(self.recent) >= HISTORY and at_ms < self.recent[0][0]:
             return False
-        bisect.insort(self.recent, (at_ms, int(status)))
+        bisect.insort(self.recent, (at_ms, int(status), max(1, attempts)))
         del self.recent[:-HISTORY]
         return True
 
     @property
     def fails(self) -> int:
-        """Consecutive results that were not UP, counted back from the newest."""
+        """Consecutive failed attempts, counted back from the newest result."""
         n = 0
-        for _, status in reversed(self.recent):
+        for _, status, attempts in reversed(self.recent):
             if status == Status.UP:
                 break
-            n += 1
+            n += attempts
         return n
 
     @property
     def ups(self) -> int:
         """Consecutive UP results, counted back from the newest."""
         n = 0
-        for _, status in reversed(self.recent):
+        for _, status, _tries in reversed(self.recent):
             if status != Status.UP:
                 break
             n += 1
@@ -148,10 +150,15 @@ class TestAlert:
     def from_json(cls, data: dict[str, Any]) -> TestAlert:
         return cls(phase=data["phase"], incident_id=data.get("incident_id"),
                    started_ms=data.get("started_ms"),
-                   regions={k: RegionState([(int(t), int(st)) for t, st in v["recent"]])
+                   regions={k: RegionState([_entry(e) for e in v["recent"]])
                             for k, v in data["regions"].items()},
                    window=[(int(t), bool(f)) for t, f in data["window"]],
                    evidence=data.get("evidence", {}))
+
+
+def _entry(e: list[int]) -> tuple[int, int, int]:
+    """A remembered result; rows written before attempts counted have two fields."""
+    return (int(e[0]), int(e[1]), int(e[2]) if len(e) > 2 else 1)
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ class Change:
 def step(s: TestAlert, o: Observation, rule: Rule, regions_running: int) -> Change | None:
     """Feed one result. Mutates `s`; returns the incident change it caused, if any."""
     region = s.regions.setdefault(o.region, RegionState())
-    if not region.add(o.at_ms, o.status):
+    if not region.add(o.at_ms, o.status, o.attempts if o.status is not Status.UP else 1):
         return None  # a repeat, or too old to matter
     failed = o.status is not Status.UP
     _remember(s, o, rule, failed)

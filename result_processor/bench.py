@@ -48,8 +48,19 @@ class _Ack:
         raise RuntimeError("the benchmark's group failed to store")
 
 
-def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int) -> list[ResultBatch]:
-    """Results in time order, cycling through `n_tests` tests; 3 % fail."""
+def _timings(rng: random.Random, total: float) -> dict[str, float]:
+    """What an HTTPS check reports: each phase's end, in ms from the start."""
+    dns = round(rng.uniform(0.2, 2.0), 3)
+    connect = round(dns + total * 0.2, 3)
+    tls = round(connect + total * 0.3, 3)
+    return {"dns_ms": dns, "connect_ms": connect, "tls_ms": tls,
+            "ttfb_ms": round(tls + total * 0.4, 3), "cert_days": 61.5}
+
+
+def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int,
+                 extras: bool = True) -> list[ResultBatch]:
+    """Results in time order, cycling through `n_tests` tests; 3 % fail. With `extras`,
+    every result carries what a real HTTPS check does (timings, certificate days; tries)."""
     rng = random.Random(5)
     out, k = [], 0
     for _ in range(n_batches):
@@ -57,10 +68,13 @@ def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int) -> list
         for _ in range(size):
             test_id, at = 1 + k % n_tests, start_ms + k
             if rng.random() < 0.03:
+                more = {"dns_ms": 0.8, "attempts": 2, "first_error": "timeout"}
                 rows.append(Result(test_id, at, Status.DOWN, None, None, "timeout",
-                                   "no answer within 10.0 s"))
+                                   "no answer within 10.0 s", more if extras else None))
             else:
-                rows.append(Result(test_id, at, Status.UP, rng.lognormvariate(3.5, 0.6), 200))
+                latency = rng.lognormvariate(3.5, 0.6)
+                rows.append(Result(test_id, at, Status.UP, latency, 200, None, None,
+                                   _timings(rng, latency) if extras else None))
             k += 1
         out.append(ResultBatch(uuid.uuid4().bytes, "bench", "local", "node-1", rows))
     return out
@@ -200,3 +214,10 @@ def _ingest_lines(settings: Settings, url: str) -> Iterator[dict[str, Any]]:
             per_row = asyncio.run(sqlalchemy_rate(url, batches))
             yield emit("ingest", f"processor_results_per_s_{label}", ours,
                        "sqlalchemy_insert_per_row", per_row)
+            # What carrying the extras costs: the same results without them.
+            plain = [encode_batch(b) for b in make_batches(BATCHES, size, n_tests, start,
+                                                           extras=False)]
+            asyncio.run(_truncate(url))
+            bare = asyncio.run(processor_rate(settings, url, plain))
+            yield emit("ingest", f"processor_results_per_s_{label}", ours,
+                       "processor_without_extras", bare)

@@ -32,12 +32,16 @@ from shared.messages import IncidentEvent, ResultBatch, Status
 log = logging.getLogger(__name__)
 
 NODE_FAULT_PREFIX = "node_"
+MAX_ATTEMPTS = 10  # a result counts for at most this many failed tries
 _LOCK_CLASS = 1986  # advisory lock namespace: one test's incident machine
 
+# How many regions can agree on a test: those it runs in (`configured`), of which those that
+# reported lately from a node that is not known to be broken (`regions`). A region cut off,
+# without a live node, or with a broken one cannot confirm, and is not waited for.
 _TESTS = """
-SELECT t.id, t.monitor_id, t.alert_rule,
+SELECT t.id, t.monitor_id, t.alert_rule, cardinality(t.regions) AS configured,
        (SELECT count(DISTINCT w.region) FROM results_week w
-        WHERE w.test_id = t.id
+        WHERE w.test_id = t.id AND w.node <> ALL($3::text[])
           AND w.checked_at > u.ref - make_interval(secs => greatest(3 * t.interval_s, 300)))
        AS regions
 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ref) JOIN tests t ON t.id = u.id
@@ -55,10 +59,26 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
             if r.test_id not in wanted or _node_fault(r.error_kind):
                 continue
             out[r.test_id].append(Observation(b.region, r.checked_at_ms, r.status,
-                                              r.http_status, r.error_kind, r.error))
+                                              r.http_status, r.error_kind, r.error,
+                                              attempts_of(r.extras)))
     for obs in out.values():
         obs.sort(key=lambda o: o.at_ms)
     return out
+
+
+def attempts_of(extras: dict[str, Any] | None) -> int:
+    """How many tries on the node a result stands for (`attempts` in its extras, 1-10)."""
+    value = extras.get("attempts") if extras else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(max(value, 1), MAX_ATTEMPTS)
+    return 1
+
+
+def running_regions(configured: int | None, reported: int | None, observed: set[str]) -> int:
+    """The regions that can agree on a test now: those that reported lately (or in this
+    group), never more than the regions it is configured to run in."""
+    running = max(reported or 0, len(observed))
+    return min(running, configured) if configured else running
 
 
 def _node_fault(error_kind: str | None) -> bool:
@@ -93,7 +113,7 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     states = {r["test_id"]: TestAlert.from_json(json.loads(r["state"])) for r in await conn.fetch(
         "SELECT test_id, state FROM alert_state WHERE test_id = any($1::bigint[])", ids)}
     refs = [when(by_test[i][-1].at_ms) for i in ids]
-    tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs)}
+    tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs, sorted(broken))}
     cell = batches[0].cell
     kept: dict[int, TestAlert] = {}
     for test_id in ids:
@@ -119,7 +139,7 @@ def _rule(info: asyncpg.Record) -> Rule:
 async def _run(conn: asyncpg.Connection, cell: str, test_id: int, info: asyncpg.Record,
                s: TestAlert, obs: list[Observation]) -> None:
     rule = _rule(info)
-    regions = max(info["regions"] or 0, len({o.region for o in obs}))
+    regions = running_regions(info["configured"], info["regions"], {o.region for o in obs})
     evidence_before = json.dumps(s.evidence, sort_keys=True)
     for o in obs:
         change = machine_step(s, o, rule, regions)

@@ -17,16 +17,24 @@ import time
 import uuid
 from collections.abc import Collection
 
+import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler.plan import NodePlan, by_region
+from scheduler import checknow
+from scheduler.plan import NodePlan, by_region, per_region
 from scheduler.registry import Registry
 from scheduler.spread import split
 from shared import amqp, db, names
-from shared.codec import decode_heartbeat, decode_resync, encode_assignment
+from shared.codec import (
+    decode_check_now,
+    decode_heartbeat,
+    decode_resync,
+    encode_assignment,
+    encode_check_now,
+)
 from shared.config import Settings
 from shared.messages import Assignment, TestSpec
 from shared.tables import tests
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region", ["region"])
 REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
                               "Regions with tests and no live executor node (an alert)")
+
+CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
+                              "Check-now requests forwarded to a node of another region")
 
 Key = tuple[str, str]  # (region, node)
 
@@ -54,13 +65,15 @@ class Scheduler:
         self._lock = asyncio.Lock()  # one message at a time, so sequence numbers stay in order
 
     async def load(self) -> list[TestSpec]:
-        query = select(tests.c.id, tests.c.kind, tests.c.region, tests.c.interval_s,
+        """Every enabled test, once for each region it runs in."""
+        query = select(tests.c.id, tests.c.kind, tests.c.regions, tests.c.interval_s,
                        tests.c.timeout_s, tests.c.config, tests.c.version).where(tests.c.enabled)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [TestSpec(id=r.id, cell=self.cell, region=r.region, kind=r.kind,
-                         interval_s=r.interval_s, timeout_s=r.timeout_s, config=r.config,
-                         version=r.version) for r in rows]
+        return [spec for r in rows for spec in per_region(
+            TestSpec(id=r.id, cell=self.cell, region="", kind=r.kind, interval_s=r.interval_s,
+                     timeout_s=r.timeout_s, config=r.config, version=r.version),
+            r.regions)]
 
     async def sync(self, full: Collection[Key] = ()) -> None:
         """Send every node what changed; the nodes named (and new ones) get their full set."""
@@ -124,6 +137,26 @@ class Scheduler:
         await self.sync(full={(request.region, request.node)})
         await message.ack()
 
+    async def on_check_now(self, message: AbstractIncomingMessage) -> None:
+        """A node saw a test fail: ask the node holding it in each other region to check
+        it now, so the incident confirms in seconds rather than at the next interval."""
+        request = await amqp.decode_or_dead_letter(message, decode_check_now, "check now")
+        if request is None:
+            return
+        asked = checknow.targets(self.plans, request.test_id, request.region,
+                                 self.registry.is_live) if request.cell == self.cell else []
+        body = encode_check_now(request)
+        for region, node in asked:
+            await self.exchange.publish(
+                aio_pika.Message(body, content_type="application/msgpack",
+                                 type=names.CHECK_NOW_TYPE,
+                                 expiration=names.CHECK_NOW_TTL_MS / 1000),
+                routing_key=names.node_check_now_key(region, node))
+        CHECK_NOW_FORWARDED.inc(len(asked))
+        log.info("check now", extra={"test_id": request.test_id, "from": request.region,
+                                     "asked": [f"{r}/{n}" for r, n in asked]})
+        await message.ack()
+
     async def on_heartbeat(self, message: AbstractIncomingMessage) -> None:
         beat = await amqp.decode_or_dead_letter(message, decode_heartbeat, "heartbeat")
         if beat is None:
@@ -144,7 +177,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
                                                   durable=True)
-        registry = Registry(engine, settings.node_dead_after_s)
+        registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
         await registry.restore()
         scheduler = Scheduler(settings, engine, exchange, registry)
         await scheduler.sync()  # every node with a plan is new to this generation: full sets
@@ -152,6 +185,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await resync.consume(scheduler.on_resync)
         beats = await amqp.heartbeats_queue(channel, settings.cell)
         await beats.consume(scheduler.on_heartbeat)
+        asks = await amqp.check_now_queue(channel, settings.cell)
+        await asks.consume(scheduler.on_check_now)
         log.info("scheduler running", extra={"cell": settings.cell})
         while not stop.is_set():
             try:

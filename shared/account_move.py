@@ -49,7 +49,7 @@ from shared.tables import (
 log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("test_id", "checked_at", "region", "node", "status", "latency_ms",
-                  "http_status", "error_kind", "error")
+                  "http_status", "error_kind", "error", "extras")
 LATE_MARGIN = timedelta(minutes=10)  # how far back a late batch's results may reach
 
 

@@ -60,12 +60,22 @@ async def results_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
 
 async def node_assignments_queue(channel: AbstractChannel, region: str,
                                  node: str) -> AbstractQueue:
-    """One executor node's assignments, on its own broker. A node gone for good leaves no
-    queue behind: it expires after NODE_QUEUE_EXPIRES_MS unused."""
-    return await durable_queue(channel, names.node_assignments_queue(region, node),
-                               names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region, node),
-                               exchange_type="topic",
-                               arguments={"x-expires": NODE_QUEUE_EXPIRES_MS})
+    """One executor node's assignments (and check-now requests), on its own broker. A node
+    gone for good leaves no queue behind: it expires after NODE_QUEUE_EXPIRES_MS unused."""
+    q = await durable_queue(channel, names.node_assignments_queue(region, node),
+                            names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region, node),
+                            exchange_type="topic", arguments={"x-expires": NODE_QUEUE_EXPIRES_MS})
+    await q.bind(names.ASSIGNMENTS_EXCHANGE, names.node_check_now_key(region, node))
+    return q
+
+
+async def check_now_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
+    """A cell's scheduler hears its nodes asking for confirmation from other regions; a
+    request older than CHECK_NOW_TTL_MS is dropped."""
+    await up_exchange(channel)
+    return await durable_queue(channel, names.check_now_queue(cell), names.UP_EXCHANGE,
+                               names.check_now_key(cell), exchange_type="topic",
+                               arguments={"x-message-ttl": names.CHECK_NOW_TTL_MS})
 
 
 async def region_assignments_queue(channel: AbstractChannel, region: str) -> AbstractQueue:

@@ -40,6 +40,11 @@ ERROR_KINDS: dict[str, str] = {
     "packet_loss_partial": "some pings were lost",
 }
 
+# Failures that say the node could not reach anything, rather than that the target is down:
+# when every check of a node fails so while other nodes of its region succeed, the node is
+# broken (scheduler/health.py). A refused connection is an answer, so it is not among them.
+NETWORK_ERROR_KINDS = frozenset({"dns", "connect", "connect_timeout", "timeout"})
+
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DNS_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "SRV", "CAA", "PTR")
 MAX_RETRIES = 5

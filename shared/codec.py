@@ -7,6 +7,7 @@ it reads and raises `DecodeError` with the reason, so a consumer can dead-letter
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgpack
@@ -14,6 +15,7 @@ import zstandard
 
 from shared.messages import (
     Assignment,
+    CheckNow,
     Heartbeat,
     IncidentEvent,
     Result,
@@ -98,11 +100,12 @@ _STATUSES = {int(s): s for s in Status}
 def decode_row(row: Any) -> Result:
     """Validate one positional result row; raise RowError naming what is wrong.
 
-    The hot path: a plain row (the vast majority) is checked with exact type tests in one
-    expression; anything else takes the careful path that says what is wrong.
+    The hot path: a plain row (the vast majority: an UP result, with or without extras) is
+    checked with exact type tests in one expression; anything else takes the careful path
+    that says what is wrong.
     """
-    if type(row) is list and len(row) == 7:
-        test_id, checked_at, status, latency, http_status, error_kind, error = row
+    if type(row) is list and 7 <= len(row) <= 8:
+        test_id, checked_at, status, latency, http_status, error_kind, error = row[:7]
         verdict = _STATUSES.get(status) if type(status) is int else None
         if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
                 and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
@@ -110,7 +113,8 @@ def decode_row(row: Any) -> Result:
                 and (http_status is None or type(http_status) is int
                      and 0 <= http_status < 1000)
                 and error_kind is None and error is None):
-            return Result(test_id, checked_at, verdict, latency, http_status)
+            extras = _extras(row[7]) if len(row) == 8 else None
+            return Result(test_id, checked_at, verdict, latency, http_status, None, None, extras)
     return _decode_row_carefully(row)
 
 
@@ -143,17 +147,27 @@ def _decode_row_carefully(row: Any) -> Result:
 
 
 def _extras(extras: Any) -> dict[str, Any] | None:
-    """A flat map of a few named figures; anything else is a bad row."""
+    """A flat map of a few named figures; anything else is a bad row.
+
+    The map is stored as JSONB as it is, so what JSON or PostgreSQL cannot hold (NaN and
+    infinities, NUL characters) is refused here rather than failing a whole COPY.
+    """
     if extras is None:
         return None
-    if not isinstance(extras, dict) or len(extras) > MAX_EXTRAS:
+    if type(extras) is not dict or len(extras) > MAX_EXTRAS:
         raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
     for key, value in extras.items():
-        if not isinstance(key, str) or not 0 < len(key) <= MAX_EXTRA_KEY:
+        if type(key) is not str or not 0 < len(key) <= MAX_EXTRA_KEY or "\0" in key:
             raise RowError(f"extras: keys must be 1-{MAX_EXTRA_KEY} characters")
-        if not (value is None or isinstance(value, bool | int | float)
-                or isinstance(value, str) and len(value) <= MAX_EXTRA_TEXT):
-            raise RowError(f"extras: {key!r} must be a number, a short string, a bool or nil")
+        kind = type(value)
+        if value is None or kind is int or kind is bool:
+            continue
+        if kind is float and math.isfinite(value):
+            continue
+        if kind is str and len(value) <= MAX_EXTRA_TEXT and "\0" not in value:
+            continue
+        raise RowError(f"extras: {key!r} must be a finite number, a short string, a bool "
+                       "or nil")
     return extras
 
 
@@ -189,9 +203,25 @@ def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
 
 # --- assignments --------------------------------------------------------------------------
 
+MAX_REGIONS = 10  # regions one test runs in
+
+
 def _spec_to_wire(s: TestSpec) -> dict[str, Any]:
-    return {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
+    wire = {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
             "config": s.config, "version": s.version}
+    if s.regions:  # optional: older executors and single-region tests go without
+        wire["regions"] = list(s.regions)
+    return wire
+
+
+def _regions(m: dict[str, Any]) -> tuple[str, ...]:
+    if m.get("regions") is None:
+        return ()
+    regions = _field(m, "regions", list)
+    if len(regions) > MAX_REGIONS or not all(
+            isinstance(r, str) and 0 < len(r) <= MAX_NAME for r in regions):
+        raise DecodeError(f"field 'regions': expected at most {MAX_REGIONS} region names")
+    return tuple(regions)
 
 
 def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
@@ -199,7 +229,8 @@ def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
     timeout = _field(m, "timeout", (int, float))
     return TestSpec(id=_field(m, "id", int), cell=cell, region=region, kind=_field(m, "kind", str),
                     interval_s=_field(m, "interval", int), timeout_s=float(timeout),
-                    config=_field(m, "config", dict), version=_field(m, "version", int))
+                    config=_field(m, "config", dict), version=_field(m, "version", int),
+                    regions=_regions(m))
 
 
 def encode_assignment(a: Assignment) -> bytes:
@@ -239,12 +270,31 @@ def decode_resync(data: bytes) -> ResyncRequest:
                          _field(m, "node", str), _field(m, "reason", str))
 
 
+# --- check now ------------------------------------------------------------------------------
+
+def encode_check_now(c: CheckNow) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "cell": c.cell, "test": c.test_id, "region": c.region,
+                  "node": c.node, "at": c.at_ms})
+
+
+def decode_check_now(data: bytes) -> CheckNow:
+    m = _map(_unpack(data), "check now")
+    if m.get("v") != FORMAT_VERSION:
+        raise DecodeError(f"unsupported check-now format {m.get('v')!r}")
+    cell, region, node = (_field(m, k, str) for k in ("cell", "region", "node"))
+    if any(not 0 < len(name) <= MAX_NAME for name in (cell, region, node)):
+        raise DecodeError(f"cell, region and node must be 1-{MAX_NAME} characters")
+    return CheckNow(cell=cell, test_id=_bounded(m, "test", int, 1, 2**63 - 1), region=region,
+                    node=node, at_ms=_bounded(m, "at", int, EARLIEST_MS, LATEST_MS))
+
+
 # --- heartbeats ---------------------------------------------------------------------------
 
 def encode_heartbeat(h: Heartbeat) -> bytes:
     return _pack({"v": FORMAT_VERSION, "region": h.region, "node": h.node, "version": h.version,
                   "sent": h.sent_at_ms, "interval": h.interval_s, "load": h.load,
-                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms})
+                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms,
+                  "checks": h.checks, "netfail": h.network_failures})
 
 
 def _bounded(m: dict[str, Any], key: str, kind: type | tuple[type, ...], low: float,
@@ -265,13 +315,17 @@ def decode_heartbeat(data: bytes) -> Heartbeat:
     offset = m.get("offset")
     if offset is not None:
         offset = _bounded(m, "offset", int, -(2**40), 2**40)
+    checks, netfail = (None if m.get(k) is None else _bounded(m, k, int, 0, 2**40)
+                       for k in ("checks", "netfail"))
+    if checks is not None and netfail is not None and netfail > checks:
+        raise DecodeError("field 'netfail': more network failures than checks")
     return Heartbeat(region=region, node=node, version=version,
                      sent_at_ms=_bounded(m, "sent", int, EARLIEST_MS, LATEST_MS),
                      interval_s=float(_bounded(m, "interval", (int, float), 0.01, 3600)),
                      load=float(_bounded(m, "load", (int, float), 0, 1e6)),
                      tests_held=_bounded(m, "held", int, 0, 2**31),
                      backlog=_bounded(m, "backlog", int, 0, 2**40),
-                     clock_offset_ms=offset)
+                     clock_offset_ms=offset, checks=checks, network_failures=netfail)
 
 
 # --- incident events -----------------------------------------------------------------------

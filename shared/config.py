@@ -183,6 +183,7 @@ class Settings:
     # Regions and the node fleet (issue 4).
     heartbeat_interval_s: float
     node_dead_after_s: float
+    max_clock_skew_s: float  # a node whose clock is further off is broken: its results don't count
     admin_emails: frozenset[str]
     regions_file: str
     region_buffer_bytes: int
@@ -242,6 +243,7 @@ class Settings:
             **_notifier_settings(e),
             heartbeat_interval_s=heartbeat,
             node_dead_after_s=dead_after,
+            max_clock_skew_s=_float(e, "VIGIL_MAX_CLOCK_SKEW", 30.0, 0.1, 86400.0),
             admin_emails=_emails(e, "VIGIL_ADMIN_EMAILS"),
             regions_file=_str(e, "VIGIL_REGIONS_FILE", os.path.join(state_dir, "regions.json")),
             region_buffer_bytes=_int(e, "VIGIL_REGION_BUFFER_BYTES", 1 << 30, 1 << 20, 1 << 40),

@@ -44,6 +44,9 @@ class TestSpec:
     timeout_s: float
     config: dict[str, Any]
     version: int
+    # Every region the test runs in (this one among them), so a node that sees it fail
+    # knows whether other regions can be asked to check it now. Empty: this region only.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class Result:
     # Kind-specific figures (timings, certificate days, attempts, packet loss), flat and
     # small: str -> number, string, bool or nil. None when the check has none.
     extras: dict[str, Any] | None = None
+
+
+# The extra a confirmation check carries: the region whose failure asked for it ("check now").
+CHECK_NOW_EXTRA = "check_now_for"
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,21 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class CheckNow:
+    """A node saw a test fail: the test's other regions are asked to check it now.
+
+    Sent by the node to its cell's scheduler, which forwards it to the node holding the
+    test in each other region. `region` and `node` are the asker's; `at_ms` when the failed
+    check started."""
+
+    cell: str
+    test_id: int
+    region: str
+    node: str
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class ResyncRequest:
     """An executor asks a cell's scheduler for the full set of a region's tests."""
 
@@ -115,6 +137,10 @@ class Heartbeat:
     tests_held: int
     backlog: int  # results checked but not yet confirmed by the broker
     clock_offset_ms: int | None = None  # node clock minus the centre's, None if not known yet
+    # Checks the node finished in the last minute, and how many of them failed at the network
+    # level (shared.checkspec.NETWORK_ERROR_KINDS); None from nodes that do not count them.
+    checks: int | None = None
+    network_failures: int | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,26 @@ def heartbeat_key(region: str, node: str) -> str:
 
 
 HEARTBEAT_PATTERN = "heartbeat.#"
+
+# "Check now": a node that sees a test fail asks its cell's scheduler (vigil.up, key
+# checknow.<cell>), which asks the node holding the test in each other region (vigil.assignments,
+# key region.<region>.node.<node>.now: under the region's pattern, so a remote region's down
+# shovel carries it). The node's assignment queue is bound to both keys; the message type tells
+# a check-now from an assignment.
+CHECK_NOW_TYPE = "vigil.check_now"
+CHECK_NOW_TTL_MS = 30_000  # a confirmation asked for longer ago than this is worth nothing
+
+
+def check_now_key(cell: str) -> str:
+    return f"checknow.{cell}"
+
+
+def check_now_queue(cell: str) -> str:
+    return f"vigil.checknow.{cell}"
+
+
+def node_check_now_key(region: str, node: str) -> str:
+    return f"{assignments_key(region, node)}.now"
 SENT_AT_HEADER = "x-sent-at-ms"  # on assignments: the scheduler's clock, for the node's offset
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.deps import AccountId, Conn, SettingsDep
 from api.routes import PREFIX
-from shared.tables import accounts, nodes
+from shared.tables import accounts, broken_nodes, nodes
 
 router = APIRouter(prefix=PREFIX, tags=["nodes"])
 
@@ -30,6 +30,7 @@ class NodeOut(BaseModel):
     tests_held: int
     backlog: int
     clock_offset_ms: int | None
+    broken: str | None = None  # why its results do not count (broken_nodes), if they don't
 
 
 class RegionOut(BaseModel):
@@ -56,12 +57,15 @@ async def admin_account(account_id: AccountId, conn: Conn, settings: SettingsDep
 @router.get("/nodes", response_model=NodesOut)
 async def list_nodes(_: Annotated[int, Depends(admin_account)], conn: Conn,
                      settings: SettingsDep) -> NodesOut:
-    rows = (await conn.execute(select(nodes).order_by(nodes.c.region, nodes.c.node))).all()
+    query = select(nodes, broken_nodes.c.reason).select_from(
+        nodes.outerjoin(broken_nodes, broken_nodes.c.node == nodes.c.node))
+    rows = (await conn.execute(query.order_by(nodes.c.region, nodes.c.node))).all()
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.node_dead_after_s)
     items = [NodeOut(region=r.region, node=r.node, version=r.version,
                      live=r.last_heartbeat > cutoff, last_heartbeat=r.last_heartbeat,
                      first_seen=r.first_seen, load=r.load, tests_held=r.tests_held,
-                     backlog=r.backlog, clock_offset_ms=r.clock_offset_ms) for r in rows]
+                     backlog=r.backlog, clock_offset_ms=r.clock_offset_ms, broken=r.reason)
+             for r in rows]
     regions: dict[str, list[NodeOut]] = {}
     for item in items:
         regions.setdefault(item.region, []).append(item)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, or_, select, tuple_
 
 from api import cursors
 from api.deps import AccountId, Conn
+from api.result_extras import shaped
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page, ResultOut
 from shared.messages import Status
@@ -26,6 +27,7 @@ _RESULT = (
     results_week.c.error,
     results_week.c.region,
     results_week.c.node,
+    results_week.c.extras,
 )
 
 
@@ -79,6 +81,7 @@ async def list_results(
             error=row.error,
             region=row.region,
             node=row.node,
+            **shaped(row.extras),
         )
         for row in page
     ]

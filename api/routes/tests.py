@@ -78,11 +78,17 @@ async def get_test(monitor_id: MonitorId, test_id: TestId, account_id: AccountId
 
 
 def _patched(current: TestOut, patch: TestPatch) -> TestIn:
-    """The test as it will be: the stored one with the patch over it, validated whole."""
+    """The test as it will be: the stored one with the patch over it, validated whole.
+
+    `region` alone (what a client that knows one region per test sends) makes it the only
+    region; `regions` replaces the list; both must agree."""
+    changes = {k: v for k, v in patch.model_dump(exclude_unset=True, exclude={"enabled"}).items()
+               if v is not None or k not in ("region", "regions")}  # null: no change
+    if "region" in changes and "regions" not in changes:
+        changes["regions"] = [changes["region"]]
     merged: dict[str, Any] = {
         "kind": current.kind, **current.config, "interval_s": current.interval_s,
-        "timeout_s": current.timeout_s, "region": current.region,
-        **patch.model_dump(exclude_unset=True, exclude={"enabled"}),
+        "timeout_s": current.timeout_s, "regions": current.regions, **changes,
     }
     try:
         return TestIn.model_validate(merged)
@@ -99,9 +105,10 @@ async def change_test(
     changed = _patched(current, body)
     limit = await quotas.quota(conn, account_id, settings)
     check_test(changed, settings, ("body",), limit.min_interval_s)
+    regions = changed.region_list(current.region)
     values: dict[str, Any] = {
         "config": changed.config(), "interval_s": changed.interval_s,
-        "timeout_s": changed.timeout_s, "region": changed.region or current.region,
+        "timeout_s": changed.timeout_s, "region": regions[0], "regions": regions,
         "version": tests.c.version + 1, "updated_at": func.now(),
     }
     if body.enabled is not None:

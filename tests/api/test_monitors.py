@@ -48,13 +48,14 @@ async def test_create_stores_the_monitor_and_its_tests(
         "monitor_id": monitor["id"],
         "kind": "http",
         "region": "local",  # the cell's region by default
+        "regions": ["local"],
         "interval_s": 60,
         "timeout_s": 10.0,
         "enabled": True,
         "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200]},
         "state": None,
     }
-    assert second["region"] == "eu-west"
+    assert (second["region"], second["regions"]) == ("eu-west", ["eu-west"])
     assert second["interval_s"] == 300
     assert second["timeout_s"] == 2.5
     assert second["config"] == {

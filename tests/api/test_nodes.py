@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.tables import nodes
+from shared.tables import broken_nodes, nodes
 from tests.api.helpers import PASSWORD, client_for, new_user, unique_email
 from tests.helpers import short_name
 
@@ -47,3 +47,20 @@ async def test_anyone_else_is_refused(client) -> None:
     assert (await client.get("/api/v1/nodes")).status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
     assert (await client.get("/api/v1/nodes", headers=bad)).status_code == 401
+
+
+async def test_a_broken_node_says_why_its_results_do_not_count(database_url, engine,
+                                                                client) -> None:
+    region, sick = short_name("r"), short_name("n")
+    await _node(engine, region, sick, 1)
+    async with engine.begin() as conn:
+        await conn.execute(insert(broken_nodes).values(node=sick, reason="heartbeat: clock"))
+    email = unique_email()
+    async with client_for(database_url, VIGIL_ADMIN_EMAILS=email) as api:
+        await api.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
+        token = (await api.post("/api/v1/auth/login",
+                                json={"email": email, "password": PASSWORD})).json()
+        got = await api.get("/api/v1/nodes",
+                            headers={"Authorization": f"Bearer {token['access_token']}"})
+    [mine] = [n for n in got.json()["items"] if n["node"] == sick]
+    assert mine["broken"] == "heartbeat: clock"

@@ -41,6 +41,12 @@ def shown(row: dict[str, Any]) -> dict[str, Any]:
         **{k: row[k] for k in ("latency_ms", "http_status", "error_kind", "error")},
         "region": row["region"],
         "node": row["node"],
+        "timings": None,
+        "cert_days": None,
+        "attempts": None,
+        "first_error": None,
+        "check_now_for": None,
+        "extras": {},
     }
 
 
@@ -223,3 +229,23 @@ async def test_state_is_shown_on_the_test_and_the_worst_on_the_monitor(
     assert tests.json()["items"][0]["state"]["error_kind"] == "timeout"
     listed = await client.get("/api/v1/monitors", headers=user.headers)
     assert [m["status"] for m in listed.json()["items"]] == ["down"]
+
+
+async def test_extras_are_shown_with_timings_picked_out(
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine, two_tests: tuple[int, int, int]
+) -> None:
+    _, test_id, _ = two_tests
+    extras = {"dns_ms": 0.5, "connect_ms": 1.5, "tls_ms": 4, "ttfb_ms": 9.25,
+              "cert_days": 30.5, "attempts": 2, "first_error": "refused",
+              "check_now_for": "eu", "redirects": 1}
+    odd = {"dns_ms": "soon", "attempts": True, "first_error": 5, "cert_days": None}
+    await store(engine, [result(test_id, 0, extras=extras), result(test_id, 10, extras=odd)])
+    [first, second] = (await results_of(client, user, test_id)).json()["items"]
+    assert first["timings"] == {"dns_ms": 0.5, "connect_ms": 1.5, "tls_ms": 4.0,
+                                "ttfb_ms": 9.25}
+    assert (first["cert_days"], first["attempts"], first["first_error"],
+            first["check_now_for"]) == (30.5, 2, "refused", "eu")
+    assert first["extras"] == extras
+    # Figures of an unexpected type are not picked out, but still shown as sent.
+    assert (second["timings"], second["attempts"], second["first_error"]) == (None, None, None)
+    assert second["extras"] == odd

@@ -1,9 +1,9 @@
 """A target goes down in two regions: one incident opens, the target recovers, it closes.
 
-Real components as subprocesses (two executors with different --region, the processor)
-on a database and a vhost of their own. This test plays the scheduler: it sends both
-regions the same test as a full assignment, as the scheduler will once tests run in
-several regions (issue 4), and it reads the incidents table directly.
+Real components as subprocesses (the scheduler, two executors with different --region, the
+processor) on a database and a vhost of their own. The test runs in both regions
+(`tests.regions`); the scheduler gives it to the live node of each, from their heartbeats.
+The test reads the incidents table directly.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ import pytest
 from aiohttp import web
 
 from shared import amqp, names
-from shared.codec import decode_incident_event, encode_assignment
-from shared.messages import Assignment, TestSpec
+from shared.codec import decode_incident_event
 from tests import services
 from tests.helpers import short_name, wait_sync
 from tests.targets import ThreadedServer
@@ -48,16 +47,19 @@ class Switch:
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
-    """Processor and two executors; yields (database url, amqp url, cell)."""
+    """Scheduler, processor and two executors; yields (database url, amqp url, cell)."""
     db_name, database_url = services.create_migrated_database("vigil_e2e_inc")
     vhost, amqp_url = services.create_vhost("vigil-e2e-inc")
     cell = short_name("c")
     logs = tmp_path_factory.mktemp("incident-logs")
     base = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
             "VIGIL_CELL": cell, "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
-            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text"}
-    asyncio.run(_declare_assignment_queues(amqp_url, cell))
-    procs = [_start(["processor"], base, logs / "processor.log")]
+            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text",
+            "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_HEARTBEAT_INTERVAL": "0.5",
+            "VIGIL_NODE_DEAD_AFTER": "5"}
+    asyncio.run(_declare_notifications_queue(amqp_url, cell))
+    procs = [_start(["processor"], base, logs / "processor.log"),
+             _start(["scheduler"], base, logs / "scheduler.log")]
     for region in REGIONS:
         env = {**base, "VIGIL_NODE_ID": _node(region),
                "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}"))}
@@ -88,27 +90,11 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-async def _declare_assignment_queues(amqp_url: str, cell: str) -> None:
+async def _declare_notifications_queue(amqp_url: str, cell: str) -> None:
     conn = await aio_pika.connect(amqp_url)
     async with conn:
         channel = await conn.channel()
-        for region in REGIONS:
-            await amqp.node_assignments_queue(channel, region, _node(region))
         await amqp.notifications_queue(channel, cell)
-
-
-async def _assign(amqp_url: str, cell: str, spec: TestSpec) -> None:
-    conn = await aio_pika.connect(amqp_url)
-    async with conn:
-        channel = await conn.channel()
-        ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
-        for region in REGIONS:
-            a = Assignment(cell, region, "e2e", 1, True,
-                           [TestSpec(spec.id, cell, region, spec.kind, spec.interval_s,
-                                     spec.timeout_s, spec.config, spec.version)],
-                           node=_node(region))
-            await ex.publish(amqp.persistent(encode_assignment(a)),
-                             routing_key=names.assignments_key(region, _node(region)))
 
 
 async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
@@ -119,16 +105,16 @@ async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
         await conn.close()
 
 
-def _make_test(url: str, target: str) -> int:
+def _make_test(url: str, target: str, interval_s: int = 1, retries: int = 1) -> int:
     rows = asyncio.run(_query(url, """
-        WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('e2e@example.com', 'x')
-                   RETURNING id),
+        WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ($5, 'x') RETURNING id),
              m AS (INSERT INTO monitors (account_id, name) SELECT id, 'Shop' FROM a
                    RETURNING id, account_id)
-        INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config,
-                           alert_rule)
-        SELECT m.id, m.account_id, 'http', 'eu', 1, 0.5, $1, $2 FROM m RETURNING id""",
-        f'{{"url": "{target}/"}}', '{"retries": 1, "regions": 2}'))
+        INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, timeout_s,
+                           config, alert_rule)
+        SELECT m.id, m.account_id, 'http', $3, $4, $6, 0.5, $1, $2 FROM m RETURNING id""",
+        json.dumps({"url": f"{target}/", "retries": retries}), '{"retries": 1, "regions": 2}',
+        REGIONS[0], list(REGIONS), f"{short_name('e2e')}@example.com", interval_s))
     return rows[0]["id"]
 
 
@@ -151,8 +137,6 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     database_url, amqp_url, cell = system
     site = Switch()
     test_id = _make_test(database_url, site.server.url)
-    asyncio.run(_assign(amqp_url, cell, TestSpec(test_id, cell, "eu", "http", 1, 0.5,
-                                                 {"url": f"{site.server.url}/"}, 1)))
     sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
     wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
               "up results from both regions")
@@ -174,4 +158,30 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     wait_sync(lambda: events.extend(_events(amqp_url, cell)) or ("resolved", "resolved") in events,
               "the resolved event")
     assert events[0] == ("opened", "down") and events[-1] == ("resolved", "resolved")
+    site.server.stop()
+
+
+def test_a_failure_is_confirmed_by_the_other_region_at_once_not_at_the_next_interval(
+        system) -> None:
+    """Check now: no retry on the node and a rule that wants two failures per region, so
+    each region's first failure alone confirms nothing; the other region's check-now answer
+    (asked for through the scheduler) is each region's second failure, seconds later."""
+    database_url, _, _ = system
+    site = Switch()
+    test_id = _make_test(database_url, site.server.url, interval_s=10, retries=0)
+    sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
+    wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
+              "up results from both regions")
+
+    site.healthy = False
+    incident_sql = "SELECT * FROM incidents WHERE test_id = $1"
+    [opened] = wait_sync(lambda: asyncio.run(_query(database_url, incident_sql, test_id)),
+                         "an incident to open")
+    took = (opened["confirmed_at"] - opened["started_at"]).total_seconds()
+    assert took < 5, f"confirmed {took} s after the first failure: not by a check-now"
+    asked = asyncio.run(_query(
+        database_url, "SELECT region, extras->>'check_now_for' AS asker FROM results "
+        "WHERE test_id = $1 AND extras ? 'check_now_for'", test_id))
+    assert asked and all(r["asker"] in REGIONS and r["asker"] != r["region"] for r in asked)
+    site.healthy = True
     site.server.stop()

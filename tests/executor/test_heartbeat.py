@@ -1,4 +1,4 @@
-from executor.heartbeat import ClockOffset, load, version
+from executor.heartbeat import ClockOffset, Tally, load, version
 
 
 def test_clock_offset_is_the_smallest_recent_sample() -> None:
@@ -15,3 +15,13 @@ def test_clock_offset_is_the_smallest_recent_sample() -> None:
 
 def test_load_and_version_are_plain_values() -> None:
     assert load() >= 0 and isinstance(version(), str) and version()
+
+
+def test_the_tally_counts_the_last_minute_only() -> None:
+    tally = Tally(window_s=60, bucket_s=5)
+    for t in (0.0, 1.0, 2.0):
+        tally.add(network_failure=True, now=t)
+    tally.add(network_failure=False, now=30.0)
+    assert tally.totals(now=31.0) == (4, 3)
+    assert tally.totals(now=62.0) == (1, 0)  # the first bucket is out of the window
+    assert tally.totals(now=200.0) == (0, 0)

@@ -42,8 +42,10 @@ def batch(results: list[Result], region: str = "eu", node: str = "node-1",
 
 async def make_monitor(conn: asyncpg.Connection, n_tests: int = 1,
                        rule: dict[str, Any] | None = None,
-                       interval_s: int = 60) -> tuple[int, list[int]]:
-    """A monitor of a new account with `n_tests` tests; (monitor id, test ids)."""
+                       interval_s: int = 60,
+                       regions: tuple[str, ...] = ("eu", "us")) -> tuple[int, list[int]]:
+    """A monitor of a new account with `n_tests` tests, each running in `regions`;
+    (monitor id, test ids)."""
     account = await conn.fetchval("INSERT INTO accounts (email, password_hash) "
                                   "VALUES ($1, 'x') RETURNING id",
                                   f"{short_name('u')}@example.com")
@@ -52,7 +54,8 @@ async def make_monitor(conn: asyncpg.Connection, n_tests: int = 1,
     test_ids = []
     for _ in range(n_tests):
         test_ids.append(await conn.fetchval(
-            "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, "
-            "config, alert_rule) VALUES ($1, $2, 'http', 'eu', $3, 5, '{}', $4) RETURNING id",
-            monitor, account, interval_s, None if rule is None else json.dumps(rule)))
+            "INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, "
+            "timeout_s, config, alert_rule) VALUES ($1, $2, 'http', $5, $6, $3, 5, '{}', $4) "
+            "RETURNING id", monitor, account, interval_s,
+            None if rule is None else json.dumps(rule), regions[0], list(regions)))
     return monitor, test_ids

@@ -130,7 +130,7 @@ def test_late_results_behind_a_newer_success_change_nothing() -> None:
     feed(s, Rule(retries=1, regions=1), 1, ("eu", 5, UP))
     assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 3, DOWN), ("eu", 4, DOWN),
                 ("eu", 5, DOWN)) == []  # the last one repeats minute 5: ignored
-    assert s.regions["eu"].fails == 0 and s.regions["eu"].recent[-1] == (5 * 60_000, int(UP))
+    assert s.regions["eu"].fails == 0 and s.regions["eu"].recent[-1] == (5 * 60_000, int(UP), 1)
 
 
 def test_results_committed_out_of_order_still_confirm() -> None:
@@ -188,3 +188,20 @@ def test_recover_after_is_validated() -> None:
     for garbage in (0, 11, "2", True):
         with pytest.raises(RuleError, match="recover_after"):
             Rule.from_data({"recover_after": garbage})
+
+
+def test_a_result_retried_on_the_node_counts_its_attempts() -> None:
+    # The node retried already: one DOWN result of 2 attempts confirms its region at once,
+    # so a check-now answer from the other region opens the incident in seconds.
+    s, rule = TestAlert(), Rule(retries=1, regions=2)
+    assert step(s, Observation("eu", 1_000, DOWN, attempts=2), rule, 2) is None
+    change = step(s, Observation("us", 3_000, DOWN, attempts=2), rule, 2)
+    assert change is not None and (change.kind, change.phase) == ("opened", "down")
+
+
+def test_state_remembered_before_attempts_counted_still_loads() -> None:
+    old = {"phase": "suspected", "incident_id": None, "started_ms": 60_000,
+           "regions": {"eu": {"recent": [[60_000, 0]]}}, "window": [], "evidence": {}}
+    s = TestAlert.from_json(old)
+    assert s.regions["eu"].recent == [(60_000, 0, 1)] and s.regions["eu"].fails == 1
+    assert TestAlert.from_json(json.loads(json.dumps(s.to_json()))) == s

@@ -94,3 +94,41 @@ async def test_results_of_unknown_tests_are_stored_and_alert_nobody(conn) -> Non
     await store(conn, ([down(t, now_ms() + i) for i in range(5)], "eu", "n1"))
     assert await incident_rows(conn, t) == []
     assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = $1", t) == 5
+
+
+async def test_agreement_is_capped_at_the_regions_the_test_runs_in(conn) -> None:
+    # Two regions must agree, but the test runs in one: its confirmation is enough, and a
+    # region it no longer runs in (results still arriving from it) does not raise the bar.
+    _, [t] = await make_monitor(conn, rule=RULE, regions=("eu",))
+    at = now_ms()
+    await store(conn, ([up(t, at - MINUTE)], "us", "n2"))
+    await store(conn, ([down(t, at)], "eu", "n1"), ([down(t, at + MINUTE)], "eu", "n1"))
+    [row] = await incident_rows(conn, t)
+    assert row["confirmed_at"] == datetime.fromtimestamp((at + MINUTE) / 1000, UTC)
+
+
+async def test_in_three_regions_two_must_agree(conn) -> None:
+    _, [t] = await make_monitor(conn, rule=RULE, regions=("eu", "us", "ap"))
+    at = now_ms()
+    await store(conn, ([up(t, at - MINUTE)], "ap", "n3"))
+    for minute in range(2):
+        await store(conn, ([down(t, at + minute * MINUTE)], "eu", "n1"))
+    assert await incident_rows(conn, t) == []  # one region of three is not enough
+    for minute in range(2):
+        await store(conn, ([down(t, at + minute * MINUTE + 1)], "us", "n2"))
+    [row] = await incident_rows(conn, t)
+    assert row["state"] == "down"
+
+
+def test_running_regions_pure() -> None:
+    assert incidents.running_regions(2, 1, {"eu"}) == 1  # the other region is silent
+    assert incidents.running_regions(1, 3, {"eu"}) == 1  # capped at the configured
+    assert incidents.running_regions(3, 0, {"eu", "us"}) == 2  # what this group shows
+    assert incidents.running_regions(None, 2, set()) == 2  # a test without the column
+
+
+@pytest.mark.parametrize("extras, expected", [
+    (None, 1), ({}, 1), ({"attempts": 3}, 3), ({"attempts": 0}, 1), ({"attempts": 99}, 10),
+    ({"attempts": True}, 1), ({"attempts": "2"}, 1), ({"attempts": 2.5}, 1)])
+def test_attempts_of_garbage_counts_once(extras, expected) -> None:
+    assert incidents.attempts_of(extras) == expected

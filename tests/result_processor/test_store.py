@@ -1,5 +1,6 @@
 """Storing groups of batches, straight against PostgreSQL (no broker)."""
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +12,7 @@ import zstandard
 from result_processor import rollups
 from result_processor.store import Decoded, store_group
 from shared.codec import decode_batch
-from shared.messages import Status
+from shared.messages import Result, Status
 from tests.result_processor.helpers import MINUTE, batch, down, ids, make_monitor, now_ms, up
 
 pytestmark = pytest.mark.integration
@@ -123,3 +124,16 @@ async def test_monitor_state_is_the_worst_of_its_tests(conn) -> None:
                                 monitor)
     assert state["status"] == Status.DOWN
     assert state["since"] == datetime.fromtimestamp((at + MINUTE) / 1000, UTC)
+
+
+async def test_extras_are_stored_in_both_tables_and_rows_without_them_get_null(conn) -> None:
+    t1, t2 = ids(2)
+    extras = {"dns_ms": 0.5, "connect_ms": 1.25, "ttfb_ms": 9.0, "cert_days": 30,
+              "attempts": 2, "first_error": "timeout", "check_now_for": "eu", "ok": True,
+              "none": None}
+    with_extras = Result(t1, now_ms(), Status.UP, 9.5, 200, extras=extras)
+    await store_group(conn, [batch([with_extras, up(t2, now_ms())])], now())
+    for table in ("results", "results_week"):
+        rows = {r["test_id"]: r["extras"] for r in await conn.fetch(
+            f"SELECT test_id, extras FROM {table} WHERE test_id = any($1)", [t1, t2])}
+        assert json.loads(rows[t1]) == extras and rows[t2] is None

@@ -13,9 +13,15 @@ from aio_pika.abc import AbstractQueue
 
 from scheduler.service import serve
 from shared import amqp, names
-from shared.codec import decode_assignment, encode_heartbeat, encode_resync
+from shared.codec import (
+    decode_assignment,
+    decode_check_now,
+    encode_check_now,
+    encode_heartbeat,
+    encode_resync,
+)
 from shared.config import Settings
-from shared.messages import Assignment, Heartbeat, ResyncRequest
+from shared.messages import Assignment, CheckNow, Heartbeat, ResyncRequest
 from tests.helpers import short_name
 
 pytestmark = pytest.mark.integration
@@ -179,6 +185,105 @@ async def test_a_silent_node_loses_its_tests_to_the_live_ones_and_gets_them_back
         stop.set()
         await asyncio.wait_for(task, 10)
         for q in (q1, q2):
+            await q.delete(if_unused=False, if_empty=False)
+        await broker.close()
+        await conn.close()
+
+
+async def test_a_test_in_two_regions_runs_on_one_live_node_of_each(
+        database_url: str, amqp_url: str) -> None:
+    eu, us, cell = short_name("r"), short_name("r"), short_name("c")
+    conn = await asyncpg.connect(database_url)
+    broker = await aio_pika.connect(amqp_url)
+    channel = await broker.channel()
+    queues = {"n1": await amqp.node_assignments_queue(channel, eu, "n1"),
+              "n2": await amqp.node_assignments_queue(channel, eu, "n2"),
+              "m1": await amqp.node_assignments_queue(channel, us, "m1")}
+    ids = {await _insert_test(conn, eu, f"http://127.0.0.1:1/{i}") for i in range(6)}
+    await conn.execute("UPDATE tests SET regions = ARRAY[$1, $2] WHERE id = any($3::bigint[])",
+                       eu, us, list(ids))
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                                  "VIGIL_CELL": cell, "VIGIL_SCHEDULER_POLL": "0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, eu, {"n1", "n2"}), _beating(channel, us, {"m1"}):
+            nodes = _Nodes(queues)
+            await nodes.until(lambda h: h["m1"] == ids and not h["n1"] & h["n2"]
+                              and h["n1"] | h["n2"] == ids, "each test once in each region")
+            # One region dropped: its nodes let the tests go, the other keeps them.
+            await conn.execute("UPDATE tests SET regions = ARRAY[$1], version = version + 1 "
+                               "WHERE id = any($2::bigint[])", us, list(ids))
+            await nodes.until(lambda h: h["m1"] == ids and not h["n1"] | h["n2"],
+                              "the tests gone from the dropped region")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        for q in queues.values():
+            await q.delete(if_unused=False, if_empty=False)
+        await broker.close()
+        await conn.close()
+
+
+async def test_the_regions_of_a_test_travel_with_it(region_env, database_url,
+                                                    amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    other = short_name("r")
+    test_id = await _insert_test(conn, region, "http://127.0.0.1:1/x")
+    await conn.execute("UPDATE tests SET regions = ARRAY[$1, $2] WHERE id = $3",
+                       region, other, test_id)
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                                  "VIGIL_CELL": short_name("c"), "VIGIL_SCHEDULER_POLL": "0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, region, {"n1"}):
+            start = await _next(queue)
+            [spec] = [s for s in start.upserts if s.id == test_id]
+            assert (spec.region, spec.regions) == (region, (region, other))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_a_check_now_is_forwarded_to_the_holder_in_the_other_region(
+        database_url: str, amqp_url: str) -> None:
+    eu, us, cell = short_name("r"), short_name("r"), short_name("c")
+    conn = await asyncpg.connect(database_url)
+    broker = await aio_pika.connect(amqp_url)
+    channel = await broker.channel()
+    q_eu = await amqp.node_assignments_queue(channel, eu, "n1")
+    q_us = await amqp.node_assignments_queue(channel, us, "m1")
+    test_id = await _insert_test(conn, eu, "http://127.0.0.1:1/now")
+    await conn.execute("UPDATE tests SET regions = ARRAY[$1, $2] WHERE id = $3", eu, us, test_id)
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                                  "VIGIL_CELL": cell, "VIGIL_SCHEDULER_POLL": "0.1"})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        async with _beating(channel, eu, {"n1"}), _beating(channel, us, {"m1"}):
+            nodes = _Nodes({"n1": q_eu, "m1": q_us})
+            await nodes.until(lambda h: test_id in h["n1"] and test_id in h["m1"],
+                              "the test in both regions")
+            up = await amqp.up_exchange(channel)
+            await up.publish(aio_pika.Message(b"garbage"), routing_key=names.check_now_key(cell))
+            request = CheckNow(cell, test_id, eu, "n1", int(time.time() * 1000))
+            await up.publish(aio_pika.Message(encode_check_now(request)),
+                             routing_key=names.check_now_key(cell))
+            async with q_us.iterator(timeout=15) as it:
+                async for message in it:
+                    await message.ack()
+                    if message.type == names.CHECK_NOW_TYPE:
+                        assert decode_check_now(message.body) == request
+                        break
+            assert await q_eu.get(fail=False) is None  # the asking region is not asked
+            dead = await channel.declare_queue(names.dead_letter(names.check_now_queue(cell)),
+                                               passive=True)
+            assert dead.declaration_result.message_count == 1  # the garbage, set aside
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        for q in (q_eu, q_us):
             await q.delete(if_unused=False, if_empty=False)
         await broker.close()
         await conn.close()

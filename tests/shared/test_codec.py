@@ -114,6 +114,11 @@ def test_heartbeat_round_trip() -> None:
     beat = Heartbeat("eu", "n1", "0.1.0", 1_790_000_000_000, 5.0, 0.5, 3, 0, -12)
     assert codec.decode_heartbeat(codec.encode_heartbeat(beat)) == beat
     assert codec.decode_heartbeat(msgpack.packb(_beat(offset=None))).clock_offset_ms is None
+    counted = Heartbeat("eu", "n1", "0.1.0", 1_790_000_000_000, 5.0, 0.5, 3, 0, -12,
+                        checks=40, network_failures=40)
+    assert codec.decode_heartbeat(codec.encode_heartbeat(counted)) == counted
+    older = codec.decode_heartbeat(msgpack.packb(_beat()))  # from a node that does not count
+    assert (older.checks, older.network_failures) == (None, None)
 
 
 @pytest.mark.parametrize("body", [
@@ -123,6 +128,8 @@ def test_heartbeat_round_trip() -> None:
     msgpack.packb(_beat(load=-1)), msgpack.packb(_beat(held=-3)),
     msgpack.packb(_beat(backlog="many")), msgpack.packb(_beat(offset=2**50)),
     msgpack.packb(_beat(version="x" * 65)), msgpack.packb(_beat(held=True)),
+    msgpack.packb(_beat(checks=-1)), msgpack.packb(_beat(checks="10")),
+    msgpack.packb(_beat(checks=3, netfail=4)), msgpack.packb(_beat(netfail=1.5)),
 ])
 def test_heartbeat_garbage_is_refused(body: bytes) -> None:
     with pytest.raises(codec.DecodeError):
@@ -148,3 +155,44 @@ def test_garbage_incident_events_raise_decode_error(body: bytes) -> None:
 
     with pytest.raises(DecodeError):
         decode_incident_event(body)
+
+
+def test_the_regions_of_a_test_round_trip_and_are_left_out_when_single() -> None:
+    spec = TestSpec(7, "a", "eu", "http", 60, 10.0, {"url": "https://example.com/"}, 3,
+                    regions=("eu", "us"))
+    single = TestSpec(8, "a", "eu", "http", 60, 10.0, {"url": "https://example.com/"}, 3)
+    msg = Assignment("a", "eu", "gen", 4, True, [spec, single], [])
+    assert codec.decode_assignment(codec.encode_assignment(msg)) == msg
+    upserts = msgpack.unpackb(codec.encode_assignment(msg))["upserts"]
+    assert upserts[0]["regions"] == ["eu", "us"] and "regions" not in upserts[1]
+
+
+@pytest.mark.parametrize("regions", ["eu", [1], [""], ["x" * 65], [f"r{i}" for i in range(11)],
+                                     {"eu": 1}])
+def test_garbage_regions_of_a_test_are_refused(regions) -> None:
+    test = {"id": 1, "kind": "http", "interval": 60, "timeout": 5, "config": {}, "version": 1,
+            "regions": regions}
+    body = msgpack.packb({"v": 1, "cell": "a", "region": "eu", "generation": "g", "seq": 1,
+                          "full": True, "upserts": [test], "removals": []})
+    with pytest.raises(codec.DecodeError):
+        codec.decode_assignment(body)
+
+
+def test_check_now_round_trip() -> None:
+    request = codec.CheckNow("a", 7, "eu", "node-1", NOW_MS)
+    assert codec.decode_check_now(codec.encode_check_now(request)) == request
+
+
+@pytest.mark.parametrize("body", [
+    b"\xc1", msgpack.packb([1]), msgpack.packb({"v": 2}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 0, "region": "eu", "node": "n", "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": "7", "region": "eu", "node": "n",
+                   "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "", "test": 7, "region": "eu", "node": "n", "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 7, "region": "eu", "node": "n" * 65,
+                   "at": NOW_MS}),
+    msgpack.packb({"v": 1, "cell": "a", "test": 7, "region": "eu", "node": "n", "at": 5}),
+])
+def test_garbage_check_now_is_refused(body: bytes) -> None:
+    with pytest.raises(codec.DecodeError):
+        codec.decode_check_now(body)

@@ -54,6 +54,9 @@ def test_the_smtp_password_is_masked() -> None:
     ({"VIGIL_ADMIN_EMAILS": "ops@example.com, nobody"}, "VIGIL_ADMIN_EMAILS"),
     ({"VIGIL_HEARTBEAT_INTERVAL": "5", "VIGIL_NODE_DEAD_AFTER": "6"}, "VIGIL_NODE_DEAD_AFTER"),
     ({"VIGIL_REGION_BUFFER_BYTES": "1000"}, "VIGIL_REGION_BUFFER_BYTES"),
+    ({"VIGIL_MAX_CLOCK_SKEW": "soon"}, "VIGIL_MAX_CLOCK_SKEW"),
+    ({"VIGIL_MAX_CLOCK_SKEW": "0"}, "VIGIL_MAX_CLOCK_SKEW"),
+    ({"VIGIL_MAX_CLOCK_SKEW": "nan"}, "VIGIL_MAX_CLOCK_SKEW"),
 ])
 def test_fleet_settings_refuse_garbage(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
@@ -64,3 +67,4 @@ def test_admin_emails_are_a_lower_cased_set() -> None:
     s = Settings.from_env({"VIGIL_ADMIN_EMAILS": " Ops@Example.com,,b@example.com "})
     assert s.admin_emails == {"ops@example.com", "b@example.com"}
     assert s.node_dead_after_s <= 29  # a silent node's tests move within 30 s
+    assert s.max_clock_skew_s == 30.0

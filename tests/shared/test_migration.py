@@ -42,3 +42,26 @@ def test_existing_rows_are_carried_into_partitions() -> None:
         assert sum(r["p"] == "results_week_default" for r in week) == 2
     finally:
         services.drop_database_sync(name)
+
+
+def test_existing_tests_run_in_their_region_and_results_get_no_extras() -> None:
+    name = services.unique("vigil_mig")
+    url = services.database_url(name)
+    try:
+        upgrade(url, "0005")
+        asyncio.run(_rows(url, """
+            WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('m@example.com', 'x')
+                       RETURNING id),
+                 m AS (INSERT INTO monitors (account_id, name) SELECT id, 'm' FROM a
+                       RETURNING id, account_id)
+            INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config)
+            SELECT m.id, m.account_id, 'http', 'eu-west', 60, 5, '{}' FROM m"""))
+        asyncio.run(_rows(url, "INSERT INTO results (test_id, checked_at, region, node, status) "
+                               "VALUES (1, now(), 'eu-west', 'n', 1)"))
+        upgrade(url)
+        [test] = asyncio.run(_rows(url, "SELECT region, regions FROM tests"))
+        assert (test["region"], test["regions"]) == ("eu-west", ["eu-west"])
+        [result] = asyncio.run(_rows(url, "SELECT extras FROM results"))
+        assert result["extras"] is None
+    finally:
+        services.drop_database_sync(name)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_account_language"
-down_revision = "0005"
+down_revision = "0007_regions_extras"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,43 @@
+"""A stored result's extras (a flat JSON map from the executor) as the API shows them.
+
+The map is the executor's, and older executors or other kinds may send other figures or
+none: every pick is checked for its type, and anything unexpected is simply not picked
+(it still shows, as it is, in `extras`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas import TimingsOut
+from shared.messages import CHECK_NOW_EXTRA
+
+TIMINGS = ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def shaped(extras: Any) -> dict[str, Any]:
+    """The ResultOut fields drawn from extras (None or a map)."""
+    if not isinstance(extras, dict):
+        return {"extras": {}}
+    timings = {k: _number(extras.get(k)) for k in TIMINGS}
+    attempts = extras.get("attempts")
+    return {
+        "timings": TimingsOut(**timings) if any(v is not None for v in timings.values())
+        else None,
+        "cert_days": _number(extras.get("cert_days")),
+        "attempts": attempts if isinstance(attempts, int) and not isinstance(attempts, bool)
+        else None,
+        "first_error": _text(extras.get("first_error")),
+        "check_now_for": _text(extras.get(CHECK_NOW_EXTRA)),
+        "extras": extras,
+    }
