@@ -15,7 +15,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _to_json(extras: dict[str, Any]) -> str:
-    """Extras as JSON text for the JSONB column. Most results carry a few timings, so this
+    """Extras as JSON text for the json column. Most results carry a few timings, so this
     runs for nearly every row: orjson takes 0.3 us where json takes 2.5. The codec has
     already refused what PostgreSQL cannot hold (NaN, infinities, NUL)."""
     return orjson.dumps(extras).decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -107,7 +108,7 @@ def _result_columns() -> list[Column]:
         Column("error", Text),
         # Kind-specific figures of the check (timings, certificate days, attempts, whether
         # it was a confirmation asked by another region), as the executor sent them.
-        Column("extras", JSONB),
+        Column("extras", JSON),  # json, not jsonb: written as text, twice as fast to COPY
     ]
 
 

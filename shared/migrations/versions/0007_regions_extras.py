@@ -47,7 +47,7 @@ def upgrade() -> None:
     # On a partitioned parent, ADD COLUMN reaches every partition; nullable without a
     # default, it is a change of the catalogue only (no rewrite of a billion rows).
     for table in ("results", "results_week"):
-        op.add_column(table, sa.Column("extras", postgresql.JSONB(), nullable=True))
+        op.add_column(table, sa.Column("extras", postgresql.JSON(), nullable=True))
 
 
 def downgrade() -> None:
