@@ -151,3 +151,55 @@ async def incidents_between(conn: AsyncConnection, start: datetime, end: datetim
     if confirmed_only:
         query = query.where(and_(i.confirmed_at.is_not(None)))
     return list((await conn.execute(query)).all())
+
+
+async def latency_percentiles(conn: AsyncConnection, test_ids: Sequence[int], start: datetime,
+                              end: datetime) -> tuple[float | None, float | None, float | None]:
+    """p50, p95 and p99 latency over the tests given in [start, end), from the week table."""
+    w = results_week.c
+    fractions = literal([0.5, 0.95, 0.99], ARRAY(Float))
+    query = select(func.percentile_cont(fractions).within_group(w.latency_ms)).where(
+        w.test_id.in_(list(test_ids)), w.checked_at >= start, w.checked_at < end)
+    found = await conn.scalar(query)
+    return (found[0], found[1], found[2]) if found else (None, None, None)
+
+
+async def regional_response_times(conn: AsyncConnection, test_id: int, start: datetime,
+                                  end: datetime, bucket: timedelta
+                                  ) -> dict[str, list[LatencyPoint]]:
+    """`response_times` with one series per region the test was checked from."""
+    w = results_week.c
+    slot = func.date_bin(literal(bucket), w.checked_at, literal(start)).label("slot")
+    fractions = literal([0.5, 0.95, 0.99], ARRAY(Float))
+    q = func.percentile_cont(fractions).within_group(w.latency_ms)
+    query = (select(w.region, slot, func.count(), q)
+             .where(w.test_id == test_id, w.checked_at >= start, w.checked_at < end)
+             .group_by(w.region, slot).order_by(w.region, slot))
+    out: dict[str, list[LatencyPoint]] = {}
+    for region, at, checks, quantiles in (await conn.execute(query)).all():
+        p = quantiles or [None, None, None]
+        out.setdefault(region, []).append(LatencyPoint(at, checks, p[0], p[1], p[2]))
+    return out
+
+
+async def monitors_daily_bars(conn: AsyncConnection, monitor_ids: Sequence[int], today: date,
+                              days: int = 90) -> dict[int, list[DayBar]]:
+    """`daily_bars` of several monitors (each summed over its current tests), in one query."""
+    r = daily_rollups.c
+    first = today - timedelta(days=days - 1)
+    query = (select(tests.c.monitor_id, r.day, func.sum(r.checks), func.sum(r.failures),
+                    func.sum(r.degraded))
+             .join(tests, tests.c.id == r.test_id)
+             .where(tests.c.monitor_id.in_(list(monitor_ids)), r.day >= first, r.day <= today)
+             .group_by(tests.c.monitor_id, r.day))
+    found: dict[tuple[int, date], Any] = {
+        (row[0], row[1]): row for row in (await conn.execute(query)).all()}
+    out: dict[int, list[DayBar]] = {}
+    for monitor_id in monitor_ids:
+        bars = []
+        for i in range(days):
+            day = first + timedelta(days=i)
+            row = found.get((monitor_id, day))
+            bars.append(DayBar(day, *(int(v) for v in row[2:])) if row else DayBar(day, 0, 0, 0))
+        out[monitor_id] = bars
+    return out
