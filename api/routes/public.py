@@ -1,24 +1,29 @@
 """GET /public/status-pages/{slug}: a status page for anyone, no token, cached.
 
-Built from the newest state of each test (`test_state`) in three queries, rendered to
-JSON bytes once, and served from `api.public_cache` until the TTL or a change.
+Built from the newest state of each test (`test_state`), the daily rollups (90 bars per
+monitor) and the incidents with their updates, in six queries, rendered to JSON bytes
+once, and served from `api.public_cache` until the TTL or a change.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from api import incidents as incident_store
+from api import read_models
+from api.read_models import BAR_DAYS
 from api.resource_schemas import SLUG_PATTERN
 from api.routes import PREFIX
 from api.schemas import ErrorOut
 from api.status import monitor_status
+from shared import queries
 from shared.messages import Status
 from shared.tables import (
     maintenance_windows,
@@ -33,6 +38,7 @@ router = APIRouter(prefix=f"{PREFIX}/public", tags=["public"])
 PAGES = f"{PREFIX}/public/status-pages/"  # the cache's key is what follows
 
 UPCOMING = timedelta(days=7)  # maintenance shown ahead of time
+MAX_INCIDENTS = 200  # of the last 90 days, newest first
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=63)]
 spm = status_page_monitors
 mw = maintenance_windows
@@ -76,7 +82,44 @@ async def _page(engine: AsyncEngine, slug: str) -> Answer | None:
                            spm.c.page_id == page.id))),
                    mw.c.ends_at > now, mw.c.starts_at < now + UPCOMING)
             .order_by(mw.c.starts_at))).all()
-    return 200, json.dumps(_render(page, states, windows, now)).encode(), []
+        history = await _history(conn, list(dict.fromkeys(r.monitor_id for r in states)), now)
+    return 200, json.dumps({**_render(page, states, windows, now), **history}).encode(), []
+
+
+async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
+                   ) -> dict[str, Any]:
+    """The 90 daily bars of each monitor and the page's incidents of those 90 days (open
+    ones and resolved ones, newest first), with the updates the team wrote."""
+    bars = await queries.monitors_daily_bars(conn, monitor_ids, now.date(), BAR_DAYS)
+    first = datetime.combine(now.date() - timedelta(days=BAR_DAYS - 1), time(), UTC)
+    found = await queries.incidents_between(conn, first, now + timedelta(days=1),
+                                            monitor_ids=monitor_ids, limit=MAX_INCIDENTS)
+    updates = await incident_store.updates_of(conn, [i.id for i in found])
+    per_monitor: dict[int | None, list[Any]] = defaultdict(list)
+    for incident in found:
+        per_monitor[incident.monitor_id].append(incident)
+    return {
+        "bars": [_bars_json(m, read_models.bars_out(bars[m], per_monitor[m], now))
+                 for m in monitor_ids],
+        "incidents": [{
+            "id": i.id, "monitor_id": i.monitor_id, "state": i.state,
+            "severity": read_models.severity(i), "started_at": i.started_at.isoformat(),
+            "resolved_at": i.resolved_at and i.resolved_at.isoformat(),
+            "updates": [{"message": u.message, "created_at": u.created_at.isoformat()}
+                        for u in updates[i.id]],
+        } for i in found],
+    }
+
+
+def _bars_json(monitor_id: int, days: list[Any]) -> dict[str, Any]:
+    # Parallel arrays, oldest day first: 100 monitors' bars stay near 100 kB, not 600.
+    return {
+        "monitor_id": monitor_id,
+        "first_day": days[0].day.isoformat() if days else None,
+        "uptime": [None if d.uptime is None else round(d.uptime, 5) for d in days],
+        "status": [d.status for d in days],
+        "incident_ids": {d.day.isoformat(): d.incident_ids for d in days if d.incident_ids},
+    }
 
 
 def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> dict[str, Any]:
@@ -103,10 +146,6 @@ def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> 
         "maintenance": [{"title": w.title, "starts_at": w.starts_at.isoformat(),
                          "ends_at": w.ends_at.isoformat(), "monitor_id": w.monitor_id}
                         for w in windows],
-        # TODO(lead): fill from issue 5's queries (shared/queries.py) once merged: the
-        # 90 daily bars per monitor and the incident history this page shows.
-        "bars": [],
-        "incidents": [],
         "generated_at": now.isoformat(),
     }
 
