@@ -125,8 +125,9 @@ def severity(incident: Any) -> str:
     return "down" if "down" in lasts or not lasts else "degraded"
 
 
-def bars_out(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime) -> list[BarOut]:
-    """Daily bars with the worst incident of each day and the ids of the incidents in it."""
+def day_marks(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime
+              ) -> list[tuple[str, list[int]]]:
+    """For each bar, the worst incident of its day and the ids of the day's incidents."""
     by_day: dict[date, list[Any]] = {}
     first = bars[0].day if bars else now.date()
     for incident in incidents:
@@ -135,16 +136,23 @@ def bars_out(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime) ->
         while day <= last:
             by_day.setdefault(day, []).append(incident)
             day += DAY
-    out = []
+    marks = []
     for bar in bars:
-        found = sorted(by_day.get(bar.day, []), key=lambda i: i.id)
-        status = "up" if bar.checks else "none"
-        for incident in found:
-            status = max(status, severity(incident), key=SEVERITY.__getitem__)
-        out.append(BarOut(day=bar.day, checks=bar.checks, failures=bar.failures,
-                          degraded=bar.degraded, uptime=bar.uptime, status=status,
-                          incident_ids=[i.id for i in found]))
-    return out
+        found = by_day.get(bar.day)
+        if not found:
+            marks.append(("up" if bar.checks else "none", []))
+            continue
+        found.sort(key=lambda i: i.id)
+        status = max((severity(i) for i in found), key=SEVERITY.__getitem__)
+        marks.append((status, [i.id for i in found]))
+    return marks
+
+
+def bars_out(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime) -> list[BarOut]:
+    return [BarOut(day=bar.day, checks=bar.checks, failures=bar.failures,
+                   degraded=bar.degraded, uptime=bar.uptime, status=status,
+                   incident_ids=ids)
+            for bar, (status, ids) in zip(bars, day_marks(bars, incidents, now), strict=True)]
 
 
 async def monitor_bars(conn: AsyncConnection, monitor_id: int, test_ids: Sequence[int],

@@ -184,13 +184,18 @@ async def regional_response_times(conn: AsyncConnection, test_id: int, start: da
 
 async def monitors_daily_bars(conn: AsyncConnection, monitor_ids: Sequence[int], today: date,
                               days: int = 90) -> dict[int, list[DayBar]]:
-    """`daily_bars` of several monitors (each summed over its current tests), in one query."""
+    """`daily_bars` of several monitors (each summed over its current tests), in two queries."""
     r = daily_rollups.c
     first = today - timedelta(days=days - 1)
+    test_ids = list((await conn.execute(
+        select(tests.c.id).where(tests.c.monitor_id.in_(list(monitor_ids))))).scalars())
+    # The test ids as a list, not a join: the planner then reads the rollups with one bitmap
+    # scan, a page once for all tests of a day (2 k buffers for 100 monitors of 4 tests
+    # over 90 days), not 90 pages per test through a nested loop (37 k).
     query = (select(tests.c.monitor_id, r.day, func.sum(r.checks), func.sum(r.failures),
                     func.sum(r.degraded))
              .join(tests, tests.c.id == r.test_id)
-             .where(tests.c.monitor_id.in_(list(monitor_ids)), r.day >= first, r.day <= today)
+             .where(r.test_id.in_(test_ids), r.day >= first, r.day <= today)
              .group_by(tests.c.monitor_id, r.day))
     found: dict[tuple[int, date], Any] = {
         (row[0], row[1]): row for row in (await conn.execute(query)).all()}

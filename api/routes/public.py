@@ -99,8 +99,8 @@ async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
     for incident in found:
         per_monitor[incident.monitor_id].append(incident)
     return {
-        "bars": [_bars_json(m, read_models.bars_out(bars[m], per_monitor[m], now))
-                 for m in monitor_ids],
+        "bars": [{"monitor_id": m, **_bars_json(bars[m], read_models.day_marks(
+            bars[m], per_monitor[m], now))} for m in monitor_ids],
         "incidents": [{
             "id": i.id, "monitor_id": i.monitor_id, "state": i.state,
             "severity": read_models.severity(i), "started_at": i.started_at.isoformat(),
@@ -111,14 +111,14 @@ async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
     }
 
 
-def _bars_json(monitor_id: int, days: list[Any]) -> dict[str, Any]:
-    # Parallel arrays, oldest day first: 100 monitors' bars stay near 100 kB, not 600.
+def _bars_json(bars: list[Any], marks: list[tuple[str, list[int]]]) -> dict[str, Any]:
+    # Parallel arrays, oldest day first: 100 monitors' bars stay near 130 kB, not 600.
     return {
-        "monitor_id": monitor_id,
-        "first_day": days[0].day.isoformat() if days else None,
-        "uptime": [None if d.uptime is None else round(d.uptime, 5) for d in days],
-        "status": [d.status for d in days],
-        "incident_ids": {d.day.isoformat(): d.incident_ids for d in days if d.incident_ids},
+        "first_day": bars[0].day.isoformat() if bars else None,
+        "uptime": [None if b.uptime is None else round(b.uptime, 5) for b in bars],
+        "status": [status for status, _ in marks],
+        "incident_ids": {b.day.isoformat(): ids for b, (_, ids) in zip(bars, marks, strict=True)
+                         if ids},
     }
 
 

@@ -59,7 +59,9 @@ async def test_a_page_shows_each_group_and_monitor_without_a_token(
     assert (body["title"], body["status"], body["language"]) == ("Acme", "down", "en")
     assert statuses(body) == {"Web": [("blog", "down"), ("shop", "up")],
                               "API": [("api", "pending")]}
-    assert body["bars"] == [] and body["incidents"] == []
+    # No history yet: a bar of 90 empty days per monitor, no incident.
+    assert [bars["status"] for bars in body["bars"]] == [["none"] * 90] * 3
+    assert body["incidents"] == []
 
 
 async def test_maintenance_shows(client: httpx.AsyncClient, user: User, engine: AsyncEngine,
