@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from shared import db
 from shared.bench import Line, emit
@@ -74,7 +74,32 @@ async def _seed(database_url: str) -> None:
             await conn.execute(insert(status_page_monitors).values(
                 page_id=page, monitor_id=monitor, account_id=account,
                 group_name=groups[i % 5], position=i))
+        for statement in _HISTORY:
+            await conn.execute(text(statement), {"account": account})
     await engine.dispose()
+
+
+# What the page shows besides the states: 90 days of rollups per test (a failure now and
+# then) and an incident every 30 days per monitor, each with an update.
+_HISTORY = ("""
+INSERT INTO daily_rollups (test_id, day, checks, failures, degraded, latency_count,
+                           latency_sum, sealed)
+SELECT t.id, d::date, 1440, (t.id + d::date - DATE '2000-01-01') % 7, 0, 1440, 28800.0, true
+FROM tests t, generate_series(current_date - 89, current_date, interval '1 day') d
+WHERE t.account_id = :account
+""", """
+INSERT INTO incidents (test_id, monitor_id, state, cause, started_at, confirmed_at,
+                       resolved_at, evidence)
+SELECT t.id, t.monitor_id, 'resolved', 'failing in 1 region(s): local (timeout)', s, s,
+       s + interval '20 minutes', '{"local": [{"at_ms": 0, "status": "down"}]}'
+FROM tests t, LATERAL (SELECT now() - (k * 30 + t.id % 30) * interval '1 day' AS s
+                       FROM generate_series(0, 2) k) x
+WHERE t.account_id = :account
+""", """
+INSERT INTO incident_updates (incident_id, account_id, message)
+SELECT i.id, :account, 'Resolved: a bad deploy was rolled back.'
+FROM incidents i JOIN tests t ON t.id = i.test_id WHERE t.account_id = :account
+""")
 
 
 def _free_port() -> int:
