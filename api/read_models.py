@@ -125,11 +125,11 @@ def severity(incident: Any) -> str:
     return "down" if "down" in lasts or not lasts else "degraded"
 
 
-def day_marks(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime
-              ) -> list[tuple[str, list[int]]]:
-    """For each bar, the worst incident of its day and the ids of the day's incidents."""
+def day_marks(days: Sequence[date], checks: Sequence[int], incidents: Sequence[Any],
+              now: datetime) -> list[tuple[str, list[int]]]:
+    """For each day, the worst incident of that day and the ids of the day's incidents."""
     by_day: dict[date, list[Any]] = {}
-    first = bars[0].day if bars else now.date()
+    first = days[0] if days else now.date()
     for incident in incidents:
         day = max(incident.started_at.astimezone(UTC).date(), first)
         last = (incident.resolved_at or now).astimezone(UTC).date()
@@ -137,10 +137,10 @@ def day_marks(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime
             by_day.setdefault(day, []).append(incident)
             day += DAY
     marks = []
-    for bar in bars:
-        found = by_day.get(bar.day)
+    for day, checked in zip(days, checks, strict=True):
+        found = by_day.get(day)
         if not found:
-            marks.append(("up" if bar.checks else "none", []))
+            marks.append(("up" if checked else "none", []))
             continue
         found.sort(key=lambda i: i.id)
         status = max((severity(i) for i in found), key=SEVERITY.__getitem__)
@@ -152,7 +152,8 @@ def bars_out(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime) ->
     return [BarOut(day=bar.day, checks=bar.checks, failures=bar.failures,
                    degraded=bar.degraded, uptime=bar.uptime, status=status,
                    incident_ids=ids)
-            for bar, (status, ids) in zip(bars, day_marks(bars, incidents, now), strict=True)]
+            for bar, (status, ids) in zip(bars, day_marks(
+                [b.day for b in bars], [b.checks for b in bars], incidents, now), strict=True)]
 
 
 async def monitor_bars(conn: AsyncConnection, monitor_id: int, test_ids: Sequence[int],

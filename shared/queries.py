@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, func, literal, or_, select
+from sqlalchemy import Float, Integer, Select, and_, func, literal, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -182,9 +182,15 @@ async def regional_response_times(conn: AsyncConnection, test_id: int, start: da
     return out
 
 
-async def monitors_daily_bars(conn: AsyncConnection, monitor_ids: Sequence[int], today: date,
-                              days: int = 90) -> dict[int, list[DayBar]]:
-    """`daily_bars` of several monitors (each summed over its current tests), in two queries."""
+DayCounts = tuple[int, int, int]  # checks, failures, degraded
+
+
+async def monitors_daily_counts(conn: AsyncConnection, monitor_ids: Sequence[int], today: date,
+                                days: int = 90
+                                ) -> tuple[list[date], dict[int, list[DayCounts | None]]]:
+    """The days, and per monitor (summed over its current tests) the counts of each day or
+    None without a rollup row: one query for many monitors, and no object per day, as a
+    public page asks this for 100 monitors on the event loop that serves cached pages."""
     r = daily_rollups.c
     first = today - timedelta(days=days - 1)
     test_ids = list((await conn.execute(
@@ -192,19 +198,20 @@ async def monitors_daily_bars(conn: AsyncConnection, monitor_ids: Sequence[int],
     # The test ids as a list, not a join: the planner then reads the rollups with one bitmap
     # scan, a page once for all tests of a day (2 k buffers for 100 monitors of 4 tests
     # over 90 days), not 90 pages per test through a nested loop (37 k).
-    query = (select(tests.c.monitor_id, r.day, func.sum(r.checks), func.sum(r.failures),
-                    func.sum(r.degraded))
+    daily = (select(tests.c.monitor_id, type_coerce(r.day - first, Integer).label("k"),
+                    func.sum(r.checks).label("c"), func.sum(r.failures).label("f"),
+                    func.sum(r.degraded).label("g"))
              .join(tests, tests.c.id == r.test_id)
              .where(r.test_id.in_(test_ids), r.day >= first, r.day <= today)
-             .group_by(tests.c.monitor_id, r.day))
-    found: dict[tuple[int, date], Any] = {
-        (row[0], row[1]): row for row in (await conn.execute(query)).all()}
-    out: dict[int, list[DayBar]] = {}
-    for monitor_id in monitor_ids:
-        bars = []
-        for i in range(days):
-            day = first + timedelta(days=i)
-            row = found.get((monitor_id, day))
-            bars.append(DayBar(day, *(int(v) for v in row[2:])) if row else DayBar(day, 0, 0, 0))
-        out[monitor_id] = bars
-    return out
+             .group_by(tests.c.monitor_id, r.day)).subquery()
+    # One row per monitor, its days as arrays (day index, checks, failures, degraded):
+    # 100 rows to decode, in C, instead of 9,000 through the result machinery.
+    query = select(daily.c.monitor_id, *(func.array_agg(daily.c[name])
+                                         for name in ("k", "c", "f", "g"))
+                   ).group_by(daily.c.monitor_id)
+    counts: dict[int, list[DayCounts | None]] = {m: [None] * days for m in monitor_ids}
+    for monitor_id, ks, cs, fs, gs in (await conn.execute(query)).all():
+        row = counts[monitor_id]
+        for k, counted in zip(ks, zip(cs, fs, gs, strict=True), strict=True):
+            row[k] = counted  # sums of integers: bigint, decoded to int already
+    return [first + timedelta(days=i) for i in range(days)], counts

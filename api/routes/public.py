@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import or_, select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api import incidents as incident_store
@@ -46,6 +47,7 @@ mw = maintenance_windows
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]  # status, body, extra headers
 NOT_FOUND: Answer = (404, b'{"detail": "status page not found"}', [])
+BUSY = b'{"detail": "too many requests at once; try again shortly"}'
 
 
 async def _answer(app: Any, slug: str) -> Answer:
@@ -90,7 +92,7 @@ async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
                    ) -> dict[str, Any]:
     """The 90 daily bars of each monitor and the page's incidents of those 90 days (open
     ones and resolved ones, newest first), with the updates the team wrote."""
-    bars = await queries.monitors_daily_bars(conn, monitor_ids, now.date(), BAR_DAYS)
+    days, counts = await queries.monitors_daily_counts(conn, monitor_ids, now.date(), BAR_DAYS)
     first = datetime.combine(now.date() - timedelta(days=BAR_DAYS - 1), time(), UTC)
     found = await queries.incidents_between(conn, first, now + timedelta(days=1),
                                             monitor_ids=monitor_ids, limit=MAX_INCIDENTS)
@@ -99,8 +101,7 @@ async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
     for incident in found:
         per_monitor[incident.monitor_id].append(incident)
     return {
-        "bars": [{"monitor_id": m, **_bars_json(bars[m], read_models.day_marks(
-            bars[m], per_monitor[m], now))} for m in monitor_ids],
+        "bars": [_bars_json(m, days, counts[m], per_monitor[m], now) for m in monitor_ids],
         "incidents": [{
             "id": i.id, "monitor_id": i.monitor_id, "state": i.state,
             "severity": read_models.severity(i), "started_at": i.started_at.isoformat(),
@@ -111,13 +112,17 @@ async def _history(conn: AsyncConnection, monitor_ids: list[int], now: datetime
     }
 
 
-def _bars_json(bars: list[Any], marks: list[tuple[str, list[int]]]) -> dict[str, Any]:
+def _bars_json(monitor_id: int, days: list[date], counts: list[queries.DayCounts | None],
+               incidents: list[Any], now: datetime) -> dict[str, Any]:
     # Parallel arrays, oldest day first: 100 monitors' bars stay near 130 kB, not 600.
+    checks = [c[0] if c else 0 for c in counts]
+    marks = read_models.day_marks(days, checks, incidents, now)
     return {
-        "first_day": bars[0].day.isoformat() if bars else None,
-        "uptime": [None if b.uptime is None else round(b.uptime, 5) for b in bars],
+        "monitor_id": monitor_id,
+        "first_day": days[0].isoformat() if days else None,
+        "uptime": [round((c[0] - c[1]) / c[0], 5) if c and c[0] else None for c in counts],
         "status": [status for status, _ in marks],
-        "incident_ids": {b.day.isoformat(): ids for b, (_, ids) in zip(bars, marks, strict=True)
+        "incident_ids": {day.isoformat(): ids for day, (_, ids) in zip(days, marks, strict=True)
                          if ids},
     }
 
@@ -157,11 +162,18 @@ def _overall(statuses: list[str]) -> str:
     return "up"
 
 
-@router.get("/status-pages/{slug}", responses={404: {"model": ErrorOut}},
+@router.get("/status-pages/{slug}", responses={404: {"model": ErrorOut},
+                                               503: {"model": ErrorOut}},
             response_description="the page, its groups and the state of each monitor")
 async def public_status_page(slug: Slug, request: Request) -> Response:
     app = request.app
-    code, body, extra = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
+    try:
+        code, body, extra = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
+    except PoolTimeout:
+        # More misses than connections for longer than the pool waits (a cache turned off
+        # under a crowd): say so, and when to come back, rather than fail with a 500.
+        return Response(BUSY, status_code=503, media_type="application/json",
+                        headers={"Retry-After": "1"})
     ttl = int(app.state.settings.public_cache_ttl_s)
     headers = {"Cache-Control": f"public, max-age={ttl}",
                **{k.decode(): v.decode() for k, v in extra}}
