@@ -21,11 +21,13 @@ from api.routes import (
     auth,
     channels,
     health,
+    incidents,
     maintenance,
     monitors,
     nodes,
     public,
     results,
+    stats,
     status_pages,
     team,
     tests,
@@ -84,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
-    for module in (health, auth, team, api_keys, monitors, tests, results, status_pages,
-                   channels, maintenance, public, nodes):
+    for module in (health, auth, team, api_keys, monitors, tests, results, stats, incidents,
+                   status_pages, channels, maintenance, public, nodes):
         app.include_router(module.router)
     return app

@@ -4,11 +4,15 @@ Any successful change made through this API process clears it (`CacheInvalidator
 an owner sees their edit at once; test states written by the result processor show up
 within the TTL. A computation that started before a change is not stored after it: every
 clear bumps a generation, and a result of an older generation is served but not kept.
+A value past its TTL (by less than STALE_S) is answered at once while one background task
+refreshes it: readers never queue behind a page being rebuilt, except the first time and
+after a change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -16,7 +20,9 @@ from typing import Generic, TypeVar
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 V = TypeVar("V")
+log = logging.getLogger(__name__)
 MAX_ENTRIES = 10_000
+STALE_S = 60.0  # how long past its TTL a value is still answered while it is refreshed
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -27,6 +33,7 @@ class TtlCache(Generic[V]):
         self.generation = 0
         self._entries: dict[str, tuple[float, V]] = {}
         self._pending: dict[str, asyncio.Future[V]] = {}
+        self._refreshing: set[asyncio.Task[V]] = set()  # referenced until done
 
     def peek(self, key: str) -> V | None:
         """The cached value if it is still fresh, without computing anything."""
@@ -38,18 +45,47 @@ class TtlCache(Generic[V]):
         self._entries.clear()
 
     async def get(self, key: str, compute: Callable[[], Awaitable[V]]) -> V:
-        """The cached value, or compute it once however many callers wait for it."""
+        """The cached value, or compute it once however many callers wait for it.
+
+        A value that expired less than STALE_S ago is still answered at once while one
+        refresh runs in the background: a page with 90-day bars takes tens of
+        milliseconds to build, and nobody should wait for that every TTL.
+        """
         if self.ttl_s <= 0:
             return await compute()
-        hit = self.peek(key)
+        hit = self._entries.get(key)
         if hit is not None:
-            return hit
+            expires, value = hit
+            now = self.clock()
+            if expires > now:
+                return value
+            if expires + STALE_S > now:
+                if key not in self._pending:
+                    task = asyncio.create_task(self._fill(key, self._claim(key), compute))
+                    self._refreshing.add(task)
+                    task.add_done_callback(self._refreshed)
+                return value
         pending = self._pending.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
+        return await self._fill(key, self._claim(key), compute)
+
+    def _claim(self, key: str) -> tuple[asyncio.Future[V], int]:
+        """Mark the key as being computed, at once (before any await), so nobody else
+        starts the same computation; with the generation it starts in."""
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
-        generation = self.generation
+        return future, self.generation
+
+    def _refreshed(self, task: asyncio.Task[V]) -> None:
+        self._refreshing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The stale value stays until STALE_S; the next request tries again.
+            log.warning("refreshing a cached page failed", exc_info=task.exception())
+
+    async def _fill(self, key: str, claim: tuple[asyncio.Future[V], int],
+                    compute: Callable[[], Awaitable[V]]) -> V:
+        future, generation = claim
         try:
             value = await compute()
         except BaseException as exc:

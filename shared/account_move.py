@@ -30,12 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import db
 from shared.directory import Directory
+from shared.messages import Status
 from shared.tables import (
     accounts,
+    alert_state,
     api_keys,
     channel_monitors,
+    daily_rollups,
+    incident_updates,
+    incidents,
     invitations,
     maintenance_windows,
+    monitor_state,
     monitors,
     notification_channels,
     results,
@@ -57,13 +63,30 @@ class MoveError(Exception):
     """The move cannot start: unknown account, unknown or same cell."""
 
 
+Maps = dict[str, dict[int, int]]
+
+
+def _alert_incident(values: dict[str, Any], maps: Maps) -> None:
+    # The machine's memory names the open incident by id: the copy must name the copy.
+    state = dict(values["state"])
+    if state.get("incident_id") is not None:
+        state["incident_id"] = maps.get("incidents", {}).get(state["incident_id"])
+    values["state"] = state
+
+
 @dataclass(frozen=True)
 class Spec:
-    """An account's rows of one table: which id columns to translate, which ids it makes."""
+    """An account's rows of one table: which id columns to translate, which ids it makes.
+
+    Tables written by the result processor have no account_id: `via` names the column
+    (test_id or monitor_id) through which their rows belong to the account.
+    """
 
     table: Table
     remap: dict[str, str]
     produces: str | None = None
+    via: str | None = None
+    transform: Callable[[dict[str, Any], Maps], None] | None = None
 
 
 ACCOUNT_TABLES = [
@@ -80,7 +103,16 @@ ACCOUNT_TABLES = [
                             "monitor_id": "monitors"}),
     Spec(maintenance_windows, {"account_id": "logins", "monitor_id": "monitors",
                                "status_page_id": "pages"}),
+    Spec(monitor_state, {"monitor_id": "monitors"}, via="monitor_id"),
+    Spec(daily_rollups, {"test_id": "tests"}, via="test_id"),
+    Spec(incidents, {"test_id": "tests", "monitor_id": "monitors", "acknowledged_by": "logins"},
+         "incidents", via="test_id"),
+    Spec(alert_state, {"test_id": "tests"}, via="test_id", transform=_alert_incident),
+    Spec(incident_updates, {"account_id": "logins", "incident_id": "incidents",
+                            "author_id": "logins"}),
 ]
+# Rows of the tables above with no foreign key to the account: deleted by hand at the end.
+PROCESSOR_TABLES = [spec for spec in ACCOUNT_TABLES if spec.via]
 
 
 @dataclass
@@ -96,13 +128,33 @@ class MoveReport:
 def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
     if spec.table is accounts:
         return func.coalesce(accounts.c.owner_id, accounts.c.id) == account_id
+    if spec.via == "test_id":
+        return spec.table.c.test_id.in_(select(tests.c.id).where(tests.c.account_id == account_id))
+    if spec.via == "monitor_id":
+        return spec.table.c.monitor_id.in_(
+            select(monitors.c.id).where(monitors.c.account_id == account_id))
     return spec.table.c.account_id == account_id
 
 
+def _translated(spec: Spec, values: dict[str, Any], maps: Maps) -> dict[str, Any] | None:
+    """The row with the target's ids; None if it hangs off a row that was not copied (an
+    update of an incident whose test is gone)."""
+    for column, name in spec.remap.items():
+        if values[column] is not None:
+            # Not found: a column without a foreign key naming a deleted row (an
+            # incident's monitor, the member who acknowledged it) becomes NULL.
+            values[column] = maps.get(name, {}).get(values[column])
+            if values[column] is None and not spec.table.c[column].nullable:
+                return None
+    if spec.transform is not None:
+        spec.transform(values, maps)
+    return values
+
+
 async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: int
-                       ) -> tuple[dict[str, dict[int, int]], dict[str, int]]:
+                       ) -> tuple[Maps, dict[str, int]]:
     """Insert the account's rows into dst under new ids: (id maps, rows per table)."""
-    maps: dict[str, dict[int, int]] = {"logins": {}}
+    maps: Maps = {"logins": {}}
     counts: dict[str, int] = {}
     for spec in ACCOUNT_TABLES:
         table = spec.table
@@ -111,18 +163,19 @@ async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: i
             query = query.order_by(*([accounts.c.owner_id.nulls_first()]
                                      if table is accounts else []), table.c.id)
         rows = (await src.execute(query)).mappings().all()
+        copied = 0
         for row in rows:
-            values = dict(row)
+            values = _translated(spec, dict(row), maps)
+            if values is None:
+                continue
             old_id = values.pop("id", None)
-            for column, name in spec.remap.items():
-                if values[column] is not None:
-                    values[column] = maps[name][values[column]]
             if spec.produces:
                 new_id = await dst.scalar(insert(table).values(**values).returning(table.c.id))
                 maps.setdefault(spec.produces, {})[old_id] = new_id
             else:
                 await dst.execute(insert(table).values(**values))
-        counts[table.name] = len(rows)
+            copied += 1
+        counts[table.name] = copied
     return maps, counts
 
 
@@ -156,7 +209,34 @@ async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dic
                                                columns=list(RESULT_COLUMNS))
         if table is results:
             copied = len(rows)
+            if since is not None and rows:
+                await _count_in_rollups(target, rows)
     return copied
+
+
+# The source's processor counted late results in the source's rollups, which go; the
+# target's rollups must count them too (the same upsert as result_processor.rollups).
+_LATE_ROLLUPS = """
+INSERT INTO daily_rollups AS r
+    (test_id, day, checks, failures, degraded, latency_count, latency_sum)
+SELECT test_id, (checked_at AT TIME ZONE 'UTC')::date, count(*),
+       count(*) FILTER (WHERE status = $5), count(*) FILTER (WHERE status = $6),
+       count(latency_ms), coalesce(sum(latency_ms), 0)
+FROM unnest($1::bigint[], $2::timestamptz[], $3::smallint[], $4::float8[])
+     AS x(test_id, checked_at, status, latency_ms)
+GROUP BY 1, 2
+ON CONFLICT (test_id, day) DO UPDATE SET
+    checks = r.checks + excluded.checks, failures = r.failures + excluded.failures,
+    degraded = r.degraded + excluded.degraded,
+    latency_count = r.latency_count + excluded.latency_count,
+    latency_sum = r.latency_sum + excluded.latency_sum
+"""
+
+
+async def _count_in_rollups(target: Any, rows: list[tuple[Any, ...]]) -> None:
+    await target.execute(_LATE_ROLLUPS, [r[0] for r in rows], [r[1] for r in rows],
+                         [r[4] for r in rows], [r[5] for r in rows], int(Status.DOWN),
+                         int(Status.DEGRADED))
 
 
 async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]
@@ -241,6 +321,8 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
     async with src.begin() as s:
         for table in (results, results_week, test_state):
             await s.execute(delete(table).where(table.c.test_id.in_(list(test_map))))
+        for spec in PROCESSOR_TABLES:  # incident_updates go with their incidents
+            await s.execute(delete(spec.table).where(_of_account(spec, account_id)))
         await s.execute(delete(accounts).where(accounts.c.id == account_id))
     log.info("account moved", extra={"account": report.account, "to": report.target,
                                      "late_results": report.late_results})

@@ -265,6 +265,10 @@ incidents = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("evidence", JSONB, nullable=False),  # failing results by region
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Who on the team said "I'm on it", and when (migration 0006); no foreign key, like
+    # test_id: an incident outlives the log-in.
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", BigInteger),
     Index("incidents_test_started", "test_id", "started_at"),
     Index("incidents_monitor_started", "monitor_id", "started_at"),
     Index("incidents_open", "test_id", unique=True, postgresql_where=text("resolved_at IS NULL")),
@@ -420,4 +424,18 @@ maintenance_windows = Table(
     CheckConstraint("ends_at > starts_at", name="maintenance_ends_after_start"),
     CheckConstraint("(monitor_id IS NULL) <> (status_page_id IS NULL)",
                     name="maintenance_one_target"),
+)
+
+
+# What the team tells a status page's readers about an incident, newest last.
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    _account_id(),
+    Column("author_id", BigInteger, ForeignKey("accounts.id", ondelete="SET NULL")),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

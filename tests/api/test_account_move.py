@@ -14,11 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.secretbox import SecretBox
 from shared import db
-from shared.account_move import move_account
+from shared.account_move import copy_results, move_account
 from shared.directory import Directory
-from shared.tables import accounts, monitors, notification_channels, results, results_week, tests
+from shared.tables import (
+    accounts,
+    alert_state,
+    daily_rollups,
+    incident_updates,
+    incidents,
+    monitor_state,
+    monitors,
+    notification_channels,
+    results,
+    results_week,
+    tests,
+)
 from tests.api.cells import CellApi, two_cells
 from tests.api.helpers import SECRET, http_test, unique_email
+from tests.api.history import seed
 from tests.api.test_cells import login, signup
 
 HOOK = "https://hooks.example.com/very-secret"
@@ -170,3 +183,99 @@ async def test_a_failed_copy_leaves_the_account_where_it_was(
         made = await a.client.post("/api/v1/monitors", headers=auth,
                                    json={"name": "still here", "tests": [http_test()]})
         assert made.status_code == 201  # not frozen
+
+
+async def _processor_rows(engine: AsyncEngine, test_ids: list[int], monitor_ids: list[int]
+                          ) -> dict[str, list]:
+    """The account's rows in the tables the processor keeps, keyed by table."""
+    async with engine.connect() as conn:
+        found = {}
+        for table, column, ids in ((daily_rollups, "test_id", test_ids),
+                                   (incidents, "test_id", test_ids),
+                                   (alert_state, "test_id", test_ids),
+                                   (monitor_state, "monitor_id", monitor_ids)):
+            found[table.name] = (await conn.execute(select(table).where(
+                table.c[column].in_(ids)))).mappings().all()
+        found["incident_updates"] = (await conn.execute(select(incident_updates).where(
+            incident_updates.c.incident_id.in_([i["id"] for i in found["incidents"]]))
+        )).mappings().all()
+    return found
+
+
+async def test_incidents_rollups_and_states_move_with_the_account(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
+    async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
+        email = unique_email()
+        auth, old_tests, _ = await _estate(a, email)
+        src, dst = db.engine(a.database_url, pool_size=2), db.engine(b.database_url, pool_size=2)
+        stats_empty = (await a.client.get(f"/api/v1/tests/{old_tests[0]}/stats",
+                                          headers=auth)).json()
+        monitors_before = (await a.client.get("/api/v1/monitors", headers=auth)).json()["items"]
+        monitor_id = monitors_before[0]["id"]
+        history = await seed(src, old_tests[0], monitor_id)
+        await a.client.post(f"/api/v1/incidents/{history.open_id}/acknowledge", headers=auth)
+        await a.client.post(f"/api/v1/incidents/{history.open_id}/updates", headers=auth,
+                            json={"message": "on it"})
+        async with src.begin() as conn:
+            await conn.execute(insert(monitor_state).values(
+                monitor_id=monitor_id, status=2, since=history.now))
+            await conn.execute(insert(alert_state).values(
+                test_id=old_tests[0], state={"phase": "degraded", "incident_id": history.open_id,
+                                             "regions": {}, "window": [], "evidence": {}}))
+        stats_before = (await a.client.get(f"/api/v1/tests/{old_tests[0]}/stats",
+                                           headers=auth)).json()
+        assert stats_empty != stats_before  # the seeded history shows
+        incidents_before = (await a.client.get(f"/api/v1/incidents/{history.open_id}",
+                                               headers=auth)).json()
+        monitor_ids = [m["id"] for m in monitors_before]
+        before = await _processor_rows(src, old_tests, monitor_ids)
+
+        report = await move_account(Directory(directory.engine), email, b.name, settle_s=0.1)
+
+        assert report.rows["incidents"] == 2 and report.rows["incident_updates"] == 1
+        assert await _processor_rows(src, old_tests, monitor_ids) == {
+            name: [] for name in before}  # nothing left behind in a
+        new_auth = {"Authorization": f"Bearer {(await login(b, email))['access_token']}"}
+        [listed, _] = (await b.client.get("/api/v1/incidents", headers=new_auth)).json()["items"]
+        moved = (await b.client.get(f"/api/v1/incidents/{listed['id']}", headers=new_auth)).json()
+        assert moved["updates"][0]["message"] == "on it"
+        assert moved["acknowledged_by"] == moved["updates"][0]["author_id"] is not None
+        same = ("state", "cause", "started_at", "acknowledged_at", "evidence")
+        assert {k: moved[k] for k in same} == {k: incidents_before[k] for k in same}
+        new_test = moved["test_id"]
+        stats_after = (await b.client.get(f"/api/v1/tests/{new_test}/stats",
+                                          headers=new_auth)).json()
+        assert stats_after["windows"] == stats_before["windows"]
+        async with dst.connect() as conn:
+            state = await conn.scalar(select(alert_state.c.state).where(
+                alert_state.c.test_id == new_test))
+            kept = await conn.scalar(select(func.count()).select_from(monitor_state).where(
+                monitor_state.c.monitor_id == moved["monitor_id"]))
+        assert state["incident_id"] == listed["id"] and kept == 1
+        await src.dispose()
+        await dst.dispose()
+
+
+async def test_late_results_count_in_the_targets_rollups(database_url: str,
+                                                         other_cell_url: str) -> None:
+    src, dst = db.engine(database_url, pool_size=1), db.engine(other_cell_url, pool_size=1)
+    old, new = 2**40 + secrets_id(), 2**41 + secrets_id()
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = [(old, now - timedelta(seconds=i), "local", "n", 0 if i < 2 else 1,
+             None if i < 2 else 10.0, 200, None, None) for i in range(5)]
+    await _write(src, rows)
+    async with src.connect() as s, dst.begin() as d:
+        assert await copy_results(s, d, {old: new}, now - timedelta(minutes=1)) == 5
+    async with dst.connect() as conn:
+        row = (await conn.execute(select(daily_rollups).where(
+            daily_rollups.c.test_id == new))).mappings().one()
+    assert (row["checks"], row["failures"], row["latency_count"], row["latency_sum"]) == (
+        5, 2, 3, 30.0)
+    await src.dispose()
+    await dst.dispose()
+
+
+def secrets_id() -> int:
+    """A random id, far from those the sequences give out."""
+    return uuid.uuid4().int % 2**30

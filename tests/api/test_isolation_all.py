@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import User, create_monitor, http_test, new_user
+from tests.api.history import seed
 from tests.api.test_team import invite_member
 
 # Endpoints that are not about an account's resources at all.
@@ -30,11 +32,16 @@ def _slug() -> str:
     return f"iso-{uuid.uuid4().hex[:12]}"
 
 
-async def _estate(client: httpx.AsyncClient, user: User, marker: str) -> dict[str, Any]:
+async def _estate(client: httpx.AsyncClient, engine: AsyncEngine, user: User, marker: str
+                  ) -> dict[str, Any]:
     """One of everything, each named with the marker, and the ids of each."""
     h = user.headers
     monitor = await create_monitor(client, user, name=f"{marker} monitor",
                                    tests=[http_test(url=f"https://{marker}.example/")])
+    # Incidents are the processor's: seeded with history (rollups, results) in the tables.
+    history = await seed(engine, monitor["tests"][0]["id"], monitor["id"], marker)
+    await client.post(f"/api/v1/incidents/{history.open_id}/updates", headers=h,
+                      json={"message": f"{marker} update"})
     page = (await client.post("/api/v1/status-pages", headers=h, json={
         "slug": _slug(), "title": f"{marker} page", "groups": [f"{marker} group"]})).json()
     await client.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=h,
@@ -54,12 +61,12 @@ async def _estate(client: httpx.AsyncClient, user: User, marker: str) -> dict[st
     return {"monitor_id": monitor["id"], "test_id": monitor["tests"][0]["id"],
             "page_id": page["id"], "channel_id": channel["id"], "window_id": window["id"],
             "key_id": key["id"], "invitation_id": invitation["id"], "member_id": member.id,
-            "status_page_id": page["id"]}
+            "status_page_id": page["id"], "incident_id": history.open_id}
 
 
 # What each path parameter names. A new one must be added here.
 PATH_IDS = ("monitor_id", "test_id", "page_id", "channel_id", "window_id", "key_id",
-            "invitation_id", "member_id")
+            "invitation_id", "member_id", "incident_id")
 
 
 def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noqa: N802
@@ -86,6 +93,7 @@ def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noq
         ("post", f"{p}/api-keys"): {"name": "x"},
         ("post", f"{p}/invitations"): {"email": f"{uuid.uuid4().hex}@example.com"},
         ("patch", f"{p}/members/{{member_id}}"): {"role": "viewer"},
+        ("post", f"{p}/incidents/{{incident_id}}/updates"): {"message": "hijacked"},
     }
 
 
@@ -114,11 +122,12 @@ async def _snapshot(client: httpx.AsyncClient, owner: User, openapi: dict[str, A
     return seen
 
 
-async def test_a_cannot_read_change_or_detect_anything_of_b(client: httpx.AsyncClient) -> None:
+async def test_a_cannot_read_change_or_detect_anything_of_b(client: httpx.AsyncClient,
+                                                            engine: AsyncEngine) -> None:
     a, b = await new_user(client), await new_user(client)
     marker = f"bsecret{uuid.uuid4().hex[:8]}"
-    b_ids = await _estate(client, b, marker)
-    a_ids = await _estate(client, a, f"amine{uuid.uuid4().hex[:8]}")
+    b_ids = await _estate(client, engine, b, marker)
+    a_ids = await _estate(client, engine, a, f"amine{uuid.uuid4().hex[:8]}")
     nowhere = dict.fromkeys(b_ids, NOWHERE)
     openapi = (await client.get("/api/v1/openapi.json")).json()
     before = await _snapshot(client, b, openapi, b_ids)

@@ -10,10 +10,11 @@ import httpx
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.public_cache import TtlCache
+from api.public_cache import STALE_S, TtlCache
 from shared.messages import Status
 from shared.tables import test_state
 from tests.api.helpers import User, client_for, create_monitor, http_test, new_user
+from tests.helpers import eventually
 
 PUBLIC = "/api/v1/public/status-pages"
 
@@ -59,7 +60,9 @@ async def test_a_page_shows_each_group_and_monitor_without_a_token(
     assert (body["title"], body["status"], body["language"]) == ("Acme", "down", "en")
     assert statuses(body) == {"Web": [("blog", "down"), ("shop", "up")],
                               "API": [("api", "pending")]}
-    assert body["bars"] == [] and body["incidents"] == []
+    # No history yet: a bar of 90 empty days per monitor, no incident.
+    assert [bars["status"] for bars in body["bars"]] == [["none"] * 90] * 3
+    assert body["incidents"] == []
 
 
 async def test_maintenance_shows(client: httpx.AsyncClient, user: User, engine: AsyncEngine,
@@ -135,6 +138,10 @@ async def test_a_value_computed_across_a_clear_is_not_kept() -> None:
     assert await cache.get("k", fresh) == "new"
 
 
+async def _holds(cache: TtlCache, value: object) -> bool:
+    return cache.peek("k") == value
+
+
 async def test_entries_expire() -> None:
     now = [0.0]
     cache: TtlCache[float] = TtlCache(5, clock=lambda: now[0])
@@ -145,8 +152,32 @@ async def test_entries_expire() -> None:
     assert await cache.get("k", value) == 0.0
     now[0] = 4.9
     assert await cache.get("k", value) == 0.0
-    now[0] = 5.1
-    assert await cache.get("k", value) == 5.1
+    now[0] = 5.1  # expired: answered stale at once, refreshed in the background
+    assert await cache.get("k", value) == 0.0
+    await eventually(lambda: _holds(cache, 5.1), "the background refresh")
+    now[0] = 5.1 + 5 + STALE_S  # too stale to answer: computed while the caller waits
+    assert await cache.get("k", value) == now[0]
+
+
+async def test_a_stale_value_is_refreshed_once_for_all_callers() -> None:
+    now = [0.0]
+    cache: TtlCache[int] = TtlCache(5, clock=lambda: now[0])
+    calls = 0
+    release = asyncio.Event()
+
+    async def compute() -> int:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            await release.wait()
+        return calls
+
+    assert await cache.get("k", compute) == 1
+    now[0] = 6
+    assert await asyncio.gather(*(cache.get("k", compute) for _ in range(20))) == [1] * 20
+    release.set()
+    await eventually(lambda: _holds(cache, 2), "the one refresh")
+    assert calls == 2
 
 
 async def test_a_log_in_does_not_clear_the_cache(database_url: str, engine: AsyncEngine

@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0007_regions_extras"
-down_revision = "0005"
+down_revision = "0006_incident_updates"
 branch_labels = None
 depends_on = None
 
