@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template
@@ -117,13 +117,31 @@ def _bars(raw: Any) -> dict[Any, Any]:
     """monitor id -> the SVG of its 90 daily bars, each day with its tooltip."""
     out = {}
     for entry in raw or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("days"), list):
+        days = _days(entry) if isinstance(entry, dict) else None
+        if days is None:
             continue
         bars = [charts.Bar(str(d.get("status", "none")), _tooltip(d))
-                for d in entry["days"] if isinstance(d, dict)]
+                for d in days if isinstance(d, dict)]
         out[entry.get("monitor_id")] = charts.uptime_bars(
             bars, _("Uptime over the last %(days)s days", days=len(bars)))
     return out
+
+
+def _days(entry: dict[str, Any]) -> list[Any] | None:
+    """A monitor's days: the API sends parallel arrays from `first_day` (small on the wire);
+    a list of day objects is read too."""
+    if isinstance(entry.get("days"), list):
+        return list(entry["days"])
+    uptime, status = entry.get("uptime"), entry.get("status")
+    if not (isinstance(uptime, list) and isinstance(status, list)
+            and len(uptime) == len(status)):
+        return None
+    try:
+        first = date.fromisoformat(str(entry.get("first_day")))
+    except ValueError:
+        return None
+    return [{"day": (first + timedelta(days=i)).isoformat(), "uptime": u, "status": st}
+            for i, (u, st) in enumerate(zip(uptime, status, strict=True))]
 
 
 def _tooltip(day: dict[str, Any]) -> str:

@@ -57,6 +57,22 @@ def test_the_page_for_anyone(client: FlaskClient, fake_api: FakeApi) -> None:
     assert "<main" in html and "<header" in html and "<footer" in html
 
 
+def test_bars_in_the_apis_own_shape(client: FlaskClient, fake_api: FakeApi) -> None:
+    # What GET /api/v1/public/status-pages/{slug} sends: parallel arrays from first_day.
+    bars = [{"monitor_id": 1, "first_day": "2026-01-01", "uptime": [0.995, None],
+             "status": ["degraded", "none"], "incident_ids": {"2026-01-01": [5]}}]
+    fake_api.public_pages["acme"] = page(bars=bars)
+    html = text(client.get("/s/acme"))
+    assert "<title>Jan 1, 2026: 99.5% uptime</title>" in html
+    assert "Jan 2, 2026: no data" in html
+    garbage = [{"monitor_id": 1, "first_day": "someday", "uptime": [1], "status": ["up"]},
+               {"monitor_id": 1, "first_day": "2026-01-01", "uptime": [1, 1], "status": ["up"]}]
+    for n, bad in enumerate(garbage):  # a slug each: the frontend caches pages by slug
+        fake_api.public_pages[f"bad{n}"] = page(slug=f"bad{n}", bars=[bad])
+        response = client.get(f"/s/bad{n}")
+        assert response.status_code == 200 and '<svg class="bars"' not in text(response)
+
+
 def test_no_third_party_asset(client: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.public_pages["acme"] = page(logo_url="https://cdn.example/logo.png")
     html = text(client.get("/s/acme"))
