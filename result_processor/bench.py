@@ -165,7 +165,7 @@ async def drop_partition_times(url: str) -> tuple[float, float]:
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(url)
     await conn.execute("TRUNCATE results, results_week, test_state, daily_rollups, alert_state, "
-                       "processed_batches, incidents, event_outbox, monitor_state")
+                       "processed_batches, incidents, event_outbox, monitor_state CASCADE")
     await conn.execute("VACUUM ANALYZE")
     await conn.close()
 
