@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from executor.checks.net import Clock, cert_days
-from executor.guard import GuardedResolver
+from shared.netguard import GuardedResolver
 
 # The clock of the check running in this task; the connector marks TCP-up on it.
 CLOCK: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("clock", default=None)

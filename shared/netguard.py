@@ -1,14 +1,15 @@
 """The SSRF guard: a multi-tenant service must not reach into the operator's own network.
 
-A copy of executor/guard.py in shared/, so every component (the notifier's webhooks and SMTP
-relays today, the executor once it moves over) refuses the same addresses. The check is made
-on the resolved address at connection time, so a name that later points at a private
-address is refused too.
+One guard for every component (the executor's checks, the notifier's webhooks and SMTP
+relays), so all refuse the same addresses. The check is made on the resolved address at
+connection time, so a name that later points at a private address is refused too. Operators
+of a home lab (and the tests) allow private targets with VIGIL_ALLOW_PRIVATE_TARGETS.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from typing import Any
@@ -21,6 +22,7 @@ class ForbiddenTarget(OSError):
     """The target resolves only to addresses this deployment may not check."""
 
 
+@functools.lru_cache(maxsize=65536)  # checked on every request: parse each address once
 def is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -48,7 +50,11 @@ class GuardedResolver(AbstractResolver):
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        answers = await self._inner.resolve(host, port, family)
+        try:
+            answers = await self._inner.resolve(host, port, family)
+        except UnicodeError:  # not a host name at all (empty or overlong label)
+            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name") \
+                from None
         if self._allow_private:
             return answers
         allowed = [a for a in answers if not is_forbidden(a["host"])]

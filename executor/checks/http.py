@@ -20,10 +20,10 @@ from yarl import URL
 
 from executor.checks import net
 from executor.checks.base import CheckContext, Failure, Outcome
-from executor.guard import ForbiddenTarget, check_literal
 from executor.httpclient import CLOCK
 from shared import checkspec
 from shared.messages import Status, TestSpec
+from shared.netguard import ForbiddenTarget, check_literal
 
 MAX_REDIRECTS = 10
 _REDIRECTS = {301, 302, 303, 307, 308}

@@ -18,9 +18,9 @@ from dataclasses import replace
 from typing import Any
 
 from executor.checks.base import CheckContext, Failure, Outcome
-from executor.guard import ForbiddenTarget, is_forbidden
 from shared import checkspec
 from shared.messages import Status, TestSpec
+from shared.netguard import ForbiddenTarget, is_forbidden
 
 
 class Clock:

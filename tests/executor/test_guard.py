@@ -1,6 +1,6 @@
 import pytest
 
-from executor.guard import ForbiddenTarget, check_literal, is_forbidden
+from shared.netguard import ForbiddenTarget, check_literal, is_forbidden
 
 
 @pytest.mark.parametrize("address", [
