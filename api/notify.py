@@ -16,7 +16,8 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
 from shared import amqp, names
 
@@ -51,7 +52,7 @@ class DeliveryPublisher:
         self.amqp_url = amqp_url
         self.cell = cell
         self._lock = asyncio.Lock()
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
 
@@ -75,7 +76,9 @@ class DeliveryPublisher:
                 return self._exchange
             await self._reset_locked()
             try:
-                self._connection = await asyncio.wait_for(amqp.connect(self.amqp_url),
+                # A plain connection: this class reconnects on the next press itself, and a
+                # robust one that fails to connect leaves an unawaited close() behind.
+                self._connection = await asyncio.wait_for(aio_pika.connect(self.amqp_url),
                                                           CONNECT_TIMEOUT_S)
                 self._channel = await self._connection.channel(publisher_confirms=True)
                 await amqp.deliveries_queue(self._channel, self.cell)  # the notifier's queue
