@@ -32,6 +32,7 @@ from shared import db
 from shared.directory import Directory
 from shared.messages import Status
 from shared.tables import (
+    RESULT_COLUMNS,
     accounts,
     alert_state,
     api_keys,
@@ -54,8 +55,6 @@ from shared.tables import (
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ("test_id", "checked_at", "region", "node", "status", "latency_ms",
-                  "http_status", "error_kind", "error", "extras")
 LATE_MARGIN = timedelta(minutes=10)  # how far back a late batch's results may reach
 
 

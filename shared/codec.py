@@ -14,6 +14,10 @@ import msgpack
 import zstandard
 
 from shared.messages import (
+    CERT_DAYS,
+    MAX_CERT_DAYS,
+    MAX_TIMING_MS,
+    TIMING_EXTRAS,
     Assignment,
     CheckNow,
     Heartbeat,
@@ -149,13 +153,38 @@ def _decode_row_carefully(row: Any) -> Result:
 def _extras(extras: Any) -> dict[str, Any] | None:
     """A flat map of a few named figures; anything else is a bad row.
 
-    The map is stored as JSONB as it is, so what JSON or PostgreSQL cannot hold (NaN and
-    infinities, NUL characters) is refused here rather than failing a whole COPY.
+    The timings and certificate days are stored as columns of their own, so they must be
+    numbers in range (checked first: nearly every HTTPS result carries exactly these). The
+    rest is stored as JSON, so what JSON or PostgreSQL cannot hold (NaN and infinities,
+    NUL characters) is refused here rather than failing a whole COPY.
     """
     if extras is None:
         return None
     if type(extras) is not dict or len(extras) > MAX_EXTRAS:
         raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
+    known = 0
+    for key in TIMING_EXTRAS:
+        value = extras.get(key)
+        if value is not None:
+            _in_range(key, value, 0, MAX_TIMING_MS, "milliseconds")
+            known += 1
+    value = extras.get(CERT_DAYS)
+    if value is not None:
+        _in_range(CERT_DAYS, value, -MAX_CERT_DAYS, MAX_CERT_DAYS, "days")
+        known += 1
+    if len(extras) > known:
+        _other_extras(extras)
+    return extras
+
+
+def _in_range(key: str, value: Any, low: float, high: float, unit: str) -> None:
+    kind = type(value)  # exact types: a bool is no number here
+    if not ((kind is float or kind is int) and low <= value <= high):  # NaN fails too
+        raise RowError(f"extras: {key!r} must be {unit} from {low} to {high}, "
+                       f"got {value!r:.40}")
+
+
+def _other_extras(extras: dict[Any, Any]) -> None:
     for key, value in extras.items():
         if type(key) is not str or not 0 < len(key) <= MAX_EXTRA_KEY or "\0" in key:
             raise RowError(f"extras: keys must be 1-{MAX_EXTRA_KEY} characters")
@@ -168,7 +197,6 @@ def _extras(extras: Any) -> dict[str, Any] | None:
             continue
         raise RowError(f"extras: {key!r} must be a finite number, a short string, a bool "
                        "or nil")
-    return extras
 
 
 def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select, tuple_
 
 from api import cursors
 from api.deps import AccountId, Conn
-from api.result_extras import shaped
+from api.result_extras import COLUMNS, merged, shaped
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page, ResultOut
 from shared.messages import Status
@@ -27,6 +27,7 @@ _RESULT = (
     results_week.c.error,
     results_week.c.region,
     results_week.c.node,
+    *(results_week.c[name] for name in COLUMNS),
     results_week.c.extras,
 )
 
@@ -81,7 +82,7 @@ async def list_results(
             error=row.error,
             region=row.region,
             node=row.node,
-            **shaped(row.extras),
+            **shaped(merged(row)),
         )
         for row in page
     ]

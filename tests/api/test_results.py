@@ -249,3 +249,25 @@ async def test_extras_are_shown_with_timings_picked_out(
     # Figures of an unexpected type are not picked out, but still shown as sent.
     assert (second["timings"], second["attempts"], second["first_error"]) == (None, None, None)
     assert second["extras"] == odd
+
+
+async def test_timing_columns_are_put_back_into_the_extras(
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine, two_tests: tuple[int, int, int]
+) -> None:
+    # As the processor stores them: the five figures in real columns (24 bits, so 7.2 is
+    # 7.19999980926...), the rest as JSON; a TCP result has neither.
+    _, test_id, _ = two_tests
+    columns = {"dns_ms": 0.412, "connect_ms": 7.2, "tls_ms": 18.375, "ttfb_ms": 30.5,
+               "cert_days": 61.55}
+    none = dict.fromkeys(columns)
+    await store(engine, [
+        result(test_id, 0, **columns, extras={"attempts": 2, "first_error": "refused"}),
+        result(test_id, 10, **columns, extras=None),
+        result(test_id, 20, **none, http_status=None, extras=None)])
+    [retried, https, tcp] = (await results_of(client, user, test_id)).json()["items"]
+    assert retried["timings"] == {k: columns[k] for k in ("dns_ms", "connect_ms", "tls_ms",
+                                                          "ttfb_ms")}
+    assert (retried["cert_days"], retried["attempts"]) == (61.55, 2)
+    assert retried["extras"] == {**columns, "attempts": 2, "first_error": "refused"}
+    assert https["extras"] == columns and https["cert_days"] == 61.55
+    assert tcp == shown(result(test_id, 20, **none, http_status=None, extras=None))

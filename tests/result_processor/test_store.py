@@ -128,12 +128,15 @@ async def test_monitor_state_is_the_worst_of_its_tests(conn) -> None:
 
 async def test_extras_are_stored_in_both_tables_and_rows_without_them_get_null(conn) -> None:
     t1, t2 = ids(2)
-    extras = {"dns_ms": 0.5, "connect_ms": 1.25, "ttfb_ms": 9.0, "cert_days": 30,
-              "attempts": 2, "first_error": "timeout", "check_now_for": "eu", "ok": True,
-              "none": None}
-    with_extras = Result(t1, now_ms(), Status.UP, 9.5, 200, extras=extras)
+    timings = {"dns_ms": 0.5, "connect_ms": 1.25, "ttfb_ms": 9.0, "cert_days": 30}
+    rest = {"attempts": 2, "first_error": "timeout", "check_now_for": "eu", "ok": True,
+            "none": None}
+    with_extras = Result(t1, now_ms(), Status.UP, 9.5, 200, extras={**timings, **rest})
     await store_group(conn, [batch([with_extras, up(t2, now_ms())])], now())
     for table in ("results", "results_week"):
-        rows = {r["test_id"]: r["extras"] for r in await conn.fetch(
-            f"SELECT test_id, extras FROM {table} WHERE test_id = any($1)", [t1, t2])}
-        assert json.loads(rows[t1]) == extras and rows[t2] is None
+        rows = {r["test_id"]: r for r in await conn.fetch(
+            f"SELECT test_id, dns_ms, connect_ms, tls_ms, ttfb_ms, cert_days, extras "
+            f"FROM {table} WHERE test_id = any($1)", [t1, t2])}
+        assert {k: rows[t1][k] for k in timings} == timings and rows[t1]["tls_ms"] is None
+        assert json.loads(rows[t1]["extras"]) == rest
+        assert all(rows[t2][k] is None for k in (*timings, "tls_ms", "extras"))
