@@ -1,7 +1,9 @@
 """Daily rollups per test: counts kept in the storing transaction, percentiles at day close.
 
-Counts (checks, failures, degraded, latency count and sum) are added per group, summed in
-Python first, so a test checked many times in a group costs one upsert. Latency
+Counts (checks, failures, degraded, latency count and sum) of the test's current day are
+kept in its `test_state` row by the same upsert as its state (`state.py`), and filed here
+by a trigger when the day changes, or by `file_past_days` for a test no longer checked.
+Results of other days are added here per group (`add`), summed in Python first. Latency
 percentiles are exact, computed once a day has closed (plus a grace for late results) from
 that day's partition of the week table, and the row is then sealed. A result later than
 that still counts in the day's checks and failures; it no longer moves its percentiles.
@@ -9,16 +11,13 @@ that still counts in the day's checks and failures; it no longer moves its perce
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from shared.messages import ResultBatch, Status
-
 DAY_MS = 86_400_000
 SEAL_GRACE = timedelta(minutes=15)
-_EPOCH_DAY = date(1970, 1, 1)
+EPOCH_DAY = date(1970, 1, 1)
 
 _UPSERT = """
 INSERT INTO daily_rollups AS r
@@ -48,37 +47,35 @@ WHERE r.test_id = p.test_id AND r.day = $1
 
 Delta = list[float]  # checks, failures, degraded, latency count, latency sum
 
-
-def deltas(batches: Sequence[ResultBatch]) -> dict[tuple[int, int], Delta]:
-    """What a group adds to each (test, epoch day)."""
-    out: dict[tuple[int, int], Delta] = {}
-    down, degraded = Status.DOWN, Status.DEGRADED
-    for b in batches:
-        for r in b.results:
-            key = (r.test_id, r.checked_at_ms // DAY_MS)
-            d = out.get(key)
-            if d is None:
-                d = out[key] = [0, 0, 0, 0, 0.0]
-            d[0] += 1
-            if r.status is down:
-                d[1] += 1
-            elif r.status is degraded:
-                d[2] += 1
-            if r.latency_ms is not None:
-                d[3] += 1
-                d[4] += r.latency_ms
-    return out
+# Counts of days before $1 still held in test_state go to daily_rollups (the trigger of
+# migration 0009 files them as `day` changes). Locked in key order, as the writers do.
+_FILE_PAST_DAYS = """
+UPDATE test_state s
+SET day = NULL, day_checks = 0, day_failures = 0, day_degraded = 0, day_latency_count = 0,
+    day_latency_sum = 0
+FROM (SELECT test_id FROM test_state WHERE day < $1 ORDER BY test_id FOR UPDATE) past
+WHERE s.test_id = past.test_id AND s.day < $1
+"""
 
 
-async def add(conn: asyncpg.Connection, batches: Sequence[ResultBatch]) -> None:
-    """Add a group's counts; rows in key order so concurrent processors cannot deadlock."""
-    found = deltas(batches)
+async def add(conn: asyncpg.Connection, found: dict[tuple[int, int], Delta]) -> None:
+    """Add counts per (test, epoch day) straight to the rollups; rows in key order so
+    concurrent processors cannot deadlock."""
+    if not found:
+        return
     keys = sorted(found)
     cols: list[list[object]] = [[k[0] for k in keys],
-                                [_EPOCH_DAY + timedelta(days=k[1]) for k in keys]]
+                                [EPOCH_DAY + timedelta(days=k[1]) for k in keys]]
     for i in range(5):
         cols.append([found[k][i] for k in keys])
     await conn.execute(_UPSERT, *cols)
+
+
+async def file_past_days(conn: asyncpg.Connection, today: date) -> int:
+    """File the counts of tests not checked since an earlier day (a paused or deleted
+    test, a quiet region): before sealing, so a closed day's row is complete."""
+    status = await conn.execute(_FILE_PAST_DAYS, today)
+    return int(status.split()[-1])
 
 
 def days_to_seal(now: datetime, oldest: date) -> list[date]:

@@ -107,10 +107,12 @@ class Processor:
 
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> None:
-    """Partitions ahead and past retention, rollup percentiles of closed days, old ids."""
+    """Partitions ahead and past retention, counts of past days still in test_state, rollup
+    percentiles of closed days, old ids."""
     schemes = [parts.results_scheme(settings.results_retention_days), parts.WEEK]
     async with pool.acquire() as conn:
         await partitions.maintain(conn, schemes, now)
+        await rollups.file_past_days(conn, now.astimezone(UTC).date())
         await rollups.seal(conn, now)
         await prune_batch_ids(conn, now - timedelta(days=settings.batch_id_retention_days))
 

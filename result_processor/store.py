@@ -1,5 +1,6 @@
 """Writing a group of batches in one transaction: batch ids, both result tables (COPY), test
-and monitor state, daily rollups, incidents, rejected rows.
+and monitor state with today's counts (one upsert per test), other days' rollups,
+incidents, rejected rows.
 
 Several batches share a transaction under load (one commit instead of many). Each batch id
 is claimed first; a batch whose id is already taken was stored before (a redelivery, or the
@@ -106,8 +107,10 @@ async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: d
         batches = [d.batch for d in fresh]
         out.results = await copy_rows(conn, batches, now)
         if out.results:
-            await state.update(conn, batches)
-            await rollups.add(conn, batches)
+            today = int(now.timestamp() * 1000) // rollups.DAY_MS
+            summary = state.summarise(batches, today)
+            await state.update(conn, summary, today)
+            await rollups.add(conn, summary.other_days)
             for hook in after:
                 await hook(conn, batches, now)
         out.rejected = await set_aside(conn, fresh)

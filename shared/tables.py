@@ -148,6 +148,14 @@ test_state = Table(
     Column("error_kind", String(32)),
     Column("error", Text),
     Column("region", String(32), nullable=False),
+    # Today's counts for the daily rollups, kept here so that storing a group costs one
+    # upsert per test, not two (migration 0009). `day` is the UTC day they count; when it
+    # changes, a trigger adds the old day's counts to daily_rollups. Readers of daily
+    # counts read both (shared.queries).
+    Column("day", Date),
+    *(Column(f"day_{name}", Integer, nullable=False, server_default=text("0"))
+      for name in ("checks", "failures", "degraded", "latency_count")),
+    Column("day_latency_sum", Float, nullable=False, server_default=text("0")),
 )
 
 # Batch ids already stored, so a redelivered batch is recognised and skipped.
@@ -233,8 +241,10 @@ nodes = Table(
 )
 
 # One row per test per UTC day: 90-day bars and long-range charts never touch raw rows.
-# Counts are kept by the processor in the transaction that stores the results; exact latency
-# percentiles are computed once the day has closed, and the row is then `sealed`.
+# Counts are kept by the processor in the transaction that stores the results: a day's counts
+# in test_state while it is the test's current day, moved here when the next day begins (or
+# by the processor's maintenance); exact latency percentiles are computed once the day has
+# closed, and the row is then `sealed`.
 daily_rollups = Table(
     "daily_rollups",
     metadata,
