@@ -15,12 +15,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.messages import Status
-from shared.tables import daily_rollups, incidents, results_week, tests
+from shared.tables import daily_rollups, incidents, results_week, test_state, tests
 
 DAY = timedelta(days=1)
 
@@ -56,6 +69,22 @@ class DayBar:
     @property
     def uptime(self) -> float | None:
         return None if not self.checks else (self.checks - self.failures) / self.checks
+
+
+def _daily(test_ids: Sequence[int], first: date, last: date) -> Subquery:
+    """Rows of counts per test and day in [first, last]: the rollups, and the counts of each
+    test's current day, which the processor keeps in test_state until the day changes
+    (result_processor/state.py). A (test, day) may have one row of each: sum them."""
+    r, s = daily_rollups.c, test_state.c
+    ids = list(test_ids)
+    return union_all(
+        select(r.test_id, r.day, r.checks, r.failures, r.degraded, r.latency_count,
+               r.latency_sum, r.p50_ms, r.p95_ms, r.p99_ms)
+        .where(r.test_id.in_(ids), r.day >= first, r.day <= last),
+        select(s.test_id, s.day, s.day_checks, s.day_failures, s.day_degraded,
+               s.day_latency_count, s.day_latency_sum, null(), null(), null())
+        .where(s.test_id.in_(ids), s.day >= first, s.day <= last, s.day_checks > 0),
+    ).subquery("daily")
 
 
 def _monitor_tests(monitor_id: int) -> Select[Any]:
@@ -112,10 +141,12 @@ async def daily_latency(conn: AsyncConnection, test_id: int, first: date,
                         last: date) -> list[Any]:
     """Daily latency percentiles of a test from the rollups (closed days; today's come
     from `response_times`)."""
-    r = daily_rollups.c
-    query = (select(r.day, r.checks, r.p50_ms, r.p95_ms, r.p99_ms,
-                    (r.latency_sum / func.nullif(r.latency_count, 0)).label("mean_ms"))
-             .where(r.test_id == test_id, r.day >= first, r.day <= last).order_by(r.day))
+    d = _daily([test_id], first, last).c
+    query = (select(d.day, func.sum(d.checks).label("checks"), func.max(d.p50_ms).label("p50_ms"),
+                    func.max(d.p95_ms).label("p95_ms"), func.max(d.p99_ms).label("p99_ms"),
+                    (func.sum(d.latency_sum) / func.nullif(func.sum(d.latency_count), 0))
+                    .label("mean_ms"))
+             .group_by(d.day).order_by(d.day))
     return list((await conn.execute(query)).all())
 
 
@@ -123,11 +154,10 @@ async def daily_bars(conn: AsyncConnection, test_ids: Sequence[int], today: date
                      days: int = 90) -> list[DayBar]:
     """One bar a day for the last `days` days up to `today`, summed over the tests given
     (one test, or a monitor's). Days without checks are bars with zero checks."""
-    r = daily_rollups.c
     first = today - timedelta(days=days - 1)
-    query = (select(r.day, func.sum(r.checks), func.sum(r.failures), func.sum(r.degraded))
-             .where(r.test_id.in_(list(test_ids)), r.day >= first, r.day <= today)
-             .group_by(r.day))
+    d = _daily(test_ids, first, today).c
+    query = (select(d.day, func.sum(d.checks), func.sum(d.failures), func.sum(d.degraded))
+             .group_by(d.day))
     found = {row[0]: row for row in (await conn.execute(query)).all()}
     bars = []
     for i in range(days):
@@ -189,19 +219,18 @@ async def monitors_daily_arrays(conn: AsyncConnection, monitor_ids: Sequence[int
                                 days: int = 90) -> tuple[date, list[Any]]:
     """The first day, and one row per monitor with rollup rows: (monitor_id, day indexes,
     checks, failures, degraded), the last four as arrays. `spread_days` lays them out."""
-    r = daily_rollups.c
     first = today - timedelta(days=days - 1)
     test_ids = list((await conn.execute(
         select(tests.c.id).where(tests.c.monitor_id.in_(list(monitor_ids))))).scalars())
     # The test ids as a list, not a join: the planner then reads the rollups with one bitmap
     # scan, a page once for all tests of a day (2 k buffers for 100 monitors of 4 tests
     # over 90 days), not 90 pages per test through a nested loop (37 k).
-    daily = (select(tests.c.monitor_id, type_coerce(r.day - first, Integer).label("k"),
-                    func.sum(r.checks).label("c"), func.sum(r.failures).label("f"),
-                    func.sum(r.degraded).label("g"))
-             .join(tests, tests.c.id == r.test_id)
-             .where(r.test_id.in_(test_ids), r.day >= first, r.day <= today)
-             .group_by(tests.c.monitor_id, r.day)).subquery()
+    d = _daily(test_ids, first, today).c
+    daily = (select(tests.c.monitor_id, type_coerce(d.day - first, Integer).label("k"),
+                    func.sum(d.checks).label("c"), func.sum(d.failures).label("f"),
+                    func.sum(d.degraded).label("g"))
+             .join(tests, tests.c.id == d.test_id)
+             .group_by(tests.c.monitor_id, d.day)).subquery()
     # Arrays: 100 rows to decode, in C, instead of 9,000 through the result machinery.
     query = select(daily.c.monitor_id, *(func.array_agg(daily.c[name])
                                          for name in ("k", "c", "f", "g"))

@@ -106,3 +106,23 @@ async def test_incidents_in_a_range(engine, history) -> None:
     assert [(i.test_id, i.state) for i in found] == [(history["t1"], "down")]
     assert found[0].started_at == now - timedelta(minutes=10)
     assert before == [] and by_test == found
+
+
+
+async def test_a_day_counted_in_both_places_is_summed(engine, conn, history) -> None:
+    # Today's counts are in test_state; a processor whose clock is a day off added some of
+    # today's results to daily_rollups directly. Readers see one day, summed.
+    t1, today, start = history["t1"], history["now"].date(), history["start"]
+    on_today = [i for i in range(120) if (start + timedelta(minutes=i)).date() == today]
+    up_today = [i for i in on_today if i < 110]  # the fixture's t1: up, then 10 down
+    await rollups.add(conn, {(t1, (today - rollups.EPOCH_DAY).days): [4, 1, 0, 3, 300.0]})
+    async with engine.connect() as c:
+        [bar] = await queries.daily_bars(c, [t1], today, days=1)
+        [latency] = await queries.daily_latency(c, t1, today, today)
+        first, [row] = await queries.monitors_daily_arrays(c, [history["monitor"]], today, 1)
+    assert (bar.checks, bar.failures) == (len(on_today) + 4, len(on_today) - len(up_today) + 1)
+    assert latency.checks == bar.checks and latency.p50_ms is None  # not sealed: today
+    assert latency.mean_ms == pytest.approx(
+        (sum(float(i % 100 + 1) for i in up_today) + 300.0) / (len(up_today) + 3))
+    assert (row[0], row[1], first) == (history["monitor"], [0], today)
+    assert row[2] == [bar.checks + len(on_today)]  # t2 has a result each minute t1 has
