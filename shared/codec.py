@@ -101,6 +101,9 @@ def encode_batch(batch: ResultBatch) -> bytes:
 _STATUSES = {int(s): s for s in Status}
 
 
+_make_result = Result._make  # tuple.__new__ itself: no Python frame per result
+
+
 def decode_row(row: Any) -> Result:
     """Validate one positional result row; raise RowError naming what is wrong.
 
@@ -108,8 +111,14 @@ def decode_row(row: Any) -> Result:
     checked with exact type tests in one expression; anything else takes the careful path
     that says what is wrong.
     """
-    if type(row) is list and 7 <= len(row) <= 8:
-        test_id, checked_at, status, latency, http_status, error_kind, error = row[:7]
+    if type(row) is list:
+        if len(row) == 8:
+            test_id, checked_at, status, latency, http_status, error_kind, error, extras = row
+        elif len(row) == 7:
+            test_id, checked_at, status, latency, http_status, error_kind, error = row
+            extras = None
+        else:
+            return _decode_row_carefully(row)
         verdict = _STATUSES.get(status) if type(status) is int else None
         if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
                 and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
@@ -117,8 +126,8 @@ def decode_row(row: Any) -> Result:
                 and (http_status is None or type(http_status) is int
                      and 0 <= http_status < 1000)
                 and error_kind is None and error is None):
-            extras = _extras(row[7]) if len(row) == 8 else None
-            return Result(test_id, checked_at, verdict, latency, http_status, None, None, extras)
+            return _make_result((test_id, checked_at, verdict, latency, http_status, None, None,
+                                 None if extras is None else _extras(extras)))
     return _decode_row_carefully(row)
 
 
@@ -162,22 +171,33 @@ def _extras(extras: Any) -> dict[str, Any] | None:
         return None
     if type(extras) is not dict or len(extras) > MAX_EXTRAS:
         raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
-    known = 0
-    for key in TIMING_EXTRAS:
-        value = extras.get(key)
-        if value is not None:
-            _in_range(key, value, 0, MAX_TIMING_MS, "milliseconds")
-            known += 1
-    value = extras.get(CERT_DAYS)
-    if value is not None:
-        _in_range(CERT_DAYS, value, -MAX_CERT_DAYS, MAX_CERT_DAYS, "days")
-        known += 1
+    get = extras.get
+    dns, connect, tls, ttfb = get("dns_ms"), get("connect_ms"), get("tls_ms"), get("ttfb_ms")
+    cert = get(CERT_DAYS)
+    # Floats in range, in one expression (the hot path); anything else, an int among them,
+    # is looked at one by one, which names what is wrong.
+    if not ((dns is None or type(dns) is float and 0.0 <= dns <= MAX_TIMING_MS)
+            and (connect is None or type(connect) is float and 0.0 <= connect <= MAX_TIMING_MS)
+            and (tls is None or type(tls) is float and 0.0 <= tls <= MAX_TIMING_MS)
+            and (ttfb is None or type(ttfb) is float and 0.0 <= ttfb <= MAX_TIMING_MS)
+            and (cert is None or type(cert) is float
+                 and -MAX_CERT_DAYS <= cert <= MAX_CERT_DAYS)):
+        _check_figures(extras)
+    known = 5 - (dns, connect, tls, ttfb, cert).count(None)
     if len(extras) > known:
         _other_extras(extras)
     return extras
 
 
+def _check_figures(extras: dict[str, Any]) -> None:
+    for key in TIMING_EXTRAS:
+        _in_range(key, extras.get(key), 0, MAX_TIMING_MS, "milliseconds")
+    _in_range(CERT_DAYS, extras.get(CERT_DAYS), -MAX_CERT_DAYS, MAX_CERT_DAYS, "days")
+
+
 def _in_range(key: str, value: Any, low: float, high: float, unit: str) -> None:
+    if value is None:
+        return
     kind = type(value)  # exact types: a bool is no number here
     if not ((kind is float or kind is int) and low <= value <= high):  # NaN fails too
         raise RowError(f"extras: {key!r} must be {unit} from {low} to {high}, "
