@@ -101,7 +101,7 @@ def encode_batch(batch: ResultBatch) -> bytes:
 _STATUSES = {int(s): s for s in Status}
 
 
-_make_result = Result._make  # tuple.__new__ itself: no Python frame per result
+_tuple_new = tuple.__new__  # a Result made in C: no Python frame per result
 
 
 def decode_row(row: Any) -> Result:
@@ -126,8 +126,8 @@ def decode_row(row: Any) -> Result:
                 and (http_status is None or type(http_status) is int
                      and 0 <= http_status < 1000)
                 and error_kind is None and error is None):
-            return _make_result((test_id, checked_at, verdict, latency, http_status, None, None,
-                                 None if extras is None else _extras(extras)))
+            return _tuple_new(Result, (test_id, checked_at, verdict, latency, http_status, None,
+                                       None, None if extras is None else _extras(extras)))
     return _decode_row_carefully(row)
 
 
