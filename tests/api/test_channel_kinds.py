@@ -8,24 +8,18 @@ import asyncio
 import shutil
 import stat
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from aiohttp import web
-from aiosmtpd.controller import Controller
 
 from notifier.service import serve
 from shared import names
 from shared.config import Settings
 from tests.api.helpers import SECRET, client_for, new_user, unique_email
 from tests.helpers import eventually, short_name
-from tests.notifier.channels.conftest import Receiver
-from tests.notifier.channels.test_email import Sink
 from tests.notifier.test_service import _wait_consumer
-from tests.targets import free_port
-from tests.targets import serve as serve_app
 
 pytestmark = pytest.mark.integration
 CHANNELS = "/api/v1/notification-channels"
@@ -48,25 +42,6 @@ def hooks() -> Iterator[str]:
         path.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     yield f"paged={folder / 'paged'},broken={folder / 'broken'}"
     shutil.rmtree(folder)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", rec.handle)
-    async with serve_app(app) as url:
-        rec.url = url
-        yield rec
 
 
 def _configs(url: str, smtp_port: int) -> dict[str, tuple[str, dict[str, object]]]:

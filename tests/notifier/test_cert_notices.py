@@ -10,7 +10,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +19,6 @@ import aio_pika
 import asyncpg
 import pytest
 from aiohttp import web
-from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 
 from executor.checks import get as check_of
@@ -34,10 +33,7 @@ from shared.secrets import encrypt_json
 from tests.executor.checks.peers import context
 from tests.executor.checks.tlspeer import CA_PEM, server_context, tls_server
 from tests.helpers import eventually, short_name
-from tests.notifier.channels.conftest import Receiver
-from tests.notifier.channels.test_email import Sink
 from tests.targets import free_port
-from tests.targets import serve as serve_app
 
 pytestmark = pytest.mark.integration
 KEY = "cert-notice-key"
@@ -156,32 +152,6 @@ async def _consumed(amqp_url: str, queue: str) -> bool:
 
 def _metric(name: str, outcome: str) -> float:
     return REGISTRY.get_sample_value(name, {"outcome": outcome}) or 0.0
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    c = await asyncpg.connect(database_url)
-    yield c
-    await c.close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", rec.handle)
-    async with serve_app(app) as url:
-        rec.url = url
-        yield rec
 
 
 async def test_a_certificate_near_its_end_is_told_once_per_channel(

@@ -60,13 +60,6 @@ def test_one_certificate_wanders_across_midnight_a_renewal_does_not() -> None:
 # --- against the database -------------------------------------------------------------------
 
 @pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    c = await asyncpg.connect(database_url)
-    yield c
-    await c.close()
-
-
-@pytest.fixture
 def cell() -> str:
     return short_name("c")
 
