@@ -1,11 +1,14 @@
 """Certificates nearing expiry: one `cert_expiring` event per test and per certificate.
 
 HTTPS and TLS results carry `cert_days`, the days their certificate has left. When a test's
-certificate has fewer than the test's mark (`cert_warn_days`, TLS also `warn_days`; 14 by
-default, 0: never), one event goes to the outbox for the notifier. This runs as a hook of the
-storing transaction (`store.store_group`), on the decoded rows: a redelivered batch is skipped
-whole before any hook runs, and `cert_notices` remembers each certificate told of, so neither
-a restart nor a second processor tells of one twice.
+certificate has fewer days than the test's mark (`cert_warn_days`, TLS also `warn_days`; 14
+by default, 0: never), one event goes to the outbox for the notifier. The executor applies
+the same mark (the result is DEGRADED, `cert_expiring`); the processor checks it again
+against the test as stored, and also looks at results under the default mark that failed
+for another reason. This runs as a hook of the storing transaction (`store.store_group`), on
+the decoded rows: a redelivered batch is skipped whole before any hook runs, and
+`cert_notices` remembers each certificate told of, so neither a restart nor a second
+processor tells of one twice.
 
 A certificate is known by the UTC day it expires: the check's time plus its `cert_days`.
 That figure is rounded and checks run at different moments, so one certificate's reckoned
@@ -28,11 +31,12 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from shared import names
-from shared.checkspec import MAX_WARN_DAYS, cert_warn_days
+from shared.checkspec import CERT_WARN_DAYS, cert_warn_days
 from shared.codec import encode_cert_event
 from shared.messages import CertEvent, Result, ResultBatch
 
 CERT_DAYS = "cert_days"
+CERT_EXPIRING = "cert_expiring"  # the executor's verdict: under the test's mark
 MAX_DAYS = 36_500.0  # beyond any real certificate: a larger figure is garbage
 SAME_CERT = timedelta(days=1)
 KEEP_AFTER_EXPIRY = timedelta(days=7)  # then its row is pruned: it can no longer be seen
@@ -89,18 +93,27 @@ def cert_days_of(r: Result) -> float | None:
 
 
 def sightings(batches: Sequence[ResultBatch]) -> dict[int, Sighting]:
-    """Per test, the result whose certificate has the fewest days left, among those that
-    could be under any test's mark."""
+    """Per test, the result whose certificate has the fewest days left, among those worth
+    a look at the test's mark: the executor found it under the mark (`cert_expiring`), or it
+    is under the default mark (the check failed for another reason, so it could not say).
+    Nearly every HTTPS result carries `cert_days`: the common case costs no query."""
     out: dict[int, Sighting] = {}
     for b in batches:
         for r in b.results:
+            if r.error_kind != CERT_EXPIRING and not _under_default(r):
+                continue
             days = cert_days_of(r)
-            if days is None or days >= MAX_WARN_DAYS:
+            if days is None:
                 continue
             seen = out.get(r.test_id)
             if seen is None or days < seen.days:
                 out[r.test_id] = Sighting(r.test_id, b.region, r.checked_at_ms, days)
     return out
+
+
+def _under_default(r: Result) -> bool:
+    days = r.extras.get(CERT_DAYS) if r.extras else None
+    return type(days) in (int, float) and days < CERT_WARN_DAYS  # type: ignore[operator]
 
 
 def untold(due: list[Sighting], told: dict[int, list[date]]) -> list[Sighting]:

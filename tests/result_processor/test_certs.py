@@ -44,6 +44,12 @@ def test_per_test_the_fewest_days_seen_in_any_region() -> None:
     us = ResultBatch(b"2", "c", "us", "n", [tls_result(1, at + 5, 4.0),
                                             tls_result(1, at + 9, 6.0)])
     assert sightings([eu, us]) == {1: Sighting(1, "us", at + 5, 4.0)}
+    # Over the default mark, only what the executor found under the test's own mark counts.
+    marked = ResultBatch(b"3", "c", "eu", "n", [
+        tls_result(4, at, 20.0, Status.DEGRADED, "cert_expiring"), tls_result(5, at, 20.0),
+        tls_result(6, at, 2.0, Status.DOWN, "http_status"),
+        tls_result(7, at, "2", Status.DEGRADED, "cert_expiring")])
+    assert sorted(sightings([marked])) == [4, 6]
 
 
 def test_one_certificate_wanders_across_midnight_a_renewal_does_not() -> None:
@@ -111,9 +117,9 @@ async def test_a_certificate_under_the_mark_is_one_event_however_often_seen(conn
 async def test_a_renewed_certificate_near_its_end_again_is_a_new_event(conn, cell) -> None:
     _, t = await cert_test(conn, {"cert_warn_days": 90})
     at = now_ms()
-    await store(conn, batch([tls_result(t, at, 3.0)], cell=cell))
-    await store(conn, batch([tls_result(t, at + MINUTE, 89.0)], cell=cell))  # renewed
-    await store(conn, batch([tls_result(t, at + 2 * MINUTE, 88.99)], cell=cell))
+    for minute, days in enumerate([3.0, 89.0, 88.99]):  # renewed after the first check
+        await store(conn, batch([tls_result(t, at + minute * MINUTE, days, Status.DEGRADED,
+                                            "cert_expiring")], cell=cell))
     assert [round(e.days) for e in await cert_events(conn, cell)] == [3, 89]
 
 
@@ -135,7 +141,10 @@ async def test_plenty_of_days_off_or_other_kinds_send_nothing(conn, cell) -> Non
 
 async def test_the_tls_kind_uses_its_warn_days(conn, cell) -> None:
     _, t = await cert_test(conn, {"warn_days": 30}, kind="tls")
-    await store(conn, batch([tls_result(t, now_ms(), 20.0)], cell=cell))
+    _, lowered = await cert_test(conn, {"warn_days": 10}, kind="tls")
+    # The executor applied 30 days to both (it had not heard of the change to 10 yet).
+    await store(conn, batch([tls_result(i, now_ms(), 20.0, Status.DEGRADED, "cert_expiring")
+                             for i in (t, lowered)], cell=cell))
     assert [e.test_id for e in await cert_events(conn, cell)] == [t]
 
 
