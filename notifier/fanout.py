@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 EVENTS = Counter("vigil_notifier_events_total", "Incident and certificate events by outcome",
                  ["outcome"])
 FANNED = Counter("vigil_notifier_fanout_deliveries_total",
-                 "Deliveries published for incident events", ["kind"])
+                 "Deliveries published for incident and certificate events", ["kind"])
 DB_RETRY_S = 1.0
 KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved",
          "reminder": "reminder"}
@@ -156,10 +156,9 @@ class FanOut:
     async def handle(self, event: IncidentEvent | CertEvent, message_id: str | None) -> str:
         """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
         if isinstance(event, CertEvent):
-            deliveries, muted = await certs.plan(self, event)
+            what, (deliveries, muted) = "certificate", await certs.plan(self, event)
         else:
-            deliveries, muted = await self.plan(event, message_id)
-        what = "certificate" if isinstance(event, CertEvent) else "incident"
+            what, (deliveries, muted) = "incident", await self.plan(event, message_id)
         if deliveries is None:
             EVENTS.labels("unknown").inc()
             return "unknown"

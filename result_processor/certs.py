@@ -29,12 +29,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
+from prometheus_client import Counter
 
 from shared import names
 from shared.checkspec import CERT_WARN_DAYS, cert_warn_days
 from shared.codec import encode_cert_event
 from shared.messages import CertEvent, Result, ResultBatch
 
+NOTICES = Counter("vigil_processor_cert_notices_total",
+                  "Certificate notices emitted, or held back by maintenance (at each look)",
+                  ["outcome"])
 CERT_DAYS = "cert_days"
 CERT_EXPIRING = "cert_expiring"  # the executor's verdict: under the test's mark
 MAX_DAYS = 36_500.0  # beyond any real certificate: a larger figure is garbage
@@ -140,9 +144,11 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     cell = batches[0].cell
     for s in due:
         if s.test_id in muted:
+            NOTICES.labels("muted").inc()
             continue
         if await conn.fetchval(_REMEMBER, s.test_id, s.expires_on, s.days) is None:
             continue
+        NOTICES.labels("emitted").inc()
         event = CertEvent(cell=cell, test_id=s.test_id, monitor_id=tests[s.test_id]["monitor_id"],
                           expires_at_ms=s.expires_at_ms, checked_at_ms=s.checked_at_ms,
                           days=s.days, region=s.region)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from result_processor import certs, incidents
 from result_processor.certs import Sighting, cert_days_of, sightings, untold
@@ -77,6 +78,11 @@ async def _drop_events(conn: asyncpg.Connection, cell: str) -> AsyncIterator[Non
     await conn.execute("DELETE FROM event_outbox WHERE routing_key = $1", names.cert_key(cell))
 
 
+def _notices(outcome: str) -> float:
+    return REGISTRY.get_sample_value("vigil_processor_cert_notices_total",
+                                     {"outcome": outcome}) or 0.0
+
+
 async def store(conn: asyncpg.Connection, *batches: Decoded) -> None:
     await store_group(conn, list(batches), datetime.now(UTC),
                       after=[incidents.evaluate, certs.evaluate])
@@ -98,6 +104,7 @@ async def cert_test(conn: asyncpg.Connection, config: dict[str, object] | None =
 
 async def test_a_certificate_under_the_mark_is_one_event_however_often_seen(conn, cell) -> None:
     monitor, t = await cert_test(conn)
+    before = _notices("emitted")
     at = now_ms()
     first = batch([tls_result(t, at, 5.0, Status.DEGRADED, "cert_expiring")], cell=cell)
     await store(conn, first)
@@ -108,6 +115,7 @@ async def test_a_certificate_under_the_mark_is_one_event_however_often_seen(conn
                           cell=cell))
     await store(conn, first)  # a redelivered batch: skipped whole
     [event] = await cert_events(conn, cell)
+    assert _notices("emitted") == before + 1
     assert (event.test_id, event.monitor_id, event.region, event.days) == (t, monitor, "eu", 5.0)
     assert event.checked_at_ms == at and event.expires_at_ms == at + 5 * DAY_MS
     [row] = await conn.fetch("SELECT * FROM cert_notices WHERE test_id = $1", t)
@@ -168,9 +176,11 @@ async def test_under_maintenance_nothing_is_told_nor_remembered(conn, cell) -> N
     await conn.execute("INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
                        " monitor_id) VALUES ($1, 'renewal', $2, $3, $4)", account,
                        checked - timedelta(minutes=5), checked + timedelta(minutes=5), monitor)
+    muted = _notices("muted")
     await store(conn, batch([tls_result(t, at, 5.0)], cell=cell))
     assert await cert_events(conn, cell) == []
     assert await conn.fetchval("SELECT count(*) FROM cert_notices WHERE test_id = $1", t) == 0
+    assert _notices("muted") == muted + 1
     # The first check after the window tells of it.
     await store(conn, batch([tls_result(t, at + 10 * MINUTE, 4.99)], cell=cell))
     assert [e.test_id for e in await cert_events(conn, cell)] == [t]
