@@ -85,10 +85,15 @@ class Sighting:
         return datetime.fromtimestamp(self.expires_at_ms / 1000, UTC).date()
 
 
+def raw_days(r: Result) -> object:
+    """`cert_days` as the decoded row carries it: the one place that knows where it is."""
+    return r.extras.get(CERT_DAYS) if r.extras else None
+
+
 def cert_days_of(r: Result) -> float | None:
     """The days a result's certificate has left; None when it has none, or garbage (a text,
     a bool, a negative or non-finite number): a bad figure never costs the batch."""
-    value = r.extras.get(CERT_DAYS) if r.extras else None
+    value = raw_days(r)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if not math.isfinite(value) or not 0 <= value <= MAX_DAYS:
@@ -116,7 +121,7 @@ def sightings(batches: Sequence[ResultBatch]) -> dict[int, Sighting]:
 
 
 def _under_default(r: Result) -> bool:
-    days = r.extras.get(CERT_DAYS) if r.extras else None
+    days = raw_days(r)
     return type(days) in (int, float) and days < CERT_WARN_DAYS  # type: ignore[operator]
 
 
