@@ -112,9 +112,9 @@ class Directory:
             await conn.execute(delete(accounts).where(accounts.c.email == email))
             await conn.execute(delete(logins).where(logins.c.email == email))
 
-    async def claim_slug(self, slug: str, account_email: str) -> None:
-        """Raises Taken if another account (in any cell) has the slug."""
-        await self._claim(slugs, slug, account_email)
+    async def claim_slug(self, slug: str, account_email: str) -> bool:
+        """Raises Taken if another account (in any cell) has the slug; True if newly held."""
+        return await self._claim(slugs, slug, account_email)
 
     async def release_slug(self, slug: str) -> None:
         await self._release(slugs, slug)
@@ -122,9 +122,10 @@ class Directory:
     async def locate_slug(self, slug: str) -> Cell | None:
         return await self._locate(slugs, slug)
 
-    async def claim_domain(self, domain: str, account_email: str) -> None:
-        """Raises Taken if another account (in any cell) has the custom domain."""
-        await self._claim(domains, domain, account_email)
+    async def claim_domain(self, domain: str, account_email: str) -> bool:
+        """Raises Taken if another account (in any cell) has the custom domain; True if newly
+        held."""
+        return await self._claim(domains, domain, account_email)
 
     async def release_domain(self, domain: str) -> None:
         await self._release(domains, domain)
@@ -134,15 +135,17 @@ class Directory:
         return await self._locate(domains, domain)
 
     # Slugs and domains are names an account holds, found through the account's cell.
-    async def _claim(self, table: Table, name: str, account_email: str) -> None:
+    async def _claim(self, table: Table, name: str, account_email: str) -> bool:
         key = table.primary_key.columns[0]
         query = pg_insert(table).values({key.name: name, "account": account_email}
                                         ).on_conflict_do_nothing()
         async with self.engine.begin() as conn:
-            if (await conn.execute(query)).rowcount == 0:
-                owner = await conn.scalar(select(table.c.account).where(key == name))
-                if owner != account_email:
-                    raise Taken(name)
+            if (await conn.execute(query)).rowcount == 1:
+                return True
+            owner = await conn.scalar(select(table.c.account).where(key == name))
+        if owner != account_email:
+            raise Taken(name)
+        return False  # the account holds it already (another of its pages, or a retry)
 
     async def _release(self, table: Table, name: str) -> None:
         async with self.engine.begin() as conn:

@@ -6,6 +6,8 @@ the directory before the page is stored, released after it lets go of them.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
@@ -68,14 +70,14 @@ async def list_pages(account_id: AccountId, conn: Conn, limit: paging.Limit = 50
              responses=SLUG_409)
 async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn,
                       request: Request) -> StatusPageOut:
-    await _claim(request, conn, account_id, _names(body.model_dump()))
     query = insert(status_pages).values(account_id=account_id, **body.model_dump()
                                         ).returning(*_PAGE)
-    try:
-        row = (await conn.execute(query)).one()
-    except IntegrityError as exc:
-        raise _conflict(exc) from None
-    await conn.commit()
+    async with _holding(request, conn, account_id, _names(body.model_dump())):
+        try:
+            row = (await conn.execute(query)).one()
+        except IntegrityError as exc:
+            raise _conflict(exc) from None
+        await conn.commit()
     return StatusPageOut(**row._mapping)
 
 
@@ -84,18 +86,28 @@ def _names(values: dict[str, Any]) -> dict[str, str]:
     return {field: values[field] for field in NAMES if values.get(field) is not None}
 
 
-async def _claim(request: Request, conn: Conn, account_id: int, names: dict[str, str]) -> None:
-    """Slugs and domains are unique across cells: the directory holds them. 409 if another
-    account has one."""
+@asynccontextmanager
+async def _holding(request: Request, conn: Conn, account_id: int, names: dict[str, str]
+                   ) -> AsyncIterator[None]:
+    """Slugs and domains are unique across cells: the directory holds them. Claims them for
+    the block (409 if another account has one); if the block fails, gives back those it took."""
     directory = cells.directory(request)
     if directory is None or not names:
+        yield
         return
     owner = await cells.owner_email(conn, account_id)
-    for field, name in names.items():
-        try:
-            await NAMES[field][0](directory, name, owner)
-        except Taken:
-            raise taken(field) from None
+    took: dict[str, str] = {}
+    try:
+        for field, name in names.items():
+            try:
+                if await NAMES[field][0](directory, name, owner):
+                    took[field] = name
+            except Taken:
+                raise taken(field) from None
+        yield
+    except Exception:
+        await _release(request, took)
+        raise
 
 
 async def _release(request: Request, names: dict[str, str]) -> None:
@@ -121,19 +133,19 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
             changes.pop(field)  # these cannot be empty: null means "leave as is"
     before = _names(old._mapping)
     after = _names({**old._mapping, **changes})
-    await _claim(request, conn, account_id,
-                 {f: name for f, name in after.items() if before.get(f) != name})
     query = update(status_pages).where(status_pages.c.id == page_id).values(
         **changes, updated_at=func.now()).returning(*_PAGE)
-    try:
-        row = (await conn.execute(query)).one()
-    except IntegrityError as exc:
-        raise _conflict(exc) from None
-    if "groups" in changes:  # monitors of a group that is gone become ungrouped
-        await conn.execute(update(spm).where(
-            spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
-        ).values(group_name=None))
-    await conn.commit()
+    async with _holding(request, conn, account_id,
+                        {f: name for f, name in after.items() if before.get(f) != name}):
+        try:
+            row = (await conn.execute(query)).one()
+        except IntegrityError as exc:
+            raise _conflict(exc) from None
+        if "groups" in changes:  # monitors of a group that is gone become ungrouped
+            await conn.execute(update(spm).where(
+                spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
+            ).values(group_name=None))
+        await conn.commit()
     await _release(request, {f: name for f, name in before.items() if after.get(f) != name})
     return StatusPageOut(**row._mapping)
 

@@ -175,3 +175,39 @@ async def test_domains_are_unique_across_cells_and_found_from_any(
         assert await directory.cell_for_domain(renamed) is None
         assert (await lookup(a.client, renamed)).status_code == 404
         assert (await lookup(b.client, renamed)).status_code == 404
+
+
+async def test_a_refused_page_leaves_no_name_claimed(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
+    async with two_cells(directory_url, database_url, other_cell_url, capacity_a=1) as (
+            directory, a, b):
+        owner_a, owner_b = unique_email(), unique_email()
+        await signup(a, owner_a)
+        await signup(b, owner_b)
+        auth_a = {"Authorization": f"Bearer {(await login(a, owner_a))['access_token']}"}
+        auth_b = {"Authorization": f"Bearer {(await login(b, owner_b))['access_token']}"}
+        held, fresh = domain(), domain()
+        first = await a.client.post(PAGES, headers=auth_a, json={
+            "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "A", "custom_domain": held})
+        assert first.status_code == 201, first.text
+        # B's page: its slug is free, its domain is not. Refused, and the slug stays free.
+        slug = f"page-{uuid.uuid4().hex[:12]}"
+        refused = await b.client.post(PAGES, headers=auth_b, json={
+            "slug": slug, "title": "B", "custom_domain": held})
+        assert refused.status_code == 409
+        assert await directory.locate_slug(slug) is None
+        # A reuses its own slug (the cell refuses it) with a new domain: the domain stays free.
+        again = await a.client.post(PAGES, headers=auth_a, json={
+            "slug": first.json()["slug"], "title": "A2", "custom_domain": fresh})
+        assert (again.status_code, "slug" in again.json()["detail"]) == (409, True)
+        assert await directory.cell_for_domain(fresh) is None
+        # So is a renaming that fails the same way.
+        second = await a.client.post(PAGES, headers=auth_a, json={
+            "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "A3"})
+        clash = await a.client.patch(f"{PAGES}/{second.json()['id']}", headers=auth_a,
+                                     json={"slug": first.json()["slug"], "custom_domain": fresh})
+        assert clash.status_code == 409
+        assert await directory.cell_for_domain(fresh) is None
+        assert (await a.client.get(f"{PAGES}/{second.json()['id']}", headers=auth_a)
+                ).json()["custom_domain"] is None
