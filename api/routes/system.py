@@ -7,11 +7,13 @@ from the rows the result processors write (`shared.ingest`), never from counting
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api import cells as directory_of
 from api.deps import AdminAccountId, Conn, SettingsDep
@@ -22,6 +24,7 @@ from shared.rabbitmq_admin import AdminError, RabbitAdmin, vhost_of
 from shared.tables import accounts, tests
 
 router = APIRouter(prefix=PREFIX, tags=["system"])
+log = logging.getLogger(__name__)
 
 MANAGEMENT_TIMEOUT_S = 3.0  # the page must answer even when the broker's API hangs
 
@@ -59,6 +62,7 @@ class TestsOut(BaseModel):
 class SystemOut(BaseModel):
     cell: CellOut
     cells: list[DirectoryCellOut]
+    cells_error: str | None = None  # the directory could not be read
     queues: list[QueueOut]
     queues_error: str | None = None
     ingest: IngestOut
@@ -70,10 +74,7 @@ async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
                  request: Request) -> SystemOut:
     cell = CellOut(name=settings.cell, capacity=None, closed=False, accounts=await conn.scalar(
         select(func.count()).select_from(accounts).where(accounts.c.owner_id.is_(None))))
-    directory = directory_of.directory(request)
-    listed = await directory.cells() if directory is not None else []
-    cells = [DirectoryCellOut(name=c.name, api_url=c.api_url, accounts=c.load,
-                              capacity=c.capacity, closed=not c.open) for c in listed]
+    cells, cells_error = await _cells(request)
     for entry in cells:
         if entry.name == settings.cell:
             cell = cell.model_copy(update={"capacity": entry.capacity, "closed": entry.closed})
@@ -82,11 +83,26 @@ async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
     counts = (await conn.execute(select(func.count().filter(tests.c.enabled), func.count())
                                  .select_from(tests))).one()
     return SystemOut(
-        cell=cell, cells=cells, queues=queues, queues_error=error,
+        cell=cell, cells=cells, cells_error=cells_error, queues=queues, queues_error=error,
         ingest=IngestOut(results_per_second=rates.results_per_second,
                          window_seconds=rates.window_seconds,
                          last_result_at=rates.last_result_at, processors=rates.processors),
         tests=TestsOut(enabled=counts[0], total=counts[1]))
+
+
+async def _cells(request: Request) -> tuple[list[DirectoryCellOut], str | None]:
+    """Every cell of the directory with its load; none if there is no directory or it is
+    away (the rest of the view is this cell's own and still worth showing)."""
+    directory = directory_of.directory(request)
+    if directory is None:
+        return [], None
+    try:
+        listed = await directory.cells()
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("directory unreadable", extra={"error": str(exc)})
+        return [], "the directory database cannot be reached"
+    return [DirectoryCellOut(name=c.name, api_url=c.api_url, accounts=c.load,
+                             capacity=c.capacity, closed=not c.open) for c in listed], None
 
 
 async def _queues(settings: Settings) -> tuple[list[QueueOut], str | None]:

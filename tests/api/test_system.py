@@ -163,3 +163,19 @@ async def test_cells_from_the_directory(directory_url, database_url, other_cell_
     assert listed[b.name] == {"name": b.name, "api_url": b.url, "accounts": 0,
                               "capacity": 100, "closed": True}
     assert (body["cell"]["name"], body["cell"]["capacity"]) == (a.name, 3)
+
+
+async def test_a_directory_away_leaves_the_rest(database_url) -> None:
+    email = unique_email()
+    async with client_for(database_url) as api:
+        await new_user(api, email)
+    away = "postgresql://postgres@127.0.0.1:1/vigil_directory"
+    async with client_for(database_url, VIGIL_ADMIN_EMAILS=email,
+                          VIGIL_DIRECTORY_URL=away) as api:
+        token = (await api.post("/api/v1/auth/login",
+                                json={"email": email, "password": PASSWORD})).json()
+        got = await api.get(SYSTEM, headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert (body["cells"], body["cells_error"]) == ([], "the directory database cannot be reached")
+    assert body["cell"]["name"] == "a"
