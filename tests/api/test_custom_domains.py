@@ -8,9 +8,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.api.cells import two_cells
-from tests.api.helpers import User, assert_invalid, new_user, send_json, unique_email
-from tests.api.test_cells import login, signup
+from tests.api.cells import owner_in, two_cells
+from tests.api.helpers import User, assert_invalid, new_user, send_json
 from tests.api.test_status_pages import PAGES, create_page
 
 LOOKUP = "/api/v1/public/domains/"
@@ -141,11 +140,7 @@ async def test_domains_are_unique_across_cells_and_found_from_any(
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=1) as (
             directory, a, b):
-        owner_a, owner_b = unique_email(), unique_email()
-        await signup(a, owner_a)
-        await signup(b, owner_b)
-        auth_a = {"Authorization": f"Bearer {(await login(a, owner_a))['access_token']}"}
-        auth_b = {"Authorization": f"Bearer {(await login(b, owner_b))['access_token']}"}
+        auth_a, auth_b = await owner_in(a), await owner_in(b)
         name = domain()
         made = await a.client.post(PAGES, headers=auth_a, json={
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "A", "custom_domain": name})
@@ -182,11 +177,7 @@ async def test_a_refused_page_leaves_no_name_claimed(
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=1) as (
             directory, a, b):
-        owner_a, owner_b = unique_email(), unique_email()
-        await signup(a, owner_a)
-        await signup(b, owner_b)
-        auth_a = {"Authorization": f"Bearer {(await login(a, owner_a))['access_token']}"}
-        auth_b = {"Authorization": f"Bearer {(await login(b, owner_b))['access_token']}"}
+        auth_a, auth_b = await owner_in(a), await owner_in(b)
         held, fresh = domain(), domain()
         first = await a.client.post(PAGES, headers=auth_a, json={
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "A", "custom_domain": held})
