@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 MANAGEMENT_TIMEOUT_S = 3.0  # the page must answer even when the broker's API hangs
 
 
-class CellOut(BaseModel):
+class ThisCellOut(BaseModel):
     name: str
     accounts: int
     capacity: int | None  # None: no directory, so no capacity set
     closed: bool
 
 
-class DirectoryCellOut(CellOut):
+class DirectoryCellOut(ThisCellOut):
     api_url: str | None
 
 
@@ -47,32 +47,32 @@ class QueueOut(BaseModel):
     rate_in: float | None  # messages published a second, as the broker last sampled
 
 
-class IngestOut(BaseModel):
+class IngestRateOut(BaseModel):
     results_per_second: float
     window_seconds: int
     last_result_at: datetime | None
     processors: int
 
 
-class TestsOut(BaseModel):
+class CellTestsOut(BaseModel):
     enabled: int
     total: int
 
 
 class SystemOut(BaseModel):
-    cell: CellOut
+    cell: ThisCellOut
     cells: list[DirectoryCellOut]
     cells_error: str | None = None  # the directory could not be read
     queues: list[QueueOut]
     queues_error: str | None = None
-    ingest: IngestOut
-    tests: TestsOut
+    ingest: IngestRateOut
+    tests: CellTestsOut
 
 
 @router.get("/system", response_model=SystemOut)
 async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
                  request: Request) -> SystemOut:
-    cell = CellOut(name=settings.cell, capacity=None, closed=False, accounts=await conn.scalar(
+    cell = ThisCellOut(name=settings.cell, capacity=None, closed=False, accounts=await conn.scalar(
         select(func.count()).select_from(accounts).where(accounts.c.owner_id.is_(None))))
     cells, cells_error = await _cells(request)
     for entry in cells:
@@ -84,10 +84,10 @@ async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
                                  .select_from(tests))).one()
     return SystemOut(
         cell=cell, cells=cells, cells_error=cells_error, queues=queues, queues_error=error,
-        ingest=IngestOut(results_per_second=rates.results_per_second,
+        ingest=IngestRateOut(results_per_second=rates.results_per_second,
                          window_seconds=rates.window_seconds,
                          last_result_at=rates.last_result_at, processors=rates.processors),
-        tests=TestsOut(enabled=counts[0], total=counts[1]))
+        tests=CellTestsOut(enabled=counts[0], total=counts[1]))
 
 
 async def _cells(request: Request) -> tuple[list[DirectoryCellOut], str | None]:
