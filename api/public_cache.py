@@ -27,27 +27,52 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Answer(NamedTuple):
-    """A rendered answer: status, body bytes, extra headers, and the body's ETag if any."""
+    """A rendered answer: status, body, extra headers; for a page also its ETag and the
+    body gzipped (both made once per build, so a hit costs neither)."""
 
     status: int
     body: bytes
     headers: list[tuple[bytes, bytes]]
     etag: bytes | None = None
+    gzipped: bytes | None = None
 
-    def head(self, cache_control: bytes, if_none_match: bytes | None
+    def head(self, cache_control: bytes, request: Asked
              ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """(status, headers, body) to send: a 304 without body when the client has it."""
+        """(status, headers, body) to send: gzipped if the client takes it, a 304 without
+        a body if it has this version already."""
         headers = [(b"cache-control", cache_control), *self.headers]
+        body, zipped = self.body, False
+        if self.gzipped is not None:
+            headers.append((b"vary", b"Accept-Encoding"))
+            if b"gzip" in request.accept_encoding:
+                body, zipped = self.gzipped, True
+                headers.append((b"content-encoding", b"gzip"))
         if self.etag is not None:
-            headers.append((b"etag", self.etag))
-            if if_none_match is not None and _matches(if_none_match, self.etag):
+            # One tag per representation: a cache must not answer gzip to whom asked plain.
+            etag = self.etag[:-1] + b'-gz"' if zipped else self.etag
+            headers.append((b"etag", etag))
+            if _matches(request.if_none_match, etag):
                 return 304, headers, b""
         return self.status, [(b"content-type", b"application/json"),
-                             (b"content-length", str(len(self.body)).encode()), *headers
-                             ], self.body
+                             (b"content-length", str(len(body)).encode()), *headers], body
+
+
+class Asked(NamedTuple):
+    """The request headers an answer depends on."""
+
+    if_none_match: bytes = b""
+    accept_encoding: bytes = b""
+
+    @classmethod
+    def of(cls, scope: Scope) -> Asked:
+        found = {name: bytes(value) for name, value in scope.get("headers", ())
+                 if name in (b"if-none-match", b"accept-encoding")}
+        return cls(found.get(b"if-none-match", b""), found.get(b"accept-encoding", b""))
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
     tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
     return etag in tags or b"*" in tags
 
@@ -184,7 +209,7 @@ class FastPath:
             hit = self.cache.peek(path[len(self.prefix):])
             if hit is not None:
                 scope["route"] = self.route
-                status, headers, body = hit.head(self.cache_control, if_none_match(scope))
+                status, headers, body = hit.head(self.cache_control, Asked.of(scope))
                 await send({"type": "http.response.start", "status": status,
                             "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -194,10 +219,3 @@ class FastPath:
 
 def cache_control(max_age: int) -> bytes:
     return f"public, max-age={max_age}".encode()
-
-
-def if_none_match(scope: Scope) -> bytes | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"if-none-match":
-            return bytes(value)
-    return None

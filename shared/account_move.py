@@ -3,13 +3,22 @@ cell without losing a result.
 
 1. freeze the account in its cell (the API refuses writes; reads go on);
 2. copy its rows to the target cell under new ids (tests stay enabled, so the target's
-   scheduler starts checking them: for a moment both cells check, never neither);
-3. copy every result, and the newest states;
+   scheduler starts checking them as soon as this commits: for a moment both cells
+   check, never neither);
+3. copy every result, and the newest states (steps 2 and 3 read one snapshot of the
+   source, so the rollups copied count exactly the results copied);
 4. disable the tests in the source (its scheduler stops sending them) and switch the
    directory: log-ins and status pages now go to the target;
 5. wait until no result for the old tests has arrived in the source for `settle_s`
-   (batches still in flight land there), and copy what came in since step 3;
-6. delete the account and its results from the source.
+   (batches still in flight land there);
+6. in one transaction of the source: take out (DELETE ... RETURNING) the results that
+   came in since step 3 and hand them over, then delete the account and the rest of its
+   results. The target commits first: a failure leaves the results in the source.
+
+The hand-over keeps one check per interval: for each test, the history is the source's
+until the first result the target took itself, then the target's. The source's checks
+of the moment both cells ran the test are redundant and dropped (counted in the report
+as `overlap`), so nothing is lost and no slot is stored twice.
 
 The tables an account owns are listed in ACCOUNT_TABLES, in an order that respects their
 foreign keys: a new table that belongs to an account needs its line there.
@@ -123,6 +132,7 @@ class MoveReport:
     rows: dict[str, int] = field(default_factory=dict)
     results: int = 0
     late_results: int = 0
+    overlap: int = 0  # the source's checks after the target's first: redundant, dropped
 
 
 def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
@@ -183,35 +193,63 @@ async def _raw(conn: AsyncConnection) -> Any:
     return (await conn.get_raw_connection()).driver_connection  # the asyncpg connection
 
 
-async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int],
-                       since: datetime | None = None) -> int:
-    """Copy the results of the mapped tests (checked at or after `since`) not yet in dst."""
+async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]
+                       ) -> int:
+    """Copy every result of the mapped tests (both tables), under the target's ids."""
     if not test_map:
         return 0
     source, target = await _raw(src), await _raw(dst)
     copied = 0
     for table in (results, results_week):
-        columns = ", ".join(RESULT_COLUMNS)
-        query = f"SELECT {columns} FROM {table.name} WHERE test_id = ANY($1::bigint[])"
-        args: list[Any] = [list(test_map)]
-        if since is not None:
-            query += " AND checked_at >= $2"
-            args.append(since)
-        rows = [(test_map[r[0]], *r[1:]) for r in await source.fetch(query, *args)]
-        if since is not None:  # a late copy: skip what the first one already brought
-            have = {tuple(r) for r in await target.fetch(
-                f"SELECT test_id, checked_at, region, node FROM {table.name} "
-                "WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2",
-                list(test_map.values()), since)}
-            rows = [r for r in rows if tuple(r[:4]) not in have]
+        rows = [(test_map[r[0]], *r[1:]) for r in await source.fetch(
+            f"SELECT {', '.join(RESULT_COLUMNS)} FROM {table.name} "
+            "WHERE test_id = ANY($1::bigint[])", list(test_map))]
         if rows:
             await target.copy_records_to_table(table.name, records=rows,
                                                columns=list(RESULT_COLUMNS))
         if table is results:
             copied = len(rows)
-            if since is not None and rows:
-                await _count_in_rollups(target, rows)
     return copied
+
+
+async def hand_over_results(src: AsyncConnection, dst: AsyncConnection,
+                            test_map: dict[int, int], since: datetime) -> tuple[int, int]:
+    """Take the mapped tests' results since `since` out of src, and add to dst those it
+    lacks from before the first result dst took itself. Returns (added, overlap)."""
+    if not test_map:
+        return 0, 0
+    source, target = await _raw(src), await _raw(dst)
+    keep: Callable[[tuple[Any, ...]], bool] = lambda row: True  # noqa: E731
+    added = overlap = 0
+    for table in (results, results_week):
+        taken = [(test_map[r[0]], *r[1:]) for r in await source.fetch(
+            f"DELETE FROM {table.name} WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2 "
+            f"RETURNING {', '.join(RESULT_COLUMNS)}", list(test_map), since)]
+        have = {tuple(r) for r in await target.fetch(
+            f"SELECT test_id, checked_at, region, node FROM {table.name} "
+            "WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2",
+            list(test_map.values()), since)}
+        if table is results:  # decided on the full table, applied to both alike
+            keep = _before_handoff(have - {r[:4] for r in taken})
+        rows = [r for r in taken if r[:4] not in have and keep(r)]
+        if rows:
+            await target.copy_records_to_table(table.name, records=rows,
+                                               columns=list(RESULT_COLUMNS))
+        if table is results:
+            added, overlap = len(rows), sum(1 for r in taken if not keep(r))
+            if rows:
+                await _count_in_rollups(target, rows)
+    return added, overlap
+
+
+def _before_handoff(own: set[tuple[Any, ...]]) -> Callable[[tuple[Any, ...]], bool]:
+    """Pure: given the keys of the results the target took itself, whether a source row
+    falls before its test's hand-over (the target's first own result)."""
+    first: dict[int, datetime] = {}
+    for test_id, checked_at, *_ in own:
+        if test_id not in first or checked_at < first[test_id]:
+            first[test_id] = checked_at
+    return lambda row: row[0] not in first or row[1] < first[row[0]]
 
 
 # The source's processor counted late results in the source's rollups, which go; the
@@ -247,21 +285,21 @@ async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict
         await dst.execute(insert(test_state).values(**{**row, "test_id": test_map[row["test_id"]]}))
 
 
-async def _result_count(engine: AsyncEngine, test_ids: list[int]) -> int:
+async def _result_count(engine: AsyncEngine, test_ids: list[int], since: datetime) -> int:
     async with engine.connect() as conn:
         return await conn.scalar(select(func.count()).select_from(results).where(
-            results.c.test_id.in_(test_ids))) or 0
+            results.c.test_id.in_(test_ids), results.c.checked_at >= since)) or 0
 
 
-async def wait_quiet(engine: AsyncEngine, test_ids: list[int], settle_s: float,
-                     clock: Callable[[], float] = time.monotonic) -> None:
-    """Until no new result for these tests has arrived for settle_s."""
-    count, since = await _result_count(engine, test_ids), clock()
-    while clock() - since < settle_s:
+async def wait_quiet(engine: AsyncEngine, test_ids: list[int], since: datetime,
+                     settle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Until no new result (taken after `since`) for these tests has arrived for settle_s."""
+    count, quiet_from = await _result_count(engine, test_ids, since), clock()
+    while clock() - quiet_from < settle_s:
         await asyncio.sleep(min(1.0, settle_s / 4))
-        now_count = await _result_count(engine, test_ids)
+        now_count = await _result_count(engine, test_ids, since)
         if now_count != count:
-            count, since = now_count, clock()
+            count, quiet_from = now_count, clock()
 
 
 async def _freeze(engine: AsyncEngine, account_email: str, frozen: bool) -> int | None:
@@ -301,6 +339,9 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
     started = await _now(src)
     try:  # until the copy commits, a failure leaves the account as it was
         async with src.connect() as s, dst.begin() as d:
+            # One snapshot of the source: its processor goes on committing meanwhile, and
+            # the rollups copied must count exactly the results copied.
+            await s.execution_options(isolation_level="REPEATABLE READ")
             maps, report.rows = await copy_account(s, d, account_id)
             test_map = maps.get("tests", {})
             report.results = await copy_results(s, d, test_map)
@@ -315,17 +356,23 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
             enabled=False, version=tests.c.version + 1, updated_at=func.now()))
     await directory.switch(report.account, report.target)
     await _freeze(dst, report.account, False)
-    await wait_quiet(src, list(test_map), settle_s)
-    async with src.connect() as s, dst.begin() as d:
-        report.late_results = await copy_results(s, d, test_map, started - LATE_MARGIN)
-    async with src.begin() as s:
-        for table in (results, results_week, test_state):
-            await s.execute(delete(table).where(table.c.test_id.in_(list(test_map))))
-        for spec in PROCESSOR_TABLES:  # incident_updates go with their incidents
-            await s.execute(delete(spec.table).where(_of_account(spec, account_id)))
-        await s.execute(delete(accounts).where(accounts.c.id == account_id))
+    since = started - LATE_MARGIN
+    await wait_quiet(src, list(test_map), since, settle_s)
+    # The target commits first (inner block): if it fails, the source keeps everything.
+    async with src.begin() as s, dst.begin() as d:
+        report.late_results, report.overlap = await hand_over_results(s, d, test_map, since)
+        await _delete_account(s, account_id, list(test_map))
     log.info("account moved", extra={"account": report.account, "to": report.target,
-                                     "late_results": report.late_results})
+                                     "late_results": report.late_results,
+                                     "overlap": report.overlap})
+
+
+async def _delete_account(s: AsyncConnection, account_id: int, test_ids: list[int]) -> None:
+    for table in (results, results_week, test_state):
+        await s.execute(delete(table).where(table.c.test_id.in_(test_ids)))
+    for spec in PROCESSOR_TABLES:  # incident_updates go with their incidents
+        await s.execute(delete(spec.table).where(_of_account(spec, account_id)))
+    await s.execute(delete(accounts).where(accounts.c.id == account_id))
 
 
 async def _now(engine: AsyncEngine) -> datetime:

@@ -11,6 +11,7 @@ page is rendered to JSON bytes with an ETag once per refresh and served from
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import public_history
-from api.public_cache import Answer, cache_control, if_none_match
+from api.public_cache import Answer, Asked, cache_control
 from api.public_history import History
 from api.resource_schemas import SLUG_PATTERN
 from api.routes import PREFIX
@@ -110,7 +111,7 @@ async def _page(app: Any, slug: str) -> Answer | None:
         body = orjson.dumps({**_render(live.page, live.states, live.windows, now),
                              **public_history.with_today(history, live.today, now)})
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-        return history, Answer(200, body, [], etag)
+        return history, Answer(200, body, [], etag, _gzip(body))
 
     # A rebuild of the closed days is ~10 ms of Python, the assembly of a page a few: in a
     # thread, so the event loop goes on answering cached pages meanwhile.
@@ -120,6 +121,12 @@ async def _page(app: Any, slug: str) -> Answer | None:
             histories.clear()
         histories[slug] = history
     return answer
+
+
+def _gzip(body: bytes) -> bytes:
+    """~180 kB of bars compress to ~6 kB in ~2 ms (zlib lets go of the GIL meanwhile)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    return packer.compress(body) + packer.flush()
 
 
 async def _live(conn: AsyncConnection, slug: str, now: datetime, marked: bool) -> _Live | None:
@@ -196,7 +203,7 @@ async def public_status_page(slug: Slug, request: Request) -> Response:
         return Response(BUSY, status_code=503, media_type="application/json",
                         headers={"Retry-After": "1"})
     status, headers, body = answer.head(
-        cache_control(int(app.state.settings.public_cache_ttl_s)), if_none_match(request.scope))
+        cache_control(int(app.state.settings.public_cache_ttl_s)), Asked.of(request.scope))
     response = Response(body, status_code=status)
     response.raw_headers = headers
     return response

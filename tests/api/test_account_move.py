@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.secretbox import SecretBox
 from shared import db
-from shared.account_move import copy_results, move_account
+from shared.account_move import hand_over_results, move_account
 from shared.directory import Directory
 from shared.tables import (
     accounts,
@@ -265,8 +265,8 @@ async def test_late_results_count_in_the_targets_rollups(database_url: str,
     rows = [(old, now - timedelta(seconds=i), "local", "n", 0 if i < 2 else 1,
              None if i < 2 else 10.0, 200, None, None) for i in range(5)]
     await _write(src, rows)
-    async with src.connect() as s, dst.begin() as d:
-        assert await copy_results(s, d, {old: new}, now - timedelta(minutes=1)) == 5
+    async with src.begin() as s, dst.begin() as d:
+        assert await hand_over_results(s, d, {old: new}, now - timedelta(minutes=1)) == (5, 0)
     async with dst.connect() as conn:
         row = (await conn.execute(select(daily_rollups).where(
             daily_rollups.c.test_id == new))).mappings().one()
