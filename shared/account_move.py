@@ -3,12 +3,13 @@ cell without losing a result.
 
 1. freeze the account in its cell (the API refuses writes; reads go on);
 2. copy its rows to the target cell under new ids (tests stay enabled, so the target's
-   scheduler starts checking them as soon as this commits: for a moment both cells
-   check, never neither);
+   scheduler starts checking them as soon as this commits);
 3. copy every result, and the newest states (steps 2 and 3 read one snapshot of the
    source, so the rollups copied count exactly the results copied);
-4. disable the tests in the source (its scheduler stops sending them) and switch the
-   directory: log-ins and status pages now go to the target;
+4. wait until the target has checked every enabled test itself (at most the longest
+   interval, capped, plus `settle_s`), so for a moment both cells check, never neither;
+   then disable the tests in the source (its scheduler stops sending them) and switch
+   the directory: log-ins and status pages now go to the target;
 5. wait until no result for the old tests has arrived in the source for `settle_s`
    (batches still in flight land there);
 6. in one transaction of the source: take out (DELETE ... RETURNING) the results that
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -65,7 +67,9 @@ log = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("test_id", "checked_at", "region", "node", "status", "latency_ms",
                   "http_status", "error_kind", "error", "extras")
+EXTRAS = RESULT_COLUMNS.index("extras")
 LATE_MARGIN = timedelta(minutes=10)  # how far back a late batch's results may reach
+MAX_START_WAIT_S = 300  # the longest wait for the target's first check of a test
 
 
 class MoveError(Exception):
@@ -133,6 +137,7 @@ class MoveReport:
     results: int = 0
     late_results: int = 0
     overlap: int = 0  # the source's checks after the target's first: redundant, dropped
+    not_started: list[int] = field(default_factory=list)  # tests the target had not checked
 
 
 def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
@@ -201,7 +206,7 @@ async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dic
     source, target = await _raw(src), await _raw(dst)
     copied = 0
     for table in (results, results_week):
-        rows = [(test_map[r[0]], *r[1:]) for r in await source.fetch(
+        rows = [_mapped(r, test_map) for r in await source.fetch(
             f"SELECT {', '.join(RESULT_COLUMNS)} FROM {table.name} "
             "WHERE test_id = ANY($1::bigint[])", list(test_map))]
         if rows:
@@ -222,7 +227,7 @@ async def hand_over_results(src: AsyncConnection, dst: AsyncConnection,
     keep: Callable[[tuple[Any, ...]], bool] = lambda row: True  # noqa: E731
     added = overlap = 0
     for table in (results, results_week):
-        taken = [(test_map[r[0]], *r[1:]) for r in await source.fetch(
+        taken = [_mapped(r, test_map) for r in await source.fetch(
             f"DELETE FROM {table.name} WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2 "
             f"RETURNING {', '.join(RESULT_COLUMNS)}", list(test_map), since)]
         have = {tuple(r) for r in await target.fetch(
@@ -240,6 +245,16 @@ async def hand_over_results(src: AsyncConnection, dst: AsyncConnection,
             if rows:
                 await _count_in_rollups(target, rows)
     return added, overlap
+
+
+def _mapped(row: Any, test_map: dict[int, int]) -> tuple[Any, ...]:
+    """A fetched result as a row to COPY into the target: its test's new id, and the
+    extras as JSON text (the connection decodes json into a dict, but COPY takes text)."""
+    values = list(row)
+    values[0] = test_map[values[0]]
+    if values[EXTRAS] is not None and not isinstance(values[EXTRAS], str):
+        values[EXTRAS] = orjson.dumps(values[EXTRAS]).decode()
+    return tuple(values)
 
 
 def _before_handoff(own: set[tuple[Any, ...]]) -> Callable[[tuple[Any, ...]], bool]:
@@ -302,6 +317,38 @@ async def wait_quiet(engine: AsyncEngine, test_ids: list[int], since: datetime,
             count, quiet_from = now_count, clock()
 
 
+_CHECKED = """
+SELECT DISTINCT x.t FROM unnest($1::bigint[], $2::timestamptz[]) AS x(t, since)
+JOIN results_week w ON w.test_id = x.t AND w.checked_at > coalesce(x.since, '-infinity')
+"""
+
+
+async def newest_results(conn: AsyncConnection, test_ids: list[int]
+                         ) -> dict[int, datetime | None]:
+    """The newest result of each test this week (None: none), from the index."""
+    rows = await (await _raw(conn)).fetch(
+        "SELECT t, (SELECT max(checked_at) FROM results_week WHERE test_id = t) "
+        "FROM unnest($1::bigint[]) AS t", test_ids)
+    return {r[0]: r[1] for r in rows}
+
+
+async def wait_checking(engine: AsyncEngine, newest: dict[int, datetime | None],
+                        timeout_s: float, clock: Callable[[], float] = time.monotonic
+                        ) -> list[int]:
+    """Until each test has a result newer than `newest` (the target checks it itself);
+    the tests still without one at the timeout."""
+    waiting = dict(newest)
+    deadline = clock() + timeout_s
+    while waiting and clock() < deadline:
+        await asyncio.sleep(0.2)
+        async with engine.connect() as conn:
+            checked = await (await _raw(conn)).fetch(_CHECKED, list(waiting),
+                                                     list(waiting.values()))
+        for row in checked:
+            waiting.pop(row[0], None)
+    return list(waiting)
+
+
 async def _freeze(engine: AsyncEngine, account_email: str, frozen: bool) -> int | None:
     async with engine.begin() as conn:
         return await conn.scalar(update(accounts).where(
@@ -346,11 +393,21 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
             test_map = maps.get("tests", {})
             report.results = await copy_results(s, d, test_map)
             await copy_states(s, d, test_map)
+            enabled = dict((await d.execute(select(tests.c.id, tests.c.interval_s).where(
+                tests.c.id.in_(list(test_map.values())), tests.c.enabled))).all())
+            newest = await newest_results(d, list(enabled))
     except BaseException:
         await _freeze(src, report.account, False)
         raise
     log.info("account copied", extra={"account": report.account, "rows": report.rows,
                                       "results": report.results})
+    # Never neither: the source checks on until the target has checked each test itself
+    # (a test's first slot comes within its interval), or gives up waiting.
+    longest = min(max(enabled.values(), default=0), MAX_START_WAIT_S)
+    report.not_started = await wait_checking(dst, newest, longest + settle_s)
+    if report.not_started:
+        log.warning("tests not checked by the target yet", extra={
+            "account": report.account, "tests": report.not_started})
     async with src.begin() as s:
         await s.execute(update(tests).where(tests.c.account_id == account_id).values(
             enabled=False, version=tests.c.version + 1, updated_at=func.now()))

@@ -276,6 +276,26 @@ async def test_late_results_count_in_the_targets_rollups(database_url: str,
     await dst.dispose()
 
 
+async def test_the_hand_over_keeps_one_check_per_slot(database_url: str,
+                                                      other_cell_url: str) -> None:
+    """The source's results from before the target's first own result are added; those
+    after it (both cells checked then) are dropped and counted; none is left in src."""
+    src, dst = db.engine(database_url, pool_size=1), db.engine(other_cell_url, pool_size=1)
+    old, new = 2**40 + secrets_id(), 2**41 + secrets_id()
+    now = datetime.now(UTC).replace(microsecond=0)
+    await _write(src, [_row(old, now - timedelta(seconds=i), "n") for i in range(6)])
+    await _write(dst, [_row(new, now - timedelta(seconds=i, milliseconds=500), "m")
+                       for i in range(3)])  # the target's own checks from now - 2.5 s
+    async with src.begin() as s, dst.begin() as d:
+        added, overlap = await hand_over_results(s, d, {old: new}, now - timedelta(minutes=1))
+    assert (added, overlap) == (3, 3)
+    assert [k[1] for k in await _keys(dst, [new]) if k[2] == "n"] == [
+        now - timedelta(seconds=i) for i in (5, 4, 3)]
+    assert await _keys(src, [old]) == []
+    await src.dispose()
+    await dst.dispose()
+
+
 def secrets_id() -> int:
     """A random id, far from those the sequences give out."""
     return uuid.uuid4().int % 2**30

@@ -180,18 +180,28 @@ async def test_a_new_day_rolls_over(database_url: str, engine: AsyncEngine,
         assert moved["uptime"][:-2] == today["uptime"][1:-1]
 
 
-async def test_etag_and_not_modified(database_url: str, engine: AsyncEngine) -> None:
+async def test_etag_gzip_and_not_modified(database_url: str, engine: AsyncEngine) -> None:
     async with a_page(database_url, engine) as page:
-        first = await page.api.get(page.path)
-        etag = first.headers["etag"]
-        same = await page.api.get(page.path, headers={"If-None-Match": etag})
+        plain = await page.api.get(page.path, headers={"Accept-Encoding": "identity"})
+        zipped = await page.api.get(page.path, headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in plain.headers
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert int(zipped.headers["content-length"]) < len(plain.content) / 5
+        assert zipped.json()["slug"] == plain.json()["slug"] == page.slug
+        assert plain.headers["vary"] == zipped.headers["vary"] == "Accept-Encoding"
+        etag = zipped.headers["etag"]
+        if plain.json()["generated_at"] == zipped.json()["generated_at"]:  # same build
+            assert etag == plain.headers["etag"][:-1] + '-gz"'
+        same = await page.api.get(page.path, headers={"If-None-Match": etag,
+                                                      "Accept-Encoding": "gzip"})
         if same.status_code == 200:  # refreshed in between: the new body has its own tag
             assert same.headers["etag"] != etag
         else:
             assert same.status_code == 304 and same.content == b""
             assert same.headers["etag"] == etag and "max-age" in same.headers["cache-control"]
         for garbage in ('"nope"', "W/", "", "\x7f" * 3, ",,,", "a" * 4000):
-            answer = await page.api.get(page.path, headers={"If-None-Match": garbage})
+            answer = await page.api.get(page.path, headers={"If-None-Match": garbage,
+                                                            "Accept-Encoding": garbage})
             assert answer.status_code == 200 and answer.json()["slug"] == page.slug
 
 
