@@ -13,7 +13,9 @@ database that changes whenever what the closed days show could have changed:
 
 A different watermark, a new UTC day or a different list of monitors rebuilds the
 history (in a worker thread, in the background of the page's refresh); otherwise a
-refresh costs two small queries and today's column.
+refresh costs one more small query (the watermark comes with today's counts) and today's
+column. The watermark is read before the history: a change between the two makes one
+rebuild too many, never a history older than its watermark.
 """
 
 from __future__ import annotations
@@ -39,21 +41,24 @@ _PAGE_TESTS = "ARRAY(SELECT id FROM tests WHERE monitor_id = ANY(:monitors))"
 _WINDOW_INCIDENTS = """SELECT id, state, resolved_at FROM incidents
     WHERE monitor_id = ANY(:monitors) AND confirmed_at IS NOT NULL
       AND (resolved_at IS NULL OR resolved_at >= :first)"""
-# One row; the test ids as an array (not a join) keep the rollups on a bitmap scan.
-WATERMARK = text(f"""
+# One row, one round trip: the watermark, and today's counts per monitor as arrays. The
+# test ids as an array (not a join) keep the rollups on a bitmap scan.
+LIVE_ROW = text(f"""
 SELECT (SELECT coalesce(sum(checks), 0) FROM daily_rollups
         WHERE test_id = ANY({_PAGE_TESTS}) AND day >= :first_day AND day < :today),
        (SELECT md5(coalesce(string_agg(concat_ws(':', id, state, resolved_at), ','
                                        ORDER BY id), ''))
         FROM ({_WINDOW_INCIDENTS}) i),
        (SELECT concat_ws(':', count(*), max(id)) FROM incident_updates
-        WHERE incident_id IN (SELECT id FROM ({_WINDOW_INCIDENTS}) i))
-""")
-TODAY = text(f"""
-SELECT t.monitor_id, sum(r.checks), sum(r.failures), sum(r.degraded)
-FROM daily_rollups r JOIN tests t ON t.id = r.test_id
-WHERE r.test_id = ANY({_PAGE_TESTS}) AND r.day = :today
-GROUP BY t.monitor_id
+        WHERE incident_id IN (SELECT id FROM ({_WINDOW_INCIDENTS}) i)),
+       d.monitors, d.checks, d.failures, d.degraded
+FROM (SELECT array_agg(monitor_id) AS monitors, array_agg(c) AS checks,
+             array_agg(f) AS failures, array_agg(g) AS degraded
+      FROM (SELECT t.monitor_id, sum(r.checks) AS c, sum(r.failures) AS f,
+                   sum(r.degraded) AS g
+            FROM daily_rollups r JOIN tests t ON t.id = r.test_id
+            WHERE r.test_id = ANY({_PAGE_TESTS}) AND r.day = :today
+            GROUP BY t.monitor_id) m) d
 """)
 
 
@@ -76,19 +81,15 @@ def first_day(today: date) -> date:
     return today - timedelta(days=BAR_DAYS - 1)
 
 
-async def watermark(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date
-                    ) -> Watermark:
+async def today_and_watermark(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date
+                              ) -> tuple[dict[int, queries.DayCounts], Watermark]:
+    """Today's counts per monitor (checks, failures, degraded) and the watermark."""
     first = first_day(today)
-    row = (await conn.execute(WATERMARK, {
+    row = (await conn.execute(LIVE_ROW, {
         "monitors": list(monitor_ids), "first_day": first, "today": today,
         "first": datetime.combine(first, time(), UTC)})).one()
-    return tuple(row)
-
-
-async def today_counts(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date
-                       ) -> dict[int, queries.DayCounts]:
-    rows = await conn.execute(TODAY, {"monitors": list(monitor_ids), "today": today})
-    return {m: (int(c), int(f), int(g)) for m, c, f, g in rows}
+    counted = zip(row[3] or (), row[4] or (), row[5] or (), row[6] or (), strict=True)
+    return {m: (int(c), int(f), int(g)) for m, c, f, g in counted}, tuple(row[:3])
 
 
 async def read(conn: AsyncConnection, monitor_ids: tuple[int, ...], now: datetime,

@@ -97,7 +97,7 @@ async def _page(app: Any, slug: str) -> Answer | None:
     histories = _histories(app)
     now = utc_now()
     async with app.state.engine.connect() as conn:
-        live = await _live(conn, slug, now, histories is not None)
+        live = await _live(conn, slug, now)
         if live is None:
             return None
         kept = histories.get(slug) if histories is not None else None
@@ -129,7 +129,7 @@ def _gzip(body: bytes) -> bytes:
     return packer.compress(body) + packer.flush()
 
 
-async def _live(conn: AsyncConnection, slug: str, now: datetime, marked: bool) -> _Live | None:
+async def _live(conn: AsyncConnection, slug: str, now: datetime) -> _Live | None:
     page = (await conn.execute(select(status_pages).where(status_pages.c.slug == slug))
             ).first()
     if page is None:
@@ -150,8 +150,7 @@ async def _live(conn: AsyncConnection, slug: str, now: datetime, marked: bool) -
                mw.c.ends_at > now, mw.c.starts_at < now + UPCOMING)
         .order_by(mw.c.starts_at))).all()
     monitor_ids = tuple(dict.fromkeys(r.monitor_id for r in states))
-    today = await public_history.today_counts(conn, monitor_ids, now.date())
-    mark = await public_history.watermark(conn, monitor_ids, now.date()) if marked else ()
+    today, mark = await public_history.today_and_watermark(conn, monitor_ids, now.date())
     return _Live(page, states, windows, monitor_ids, today, mark)
 
 
