@@ -1,9 +1,10 @@
 """A small in-process TTL cache of rendered public pages, with single-flight misses.
 
-Any successful change made through this API process clears it (`CacheInvalidator`), so
-an owner sees their edit at once; test states written by the result processor show up
-within the TTL. A computation that started before a change is not stored after it: every
-clear bumps a generation, and a result of an older generation is served but not kept.
+Any successful change made through this API process clears it (`CacheInvalidator`): the
+next reader starts a refresh, so an owner sees their edit a moment later; test states
+written by the result processor show up within the TTL. A computation that started before
+a change is not stored after it: every clear bumps a generation, and a result of an older
+generation is served but not kept.
 A value past its TTL (by less than STALE_S) is answered at once while one background task
 refreshes it, and a clear only marks values stale: once a page is warm, readers never queue
 behind its rebuild; only a page never built (or not asked for in STALE_S) makes one wait.

@@ -4,7 +4,6 @@ refresh shows within the TTL, ETags, and that readers never wait once a page is 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +16,6 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from api.public_cache import TtlCache
 from api.routes import public
 from shared.messages import Status
 from shared.tables import daily_rollups, incident_updates, incidents
@@ -218,28 +216,3 @@ async def test_garbage_slugs(database_url: str) -> None:
         assert (await api.get(f"{PUBLIC}/a/b")).status_code == 404
         # Nothing invalid was kept: only the (not found) answers of well-formed slugs.
         assert set(app.state.public_cache._entries) <= {"no-such-page-here", "abc", "a" * 63}
-
-
-async def test_after_a_clear_readers_get_the_old_value_while_one_refresh_runs() -> None:
-    cache: TtlCache[int] = TtlCache(60)
-    calls = 0
-    release = asyncio.Event()
-
-    async def compute() -> int:
-        nonlocal calls
-        calls += 1
-        if calls > 1:
-            await release.wait()
-        return calls
-
-    assert await cache.get("k", compute) == 1
-    cache.clear()
-    answers = await asyncio.wait_for(asyncio.gather(*(cache.get("k", compute)
-                                                      for _ in range(20))), 1)
-    assert answers == [1] * 20 and calls == 2  # nobody waited; one refresh started
-    release.set()
-    await eventually(lambda: _holds(cache, 2), "the refresh")
-
-
-async def _holds(cache: TtlCache, value: object) -> bool:
-    return cache.peek("k") == value
