@@ -8,6 +8,7 @@ from frontend import csrf, errors, formatting, i18n, metrics
 from frontend.api_client import API_TIMEOUT_S, ApiClient
 from frontend.auth import bp as auth_bp
 from frontend.auth import current_token
+from frontend.channels import bp as channels_bp
 from frontend.dashboard import bp as dashboard_bp
 from frontend.incidents import bp as incidents_bp
 from frontend.manage import bp as manage_bp
@@ -50,6 +51,7 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     app.register_blueprint(public_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(incidents_bp)
+    app.register_blueprint(channels_bp)
     app.extensions["vigil_public_cache"] = TtlCache()
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["logged_in"] = lambda: current_token() is not None

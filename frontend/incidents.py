@@ -68,8 +68,36 @@ def show(iid: int) -> ResponseReturnValue:
                 flash(_("Update posted."))
                 return redirect(url_for("incidents.show", iid=iid))
     incident = with_times(call("GET", f"/incidents/{iid}"))
-    html = render_template("incident.html", incident=incident, iid=iid, form=form)
+    html = render_template("incident.html", incident=incident, iid=iid, form=form,
+                           acknowledger=_acknowledger(incident.get("acknowledged_by")))
     return private_page(html, 200 if form.ok else 422)
+
+
+@bp.post("/incidents/<int:iid>/acknowledge")
+@login_required
+def acknowledge(iid: int) -> ResponseReturnValue:
+    """Someone is on it: the API records who and when; the first acknowledgement stands."""
+    try:
+        call("POST", f"/incidents/{iid}/acknowledge")
+    except Refused as exc:
+        flash(exc.detail or _("The monitoring service refused this change."))
+    else:
+        flash(_("Incident acknowledged."))
+    return redirect(url_for("incidents.show", iid=iid))
+
+
+def _acknowledger(login_id: Any) -> str | None:
+    """The email of the team member who acknowledged; None if the API will not say.
+
+    The incident names a log-in id; the team's member list turns it into an address."""
+    if not isinstance(login_id, int):
+        return None
+    try:
+        members = call("GET", "/members", params={"limit": 200}).get("items") or []
+    except (NotFound, Refused):
+        return None
+    return next((str(m.get("email")) for m in members
+                 if isinstance(m, dict) and m.get("id") == login_id), None)
 
 
 @bp.get("/system")

@@ -121,10 +121,10 @@ def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.For
 def add_to_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
     link = forms.read(request.form, ("monitor_id", "group"), {})
-    mid = link.values["monitor_id"]
-    if not mid.isdigit():
+    mid = forms.ident(link.values["monitor_id"])
+    if mid is None:
         link.add("monitor_id", _("Choose one of the offered monitors."))
-    body = {"monitor_id": int(mid) if mid.isdigit() else 0, "group": link.values["group"] or None}
+    body = {"monitor_id": mid or 0, "group": link.values["group"] or None}
     if submit(link, ("monitor_id", "group"), "POST", f"/status-pages/{pid}/monitors",
               body) is not None:
         flash(_("Changes saved."))
@@ -205,11 +205,12 @@ def _window_body(form: forms.Form) -> dict[str, Any]:
         form.add("title", _("This field is required."))
     body: dict[str, Any] = {"title": form.values["title"],
                             "starts_at": _utc(form, "starts_at"), "ends_at": _utc(form, "ends_at")}
-    kind, _sep, ident = form.values["target"].partition(":")
-    if kind not in ("monitor", "page") or not ident.isdigit():
+    kind, _sep, text = form.values["target"].partition(":")
+    target = forms.ident(text)
+    if kind not in ("monitor", "page") or target is None:
         form.add("target", _("Choose a monitor or a status page."))
     else:
-        body["monitor_id" if kind == "monitor" else "status_page_id"] = int(ident)
+        body["monitor_id" if kind == "monitor" else "status_page_id"] = target
     return body
 
 
