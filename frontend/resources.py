@@ -6,14 +6,14 @@ and its monitors. Every form shows the API's 422s beside its fields (`forms.api_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import forms
+from frontend import forms, zones
 from frontend.api_client import Invalid, NotFound, Refused
 from frontend.auth import login_required
 from frontend.i18n import LANGUAGES
@@ -32,7 +32,7 @@ CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "telegram": ("chat_id", "token"),
 }
 CHANNEL_FIELDS = ("name", "kind", "to", "url", "secret", "chat_id", "token")
-WINDOW_FIELDS = ("title", "starts_at", "ends_at", "target")
+WINDOW_FIELDS = ("title", "zone", "starts_at", "ends_at", "target")
 
 
 def items(path: str) -> list[dict[str, Any]]:
@@ -191,20 +191,25 @@ def delete_channel(cid: int) -> ResponseReturnValue:
 
 # Maintenance windows ------------------------------------------------------------------
 
-def _utc(form: forms.Form, name: str) -> str | None:
-    """A datetime-local value (taken as UTC) as ISO 8601 with its offset."""
+def _utc(form: forms.Form, name: str, zone: str | None) -> str | None:
+    """A datetime-local value, read in the form's time zone, as ISO 8601 in UTC."""
     try:
-        return datetime.fromisoformat(form.values[name]).replace(tzinfo=UTC).isoformat()
+        moment = zones.to_utc(form.values[name], zone or zones.DEFAULT)
     except ValueError:
         form.add(name, _("Enter a date and time."))
         return None
+    return moment.isoformat()
 
 
 def _window_body(form: forms.Form) -> dict[str, Any]:
     if not form.values["title"]:
         form.add("title", _("This field is required."))
+    zone = zones.valid(form.values["zone"])
+    if zone is None:
+        form.add("zone", _("Choose one of the offered time zones."))
     body: dict[str, Any] = {"title": form.values["title"],
-                            "starts_at": _utc(form, "starts_at"), "ends_at": _utc(form, "ends_at")}
+                            "starts_at": _utc(form, "starts_at", zone),
+                            "ends_at": _utc(form, "ends_at", zone)}
     kind, _sep, text = form.values["target"].partition(":")
     target = forms.ident(text)
     if kind not in ("monitor", "page") or target is None:
@@ -217,18 +222,20 @@ def _window_body(form: forms.Form) -> dict[str, Any]:
 @bp.route("/maintenance", methods=["GET", "POST"])
 @login_required
 def maintenance() -> ResponseReturnValue:
-    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS, {})
+    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS,
+                      {"zone": zones.select_timezone()})
     if request.method == "POST":
         body = _window_body(form)
         fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id")
         if submit(form, fields, "POST", "/maintenance-windows", body) is not None:
+            zones.remember(form.values["zone"])  # later pages show times in it too
             flash(_("Maintenance window planned."))
             return redirect(url_for("resources.maintenance"))
         for api_name in ("monitor_id", "status_page_id"):  # both are the one "target" field
             form.errors.setdefault("target", []).extend(form.errors.pop(api_name, []))
         if not form.errors.get("target"):
             form.errors.pop("target", None)
-    html = render_template("maintenance.html", windows=_windows(),
+    html = render_template("maintenance.html", windows=_windows(), zones=zones.names(),
                            monitors=items("/monitors"), pages=items("/status-pages"), form=form)
     return private_page(html, 200 if form.ok else 422)
 
