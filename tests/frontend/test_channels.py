@@ -20,7 +20,7 @@ def channel(fake_api: FakeApi, app: Flask) -> dict[str, Any]:
     fake_api.collections["notification-channels"] = [made]
     for mid, name in ((41, "Shop"), (42, "Blog")):
         m = monitor(name, monitor_id=str(mid))
-        m["id"] = mid
+        m["id"], m["tests"][0]["id"] = mid, mid + 100
         fake_api.monitors.append(m)
     return made
 
@@ -107,8 +107,9 @@ def test_send_a_test_notification_flashes_its_outcome(
 def test_a_test_nobody_sends_yet_is_reported_queued(
     logged_in: FlaskClient, fake_api: FakeApi, channel: dict
 ) -> None:
+    logged_in.get("/channels/3?lang=de")  # the flash is written in the session's language
     post(logged_in, "/channels/3/test")
-    assert "Test notification queued" in text(logged_in.get("/channels/3?lang=de"))
+    assert "Testbenachrichtigung eingereiht" in text(logged_in.get("/channels/3"))
     assert len(fake_api.requests_to("/api/v1/notification-channels/3/test")) == 1
 
 

@@ -103,11 +103,11 @@ def test_acknowledge_an_incident(logged_in: FlaskClient, fake_api: FakeApi) -> N
     assert 'action="/incidents/5/acknowledge"' in html and "Acknowledged by" not in html
     fake_api.collections["members"] = [{"id": 1, "email": "ops@example.com", "role": "owner",
                                         "created_at": "2026-01-01T00:00:00+00:00"}]
-    token = csrf_token(logged_in, "/incidents/5")
+    token = csrf_token(logged_in, "/incidents/5?lang=nl")
     response = logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token})
     assert response.headers["Location"] == "/incidents/5"
     assert fake_api.requests_to("/api/v1/incidents/5/acknowledge")[-1].method == "POST"
-    html = text(logged_in.get("/incidents/5?lang=nl"))
+    html = text(logged_in.get("/incidents/5"))
     assert "Incident bevestigd." in html  # the flash, in the chosen language
     assert "Bevestigd door ops@example.com" in html and "/acknowledge" not in html
     assert "Bevestigd" in text(logged_in.get("/incidents"))  # the list's badge
