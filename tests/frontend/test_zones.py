@@ -33,7 +33,8 @@ def test_times_are_entered_in_the_chosen_zone_and_sent_in_utc(
     assert (body["starts_at"], body["ends_at"]) == ("2026-07-01T08:00:00+00:00",
                                                     "2026-07-01T09:30:00+00:00")
     html = text(logged_in.get("/maintenance"))  # the choice sticks and is shown in
-    assert "10:00:00\u202fAM Europe/Amsterdam" in html and "11:30:00\u202fAM Europe/Amsterdam" in html
+    for shown in ("10:00:00\u202fAM Europe/Amsterdam", "11:30:00\u202fAM Europe/Amsterdam"):
+        assert shown in html
     assert "<option selected>Europe/Amsterdam</option>" in html
     assert 'datetime="2026-07-01T08:00:00+00:00"' in html  # machines read UTC
 
