@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -19,6 +18,7 @@ from flask_babel import gettext as _
 from frontend import forms
 from frontend.api_client import ApiUnavailable, NotFound, Refused
 from frontend.auth import login_required
+from frontend.formatting import moment
 from frontend.manage import call, private_page
 from frontend.resources import items, remove, submit
 
@@ -55,7 +55,7 @@ def attempts(cid: int, cursor: str | None = None) -> tuple[list[dict[str, Any]],
 
 def shown(attempt: dict[str, Any]) -> dict[str, Any]:
     """An attempt as the table shows it: its time, the event it told, a hook's exit code."""
-    out = {**attempt, "at": _when(attempt.get("attempted_at"))}
+    out = {**attempt, "at": moment(attempt.get("attempted_at"))}
     out.update(event(str(attempt.get("key") or "")))
     hook = HOOK.fullmatch(str(attempt.get("error") or attempt.get("detail") or ""))
     if hook:
@@ -164,11 +164,3 @@ def alerting_for(mid: int) -> list[dict[str, Any]]:
         if any(m.get("monitor_id") == mid for m in linked):
             found.append(channel)
     return found
-
-
-def _when(raw: Any) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, render_template
@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from frontend import charts
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import api
+from frontend.formatting import moment
 
 bp = Blueprint("public", __name__)
 
@@ -98,18 +99,18 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     names = {m["id"]: m.get("name") for g in groups for m in g["monitors"] if "id" in m}
     for incident in incidents:
         incident["monitor_name"] = names.get(incident.get("monitor_id"), "")
-        incident["started"] = _when(incident.get("started_at"))
-        incident["resolved"] = _when(incident.get("resolved_at"))
-        incident["updates"] = [dict(u, at=_when(u.get("created_at")))
+        incident["started"] = moment(incident.get("started_at"))
+        incident["resolved"] = moment(incident.get("resolved_at"))
+        incident["updates"] = [dict(u, at=moment(u.get("created_at")))
                                for u in incident.get("updates") or [] if isinstance(u, dict)]
-    maintenance = [dict(w, starts=_when(w.get("starts_at")), ends=_when(w.get("ends_at")))
+    maintenance = [dict(w, starts=moment(w.get("starts_at")), ends=moment(w.get("ends_at")))
                    for w in page.get("maintenance") or [] if isinstance(w, dict)]
     return {
         "title": page["title"], "logo_url": page.get("logo_url"),
         "status": _status(page.get("status")), "groups": groups,
         "active": [i for i in incidents if i["resolved"] is None],
         "past": [i for i in incidents if i["resolved"] is not None],
-        "maintenance": maintenance, "generated": _when(page.get("generated_at")),
+        "maintenance": maintenance, "generated": moment(page.get("generated_at")),
     }
 
 
@@ -158,13 +159,3 @@ def _tooltip(day: dict[str, Any]) -> str:
 
 def _status(raw: Any) -> str:
     return raw if raw in STATUSES else "pending"
-
-
-def _when(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

@@ -59,6 +59,7 @@ class FakeApi:
     refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
     incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
     nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
+    system: dict[str, Any] | None = None  # None: no /system yet (404); operators only too
     # what the notifier makes of a test notification: an attempt ({outcome, error, ...}),
     # or None when it has not got to it yet
     test_attempt: dict[str, Any] | None = None
@@ -350,6 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
                  "error": None, "detail": None, **self.api.test_attempt})
         self._json(202, {"key": key})
 
+    def _system(self, body: bytes) -> None:
+        if self.api.nodes is None:
+            self._json(403, {"detail": "the system page is for operators"})
+        else:
+            self._json(200 if self.api.system else 404, self.api.system or {"detail": "Not Found"})
+
     def _acknowledge(self, body: bytes, iid: str) -> None:
         found = next((i for i in self.api.incidents or [] if str(i["id"]) == iid), None)
         if found is None:
@@ -498,6 +505,7 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"(?:GET|POST) /api/v1/incidents/(\d+)(/updates)?", _Handler._incidents),
     (r"POST /api/v1/incidents/(\d+)/acknowledge", _Handler._acknowledge),
     (r"GET /api/v1/nodes", _Handler._nodes),
+    (r"GET /api/v1/system", _Handler._system),
     (r"GET /api/v1/(members)", _Handler._collection),
     (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
      r"(?:/(\d+))?", _Handler._channel_part),

@@ -1,4 +1,4 @@
-"""Incidents with their updates, on their own pages and on the monitor page; the system page."""
+"""Incidents with their updates and acknowledgement, on their own pages and the monitor's."""
 
 from __future__ import annotations
 
@@ -67,34 +67,6 @@ def test_update_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.refuse_with = (403, "viewers cannot change anything")
     response = logged_in.post("/incidents/5", data={"message": "x", "csrf_token": token})
     assert "viewers cannot change anything" in text(response)
-
-
-def test_system_page_for_operators_only(logged_in: FlaskClient, fake_api: FakeApi) -> None:
-    assert logged_in.get("/system").status_code == 404
-    fake_api.nodes = {
-        "items": [
-            {"region": "eu", "node": "eu-1", "version": "0.1.0", "live": True,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "first_seen": "2026-01-01T00:00:00Z",
-             "load": 0.75, "tests_held": 1234, "backlog": 0, "clock_offset_ms": 3},
-            {"region": "us", "node": "us-1", "version": "0.1.0", "live": False,
-             "last_heartbeat": "garbage", "first_seen": "2026-01-01T00:00:00Z",
-             "load": 0.0, "tests_held": 0, "backlog": 0, "clock_offset_ms": None},
-        ],
-        "regions": [
-            {"region": "eu", "nodes": 1, "live_nodes": 1,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": None},
-            {"region": "us", "nodes": 1, "live_nodes": 0,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": "no live node"},
-        ],
-        "next": None,
-    }
-    html = text(logged_in.get("/system?lang=de"))
-    assert "eu-1" in html and "1.234" in html and "0,75" in html
-    assert "Kein aktiver Knoten" in html
-
-
-def test_system_page_needs_a_log_in(client: FlaskClient) -> None:
-    assert client.get("/system").headers["Location"] == "/login"
 
 
 def test_acknowledge_an_incident(logged_in: FlaskClient, fake_api: FakeApi) -> None:
