@@ -6,8 +6,8 @@ from flask import Flask, Response, session
 
 from frontend import csrf, errors, formatting, i18n, metrics
 from frontend.api_client import API_TIMEOUT_S, ApiClient
-from frontend.auth import bp as auth_bp
 from frontend.auth import OPERATOR_KEY, current_token
+from frontend.auth import bp as auth_bp
 from frontend.channels import bp as channels_bp
 from frontend.dashboard import bp as dashboard_bp
 from frontend.incidents import bp as incidents_bp
@@ -55,6 +55,7 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     app.register_blueprint(channels_bp)
     app.register_blueprint(system_bp)
     app.extensions["vigil_public_cache"] = TtlCache()
+    app.extensions["vigil_domain_cache"] = TtlCache()  # custom domain -> its page's slug
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["logged_in"] = lambda: current_token() is not None
     app.jinja_env.globals["operator"] = lambda: session.get(OPERATOR_KEY) is True

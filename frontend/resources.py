@@ -21,7 +21,7 @@ from frontend.manage import call, private_page
 
 bp = Blueprint("resources", __name__)
 
-PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url")
+PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url", "custom_domain")
 CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "email": ("to",),
     "webhook": ("url", "secret"),
@@ -65,14 +65,18 @@ def remove(path: str, message: str, back: str) -> ResponseReturnValue:
 
 # Status pages -------------------------------------------------------------------------
 
-def _page_body(form: forms.Form) -> dict[str, Any]:
+def _page_body(form: forms.Form, stored_domain: str | None = None) -> dict[str, Any]:
     v = form.values
     for name in ("slug", "title"):
         if not v[name]:
             form.add(name, _("This field is required."))
     groups = [g.strip() for g in v["groups"].split(",") if g.strip()]
-    return {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
+    body = {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
             "groups": groups, "logo_url": v["logo_url"] or None}
+    # Sent only when there is one to set or clear: an API without the field refuses it.
+    if v["custom_domain"] or stored_domain:
+        body["custom_domain"] = v["custom_domain"].lower().removesuffix(".") or None
+    return body
 
 
 @bp.route("/status-pages", methods=["GET", "POST"])
@@ -94,12 +98,11 @@ def status_pages() -> ResponseReturnValue:
 @login_required
 def status_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
-    stored = {**page, "groups": ", ".join(page.get("groups") or []),
-              "logo_url": page.get("logo_url") or ""}
     form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
-                      {k: str(stored.get(k, "")) for k in PAGE_FIELDS})
+                      _page_values(page))
     if request.method == "POST" and submit(form, PAGE_FIELDS, "PATCH", f"/status-pages/{pid}",
-                                           _page_body(form)) is not None:
+                                           _page_body(form, page.get("custom_domain"))
+                                           ) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
     link = forms.read(request.form if request.method == "POST" else {}, ("monitor_id", "group"),
@@ -129,9 +132,13 @@ def add_to_page(pid: int) -> ResponseReturnValue:
               body) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
+    return _page_view(pid, page, forms.read({}, PAGE_FIELDS, _page_values(page)), link)
+
+
+def _page_values(page: dict[str, Any]) -> dict[str, str]:
+    """A stored status page as form text."""
     stored = {**page, "groups": ", ".join(page.get("groups") or [])}
-    form = forms.read({}, PAGE_FIELDS, {k: str(stored.get(k) or "") for k in PAGE_FIELDS})
-    return _page_view(pid, page, form, link)
+    return {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
 
 
 @bp.post("/status-pages/<int:pid>/monitors/<int:mid>/delete")

@@ -53,6 +53,7 @@ class FakeApi:
     tokens: set[str] = field(default_factory=set)
     cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
     public_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> body
+    domains: dict[str, str] = field(default_factory=dict)  # custom domain -> slug
     stats: dict[str, Any] | None = None  # None: the API has no /stats yet (404)
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
@@ -158,6 +159,10 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/api/v1/public/status-pages/"):
             page = api.public_pages.get(parts.path.rsplit("/", 1)[1])
             self._json(200 if page else 404, page or {"detail": "status page not found"})
+            return
+        if parts.path.startswith("/api/v1/public/domains/"):
+            slug = api.domains.get(parts.path.rsplit("/", 1)[1])
+            self._json(200 if slug else 404, {"slug": slug} if slug else {"detail": "unknown"})
             return
         if not self._authorized():
             self._json(401, {"detail": "Not authenticated"})
