@@ -1,14 +1,17 @@
 """In a real Chromium against the running stack: acknowledge a real incident with the
 keyboard, link a monitor to a webhook channel, send it a test notification and see the
-attempt the notifier made; the receiver checks every signature."""
+attempt the notifier made (the receiver checks every signature); plan maintenance in the
+browser's time zone."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser import WAIT_MS, browser_page
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_page
 from tests.e2e.conftest import Stack
 from tests.e2e.test_notifications import SECRET, Receiver, Switch
 from tests.helpers import short_name, wait_sync
@@ -88,3 +91,39 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
     site.server.stop()
     receiver.server.stop()
     stack.assert_running()
+
+
+def test_maintenance_in_the_browsers_time_zone(stack: Stack) -> None:
+    """The browser's zone (reported by static/timezone.js) is the form's default; what the
+    user types in it reaches the API in UTC and comes back shown in that zone."""
+    email = f"{short_name('tz')}@example.com"
+    api = _api(stack, email)
+    monitor = api.post("/monitors", json={"name": "Shop", "tests": [
+        {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 1}]})
+    assert monitor.status_code == 201, monitor.text
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="en-GB", timezone_id="Asia/Tokyo")
+            page = context.new_page()
+            _log_in(page, stack, email)
+            page.goto(f"{stack.frontend_url}/maintenance")
+            page.reload()  # the first page set the cookie; this one is served in its zone
+            expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+            page.get_by_label("Title").fill("Database upgrade")
+            page.get_by_label("Starts").fill("2031-07-01T10:00")
+            page.get_by_label("Ends").fill("2031-07-01T11:30")
+            page.get_by_label("For").select_option(label="Shop")
+            page.get_by_role("button", name="Plan").click()
+            expect(page.get_by_role("status")).to_contain_text("Maintenance window planned.",
+                                                               timeout=WAIT_MS)
+            listed = page.get_by_role("region", name="Planned maintenance")
+            expect(listed).to_contain_text(re.compile(r"10:00:00\W+AM Asia/Tokyo"))
+            context.close()
+        finally:
+            browser.close()
+    window = api.get("/maintenance-windows").json()["items"][0]
+    assert window["starts_at"].startswith("2031-07-01T01:00:00")  # 10:00 in Tokyo, in UTC
+    assert window["ends_at"].startswith("2031-07-01T02:30:00")
+    api.close()
