@@ -54,9 +54,9 @@ def _system(body: dict[str, Any]) -> dict[str, Any]:
     tests = body.get("tests") if isinstance(body.get("tests"), dict) else {}
     cells = [dict(c, load=load(c)) for c in body.get("cells") or [] if isinstance(c, dict)]
     queues = [q for q in body.get("queues") or [] if isinstance(q, dict)]
-    error = body.get("queues_error")
     return {"cell": dict(cell, load=load(cell)), "cells": cells, "queues": queues,
-            "queues_error": error if isinstance(error, str) else None,
+            "queues_error": _text(body.get("queues_error")),
+            "cells_error": _text(body.get("cells_error")),
             "ingest": dict(ingest, last=moment(ingest.get("last_result_at"))), "tests": tests}
 
 
@@ -66,3 +66,7 @@ def load(cell: dict[str, Any]) -> float | None:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (accounts, capacity)):
         return None
     return accounts / capacity if capacity > 0 else None
+
+
+def _text(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) and raw else None

@@ -54,6 +54,7 @@ class FakeApi:
     cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
     public_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> body
     domains: dict[str, str] = field(default_factory=dict)  # custom domain -> slug
+    domain_cells: dict[str, str] = field(default_factory=dict)  # domain -> another cell's API
     stats: dict[str, Any] | None = None  # None: the API has no /stats yet (404)
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
@@ -161,7 +162,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200 if page else 404, page or {"detail": "status page not found"})
             return
         if parts.path.startswith("/api/v1/public/domains/"):
-            slug = api.domains.get(parts.path.rsplit("/", 1)[1])
+            host = parts.path.rsplit("/", 1)[1]
+            if host in api.domain_cells:  # as the API answers for another cell's domain
+                self.send_response(307)
+                self.send_header("Location", f"{api.domain_cells[host]}{parts.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            slug = api.domains.get(host)
             self._json(200 if slug else 404, {"slug": slug} if slug else {"detail": "unknown"})
             return
         if not self._authorized():

@@ -32,6 +32,19 @@ def test_a_mapped_domain_serves_its_page_at_the_root(client: FlaskClient,
     assert len(mapped.requests_to(LOOKUPS)) == 1  # the second visit came from the cache
 
 
+def test_a_domain_of_another_cell_is_asked_there(client: FlaskClient,
+                                                 mapped: FakeApi) -> None:
+    other = FakeApi(domains={"status.beta.test": "acme"})
+    other.start()
+    try:
+        mapped.domain_cells["status.beta.test"] = other.url
+        response = client.get("/", headers={"Host": "status.beta.test"})
+        assert response.status_code == 200 and "ACME status" in text(response)
+        assert len(other.requests_to("/api/v1/public/domains/status.beta.test")) == 1
+    finally:
+        other.stop()
+
+
 def test_other_hosts_keep_the_usual_root(client: FlaskClient, mapped: FakeApi) -> None:
     for host in ("127.0.0.1:8080", "localhost", "[::1]:8080", "vigil.example.test",
                  "10.0.0.1"):

@@ -82,6 +82,15 @@ def test_queue_error_is_shown(operator: FlaskClient, fake_api: FakeApi) -> None:
     assert "Queue depths are not available: management API refused &lt;us&gt;" in html
 
 
+def test_cells_error_and_no_directory(operator: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.system = {**SYSTEM, "cells": [], "cells_error": "the directory is away"}
+    html = text(operator.get("/system"))
+    assert "The cells are not available: the directory is away" in html
+    fake_api.system = {**SYSTEM, "cell": {**SYSTEM["cell"], "capacity": None}, "cells": []}
+    html = text(operator.get("/system"))
+    assert "there is no directory of cells" in html and "1,500 / —" in html
+
+
 def test_an_api_without_system_still_shows_the_fleet(operator: FlaskClient,
                                                      fake_api: FakeApi) -> None:
     fake_api.system = None
