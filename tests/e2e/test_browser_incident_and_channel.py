@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, browser_page
 from tests.e2e.conftest import Stack
+from tests.e2e.test_browser_monitor_pages import shoot
 from tests.e2e.test_notifications import SECRET, Receiver, Switch
 from tests.helpers import short_name, wait_sync
 
@@ -65,6 +66,7 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
                                                            timeout=WAIT_MS)
         expect(page.get_by_role("main")).to_contain_text(f"Acknowledged by {email}")
         expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+        shoot(page, "incident")
         acked = api.get(f"/incidents/{incident['id']}").json()
         assert acked["acknowledged_at"] is not None and acked["acknowledged_by"] is not None
 
@@ -81,6 +83,7 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
         page.reload()  # the flash may have come before the notifier: the list has it now
         row = page.locator("table.attempts tbody tr", has_text="Test notification")
         expect(row).to_contain_text("Sent", timeout=WAIT_MS)
+        shoot(page, "channel")
 
         page.goto(f"{stack.frontend_url}/monitors/{monitor_id}")
         alerts = page.get_by_role("region", name="Alerts go to")
