@@ -57,8 +57,8 @@ def test_needs_a_log_in(client: FlaskClient) -> None:
 
 
 def test_not_an_operator_is_refused_and_sees_no_link(logged_in: FlaskClient) -> None:
-    response = logged_in.get("/system")
-    assert response.status_code == 403
+    response = logged_in.get("/system?lang=es")
+    assert response.status_code == 403 and "operadores" in text(response)
     assert 'href="/system"' not in text(logged_in.get("/dashboard"))
 
 
