@@ -16,6 +16,7 @@ from api.schemas import (
     MAX_INTERVAL_S,
     MAX_TIMEOUT_S,
     REGION_PATTERN,
+    CertWarnDays,
     HttpMethod,
     Input,
     Name,
@@ -213,6 +214,7 @@ class TestPatch(Input):
     expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] | None = None
     interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] | None = None
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None = None
+    cert_warn_days: CertWarnDays | None = None
     region: Annotated[str, Field(pattern=REGION_PATTERN)] | None = None  # alone: the only one
     regions: Regions | None = None
     enabled: bool | None = None

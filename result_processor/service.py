@@ -21,8 +21,8 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter, Histogram
 
-from result_processor import incidents, outbox, partitions, rollups
-from result_processor.store import Decoded, Stored, prune_batch_ids, store_group
+from result_processor import certs, incidents, outbox, partitions, rollups
+from result_processor.store import AfterStore, Decoded, Stored, prune_batch_ids, store_group
 from shared import amqp, db
 from shared import partitioning as parts
 from shared.codec import DecodeError, decode_batch
@@ -48,6 +48,8 @@ class Processor:
         self.group_rows = settings.processor_group_rows
         self.inbox: asyncio.Queue[Pending] = asyncio.Queue()
         self.wake_outbox = asyncio.Event()
+        # What runs in each storing transaction once the rows are in.
+        self.after: list[AfterStore] = [incidents.evaluate, certs.evaluate]
 
     def decode(self, body: bytes) -> Decoded:
         batch, rejected = decode_batch(body)
@@ -80,8 +82,7 @@ class Processor:
         decoded = [d for _, d in group]
         try:
             async with self.pool.acquire() as conn:
-                stored = await store_group(conn, decoded, datetime.now(UTC),
-                                           after=[incidents.evaluate])
+                stored = await store_group(conn, decoded, datetime.now(UTC), after=self.after)
         except (asyncpg.PostgresError, OSError) as exc:
             BATCHES.labels("retried").inc(len(group))
             log.warning("storing failed, batches requeued", extra={"error": str(exc)})
@@ -107,12 +108,14 @@ class Processor:
 
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> None:
-    """Partitions ahead and past retention, rollup percentiles of closed days, old ids."""
+    """Partitions ahead and past retention, rollup percentiles of closed days, old ids and
+    long-expired certificates."""
     schemes = [parts.results_scheme(settings.results_retention_days), parts.WEEK]
     async with pool.acquire() as conn:
         await partitions.maintain(conn, schemes, now)
         await rollups.seal(conn, now)
         await prune_batch_ids(conn, now - timedelta(days=settings.batch_id_retention_days))
+        await certs.prune(conn, now)
 
 
 async def maintain_forever(pool: asyncpg.Pool, settings: Settings) -> None:

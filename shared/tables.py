@@ -294,6 +294,18 @@ event_outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# The certificates a `cert_expiring` event was emitted for (result_processor.certs): one row
+# per test and expiry date, so a restart or a redelivered batch never tells of one twice.
+cert_notices = Table(
+    "cert_notices",
+    metadata,
+    Column("test_id", BigInteger, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_on", Date, nullable=False),  # UTC day the certificate expires
+    Column("days", Float, nullable=False),  # days it had left when first seen under the mark
+    Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("test_id", "expires_on"),
+)
+
 # The hook for the node registry: results from a node listed here do not count towards
 # incidents (they are still stored). Whoever knows a node is broken inserts it here.
 broken_nodes = Table(
