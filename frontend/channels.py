@@ -64,10 +64,13 @@ def shown(attempt: dict[str, Any]) -> dict[str, Any]:
 
 
 def event(key: str) -> dict[str, Any]:
-    """What a delivery key says was told: a test, or an incident's opening, change, end."""
+    """What a delivery key says was told: a test, a certificate notice, or an incident's
+    opening, change, end or reminder (the notifier's key formats)."""
     parts = key.split("/")
     if parts[0] == "test":
         return {"event": _("Test notification"), "incident_id": None}
+    if parts[0] == "cert":  # cert/<cell>/<test>/<expiry day>
+        return {"event": _("Certificate expiry notice"), "incident_id": None}
     if parts[0] == "incident" and len(parts) >= 4 and parts[2].isdigit():
         labels = {"opened": _("Incident opened"), "changed": _("Incident changed"),
                   "resolved": _("Incident resolved"), "reminder": _("Reminder")}

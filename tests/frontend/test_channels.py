@@ -53,8 +53,10 @@ def test_attempts_newest_first_with_events_and_hook_output(
         attempt(3, "test/3/abc/3", "failed", error="hook page exit 2: no <pager> here",
                 permanent=True),
         attempt(4, "something/else"),
+        attempt(5, "cert/a/9/2026-03-01/3"),
     ]
     html = text(logged_in.get("/channels/3"))
+    assert html.index("Certificate expiry notice") < html.index("something/else")
     assert html.index("something/else") < html.index("Test notification") < html.index(
         "Incident resolved") < html.index("Incident opened")
     assert 'href="/incidents/77"' in html and "HTTP 503" in html and "Will retry" in html
