@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
+from api.domains import MAX_LENGTH as DOMAIN_MAX_LENGTH
+from api.domains import host_name
 from api.schemas import (
     MAX_ID,
     MAX_INTERVAL_S,
@@ -57,12 +59,17 @@ def _distinct(groups: list[str]) -> list[str]:
 
 
 Groups = Annotated[list[GroupName], Field(max_length=MAX_GROUPS), AfterValidator(_distinct)]
+CustomDomain = Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH, description=(
+    "a host name the page is also served at (the operator points it at the frontend); "
+    "stored lower-case in IDNA form"), examples=["status.example.com"]),
+    AfterValidator(host_name)]
 
 
 class StatusPageIn(Input):
     slug: Slug
     title: Name
     logo_url: LogoUrl | None = None
+    custom_domain: CustomDomain | None = None
     language: Language = "en"
     groups: Groups = Field(default_factory=list)
 
@@ -71,6 +78,7 @@ class StatusPagePatch(Input):
     slug: Slug | None = None
     title: Name | None = None
     logo_url: LogoUrl | None = None
+    custom_domain: CustomDomain | None = None  # null removes it
     language: Language | None = None
     groups: Groups | None = None
 
@@ -80,6 +88,7 @@ class StatusPageOut(BaseModel):
     slug: str
     title: str
     logo_url: str | None
+    custom_domain: str | None
     language: str
     groups: list[str]
     created_at: datetime

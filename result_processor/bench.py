@@ -83,12 +83,13 @@ def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int,
 
 async def processor_rate(settings: Settings, url: str, bodies: list[bytes],
                          certificates: bool = True) -> float:
-    pool = await db.pool(url, size=settings.processor_writers + 1)
+    pool = await db.pool(url, size=settings.processor_writers + 2)
     processor = Processor(replace(settings, cell="bench"), pool)
     if not certificates:  # the baseline of what watching certificates costs
         processor.after = [h for h in processor.after if h is not certs.evaluate]
     writers = [asyncio.create_task(processor.write_forever())
                for _ in range(settings.processor_writers)]
+    writers.append(asyncio.create_task(processor.stats.run(pool)))  # as `serve` runs it
     started = time.perf_counter()
     for body in bodies:  # as messages arrive: decoded on arrival, stored by the writer
         processor.inbox.put_nowait((_Ack(), processor.decode(body)))  # type: ignore[arg-type]

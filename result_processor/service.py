@@ -22,6 +22,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter, Histogram
 
 from result_processor import certs, incidents, outbox, partitions, rollups
+from result_processor.stats import IngestStats
 from result_processor.store import AfterStore, Decoded, Stored, prune_batch_ids, store_group
 from shared import amqp, db
 from shared import partitioning as parts
@@ -50,6 +51,7 @@ class Processor:
         self.wake_outbox = asyncio.Event()
         # What runs in each storing transaction once the rows are in.
         self.after: list[AfterStore] = [incidents.evaluate, certs.evaluate]
+        self.stats = IngestStats(settings.cell)  # the operator's ingest rate
 
     def decode(self, body: bytes) -> Decoded:
         batch, rejected = decode_batch(body)
@@ -99,6 +101,7 @@ class Processor:
         GROUP_SIZE.observe(stored.batches + stored.duplicates)
         BATCHES.labels("stored").inc(stored.batches)
         RESULTS.inc(stored.results)
+        self.stats.add(stored.results)
         if stored.duplicates:
             BATCHES.labels("duplicate").inc(stored.duplicates)
             log.info("duplicate batches skipped", extra={"count": stored.duplicates})
@@ -137,7 +140,7 @@ def tune_gc() -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     tune_gc()
-    pool = await db.pool(settings.database_url, size=settings.processor_writers + 2)
+    pool = await db.pool(settings.database_url, size=settings.processor_writers + 3)
     await maintain(pool, settings, datetime.now(UTC))  # partitions exist before any insert
     connection = await amqp.connect(settings.amqp_url)
     async with connection:
@@ -150,7 +153,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(processor.write_forever())
                  for _ in range(settings.processor_writers)]
         tasks += [asyncio.create_task(maintain_forever(pool, settings)),
-                 asyncio.create_task(publisher.run(processor.wake_outbox))]
+                 asyncio.create_task(publisher.run(processor.wake_outbox)),
+                 asyncio.create_task(processor.stats.run(pool))]
         tag = await queue.consume(processor.on_batch)
         log.info("processor running", extra={"cell": settings.cell})
         await stop.wait()

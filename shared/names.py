@@ -117,3 +117,15 @@ def notifications_queue(cell: str) -> str:
 
 def notifications_bindings(cell: str) -> tuple[str, ...]:
     return f"incident.*.{cell}", cert_key(cell)
+
+
+def cell_queues(cell: str) -> list[str]:
+    """The queues a cell consumes from, each followed by its dead-letter queue."""
+    queues = [results_queue(cell), resync_queue(cell), heartbeats_queue(cell),
+              check_now_queue(cell), notifications_queue(cell), deliveries_queue(cell)]
+    return [name for queue in queues for name in (queue, dead_letter(queue))]
+
+
+def is_cell_queue(name: str, cell: str) -> bool:
+    """One of the cell's queues, its dead letters, or a delay queue of its deliveries."""
+    return name in cell_queues(cell) or name.startswith(f"{deliveries_queue(cell)}.wait.")

@@ -374,6 +374,8 @@ status_pages = Table(
     Column("id", BigInteger, primary_key=True),
     _account_id(),
     Column("slug", String(63), nullable=False, unique=True),
+    # A host name the page is also served at (lower-case, IDNA A-labels); unique like slugs.
+    Column("custom_domain", String(253), unique=True),
     Column("title", String(200), nullable=False),
     Column("logo_url", String(2048)),
     Column("language", String(16), nullable=False),
@@ -450,4 +452,20 @@ incident_updates = Table(
     Column("author_id", BigInteger, ForeignKey("accounts.id", ondelete="SET NULL")),
     Column("message", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# What each result processor has stored, written by the processor once a second
+# (result_processor/stats.py) so the operator's view needs no count of the results tables.
+# A processor's row goes stale when it stops: readers ignore rows past `shared.ingest.STALE_S`.
+processor_stats = Table(
+    "processor_stats",
+    metadata,
+    Column("processor", String(128), primary_key=True),  # host, pid and a random tag
+    Column("cell", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("results_total", BigInteger, nullable=False),  # since the processor started
+    Column("results_per_second", Float, nullable=False),  # over the last window_s
+    Column("window_s", Integer, nullable=False),
+    Column("last_result_at", DateTime(timezone=True)),  # when it last stored a result
 )

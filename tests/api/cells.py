@@ -11,7 +11,7 @@ import httpx
 from api.app import create_app
 from shared import db
 from shared.directory import Directory
-from tests.api.helpers import running, settings
+from tests.api.helpers import PASSWORD, running, settings, unique_email
 from tests.helpers import short_name
 
 
@@ -54,3 +54,15 @@ async def _cell(directory: Directory, name: str, database_url: str, capacity: in
     async with running(app) as client:
         client.base_url = httpx.URL(url)
         yield CellApi(name, url, database_url, client)
+
+
+async def owner_in(cell: CellApi) -> dict[str, str]:
+    """A new account signed up in this cell (the directory must place it there), logged in:
+    its Authorization header."""
+    email = unique_email()
+    body = {"email": email, "password": PASSWORD}
+    signed_up = await cell.client.post("/api/v1/auth/signup", json=body)
+    assert signed_up.status_code == 201, signed_up.text
+    logged_in = await cell.client.post("/api/v1/auth/login", json=body)
+    assert logged_in.status_code == 200, logged_in.text
+    return {"Authorization": f"Bearer {logged_in.json()['access_token']}"}
