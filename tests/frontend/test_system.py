@@ -1,7 +1,7 @@
 """The operator's system page: cells, queues, ingest (GET /system) and the fleet (GET /nodes).
 
-Against a fake API speaking the contract of GET /api/v1/system; the real endpoint's test
-comes with the API branch that builds it."""
+Shapes and error paths against the fake API; tests/e2e/test_browser_system_and_domains.py
+shows the page on the real endpoint."""
 
 from __future__ import annotations
 
