@@ -381,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _nodes(self, body: bytes) -> None:
         if self.api.nodes is None:
-            self._json(403, {"detail": "the node listing is for operators"})
+            self._json(403, {"detail": "this is for operators"})
         else:
             self._json(200, self.api.nodes)
 
