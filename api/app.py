@@ -26,9 +26,11 @@ from api.routes import (
     monitors,
     nodes,
     public,
+    public_domains,
     results,
     stats,
     status_pages,
+    system,
     team,
     tests,
 )
@@ -87,6 +89,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
     for module in (health, auth, team, api_keys, monitors, tests, results, stats, incidents,
-                   status_pages, channels, maintenance, public, nodes):
+                   status_pages, channels, maintenance, public, public_domains, nodes, system):
         app.include_router(module.router)
     return app

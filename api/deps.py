@@ -148,6 +148,22 @@ async def editor_caller(caller: CallerDep) -> Caller:
 
 
 AccountId = Annotated[int, Depends(current_account)]
+
+
+async def is_operator(conn: AsyncConnection, settings: Settings, account_id: int) -> bool:
+    """Whether the account is one of the operator's (VIGIL_ADMIN_EMAILS)."""
+    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
+    return email is not None and email.lower() in settings.admin_emails
+
+
+async def admin_account(account_id: AccountId, conn: Conn, settings: SettingsDep) -> int:
+    """The caller's account id, if it is an operator's; anyone else gets a 403."""
+    if not await is_operator(conn, settings, account_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this is for operators")
+    return account_id
+
+
+AdminAccountId = Annotated[int, Depends(admin_account)]
 EditorAccountId = Annotated[int, Depends(editor_account)]
 EditorCaller = Annotated[Caller, Depends(editor_caller)]
 OwnerCaller = Annotated[Caller, Depends(owner_caller)]

@@ -1,12 +1,13 @@
 """A small in-process TTL cache of rendered public pages, with single-flight misses.
 
-Any successful change made through this API process clears it (`CacheInvalidator`), so
-an owner sees their edit at once; test states written by the result processor show up
-within the TTL. A computation that started before a change is not stored after it: every
-clear bumps a generation, and a result of an older generation is served but not kept.
+Any successful change made through this API process clears it (`CacheInvalidator`): the
+next reader starts a refresh, so an owner sees their edit a moment later; test states
+written by the result processor show up within the TTL. A computation that started before
+a change is not stored after it: every clear bumps a generation, and a result of an older
+generation is served but not kept.
 A value past its TTL (by less than STALE_S) is answered at once while one background task
-refreshes it: readers never queue behind a page being rebuilt, except the first time and
-after a change.
+refreshes it, and a clear only marks values stale: once a page is warm, readers never queue
+behind its rebuild; only a page never built (or not asked for in STALE_S) makes one wait.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +25,57 @@ log = logging.getLogger(__name__)
 MAX_ENTRIES = 10_000
 STALE_S = 60.0  # how long past its TTL a value is still answered while it is refreshed
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Answer(NamedTuple):
+    """A rendered answer: status, body, extra headers; for a page also its ETag and the
+    body gzipped (both made once per build, so a hit costs neither)."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+    etag: bytes | None = None
+    gzipped: bytes | None = None
+
+    def head(self, cache_control: bytes, request: Asked
+             ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """(status, headers, body) to send: gzipped if the client takes it, a 304 without
+        a body if it has this version already."""
+        headers = [(b"cache-control", cache_control), *self.headers]
+        body, zipped = self.body, False
+        if self.gzipped is not None:
+            headers.append((b"vary", b"Accept-Encoding"))
+            if b"gzip" in request.accept_encoding:
+                body, zipped = self.gzipped, True
+                headers.append((b"content-encoding", b"gzip"))
+        if self.etag is not None:
+            # One tag per representation: a cache must not answer gzip to whom asked plain.
+            etag = self.etag[:-1] + b'-gz"' if zipped else self.etag
+            headers.append((b"etag", etag))
+            if _matches(request.if_none_match, etag):
+                return 304, headers, b""
+        return self.status, [(b"content-type", b"application/json"),
+                             (b"content-length", str(len(body)).encode()), *headers], body
+
+
+class Asked(NamedTuple):
+    """The request headers an answer depends on."""
+
+    if_none_match: bytes = b""
+    accept_encoding: bytes = b""
+
+    @classmethod
+    def of(cls, scope: Scope) -> Asked:
+        found = {name: bytes(value) for name, value in scope.get("headers", ())
+                 if name in (b"if-none-match", b"accept-encoding")}
+        return cls(found.get(b"if-none-match", b""), found.get(b"accept-encoding", b""))
+
+
+def _matches(if_none_match: bytes, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return etag in tags or b"*" in tags
 
 
 class TtlCache(Generic[V]):
@@ -41,8 +93,12 @@ class TtlCache(Generic[V]):
         return hit[1] if hit is not None and hit[0] > self.clock() else None
 
     def clear(self) -> None:
+        """Mark every value stale: the next reader gets it at once and starts a refresh,
+        and a computation already running is not kept (it may predate the change)."""
         self.generation += 1
-        self._entries.clear()
+        now = self.clock()
+        self._entries = {key: (min(expires, now), value)
+                         for key, (expires, value) in self._entries.items()}
 
     async def get(self, key: str, compute: Callable[[], Awaitable[V]]) -> V:
         """The cached value, or compute it once however many callers wait for it.
@@ -134,18 +190,17 @@ class FastPath:
     """ASGI middleware: answer a fresh cache hit of a public page without FastAPI.
 
     Routing, dependencies and response classes cost more than the page itself once it
-    is cached; a hit needs none of them. A miss goes through the app as usual, which
-    validates the slug and fills the cache.
+    is cached; a hit needs none of them: the body and its ETag were made at the build.
+    A miss goes through the app as usual, which validates the slug and fills the cache.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache[tuple[int, bytes, list[tuple[bytes, bytes]]]],
-                 prefix: str,
-                 route: object, max_age: int) -> None:
+    def __init__(self, app: ASGIApp, cache: TtlCache[Answer], prefix: str, route: object,
+                 max_age: int) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
         self.route = route  # the metrics middleware labels requests by scope["route"]
-        self.cache_control = f"public, max-age={max_age}".encode()
+        self.cache_control = cache_control(max_age)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -155,11 +210,13 @@ class FastPath:
             hit = self.cache.peek(path[len(self.prefix):])
             if hit is not None:
                 scope["route"] = self.route
-                code, body, extra = hit
-                await send({"type": "http.response.start", "status": code, "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", self.cache_control), *extra]})
+                status, headers, body = hit.head(self.cache_control, Asked.of(scope))
+                await send({"type": "http.response.start", "status": status,
+                            "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+def cache_control(max_age: int) -> bytes:
+    return f"public, max-age={max_age}".encode()

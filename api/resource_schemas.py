@@ -11,11 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
+from api.domains import MAX_LENGTH as DOMAIN_MAX_LENGTH
+from api.domains import host_name
 from api.schemas import (
     MAX_ID,
     MAX_INTERVAL_S,
     MAX_TIMEOUT_S,
     REGION_PATTERN,
+    CertWarnDays,
     HttpMethod,
     Input,
     Name,
@@ -56,12 +59,17 @@ def _distinct(groups: list[str]) -> list[str]:
 
 
 Groups = Annotated[list[GroupName], Field(max_length=MAX_GROUPS), AfterValidator(_distinct)]
+CustomDomain = Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH, description=(
+    "a host name the page is also served at (the operator points it at the frontend); "
+    "stored lower-case in IDNA form"), examples=["status.example.com"]),
+    AfterValidator(host_name)]
 
 
 class StatusPageIn(Input):
     slug: Slug
     title: Name
     logo_url: LogoUrl | None = None
+    custom_domain: CustomDomain | None = None
     language: Language = "en"
     groups: Groups = Field(default_factory=list)
 
@@ -70,6 +78,7 @@ class StatusPagePatch(Input):
     slug: Slug | None = None
     title: Name | None = None
     logo_url: LogoUrl | None = None
+    custom_domain: CustomDomain | None = None  # null removes it
     language: Language | None = None
     groups: Groups | None = None
 
@@ -79,6 +88,7 @@ class StatusPageOut(BaseModel):
     slug: str
     title: str
     logo_url: str | None
+    custom_domain: str | None
     language: str
     groups: list[str]
     created_at: datetime
@@ -213,6 +223,7 @@ class TestPatch(Input):
     expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] | None = None
     interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] | None = None
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None = None
+    cert_warn_days: CertWarnDays | None = None
     region: Annotated[str, Field(pattern=REGION_PATTERN)] | None = None  # alone: the only one
     regions: Regions | None = None
     enabled: bool | None = None

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from api.targets import MAX_URL_LENGTH, check_url
+from shared.checkspec import CERT_WARN_DAYS, MAX_WARN_DAYS
 from shared.messages import CHECK_KINDS
 
 MAX_ID = 2**63 - 1  # ids are BIGINT; a larger one can only be "not found"
@@ -65,6 +66,11 @@ NewPassword = Annotated[str, Field(min_length=8, max_length=256), AfterValidator
 Password = Annotated[str, Field(max_length=256), AfterValidator(_encodable)]
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
 StatusCode = Annotated[int, Field(ge=100, le=599)]
+CERT_KINDS = ("http", "tls")  # the kinds whose certificate is watched
+CertWarnDays = Annotated[int, Field(
+    ge=0, le=MAX_WARN_DAYS,
+    description="HTTPS and TLS tests: with fewer days left the certificate is reported as "
+                "expiring (the test DEGRADED, one notice per certificate); 0 never")]
 
 
 class Input(BaseModel):
@@ -96,6 +102,7 @@ class TestIn(Input):
     # The lower bound from VIGIL_MIN_INTERVAL is checked in api.validation.
     interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] = 60
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 10.0
+    cert_warn_days: CertWarnDays = CERT_WARN_DAYS
     region: Annotated[
         str | None,
         Field(pattern=REGION_PATTERN,
@@ -138,9 +145,20 @@ class TestIn(Input):
             raise ValueError("must be shorter than interval_s")
         return value
 
+    @field_validator("cert_warn_days")
+    @classmethod
+    def _certificate_kinds(cls, value: int, info: ValidationInfo) -> int:
+        kind = info.data.get("kind")
+        if kind is not None and kind not in CERT_KINDS and value != CERT_WARN_DAYS:
+            raise ValueError(f"only {' and '.join(CERT_KINDS)} tests have a certificate")
+        return value
+
     def config(self) -> dict[str, Any]:
         """The kind-specific part, stored as the test's JSONB config."""
-        return {"url": self.url, "method": self.method, "expected_status": self.expected_status}
+        config = {"url": self.url, "method": self.method, "expected_status": self.expected_status}
+        if self.kind in CERT_KINDS:
+            config["cert_warn_days"] = self.cert_warn_days
+        return config
 
 
 class MonitorIn(Input):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure what Vigil needs on this machine is there and running: python3-venv, PostgreSQL,
-# RabbitMQ (with the shovel plugin). Starts stopped services; installs missing ones from
+# RabbitMQ (with the shovel and management plugins). Starts stopped services; installs missing ones from
 # Debian's packages when run as root. Safe to run again and again.
 set -euo pipefail
 
@@ -45,8 +45,11 @@ ensure_rabbitmq() {
         rabbitmq-server -detached
     fi
     wait_for 120 RabbitMQ rabbitmqctl -q await_startup
-    rabbitmq-plugins -q list -e rabbitmq_shovel | grep -q rabbitmq_shovel \
-        || rabbitmq-plugins -q enable rabbitmq_shovel >/dev/null
+    # Shovels join remote regions; the management API gives the operator's view queue depths.
+    for plugin in rabbitmq_shovel rabbitmq_management; do
+        rabbitmq-plugins -q list -e "$plugin" | grep -q "$plugin" \
+            || rabbitmq-plugins -q enable "$plugin" >/dev/null
+    done
 }
 
 ensure_netns() {  # the region tests run a second RabbitMQ node in a network namespace

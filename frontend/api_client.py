@@ -143,7 +143,7 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         raise Refused(where, _detail_text(response))
     if response.status_code == 422:
         raise Invalid(where, _detail_list(response))
-    if response.status_code not in (200, 201):
+    if response.status_code not in (200, 201, 202):  # 202: queued, e.g. a test notification
         raise BadResponse(f"{where}: unexpected status")
     try:
         body = response.json()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, session
 
 from frontend import csrf, errors, formatting, i18n, metrics
 from frontend.api_client import API_TIMEOUT_S, ApiClient
+from frontend.auth import OPERATOR_KEY, current_token
 from frontend.auth import bp as auth_bp
-from frontend.auth import current_token
+from frontend.channels import bp as channels_bp
 from frontend.dashboard import bp as dashboard_bp
 from frontend.incidents import bp as incidents_bp
 from frontend.manage import bp as manage_bp
@@ -15,6 +16,7 @@ from frontend.monitor_page import bp as monitor_page_bp
 from frontend.public import TtlCache
 from frontend.public import bp as public_bp
 from frontend.resources import bp as resources_bp
+from frontend.system import bp as system_bp
 from shared.config import Settings
 
 # Everything the pages need comes from this origin; no inline script, no third party.
@@ -50,9 +52,13 @@ def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flas
     app.register_blueprint(public_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(incidents_bp)
+    app.register_blueprint(channels_bp)
+    app.register_blueprint(system_bp)
     app.extensions["vigil_public_cache"] = TtlCache()
+    app.extensions["vigil_domain_cache"] = TtlCache()  # custom domain -> its page's slug
     app.add_url_rule("/healthz", "healthz", healthz)
     app.jinja_env.globals["logged_in"] = lambda: current_token() is not None
+    app.jinja_env.globals["operator"] = lambda: session.get(OPERATOR_KEY) is True
     app.after_request(security_headers)
     return app
 

@@ -10,13 +10,14 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend.api_client import ApiClient, BadResponse, NotFound, Unauthorized
+from frontend.api_client import ApiClient, ApiError, BadResponse, NotFound, Unauthorized
 from frontend.i18n import SESSION_KEY as LANG_KEY
 
 bp = Blueprint("auth", __name__)
 
 TOKEN_KEY = "token"
 API_URL_KEY = "api_url"  # the API of the user's cell, found through the directory
+OPERATOR_KEY = "operator"  # the API lets this log-in see the system page
 EMAIL_MAX = 320
 
 
@@ -83,7 +84,18 @@ def login() -> ResponseReturnValue:
     except Unauthorized:
         return _form_again(email, _("Wrong email address or password."))
     start_over(token, cell_url)
+    session[OPERATOR_KEY] = is_operator(token, cell_url)
     return redirect(url_for("dashboard.show"))
+
+
+def is_operator(token: str, api_url: str | None) -> bool:
+    """Whether the API shows this log-in the fleet (its admins only); /auth/me does not say.
+    An API that cannot answer just now means no: the link stays hidden, the page works."""
+    try:
+        api().send("GET", "/nodes", token, api_url, params={"limit": 1})
+    except ApiError:
+        return False
+    return True
 
 
 @bp.post("/logout")

@@ -15,6 +15,17 @@ from flask_babel import (
 from flask_babel import gettext as _
 
 
+def moment(raw: object) -> datetime | None:
+    """An API timestamp (ISO 8601 with its offset) as a datetime; None for anything else."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
 def status_label(status: str) -> str:
     # Looked up at render time so the label follows the request's locale.
     labels = {
@@ -59,8 +70,11 @@ def percent(fraction: float | None) -> str:
     return format_percent(fraction, "#,##0.##%")
 
 
-def number(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value, format="#,##0.##")
+def number(value: object) -> str:
+    """A count or rate in the locale's way; a dash for no value (or one that is no number)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "—"
+    return format_decimal(value, format="#,##0.##")
 
 
 def window_label(window: str) -> str:

@@ -44,6 +44,13 @@ def read(form: Any, names: tuple[str, ...], defaults: dict[str, str]) -> Form:
     return Form(values)
 
 
+def ident(text: str) -> int | None:
+    """An id typed or chosen in a form: ASCII digits only ("٣" is a digit to str.isdigit)."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 def test_defaults() -> dict[str, str]:
     return {"kind": "http", "url": "", "method": "GET", "expected_status": "200",
             "interval_s": "60", "timeout_s": "10", "region": ""}

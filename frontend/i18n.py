@@ -12,6 +12,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 
+from frontend import zones
+
 log = logging.getLogger(__name__)
 
 # Code -> the language's own name, so a reader finds their language whatever is shown.
@@ -82,6 +84,6 @@ def init_app(app: Flask) -> None:
     compile_catalogues()
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=select_locale, timezone_selector=zones.select_timezone)
     app.before_request(remember_choice)
     app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language)

@@ -1,21 +1,20 @@
-"""Incidents and their updates, and the operator's system page (the executor fleet).
+"""Incidents, their updates and their acknowledgement.
 
-Both lean on endpoints a cell may not offer: a 404 from the incident endpoints shows a
-"not available" note; a 403 from /nodes (not an operator) is this page's 404.
+A cell may not offer the incident endpoints yet: their 404 shows a "not available" note.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from frontend import forms
 from frontend.api_client import Invalid, NotFound, Refused
 from frontend.auth import login_required
+from frontend.formatting import moment
 from frontend.manage import call, private_page
 
 bp = Blueprint("incidents", __name__)
@@ -35,8 +34,8 @@ def recent(params: dict[str, Any]) -> list[dict[str, Any]] | None:
 def with_times(incident: dict[str, Any]) -> dict[str, Any]:
     out = dict(incident)
     for key in ("started_at", "resolved_at", "acknowledged_at"):
-        out[key.removesuffix("_at")] = _when(incident.get(key))
-    out["updates"] = [dict(u, at=_when(u.get("created_at")))
+        out[key.removesuffix("_at")] = moment(incident.get(key))
+    out["updates"] = [dict(u, at=moment(u.get("created_at")))
                       for u in incident.get("updates") or [] if isinstance(u, dict)]
     return out
 
@@ -68,31 +67,33 @@ def show(iid: int) -> ResponseReturnValue:
                 flash(_("Update posted."))
                 return redirect(url_for("incidents.show", iid=iid))
     incident = with_times(call("GET", f"/incidents/{iid}"))
-    html = render_template("incident.html", incident=incident, iid=iid, form=form)
+    html = render_template("incident.html", incident=incident, iid=iid, form=form,
+                           acknowledger=_acknowledger(incident.get("acknowledged_by")))
     return private_page(html, 200 if form.ok else 422)
 
 
-@bp.get("/system")
+@bp.post("/incidents/<int:iid>/acknowledge")
 @login_required
-def system() -> ResponseReturnValue:
+def acknowledge(iid: int) -> ResponseReturnValue:
+    """Someone is on it: the API records who and when; the first acknowledgement stands."""
     try:
-        body = call("GET", "/nodes")
-    except (Refused, NotFound):
-        abort(404)  # for operators only: to anyone else there is nothing here
-    nodes = [dict(n, heartbeat=_when(n.get("last_heartbeat")))
-             for n in body.get("items") or [] if isinstance(n, dict)]
-    regions = [dict(r, heartbeat=_when(r.get("last_heartbeat")))
-               for r in body.get("regions") or [] if isinstance(r, dict)]
-    for region in regions:
-        region["members"] = [n for n in nodes if n.get("region") == region.get("region")]
-    return private_page(render_template("system.html", regions=regions))
+        call("POST", f"/incidents/{iid}/acknowledge")
+    except Refused as exc:
+        flash(exc.detail or _("The monitoring service refused this change."))
+    else:
+        flash(_("Incident acknowledged."))
+    return redirect(url_for("incidents.show", iid=iid))
 
 
-def _when(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
+def _acknowledger(login_id: Any) -> str | None:
+    """The email of the team member who acknowledged; None if the API will not say.
+
+    The incident names a log-in id; the team's member list turns it into an address."""
+    if not isinstance(login_id, int):
         return None
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
+        members = call("GET", "/members", params={"limit": 200}).get("items") or []
+    except (NotFound, Refused):
         return None
-    return value if value.tzinfo is not None else None
+    return next((str(m.get("email")) for m in members
+                 if isinstance(m, dict) and m.get("id") == login_id), None)

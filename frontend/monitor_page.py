@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from frontend import charts
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import login_required
+from frontend.channels import alerting_for
 from frontend.incidents import recent
 from frontend.manage import call, get_monitor, private_page
 
@@ -48,7 +49,7 @@ def show(mid: int) -> ResponseReturnValue:
         "monitor.html", monitor=monitor, mid=mid, tests=tests, ranges=RANGES, chosen=chosen,
         uptime=_uptime(stats), percentiles=_latency(stats), stats_missing=stats is None,
         chart=chart, series_missing=series_missing, results=results,
-        incidents=recent({"monitor_id": mid, "limit": 10}),
+        incidents=recent({"monitor_id": mid, "limit": 10}), channels=alerting_for(mid),
     )
     return private_page(html)
 

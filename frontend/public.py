@@ -10,21 +10,23 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, render_template
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
 
 from frontend import charts
-from frontend.api_client import BadResponse, NotFound
+from frontend.api_client import ApiError, BadResponse, NotFound
 from frontend.auth import api
+from frontend.formatting import moment
 
 bp = Blueprint("public", __name__)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # one part of a host name
 CACHE_TTL_S = 30.0
 CACHE_MAX = 1000  # pages kept; beyond it, the cache starts over
 REFRESH_S = 60
@@ -70,6 +72,51 @@ def fetch_page(slug: str, cache: TtlCache) -> dict[str, Any] | None:
 def show(slug: str) -> ResponseReturnValue:
     if not SLUG.match(slug):
         abort(404)
+    return _page(slug)
+
+
+@bp.before_app_request
+def custom_domain() -> ResponseReturnValue | None:
+    """`/` on a custom domain mapped to a status page is that page; on any other host
+    (the frontend's own names too) `/` goes on to its usual view."""
+    if request.path != "/" or request.method not in ("GET", "HEAD"):
+        return None
+    host = domain_of(request.host)
+    slug = slug_of(host, current_app.extensions["vigil_domain_cache"]) if host else None
+    return _page(slug) if slug else None
+
+
+def domain_of(host: str) -> str | None:
+    """The request's host name if it could be a custom domain: no IP address, no
+    "localhost", no port, two labels at least; None for anything else."""
+    name = host.lower().rsplit(":", 1)[0] if not host.startswith("[") else ""
+    name = name.removesuffix(".")
+    labels = name.split(".")
+    if (len(name) > 253 or len(labels) < 2 or not all(LABEL.match(x) for x in labels)
+            or labels[-1].isdigit()):
+        return None  # malformed, a single label such as localhost, or an IPv4 address
+    return name
+
+
+def slug_of(host: str, cache: TtlCache) -> str | None:
+    """The slug of the status page mapped to the host, asked of the API and cached briefly
+    (unknown hosts too, so a stream of made-up Host headers costs the API once each per
+    TTL); an API that cannot answer is not cached, and the usual view is served."""
+    found, body = cache.get(host)
+    if not found:
+        try:
+            # A domain of another cell's page answers a 307 to that cell's API.
+            body = api().send("GET", f"/public/domains/{host}", None, follow_redirects=True)
+        except NotFound:
+            body = None
+        except ApiError:
+            return None
+        cache.put(host, body)
+    slug = (body or {}).get("slug")
+    return slug if isinstance(slug, str) and SLUG.match(slug) else None
+
+
+def _page(slug: str) -> ResponseReturnValue:
     page = fetch_page(slug, current_app.extensions["vigil_public_cache"])
     if page is None:
         abort(404)
@@ -98,18 +145,18 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     names = {m["id"]: m.get("name") for g in groups for m in g["monitors"] if "id" in m}
     for incident in incidents:
         incident["monitor_name"] = names.get(incident.get("monitor_id"), "")
-        incident["started"] = _when(incident.get("started_at"))
-        incident["resolved"] = _when(incident.get("resolved_at"))
-        incident["updates"] = [dict(u, at=_when(u.get("created_at")))
+        incident["started"] = moment(incident.get("started_at"))
+        incident["resolved"] = moment(incident.get("resolved_at"))
+        incident["updates"] = [dict(u, at=moment(u.get("created_at")))
                                for u in incident.get("updates") or [] if isinstance(u, dict)]
-    maintenance = [dict(w, starts=_when(w.get("starts_at")), ends=_when(w.get("ends_at")))
+    maintenance = [dict(w, starts=moment(w.get("starts_at")), ends=moment(w.get("ends_at")))
                    for w in page.get("maintenance") or [] if isinstance(w, dict)]
     return {
         "title": page["title"], "logo_url": page.get("logo_url"),
         "status": _status(page.get("status")), "groups": groups,
         "active": [i for i in incidents if i["resolved"] is None],
         "past": [i for i in incidents if i["resolved"] is not None],
-        "maintenance": maintenance, "generated": _when(page.get("generated_at")),
+        "maintenance": maintenance, "generated": moment(page.get("generated_at")),
     }
 
 
@@ -158,13 +205,3 @@ def _tooltip(day: dict[str, Any]) -> str:
 
 def _status(raw: Any) -> str:
     return raw if raw in STATUSES else "pending"
-
-
-def _when(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None

@@ -6,14 +6,14 @@ and its monitors. Every form shows the API's 422s beside its fields (`forms.api_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import forms
+from frontend import forms, zones
 from frontend.api_client import Invalid, NotFound, Refused
 from frontend.auth import login_required
 from frontend.i18n import LANGUAGES
@@ -21,7 +21,7 @@ from frontend.manage import call, private_page
 
 bp = Blueprint("resources", __name__)
 
-PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url")
+PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url", "custom_domain")
 CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "email": ("to",),
     "webhook": ("url", "secret"),
@@ -32,7 +32,7 @@ CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "telegram": ("chat_id", "token"),
 }
 CHANNEL_FIELDS = ("name", "kind", "to", "url", "secret", "chat_id", "token")
-WINDOW_FIELDS = ("title", "starts_at", "ends_at", "target")
+WINDOW_FIELDS = ("title", "zone", "starts_at", "ends_at", "target")
 
 
 def items(path: str) -> list[dict[str, Any]]:
@@ -65,14 +65,18 @@ def remove(path: str, message: str, back: str) -> ResponseReturnValue:
 
 # Status pages -------------------------------------------------------------------------
 
-def _page_body(form: forms.Form) -> dict[str, Any]:
+def _page_body(form: forms.Form, stored_domain: str | None = None) -> dict[str, Any]:
     v = form.values
     for name in ("slug", "title"):
         if not v[name]:
             form.add(name, _("This field is required."))
     groups = [g.strip() for g in v["groups"].split(",") if g.strip()]
-    return {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
+    body = {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
             "groups": groups, "logo_url": v["logo_url"] or None}
+    # Sent only when there is one to set or clear: an API without the field refuses it.
+    if v["custom_domain"] or stored_domain:
+        body["custom_domain"] = v["custom_domain"].lower().removesuffix(".") or None
+    return body
 
 
 @bp.route("/status-pages", methods=["GET", "POST"])
@@ -94,12 +98,11 @@ def status_pages() -> ResponseReturnValue:
 @login_required
 def status_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
-    stored = {**page, "groups": ", ".join(page.get("groups") or []),
-              "logo_url": page.get("logo_url") or ""}
     form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
-                      {k: str(stored.get(k, "")) for k in PAGE_FIELDS})
+                      _page_values(page))
     if request.method == "POST" and submit(form, PAGE_FIELDS, "PATCH", f"/status-pages/{pid}",
-                                           _page_body(form)) is not None:
+                                           _page_body(form, page.get("custom_domain"))
+                                           ) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
     link = forms.read(request.form if request.method == "POST" else {}, ("monitor_id", "group"),
@@ -121,17 +124,21 @@ def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.For
 def add_to_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
     link = forms.read(request.form, ("monitor_id", "group"), {})
-    mid = link.values["monitor_id"]
-    if not mid.isdigit():
+    mid = forms.ident(link.values["monitor_id"])
+    if mid is None:
         link.add("monitor_id", _("Choose one of the offered monitors."))
-    body = {"monitor_id": int(mid) if mid.isdigit() else 0, "group": link.values["group"] or None}
+    body = {"monitor_id": mid or 0, "group": link.values["group"] or None}
     if submit(link, ("monitor_id", "group"), "POST", f"/status-pages/{pid}/monitors",
               body) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
+    return _page_view(pid, page, forms.read({}, PAGE_FIELDS, _page_values(page)), link)
+
+
+def _page_values(page: dict[str, Any]) -> dict[str, str]:
+    """A stored status page as form text."""
     stored = {**page, "groups": ", ".join(page.get("groups") or [])}
-    form = forms.read({}, PAGE_FIELDS, {k: str(stored.get(k) or "") for k in PAGE_FIELDS})
-    return _page_view(pid, page, form, link)
+    return {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
 
 
 @bp.post("/status-pages/<int:pid>/monitors/<int:mid>/delete")
@@ -191,43 +198,51 @@ def delete_channel(cid: int) -> ResponseReturnValue:
 
 # Maintenance windows ------------------------------------------------------------------
 
-def _utc(form: forms.Form, name: str) -> str | None:
-    """A datetime-local value (taken as UTC) as ISO 8601 with its offset."""
+def _utc(form: forms.Form, name: str, zone: str | None) -> str | None:
+    """A datetime-local value, read in the form's time zone, as ISO 8601 in UTC."""
     try:
-        return datetime.fromisoformat(form.values[name]).replace(tzinfo=UTC).isoformat()
+        moment = zones.to_utc(form.values[name], zone or zones.DEFAULT)
     except ValueError:
         form.add(name, _("Enter a date and time."))
         return None
+    return moment.isoformat()
 
 
 def _window_body(form: forms.Form) -> dict[str, Any]:
     if not form.values["title"]:
         form.add("title", _("This field is required."))
+    zone = zones.valid(form.values["zone"])
+    if zone is None:
+        form.add("zone", _("Choose one of the offered time zones."))
     body: dict[str, Any] = {"title": form.values["title"],
-                            "starts_at": _utc(form, "starts_at"), "ends_at": _utc(form, "ends_at")}
-    kind, _sep, ident = form.values["target"].partition(":")
-    if kind not in ("monitor", "page") or not ident.isdigit():
+                            "starts_at": _utc(form, "starts_at", zone),
+                            "ends_at": _utc(form, "ends_at", zone)}
+    kind, _sep, text = form.values["target"].partition(":")
+    target = forms.ident(text)
+    if kind not in ("monitor", "page") or target is None:
         form.add("target", _("Choose a monitor or a status page."))
     else:
-        body["monitor_id" if kind == "monitor" else "status_page_id"] = int(ident)
+        body["monitor_id" if kind == "monitor" else "status_page_id"] = target
     return body
 
 
 @bp.route("/maintenance", methods=["GET", "POST"])
 @login_required
 def maintenance() -> ResponseReturnValue:
-    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS, {})
+    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS,
+                      {"zone": zones.select_timezone()})
     if request.method == "POST":
         body = _window_body(form)
         fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id")
         if submit(form, fields, "POST", "/maintenance-windows", body) is not None:
+            zones.remember(form.values["zone"])  # later pages show times in it too
             flash(_("Maintenance window planned."))
             return redirect(url_for("resources.maintenance"))
         for api_name in ("monitor_id", "status_page_id"):  # both are the one "target" field
             form.errors.setdefault("target", []).extend(form.errors.pop(api_name, []))
         if not form.errors.get("target"):
             form.errors.pop("target", None)
-    html = render_template("maintenance.html", windows=_windows(),
+    html = render_template("maintenance.html", windows=_windows(), zones=zones.names(),
                            monitors=items("/monitors"), pages=items("/status-pages"), form=form)
     return private_page(html, 200 if form.ok else 422)
 

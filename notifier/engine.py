@@ -103,7 +103,7 @@ class Engine:
             note = await asyncio.wait_for(send(d.notification, self._config(d), self.ctx),
                                           self._timeout(d))
         except DeliveryError as exc:
-            error, permanent, note = exc.message, exc.permanent, None
+            error, permanent, note = exc.message, exc.permanent, exc.detail
         except TimeoutError:
             error, permanent, note = f"no answer within {self._timeout(d):g} s", False, None
         except Exception as exc:  # a bug in a channel costs its delivery a try, not the loop

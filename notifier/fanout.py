@@ -15,6 +15,8 @@ fail for good (an incident opened inside a maintenance window was told to nobody
 is told to nobody either).
 
 Each notification is written in the language of the account (its owner's `language`).
+Certificate events (`shared.messages.CertEvent`) share the queue and this path: see
+`notifier.certs`.
 """
 
 from __future__ import annotations
@@ -32,20 +34,21 @@ from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import AMQPError
 from prometheus_client import Counter
 
-from notifier import noise
+from notifier import certs, noise
 from notifier.delivery import Delivery, delivery_key, encode_delivery
-from notifier.message import Notification, RegionEvidence
+from notifier.message import Notification, RegionEvidence, known_language, target_of
 from shared import amqp
-from shared.codec import decode_incident_event
+from shared.codec import decode_event
 from shared.config import Settings
-from shared.messages import LANGUAGES, IncidentEvent
+from shared.messages import CertEvent, IncidentEvent
 from shared.secrets import SecretError, decrypt_json, encrypt_json
 
 log = logging.getLogger(__name__)
 
-EVENTS = Counter("vigil_notifier_events_total", "Incident events by outcome", ["outcome"])
+EVENTS = Counter("vigil_notifier_events_total", "Incident and certificate events by outcome",
+                 ["outcome"])
 FANNED = Counter("vigil_notifier_fanout_deliveries_total",
-                 "Deliveries published for incident events", ["kind"])
+                 "Deliveries published for incident and certificate events", ["kind"])
 DB_RETRY_S = 1.0
 KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved",
          "reminder": "reminder"}
@@ -55,6 +58,7 @@ Publish = Callable[[bytes], Awaitable[None]]
 
 _INCIDENT = """
 SELECT i.id, i.state, i.cause, i.started_at, i.confirmed_at, i.resolved_at, i.evidence,
+       i.acknowledged_at,
        t.account_id, t.config, m.id AS monitor_id, m.name AS monitor, a.language
 FROM incidents i JOIN tests t ON t.id = i.test_id JOIN monitors m ON m.id = t.monitor_id
 JOIN accounts a ON a.id = t.account_id
@@ -95,8 +99,9 @@ def event_key(event: IncidentEvent, message_id: str | None) -> str:
 
 
 def event_time(event: IncidentEvent) -> datetime:
-    """When it happened, for the maintenance check: a late event is judged by its time."""
-    ms = event.resolved_at_ms or (None if event.kind == "changed" else
+    """When it happened, for the maintenance check: a late event is judged by its time (an
+    update or a reminder happens now)."""
+    ms = event.resolved_at_ms or (None if event.kind in ("changed", "reminder") else
                                   event.confirmed_at_ms or event.started_at_ms)
     return datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
@@ -110,13 +115,11 @@ def notification(event: IncidentEvent, key: str, row: Any) -> Notification:
                        if found[-1].get("status") in ("down", "up", "degraded") else "down",
                        str(found[-1].get("error_kind") or found[-1].get("error") or ""))
         for region, found in sorted((evidence or {}).items()) if found)
-    config = row["config"] if isinstance(row["config"], dict) else json.loads(row["config"])
     return Notification(
         kind=KINDS[event.kind], key=key, monitor=row["monitor"],
-        target=str(config.get("url") or config.get("host") or "")[:500], regions=regions,
+        target=target_of(row["config"]), regions=regions,
         started_at=row["started_at"], resolved_at=row["resolved_at"],
-        incident_id=event.incident_id,
-        language=row["language"] if row["language"] in LANGUAGES else "en",
+        incident_id=event.incident_id, language=known_language(row["language"]),
         note=f"now {event.state}: {row['cause']}" if event.kind == "changed" else "",
         extra={"state": event.state, "cause": row["cause"], "cell": event.cell})
 
@@ -128,8 +131,7 @@ class FanOut:
         self.publish = publish  # to the cell's deliveries queue, confirmed by the broker
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        event = await amqp.decode_or_dead_letter(message, decode_incident_event,
-                                                 "incident event")
+        event = await amqp.decode_or_dead_letter(message, decode_event, "notification event")
         if event is None:
             EVENTS.labels("dead_lettered").inc()
             return
@@ -139,22 +141,24 @@ class FanOut:
             # Database or broker away: the event comes back; its deliveries' keys make the
             # second pass send nothing twice.
             EVENTS.labels("requeued").inc()
-            log.warning("incident event requeued", extra={"incident": event.incident_id,
-                                                          "error": str(exc)})
+            log.warning("event requeued", extra={**_about(event), "error": str(exc)})
             await asyncio.sleep(DB_RETRY_S)
             with contextlib.suppress(AMQPError, RuntimeError):
                 await message.nack(requeue=True)
             return
         except Exception:  # a bug: set the event aside for an operator, never a hot loop
             EVENTS.labels("dead_lettered").inc()
-            log.exception("incident event dead-lettered", extra={"incident": event.incident_id})
+            log.exception("event dead-lettered", extra=_about(event))
             await message.reject(requeue=False)
             return
         await message.ack()
 
-    async def handle(self, event: IncidentEvent, message_id: str | None) -> str:
+    async def handle(self, event: IncidentEvent | CertEvent, message_id: str | None) -> str:
         """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
-        deliveries, muted = await self.plan(event, message_id)
+        if isinstance(event, CertEvent):
+            what, (deliveries, muted) = "certificate", await certs.plan(self, event)
+        else:
+            what, (deliveries, muted) = "incident", await self.plan(event, message_id)
         if deliveries is None:
             EVENTS.labels("unknown").inc()
             return "unknown"
@@ -163,12 +167,11 @@ class FanOut:
             FANNED.labels(d.channel_kind).inc()
         if muted:
             EVENTS.labels("muted").inc()
-            log.info("incident event muted by maintenance",
-                     extra={"incident": event.incident_id, "kind": event.kind})
+            log.info(f"{what} event muted by maintenance", extra=_about(event))
             return "muted"
         EVENTS.labels("fanned").inc()
-        log.info("incident event fanned out", extra={
-            "incident": event.incident_id, "kind": event.kind, "deliveries": len(deliveries)})
+        log.info(f"{what} event fanned out",
+                 extra={**_about(event), "deliveries": len(deliveries)})
         return "fanned"
 
     async def plan(self, event: IncidentEvent, message_id: str | None
@@ -179,26 +182,36 @@ class FanOut:
             row = await conn.fetchrow(_INCIDENT, event.incident_id)
             if row is None:
                 return None, False
-            at = event_time(event)
-            windows = [noise.MaintenanceWindow(w["starts_at"], w["ends_at"],
-                                               frozenset({row["monitor_id"]}))
-                       for w in await conn.fetch(_WINDOWS, row["monitor_id"], at)]
-            muted = noise.in_maintenance(windows, row["monitor_id"], at)
+            if event.kind == "reminder" and (row["resolved_at"] or row["acknowledged_at"]):
+                return [], False  # ended or acknowledged since the reminder was decided
+            muted = await self.muted(conn, row["monitor_id"], event_time(event))
             told = {r["channel_id"] for r in await conn.fetch(_TOLD, event.incident_id,
                                                                list(TOLD))}
             n = notification(event, key, row)
-            out = []
-            for channel in await conn.fetch(_CHANNELS, row["monitor_id"]):
-                if not noise.should_notify(n.kind, muted=muted,
-                                           told_of_incident=channel["id"] in told):
-                    continue
-                d = self._delivery(n, row["account_id"], channel)
-                if d is None:
-                    continue
-                await conn.execute(_REGISTER, d.key, d.account_id, d.channel_id,
-                                   d.channel_kind, n.kind, n.incident_id)
-                out.append(d)
-        return out, muted
+            return await self.register(conn, n, row, muted, told), muted
+
+    async def muted(self, conn: asyncpg.Connection, monitor_id: int, at: datetime) -> bool:
+        """Whether a maintenance window covers the monitor at `at`."""
+        windows = [noise.MaintenanceWindow(w["starts_at"], w["ends_at"], frozenset({monitor_id}))
+                   for w in await conn.fetch(_WINDOWS, monitor_id, at)]
+        return noise.in_maintenance(windows, monitor_id, at)
+
+    async def register(self, conn: asyncpg.Connection, n: Notification, row: Any, muted: bool,
+                       told: set[int]) -> list[Delivery]:
+        """One delivery per channel of the monitor that should hear of `n`, registered in the
+        ledger as waiting (`row` names the monitor and the account)."""
+        out = []
+        for channel in await conn.fetch(_CHANNELS, row["monitor_id"]):
+            if not noise.should_notify(n.kind, muted=muted,
+                                       told_of_incident=channel["id"] in told):
+                continue
+            d = self._delivery(n, row["account_id"], channel)
+            if d is None:
+                continue
+            await conn.execute(_REGISTER, d.key, d.account_id, d.channel_id, d.channel_kind,
+                               n.kind, n.incident_id)
+            out.append(d)
+        return out
 
     def _delivery(self, n: Notification, account_id: int, channel: Any) -> Delivery | None:
         """The channel's whole config (clear part and secrets) sealed for the trip."""
@@ -216,3 +229,10 @@ class FanOut:
                         notification=n, channel_id=channel["id"], account_id=account_id,
                         sealed_config=encrypt_json(self.settings.secret_key,
                                                    {**config, **secret}))
+
+
+def _about(event: IncidentEvent | CertEvent) -> dict[str, Any]:
+    """What a log line says of an event."""
+    if isinstance(event, CertEvent):
+        return {"test": event.test_id, "kind": "cert_expiring", "expires": event.expires_on}
+    return {"incident": event.incident_id, "kind": event.kind}

@@ -128,4 +128,4 @@ def _verdict(name: str, code: int, output: bytes) -> str:
     if code == 0:
         return note
     # A death by signal (negative code) is the machine's doing, not the hook's verdict.
-    raise DeliveryError(note, permanent=code > 0 and code != EX_TEMPFAIL)
+    raise DeliveryError(note, permanent=code > 0 and code != EX_TEMPFAIL, detail=note)

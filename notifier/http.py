@@ -91,5 +91,6 @@ def _classify(status: int, text: str) -> str:
         return note
     if 300 <= status < 400:
         raise DeliveryError(f"{note} (redirects are not followed: configure the final URL)",
-                            permanent=True)
-    raise DeliveryError(note, permanent=400 <= status < 500 and status not in RETRYABLE_4XX)
+                            permanent=True, detail=note)
+    raise DeliveryError(note, permanent=400 <= status < 500 and status not in RETRYABLE_4XX,
+                        detail=note)

@@ -7,6 +7,7 @@ standard library, so a publisher outside the notifier can build one from its own
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,6 +84,19 @@ class Notification:
             language=language if language in LANGUAGES else "en",
             note=_text(obj, "note"), expires_at=_time(obj, "expires_at"), extra=extra,
         )
+
+
+def target_of(config: Any) -> str:
+    """What a test checks, from its config (a dict or JSON text): a URL for every kind."""
+    if isinstance(config, str):
+        config = json.loads(config)
+    if not isinstance(config, dict):
+        return ""
+    return str(config.get("url") or config.get("host") or "")[:500]
+
+
+def known_language(language: Any) -> str:
+    return language if language in LANGUAGES else "en"
 
 
 def _iso(when: datetime | None) -> str | None:

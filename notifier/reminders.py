@@ -1,6 +1,8 @@
 """Reminders while an incident stays open, every VIGIL_NOTIFY_REMIND_EVERY minutes (0: off).
 
-Reminder n of an incident is due at confirmed_at + n * every. It goes, like an update, only
+Reminder n of an incident is due at confirmed_at + n * every, until the incident resolves
+or someone on the team acknowledges it ("I'm on it": the reminders have done their job). It
+goes, like an update, only
 to the channels that were told of the incident's opening (and not under maintenance), keyed
 `incident/<cell>/<id>/reminder/<n>`, so a notifier that restarts, or two notifiers of one
 cell, send each reminder once. Only the newest owed reminder is sent: a notifier that was
@@ -22,7 +24,8 @@ CHECK_EVERY_S = 30.0
 
 _OPEN = """
 SELECT id, test_id, monitor_id, state, cause, started_at, confirmed_at FROM incidents
-WHERE resolved_at IS NULL AND confirmed_at IS NOT NULL AND confirmed_at <= $1
+WHERE resolved_at IS NULL AND acknowledged_at IS NULL AND confirmed_at IS NOT NULL
+  AND confirmed_at <= $1
 """
 _ALREADY = "SELECT 1 FROM notification_deliveries WHERE idempotency_key LIKE $1 LIMIT 1"
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from sqlalchemy import insert
 
+from result_processor import certs
 from result_processor.rows import RESULT_COLUMNS, records
 from result_processor.service import Processor, tune_gc
 from shared import db
@@ -80,14 +81,18 @@ def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int,
     return out
 
 
-async def processor_rate(settings: Settings, url: str, bodies: list[bytes]) -> float:
-    pool = await db.pool(url, size=settings.processor_writers + 1)
+async def processor_rate(settings: Settings, url: str, bodies: list[bytes],
+                         certificates: bool = True) -> float:
+    pool = await db.pool(url, size=settings.processor_writers + 2)
     processor = Processor(replace(settings, cell="bench"), pool)
     # Known before the clock starts: decoding them again would be timed as the processor's.
     ids = [processor.decode(b).batch.batch_id for b in bodies[-20:]]
     total = sum(len(processor.decode(b).batch.results) for b in bodies)
+    if not certificates:  # the baseline of what watching certificates costs
+        processor.after = [h for h in processor.after if h is not certs.evaluate]
     writers = [asyncio.create_task(processor.write_forever())
                for _ in range(settings.processor_writers)]
+    writers.append(asyncio.create_task(processor.stats.run(pool)))  # as `serve` runs it
     started = time.perf_counter()
     for body in bodies:  # as messages arrive: decoded on arrival, stored by the writer
         processor.inbox.put_nowait((_Ack(), processor.decode(body)))  # type: ignore[arg-type]
@@ -223,3 +228,8 @@ def _ingest_lines(settings: Settings, url: str) -> Iterator[dict[str, Any]]:
             bare = asyncio.run(processor_rate(settings, url, plain))
             yield emit("ingest", f"processor_results_per_s_{label}", ours,
                        "processor_without_extras", bare)
+            # What watching certificates costs: the same run without that hook.
+            asyncio.run(_truncate(url))
+            blind = asyncio.run(processor_rate(settings, url, bodies, certificates=False))
+            yield emit("ingest", f"processor_results_per_s_{label}", ours,
+                       "processor_without_cert_notices", blind)

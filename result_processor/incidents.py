@@ -9,6 +9,9 @@ are published after commit (`outbox`).
 Results that do not count (the node-health hook): results from a node listed in
 `broken_nodes`, and results whose error_kind starts with `node_` (the executor's own
 fault: 'node_network', 'node_clock'). They are stored, but they move no incident.
+
+A result DEGRADED only because its certificate nears expiry counts as up here: its notice is
+told once by `certs`, not as an incident held open (and reminded of) until the renewal.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from shared.messages import IncidentEvent, ResultBatch, Status
 log = logging.getLogger(__name__)
 
 NODE_FAULT_PREFIX = "node_"
+CERT_EXPIRING = "cert_expiring"
 MAX_ATTEMPTS = 10  # a result counts for at most this many failed tries
 _LOCK_CLASS = 1986  # advisory lock namespace: one test's incident machine
 
@@ -58,7 +62,8 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
         for r in b.results:
             if r.test_id not in wanted or _node_fault(r.error_kind):
                 continue
-            out[r.test_id].append(Observation(b.region, r.checked_at_ms, r.status,
+            status = Status.UP if r.error_kind == CERT_EXPIRING else r.status
+            out[r.test_id].append(Observation(b.region, r.checked_at_ms, status,
                                               r.http_status, r.error_kind, r.error,
                                               attempts_of(r.extras)))
     for obs in out.values():
@@ -94,7 +99,8 @@ def _seen(batches: Sequence[ResultBatch], broken: set[str]) -> tuple[set[int], s
         seen.update(r.test_id for r in b.results)
         if b.node not in broken:
             failing.update(r.test_id for r in b.results
-                           if r.status is not up and not _node_fault(r.error_kind))
+                           if r.status is not up and not _node_fault(r.error_kind)
+                           and r.error_kind != CERT_EXPIRING)
     return seen, failing
 
 

@@ -1,8 +1,10 @@
-"""Publishing incident events written to the outbox, after the transaction that decided them.
+"""Publishing events written to the outbox (incidents, and certificates nearing expiry), after
+the transaction that decided them.
 
 An event is deleted from the outbox only once the broker has confirmed it, so a crash or a
 broker outage delays events and never loses one (a crash between the confirm and the
-delete may send one twice: the notifier keys on incident id and kind). Several processors
+delete may send one twice: the notifier keys on incident id and kind, or on the test and
+the certificate's expiry day). Several processors
 share the outbox with SKIP LOCKED.
 """
 

@@ -48,7 +48,7 @@ WHERE r.test_id = p.test_id AND r.day = $1
 Delta = list[float]  # checks, failures, degraded, latency count, latency sum
 
 # Counts of days before $1 still held in test_state go to daily_rollups (the trigger of
-# migration 0009 files them as `day` changes). Locked in key order, as the writers do.
+# migration 0011 files them as `day` changes). Locked in key order, as the writers do.
 _FILE_PAST_DAYS = """
 UPDATE test_state s
 SET day = NULL, day_checks = 0, day_failures = 0, day_degraded = 0, day_latency_count = 0,

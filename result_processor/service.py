@@ -21,8 +21,9 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter, Histogram
 
-from result_processor import incidents, outbox, partitions, rollups
-from result_processor.store import Decoded, Stored, prune_batch_ids, store_group
+from result_processor import certs, incidents, outbox, partitions, rollups
+from result_processor.stats import IngestStats
+from result_processor.store import AfterStore, Decoded, Stored, prune_batch_ids, store_group
 from shared import amqp, db
 from shared import partitioning as parts
 from shared.codec import DecodeError, decode_batch
@@ -48,6 +49,9 @@ class Processor:
         self.group_rows = settings.processor_group_rows
         self.inbox: asyncio.Queue[Pending] = asyncio.Queue()
         self.wake_outbox = asyncio.Event()
+        # What runs in each storing transaction once the rows are in.
+        self.after: list[AfterStore] = [incidents.evaluate, certs.evaluate]
+        self.stats = IngestStats(settings.cell)  # the operator's ingest rate
 
     def decode(self, body: bytes) -> Decoded:
         batch, rejected = decode_batch(body)
@@ -80,8 +84,7 @@ class Processor:
         decoded = [d for _, d in group]
         try:
             async with self.pool.acquire() as conn:
-                stored = await store_group(conn, decoded, datetime.now(UTC),
-                                           after=[incidents.evaluate])
+                stored = await store_group(conn, decoded, datetime.now(UTC), after=self.after)
         except (asyncpg.PostgresError, OSError) as exc:
             BATCHES.labels("retried").inc(len(group))
             log.warning("storing failed, batches requeued", extra={"error": str(exc)})
@@ -98,6 +101,7 @@ class Processor:
         GROUP_SIZE.observe(stored.batches + stored.duplicates)
         BATCHES.labels("stored").inc(stored.batches)
         RESULTS.inc(stored.results)
+        self.stats.add(stored.results)
         if stored.duplicates:
             BATCHES.labels("duplicate").inc(stored.duplicates)
             log.info("duplicate batches skipped", extra={"count": stored.duplicates})
@@ -108,13 +112,14 @@ class Processor:
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> None:
     """Partitions ahead and past retention, counts of past days still in test_state, rollup
-    percentiles of closed days, old ids."""
+    percentiles of closed days, old ids and long-expired certificates."""
     schemes = [parts.results_scheme(settings.results_retention_days), parts.WEEK]
     async with pool.acquire() as conn:
         await partitions.maintain(conn, schemes, now)
         await rollups.file_past_days(conn, now.astimezone(UTC).date())
         await rollups.seal(conn, now)
         await prune_batch_ids(conn, now - timedelta(days=settings.batch_id_retention_days))
+        await certs.prune(conn, now)
 
 
 async def maintain_forever(pool: asyncpg.Pool, settings: Settings) -> None:
@@ -136,7 +141,7 @@ def tune_gc() -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     tune_gc()
-    pool = await db.pool(settings.database_url, size=settings.processor_writers + 2)
+    pool = await db.pool(settings.database_url, size=settings.processor_writers + 3)
     await maintain(pool, settings, datetime.now(UTC))  # partitions exist before any insert
     connection = await amqp.connect(settings.amqp_url)
     async with connection:
@@ -149,7 +154,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(processor.write_forever())
                  for _ in range(settings.processor_writers)]
         tasks += [asyncio.create_task(maintain_forever(pool, settings)),
-                 asyncio.create_task(publisher.run(processor.wake_outbox))]
+                 asyncio.create_task(publisher.run(processor.wake_outbox)),
+                 asyncio.create_task(processor.stats.run(pool))]
         tag = await queue.consume(processor.on_batch)
         log.info("processor running", extra={"cell": settings.cell})
         await stop.wait()

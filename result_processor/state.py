@@ -5,7 +5,7 @@ Newest result wins; `since` moves only when the status changes; a late result (o
 what is known) leaves the state alone, so the order batches arrive in does not matter.
 The same upsert adds the group's results of today (the processor's UTC day) to the test's
 day counters; when the day changes the counters start again and a trigger files the old
-day's in `daily_rollups` (migration 0009). Results of other days (late, or from a node whose
+day's in `daily_rollups` (migration 0011). Results of other days (late, or from a node whose
 clock is off) are added to `daily_rollups` directly (`rollups.add`): few, usually none.
 Rows go in test id order, so two processors updating the same tests cannot deadlock.
 """

@@ -3,13 +3,23 @@ cell without losing a result.
 
 1. freeze the account in its cell (the API refuses writes; reads go on);
 2. copy its rows to the target cell under new ids (tests stay enabled, so the target's
-   scheduler starts checking them: for a moment both cells check, never neither);
-3. copy every result, and the newest states;
-4. disable the tests in the source (its scheduler stops sending them) and switch the
-   directory: log-ins and status pages now go to the target;
+   scheduler starts checking them as soon as this commits);
+3. copy every result, and the newest states (steps 2 and 3 read one snapshot of the
+   source, so the rollups copied count exactly the results copied);
+4. wait until the target has checked every enabled test itself (at most the longest
+   interval, capped, plus `settle_s`), so for a moment both cells check, never neither;
+   then disable the tests in the source (its scheduler stops sending them) and switch
+   the directory: log-ins and status pages now go to the target;
 5. wait until no result for the old tests has arrived in the source for `settle_s`
-   (batches still in flight land there), and copy what came in since step 3;
-6. delete the account and its results from the source.
+   (batches still in flight land there);
+6. in one transaction of the source: take out (DELETE ... RETURNING) the results that
+   came in since step 3 and hand them over, then delete the account and the rest of its
+   results. The target commits first: a failure leaves the results in the source.
+
+The hand-over keeps one check per interval: for each test, the history is the source's
+until the first result the target took itself, then the target's. The source's checks
+of the moment both cells ran the test are redundant and dropped (counted in the report
+as `overlap`), so nothing is lost and no slot is stored twice.
 
 The tables an account owns are listed in ACCOUNT_TABLES, in an order that respects their
 foreign keys: a new table that belongs to an account needs its line there.
@@ -17,9 +27,7 @@ foreign keys: a new table that belongs to an account needs its line there.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,9 +38,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import db
 from shared.directory import Directory
-from shared.messages import Status
+from shared.move_results import (
+    copy_results,
+    hand_over_results,
+    newest_results,
+    wait_checking,
+    wait_quiet,
+)
 from shared.tables import (
-    RESULT_COLUMNS,
     accounts,
     alert_state,
     api_keys,
@@ -56,6 +69,7 @@ from shared.tables import (
 log = logging.getLogger(__name__)
 
 LATE_MARGIN = timedelta(minutes=10)  # how far back a late batch's results may reach
+MAX_START_WAIT_S = 300  # the longest wait for the target's first check of a test
 
 
 class MoveError(Exception):
@@ -122,6 +136,8 @@ class MoveReport:
     rows: dict[str, int] = field(default_factory=dict)
     results: int = 0
     late_results: int = 0
+    overlap: int = 0  # the source's checks after the target's first: redundant, dropped
+    not_started: list[int] = field(default_factory=list)  # tests the target had not checked
 
 
 def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
@@ -178,89 +194,12 @@ async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: i
     return maps, counts
 
 
-async def _raw(conn: AsyncConnection) -> Any:
-    return (await conn.get_raw_connection()).driver_connection  # the asyncpg connection
-
-
-async def copy_results(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int],
-                       since: datetime | None = None) -> int:
-    """Copy the results of the mapped tests (checked at or after `since`) not yet in dst."""
-    if not test_map:
-        return 0
-    source, target = await _raw(src), await _raw(dst)
-    copied = 0
-    for table in (results, results_week):
-        columns = ", ".join(RESULT_COLUMNS)
-        query = f"SELECT {columns} FROM {table.name} WHERE test_id = ANY($1::bigint[])"
-        args: list[Any] = [list(test_map)]
-        if since is not None:
-            query += " AND checked_at >= $2"
-            args.append(since)
-        rows = [(test_map[r[0]], *r[1:]) for r in await source.fetch(query, *args)]
-        if since is not None:  # a late copy: skip what the first one already brought
-            have = {tuple(r) for r in await target.fetch(
-                f"SELECT test_id, checked_at, region, node FROM {table.name} "
-                "WHERE test_id = ANY($1::bigint[]) AND checked_at >= $2",
-                list(test_map.values()), since)}
-            rows = [r for r in rows if tuple(r[:4]) not in have]
-        if rows:
-            await target.copy_records_to_table(table.name, records=rows,
-                                               columns=list(RESULT_COLUMNS))
-        if table is results:
-            copied = len(rows)
-            if since is not None and rows:
-                await _count_in_rollups(target, rows)
-    return copied
-
-
-# The source's processor counted late results in the source's rollups, which go; the
-# target's rollups must count them too (the same upsert as result_processor.rollups).
-_LATE_ROLLUPS = """
-INSERT INTO daily_rollups AS r
-    (test_id, day, checks, failures, degraded, latency_count, latency_sum)
-SELECT test_id, (checked_at AT TIME ZONE 'UTC')::date, count(*),
-       count(*) FILTER (WHERE status = $5), count(*) FILTER (WHERE status = $6),
-       count(latency_ms), coalesce(sum(latency_ms), 0)
-FROM unnest($1::bigint[], $2::timestamptz[], $3::smallint[], $4::float8[])
-     AS x(test_id, checked_at, status, latency_ms)
-GROUP BY 1, 2
-ON CONFLICT (test_id, day) DO UPDATE SET
-    checks = r.checks + excluded.checks, failures = r.failures + excluded.failures,
-    degraded = r.degraded + excluded.degraded,
-    latency_count = r.latency_count + excluded.latency_count,
-    latency_sum = r.latency_sum + excluded.latency_sum
-"""
-
-
-async def _count_in_rollups(target: Any, rows: list[tuple[Any, ...]]) -> None:
-    await target.execute(_LATE_ROLLUPS, [r[0] for r in rows], [r[1] for r in rows],
-                         [r[4] for r in rows], [r[5] for r in rows], int(Status.DOWN),
-                         int(Status.DEGRADED))
-
-
 async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]
                       ) -> None:
     rows = (await src.execute(select(test_state).where(test_state.c.test_id.in_(list(test_map))))
             ).mappings().all()
     for row in rows:
         await dst.execute(insert(test_state).values(**{**row, "test_id": test_map[row["test_id"]]}))
-
-
-async def _result_count(engine: AsyncEngine, test_ids: list[int]) -> int:
-    async with engine.connect() as conn:
-        return await conn.scalar(select(func.count()).select_from(results).where(
-            results.c.test_id.in_(test_ids))) or 0
-
-
-async def wait_quiet(engine: AsyncEngine, test_ids: list[int], settle_s: float,
-                     clock: Callable[[], float] = time.monotonic) -> None:
-    """Until no new result for these tests has arrived for settle_s."""
-    count, since = await _result_count(engine, test_ids), clock()
-    while clock() - since < settle_s:
-        await asyncio.sleep(min(1.0, settle_s / 4))
-        now_count = await _result_count(engine, test_ids)
-        if now_count != count:
-            count, since = now_count, clock()
 
 
 async def _freeze(engine: AsyncEngine, account_email: str, frozen: bool) -> int | None:
@@ -300,31 +239,50 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
     started = await _now(src)
     try:  # until the copy commits, a failure leaves the account as it was
         async with src.connect() as s, dst.begin() as d:
+            # One snapshot of the source: its processor goes on committing meanwhile, and
+            # the rollups copied must count exactly the results copied.
+            await s.execution_options(isolation_level="REPEATABLE READ")
             maps, report.rows = await copy_account(s, d, account_id)
             test_map = maps.get("tests", {})
             report.results = await copy_results(s, d, test_map)
             await copy_states(s, d, test_map)
+            enabled = dict((await d.execute(select(tests.c.id, tests.c.interval_s).where(
+                tests.c.id.in_(list(test_map.values())), tests.c.enabled))).all())
+            newest = await newest_results(d, list(enabled))
     except BaseException:
         await _freeze(src, report.account, False)
         raise
     log.info("account copied", extra={"account": report.account, "rows": report.rows,
                                       "results": report.results})
+    # Never neither: the source checks on until the target has checked each test itself
+    # (a test's first slot comes within its interval), or gives up waiting.
+    longest = min(max(enabled.values(), default=0), MAX_START_WAIT_S)
+    report.not_started = await wait_checking(dst, newest, longest + settle_s)
+    if report.not_started:
+        log.warning("tests not checked by the target yet", extra={
+            "account": report.account, "tests": report.not_started})
     async with src.begin() as s:
         await s.execute(update(tests).where(tests.c.account_id == account_id).values(
             enabled=False, version=tests.c.version + 1, updated_at=func.now()))
     await directory.switch(report.account, report.target)
     await _freeze(dst, report.account, False)
-    await wait_quiet(src, list(test_map), settle_s)
-    async with src.connect() as s, dst.begin() as d:
-        report.late_results = await copy_results(s, d, test_map, started - LATE_MARGIN)
-    async with src.begin() as s:
-        for table in (results, results_week, test_state):
-            await s.execute(delete(table).where(table.c.test_id.in_(list(test_map))))
-        for spec in PROCESSOR_TABLES:  # incident_updates go with their incidents
-            await s.execute(delete(spec.table).where(_of_account(spec, account_id)))
-        await s.execute(delete(accounts).where(accounts.c.id == account_id))
+    since = started - LATE_MARGIN
+    await wait_quiet(src, list(test_map), since, settle_s)
+    # The target commits first (inner block): if it fails, the source keeps everything.
+    async with src.begin() as s, dst.begin() as d:
+        report.late_results, report.overlap = await hand_over_results(s, d, test_map, since)
+        await _delete_account(s, account_id, list(test_map))
     log.info("account moved", extra={"account": report.account, "to": report.target,
-                                     "late_results": report.late_results})
+                                     "late_results": report.late_results,
+                                     "overlap": report.overlap})
+
+
+async def _delete_account(s: AsyncConnection, account_id: int, test_ids: list[int]) -> None:
+    for table in (results, results_week, test_state):
+        await s.execute(delete(table).where(table.c.test_id.in_(test_ids)))
+    for spec in PROCESSOR_TABLES:  # incident_updates go with their incidents
+        await s.execute(delete(spec.table).where(_of_account(spec, account_id)))
+    await s.execute(delete(accounts).where(accounts.c.id == account_id))
 
 
 async def _now(engine: AsyncEngine) -> datetime:

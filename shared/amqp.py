@@ -125,9 +125,13 @@ async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue
 
 
 async def notifications_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
-    """The incident events of one cell, for its notifiers' fan-out."""
-    return await durable_queue(channel, names.notifications_queue(cell), names.EVENTS_EXCHANGE,
-                               names.notifications_binding(cell), exchange_type="topic")
+    """The incident and certificate events of one cell, for its notifiers' fan-out."""
+    first, *more = names.notifications_bindings(cell)
+    q = await durable_queue(channel, names.notifications_queue(cell), names.EVENTS_EXCHANGE,
+                            first, exchange_type="topic")
+    for key in more:
+        await q.bind(names.EVENTS_EXCHANGE, key)
+    return q
 
 
 def persistent(body: bytes, content_type: str = "application/msgpack",

@@ -89,7 +89,8 @@ async def _move(directory: Directory, args: argparse.Namespace) -> int:
         return 1
     print(f"moved {report.account} from {report.source} to {report.target}: "
           f"{sum(report.rows.values())} rows, {report.results} results "
-          f"(+{report.late_results} that arrived during the move)")
+          f"(+{report.late_results} that arrived during the move; {report.overlap} redundant "
+          "checks of the hand-over dropped)")
     return 0
 
 

@@ -49,6 +49,8 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DNS_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "SRV", "CAA", "PTR")
 MAX_RETRIES = 5
 MAX_TEXT = 65_536
+CERT_WARN_DAYS = 14  # a certificate with fewer days left is reported as expiring (0: never)
+MAX_WARN_DAYS = 365
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
 
@@ -206,7 +208,7 @@ def _http(cfg: Mapping[str, Any]) -> dict[str, Any]:
                not_contains=_str(cfg, "not_contains", max_len=1000), regex=regex,
                json_path=json_path, json_expected=cfg.get("json_expected"),
                basic_auth=_basic_auth(cfg),
-               cert_warn_days=_int(cfg, "cert_warn_days", None, 1, 365))
+               cert_warn_days=_warn_days(cfg, "http"))
     return out
 
 
@@ -259,8 +261,27 @@ def _tcp(cfg: Mapping[str, Any]) -> dict[str, Any]:
 def _tls(cfg: Mapping[str, Any]) -> dict[str, Any]:
     out = _common(cfg, "tls") | _tls_options(cfg)
     out.update(server_name=_str(cfg, "server_name", max_len=253),
-               warn_days=_int(cfg, "warn_days", 14, 0, 365))
+               warn_days=_warn_days(cfg, "tls"))
     return out
+
+
+def _warn_days(cfg: Mapping[str, Any], kind: str) -> int:
+    """HTTP names it `cert_warn_days`; TLS `warn_days` (its first name) or `cert_warn_days`,
+    so the API has one name for both."""
+    name = "warn_days" if kind == "tls" and cfg.get("warn_days") is not None \
+        else "cert_warn_days"
+    return int(_int(cfg, name, CERT_WARN_DAYS, 0, MAX_WARN_DAYS))
+
+
+def cert_warn_days(kind: str, config: Any) -> int:
+    """The days under which a stored test's certificate counts as expiring; 0 (never) for
+    kinds without a certificate mark, and for a bad value (the executor refuses it too)."""
+    if kind not in ("http", "tls") or not isinstance(config, Mapping):
+        return 0
+    try:
+        return _warn_days(config, kind)
+    except ValueError:
+        return 0
 
 
 def _ping(cfg: Mapping[str, Any]) -> dict[str, Any]:

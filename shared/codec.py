@@ -19,6 +19,7 @@ from shared.messages import (
     MAX_TIMING_MS,
     TIMING_EXTRAS,
     Assignment,
+    CertEvent,
     CheckNow,
     Heartbeat,
     IncidentEvent,
@@ -394,9 +395,17 @@ def _optional_int(m: dict[str, Any], key: str) -> int | None:
 
 
 def decode_incident_event(data: bytes) -> IncidentEvent:
-    m = _map(_unpack(data), "incident event")
+    return _incident_event(_event_map(data))
+
+
+def _event_map(data: bytes) -> dict[str, Any]:
+    m = _map(_unpack(data), "event")
     if m.get("v") != FORMAT_VERSION:
-        raise DecodeError(f"unsupported incident event format {m.get('v')!r}")
+        raise DecodeError(f"unsupported event format {m.get('v')!r}")
+    return m
+
+
+def _incident_event(m: dict[str, Any]) -> IncidentEvent:
     kind, state = _field(m, "kind", str), _field(m, "state", str)
     if kind not in _EVENT_KINDS or state not in _EVENT_STATES:
         raise DecodeError(f"unknown incident event kind or state {kind!r}/{state!r}")
@@ -406,3 +415,34 @@ def decode_incident_event(data: bytes) -> IncidentEvent:
                          started_at_ms=_field(m, "started", int),
                          confirmed_at_ms=_optional_int(m, "confirmed"),
                          resolved_at_ms=_optional_int(m, "resolved"))
+
+
+CERT_EXPIRING = "cert_expiring"
+
+
+def encode_cert_event(e: CertEvent) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "kind": CERT_EXPIRING, "cell": e.cell, "test": e.test_id,
+                  "monitor": e.monitor_id, "expires": e.expires_at_ms,
+                  "checked": e.checked_at_ms, "days": e.days, "region": e.region})
+
+
+def _cert_event(m: dict[str, Any]) -> CertEvent:
+    return CertEvent(cell=_field(m, "cell", str), test_id=_field(m, "test", int),
+                     monitor_id=_optional_int(m, "monitor"),
+                     expires_at_ms=_bounded(m, "expires", int, EARLIEST_MS, LATEST_MS),
+                     checked_at_ms=_bounded(m, "checked", int, EARLIEST_MS, LATEST_MS),
+                     days=float(_bounded(m, "days", (int, float), 0, 36_500)),
+                     region=_bounded_text(m, "region", MAX_NAME))
+
+
+def _bounded_text(m: dict[str, Any], key: str, limit: int) -> str:
+    value = _field(m, key, str)
+    if not 0 < len(value) <= limit:
+        raise DecodeError(f"field {key!r}: expected 1-{limit} characters")
+    return value
+
+
+def decode_event(data: bytes) -> IncidentEvent | CertEvent:
+    """Whatever the cell's notifications queue carries: an incident or a certificate event."""
+    m = _event_map(data)
+    return _cert_event(m) if m.get("kind") == CERT_EXPIRING else _incident_event(m)

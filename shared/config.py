@@ -102,6 +102,14 @@ def _secret(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default)
 
 
+def _management_url(env: Mapping[str, str]) -> str:
+    name = "VIGIL_RABBITMQ_MANAGEMENT_URL"
+    value = _secret(env, name, "http://guest:guest@127.0.0.1:15672").rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: not an http(s) URL")  # never echoed: it holds a password
+    return value
+
+
 DEV_SECRET = "vigil-dev-secret-change-me"
 _HOOK = re.compile(r"^([a-z0-9][a-z0-9_-]{0,31})=(/.+)$")
 
@@ -187,6 +195,7 @@ class Settings:
     admin_emails: frozenset[str]
     regions_file: str
     region_buffer_bytes: int
+    rabbitmq_management_url: str  # the broker's HTTP management API: queue depths for /system
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -247,11 +256,13 @@ class Settings:
             admin_emails=_emails(e, "VIGIL_ADMIN_EMAILS"),
             regions_file=_str(e, "VIGIL_REGIONS_FILE", os.path.join(state_dir, "regions.json")),
             region_buffer_bytes=_int(e, "VIGIL_REGION_BUFFER_BYTES", 1 << 30, 1 << 20, 1 << 40),
+            rabbitmq_management_url=_management_url(e),
         )
 
     def public(self) -> dict[str, object]:
         """The settings with secrets masked, for logging at start-up."""
-        masked = {"secret_key", "amqp_url", "database_url", "smtp_url", "directory_url"}
+        masked = {"secret_key", "amqp_url", "database_url", "smtp_url", "directory_url",
+                  "rabbitmq_management_url"}
         return {
             f.name: ("***" if f.name in masked else getattr(self, f.name)) for f in fields(self)
         }

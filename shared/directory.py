@@ -1,7 +1,7 @@
-"""The directory's operations: where an account, a log-in or a status page lives, where a
-new account goes, and the operator's view of the cells.
+"""The directory's operations: where an account, a log-in, a status page or a custom domain
+lives, where a new account goes, and the operator's view of the cells.
 
-Used by every cell's API (placement at sign-up, log-in look-ups, slugs) and by the
+Used by every cell's API (placement at sign-up, log-in look-ups, slugs, domains) and by the
 operator's `vigil cells` commands. The placement policy is a pure function.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.directory_tables import accounts, cells, logins, slugs
+from shared.directory_tables import accounts, cells, domains, logins, slugs
 
 
 class Taken(Exception):
@@ -107,28 +107,54 @@ class Directory:
                 raise Taken(email)
 
     async def forget(self, email: str) -> None:
-        """Remove a log-in, or an account (with its log-ins and slugs) if it is one."""
+        """Remove a log-in, or an account (with its log-ins, slugs and domains) if it is one."""
         async with self.engine.begin() as conn:
             await conn.execute(delete(accounts).where(accounts.c.email == email))
             await conn.execute(delete(logins).where(logins.c.email == email))
 
-    async def claim_slug(self, slug: str, account_email: str) -> None:
-        """Raises Taken if another account (in any cell) has the slug."""
-        query = pg_insert(slugs).values(slug=slug, account=account_email
-                                        ).on_conflict_do_nothing()
-        async with self.engine.begin() as conn:
-            if (await conn.execute(query)).rowcount == 0:
-                owner = await conn.scalar(select(slugs.c.account).where(slugs.c.slug == slug))
-                if owner != account_email:
-                    raise Taken(slug)
+    async def claim_slug(self, slug: str, account_email: str) -> bool:
+        """Raises Taken if another account (in any cell) has the slug; True if newly held."""
+        return await self._claim(slugs, slug, account_email)
 
     async def release_slug(self, slug: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(slugs).where(slugs.c.slug == slug))
+        await self._release(slugs, slug)
 
     async def locate_slug(self, slug: str) -> Cell | None:
+        return await self._locate(slugs, slug)
+
+    async def claim_domain(self, domain: str, account_email: str) -> bool:
+        """Raises Taken if another account (in any cell) has the custom domain; True if newly
+        held."""
+        return await self._claim(domains, domain, account_email)
+
+    async def release_domain(self, domain: str) -> None:
+        await self._release(domains, domain)
+
+    async def cell_for_domain(self, domain: str) -> Cell | None:
+        """The cell of the status page served at this host name, if any."""
+        return await self._locate(domains, domain)
+
+    # Slugs and domains are names an account holds, found through the account's cell.
+    async def _claim(self, table: Table, name: str, account_email: str) -> bool:
+        key = table.primary_key.columns[0]
+        query = pg_insert(table).values({key.name: name, "account": account_email}
+                                        ).on_conflict_do_nothing()
+        async with self.engine.begin() as conn:
+            if (await conn.execute(query)).rowcount == 1:
+                return True
+            owner = await conn.scalar(select(table.c.account).where(key == name))
+        if owner != account_email:
+            raise Taken(name)
+        return False  # the account holds it already (another of its pages, or a retry)
+
+    async def _release(self, table: Table, name: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(table).where(table.primary_key.columns[0] == name))
+
+    async def _locate(self, table: Table, name: str) -> Cell | None:
         query = (select(cells).join(accounts, accounts.c.cell == cells.c.name)
-                 .join(slugs, slugs.c.account == accounts.c.email).where(slugs.c.slug == slug))
+                 .join(table, table.c.account == accounts.c.email)
+                 .where(table.primary_key.columns[0] == name))
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _cell(row)

@@ -1,8 +1,8 @@
 """The directory: its own small database, shared by every cell of a deployment.
 
 It says which cell holds each account (by its owner's email), each log-in (a team
-member's email points at its account) and each status page slug. Alembic
-(`shared/directory_migrations/`) alone changes its schema.
+member's email points at its account), each status page slug and each page's custom
+domain. Alembic (`shared/directory_migrations/`) alone changes its schema.
 """
 
 from __future__ import annotations
@@ -56,6 +56,16 @@ slugs = Table(
     "slugs",
     metadata,
     Column("slug", String(63), primary_key=True),
+    Column("account", String(320),
+           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+           nullable=False, index=True),
+)
+
+# A status page's custom domain, claimed like its slug (the page keeps both in its cell).
+domains = Table(
+    "domains",
+    metadata,
+    Column("domain", String(253), primary_key=True),
     Column("account", String(320),
            ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
            nullable=False, index=True),

@@ -6,6 +6,7 @@ The wire form lives in `shared.codec`; these classes are what the code handles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
 
@@ -158,6 +159,28 @@ class Heartbeat:
     # level (shared.checkspec.NETWORK_ERROR_KINDS); None from nodes that do not count them.
     checks: int | None = None
     network_failures: int | None = None
+
+
+@dataclass(frozen=True)
+class CertEvent:
+    """A test's certificate is under the test's warning mark: told once per certificate.
+
+    `expires_at_ms` is when the certificate expires, as the check that saw it reckoned
+    (its time plus `days`); `checked_at_ms` when that check ran, in `region`.
+    """
+
+    cell: str
+    test_id: int
+    monitor_id: int | None
+    expires_at_ms: int
+    checked_at_ms: int
+    days: float
+    region: str
+
+    @property
+    def expires_on(self) -> str:
+        """The UTC day the certificate expires (ISO), what keys its notice."""
+        return datetime.fromtimestamp(self.expires_at_ms / 1000, UTC).date().isoformat()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ DELIVERIES_EXCHANGE = "vigil.deliveries"  # direct: routing key <cell>; one noti
 # broker one queue (REGION_UPLINK) catches it all and one shovel carries it to the centre's.
 UP_EXCHANGE = "vigil.up"
 REGION_UPLINK = "vigil.uplink"  # on a region broker: everything waiting to go up
-EVENTS_EXCHANGE = "vigil.events"  # topic: routing key incident.<kind>.<cell>
+EVENTS_EXCHANGE = "vigil.events"  # topic: incident.<kind>.<cell>, cert.expiring.<cell>
 
 
 def assignments_key(region: str, node: str) -> str:
@@ -105,10 +105,27 @@ def incident_key(kind: str, cell: str) -> str:
     return f"incident.{kind}.{cell}"
 
 
+def cert_key(cell: str) -> str:
+    """A certificate of one of the cell's tests nears its expiry (result_processor.certs)."""
+    return f"cert.expiring.{cell}"
+
+
 def notifications_queue(cell: str) -> str:
-    """A cell's notifier hears the incident events of its own cell only."""
+    """A cell's notifier hears the incident and certificate events of its own cell only."""
     return f"vigil.notifications.{cell}"
 
 
-def notifications_binding(cell: str) -> str:
-    return f"incident.*.{cell}"
+def notifications_bindings(cell: str) -> tuple[str, ...]:
+    return f"incident.*.{cell}", cert_key(cell)
+
+
+def cell_queues(cell: str) -> list[str]:
+    """The queues a cell consumes from, each followed by its dead-letter queue."""
+    queues = [results_queue(cell), resync_queue(cell), heartbeats_queue(cell),
+              check_now_queue(cell), notifications_queue(cell), deliveries_queue(cell)]
+    return [name for queue in queues for name in (queue, dead_letter(queue))]
+
+
+def is_cell_queue(name: str, cell: str) -> bool:
+    """One of the cell's queues, its dead letters, or a delay queue of its deliveries."""
+    return name in cell_queues(cell) or name.startswith(f"{deliveries_queue(cell)}.wait.")

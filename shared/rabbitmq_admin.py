@@ -1,16 +1,22 @@
 """A small client of the RabbitMQ HTTP management API: what `vigil region` needs of a region
-broker (exchanges, queues, bindings, dynamic shovels and their status), nothing more."""
+broker (exchanges, queues, bindings, dynamic shovels and their status) and the queue depths
+of the operator's system view, nothing more."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
 
 class AdminError(RuntimeError):
     """The management API refused a request or could not be reached; the text says which."""
+
+
+def vhost_of(amqp_url: str) -> str:
+    """The vhost an AMQP URL names: its path, "/" when empty (RabbitMQ's default)."""
+    return unquote(urlsplit(amqp_url).path[1:]) or "/"
 
 
 def _q(name: str) -> str:
@@ -67,6 +73,11 @@ class RabbitAdmin:
 
     async def queue(self, name: str) -> dict[str, Any] | None:
         return await self._call("GET", f"/queues/{_q(self.vhost)}/{_q(name)}", missing_ok=True)
+
+    async def queues(self) -> list[dict[str, Any]]:
+        """Every queue of the vhost: name, messages, consumers and the publish rate."""
+        columns = "name,messages,consumers,message_stats.publish_details.rate"
+        return await self._call("GET", f"/queues/{_q(self.vhost)}?columns={columns}") or []
 
     async def delete_queue(self, name: str, if_empty: bool) -> None:
         suffix = "?if-empty=true" if if_empty else ""

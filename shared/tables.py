@@ -108,7 +108,7 @@ def _result_columns() -> list[Column]:
         Column("http_status", SmallInteger),
         Column("error_kind", String(32)),
         Column("error", Text),
-        # What nearly every HTTPS result carries, as columns of their own (migration 0009):
+        # What nearly every HTTPS result carries, as columns of their own (migration 0011):
         # each phase's end in milliseconds from the start of the check, and the
         # certificate's days left. real: 4 bytes, written by COPY as the executor's float
         # with no conversion, and its 24 bits keep the executor's precision (0.001 ms below
@@ -149,7 +149,7 @@ test_state = Table(
     Column("error", Text),
     Column("region", String(32), nullable=False),
     # Today's counts for the daily rollups, kept here so that storing a group costs one
-    # upsert per test, not two (migration 0009). `day` is the UTC day they count; when it
+    # upsert per test, not two (migration 0011). `day` is the UTC day they count; when it
     # changes, a trigger adds the old day's counts to daily_rollups. Readers of daily
     # counts read both (shared.queries).
     Column("day", Date),
@@ -316,6 +316,18 @@ event_outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# The certificates a `cert_expiring` event was emitted for (result_processor.certs): one row
+# per test and expiry date, so a restart or a redelivered batch never tells of one twice.
+cert_notices = Table(
+    "cert_notices",
+    metadata,
+    Column("test_id", BigInteger, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_on", Date, nullable=False),  # UTC day the certificate expires
+    Column("days", Float, nullable=False),  # days it had left when first seen under the mark
+    Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("test_id", "expires_on"),
+)
+
 # The hook for the node registry: results from a node listed here do not count towards
 # incidents (they are still stored). Whoever knows a node is broken inserts it here.
 broken_nodes = Table(
@@ -384,6 +396,8 @@ status_pages = Table(
     Column("id", BigInteger, primary_key=True),
     _account_id(),
     Column("slug", String(63), nullable=False, unique=True),
+    # A host name the page is also served at (lower-case, IDNA A-labels); unique like slugs.
+    Column("custom_domain", String(253), unique=True),
     Column("title", String(200), nullable=False),
     Column("logo_url", String(2048)),
     Column("language", String(16), nullable=False),
@@ -460,4 +474,20 @@ incident_updates = Table(
     Column("author_id", BigInteger, ForeignKey("accounts.id", ondelete="SET NULL")),
     Column("message", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# What each result processor has stored, written by the processor once a second
+# (result_processor/stats.py) so the operator's view needs no count of the results tables.
+# A processor's row goes stale when it stops: readers ignore rows past `shared.ingest.STALE_S`.
+processor_stats = Table(
+    "processor_stats",
+    metadata,
+    Column("processor", String(128), primary_key=True),  # host, pid and a random tag
+    Column("cell", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("results_total", BigInteger, nullable=False),  # since the processor started
+    Column("results_per_second", Float, nullable=False),  # over the last window_s
+    Column("window_s", Integer, nullable=False),
+    Column("last_result_at", DateTime(timezone=True)),  # when it last stored a result
 )

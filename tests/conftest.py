@@ -1,12 +1,15 @@
-"""Session-wide fixtures: one database and one vhost per test session, cleaned up after."""
+"""Session-wide fixtures: one database and one vhost per test session, cleaned up after;
+and the peers many tests talk to: a database connection, an HTTP receiver, an SMTP sink."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import asyncpg
 import pytest
 
 from tests import services
+from tests.sinks import Receiver, Sink, http_receiver, smtp_sink
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +26,25 @@ def amqp_url() -> Iterator[str]:
     name, url = services.create_vhost()
     yield url
     services.delete_vhost(name)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the session's database."""
+    c = await asyncpg.connect(database_url)
+    yield c
+    await c.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """An HTTP endpoint on loopback that records every POST (see `tests.sinks.Receiver`)."""
+    async with http_receiver() as rec:
+        yield rec
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Sink, int]]:
+    """A plain SMTP sink on loopback and its port."""
+    with smtp_sink() as server:
+        yield server

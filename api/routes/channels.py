@@ -15,7 +15,7 @@ from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import channels, notify, owned, paging
-from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
+from api.deps import AccountId, Conn, EditorAccountId, SettingsDep, is_operator
 from api.resource_schemas import (
     AttemptOut,
     ChannelIn,
@@ -31,7 +31,6 @@ from api.secretbox import SecretBox
 from shared.config import Settings
 from shared.hooknames import discover
 from shared.tables import (
-    accounts,
     channel_monitors,
     monitors,
     notification_attempts,
@@ -67,8 +66,7 @@ async def _check_operator_kind(conn: Conn, settings: Settings, account_id: int, 
     """A hook runs a program on the operator's machine: operators only, registered names only."""
     if kind not in channels.OPERATOR_KINDS:
         return
-    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
-    if email is None or email.lower() not in settings.admin_emails:
+    if not await is_operator(conn, settings, account_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "hook channels are for operators")
     if config.get("name") not in discover(settings.hooks, settings.hooks_dir):
         raise RequestValidationError([{

@@ -6,15 +6,14 @@ Admins are the accounts listed in VIGIL_ADMIN_EMAILS; anyone else gets a 403.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import AccountId, Conn, SettingsDep
+from api.deps import AdminAccountId, Conn, SettingsDep
 from api.routes import PREFIX
-from shared.tables import accounts, broken_nodes, nodes
+from shared.tables import broken_nodes, nodes
 
 router = APIRouter(prefix=PREFIX, tags=["nodes"])
 
@@ -47,15 +46,8 @@ class NodesOut(BaseModel):
     regions: list[RegionOut]
 
 
-async def admin_account(account_id: AccountId, conn: Conn, settings: SettingsDep) -> int:
-    email = await conn.scalar(select(accounts.c.email).where(accounts.c.id == account_id))
-    if email is None or email.lower() not in settings.admin_emails:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the node listing is for operators")
-    return account_id
-
-
 @router.get("/nodes", response_model=NodesOut)
-async def list_nodes(_: Annotated[int, Depends(admin_account)], conn: Conn,
+async def list_nodes(_: AdminAccountId, conn: Conn,
                      settings: SettingsDep) -> NodesOut:
     query = select(nodes, broken_nodes.c.reason).select_from(
         nodes.outerjoin(broken_nodes, broken_nodes.c.node == nodes.c.node))

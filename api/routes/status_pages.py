@@ -1,7 +1,13 @@
-"""Status pages and the monitors on them (many to many, each in one of the page's groups)."""
+"""Status pages and the monitors on them (many to many, each in one of the page's groups).
+
+A page's slug and its custom domain are names unique across the deployment: claimed in
+the directory before the page is stored, released after it lets go of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
@@ -21,7 +27,7 @@ from api.resource_schemas import (
 )
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page
-from shared.directory import Taken
+from shared.directory import Directory, Taken
 from shared.tables import monitors, status_page_monitors, status_pages
 
 router = APIRouter(prefix=f"{PREFIX}/status-pages", tags=["status pages"])
@@ -29,15 +35,23 @@ router = APIRouter(prefix=f"{PREFIX}/status-pages", tags=["status pages"])
 PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MonitorId = Annotated[int, Path(ge=1, le=MAX_ID)]
 PAGE_404 = {404: {"model": ErrorOut, "description": "no such status page of this account"}}
-SLUG_409 = {409: {"model": ErrorOut, "description": "slug already taken"}}
+SLUG_409 = {409: {"model": ErrorOut, "description": "slug or custom domain already taken"}}
 _PAGE = tuple(c for c in status_pages.c if c.name != "account_id")
 _LINK = (status_page_monitors.c.monitor_id, monitors.c.name,
          status_page_monitors.c.group_name.label("group"), status_page_monitors.c.position)
 spm = status_page_monitors
+# The names a page holds in the directory, unique across cells: field -> (claim, release).
+NAMES = {"slug": (Directory.claim_slug, Directory.release_slug),
+         "custom_domain": (Directory.claim_domain, Directory.release_domain)}
 
 
-def slug_taken() -> HTTPException:
-    return HTTPException(status.HTTP_409_CONFLICT, "this slug is taken")
+def taken(field: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, f"this {field} is taken")
+
+
+def _conflict(exc: IntegrityError) -> HTTPException:
+    """The 409 naming the field whose unique constraint (in this cell) refused the row."""
+    return taken("custom_domain" if "custom_domain" in str(exc.orig) else "slug")
 
 
 @router.get("", response_model=Page[StatusPageOut])
@@ -56,32 +70,51 @@ async def list_pages(account_id: AccountId, conn: Conn, limit: paging.Limit = 50
              responses=SLUG_409)
 async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn,
                       request: Request) -> StatusPageOut:
-    await _claim(request, conn, account_id, body.slug)
     query = insert(status_pages).values(account_id=account_id, **body.model_dump()
                                         ).returning(*_PAGE)
-    try:
-        row = (await conn.execute(query)).one()
-    except IntegrityError:
-        raise slug_taken() from None
-    await conn.commit()
+    async with _holding(request, conn, account_id, _names(body.model_dump())):
+        try:
+            row = (await conn.execute(query)).one()
+        except IntegrityError as exc:
+            raise _conflict(exc) from None
+        await conn.commit()
     return StatusPageOut(**row._mapping)
 
 
-async def _claim(request: Request, conn: Conn, account_id: int, slug: str) -> None:
-    """Slugs are unique across cells: the directory holds them. 409 if another has it."""
+def _names(values: dict[str, Any]) -> dict[str, str]:
+    """The directory names among these values (a page's or a change's), unset ones left out."""
+    return {field: values[field] for field in NAMES if values.get(field) is not None}
+
+
+@asynccontextmanager
+async def _holding(request: Request, conn: Conn, account_id: int, names: dict[str, str]
+                   ) -> AsyncIterator[None]:
+    """Slugs and domains are unique across cells: the directory holds them. Claims them for
+    the block (409 if another account has one); if the block fails, gives back those it took."""
     directory = cells.directory(request)
-    if directory is None:
+    if directory is None or not names:
+        yield
         return
+    owner = await cells.owner_email(conn, account_id)
+    took: dict[str, str] = {}
     try:
-        await directory.claim_slug(slug, await cells.owner_email(conn, account_id))
-    except Taken:
-        raise slug_taken() from None
+        for field, name in names.items():
+            try:
+                if await NAMES[field][0](directory, name, owner):
+                    took[field] = name
+            except Taken:
+                raise taken(field) from None
+        yield
+    except Exception:
+        await _release(request, took)
+        raise
 
 
-async def _release(request: Request, slug: str) -> None:
+async def _release(request: Request, names: dict[str, str]) -> None:
     directory = cells.directory(request)
     if directory is not None:
-        await directory.release_slug(slug)
+        for field, name in names.items():
+            await NAMES[field][1](directory, name)
 
 
 @router.get("/{page_id}", response_model=StatusPageOut, responses=PAGE_404)
@@ -98,35 +131,35 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
     for field in ("slug", "title", "language", "groups"):
         if field in changes and changes[field] is None:
             changes.pop(field)  # these cannot be empty: null means "leave as is"
-    new_slug = changes.get("slug", old.slug)
-    if new_slug != old.slug:
-        await _claim(request, conn, account_id, new_slug)
+    before = _names(old._mapping)
+    after = _names({**old._mapping, **changes})
     query = update(status_pages).where(status_pages.c.id == page_id).values(
         **changes, updated_at=func.now()).returning(*_PAGE)
-    try:
-        row = (await conn.execute(query)).one()
-    except IntegrityError:
-        raise slug_taken() from None
-    if "groups" in changes:  # monitors of a group that is gone become ungrouped
-        await conn.execute(update(spm).where(
-            spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
-        ).values(group_name=None))
-    await conn.commit()
-    if new_slug != old.slug:
-        await _release(request, old.slug)
+    async with _holding(request, conn, account_id,
+                        {f: name for f, name in after.items() if before.get(f) != name}):
+        try:
+            row = (await conn.execute(query)).one()
+        except IntegrityError as exc:
+            raise _conflict(exc) from None
+        if "groups" in changes:  # monitors of a group that is gone become ungrouped
+            await conn.execute(update(spm).where(
+                spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
+            ).values(group_name=None))
+        await conn.commit()
+    await _release(request, {f: name for f, name in before.items() if after.get(f) != name})
     return StatusPageOut(**row._mapping)
 
 
 @router.delete("/{page_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PAGE_404)
 async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn,
                       request: Request) -> Response:
-    slug = await conn.scalar(delete(status_pages).where(
+    gone = (await conn.execute(delete(status_pages).where(
         status_pages.c.id == page_id, status_pages.c.account_id == account_id
-    ).returning(status_pages.c.slug))
-    if slug is None:
+    ).returning(status_pages.c.slug, status_pages.c.custom_domain))).first()
+    if gone is None:
         raise owned.not_found("status page")
     await conn.commit()
-    await _release(request, slug)
+    await _release(request, _names(gone._mapping))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

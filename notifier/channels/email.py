@@ -72,8 +72,8 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
     except ForbiddenTarget as exc:
         raise DeliveryError(str(exc), permanent=True) from None
     except aiosmtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500) \
-            from None
+        answer = f"SMTP {exc.code}: {exc.message}"
+        raise DeliveryError(answer, permanent=exc.code >= 500, detail=answer) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"recipients refused: {exc}", permanent=True) from None
     except ssl.SSLCertVerificationError as exc:

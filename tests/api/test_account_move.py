@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.secretbox import SecretBox
 from shared import db
-from shared.account_move import copy_results, move_account
+from shared.account_move import hand_over_results, move_account
 from shared.directory import Directory
 from shared.tables import (
     accounts,
@@ -265,13 +265,33 @@ async def test_late_results_count_in_the_targets_rollups(database_url: str,
     rows = [(old, now - timedelta(seconds=i), "local", "n", 0 if i < 2 else 1,
              None if i < 2 else 10.0, 200, None, None) for i in range(5)]
     await _write(src, rows)
-    async with src.connect() as s, dst.begin() as d:
-        assert await copy_results(s, d, {old: new}, now - timedelta(minutes=1)) == 5
+    async with src.begin() as s, dst.begin() as d:
+        assert await hand_over_results(s, d, {old: new}, now - timedelta(minutes=1)) == (5, 0)
     async with dst.connect() as conn:
         row = (await conn.execute(select(daily_rollups).where(
             daily_rollups.c.test_id == new))).mappings().one()
     assert (row["checks"], row["failures"], row["latency_count"], row["latency_sum"]) == (
         5, 2, 3, 30.0)
+    await src.dispose()
+    await dst.dispose()
+
+
+async def test_the_hand_over_keeps_one_check_per_slot(database_url: str,
+                                                      other_cell_url: str) -> None:
+    """The source's results from before the target's first own result are added; those
+    after it (both cells checked then) are dropped and counted; none is left in src."""
+    src, dst = db.engine(database_url, pool_size=1), db.engine(other_cell_url, pool_size=1)
+    old, new = 2**40 + secrets_id(), 2**41 + secrets_id()
+    now = datetime.now(UTC).replace(microsecond=0)
+    await _write(src, [_row(old, now - timedelta(seconds=i), "n") for i in range(6)])
+    await _write(dst, [_row(new, now - timedelta(seconds=i, milliseconds=500), "m")
+                       for i in range(3)])  # the target's own checks from now - 2.5 s
+    async with src.begin() as s, dst.begin() as d:
+        added, overlap = await hand_over_results(s, d, {old: new}, now - timedelta(minutes=1))
+    assert (added, overlap) == (3, 3)
+    assert [k[1] for k in await _keys(dst, [new]) if k[2] == "n"] == [
+        now - timedelta(seconds=i) for i in (5, 4, 3)]
+    assert await _keys(src, [old]) == []
     await src.dispose()
     await dst.dispose()
 

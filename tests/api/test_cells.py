@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.api.cells import CellApi, two_cells
+from tests.api.cells import CellApi, owner_in, two_cells
 from tests.api.helpers import PASSWORD, unique_email
 
 SIGNUP = "/api/v1/auth/signup"
@@ -100,11 +100,7 @@ async def test_slugs_are_unique_across_cells_and_pages_found_anywhere(
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=1) as (
             directory, a, b):
-        owner_a, owner_b = unique_email(), unique_email()
-        await signup(a, owner_a)
-        await signup(b, owner_b)
-        auth_a = {"Authorization": f"Bearer {(await login(a, owner_a))['access_token']}"}
-        auth_b = {"Authorization": f"Bearer {(await login(b, owner_b))['access_token']}"}
+        auth_a, auth_b = await owner_in(a), await owner_in(b)
         slug = f"shared-{uuid.uuid4().hex[:8]}"
         made = await a.client.post("/api/v1/status-pages", json={"slug": slug, "title": "A"},
                                    headers=auth_a)

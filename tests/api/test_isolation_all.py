@@ -22,7 +22,7 @@ from tests.api.test_team import invite_member
 
 # Endpoints that are not about an account's resources at all.
 UNSCOPED = ("/api/v1/auth/", "/api/v1/public/", "/api/v1/health")
-OPERATOR_ONLY = ("/api/v1/nodes",)  # the fleet: refused to ordinary accounts
+OPERATOR_ONLY = ("/api/v1/nodes", "/api/v1/system")  # refused to ordinary accounts
 NOWHERE = 2**62  # an id nobody has: B's ids must be answered exactly like this one
 NOW = datetime.now(UTC)
 SPAN = {"starts_at": NOW.isoformat(), "ends_at": (NOW + timedelta(hours=1)).isoformat()}

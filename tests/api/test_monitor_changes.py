@@ -120,3 +120,20 @@ async def test_the_test_quota_holds(database_url: str, engine: AsyncEngine) -> N
         more = await api.post(f"{MONITORS}/{monitor['id']}/tests",
                               json=http_test(interval_s=5, timeout_s=1), headers=user.headers)
         assert more.status_code == 201, more.text
+
+
+async def test_the_certificate_mark_is_set_changed_and_turned_off(
+        client: httpx.AsyncClient, user: User) -> None:
+    monitor = await create_monitor(client, user, name="tls", tests=[
+        {"kind": "tls", "url": "https://example.com/", "cert_warn_days": 30},
+        {"kind": "tcp", "url": "http://example.com:25/"}])
+    tls, tcp = monitor["tests"]
+    assert tls["config"]["cert_warn_days"] == 30
+    assert "cert_warn_days" not in tcp["config"]  # no certificate to watch
+    path = f"/api/v1/monitors/{monitor['id']}/tests/{tls['id']}"
+    changed = await client.patch(path, json={"cert_warn_days": 0}, headers=user.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["config"]["cert_warn_days"] == 0
+    refused = await client.patch(path, json={"cert_warn_days": 400}, headers=user.headers)
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == [
+        "body", "cert_warn_days"]

@@ -52,7 +52,8 @@ async def test_create_stores_the_monitor_and_its_tests(
         "interval_s": 60,
         "timeout_s": 10.0,
         "enabled": True,
-        "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200]},
+        "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200],
+                   "cert_warn_days": 14},
         "state": None,
     }
     assert (second["region"], second["regions"]) == ("eu-west", ["eu-west"])
@@ -62,6 +63,7 @@ async def test_create_stores_the_monitor_and_its_tests(
         "url": "http://example.org:8080/health?full=1",
         "method": "HEAD",
         "expected_status": [200, 204],
+        "cert_warn_days": 14,
     }
     async with engine.connect() as conn:
         rows = (await conn.execute(select(tests).where(tests.c.monitor_id == monitor["id"]))).all()

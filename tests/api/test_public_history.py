@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import httpx
+
 from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
 from tests.api.history import seed
+from tests.helpers import eventually
 
 PUBLIC = "/api/v1/public/status-pages"
 
@@ -27,11 +30,16 @@ async def test_bars_and_incidents_with_their_updates(database_url, engine) -> No
                            json={"monitor_id": m["id"]})
         before = (await api.get(f"{PUBLIC}/{slug}")).json()
         assert [i["updates"] for i in before["incidents"]] == [[], []]
-        # Writing an update clears the cached page: readers see it at once.
+        # Writing an update marks the cached page stale: the next reader starts a refresh.
         made = await api.post(f"/api/v1/incidents/{history.open_id}/updates", headers=h,
                               json={"message": "We are on it."})
         assert made.status_code == 201, made.text
-        response = await api.get(f"{PUBLIC}/{slug}")
+
+        async def updated() -> httpx.Response | None:
+            response = await api.get(f"{PUBLIC}/{slug}")
+            return response if response.json()["incidents"][0]["updates"] else None
+
+        response = await eventually(updated, "the update on the page")
     assert response.status_code == 200
     body = response.json()
     bars = {b["monitor_id"]: b for b in body["bars"]}

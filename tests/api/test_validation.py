@@ -213,6 +213,14 @@ async def test_errors_do_not_echo_passwords(client: httpx.AsyncClient) -> None:
         ({"interval_s": 10, "timeout_s": 1}, ["body", "interval_s"]),
         ({"timeout_s": 0}, ["body", "timeout_s"]),
         ({"kind": "gopher"}, ["body", "kind"]),
+        ({"cert_warn_days": -1}, ["body", "cert_warn_days"]),
+        ({"cert_warn_days": 366}, ["body", "cert_warn_days"]),
+        ({"cert_warn_days": "14"}, ["body", "cert_warn_days"]),
+        ({"cert_warn_days": True}, ["body", "cert_warn_days"]),
+        ({"cert_warn_days": 7.5}, ["body", "cert_warn_days"]),
+        ({"cert_warn_days": None}, ["body", "cert_warn_days"]),
+        ({"kind": "tcp", "url": "http://example.com:25/", "cert_warn_days": 7},
+         ["body", "cert_warn_days"]),
     ],
 )
 async def test_bad_test_added_to_a_monitor_is_422(

@@ -18,6 +18,7 @@ from tests.helpers import short_name, wait_sync
 from tests.targets import free_port
 
 COMPONENTS = ("processor", "scheduler", "executor", "notifier", "api", "frontend")
+OPERATOR_EMAIL = "operator@example.com"  # the stack's one admin (VIGIL_ADMIN_EMAILS)
 
 
 @dataclass
@@ -64,6 +65,7 @@ def stack(stack_services: tuple[str, str], tmp_path_factory) -> Iterator[Stack]:
         "VIGIL_NOTIFY_ALLOW_PRIVATE": "true", "VIGIL_NOTIFY_BACKOFF_BASE": "200",
         "VIGIL_NOTIFY_TIMEOUT": "5",
         "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
+        "VIGIL_ADMIN_EMAILS": OPERATOR_EMAIL,
     }
     s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs)
     for name in COMPONENTS:

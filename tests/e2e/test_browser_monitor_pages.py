@@ -12,8 +12,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from frontend.charts import BAR_COLOURS
 from tests.browser import WAIT_MS, browser_page
 from tests.e2e.conftest import Stack
+from tests.e2e.history import seed
 from tests.helpers import short_name
 from tests.targets import ThreadedServer, target_app
 
@@ -38,7 +40,8 @@ def shoot(page: Page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 860})
 
 
-def test_create_a_monitor_see_it_up_and_its_public_page(stack: Stack) -> None:
+def test_create_a_monitor_see_it_up_and_its_public_page(
+        stack: Stack, stack_services: tuple[str, str]) -> None:
     email, password = f"{short_name('ui')}@example.com", "correct horse battery"
     slug = short_name("page").replace("_", "-").lower()
     target = ThreadedServer(target_app()).start()
@@ -53,7 +56,8 @@ def test_create_a_monitor_see_it_up_and_its_public_page(stack: Stack) -> None:
         page.get_by_role("link", name="New monitor").click()
 
         page.get_by_label("Name", exact=True).fill("Web shop")
-        page.get_by_label("Target URL").fill(f"{target.url}/ok")
+        # About as slow as the seeded history, so the live end of the chart joins it.
+        page.get_by_label("Target URL").fill(f"{target.url}/slow?s=0.14")
         page.get_by_label("Interval (seconds)").fill("0")
         page.get_by_role("button", name="Create monitor").click()
         expect(page.locator("#interval_s-errors")).to_be_visible(timeout=WAIT_MS)  # API's 422
@@ -69,8 +73,12 @@ def test_create_a_monitor_see_it_up_and_its_public_page(stack: Stack) -> None:
         row = page.locator(f'tr[data-monitor-id="{monitor_id}"]')
         expect(row.locator('[data-status="up"]')).to_contain_text("Up", timeout=CHECK_WAIT_MS)
         shoot(page, "dashboard")
+        test = _monitor(stack, email, password, monitor_id)["tests"][0]
+        seed(stack_services[0], test["id"], monitor_id, test["region"] or "local")
         page.goto(monitor_url)
         expect(page.locator(".badge-up").first).to_be_visible(timeout=WAIT_MS)
+        chart = page.get_by_role("region", name="Response time").locator("svg")
+        expect(chart).to_be_visible(timeout=WAIT_MS)  # the seeded day, drawn
         shoot(page, "monitor")
 
     token = _token(stack, email, password)
@@ -89,10 +97,22 @@ def test_create_a_monitor_see_it_up_and_its_public_page(stack: Stack) -> None:
             expect(page.get_by_role("heading", level=1)).to_contain_text(words,
                                                                           timeout=WAIT_MS)
             expect(page.get_by_role("main")).to_contain_text("Web shop")
+            # 90 days: today and 86 seeded green ones, two seeded outages, one slow day.
+            bars = page.locator("svg.bars").first
+            for status, days in (("up", 87), ("down", 2), ("degraded", 1)):
+                expect(bars.locator(f'rect[fill="{BAR_COLOURS[status]}"]')).to_have_count(days)
             if lang == "nl":
                 shoot(page, "status-page")
     target.stop()
     stack.assert_running()
+
+
+def _monitor(stack: Stack, email: str, password: str, monitor_id: int) -> dict:
+    with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10) as api:
+        token = _token(stack, email, password)
+        answer = api.get(f"/monitors/{monitor_id}", headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        return dict(answer.json())
 
 
 def _token(stack: Stack, email: str, password: str) -> str:

@@ -53,13 +53,21 @@ class FakeApi:
     tokens: set[str] = field(default_factory=set)
     cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
     public_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> body
+    domains: dict[str, str] = field(default_factory=dict)  # custom domain -> slug
+    domain_cells: dict[str, str] = field(default_factory=dict)  # domain -> another cell's API
     stats: dict[str, Any] | None = None  # None: the API has no /stats yet (404)
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
     refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
     incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
     nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
-    # status-pages, notification-channels, maintenance-windows, and "pages/<id>/monitors"
+    system: dict[str, Any] | None = None  # None: no /system yet (404); operators only too
+    # what the notifier makes of a test notification: an attempt ({outcome, error, ...}),
+    # or None when it has not got to it yet
+    test_attempt: dict[str, Any] | None = None
+    attempts_page: int = 200  # the API's page size for attempts, whatever the limit asked
+    # status-pages, notification-channels, maintenance-windows, members, and
+    # "pages/<id>/monitors", "channels/<id>/monitors", "channels/<id>/attempts"
     collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     port: int = 0
     _server: ThreadingHTTPServer | None = None
@@ -152,6 +160,17 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/api/v1/public/status-pages/"):
             page = api.public_pages.get(parts.path.rsplit("/", 1)[1])
             self._json(200 if page else 404, page or {"detail": "status page not found"})
+            return
+        if parts.path.startswith("/api/v1/public/domains/"):
+            host = parts.path.rsplit("/", 1)[1]
+            if host in api.domain_cells:  # as the API answers for another cell's domain
+                self.send_response(307)
+                self.send_header("Location", f"{api.domain_cells[host]}{parts.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            slug = api.domains.get(host)
+            self._json(200 if slug else 404, {"slug": slug} if slug else {"detail": "unknown"})
             return
         if not self._authorized():
             self._json(401, {"detail": "Not authenticated"})
@@ -311,9 +330,58 @@ class _Handler(BaseHTTPRequestHandler):
             found.setdefault("updates", []).append(update)
             self._json(201, update)
 
+    def _channel_part(self, body: bytes, cid: str, part: str, mid: str | None = None) -> None:
+        channels = self.api.collections.get("notification-channels", [])
+        if not any(str(c["id"]) == cid for c in channels):
+            self._json(404, {"detail": "channel not found"})
+            return
+        stored = self.api.collections.setdefault(f"channels/{cid}/{part}", [])
+        if part == "attempts":
+            start = int((parse_qs(urlsplit(self.path).query).get("cursor") or ["0"])[0])
+            end = start + self.api.attempts_page
+            self._json(200, {"items": stored[start:end],
+                             "next": str(end) if end < len(stored) else None})
+        elif part == "test":
+            self._channel_test(cid)
+        elif self.command == "GET":
+            self._json(200, {"items": stored, "next": None})
+        elif self.command == "DELETE":
+            stored[:] = [m for m in stored if str(m["monitor_id"]) != mid]
+            self._send(204, b"", "application/json")
+        elif not self._refused():
+            data = json.loads(body)
+            stored.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}"})
+            self._json(201, stored[-1])
+
+    def _channel_test(self, cid: str) -> None:
+        if self._refused():
+            return
+        key = f"test/{cid}/{secrets.token_hex(8)}/{cid}"
+        if self.api.test_attempt is not None:
+            self.api.collections.setdefault(f"channels/{cid}/attempts", []).append(
+                {"id": _next_id(), "key": key, "attempt": 1, "duration_ms": 12.0,
+                 "attempted_at": "2026-01-02T08:09:00+00:00", "permanent": False,
+                 "error": None, "detail": None, **self.api.test_attempt})
+        self._json(202, {"key": key})
+
+    def _system(self, body: bytes) -> None:
+        if self.api.nodes is None:
+            self._json(403, {"detail": "the system page is for operators"})
+        else:
+            self._json(200 if self.api.system else 404, self.api.system or {"detail": "Not Found"})
+
+    def _acknowledge(self, body: bytes, iid: str) -> None:
+        found = next((i for i in self.api.incidents or [] if str(i["id"]) == iid), None)
+        if found is None:
+            self._json(404, {"detail": "incident not found"})
+        elif not self._refused():
+            if found.get("acknowledged_at") is None:  # the first acknowledgement stands
+                found.update(acknowledged_at="2026-01-02T08:07:00+00:00", acknowledged_by=1)
+            self._json(200, found)
+
     def _nodes(self, body: bytes) -> None:
         if self.api.nodes is None:
-            self._json(403, {"detail": "the node listing is for operators"})
+            self._json(403, {"detail": "this is for operators"})
         else:
             self._json(200, self.api.nodes)
 
@@ -448,7 +516,12 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"GET /api/v1/tests/(\d+)/results", _Handler._results),
     (r"GET /api/v1/incidents", _Handler._incidents),
     (r"(?:GET|POST) /api/v1/incidents/(\d+)(/updates)?", _Handler._incidents),
+    (r"POST /api/v1/incidents/(\d+)/acknowledge", _Handler._acknowledge),
     (r"GET /api/v1/nodes", _Handler._nodes),
+    (r"GET /api/v1/system", _Handler._system),
+    (r"GET /api/v1/(members)", _Handler._collection),
+    (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
+     r"(?:/(\d+))?", _Handler._channel_part),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
      _Handler._page_monitors),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"

@@ -1,4 +1,4 @@
-"""Incidents with their updates, on their own pages and on the monitor page; the system page."""
+"""Incidents with their updates and acknowledgement, on their own pages and the monitor's."""
 
 from __future__ import annotations
 
@@ -69,29 +69,50 @@ def test_update_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     assert "viewers cannot change anything" in text(response)
 
 
-def test_system_page_for_operators_only(logged_in: FlaskClient, fake_api: FakeApi) -> None:
-    assert logged_in.get("/system").status_code == 404
-    fake_api.nodes = {
-        "items": [
-            {"region": "eu", "node": "eu-1", "version": "0.1.0", "live": True,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "first_seen": "2026-01-01T00:00:00Z",
-             "load": 0.75, "tests_held": 1234, "backlog": 0, "clock_offset_ms": 3},
-            {"region": "us", "node": "us-1", "version": "0.1.0", "live": False,
-             "last_heartbeat": "garbage", "first_seen": "2026-01-01T00:00:00Z",
-             "load": 0.0, "tests_held": 0, "backlog": 0, "clock_offset_ms": None},
-        ],
-        "regions": [
-            {"region": "eu", "nodes": 1, "live_nodes": 1,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": None},
-            {"region": "us", "nodes": 1, "live_nodes": 0,
-             "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": "no live node"},
-        ],
-        "next": None,
-    }
-    html = text(logged_in.get("/system?lang=de"))
-    assert "eu-1" in html and "1.234" in html and "0,75" in html
-    assert "Kein aktiver Knoten" in html
+def test_acknowledge_an_incident(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.incidents = [incident(5)]
+    html = text(logged_in.get("/incidents/5"))
+    assert 'action="/incidents/5/acknowledge"' in html and "Acknowledged by" not in html
+    fake_api.collections["members"] = [{"id": 1, "email": "ops@example.com", "role": "owner",
+                                        "created_at": "2026-01-01T00:00:00+00:00"}]
+    token = csrf_token(logged_in, "/incidents/5?lang=nl")
+    response = logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token})
+    assert response.headers["Location"] == "/incidents/5"
+    assert fake_api.requests_to("/api/v1/incidents/5/acknowledge")[-1].method == "POST"
+    html = text(logged_in.get("/incidents/5"))
+    assert "Incident bevestigd." in html  # the flash, in the chosen language
+    assert "Bevestigd door ops@example.com" in html and "/acknowledge" not in html
+    assert "Bevestigd" in text(logged_in.get("/incidents"))  # the list's badge
 
 
-def test_system_page_needs_a_log_in(client: FlaskClient) -> None:
-    assert client.get("/system").headers["Location"] == "/login"
+def test_acknowledged_by_someone_the_team_list_does_not_name(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    fake_api.incidents = [{**incident(5), "acknowledged_at": "2026-01-02T08:07:00+00:00",
+                           "acknowledged_by": 9}]
+    html = text(logged_in.get("/incidents/5"))
+    assert "Acknowledged by team member 9" in html
+    fake_api.incidents[0]["acknowledged_at"] = "garbage"  # not a time: not acknowledged
+    assert "Acknowledged by" not in text(logged_in.get("/incidents/5"))
+
+
+def test_no_acknowledge_button_on_a_resolved_incident(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    fake_api.incidents = [incident(4, "2026-01-01T09:00:00+00:00")]
+    assert "/acknowledge" not in text(logged_in.get("/incidents/4"))
+
+
+def test_acknowledge_errors_are_flashed(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.incidents = [incident(5)]
+    token = csrf_token(logged_in, "/incidents/5")
+    fake_api.refuse_with = (403, "viewers cannot change anything")
+    logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token})
+    assert "viewers cannot change anything" in text(logged_in.get("/incidents/5"))
+    assert fake_api.incidents[0]["acknowledged_at"] is None
+    assert logged_in.post("/incidents/99/acknowledge",
+                          data={"csrf_token": token}).status_code == 404
+    assert logged_in.post("/incidents/5/acknowledge").status_code == 400  # no CSRF token
+    fake_api.answer_everything_with(500, "boom")
+    assert logged_in.post("/incidents/5/acknowledge",
+                          data={"csrf_token": token}).status_code == 502

@@ -32,13 +32,6 @@ class Estate:
 
 
 @pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    c = await asyncpg.connect(database_url)
-    yield c
-    await c.close()
-
-
-@pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     p = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     yield p

@@ -32,7 +32,8 @@ async def store(conn: asyncpg.Connection, *groups) -> None:
 
 
 async def events(conn: asyncpg.Connection, test_id: int) -> list[IncidentEvent]:
-    rows = await conn.fetch("SELECT body FROM event_outbox ORDER BY id")
+    rows = await conn.fetch("SELECT body FROM event_outbox WHERE routing_key LIKE 'incident.%' "
+                            "ORDER BY id")
     return [e for e in map(decode_incident_event, (r["body"] for r in rows))
             if e.test_id == test_id]
 

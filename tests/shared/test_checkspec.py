@@ -55,7 +55,11 @@ def test_targets_split_with_default_ports_and_credentials() -> None:
     ("http", {"url": "http://x/", "json_path": "a b"}, "json_path"),
     ("http", {"url": "http://x/", "basic_auth": {"username": "a:b"}}, "basic_auth"),
     ("http", {"url": "http://x/", "ca_pem": "not pem"}, "ca_pem"),
-    ("http", {"url": "http://x/", "cert_warn_days": 0}, "cert_warn_days"),
+    ("http", {"url": "http://x/", "cert_warn_days": -1}, "cert_warn_days"),
+    ("http", {"url": "http://x/", "cert_warn_days": 366}, "cert_warn_days"),
+    ("http", {"url": "http://x/", "cert_warn_days": "14"}, "cert_warn_days"),
+    ("http", {"url": "http://x/", "cert_warn_days": True}, "cert_warn_days"),
+    ("tls", {"url": "tls://x", "cert_warn_days": 1.5}, "cert_warn_days"),
     ("http", {"url": "http://x/", "retries": 6}, "retries"),
     ("http", {"url": "http://x/", "degraded_ms": "fast"}, "degraded_ms"),
     ("tcp", {"url": "tcp://x"}, "url"),
@@ -72,3 +76,20 @@ def test_garbage_is_refused_naming_the_field(kind: str, config, field: str) -> N
     with pytest.raises(ValueError) as err:
         checkspec.validate(kind, config)
     assert str(err.value).startswith(f"{field}:"), str(err.value)
+
+
+def test_certificate_warning_days_default_to_14_and_0_turns_them_off() -> None:
+    from shared.checkspec import cert_warn_days, validate
+
+    assert validate("http", {"url": "https://x/"})["cert_warn_days"] == 14
+    assert validate("http", {"url": "https://x/", "cert_warn_days": 0})["cert_warn_days"] == 0
+    assert validate("tls", {"url": "tls://x"})["warn_days"] == 14
+    assert validate("tls", {"url": "tls://x", "cert_warn_days": 30})["warn_days"] == 30
+    assert validate("tls", {"url": "tls://x", "warn_days": 7, "cert_warn_days": 30}
+                    )["warn_days"] == 7
+    # What the processor reads from a stored test: lenient, never raising.
+    assert [cert_warn_days(k, c) for k, c in [
+        ("http", {}), ("http", {"cert_warn_days": 3}), ("tls", {"warn_days": 0}),
+        ("tls", {"cert_warn_days": 20}), ("http", {"cert_warn_days": "x"}),
+        ("http", {"cert_warn_days": -5}), ("http", None), ("http", []), ("tcp", {}),
+        ("nope", {"cert_warn_days": 9})]] == [14, 3, 0, 20, 0, 0, 0, 0, 0, 0]

@@ -3,56 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
-from aiohttp import web
 
 from notifier.channels.base import Context
 from notifier.hooks import HookRunner
 from notifier.http import HttpClient
 from notifier.message import Notification, RegionEvidence
-from tests.targets import serve
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict:
-        import json
-
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """Records every POST; answers with the statuses scripted for its path, then 200."""
-
-    url: str = ""
-    requests: list[Received] = field(default_factory=list)
-    script: dict[str, list[int]] = field(default_factory=dict)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append(Received(request.path, dict(request.headers), await request.read()))
-        statuses = self.script.get(request.path) or [200]
-        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-        if 300 <= status < 400:
-            return web.Response(status=status, headers={"Location": "http://10.0.0.1/"})
-        return web.Response(status=status, text="ok" if status < 300 else "nope")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", rec.handle)
-    async with serve(app) as url:
-        rec.url = url
-        yield rec
+from tests.sinks import Receiver
 
 
 def make_context(receiver_url: str = "http://127.0.0.1:9", allow_private: bool = True,

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import email
 import ipaddress
 import ssl
 from collections.abc import Iterator
 from email.message import Message
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,24 +19,8 @@ from cryptography.x509.oid import NameOID
 from notifier.channels import email as email_channel
 from notifier.channels.base import DeliveryError
 from tests.notifier.channels.conftest import incident, make_context
+from tests.sinks import Sink, smtp_sink
 from tests.targets import free_port
-
-
-class Sink:
-    """Keeps every message it accepts; refuses recipients at refused.example."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address.endswith("@refused.example"):
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted"
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
@@ -78,32 +59,21 @@ def _server_tls(certificate) -> ssl.SSLContext:
 
 @pytest.fixture
 def plain_smtp() -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield sink, port
-    controller.stop()
+    with smtp_sink() as server:
+        yield server
 
 
 @pytest.fixture
 def starttls_smtp(certificate) -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port,
-                            tls_context=_server_tls(certificate), require_starttls=True,
-                            authenticator=_authenticate, auth_require_tls=True)
-    controller.start()
-    yield sink, port
-    controller.stop()
+    with smtp_sink(tls_context=_server_tls(certificate), require_starttls=True,
+                   authenticator=_authenticate, auth_require_tls=True) as server:
+        yield server
 
 
 @pytest.fixture
 def tls_smtp(certificate) -> Iterator[tuple[Sink, int]]:
-    sink, port = Sink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port,
-                            ssl_context=_server_tls(certificate))
-    controller.start()
-    yield sink, port
-    controller.stop()
+    with smtp_sink(ssl_context=_server_tls(certificate)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """results: timings and certificate days as columns; test_state: today's rollup counters
 
-Revision ID: 0009_timings_day_counts
-Revises: 0008_account_language
+Revision ID: 0011_timings_day_counts
+Revises: 0010_stats_domains
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0009_timings_day_counts"
-down_revision = "0008_account_language"
+revision = "0011_timings_day_counts"
+down_revision = "0010_stats_domains"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,167 @@
+"""A notification channel's page: its delivery attempts, the test button, linked monitors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.frontend.fake_api import FakeApi, monitor
+from tests.frontend.helpers import csrf_token, text
+
+
+@pytest.fixture
+def channel(fake_api: FakeApi, app: Flask) -> dict[str, Any]:
+    app.config["VIGIL_TEST_WAIT_S"] = 0.3  # a test notification nobody sends waits this long
+    made = {"id": 3, "name": "Ops mail", "kind": "email", "config": {"to": ["ops@x.test"]},
+            "enabled": True}
+    fake_api.collections["notification-channels"] = [made]
+    for mid, name in ((41, "Shop"), (42, "Blog")):
+        m = monitor(name, monitor_id=str(mid))
+        m["id"], m["tests"][0]["id"] = mid, mid + 100
+        fake_api.monitors.append(m)
+    return made
+
+
+def attempt(n: int, key: str, outcome: str = "sent", **extra: Any) -> dict[str, Any]:
+    return {"id": n, "key": key, "attempt": 1, "attempted_at": f"2026-01-02T08:{n % 60:02}:00Z",
+            "duration_ms": 5.0, "outcome": outcome, "permanent": False, "error": None,
+            "detail": None, **extra}
+
+
+def post(client: FlaskClient, path: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**fields, "csrf_token": csrf_token(client, "/dashboard")})
+
+
+def test_channel_page_needs_a_log_in(client: FlaskClient) -> None:
+    assert client.get("/channels/3").headers["Location"] == "/login"
+    assert client.post("/channels/3/test").status_code in (302, 400)
+
+
+def test_the_list_links_to_the_channel(logged_in: FlaskClient, channel: dict) -> None:
+    assert 'href="/channels/3"' in text(logged_in.get("/channels"))
+
+
+def test_attempts_newest_first_with_events_and_hook_output(
+    logged_in: FlaskClient, fake_api: FakeApi, channel: dict
+) -> None:
+    fake_api.collections["channels/3/attempts"] = [
+        attempt(1, "incident/a/77/opened/3"),
+        attempt(2, "incident/a/77/resolved/3", "retry", error="HTTP 503"),
+        attempt(3, "test/3/abc/3", "failed", error="hook page exit 2: no <pager> here",
+                permanent=True),
+        attempt(4, "something/else"),
+        attempt(5, "cert/a/9/2026-03-01/3"),
+    ]
+    html = text(logged_in.get("/channels/3"))
+    assert html.index("Certificate expiry notice") < html.index("something/else")
+    assert html.index("something/else") < html.index("Test notification") < html.index(
+        "Incident resolved") < html.index("Incident opened")
+    assert 'href="/incidents/77"' in html and "HTTP 503" in html and "Will retry" in html
+    assert "Exit code 2" in html and "no &lt;pager&gt; here" in html
+    html = text(logged_in.get("/channels/3?lang=fr"))
+    assert "Tentatives d’envoi" in html and "Code de sortie 2" in html
+
+
+def test_attempts_are_read_to_the_last_page(
+    logged_in: FlaskClient, fake_api: FakeApi, channel: dict
+) -> None:
+    fake_api.attempts_page = 2
+    fake_api.collections["channels/3/attempts"] = [
+        attempt(n, f"incident/a/{n}/opened/3") for n in range(1, 6)]
+    html = text(logged_in.get("/channels/3"))
+    assert 'href="/incidents/5"' in html and "The newest 5 of 5 attempts" in html
+    cursors = [s.query.get("cursor") for s in fake_api.requests_to(
+        "/api/v1/notification-channels/3/attempts")]
+    assert cursors == [None, ["2"], ["4"]]
+
+
+def test_no_attempts_yet(logged_in: FlaskClient, channel: dict) -> None:
+    assert "Nothing has been sent to this channel yet." in text(logged_in.get("/channels/3"))
+
+
+def test_unknown_channel_is_404(logged_in: FlaskClient, channel: dict) -> None:
+    assert logged_in.get("/channels/9").status_code == 404
+    assert post(logged_in, "/channels/9/test").status_code == 404
+
+
+@pytest.mark.parametrize(("outcome", "error", "flash"), [
+    ("sent", None, "Test notification sent."),
+    ("failed", "550 no such mailbox", "The test notification failed: 550 no such mailbox"),
+    ("retry", "connection refused",
+     "The test notification failed and will be retried: connection refused"),
+])
+def test_send_a_test_notification_flashes_its_outcome(
+    logged_in: FlaskClient, fake_api: FakeApi, channel: dict, outcome: str, error: str | None,
+    flash: str
+) -> None:
+    fake_api.collections["channels/3/attempts"] = [attempt(1, "incident/a/7/opened/3",
+                                                           "failed", error="old failure")]
+    fake_api.test_attempt = {"outcome": outcome, "error": error}
+    response = post(logged_in, "/channels/3/test")
+    assert response.headers["Location"] == "/channels/3"
+    html = text(logged_in.get("/channels/3"))
+    assert flash in html and "old failure" not in flash
+
+
+def test_a_test_nobody_sends_yet_is_reported_queued(
+    logged_in: FlaskClient, fake_api: FakeApi, channel: dict
+) -> None:
+    logged_in.get("/channels/3?lang=de")  # the flash is written in the session's language
+    post(logged_in, "/channels/3/test")
+    assert "Testbenachrichtigung eingereiht" in text(logged_in.get("/channels/3"))
+    assert len(fake_api.requests_to("/api/v1/notification-channels/3/test")) == 1
+
+
+def test_test_errors_are_flashed(logged_in: FlaskClient, fake_api: FakeApi,
+                                 channel: dict) -> None:
+    fake_api.refuse_with = (403, "viewers cannot change anything")
+    post(logged_in, "/channels/3/test")
+    assert "viewers cannot change anything" in text(logged_in.get("/channels/3"))
+    assert logged_in.post("/channels/3/test").status_code == 400  # no CSRF token
+
+
+def test_a_broker_outage_is_flashed(logged_in: FlaskClient, fake_api: FakeApi,
+                                    channel: dict) -> None:
+    fake_api.refuse_with = (503, "the notifier's queue cannot be reached; try again later")
+    assert post(logged_in, "/channels/3/test").headers["Location"] == "/channels/3"
+    assert "could not be queued just now" in text(logged_in.get("/channels/3"))
+
+
+def test_link_and_unlink_monitors(logged_in: FlaskClient, fake_api: FakeApi,
+                                  channel: dict) -> None:
+    html = text(logged_in.get("/channels/3"))
+    assert "No monitor alerts through this channel yet." in html
+    assert '<option value="41">Shop</option>' in html
+    assert post(logged_in, "/channels/3/monitors", monitor_id="41").status_code == 302
+    assert fake_api.collections["channels/3/monitors"] == [{"monitor_id": 41, "name": "m41"}]
+    html = text(logged_in.get("/channels/3"))
+    assert 'href="/monitors/41">m41</a>' in html and '<option value="41">' not in html
+    assert "Alerts go to" in text(logged_in.get("/monitors/41"))
+    assert 'href="/channels/3">Ops mail' in text(logged_in.get("/monitors/41"))
+    assert 'href="/channels/3"' not in text(logged_in.get("/monitors/42"))
+    assert post(logged_in, "/channels/3/monitors/41/delete").status_code == 302
+    assert fake_api.collections["channels/3/monitors"] == []
+    assert "No notification channel alerts" in text(logged_in.get("/monitors/41"))
+
+
+@pytest.mark.parametrize("garbage", ["", "x", "-1", "4 2", "<b>", "٣"])
+def test_link_garbage(logged_in: FlaskClient, fake_api: FakeApi, channel: dict,
+                      garbage: str) -> None:
+    response = post(logged_in, "/channels/3/monitors", monitor_id=garbage)
+    assert response.status_code == 422 and 'id="monitor_id-errors"' in text(response)
+    assert not fake_api.requests_to("/api/v1/notification-channels/3/monitors") or all(
+        s.method == "GET" for s in fake_api.requests_to("/api/v1/notification-channels/3/monitors"))
+
+
+def test_link_errors_from_the_api(logged_in: FlaskClient, fake_api: FakeApi,
+                                  channel: dict) -> None:
+    fake_api.refuse_with = (409, "the monitor uses this channel")
+    response = post(logged_in, "/channels/3/monitors", monitor_id="41")
+    assert response.status_code == 422 and "the monitor uses this channel" in text(response)
+    fake_api.refuse_with = (422, [{"type": "value_error", "loc": ["body", "monitor_id"],
+                                   "msg": "Value error, no such monitor"}])
+    response = post(logged_in, "/channels/3/monitors", monitor_id="41")
+    assert 'id="monitor_id-errors"' in text(response) and "no such monitor" in text(response)

@@ -1,0 +1,226 @@
+"""Certificate notices decided in the storing transaction, against PostgreSQL: one event per
+test and certificate, whatever the number of checks, redeliveries or garbage beside it."""
+
+import json
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from prometheus_client import REGISTRY
+
+from result_processor import certs, incidents
+from result_processor.certs import Sighting, cert_days_of, sightings, untold
+from result_processor.store import Decoded, store_group
+from shared import names
+from shared.codec import decode_event
+from shared.messages import CertEvent, Result, ResultBatch, Status
+from tests.helpers import short_name
+from tests.result_processor.helpers import MINUTE, batch, make_monitor, now_ms
+
+DAY_MS = 86_400_000
+
+
+def tls_result(test_id: int, at: int, days: object, status: Status = Status.UP,
+               kind: str | None = None) -> Result:
+    return Result(test_id, at, status, 12.0, 200, kind, None,
+                  {"connect_ms": 1.0, "cert_days": days})
+
+
+# --- pure -----------------------------------------------------------------------------------
+
+def test_only_a_sane_number_of_days_counts() -> None:
+    values = [5, 5.25, 0, "5", "soon", None, True, -1, -0.01, math.nan, math.inf, -math.inf,
+              36_501, [5], {"d": 5}]
+    got = [cert_days_of(tls_result(1, 0, v)) for v in values]
+    assert got == [5.0, 5.25, 0.0] + [None] * 12
+    assert cert_days_of(Result(1, 0, Status.UP, 1.0)) is None  # no extras at all
+
+
+def test_per_test_the_fewest_days_seen_in_any_region() -> None:
+    at = now_ms()
+    eu = ResultBatch(b"1", "c", "eu", "n", [tls_result(1, at, 9.5), tls_result(2, at, 400),
+                                            tls_result(3, at, "x")])
+    us = ResultBatch(b"2", "c", "us", "n", [tls_result(1, at + 5, 4.0),
+                                            tls_result(1, at + 9, 6.0)])
+    assert sightings([eu, us]) == {1: Sighting(1, "us", at + 5, 4.0)}
+    # Over the default mark, only what the executor found under the test's own mark counts.
+    marked = ResultBatch(b"3", "c", "eu", "n", [
+        tls_result(4, at, 20.0, Status.DEGRADED, "cert_expiring"), tls_result(5, at, 20.0),
+        tls_result(6, at, 2.0, Status.DOWN, "http_status"),
+        tls_result(7, at, "2", Status.DEGRADED, "cert_expiring")])
+    assert sorted(sightings([marked])) == [4, 6]
+
+
+def test_one_certificate_wanders_across_midnight_a_renewal_does_not() -> None:
+    midnight = int(datetime(2027, 3, 1, tzinfo=UTC).timestamp() * 1000)
+    before = Sighting(1, "eu", midnight - 10 * DAY_MS, 9.995)  # 23:52:48 the day before
+    after = Sighting(1, "eu", midnight - 10 * DAY_MS + 60_000, 10.0)  # 00:01 on the day
+    assert (before.expires_on, after.expires_on) == (date(2027, 2, 28), date(2027, 3, 1))
+    assert untold([after], {1: [before.expires_on]}) == []
+    renewed = Sighting(1, "eu", midnight + 80 * DAY_MS, 10.0)
+    assert untold([renewed], {1: [before.expires_on]}) == [renewed]
+    assert untold([renewed], {2: [renewed.expires_on]}) == [renewed]  # another test's
+
+
+# --- against the database -------------------------------------------------------------------
+
+@pytest.fixture
+def cell() -> str:
+    return short_name("c")
+
+
+@pytest.fixture(autouse=True)
+async def _drop_events(conn: asyncpg.Connection, cell: str) -> AsyncIterator[None]:
+    """This cell's events stay out of other tests' outbox."""
+    yield
+    await conn.execute("DELETE FROM event_outbox WHERE routing_key = $1", names.cert_key(cell))
+
+
+def _notices(outcome: str) -> float:
+    return REGISTRY.get_sample_value("vigil_processor_cert_notices_total",
+                                     {"outcome": outcome}) or 0.0
+
+
+async def store(conn: asyncpg.Connection, *batches: Decoded) -> None:
+    await store_group(conn, list(batches), datetime.now(UTC),
+                      after=[incidents.evaluate, certs.evaluate])
+
+
+async def cert_events(conn: asyncpg.Connection, cell: str) -> list[CertEvent]:
+    rows = await conn.fetch("SELECT body FROM event_outbox WHERE routing_key = $1 ORDER BY id",
+                            names.cert_key(cell))
+    return [decode_event(r["body"]) for r in rows]  # type: ignore[misc]
+
+
+async def cert_test(conn: asyncpg.Connection, config: dict[str, object] | None = None,
+                    kind: str = "http") -> tuple[int, int]:
+    monitor, [test] = await make_monitor(conn, regions=("eu",))
+    await conn.execute("UPDATE tests SET kind = $2, config = $3 WHERE id = $1", test, kind,
+                       json.dumps({"url": "https://shop.example/", **(config or {})}))
+    return monitor, test
+
+
+async def test_a_certificate_under_the_mark_is_one_event_however_often_seen(conn, cell) -> None:
+    monitor, t = await cert_test(conn)
+    before = _notices("emitted")
+    at = now_ms()
+    first = batch([tls_result(t, at, 5.0, Status.DEGRADED, "cert_expiring")], cell=cell)
+    await store(conn, first)
+    for minute in range(1, 6):  # every check sees it again, from two regions
+        await store(conn, batch([tls_result(t, at + minute * MINUTE, 5.0 - minute / 1440)],
+                                region="eu", cell=cell),
+                    batch([tls_result(t, at + minute * MINUTE + 7, 4.99)], region="us",
+                          cell=cell))
+    await store(conn, first)  # a redelivered batch: skipped whole
+    [event] = await cert_events(conn, cell)
+    assert _notices("emitted") == before + 1
+    assert (event.test_id, event.monitor_id, event.region, event.days) == (t, monitor, "eu", 5.0)
+    assert event.checked_at_ms == at and event.expires_at_ms == at + 5 * DAY_MS
+    [row] = await conn.fetch("SELECT * FROM cert_notices WHERE test_id = $1", t)
+    assert (row["expires_on"].isoformat(), row["days"]) == (event.expires_on, 5.0)
+
+
+async def test_a_renewed_certificate_near_its_end_again_is_a_new_event(conn, cell) -> None:
+    _, t = await cert_test(conn, {"cert_warn_days": 90})
+    at = now_ms()
+    for minute, days in enumerate([3.0, 89.0, 88.99]):  # renewed after the first check
+        await store(conn, batch([tls_result(t, at + minute * MINUTE, days, Status.DEGRADED,
+                                            "cert_expiring")], cell=cell))
+    assert [round(e.days) for e in await cert_events(conn, cell)] == [3, 89]
+
+
+async def test_plenty_of_days_off_or_other_kinds_send_nothing(conn, cell) -> None:
+    _, plenty = await cert_test(conn)
+    _, off = await cert_test(conn, {"cert_warn_days": 0})
+    _, tls_off = await cert_test(conn, {"warn_days": 0}, kind="tls")
+    _, tcp = await cert_test(conn, kind="tcp")
+    _, garbage = await cert_test(conn, {"cert_warn_days": "soon"})
+    at = now_ms()
+    await store(conn, batch([tls_result(plenty, at, 60.0), tls_result(off, at, 2.0),
+                             tls_result(tls_off, at, 2.0), tls_result(tcp, at, 2.0),
+                             tls_result(garbage, at, 2.0), tls_result(2**62, at, 1.0)],
+                            cell=cell))
+    assert await cert_events(conn, cell) == []
+    assert await conn.fetchval("SELECT count(*) FROM cert_notices WHERE test_id = any($1)",
+                               [plenty, off, tls_off, tcp, garbage]) == 0
+
+
+async def test_the_tls_kind_uses_its_warn_days(conn, cell) -> None:
+    _, t = await cert_test(conn, {"warn_days": 30}, kind="tls")
+    _, lowered = await cert_test(conn, {"warn_days": 10}, kind="tls")
+    # The executor applied 30 days to both (it had not heard of the change to 10 yet).
+    await store(conn, batch([tls_result(i, now_ms(), 20.0, Status.DEGRADED, "cert_expiring")
+                             for i in (t, lowered)], cell=cell))
+    assert [e.test_id for e in await cert_events(conn, cell)] == [t]
+
+
+async def test_garbage_days_cost_neither_the_batch_nor_the_good_rows(conn, cell) -> None:
+    _, t = await cert_test(conn)
+    _, bad = await cert_test(conn)
+    at = now_ms()
+    rows = [tls_result(bad, at + i, v) for i, v in enumerate(["5", -3, math.nan, math.inf,
+                                                               True, None, "x" * 200])]
+    await store(conn, batch(rows + [tls_result(t, at + 50, 6.5)], cell=cell))
+    assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = any($1)",
+                               [t, bad]) == 8
+    assert [e.test_id for e in await cert_events(conn, cell)] == [t]
+
+
+async def test_under_maintenance_nothing_is_told_nor_remembered(conn, cell) -> None:
+    monitor, t = await cert_test(conn)
+    account = await conn.fetchval("SELECT account_id FROM tests WHERE id = $1", t)
+    at = now_ms()
+    checked = datetime.fromtimestamp(at / 1000, UTC)
+    await conn.execute("INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
+                       " monitor_id) VALUES ($1, 'renewal', $2, $3, $4)", account,
+                       checked - timedelta(minutes=5), checked + timedelta(minutes=5), monitor)
+    muted = _notices("muted")
+    await store(conn, batch([tls_result(t, at, 5.0)], cell=cell))
+    assert await cert_events(conn, cell) == []
+    assert await conn.fetchval("SELECT count(*) FROM cert_notices WHERE test_id = $1", t) == 0
+    assert _notices("muted") == muted + 1
+    # The first check after the window tells of it.
+    await store(conn, batch([tls_result(t, at + 10 * MINUTE, 4.99)], cell=cell))
+    assert [e.test_id for e in await cert_events(conn, cell)] == [t]
+
+
+async def test_a_status_page_window_mutes_its_monitors_certificates(conn, cell) -> None:
+    monitor, t = await cert_test(conn)
+    account = await conn.fetchval("SELECT account_id FROM tests WHERE id = $1", t)
+    page = await conn.fetchval("INSERT INTO status_pages (account_id, slug, title, language) "
+                               "VALUES ($1, $2, 'p', 'en') RETURNING id", account,
+                               short_name("s"))
+    await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id) "
+                       "VALUES ($1, $2, $3)", page, monitor, account)
+    now = datetime.now(UTC)
+    await conn.execute("INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
+                       " status_page_id) VALUES ($1, 'all', $2, $3, $4)", account,
+                       now - timedelta(days=1), now + timedelta(days=1), page)
+    await store(conn, batch([tls_result(t, now_ms(), 5.0)], cell=cell))
+    assert await cert_events(conn, cell) == []
+
+
+async def test_an_expiring_certificate_opens_no_incident(conn, cell) -> None:
+    _, t = await cert_test(conn)
+    at = now_ms()
+    for minute in range(4):
+        await store(conn, batch([tls_result(t, at + minute * MINUTE, 5.0, Status.DEGRADED,
+                                            "cert_expiring")], cell=cell))
+    assert await conn.fetchval("SELECT count(*) FROM incidents WHERE test_id = $1", t) == 0
+    assert await conn.fetchval("SELECT status FROM test_state WHERE test_id = $1",
+                               t) == Status.DEGRADED  # the dashboard still shows it
+    assert len(await cert_events(conn, cell)) == 1
+
+
+async def test_long_expired_certificates_are_forgotten(conn, cell) -> None:
+    _, t = await cert_test(conn)
+    now = datetime.now(UTC)
+    await conn.execute("INSERT INTO cert_notices (test_id, expires_on, days) VALUES "
+                       "($1, $2, 3), ($1, $3, 3)", t, (now - timedelta(days=8)).date(),
+                       (now + timedelta(days=3)).date())
+    assert await certs.prune(conn, now) >= 1
+    assert [r["expires_on"] for r in await conn.fetch(
+        "SELECT expires_on FROM cert_notices WHERE test_id = $1", t)] == [
+        (now + timedelta(days=3)).date()]
