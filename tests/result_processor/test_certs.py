@@ -14,7 +14,7 @@ from result_processor import certs, incidents
 from result_processor.certs import Sighting, cert_days_of, sightings, untold
 from result_processor.store import Decoded, store_group
 from shared import names
-from shared.codec import decode_event
+from shared.codec import decode_batch, decode_event, encode_batch
 from shared.messages import CertEvent, Result, ResultBatch, Status
 from tests.helpers import short_name
 from tests.result_processor.helpers import MINUTE, batch, make_monitor, now_ms
@@ -162,9 +162,13 @@ async def test_garbage_days_cost_neither_the_batch_nor_the_good_rows(conn, cell)
     at = now_ms()
     rows = [tls_result(bad, at + i, v) for i, v in enumerate(["5", -3, math.nan, math.inf,
                                                                True, None, "x" * 200])]
-    await store(conn, batch(rows + [tls_result(t, at + 50, 6.5)], cell=cell))
+    sent = batch(rows + [tls_result(t, at + 50, 6.5)], cell=cell)
+    received, set_aside = decode_batch(encode_batch(sent.batch))  # as the processor does
+    assert len(set_aside) == 5  # a text, NaN, infinity, a bool, a long text: not numbers
+    await store(conn, Decoded(received))
+    # Stored: the expired certificate (-3), the result without one, and the good one.
     assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = any($1)",
-                               [t, bad]) == 8
+                               [t, bad]) == 3
     assert [e.test_id for e in await cert_events(conn, cell)] == [t]
 
 
