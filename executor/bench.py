@@ -161,7 +161,7 @@ def _in_fresh_process(design: str, urls: list[str]) -> dict[str, float]:
 
 async def loaded(design: str, urls: list[str], seconds: float = SECONDS) -> dict[str, float]:
     late: list[float] = []
-    async with httpclient.session(True) as session:
+    async with httpclient.Client(True) as session:
         ctx = CheckContext(session, 1 << 20, True)
         gc.collect()
         before = benchpeers.rss_bytes()
