@@ -13,11 +13,13 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from executor import checks, confirm, schedule
 from executor.checks.base import CheckContext, Outcome
 from executor.metrics import CHECKS, LATENESS, TESTS_HELD
+from shared import checkspec
 from shared.messages import CHECK_NOW_EXTRA, Result, Status, TestSpec
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,16 @@ def _observe_lateness(seconds: float) -> None:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _kept(spec: TestSpec) -> TestSpec:
+    """The spec with its config validated once, here, rather than at each check: held in the
+    compact form `validate` passes at once (shared.checkspec.Valid). A config that is not
+    valid is held as it came, and each check reports why."""
+    try:
+        return replace(spec, config=checkspec.keep(spec.kind, spec.config))
+    except Exception:  # not valid (or not even a mapping): never a reason not to hold it
+        return spec
 
 
 class Dispatcher:
@@ -59,6 +71,7 @@ class Dispatcher:
         current = self._held.get(key)
         if current and current[0] == spec:
             return
+        spec = _kept(spec)
         token = next(self._tokens)  # older heap entries of this test become stale
         self._held[key] = (spec, token)
         TESTS_HELD.set(len(self._held))
@@ -103,8 +116,8 @@ class Dispatcher:
         if held is None or held[1] != token:
             return  # removed or changed since this entry was pushed
         spec = held[0]
-        heapq.heappush(self._heap, (schedule.next_due_ms(spec.id, spec.interval_s, due),
-                                    token, cell, test_id))
+        heapq.heappush(self._heap,
+                       (schedule.slot_after(due, spec.interval_s), token, cell, test_id))
         if key in self._running:
             return  # the previous check is still going: skip this slot, keep the grid
         self._start(spec, due)
