@@ -12,10 +12,9 @@ import heapq
 import itertools
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from executor import checks, confirm, schedule
 from executor.checks.base import CheckContext, Outcome
@@ -70,7 +69,7 @@ class Dispatcher:
         self._overran: set[asyncio.Task[None]] = set()
         self._grace = grace_s
         self._wake = asyncio.Event()
-        self._counters: dict[tuple[str, Status], Any] = {}
+        self._counted: Counter[tuple[str, Status]] = Counter()  # since the last sweep
 
     # --- what is held ----------------------------------------------------------------------
 
@@ -157,6 +156,7 @@ class Dispatcher:
     def _sweep(self, now: float) -> None:
         """Cancel the checks that overran their backstop (each ends with a timeout result).
         A sweep a second instead of a timer per check: thousands of checks start a second."""
+        self._count()
         for task, backstop in self._tasks.items():
             if backstop < now and task not in self._overran:
                 self._overran.add(task)
@@ -175,7 +175,7 @@ class Dispatcher:
         try:
             self._observe((now_ms() - due) / 1000)
             outcome = await self._guarded(spec)
-            self._counter(spec.kind, outcome.status).inc()
+            self._counted[spec.kind, outcome.status] += 1
             extras = outcome.extras
             if asked_by is not None:
                 extras = {**(extras or {}), CHECK_NOW_EXTRA: asked_by}
@@ -200,11 +200,12 @@ class Dispatcher:
                 and outcome.error_kind not in confirm.NOT_RETRIED):
             self._ask(spec, due)
 
-    def _counter(self, kind: str, status: Status) -> Any:
-        key = (kind, status)
-        if key not in self._counters:  # labels() costs a lock and a lookup: once per pair
-            self._counters[key] = CHECKS.labels(kind, status.label)
-        return self._counters[key]
+    def _count(self) -> None:
+        """Checks done since the last sweep into the Prometheus counter: once a second, not
+        once a check (each inc takes a lock)."""
+        for (kind, status), n in self._counted.items():
+            CHECKS.labels(kind, status.label).inc(n)
+        self._counted.clear()
 
     async def _guarded(self, spec: TestSpec) -> Outcome:
         try:
@@ -222,6 +223,7 @@ class Dispatcher:
             return Outcome.failed("internal", f"{type(exc).__name__}: {exc}")
 
     async def stop(self) -> None:
+        self._count()
         self._waiting.clear()
         tasks = list(self._tasks)
         for task in tasks:

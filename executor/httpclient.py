@@ -30,9 +30,9 @@ from shared.netguard import ForbiddenTarget, is_forbidden
 USER_AGENT = "Vigil uptime monitor"
 DNS_TTL_S = 30.0  # as long as a visitor's resolver would typically keep a name
 DNS_CACHE_MAX = 65_536
-# What a browser-like client sends unless the test sets its own (the bodies are decoded).
-DEFAULT_HEADERS = {"accept": "*/*", "accept-encoding": "gzip, deflate",
-                   "user-agent": USER_AGENT}
+# What aiohttp sent unless the test sets its own (bodies are decoded: see httpwire).
+DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT}
+_DEFAULT_LINES = "".join(f"{name}: {value}\r\n" for name, value in DEFAULT_HEADERS.items())
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NO_LENGTH_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -152,31 +152,41 @@ async def _connect(loop: asyncio.AbstractEventLoop, exchange: Exchange, addresse
 
 def _head(request: Request) -> bytes:
     """The request line and headers, as aiohttp would send them on a closing connection."""
-    url, method = request.url, request.method
-    own = {name.lower() for name in request.headers}
-    lines = [f"{method} {url.raw_path_qs} HTTP/1.1"]
+    url, method, headers = request.url, request.method, request.headers
+    own = {name.lower() for name in headers}
+    head = f"{method} {url.raw_path_qs} HTTP/1.1\r\n"
     if "host" not in own:
-        lines.append(f"Host: {url.host_port_subcomponent}")
-    lines.extend(f"{name}: {value}" for name, value in request.headers.items())
-    lines.extend(f"{name}: {value}" for name, value in DEFAULT_HEADERS.items()
-                 if name not in own)
+        head += f"Host: {url.host_port_subcomponent}\r\n"
+    if headers:
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head += "".join(f"{name}: {value}\r\n" for name, value in DEFAULT_HEADERS.items()
+                        if name.lower() not in own)
+    else:
+        head += _DEFAULT_LINES
     auth = request.auth
     if auth is None and (url.raw_user or url.raw_password):
         auth = (url.user or "", url.password or "")
     if auth is not None and "authorization" not in own:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode("latin1")).decode()
-        lines.append(f"authorization: Basic {token}")
-    if "content-length" not in own:
-        if request.body is not None:
-            lines.append(f"content-length: {len(request.body.encode())}")
-        elif method not in _NO_LENGTH_METHODS:
-            lines.append("content-length: 0")
-    if "content-type" not in own and (request.body is not None or method in _BODY_METHODS):
-        lines.append("content-type: " + ("text/plain; charset=utf-8" if request.body is not None
-                                         else "application/octet-stream"))
+        head += f"Authorization: Basic {token}\r\n"
+    head += _body_headers(request, own)
     if "connection" not in own:
-        lines.append("connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        head += "Connection: close\r\n"
+    return (head + "\r\n").encode()
+
+
+def _body_headers(request: Request, own: set[str]) -> str:
+    """Content-Length and Content-Type where aiohttp set them."""
+    body, method, lines = request.body, request.method, ""
+    if "content-length" not in own:
+        if body is not None:
+            lines += f"Content-Length: {len(body.encode())}\r\n"
+        elif method not in _NO_LENGTH_METHODS:
+            lines += "Content-Length: 0\r\n"
+    if "content-type" not in own and (body is not None or method in _BODY_METHODS):
+        kind = "text/plain; charset=utf-8" if body is not None else "application/octet-stream"
+        lines += f"Content-Type: {kind}\r\n"
+    return lines
 
 
 def _body(request: Request) -> bytes:
