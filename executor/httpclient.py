@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from yarl import URL
 
 from executor.checks.net import Clock, cert_days
+from executor.deadlines import Deadlines
 from executor.httpwire import Exchange, ProtocolError, Response
 from shared.netguard import ForbiddenTarget, is_forbidden
 
@@ -58,6 +59,8 @@ class Client:
         self.allow_private = allow_private
         self._dns: dict[str, tuple[float, list[str]]] = {}
         self._default_tls: ssl.SSLContext | None = None
+        # `with client.within(seconds):` a check's whole time, redirects included.
+        self.within = Deadlines().within
 
     async def __aenter__(self) -> Client:
         return self

@@ -7,7 +7,6 @@ The requests go through the executor's own lean client (executor/httpclient.py).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import socket
@@ -46,7 +45,7 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
     except ValueError as exc:
         return Outcome.failed("config", str(exc))
     try:
-        async with asyncio.timeout(spec.timeout_s):
+        with ctx.http.within(spec.timeout_s):  # asyncio.timeout's behaviour, for less
             answer = await _fetch(ctx, cfg, clock)
     except Exception as exc:  # every failure becomes a classified outcome
         return _classify(exc, clock)
