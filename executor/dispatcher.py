@@ -41,9 +41,9 @@ def now_ms() -> int:
 
 
 def _kept(spec: TestSpec) -> TestSpec:
-    """The spec with its config validated once, here, rather than at each check: held in the
-    compact form `validate` passes at once (shared.checkspec.Valid). A config that is not
-    valid is held as it came, and each check reports why."""
+    """The spec with its config validated once rather than at each check: held in the compact
+    form `validate` passes at once (shared.checkspec.Valid). A config that is not valid is
+    held as it came, and each check reports why."""
     try:
         return replace(spec, config=checkspec.keep(spec.kind, spec.config))
     except Exception:  # not valid (or not even a mapping): never a reason not to hold it
@@ -78,7 +78,6 @@ class Dispatcher:
         current = self._held.get(key)
         if current and current[0] == spec:
             return
-        spec = _kept(spec)
         token = next(self._tokens)  # older heap entries of this test become stale
         self._held[key] = (spec, token)
         TESTS_HELD.set(len(self._held))
@@ -127,6 +126,10 @@ class Dispatcher:
         if held is None or held[1] != token:
             return  # removed or changed since this entry was pushed
         spec = held[0]
+        if not isinstance(spec.config, checkspec.Valid):
+            # At its first check rather than in upsert: a big assignment makes no pause.
+            spec = _kept(spec)
+            self._held[key] = (spec, token)
         heapq.heappush(self._heap,
                        (schedule.slot_after(due, spec.interval_s), token, cell, test_id))
         if key in self._running:
