@@ -7,7 +7,6 @@ import logging
 import time
 
 import aio_pika
-import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from executor import gctune, heartbeat, httpclient, statefile
@@ -176,8 +175,8 @@ class Executor:
             "removals": len(a.removals), "held": len(self.dispatcher.held(a.cell))})
 
 
-def http_session(settings: Settings) -> aiohttp.ClientSession:
-    return httpclient.session(settings.allow_private_targets)
+def http_session(settings: Settings) -> httpclient.Client:
+    return httpclient.Client(settings.allow_private_targets)
 
 
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:

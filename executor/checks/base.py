@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from shared.messages import Status, TestSpec
+
+if TYPE_CHECKING:
+    from executor.httpclient import Client
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Failure(Exception):
 class CheckContext:
     """What checks share: one HTTP session, the body limit, the SSRF setting."""
 
-    http: aiohttp.ClientSession
+    http: Client
     max_body_bytes: int
     allow_private_targets: bool
 

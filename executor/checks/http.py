@@ -1,29 +1,27 @@
 """HTTP(S) check: status codes, content assertions, latency threshold, timings, cert days.
 
-Redirects are followed here rather than by aiohttp, so the SSRF guard sees every hop. The
-body is read up to the body limit; content assertions (keyword, regex, JSON path) look at
-what was read.
+Redirects are followed here, hop by hop, so the SSRF guard sees every hop. The body is read
+up to the body limit; content assertions (keyword, regex, JSON path) look at what was read.
+The requests go through the executor's own lean client (executor/httpclient.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import re
+import socket
 import ssl
 from dataclasses import dataclass, replace
 from typing import Any
 
-import aiohttp
 from yarl import URL
 
 from executor.checks import net
 from executor.checks.base import CheckContext, Failure, Outcome
-from executor.httpclient import CLOCK
+from executor.httpclient import ProtocolError, Request
 from shared import checkspec
 from shared.messages import Status, TestSpec
-from shared.netguard import ForbiddenTarget, check_literal
+from shared.netguard import check_literal
 
 MAX_REDIRECTS = 10
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -46,70 +44,47 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
         cfg = checkspec.validate("http", spec.config)
     except ValueError as exc:
         return Outcome.failed("config", str(exc))
-    token = CLOCK.set(clock)
     try:
-        async with asyncio.timeout(spec.timeout_s):
-            answer = await _fetch(ctx, cfg, clock, spec.timeout_s)
+        with ctx.http.within(spec.timeout_s):  # asyncio.timeout's behaviour, for less
+            answer = await _fetch(ctx, cfg, clock)
     except Exception as exc:  # every failure becomes a classified outcome
         return _classify(exc, clock)
-    finally:
-        CLOCK.reset(token)
     return _judge(cfg, answer, clock)
 
 
-async def _fetch(ctx: CheckContext, cfg: dict[str, Any], clock: net.Clock,
-                 timeout_s: float) -> Answer:
+async def _fetch(ctx: CheckContext, cfg: dict[str, Any], clock: net.Clock) -> Answer:
     url, method = URL(cfg["url"]), cfg["method"]
     body: str | None = cfg["body"]
-    auth = cfg["basic_auth"] and aiohttp.BasicAuth(cfg["basic_auth"]["username"],
-                                                   cfg["basic_auth"]["password"])
-    options = {"headers": cfg["headers"], "ssl": _ssl(cfg), "allow_redirects": False,
-               "timeout": _timeout(timeout_s), "trace_request_ctx": clock}
+    auth = cfg["basic_auth"] and (cfg["basic_auth"]["username"], cfg["basic_auth"]["password"])
+    tls = _ssl(cfg)
     for hop in range(MAX_REDIRECTS + 1):
         check_literal(url.host or "", ctx.allow_private_targets)
-        async with ctx.http.request(method, url, data=body, auth=auth, **options) as resp:
-            content = await _read(resp, ctx.max_body_bytes)
-            location = resp.headers.get("Location")
-            if not (cfg["follow_redirects"] and resp.status in _REDIRECTS and location):
-                return Answer(resp.status, content, resp.charset,
-                              clock.marks.get("cert_days"), hop)
-            url = resp.url.join(URL(location))
-            if resp.status == 303 or resp.status in (301, 302) and method == "POST":
-                method, body = "GET", None
-            if url.origin() != resp.url.origin():
-                auth = None  # credentials never follow a redirect to another site
+        request = Request(method, url, cfg["headers"], body, auth or None, tls)
+        resp = await ctx.http.fetch(request, clock, ctx.max_body_bytes)
+        location = resp.headers.get("location")
+        if not (cfg["follow_redirects"] and resp.status in _REDIRECTS and location):
+            return Answer(resp.status, resp.body, resp.charset, clock.marks.get("cert_days"),
+                          hop)
+        previous, url = url, url.join(URL(location))
+        if resp.status == 303 or resp.status in (301, 302) and method == "POST":
+            method, body = "GET", None
+        if url.origin() != previous.origin():
+            auth = None  # credentials never follow a redirect to another site
     raise Failure("redirects", f"more than {MAX_REDIRECTS} redirects")
-
-
-@functools.lru_cache(maxsize=256)
-def _timeout(seconds: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=seconds)
 
 
 _contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
 
 
-def _ssl(cfg: dict[str, Any]) -> ssl.SSLContext | bool:
+def _ssl(cfg: dict[str, Any]) -> ssl.SSLContext | None:
     if cfg["verify_tls"] and not cfg["ca_pem"]:
-        return True  # the connector's default, verifying context
+        return None  # the client's default, verifying context
     key = (cfg["verify_tls"], cfg["ca_pem"])
     if key not in _contexts:
         if len(_contexts) > 256:
             _contexts.clear()
         _contexts[key] = net.tls_context(cfg)
     return _contexts[key]
-
-
-async def _read(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The body up to `limit` bytes: part of what a visitor waits for, and what we assert."""
-    chunks, got = [], 0
-    while got < limit:
-        chunk = await resp.content.read(limit - got)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 def _judge(cfg: dict[str, Any], answer: Answer, clock: net.Clock) -> Outcome:
@@ -163,18 +138,16 @@ def _json_problem(text: str, path: str, expected: Any) -> str | None:
 
 
 def _classify(exc: BaseException, clock: net.Clock) -> Outcome:
-    """Tell the user *why*: aiohttp's errors, unwrapped, then the shared taxonomy."""
+    """Tell the user *why*: the client's errors, then the shared taxonomy."""
+    if isinstance(exc, socket.gaierror):
+        return Outcome.failed("dns", str(exc))
     latency = clock.ms()
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return Outcome.failed("tls", str(exc.certificate_error), latency)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ForbiddenTarget | ssl.SSLError | ConnectionRefusedError):
-            return net.classify(exc.os_error, clock)
-        if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return Outcome.failed("dns", f"cannot resolve {exc.host}: {exc.os_error}")
-        return Outcome.failed("connect", str(exc), latency)
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        exc = TimeoutError()
-    if isinstance(exc, aiohttp.ClientError | ValueError) and not isinstance(exc, OSError):
+    if isinstance(exc, ProtocolError):
+        return Outcome.failed("protocol", str(exc), latency)
+    if isinstance(exc, ValueError) and not isinstance(exc, OSError):  # a bad Location, ...
         return Outcome.failed("protocol", f"{type(exc).__name__}: {exc}", latency)
+    if clock.phase == "tls" and isinstance(exc, ConnectionError):
+        # The peer hung up in the middle of the handshake: TLS is what failed.
+        return Outcome.failed("tls", f"the connection closed during the TLS handshake "
+                              f"({type(exc).__name__})", latency)
     return net.classify(exc, clock)

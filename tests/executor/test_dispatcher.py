@@ -81,3 +81,50 @@ async def test_removed_and_replaced_tests_stop_running(fake_kinds) -> None:
         runner.cancel()
         await d.stop()
     assert {r.test_id for r in got} == {2, 3}
+
+
+def _no_client() -> CheckContext:
+    return CheckContext(None, 1024, True)  # type: ignore[arg-type]  # fake checks need none
+
+
+async def test_a_check_that_overruns_its_backstop_is_cut_off_with_a_timeout(fake_kinds) -> None:
+    got: list[Result] = []
+    d = Dispatcher(_no_client(), lambda cell, r: got.append(r), grace_s=0.2)
+    d.upsert(_spec(1, "hang", interval=60, timeout=0.1))  # backstop: 0.1 s x 2 tries + 0.2 s
+    runner = asyncio.create_task(d.run())
+    try:
+        assert d.check_now("a", 1, "elsewhere")
+        async with asyncio.timeout(5):  # the sweep runs once a second
+            while not got:
+                await asyncio.sleep(0.05)
+    finally:
+        runner.cancel()
+        await d.stop()
+    assert (got[0].status, got[0].error_kind) == (Status.DOWN, "timeout")
+    assert "overran" in got[0].error
+    assert d.check_now("a", 1, "elsewhere")  # no longer counted as running
+
+
+async def test_checks_over_the_in_flight_limit_wait_their_turn(fake_kinds, monkeypatch) -> None:
+    running, most = 0, 0
+
+    async def nap(spec: TestSpec, ctx: CheckContext) -> Outcome:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return Outcome(Status.UP, 50.0)
+
+    monkeypatch.setitem(checks._loaded, "nap", nap)
+    got: list[Result] = []
+    d = Dispatcher(_no_client(), lambda cell, r: got.append(r), max_in_flight=2)
+    for i in range(1, 7):
+        d.upsert(_spec(i, "nap", interval=60))
+        assert d.check_now("a", i, "elsewhere")
+    assert not d.check_now("a", 1, "elsewhere")  # waiting counts as running
+    async with asyncio.timeout(5):
+        while len(got) < 6:
+            await asyncio.sleep(0.02)
+    await d.stop()
+    assert most == 2 and sorted(r.test_id for r in got) == [1, 2, 3, 4, 5, 6]

@@ -26,3 +26,12 @@ def test_cadence_does_not_drift_when_checks_run_late() -> None:
         late_finish = grid[-1] + 7_500  # each check takes 7.5 s of a 10 s interval
         grid.append(next_due_ms(5, 10, max(late_finish, grid[-1])))
     assert [b - a for a, b in zip(grid, grid[1:], strict=False)] == [10_000] * 100
+
+
+def test_the_slot_after_a_slot_is_the_next_grid_time() -> None:
+    from executor.schedule import slot_after
+
+    for test_id in (1, 7, 99, 123456, 2**40):
+        for interval in (10, 30, 60, 3600):
+            due = next_due_ms(test_id, interval, 1_790_000_000_123 + test_id)
+            assert slot_after(due, interval) == next_due_ms(test_id, interval, due)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 from collections.abc import Iterator
 from email.message import Message
@@ -11,14 +9,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from notifier.channels import email as email_channel
 from notifier.channels.base import DeliveryError
 from tests.notifier.channels.conftest import incident, make_context
+from tests.selfsigned import self_signed
 from tests.sinks import Sink, smtp_sink
 from tests.targets import free_port
 
@@ -31,24 +26,7 @@ def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory) -> tuple[Path, Path, str]:
     """A self-signed certificate for 127.0.0.1: (cert file, key file, PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigil test smtp")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    (folder / "cert.pem").write_bytes(pem)
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return folder / "cert.pem", folder / "key.pem", pem.decode()
+    return self_signed(tmp_path_factory.mktemp("smtp-tls"), "vigil test smtp")
 
 
 def _server_tls(certificate) -> ssl.SSLContext:
