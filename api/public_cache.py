@@ -45,7 +45,7 @@ class Answer(NamedTuple):
         body, zipped = self.body, False
         if self.gzipped is not None:
             headers.append((b"vary", b"Accept-Encoding"))
-            if b"gzip" in request.accept_encoding:
+            if takes_gzip(request.accept_encoding):
                 body, zipped = self.gzipped, True
                 headers.append((b"content-encoding", b"gzip"))
         if self.etag is not None:
@@ -69,6 +69,32 @@ class Asked(NamedTuple):
         found = {name: bytes(value) for name, value in scope.get("headers", ())
                  if name in (b"if-none-match", b"accept-encoding")}
         return cls(found.get(b"if-none-match", b""), found.get(b"accept-encoding", b""))
+
+
+def takes_gzip(accept_encoding: bytes) -> bool:
+    """Whether Accept-Encoding admits gzip (RFC 9110, 12.5.3): named or `*`, with a q above
+    0; a named gzip outweighs `*`. A q that is not a number counts as 0: plain always works."""
+    accept_encoding = accept_encoding.lower()
+    if b"gzip" not in accept_encoding and b"*" not in accept_encoding:
+        return False
+    weights: dict[bytes, float] = {}
+    for item in accept_encoding.split(b","):
+        name, _, params = item.partition(b";")
+        name = name.strip()
+        if name in (b"gzip", b"x-gzip", b"*"):
+            weights.setdefault(b"*" if name == b"*" else b"gzip", _weight(params))
+    return weights.get(b"gzip", weights.get(b"*", 0.0)) > 0
+
+
+def _weight(params: bytes) -> float:
+    for param in params.split(b";"):
+        key, _, value = param.partition(b"=")
+        if key.strip() == b"q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:

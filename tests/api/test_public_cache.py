@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api import public_cache
 from api.app import create_app
 from api.routes import public
 from shared.messages import Status
@@ -201,6 +202,16 @@ async def test_etag_gzip_and_not_modified(database_url: str, engine: AsyncEngine
             answer = await page.api.get(page.path, headers={"If-None-Match": garbage,
                                                             "Accept-Encoding": garbage})
             assert answer.status_code == 200 and answer.json()["slug"] == page.slug
+
+
+@pytest.mark.parametrize(("header", "takes"), [
+    (b"gzip", True), (b"gzip, deflate, br", True), (b"GZIP;q=0.5", True), (b"x-gzip", True),
+    (b"*", True), (b"identity", False), (b"", False), (b"gzip;q=0", False),
+    (b"gzip;q=0.0, identity", False), (b"*;q=1, gzip;q=0", False), (b"gzip;q=0, *", False),
+    (b"*;q=0", False), (b"gzip;q=nope", False), (b"br;q=1, *;q=0.1", True),
+    (b"notgzip", False), (b",,;;==", False), (b"\x7f*\x00", False)])
+def test_accept_encoding_is_weighed_not_searched(header: bytes, takes: bool) -> None:
+    assert public_cache.takes_gzip(header) is takes
 
 
 async def test_garbage_slugs(database_url: str) -> None:
