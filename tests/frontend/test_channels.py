@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -42,6 +43,15 @@ def test_channel_page_needs_a_log_in(client: FlaskClient) -> None:
 
 def test_the_list_links_to_the_channel(logged_in: FlaskClient, channel: dict) -> None:
     assert 'href="/channels/3"' in text(logged_in.get("/channels"))
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Delete Ops mail"),
+                                             ("de", "„Ops mail“ löschen"),
+                                             ("fr", "Supprimer « Ops mail »")])
+def test_a_delete_button_names_its_channel_for_screen_readers(
+        logged_in: FlaskClient, channel: dict, lang: str, label: str) -> None:
+    page = text(logged_in.get(f"/channels?lang={lang}"))
+    assert f'aria-label="{html.escape(label)}"' in page
 
 
 def test_attempts_newest_first_with_events_and_hook_output(
