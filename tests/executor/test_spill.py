@@ -80,7 +80,8 @@ async def test_unsent_results_spill_at_stop_and_go_out_at_the_next_start(
         stop = asyncio.Event()
         second = asyncio.create_task(service.serve(settings, region, stop))
         try:
-            assert set(spilled) <= await _batch_ids_of(results, set(spilled))
+            seen = await asyncio.wait_for(_batch_ids_of(results, set(spilled)), 30)
+            assert set(spilled) <= seen
             assert await _gone(folder), "each file is deleted once confirmed"
             assert sorted(p.name for p in (folder / "bad").iterdir()) == [
                 "garbage.batch", "truncated.batch"]
