@@ -14,7 +14,7 @@ from executor import service
 from shared import amqp, names
 from shared.codec import decode_batch, encode_assignment
 from shared.config import Settings
-from shared.messages import Assignment, TestSpec
+from shared.messages import Assignment, Result, Status, TestSpec
 from tests.helpers import short_name
 from tests.targets import serve as serve_target
 from tests.targets import target_app
@@ -90,3 +90,17 @@ async def test_unsent_results_spill_at_stop_and_go_out_at_the_next_start(
             stop.set()
             await asyncio.wait_for(second, 15)
     await broker.close()
+
+
+async def test_a_spill_that_cannot_be_written_is_logged_not_raised(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def refuse(cell: str, body: bytes) -> None:
+        raise AssertionError("not published in this test")
+
+    batcher = service.Batcher(refuse, "r", "n", 10, 1.0)
+    batcher.add("c", Result(1, 1_700_000_000_000, Status.UP, 12.0))
+    blocked = tmp_path / "spill"
+    blocked.write_bytes(b"a file where the folder should be")
+    service.spill_at_stop(blocked, batcher)
+    assert "results not published at stop" in caplog.text
+    assert batcher.backlog() == 1 and len(batcher.unsent()) == 1  # sealed once, id kept
