@@ -2,7 +2,8 @@
 
 A batch keeps its id across retries, so a batch whose confirm was lost and is sent again is
 recognised by the processor and stored once. Results are never dropped: a publish that
-fails is retried until the broker confirms it.
+fails is retried until the broker confirms it, and what is still unsent at a stop is handed
+(as sealed batches, ids kept) to `executor/spill.py`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Batcher:
         self._delay = max_delay_s
         self._retry = retry_s
         self._pending: dict[str, list[Result]] = defaultdict(list)
+        # Sealed batches (cell, body, rows), oldest first, dropped only once confirmed: a
+        # batch cut short by a stop keeps its id, whether it is sent again or spilled.
+        self._sealed: list[tuple[str, bytes, int]] = []
         self._full = asyncio.Event()
         self.published = 0
 
@@ -42,7 +46,13 @@ class Batcher:
             self._full.set()
 
     def backlog(self) -> int:
-        return sum(len(rows) for rows in self._pending.values())
+        pending = sum(len(rows) for rows in self._pending.values())
+        return pending + sum(n for _, _, n in self._sealed)
+
+    def unsent(self) -> list[tuple[str, bytes]]:
+        """Every result not yet confirmed, as (cell, encoded batch)."""
+        self._seal()
+        return [(cell, body) for cell, body, _ in self._sealed]
 
     async def run(self) -> None:
         while True:
@@ -54,18 +64,25 @@ class Batcher:
             await self.flush()
 
     async def flush(self) -> None:
-        for cell, rows in list(self._pending.items()):
-            while rows:
-                chunk = rows[: self._max]
-                body = encode_batch(ResultBatch(uuid.uuid4().bytes, cell, self._region,
-                                                self._node, chunk))
-                await self._publish_confirmed(cell, body)
-                del rows[: len(chunk)]
-                self.published += len(chunk)
-                BATCHES.inc()
+        self._seal()
+        while self._sealed:
+            cell, body, n = self._sealed[0]
+            await self.publish_confirmed(cell, body)
+            del self._sealed[0]
+            self.published += n
+            BATCHES.inc()
         BACKLOG.set(self.backlog())
 
-    async def _publish_confirmed(self, cell: str, body: bytes) -> None:
+    def _seal(self) -> None:
+        for cell, rows in self._pending.items():
+            for start in range(0, len(rows), self._max):
+                chunk = rows[start: start + self._max]
+                body = encode_batch(ResultBatch(uuid.uuid4().bytes, cell, self._region,
+                                                self._node, chunk))
+                self._sealed.append((cell, body, len(chunk)))
+            rows.clear()
+
+    async def publish_confirmed(self, cell: str, body: bytes) -> None:
         while True:
             try:
                 await self._publish(cell, body)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
-from executor import gctune, heartbeat, httpclient, statefile
+from executor import gctune, heartbeat, httpclient, spill, statefile
 from executor.batcher import Batcher
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
@@ -179,6 +180,19 @@ def http_session(settings: Settings) -> httpclient.Client:
     return httpclient.Client(settings.allow_private_targets)
 
 
+def spill_at_stop(folder: Path, batcher: Batcher) -> None:
+    """The broker did not take the last results in time: keep them on disk for the next start."""
+    try:
+        written = spill.write(folder, batcher.unsent())
+    except OSError as exc:
+        log.error("results not published at stop", extra={"lost": batcher.backlog(),
+                                                           "error": str(exc)})
+        return
+    log.warning("results spilled to disk at stop", extra={"batches": written,
+                                                          "results": batcher.backlog(),
+                                                          "path": str(folder)})
+
+
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
     connection = await amqp.connect(settings.amqp_url)
     async with connection, http_session(settings) as session:
@@ -192,6 +206,8 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(executor.keeper.run())]
         queue = await executor.declare()
         tasks.append(asyncio.create_task(batcher.run()))
+        spilled = spill.dir_for(settings.state_dir)  # what the last stop could not publish
+        tasks.append(asyncio.create_task(spill.replay(spilled, batcher.publish_confirmed)))
         await executor.ask_resync(names.RESYNC_ALL, "executor started")
         tasks.append(asyncio.create_task(heartbeat.run(
             executor.publish_heartbeat, executor.heartbeat, settings.heartbeat_interval_s)))
@@ -205,5 +221,5 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         try:  # what was checked is published before we go, unless the broker is gone
             await asyncio.wait_for(batcher.flush(), STOP_FLUSH_S)
         except TimeoutError:
-            log.error("results not published at stop", extra={"lost": batcher.backlog()})
+            spill_at_stop(spilled, batcher)
         log.info("executor stopped", extra={"published": batcher.published})
