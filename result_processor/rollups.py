@@ -3,7 +3,8 @@
 Counts (checks, failures, degraded, latency count and sum) of the test's current day are
 kept in its `test_state` row by the same upsert as its state (`state.py`), and filed here
 by a trigger when the day changes, or by `file_past_days` for a test no longer checked.
-Results of other days are added here per group (`add`), summed in Python first. Latency
+Results of other days are added here per group (`add_other_days`), summed by PostgreSQL
+from the group's rows. Latency
 percentiles are exact, computed once a day has closed (plus a grace for late results) from
 that day's partition of the week table, and the row is then sealed. A result later than
 that still counts in the day's checks and failures; it no longer moves its percentiles.
@@ -15,21 +16,35 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from result_processor.rows import INCOMING
+from shared.messages import Status
+
 DAY_MS = 86_400_000
 SEAL_GRACE = timedelta(minutes=15)
 EPOCH_DAY = date(1970, 1, 1)
 
-_UPSERT = """
+# A day's counts of a set of results (rows of the result tables), as the rollups keep them.
+DAY_COUNTS = (f"count(*) AS checks, count(*) FILTER (WHERE status = {int(Status.DOWN)}) AS "
+              f"failures, count(*) FILTER (WHERE status = {int(Status.DEGRADED)}) AS degraded, "
+              "count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum")
+
+_INSERT = """
 INSERT INTO daily_rollups AS r
     (test_id, day, checks, failures, degraded, latency_count, latency_sum)
-SELECT * FROM unnest($1::bigint[], $2::date[], $3::int[], $4::int[], $5::int[], $6::int[],
-                     $7::float8[])
+"""
+_ADD = """
 ON CONFLICT (test_id, day) DO UPDATE SET
     checks = r.checks + excluded.checks, failures = r.failures + excluded.failures,
     degraded = r.degraded + excluded.degraded,
     latency_count = r.latency_count + excluded.latency_count,
     latency_sum = r.latency_sum + excluded.latency_sum
 """
+_UPSERT = (_INSERT + "SELECT * FROM unnest($1::bigint[], $2::date[], $3::int[], $4::int[], "
+           "$5::int[], $6::int[], $7::float8[])" + _ADD)
+# The group's results outside today ($1, $2: today's bounds): usually none.
+_OTHER_DAYS = (_INSERT + f"SELECT test_id, (checked_at AT TIME ZONE 'UTC')::date, {DAY_COUNTS} "
+               f"FROM {INCOMING} WHERE checked_at < $1 OR checked_at >= $2 "
+               "GROUP BY 1, 2 ORDER BY 1, 2" + _ADD)
 
 _SEAL = """
 UPDATE daily_rollups r
@@ -69,6 +84,11 @@ async def add(conn: asyncpg.Connection, found: dict[tuple[int, int], Delta]) -> 
     for i in range(5):
         cols.append([found[k][i] for k in keys])
     await conn.execute(_UPSERT, *cols)
+
+
+async def add_other_days(conn: asyncpg.Connection, start: datetime, end: datetime) -> None:
+    """Add the group's results of days other than [start, end) to their rollups."""
+    await conn.execute(_OTHER_DAYS, start, end)
 
 
 async def file_past_days(conn: asyncpg.Connection, today: date) -> int:

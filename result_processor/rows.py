@@ -16,7 +16,11 @@ import orjson
 from shared.messages import CERT_DAYS, TIMING_EXTRAS, ResultBatch
 from shared.tables import RESULT_COLUMNS
 
-__all__ = ["RESULT_COLUMNS", "records", "split_extras", "when"]
+__all__ = ["INCOMING", "RESULT_COLUMNS", "records", "split_extras", "when"]
+
+# The session's table a group's rows are copied into once; `store` fills it, the state,
+# rollups and hooks read it in the same transaction.
+INCOMING = "incoming_results"
 
 _IN_COLUMNS = frozenset((*TIMING_EXTRAS, CERT_DAYS))
 _NO_EXTRAS = (None, None, None, None, None, None)

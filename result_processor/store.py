@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
 
 from result_processor import rollups, state
-from result_processor.rows import RESULT_COLUMNS, records
+from result_processor.rows import INCOMING, RESULT_COLUMNS, records
 from shared import partitioning as parts
 from shared.messages import ResultBatch
 
@@ -74,11 +74,11 @@ _COLUMNS = ", ".join(RESULT_COLUMNS)
 # Python step left after decoding, and the processor's one core is the bottleneck, not
 # PostgreSQL's. ON COMMIT DELETE ROWS empties it at each commit (cheap: no WAL, local).
 _INCOMING = f"""
-CREATE TEMPORARY TABLE IF NOT EXISTS incoming_results ON COMMIT DELETE ROWS AS
+CREATE TEMPORARY TABLE IF NOT EXISTS {INCOMING} ON COMMIT DELETE ROWS AS
 SELECT {_COLUMNS} FROM results WITH NO DATA
 """
-_TO_RESULTS = f"INSERT INTO results ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming_results"
-_TO_WEEK = (f"INSERT INTO results_week ({_COLUMNS}) SELECT {_COLUMNS} FROM incoming_results "
+_TO_RESULTS = f"INSERT INTO results ({_COLUMNS}) SELECT {_COLUMNS} FROM {INCOMING}"
+_TO_WEEK = (f"INSERT INTO results_week ({_COLUMNS}) SELECT {_COLUMNS} FROM {INCOMING} "
             "WHERE $1::timestamptz IS NULL OR checked_at >= $1")
 
 
@@ -90,7 +90,7 @@ async def copy_rows(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     if not rows:
         return 0
     await conn.execute(_INCOMING)
-    await conn.copy_records_to_table("incoming_results", records=rows, columns=RESULT_COLUMNS)
+    await conn.copy_records_to_table(INCOMING, records=rows, columns=RESULT_COLUMNS)
     await conn.execute(_TO_RESULTS)
     await conn.execute(_TO_WEEK, parts.keep_from(parts.WEEK, now))
     return len(rows)
@@ -119,10 +119,10 @@ async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: d
         batches = [d.batch for d in fresh]
         out.results = await copy_rows(conn, batches, now)
         if out.results:
-            today = int(now.timestamp() * 1000) // rollups.DAY_MS
-            summary = state.summarise(batches, today)
-            await state.update(conn, summary, today)
-            await rollups.add(conn, summary.other_days)
+            start = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+            end = start + timedelta(days=1)
+            await state.update(conn, start, end)
+            await rollups.add_other_days(conn, start, end)
             for hook in after:
                 await hook(conn, batches, now)
         out.rejected = await set_aside(conn, fresh)
