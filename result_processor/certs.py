@@ -6,7 +6,7 @@ by default, 0: never), one event goes to the outbox for the notifier. The execut
 the same mark (the result is DEGRADED, `cert_expiring`); the processor checks it again
 against the test as stored, and also looks at results under the default mark that failed
 for another reason. This runs as a hook of the storing transaction (`store.store_group`), on
-the decoded rows: a redelivered batch is skipped whole before any hook runs, and
+the group's rows: a redelivered batch is skipped whole before any hook runs, and
 `cert_notices` remembers each certificate told of, so neither a restart nor a second
 processor tells of one twice.
 
@@ -23,7 +23,6 @@ time) nothing is told and nothing remembered: the first check after the window t
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,15 +30,15 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 from prometheus_client import Counter
 
+from result_processor.rows import INCOMING
 from shared import names
 from shared.checkspec import CERT_WARN_DAYS, cert_warn_days
 from shared.codec import encode_cert_event
-from shared.messages import CertEvent, Result, ResultBatch
+from shared.messages import CertEvent, ResultBatch
 
 NOTICES = Counter("vigil_processor_cert_notices_total",
                   "Certificate notices emitted, or held back by maintenance (at each look)",
                   ["outcome"])
-CERT_DAYS = "cert_days"
 CERT_EXPIRING = "cert_expiring"  # the executor's verdict: under the test's mark
 MAX_DAYS = 36_500.0  # beyond any real certificate: a larger figure is garbage
 SAME_CERT = timedelta(days=1)
@@ -51,6 +50,12 @@ _TESTS = """
 SELECT id, monitor_id, kind, config->'cert_warn_days' AS cert_warn_days,
        config->'warn_days' AS warn_days
 FROM tests WHERE id = any($1::bigint[])
+"""
+_SIGHTINGS = f"""
+SELECT DISTINCT ON (test_id) test_id, region, checked_at, cert_days FROM {INCOMING}
+WHERE (error_kind = '{CERT_EXPIRING}' OR cert_days < {CERT_WARN_DAYS})
+  AND cert_days BETWEEN 0 AND {MAX_DAYS}
+ORDER BY test_id, cert_days, checked_at
 """
 _TOLD = "SELECT test_id, expires_on FROM cert_notices WHERE test_id = any($1::bigint[])"
 # A window of the monitor itself, or of a status page that shows it, at the check's time.
@@ -85,44 +90,17 @@ class Sighting:
         return datetime.fromtimestamp(self.expires_at_ms / 1000, UTC).date()
 
 
-def raw_days(r: Result) -> object:
-    """`cert_days` as the decoded row carries it: the one place that knows where it is."""
-    return r.cert_days
-
-
-def cert_days_of(r: Result) -> float | None:
-    """The days a result's certificate has left; None when it has none, or garbage (a text,
-    a bool, a negative or non-finite number): a bad figure never costs the batch."""
-    value = raw_days(r)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or not 0 <= value <= MAX_DAYS:
-        return None
-    return float(value)
-
-
-def sightings(batches: Sequence[ResultBatch]) -> dict[int, Sighting]:
-    """Per test, the result whose certificate has the fewest days left, among those worth
-    a look at the test's mark: the executor found it under the mark (`cert_expiring`), or it
-    is under the default mark (the check failed for another reason, so it could not say).
-    Nearly every HTTPS result carries `cert_days`: the common case costs no query."""
-    out: dict[int, Sighting] = {}
-    for b in batches:
-        for r in b.results:
-            if r.error_kind != CERT_EXPIRING and not _under_default(r):
-                continue
-            days = cert_days_of(r)
-            if days is None:
-                continue
-            seen = out.get(r.test_id)
-            if seen is None or days < seen.days:
-                out[r.test_id] = Sighting(r.test_id, b.region, r.checked_at_ms, days)
-    return out
-
-
-def _under_default(r: Result) -> bool:
-    days = raw_days(r)
-    return type(days) in (int, float) and days < CERT_WARN_DAYS  # type: ignore[operator]
+async def sightings(conn: asyncpg.Connection) -> dict[int, Sighting]:
+    """Per test of the group, the result whose certificate has the fewest days left, among
+    those worth a look at the test's mark: the executor found it under the mark
+    (`cert_expiring`), or it is under the default mark (the check failed for another reason,
+    so it could not say). Read from the group's rows in PostgreSQL (the codec has checked
+    the figures): nearly every HTTPS result carries `cert_days`, and the common case, none
+    under a mark, costs the processor nothing."""
+    return {r["test_id"]: Sighting(r["test_id"], r["region"],
+                                   round(r["checked_at"].timestamp() * 1000),
+                                   round(r["cert_days"], 4))  # a float4's digits
+            for r in await conn.fetch(_SIGHTINGS)}
 
 
 def untold(due: list[Sighting], told: dict[int, list[date]]) -> list[Sighting]:
@@ -134,7 +112,7 @@ def untold(due: list[Sighting], told: dict[int, list[date]]) -> list[Sighting]:
 async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
                    now: datetime) -> None:
     """The hook: emit one event per certificate newly under its test's mark."""
-    seen = sightings(batches)
+    seen = await sightings(conn)
     if not seen:
         return
     tests = {r["id"]: r for r in await conn.fetch(_TESTS, sorted(seen))}

@@ -2,9 +2,9 @@
 
 Runs inside the storing transaction. Only tests that failed in the group, or that the
 machine already remembers (a row in `alert_state`), are evaluated: a healthy test costs
-nothing. Evaluated tests are locked (advisory, in id order) so two processors never run
-one test's machine at once. Incident events go to the outbox in the same transaction and
-are published after commit (`outbox`).
+nothing (PostgreSQL picks them from the group's rows). Evaluated tests are locked
+(advisory, in id order) so two processors never run one test's machine at once. Incident
+events go to the outbox in the same transaction and are published after commit (`outbox`).
 
 Results that do not count (the node-health hook): results from a node listed in
 `broken_nodes`, and results whose error_kind starts with `node_` (the executor's own
@@ -27,7 +27,7 @@ import asyncpg
 
 from result_processor.alerting import Change, Observation, Rule, RuleError, TestAlert, describe
 from result_processor.alerting import step as machine_step
-from result_processor.rows import when
+from result_processor.rows import INCOMING, when
 from shared import names
 from shared.codec import encode_incident_event
 from shared.messages import IncidentEvent, ResultBatch, Status
@@ -49,6 +49,20 @@ SELECT t.id, t.monitor_id, t.alert_rule, cardinality(t.regions) AS configured,
           AND w.checked_at > u.ref - make_interval(secs => greatest(3 * t.interval_s, 300)))
        AS regions
 FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ref) JOIN tests t ON t.id = u.id
+"""
+
+# The tests to evaluate: those with a failure that counts in the group (not a broken node's,
+# not the node's own fault, not only a certificate nearing expiry), and those the machine
+# remembers. Read from the group's rows in PostgreSQL: a healthy group costs one scan there,
+# not a Python loop over every result.
+_NODE_FAULT_LIKE = NODE_FAULT_PREFIX.replace("_", "\\_") + "%"
+_WANTED = f"""
+SELECT test_id FROM {INCOMING}
+WHERE status <> {int(Status.UP)} AND node <> ALL($1::text[])
+  AND (error_kind IS NULL
+       OR error_kind NOT LIKE '{_NODE_FAULT_LIKE}' AND error_kind <> '{CERT_EXPIRING}')
+UNION
+SELECT test_id FROM alert_state WHERE test_id IN (SELECT test_id FROM {INCOMING})
 """
 
 
@@ -90,27 +104,13 @@ def _node_fault(error_kind: str | None) -> bool:
     return bool(error_kind) and error_kind.startswith(NODE_FAULT_PREFIX)  # type: ignore[union-attr]
 
 
-def _seen(batches: Sequence[ResultBatch], broken: set[str]) -> tuple[set[int], set[int]]:
-    """Every test of the group, and the tests with a failure that counts."""
-    seen: set[int] = set()
-    failing: set[int] = set()
-    up = Status.UP
-    for b in batches:
-        seen.update(r.test_id for r in b.results)
-        if b.node not in broken:
-            failing.update(r.test_id for r in b.results
-                           if r.status is not up and not _node_fault(r.error_kind)
-                           and r.error_kind != CERT_EXPIRING)
-    return seen, failing
-
-
 async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
                    now: datetime) -> None:
     broken = {r["node"] for r in await conn.fetch("SELECT node FROM broken_nodes")}
-    seen, failing = _seen(batches, broken)
-    known = await conn.fetch("SELECT test_id FROM alert_state WHERE test_id = any($1::bigint[])",
-                             list(seen))
-    by_test = observations(batches, broken, failing | {r["test_id"] for r in known})
+    wanted = {r["test_id"] for r in await conn.fetch(_WANTED, sorted(broken))}
+    if not wanted:
+        return
+    by_test = observations(batches, broken, wanted)
     ids = sorted(by_test)
     if not ids:
         return

@@ -3,6 +3,7 @@ test and certificate, whatever the number of checks, redeliveries or garbage bes
 
 import json
 import math
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,13 +12,13 @@ import pytest
 from prometheus_client import REGISTRY
 
 from result_processor import certs, incidents
-from result_processor.certs import Sighting, cert_days_of, sightings, untold
+from result_processor.certs import Sighting, sightings, untold
 from result_processor.store import Decoded, store_group
 from shared import names
 from shared.codec import decode_batch, decode_event, encode_batch
 from shared.messages import CertEvent, Result, ResultBatch, Status
 from tests.helpers import short_name
-from tests.result_processor.helpers import MINUTE, batch, make_monitor, now_ms
+from tests.result_processor.helpers import MINUTE, batch, ids, make_monitor, now_ms
 
 DAY_MS = 86_400_000
 
@@ -29,29 +30,6 @@ def tls_result(test_id: int, at: int, days: object, status: Status = Status.UP,
 
 
 # --- pure -----------------------------------------------------------------------------------
-
-def test_only_a_sane_number_of_days_counts() -> None:
-    values = [5, 5.25, 0, "5", "soon", None, True, -1, -0.01, math.nan, math.inf, -math.inf,
-              36_501, [5], {"d": 5}]
-    got = [cert_days_of(tls_result(1, 0, v)) for v in values]
-    assert got == [5.0, 5.25, 0.0] + [None] * 12
-    assert cert_days_of(Result(1, 0, Status.UP, 1.0)) is None  # no extras at all
-
-
-def test_per_test_the_fewest_days_seen_in_any_region() -> None:
-    at = now_ms()
-    eu = ResultBatch(b"1", "c", "eu", "n", [tls_result(1, at, 9.5), tls_result(2, at, 400),
-                                            tls_result(3, at, "x")])
-    us = ResultBatch(b"2", "c", "us", "n", [tls_result(1, at + 5, 4.0),
-                                            tls_result(1, at + 9, 6.0)])
-    assert sightings([eu, us]) == {1: Sighting(1, "us", at + 5, 4.0)}
-    # Over the default mark, only what the executor found under the test's own mark counts.
-    marked = ResultBatch(b"3", "c", "eu", "n", [
-        tls_result(4, at, 20.0, Status.DEGRADED, "cert_expiring"), tls_result(5, at, 20.0),
-        tls_result(6, at, 2.0, Status.DOWN, "http_status"),
-        tls_result(7, at, "2", Status.DEGRADED, "cert_expiring")])
-    assert sorted(sightings([marked])) == [4, 6]
-
 
 def test_one_certificate_wanders_across_midnight_a_renewal_does_not() -> None:
     midnight = int(datetime(2027, 3, 1, tzinfo=UTC).timestamp() * 1000)
@@ -92,6 +70,36 @@ async def cert_events(conn: asyncpg.Connection, cell: str) -> list[CertEvent]:
     rows = await conn.fetch("SELECT body FROM event_outbox WHERE routing_key = $1 ORDER BY id",
                             names.cert_key(cell))
     return [decode_event(r["body"]) for r in rows]  # type: ignore[misc]
+
+
+async def sightings_of(conn: asyncpg.Connection, *batches: ResultBatch) -> dict:
+    """What the hook sees of the batches, as the processor stores them (through the codec,
+    which sets garbage figures aside)."""
+    seen: dict = {}
+
+    async def look(conn: asyncpg.Connection, _batches: object, _now: object) -> None:
+        seen.update(await sightings(conn))
+
+    decoded = [Decoded(*decode_batch(encode_batch(b))) for b in batches]
+    await store_group(conn, decoded, datetime.now(UTC), after=[look])
+    return seen
+
+
+async def test_per_test_the_fewest_days_seen_in_any_region(conn) -> None:
+    at = now_ms()
+    one, two, three, four, five, six, seven, eight = ids(8)
+    eu = ResultBatch(uuid.uuid4().bytes, "c", "eu", "n", [
+        tls_result(one, at, 9.5), tls_result(two, at, 400.0), tls_result(three, at, "x"),
+        tls_result(eight, at, -2.0)])  # expired: the check's own failure tells of it
+    us = ResultBatch(uuid.uuid4().bytes, "c", "us", "n", [tls_result(one, at + 5, 4.0),
+                                                tls_result(one, at + 9, 6.0)])
+    assert await sightings_of(conn, eu, us) == {one: Sighting(one, "us", at + 5, 4.0)}
+    # Over the default mark, only what the executor found under the test's own mark counts.
+    marked = ResultBatch(uuid.uuid4().bytes, "c", "eu", "n", [
+        tls_result(four, at, 20.0, Status.DEGRADED, "cert_expiring"),
+        tls_result(five, at, 20.0), tls_result(six, at, 2.0, Status.DOWN, "http_status"),
+        tls_result(seven, at, "2", Status.DEGRADED, "cert_expiring")])
+    assert sorted(await sightings_of(conn, marked)) == [four, six]
 
 
 async def cert_test(conn: asyncpg.Connection, config: dict[str, object] | None = None,
