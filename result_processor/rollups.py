@@ -4,9 +4,9 @@ Counts (checks, failures, degraded, latency count and sum) of the test's current
 kept in its `test_state` row by the same upsert as its state (`state.py`), and filed here
 by a trigger when the day changes, or by `file_past_days` for a test no longer checked.
 Results of other days are added here per group (`add_other_days`), summed by PostgreSQL
-from the group's rows. Latency
-percentiles are exact, computed once a day has closed (plus a grace for late results) from
-that day's partition of the week table, and the row is then sealed. A result later than
+from the group's rows. Latency percentiles are exact, computed once a day has closed (plus a
+grace for late results) from that day's partition of the week table, and the row is then
+sealed. A result later than
 that still counts in the day's checks and failures; it no longer moves its percentiles.
 """
 
@@ -17,34 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from result_processor.rows import INCOMING
-from shared.messages import Status
+from shared.rollup_counts import add_counts
 
-DAY_MS = 86_400_000
 SEAL_GRACE = timedelta(minutes=15)
-EPOCH_DAY = date(1970, 1, 1)
 
-# A day's counts of a set of results (rows of the result tables), as the rollups keep them.
-DAY_COUNTS = (f"count(*) AS checks, count(*) FILTER (WHERE status = {int(Status.DOWN)}) AS "
-              f"failures, count(*) FILTER (WHERE status = {int(Status.DEGRADED)}) AS degraded, "
-              "count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum")
-
-_INSERT = """
-INSERT INTO daily_rollups AS r
-    (test_id, day, checks, failures, degraded, latency_count, latency_sum)
-"""
-_ADD = """
-ON CONFLICT (test_id, day) DO UPDATE SET
-    checks = r.checks + excluded.checks, failures = r.failures + excluded.failures,
-    degraded = r.degraded + excluded.degraded,
-    latency_count = r.latency_count + excluded.latency_count,
-    latency_sum = r.latency_sum + excluded.latency_sum
-"""
-_UPSERT = (_INSERT + "SELECT * FROM unnest($1::bigint[], $2::date[], $3::int[], $4::int[], "
-           "$5::int[], $6::int[], $7::float8[])" + _ADD)
 # The group's results outside today ($1, $2: today's bounds): usually none.
-_OTHER_DAYS = (_INSERT + f"SELECT test_id, (checked_at AT TIME ZONE 'UTC')::date, {DAY_COUNTS} "
-               f"FROM {INCOMING} WHERE checked_at < $1 OR checked_at >= $2 "
-               "GROUP BY 1, 2 ORDER BY 1, 2" + _ADD)
+_OTHER_DAYS = add_counts(INCOMING, "checked_at < $1 OR checked_at >= $2")
 
 _SEAL = """
 UPDATE daily_rollups r
@@ -60,8 +38,6 @@ FROM (
 WHERE r.test_id = p.test_id AND r.day = $1
 """
 
-Delta = list[float]  # checks, failures, degraded, latency count, latency sum
-
 # Counts of days before $1 still held in test_state go to daily_rollups (the trigger of
 # migration 0011 files them as `day` changes). Locked in key order, as the writers do.
 _FILE_PAST_DAYS = """
@@ -71,19 +47,6 @@ SET day = NULL, day_checks = 0, day_failures = 0, day_degraded = 0, day_latency_
 FROM (SELECT test_id FROM test_state WHERE day < $1 ORDER BY test_id FOR UPDATE) past
 WHERE s.test_id = past.test_id AND s.day < $1
 """
-
-
-async def add(conn: asyncpg.Connection, found: dict[tuple[int, int], Delta]) -> None:
-    """Add counts per (test, epoch day) straight to the rollups; rows in key order so
-    concurrent processors cannot deadlock."""
-    if not found:
-        return
-    keys = sorted(found)
-    cols: list[list[object]] = [[k[0] for k in keys],
-                                [EPOCH_DAY + timedelta(days=k[1]) for k in keys]]
-    for i in range(5):
-        cols.append([found[k][i] for k in keys])
-    await conn.execute(_UPSERT, *cols)
 
 
 async def add_other_days(conn: asyncpg.Connection, start: datetime, end: datetime) -> None:

@@ -21,8 +21,8 @@ from datetime import datetime
 
 import asyncpg
 
-from result_processor.rollups import DAY_COUNTS
 from result_processor.rows import INCOMING
+from shared.rollup_counts import DAY_COUNTS
 
 # State columns taken from the newest result: an older one leaves them.
 _NEWEST = ("status", "checked_at", "latency_ms", "http_status", "error_kind", "error", "region")

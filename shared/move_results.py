@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.messages import Status
+from shared.rollup_counts import add_counts
 from shared.tables import RESULT_COLUMNS, results, results_week
 
 EXTRAS = RESULT_COLUMNS.index("extras")
@@ -96,28 +96,14 @@ def _before_handoff(own: set[tuple[Any, ...]]) -> Callable[[tuple[Any, ...]], bo
 
 
 # The source's processor counted late results in the source's rollups, which go; the
-# target's rollups must count them too (the same upsert as result_processor.rollups).
-_LATE_ROLLUPS = """
-INSERT INTO daily_rollups AS r
-    (test_id, day, checks, failures, degraded, latency_count, latency_sum)
-SELECT test_id, (checked_at AT TIME ZONE 'UTC')::date, count(*),
-       count(*) FILTER (WHERE status = $5), count(*) FILTER (WHERE status = $6),
-       count(latency_ms), coalesce(sum(latency_ms), 0)
-FROM unnest($1::bigint[], $2::timestamptz[], $3::smallint[], $4::float8[])
-     AS x(test_id, checked_at, status, latency_ms)
-GROUP BY 1, 2
-ON CONFLICT (test_id, day) DO UPDATE SET
-    checks = r.checks + excluded.checks, failures = r.failures + excluded.failures,
-    degraded = r.degraded + excluded.degraded,
-    latency_count = r.latency_count + excluded.latency_count,
-    latency_sum = r.latency_sum + excluded.latency_sum
-"""
+# target's rollups must count them too (the processor's statement shape).
+_LATE_ROLLUPS = add_counts("unnest($1::bigint[], $2::timestamptz[], $3::smallint[], "
+                           "$4::float8[]) AS x(test_id, checked_at, status, latency_ms)")
 
 
 async def _count_in_rollups(target: Any, rows: list[tuple[Any, ...]]) -> None:
     await target.execute(_LATE_ROLLUPS, [r[0] for r in rows], [r[1] for r in rows],
-                         [r[4] for r in rows], [r[5] for r in rows], int(Status.DOWN),
-                         int(Status.DEGRADED))
+                         [r[4] for r in rows], [r[5] for r in rows])
 
 
 async def _result_count(engine: AsyncEngine, test_ids: list[int], since: datetime) -> int:

@@ -115,7 +115,8 @@ async def test_a_day_counted_in_both_places_is_summed(engine, conn, history) -> 
     t1, today, start = history["t1"], history["now"].date(), history["start"]
     on_today = [i for i in range(120) if (start + timedelta(minutes=i)).date() == today]
     up_today = [i for i in on_today if i < 110]  # the fixture's t1: up, then 10 down
-    await rollups.add(conn, {(t1, (today - rollups.EPOCH_DAY).days): [4, 1, 0, 3, 300.0]})
+    await conn.execute("INSERT INTO daily_rollups (test_id, day, checks, failures, degraded, "
+                       "latency_count, latency_sum) VALUES ($1, $2, 4, 1, 0, 3, 300.0)", t1, today)
     async with engine.connect() as c:
         [bar] = await queries.daily_bars(c, [t1], today, days=1)
         [latency] = await queries.daily_latency(c, t1, today, today)
