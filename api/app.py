@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.notify import DeliveryPublisher
+from api.page_domains import utc_now
 from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
@@ -20,6 +21,7 @@ from api.routes import (
     api_keys,
     auth,
     channels,
+    domain_proofs,
     health,
     incidents,
     maintenance,
@@ -76,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.directory = None  # opened with the lifespan when VIGIL_DIRECTORY_URL is set
+    app.state.clock = utc_now  # the time of domain claims and proofs; tests move it
     app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
@@ -89,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
     for module in (health, auth, team, api_keys, monitors, tests, results, stats, incidents,
-                   status_pages, channels, maintenance, public, public_domains, nodes, system):
+                   status_pages, domain_proofs, channels, maintenance, public, public_domains,
+                   nodes, system):
         app.include_router(module.router)
     return app

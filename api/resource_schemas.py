@@ -83,12 +83,28 @@ class StatusPagePatch(Input):
     groups: Groups | None = None
 
 
+class DomainVerificationOut(BaseModel):
+    """The DNS record that proves the page's owner owns its custom domain, and its state."""
+
+    record: str = Field(examples=["_vigil-challenge.status.example.com"])
+    type: Literal["TXT"] = "TXT"
+    value: str | None = Field(description="null when the claim is released",
+                              examples=["vigil-verify=0f1e2d3c4b5a69788796a5b4c3d2e1f0"])
+    status: Literal["pending", "verified", "released"] = Field(description=(
+        "pending: not proven yet, not served; verified: served; released: the claim "
+        "lapsed unproven (or was lost) and another account may hold the domain"))
+    verified_at: datetime | None
+    claim_expires_at: datetime | None = Field(description=(
+        "while pending: from then on another account may claim the domain"))
+
+
 class StatusPageOut(BaseModel):
     id: int
     slug: str
     title: str
     logo_url: str | None
     custom_domain: str | None
+    domain_verification: DomainVerificationOut | None = None
     language: str
     groups: list[str]
     created_at: datetime

@@ -6,6 +6,7 @@ start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -110,6 +111,28 @@ def _management_url(env: Mapping[str, str]) -> str:
     return value
 
 
+def _nameservers(env: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
+    """DNS servers as 'IP[:port]' (an IPv6 address with a port in brackets), comma-separated;
+    empty: the system's resolver configuration."""
+    servers = []
+    for item in (i.strip() for i in env.get(name, "").split(",") if i.strip()):
+        match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([0-9.]+)(?::(\d{1,5}))?|"
+                             r"([0-9A-Fa-f:]+)", item)
+        try:
+            if match is None:
+                raise ValueError
+            host = match.group(1) or match.group(3) or match.group(5)
+            port = int(match.group(2) or match.group(4) or 53)
+            ipaddress.ip_address(host)
+            if not 1 <= port <= 65535:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address with an optional :port"
+                              ) from None
+        servers.append((host, port))
+    return tuple(servers)
+
+
 DEV_SECRET = "vigil-dev-secret-change-me"
 _HOOK = re.compile(r"^([a-z0-9][a-z0-9_-]{0,31})=(/.+)$")
 
@@ -196,6 +219,11 @@ class Settings:
     regions_file: str
     region_buffer_bytes: int
     rabbitmq_management_url: str  # the broker's HTTP management API: queue depths for /system
+    # Proof of custom domains: where the TXT record is looked up, how long, how long an
+    # unverified claim blocks other accounts.
+    domain_dns_servers: tuple[tuple[str, int], ...]
+    domain_dns_timeout_s: float
+    domain_claim_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -257,6 +285,9 @@ class Settings:
             regions_file=_str(e, "VIGIL_REGIONS_FILE", os.path.join(state_dir, "regions.json")),
             region_buffer_bytes=_int(e, "VIGIL_REGION_BUFFER_BYTES", 1 << 30, 1 << 20, 1 << 40),
             rabbitmq_management_url=_management_url(e),
+            domain_dns_servers=_nameservers(e, "VIGIL_DOMAIN_DNS_SERVERS"),
+            domain_dns_timeout_s=_float(e, "VIGIL_DOMAIN_DNS_TIMEOUT", 5.0, 0.1, 60.0),
+            domain_claim_days=_int(e, "VIGIL_DOMAIN_CLAIM_DAYS", 7, 1, 365),
         )
 
     def public(self) -> dict[str, object]:

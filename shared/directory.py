@@ -7,8 +7,10 @@ operator's `vigil cells` commands. The placement policy is a pure function.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,6 +35,22 @@ class Cell:
     capacity: int
     open: bool
     load: int = 0  # accounts placed in it
+
+
+@dataclass(frozen=True)
+class DomainClaim:
+    """An account's hold on a custom domain, and whether it proved owning it."""
+
+    domain: str
+    account: str
+    token: str
+    claimed_at: datetime
+    verified_at: datetime | None
+
+
+def new_token() -> str:
+    """128 random bits, in the 32 hex digits the migration's default also makes."""
+    return secrets.token_hex(16)
 
 
 def choose_cell(candidates: Sequence[Cell]) -> Cell | None:
@@ -122,16 +140,57 @@ class Directory:
     async def locate_slug(self, slug: str) -> Cell | None:
         return await self._locate(slugs, slug)
 
-    async def claim_domain(self, domain: str, account_email: str) -> bool:
-        """Raises Taken if another account (in any cell) has the custom domain; True if newly
-        held."""
-        return await self._claim(domains, domain, account_email)
+    async def claim_domain(self, domain: str, account_email: str, now: datetime,
+                           lapse: timedelta) -> bool:
+        """Raises Taken if another account (in any cell) holds the custom domain; True if newly
+        held, with a new token to prove it by.
 
-    async def release_domain(self, domain: str) -> None:
-        await self._release(domains, domain)
+        An unverified claim older than `lapse` blocks no one: another account takes it over
+        (new token, unverified), so a squatted name frees itself.
+        """
+        new = {"domain": domain, "account": account_email, "token": new_token(),
+               "claimed_at": now, "verified_at": None}
+        query = pg_insert(domains).values(new)
+        query = query.on_conflict_do_update(
+            index_elements=[domains.c.domain],
+            set_={k: query.excluded[k] for k in ("account", "token", "claimed_at", "verified_at")},
+            where=(domains.c.verified_at.is_(None) & (domains.c.claimed_at < now - lapse)
+                   & (domains.c.account != query.excluded.account)))
+        async with self.engine.begin() as conn:
+            if (await conn.execute(query)).rowcount == 1:
+                return True
+            owner = await conn.scalar(select(domains.c.account).where(domains.c.domain == domain))
+        if owner != account_email:
+            raise Taken(domain)
+        return False
+
+    async def release_domain(self, domain: str, account_email: str) -> None:
+        """Give the domain back, if this account still holds it (it may have lapsed to
+        another)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(domains).where(domains.c.domain == domain,
+                                                     domains.c.account == account_email))
+
+    async def domain_claims(self, names: Sequence[str]) -> dict[str, DomainClaim]:
+        """The claims on these domains, by domain (those nobody holds left out)."""
+        if not names:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(domains).where(domains.c.domain.in_(names)))).all()
+        return {row.domain: DomainClaim(**row._mapping) for row in rows}
+
+    async def mark_verified(self, claim: DomainClaim, now: datetime) -> bool:
+        """Record the proof of this very claim; False if it changed meanwhile (released,
+        taken over). A second proof keeps the first time."""
+        query = (update(domains).where(domains.c.domain == claim.domain,
+                                       domains.c.account == claim.account,
+                                       domains.c.token == claim.token)
+                 .values(verified_at=func.coalesce(domains.c.verified_at, now)))
+        async with self.engine.begin() as conn:
+            return (await conn.execute(query)).rowcount == 1
 
     async def cell_for_domain(self, domain: str) -> Cell | None:
-        """The cell of the status page served at this host name, if any."""
+        """The cell of the account holding this host name, if any."""
         return await self._locate(domains, domain)
 
     # Slugs and domains are names an account holds, found through the account's cell.

@@ -61,7 +61,8 @@ slugs = Table(
            nullable=False, index=True),
 )
 
-# A status page's custom domain, claimed like its slug (the page keeps both in its cell).
+# A status page's custom domain, claimed like its slug (the page keeps both in its cell),
+# with the proof of ownership: served only once `token` was found in the domain's DNS.
 domains = Table(
     "domains",
     metadata,
@@ -69,4 +70,9 @@ domains = Table(
     Column("account", String(320),
            ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
            nullable=False, index=True),
+    Column("token", String(64), nullable=False,
+           server_default=text("replace(gen_random_uuid()::text, '-', '')")),
+    # An unverified claim older than the grace period no longer blocks another account.
+    Column("claimed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("verified_at", DateTime(timezone=True)),
 )

@@ -1,8 +1,9 @@
 """GET /public/domains/{host}: which status page a custom domain shows, for anyone.
 
 The frontend asks it with the Host of a request it does not recognise as its own, then
-shows the page of that slug. Like a slug, a domain held by another cell answers a 307 to
-the same question at that cell (the directory knows which), so any cell's API will do.
+shows the page of that slug. Only a domain whose owner proved it (the directory's claim is
+verified) is served: an unproven claim is a 404 like no claim. Like a slug, a domain held by
+another cell answers a 307 to the same question at that cell, so any cell's API will do.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from api.deps import Conn, SettingsDep
 from api.domains import lookup_form
 from api.routes import PREFIX
 from api.schemas import ErrorOut
-from shared.tables import status_pages
+from shared.tables import accounts, status_pages
 
 router = APIRouter(prefix=f"{PREFIX}/public", tags=["public"])
 DOMAINS = f"{PREFIX}/public/domains/"
@@ -36,14 +37,19 @@ class DomainOut(BaseModel):
 async def page_at(host: Host, conn: Conn, settings: SettingsDep, request: Request
                   ) -> DomainOut | Response:
     domain = lookup_form(host)
-    if domain is None:  # not a host name: no page can be there
+    directory = cells.directory(request)
+    if domain is None or directory is None:  # not a host name, or nothing can be proven
         raise _not_found()
-    slug = await conn.scalar(select(status_pages.c.slug)
-                             .where(status_pages.c.custom_domain == domain))
+    held = (await directory.domain_claims([domain])).get(domain)
+    if held is None or held.verified_at is None:
+        raise _not_found()
+    # The page of the account that proved it (a lapsed claimant's page may still name it).
+    slug = await conn.scalar(
+        select(status_pages.c.slug).join(accounts, accounts.c.id == status_pages.c.account_id)
+        .where(status_pages.c.custom_domain == domain, accounts.c.email == held.account))
     if slug is not None:
         return DomainOut(slug=slug)
-    directory = cells.directory(request)
-    cell = await directory.cell_for_domain(domain) if directory is not None else None
+    cell = await directory.cell_for_domain(domain)
     if cell is None or cell.name == settings.cell:
         raise _not_found()
     return Response(status_code=status.HTTP_307_TEMPORARY_REDIRECT,

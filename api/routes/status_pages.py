@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import cells, owned, paging
+from api import cells, owned, page_domains, paging
 from api.deps import AccountId, Conn, EditorAccountId
 from api.resource_schemas import (
     PageMonitorIn,
@@ -40,9 +40,8 @@ _PAGE = tuple(c for c in status_pages.c if c.name != "account_id")
 _LINK = (status_page_monitors.c.monitor_id, monitors.c.name,
          status_page_monitors.c.group_name.label("group"), status_page_monitors.c.position)
 spm = status_page_monitors
-# The names a page holds in the directory, unique across cells: field -> (claim, release).
-NAMES = {"slug": (Directory.claim_slug, Directory.release_slug),
-         "custom_domain": (Directory.claim_domain, Directory.release_domain)}
+# The names a page holds in the directory, unique across cells.
+NAMES = ("slug", "custom_domain")
 
 
 def taken(field: str) -> HTTPException:
@@ -55,15 +54,20 @@ def _conflict(exc: IntegrityError) -> HTTPException:
 
 
 @router.get("", response_model=Page[StatusPageOut])
-async def list_pages(account_id: AccountId, conn: Conn, limit: paging.Limit = 50,
-                     cursor: paging.Cursor = None, q: paging.Search = None
-                     ) -> Page[StatusPageOut]:
+async def list_pages(account_id: AccountId, conn: Conn, request: Request,
+                     limit: paging.Limit = 50, cursor: paging.Cursor = None,
+                     q: paging.Search = None) -> Page[StatusPageOut]:
     query = select(*_PAGE).where(status_pages.c.account_id == account_id)
     if q:
         query = query.where(paging.contains(status_pages.c.title, q)
                             | paging.contains(status_pages.c.slug, q))
     rows, following = await paging.id_page(conn, query, status_pages.c.id, limit, cursor)
-    return Page[StatusPageOut](items=[StatusPageOut(**r._mapping) for r in rows], next=following)
+    items = await page_domains.pages_out(request, conn, account_id, rows)
+    return Page[StatusPageOut](items=items, next=following)
+
+
+async def _out(request: Request, conn: Conn, account_id: int, row: Any) -> StatusPageOut:
+    return (await page_domains.pages_out(request, conn, account_id, [row]))[0]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=StatusPageOut,
@@ -78,7 +82,7 @@ async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Con
         except IntegrityError as exc:
             raise _conflict(exc) from None
         await conn.commit()
-    return StatusPageOut(**row._mapping)
+    return await _out(request, conn, account_id, row)
 
 
 def _names(values: dict[str, Any]) -> dict[str, str]:
@@ -92,6 +96,8 @@ async def _holding(request: Request, conn: Conn, account_id: int, names: dict[st
     """Slugs and domains are unique across cells: the directory holds them. Claims them for
     the block (409 if another account has one); if the block fails, gives back those it took."""
     directory = cells.directory(request)
+    if directory is None and "custom_domain" in names:
+        raise page_domains.no_directory()
     if directory is None or not names:
         yield
         return
@@ -100,27 +106,46 @@ async def _holding(request: Request, conn: Conn, account_id: int, names: dict[st
     try:
         for field, name in names.items():
             try:
-                if await NAMES[field][0](directory, name, owner):
+                if await _claim(request, directory, field, name, owner):
                     took[field] = name
             except Taken:
                 raise taken(field) from None
+        if "custom_domain" in took:  # perhaps a lapsed claim: its page here lets go of it
+            await conn.execute(update(status_pages).where(
+                status_pages.c.custom_domain == took["custom_domain"],
+                status_pages.c.account_id != account_id
+            ).values(custom_domain=None, updated_at=func.now()))
         yield
     except Exception:
-        await _release(request, took)
+        await _release(request, conn, account_id, took)
         raise
 
 
-async def _release(request: Request, names: dict[str, str]) -> None:
+async def _claim(request: Request, directory: Directory, field: str, name: str, owner: str
+                 ) -> bool:
+    if field == "slug":
+        return await directory.claim_slug(name, owner)
+    return await page_domains.claim(request, directory, name, owner)
+
+
+async def _release(request: Request, conn: Conn, account_id: int, names: dict[str, str]
+                   ) -> None:
     directory = cells.directory(request)
-    if directory is not None:
-        for field, name in names.items():
-            await NAMES[field][1](directory, name)
+    if directory is None or not names:
+        return
+    owner = await cells.owner_email(conn, account_id)
+    for field, name in names.items():
+        if field == "slug":
+            await directory.release_slug(name)
+        else:  # only if still this account's: a lapsed claim may be another's now
+            await directory.release_domain(name, owner)
 
 
 @router.get("/{page_id}", response_model=StatusPageOut, responses=PAGE_404)
-async def get_page(page_id: PageId, account_id: AccountId, conn: Conn) -> StatusPageOut:
+async def get_page(page_id: PageId, account_id: AccountId, conn: Conn, request: Request
+                   ) -> StatusPageOut:
     row = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
-    return StatusPageOut(**row._mapping)
+    return await _out(request, conn, account_id, row)
 
 
 @router.patch("/{page_id}", response_model=StatusPageOut, responses={**PAGE_404, **SLUG_409})
@@ -146,8 +171,9 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
                 spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
             ).values(group_name=None))
         await conn.commit()
-    await _release(request, {f: name for f, name in before.items() if after.get(f) != name})
-    return StatusPageOut(**row._mapping)
+    await _release(request, conn, account_id,
+                   {f: name for f, name in before.items() if after.get(f) != name})
+    return await _out(request, conn, account_id, row)
 
 
 @router.delete("/{page_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PAGE_404)
@@ -159,7 +185,7 @@ async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn,
     if gone is None:
         raise owned.not_found("status page")
     await conn.commit()
-    await _release(request, _names(gone._mapping))
+    await _release(request, conn, account_id, _names(gone._mapping))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
