@@ -50,9 +50,9 @@ def judge(record: str, values: Sequence[str], expected: str) -> None:
     """Passes if one TXT value is the expected one (spaces around it ignored)."""
     if any(value.strip() == expected for value in values):
         return
-    shown = ", ".join(repr(_clip(v)) for v in values[:SHOWN_VALUES])
+    shown = ", ".join(f"'{_clip(v)}'" for v in values[:SHOWN_VALUES])
     more = f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else ""
-    raise ProofError(f"the TXT record at {record} holds {shown}{more}, not {expected!r}")
+    raise ProofError(f"the TXT record at {record} holds {shown}{more}, not '{expected}'")
 
 
 def _clip(value: str) -> str:

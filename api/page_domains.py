@@ -109,7 +109,7 @@ async def prove(request: Request, held: DomainClaim) -> None:
         if exc.retry:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, exc.message,
                                 headers={"Retry-After": str(RETRY_AFTER_S)}) from None
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, exc.message) from None
+        raise HTTPException(422, exc.message) from None
     directory = cells.directory(request)
     assert directory is not None  # the caller holds a claim in it
     if not await directory.mark_verified(held, now(request)):

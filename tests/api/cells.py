@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+from fastapi import FastAPI
 
 from api.app import create_app
 from shared import db
@@ -21,6 +22,7 @@ class CellApi:
     url: str
     database_url: str
     client: httpx.AsyncClient
+    app: FastAPI
 
 
 @asynccontextmanager
@@ -56,7 +58,7 @@ async def _cell(directory: Directory, name: str, database_url: str, capacity: in
                               **{"VIGIL_PUBLIC_CACHE_TTL": "0", **env}))
     async with running(app) as client:
         client.base_url = httpx.URL(url)
-        yield CellApi(name, url, database_url, client)
+        yield CellApi(name, url, database_url, client, app)
 
 
 async def owner_in(cell: CellApi) -> dict[str, str]:

@@ -4,7 +4,7 @@ import pytest
 
 from executor.checks import dns as dns_check
 from shared.messages import Status, TestSpec
-from tests.executor.checks.dnspeer import dns_server
+from tests.dnspeer import dns_server
 from tests.executor.checks.peers import context
 from tests.targets import free_port
 

@@ -1,0 +1,65 @@
+"""A small authoritative DNS server for the tests (dnspython), on a free loopback UDP port.
+
+It answers from a zone, a dict of (name, type) -> record texts that a test may change while
+the server runs. A name with no records of the asked type answers NOERROR and nothing (if the
+name is in the zone at all) or NXDOMAIN; names in `silent` are never answered, names in
+`broken` answer SERVFAIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+Zone = dict[tuple[str, str], list[str]]
+
+ZONE: Zone = {
+    ("www.vigil.test.", "A"): ["192.0.2.10", "192.0.2.11"],
+    ("vigil.test.", "MX"): ["10 mail.vigil.test."],
+    ("vigil.test.", "TXT"): ['"v=spf1 -all"'],
+}
+SILENT = frozenset({"silent.vigil.test."})
+BROKEN = frozenset({"broken.vigil.test."})
+
+
+class _Server(asyncio.DatagramProtocol):
+    def __init__(self, zone: Zone, silent: Collection[str], broken: Collection[str]) -> None:
+        self.zone, self.silent, self.broken = zone, silent, broken
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        query = dns.message.from_wire(data)
+        question = query.question[0]
+        name, rdtype = question.name.to_text().lower(), dns.rdatatype.to_text(question.rdtype)
+        if name in self.silent:
+            return
+        reply = dns.message.make_response(query)
+        if name in self.broken:
+            reply.set_rcode(dns.rcode.SERVFAIL)
+        elif not any(n == name for n, _ in self.zone):
+            reply.set_rcode(dns.rcode.NXDOMAIN)
+        elif self.zone.get((name, rdtype)):
+            reply.answer.append(dns.rrset.from_text_list(name, 60, "IN", rdtype,
+                                                         self.zone[(name, rdtype)]))
+        self.transport.sendto(reply.to_wire(), addr)  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def dns_server(zone: Zone | None = None, silent: Collection[str] = SILENT,
+                     broken: Collection[str] = BROKEN) -> AsyncIterator[int]:
+    """Serves `zone` (the module's ZONE by default) on 127.0.0.1; yields the port."""
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: _Server(ZONE if zone is None else zone, silent, broken),
+        local_addr=("127.0.0.1", 0))
+    try:
+        yield transport.get_extra_info("sockname")[1]
+    finally:
+        transport.close()
