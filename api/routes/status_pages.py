@@ -116,8 +116,8 @@ async def _holding(request: Request, conn: Conn, account_id: int, names: dict[st
                 status_pages.c.account_id != account_id
             ).values(custom_domain=None, updated_at=func.now()))
         yield
-    except Exception:
-        await _release(request, conn, account_id, took)
+    except Exception:  # the connection may be in a failed transaction: owner is known
+        await _release(request, conn, account_id, took, owner)
         raise
 
 
@@ -128,12 +128,12 @@ async def _claim(request: Request, directory: Directory, field: str, name: str, 
     return await page_domains.claim(request, directory, name, owner)
 
 
-async def _release(request: Request, conn: Conn, account_id: int, names: dict[str, str]
-                   ) -> None:
+async def _release(request: Request, conn: Conn, account_id: int, names: dict[str, str],
+                   owner: str | None = None) -> None:
     directory = cells.directory(request)
     if directory is None or not names:
         return
-    owner = await cells.owner_email(conn, account_id)
+    owner = owner or await cells.owner_email(conn, account_id)
     for field, name in names.items():
         if field == "slug":
             await directory.release_slug(name)

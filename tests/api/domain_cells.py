@@ -34,6 +34,7 @@ class Proving:
         """A new account placed in this cell (a by default), logged in: its headers."""
         cell = cell or self.a
         other = self.b if cell is self.a else self.a
+        await self.directory.set_open(cell.name, True)
         await self.directory.set_open(other.name, False)  # sign-up then goes to `cell`
         try:
             return await owner_in(cell)

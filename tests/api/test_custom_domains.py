@@ -1,28 +1,30 @@
 """Custom domains of status pages: validation, uniqueness (across cells too), the public
-look-up, and release on rename and delete."""
+look-up of proven domains, and release on rename and delete. (The proof itself:
+test_domain_proof.py.)"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
-import httpx
 import pytest
 
+from shared.directory import Directory
 from tests.api.cells import owner_in, two_cells
-from tests.api.helpers import User, assert_invalid, new_user, send_json
-from tests.api.test_status_pages import PAGES, create_page
+from tests.api.domain_cells import LOOKUP, Proving, domain, lookup, new_page, prove, proving
+from tests.api.helpers import assert_invalid, send_json
+from tests.api.test_status_pages import PAGES
 
-LOOKUP = "/api/v1/public/domains/"
 # 155 characters, past 253 once each label is an A-label.
 TOO_LONG_ENCODED = ".".join(["".join(chr(0x4E00 + i * 37) for i in range(18))] * 8) + ".com"
 
 
-def domain() -> str:
-    return f"status-{uuid.uuid4().hex[:10]}.example.com"
-
-
-async def lookup(client: httpx.AsyncClient, host: str) -> httpx.Response:
-    return await client.get(LOOKUP + host)
+@pytest.fixture(scope="module")
+async def proof(directory_url: str, database_url: str, other_cell_url: str
+                ) -> AsyncIterator[Proving]:
+    async with proving(directory_url, database_url, other_cell_url) as made:
+        yield made
 
 
 @pytest.mark.parametrize("bad", [
@@ -33,16 +35,15 @@ async def lookup(client: httpx.AsyncClient, host: str) -> httpx.Response:
     "-x.example.com", "x-.example.com", "x_y.example.com", "x..example.com", "", ".",
     "x.example.com\x00", "\u0301x.example.com", "\u0660\u06f1.example.com",
     "\ud800.example.com", 12, True, ["x.example.com"], {"d": 1}])
-async def test_garbage_is_refused_naming_the_field(client: httpx.AsyncClient, user: User,
-                                                   bad: object) -> None:
+async def test_garbage_is_refused_naming_the_field(proof: Proving, bad: object) -> None:
+    client, auth = proof.a.client, await proof.account()
     body = {"slug": f"page-{uuid.uuid4().hex[:12]}", "title": "T", "custom_domain": bad}
-    assert_invalid(await send_json(client, "POST", PAGES, body, user.headers),
-                   ["body", "custom_domain"])
-    page = await create_page(client, user)
+    assert_invalid(await send_json(client, "POST", PAGES, body, auth), ["body", "custom_domain"])
+    page = await new_page(proof.a, auth)
     assert_invalid(await send_json(client, "PATCH", f"{PAGES}/{page['id']}",
-                                   {"custom_domain": bad}, user.headers),
+                                   {"custom_domain": bad}, auth),
                    ["body", "custom_domain"])
-    unchanged = await client.get(f"{PAGES}/{page['id']}", headers=user.headers)
+    unchanged = await client.get(f"{PAGES}/{page['id']}", headers=auth)
     assert unchanged.json()["custom_domain"] is None
 
 
@@ -54,23 +55,25 @@ async def test_garbage_is_refused_naming_the_field(client: httpx.AsyncClient, us
     ("статус.пример.рф", "xn--80a7abcbg.xn--e1afmkfd.xn--p1ai"),  # stdlib punycode agrees
     ("\u200bstatus.example.net", "status.example.net"),  # UTS 46 drops it, as browsers do
 ])
-async def test_a_domain_is_stored_lower_case_in_idna_form(client: httpx.AsyncClient,
-                                                          given: str, stored: str) -> None:
-    user = await new_user(client)
-    page = await create_page(client, user, custom_domain=given)
+async def test_a_domain_is_stored_lower_case_in_idna_form(proof: Proving, given: str,
+                                                          stored: str) -> None:
+    client, auth = proof.a.client, await proof.account()
+    page = await new_page(proof.a, auth, custom_domain=given)
     try:
         assert page["custom_domain"] == stored
+        assert page["domain_verification"]["record"] == f"_vigil-challenge.{stored}"
+        await prove(proof, proof.a, auth, page)
         found = await lookup(client, stored)
         assert found.json() == {"slug": page["slug"]}
         assert (await lookup(client, given.rstrip("."))).json() == {"slug": page["slug"]}
     finally:  # these names are shared by every run: give them back
-        await client.delete(f"{PAGES}/{page['id']}", headers=user.headers)
+        await client.delete(f"{PAGES}/{page['id']}", headers=auth)
 
 
-async def test_look_up_by_host_with_or_without_port(client: httpx.AsyncClient,
-                                                    user: User) -> None:
+async def test_look_up_by_host_with_or_without_port(proof: Proving) -> None:
+    client, auth = proof.a.client, await proof.account()
     name = domain()
-    page = await create_page(client, user, custom_domain=name)
+    page = await prove(proof, proof.a, auth, await new_page(proof.a, auth, custom_domain=name))
     assert (await lookup(client, name)).json() == {"slug": page["slug"]}
     assert (await lookup(client, f"{name}:8080")).json() == {"slug": page["slug"]}
     assert (await lookup(client, name.upper())).json() == {"slug": page["slug"]}
@@ -81,58 +84,71 @@ async def test_look_up_by_host_with_or_without_port(client: httpx.AsyncClient,
     assert (await lookup(client, domain())).status_code == 404
 
 
-async def test_unique_rename_remove_and_delete_release_it(client: httpx.AsyncClient) -> None:
-    a, b = await new_user(client), await new_user(client)
+async def test_unique_rename_remove_and_delete_release_it(proof: Proving) -> None:
+    client = proof.a.client
+    a, b = await proof.account(), await proof.account()
     name = domain()
-    page = await create_page(client, a, custom_domain=name)
+    page = await new_page(proof.a, a, custom_domain=name)
     path = f"{PAGES}/{page['id']}"
     for variant in (name, name.upper(), f"{name}."):
-        clash = await client.post(PAGES, headers=b.headers, json={
+        clash = await client.post(PAGES, headers=b, json={
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "B", "custom_domain": variant})
         assert clash.status_code == 409, clash.text
         assert "custom_domain" in clash.json()["detail"]
-    mine = await create_page(client, b)
+    mine = await new_page(proof.a, b)
     taken = await client.patch(f"{PAGES}/{mine['id']}", json={"custom_domain": name},
-                               headers=b.headers)
+                               headers=b)
     assert (taken.status_code, "custom_domain" in taken.text) == (409, True)
     # Other fields change; the domain stays.
-    kept = await client.patch(path, json={"title": "New"}, headers=a.headers)
+    kept = await client.patch(path, json={"title": "New"}, headers=a)
     assert kept.json()["custom_domain"] == name
-    # Renamed: the old name is free, the new one found.
+    # Renamed: the old name is free, the new one found once proven.
     renamed = domain()
-    assert (await client.patch(path, json={"custom_domain": renamed}, headers=a.headers)
-            ).json()["custom_domain"] == renamed
+    changed = (await client.patch(path, json={"custom_domain": renamed}, headers=a)).json()
+    assert changed["custom_domain"] == renamed
+    await prove(proof, proof.a, a, changed)
     assert (await lookup(client, name)).status_code == 404
     assert (await lookup(client, renamed)).json() == {"slug": page["slug"]}
     moved = await client.patch(f"{PAGES}/{mine['id']}", json={"custom_domain": name},
-                               headers=b.headers)
+                               headers=b)
     assert moved.json()["custom_domain"] == name
     # Removed with null: free again.
-    assert (await client.patch(path, json={"custom_domain": None}, headers=a.headers)
+    assert (await client.patch(path, json={"custom_domain": None}, headers=a)
             ).json()["custom_domain"] is None
     assert (await lookup(client, renamed)).status_code == 404
-    await create_page(client, b, custom_domain=renamed)
+    await new_page(proof.a, b, custom_domain=renamed)
     # Deleted: free again.
-    assert (await client.delete(f"{PAGES}/{mine['id']}", headers=b.headers)).status_code == 204
+    assert (await client.delete(f"{PAGES}/{mine['id']}", headers=b)).status_code == 204
     assert (await lookup(client, name)).status_code == 404
-    again = await create_page(client, a, custom_domain=name)
+    again = await new_page(proof.a, a, custom_domain=name)
     assert again["custom_domain"] == name
 
 
-async def test_another_account_sees_nothing_of_a_domain(client: httpx.AsyncClient) -> None:
-    a, b = await new_user(client), await new_user(client)
+async def test_another_account_sees_nothing_of_a_domain(proof: Proving) -> None:
+    client = proof.a.client
+    a, b = await proof.account(), await proof.account()
     name = domain()
-    page = await create_page(client, a, custom_domain=name)
+    page = await new_page(proof.a, a, custom_domain=name)
+    token = page["domain_verification"]["value"]
     path = f"{PAGES}/{page['id']}"
-    listed = (await client.get(PAGES, params={"q": name}, headers=b.headers)).json()
+    listed = (await client.get(PAGES, params={"q": name}, headers=b)).json()
     assert listed["items"] == []
-    assert name not in (await client.get(PAGES, headers=b.headers)).text
-    assert (await client.get(path, headers=b.headers)).status_code == 404
-    changed = await client.patch(path, json={"custom_domain": domain()}, headers=b.headers)
+    assert name not in (await client.get(PAGES, headers=b)).text
+    assert (await client.get(path, headers=b)).status_code == 404
+    changed = await client.patch(path, json={"custom_domain": domain()}, headers=b)
     assert changed.status_code == 404
     assert name not in changed.text
-    assert (await client.delete(path, headers=b.headers)).status_code == 404
-    assert (await client.get(path, headers=a.headers)).json()["custom_domain"] == name
+    assert (await client.delete(path, headers=b)).status_code == 404
+    refused = await client.post(f"{path}/domain/verify", headers=b)
+    assert refused.status_code == 404
+    assert name not in refused.text and token not in refused.text
+    assert (await client.get(path, headers=a)).json()["custom_domain"] == name
+
+
+async def _prove_in(directory: Directory, name: str) -> None:
+    """The proof recorded straight in the directory (test_domain_proof.py proves by DNS)."""
+    held = (await directory.domain_claims([name]))[name]
+    assert await directory.mark_verified(held, datetime.now(UTC))
 
 
 async def test_domains_are_unique_across_cells_and_found_from_any(
@@ -146,6 +162,7 @@ async def test_domains_are_unique_across_cells_and_found_from_any(
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "A", "custom_domain": name})
         assert made.status_code == 201, made.text
         assert (await directory.cell_for_domain(name)).name == a.name
+        await _prove_in(directory, name)
         clash = await b.client.post(PAGES, headers=auth_b, json={
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "B", "custom_domain": name})
         assert clash.status_code == 409
@@ -164,6 +181,7 @@ async def test_domains_are_unique_across_cells_and_found_from_any(
         in_b = await b.client.post(PAGES, headers=auth_b, json={
             "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "B", "custom_domain": name})
         assert in_b.status_code == 201, in_b.text
+        await _prove_in(directory, name)
         assert (await lookup(a.client, name)).headers["location"] == f"{b.url}{LOOKUP}{name}"
         # Deleted in A: its new name is free everywhere.
         await a.client.delete(f"{PAGES}/{made.json()['id']}", headers=auth_a)

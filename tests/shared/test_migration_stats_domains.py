@@ -1,5 +1,6 @@
-"""Migrations 0010 (processor_stats, status_pages.custom_domain) and d0002 (the directory's
-domains) go down and up again, keeping the pages and the unique index."""
+"""Migrations 0010 (processor_stats, status_pages.custom_domain), d0002 (the directory's
+domains) and d0003 (their proof) go down and up again, keeping the pages, the unique index
+and the claims."""
 
 import asyncio
 
@@ -50,13 +51,37 @@ def test_cell_migration_down_and_up() -> None:
         services.drop_database_sync(name)
 
 
+PROOF = {"token", "claimed_at", "verified_at"}
+
+
 def test_directory_migration_down_and_up() -> None:
     name, url = services.create_directory_database("vigil_mig_dir")
     try:
-        assert _columns(url, "domains") == {"domain", "account"}
+        assert _columns(url, "domains") == {"domain", "account"} | PROOF
         command.downgrade(alembic_config(url, DIRECTORY_SCRIPTS), "d0001")
         assert _columns(url, "domains") == set()
         upgrade_directory(url)
-        assert _columns(url, "domains") == {"domain", "account"}
+        assert _columns(url, "domains") == {"domain", "account"} | PROOF
+    finally:
+        services.drop_database_sync(name)
+
+
+def test_claims_made_before_the_proof_get_a_token_and_are_unproven() -> None:
+    name, url = services.create_directory_database("vigil_mig_proof")
+    try:
+        command.downgrade(alembic_config(url, DIRECTORY_SCRIPTS), "d0002")
+        asyncio.run(_fetch(url, """
+            WITH c AS (INSERT INTO cells (name, api_url, database_url, capacity)
+                       VALUES ('a', 'http://a', 'postgresql://a', 1) RETURNING name),
+                 a AS (INSERT INTO accounts (email, cell) SELECT 'm@example.com', name FROM c
+                       RETURNING email)
+            INSERT INTO domains (domain, account)
+            SELECT d, email FROM a, unnest(ARRAY['a.example.com', 'b.example.com']) d"""))
+        upgrade_directory(url)
+        rows = asyncio.run(_fetch(url, "SELECT * FROM domains ORDER BY domain"))
+        assert [r["domain"] for r in rows] == ["a.example.com", "b.example.com"]
+        assert all(len(r["token"]) == 32 and int(r["token"], 16) >= 0 for r in rows)
+        assert rows[0]["token"] != rows[1]["token"]
+        assert all(r["verified_at"] is None and r["claimed_at"] is not None for r in rows)
     finally:
         services.drop_database_sync(name)
