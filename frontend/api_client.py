@@ -40,11 +40,13 @@ class Refused(ApiError):
 
 
 class Invalid(ApiError):
-    """A 422: the API's `detail` list, each with the `loc` of the field it is about."""
+    """A 422: the API's `detail` list, each with the `loc` of the field it is about; or its
+    `detail` text when the refusal is about no one field."""
 
-    def __init__(self, where: str, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, where: str, errors: list[dict[str, Any]], detail: str = "") -> None:
         super().__init__(where)
         self.errors = errors
+        self.detail = detail
 
 
 class ApiClient:
@@ -142,7 +144,7 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     if response.status_code in (403, 409):
         raise Refused(where, _detail_text(response))
     if response.status_code == 422:
-        raise Invalid(where, _detail_list(response))
+        raise Invalid(where, _detail_list(response), _detail_text(response))
     if response.status_code not in (200, 201, 202):  # 202: queued, e.g. a test notification
         raise BadResponse(f"{where}: unexpected status")
     try:

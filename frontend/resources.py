@@ -14,8 +14,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from frontend import forms, zones
-from frontend.api_client import Invalid, NotFound, Refused
+from frontend.api_client import ApiUnavailable, Invalid, NotFound, Refused
 from frontend.auth import login_required
+from frontend.formatting import moment
 from frontend.i18n import LANGUAGES
 from frontend.manage import call, private_page
 
@@ -115,8 +116,41 @@ def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.For
     html = render_template(
         "status_page_edit.html", page=page, pid=pid, form=form, link=link,
         on_page=items(f"/status-pages/{pid}/monitors"), monitors=items("/monitors"),
-        languages=LANGUAGES)
+        languages=LANGUAGES, check=_domain_check(page))
     return private_page(html, 200 if form.ok and link.ok else 422)
+
+
+def _domain_check(page: dict[str, Any]) -> dict[str, Any] | None:
+    """The page's domain proof as the template shows it; None without a domain (or from an
+    API that does not prove domains)."""
+    domain, check = page.get("custom_domain"), page.get("domain_verification")
+    if not isinstance(domain, str) or not domain or not isinstance(check, dict):
+        return None
+    status = check.get("status")
+    text_of = {k: v if isinstance(v := check.get(k), str) else "" for k in ("record", "value")}
+    return {"domain": domain, "status": status if status in ("verified", "released")
+            else "pending", **text_of, "verified_at": moment(check.get("verified_at")),
+            "expires_at": moment(check.get("claim_expires_at"))}
+
+
+@bp.post("/status-pages/<int:pid>/domain/verify")
+@login_required
+def verify_domain(pid: int) -> ResponseReturnValue:
+    """Asks the API to look the page's TXT record up; the outcome is flashed."""
+    try:
+        page = call("POST", f"/status-pages/{pid}/domain/verify")
+    except NotFound:
+        abort(404)
+    except ApiUnavailable:
+        flash(_("The domain could not be checked just now: DNS or the monitoring service "
+                "did not answer. Please try again in a minute."))
+    except (Invalid, Refused) as exc:
+        flash(_("Not verified: %(reason)s", reason=exc.detail
+                or _("the monitoring service refused it.")))
+    else:
+        flash(_("%(domain)s is verified: the status page is served there.",
+                domain=str(page.get("custom_domain") or "")))
+    return redirect(url_for("resources.status_page", pid=pid))
 
 
 @bp.post("/status-pages/<int:pid>/monitors")

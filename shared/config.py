@@ -286,7 +286,7 @@ class Settings:
             region_buffer_bytes=_int(e, "VIGIL_REGION_BUFFER_BYTES", 1 << 30, 1 << 20, 1 << 40),
             rabbitmq_management_url=_management_url(e),
             domain_dns_servers=_nameservers(e, "VIGIL_DOMAIN_DNS_SERVERS"),
-            domain_dns_timeout_s=_float(e, "VIGIL_DOMAIN_DNS_TIMEOUT", 5.0, 0.1, 60.0),
+            domain_dns_timeout_s=_float(e, "VIGIL_DOMAIN_DNS_TIMEOUT", 3.0, 0.1, 60.0),
             domain_claim_days=_int(e, "VIGIL_DOMAIN_CLAIM_DAYS", 7, 1, 365),
         )
 

@@ -59,6 +59,8 @@ class FakeApi:
     series: dict[str, Any] | None = None  # None: no /series yet (404)
     results: list[dict[str, Any]] = field(default_factory=list)  # every test's results
     refuse_with: tuple[int, Any] | None = None  # the next write answers this instead
+    # what POST .../domain/verify answers (status, detail); None: the domain is proven
+    verify_answer: tuple[int, Any] | None = None
     incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
     nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
     system: dict[str, Any] | None = None  # None: no /system yet (404); operators only too
@@ -298,6 +300,20 @@ class _Handler(BaseHTTPRequestHandler):
                 items.append({"id": _next_id(), **data})
                 self._json(201, items[-1])
 
+    def _verify_domain(self, body: bytes, pid: str) -> None:
+        pages = self.api.collections.get("status-pages", [])
+        page = next((p for p in pages if str(p["id"]) == pid), None)
+        if page is None:
+            self._json(404, {"detail": "status page not found"})
+        elif self.api.verify_answer is not None:
+            status, detail = self.api.verify_answer
+            self._json(status, {"detail": detail})
+        else:
+            page["domain_verification"] = {**page["domain_verification"], "status": "verified",
+                                           "verified_at": "2026-11-26T10:00:00+00:00",
+                                           "claim_expires_at": None}
+            self._json(200, page)
+
     def _page_monitors(self, body: bytes, pid: str, mid: str | None = None) -> None:
         links = self.api.collections.setdefault(f"pages/{pid}/monitors", [])
         if self.command == "GET":
@@ -522,6 +538,7 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"GET /api/v1/(members)", _Handler._collection),
     (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
      r"(?:/(\d+))?", _Handler._channel_part),
+    (r"POST /api/v1/status-pages/(\d+)/domain/verify", _Handler._verify_domain),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
      _Handler._page_monitors),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"

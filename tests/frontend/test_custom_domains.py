@@ -123,3 +123,101 @@ def test_the_apis_domain_errors_land_beside_the_field(logged_in: FlaskClient,
     assert 'id="custom_domain-errors"' in text(response) and "not a host name" in text(response)
     fake_api.refuse_with = (409, "this domain is taken")
     assert "this domain is taken" in text(logged_in.post("/status-pages", data=fields))
+
+
+def _page_with(fake_api: FakeApi, **check: object) -> None:
+    fake_api.collections["status-pages"] = [
+        {"id": 5, "slug": "acme", "title": "ACME", "language": "en", "groups": [],
+         "logo_url": None, "custom_domain": "status.acme.test", "domain_verification": {
+             "record": "_vigil-challenge.status.acme.test", "type": "TXT",
+             "value": "vigil-verify=0123456789abcdef0123456789abcdef", "status": "pending",
+             "verified_at": None, "claim_expires_at": "2026-12-03T10:00:00+00:00", **check}}]
+
+
+def test_the_form_shows_the_record_to_create_and_verifies(logged_in: FlaskClient,
+                                                          fake_api: FakeApi) -> None:
+    _page_with(fake_api)
+    html = text(logged_in.get("/status-pages/5"))
+    assert "<code>_vigil-challenge.status.acme.test</code>" in html
+    assert "<code>TXT</code>" in html
+    assert "<code>vigil-verify=0123456789abcdef0123456789abcdef</code>" in html
+    assert "not verified yet" in html and "Dec 3, 2026" in html  # when the claim lapses
+    assert 'action="/status-pages/5/domain/verify"' in html
+    token = csrf_token(logged_in, "/status-pages/5")
+    done = logged_in.post("/status-pages/5/domain/verify", data={"csrf_token": token},
+                          follow_redirects=True)
+    assert len(fake_api.requests_to("/api/v1/status-pages/5/domain/verify")) == 1
+    html = text(done)
+    assert "status.acme.test is verified: the status page is served there." in html
+    assert "<code>vigil-verify=" not in html  # nothing left to do
+    assert 'action="/status-pages/5/domain/verify"' not in html
+
+
+@pytest.mark.parametrize(("answer", "flashed"), [
+    ((422, "the TXT record at _vigil-challenge.status.acme.test holds 'x'"),
+     "Not verified: the TXT record at _vigil-challenge.status.acme.test holds &#39;x&#39;"),
+    ((409, "this status page has no custom_domain to verify"),
+     "Not verified: this status page has no custom_domain to verify"),
+    ((422, [{"loc": ["path", "page_id"], "msg": "bad"}]),
+     "Not verified: the monitoring service refused it."),
+    ((503, "the DNS lookup timed out"), "could not be checked just now"),
+])
+def test_a_failed_verification_is_flashed(logged_in: FlaskClient, fake_api: FakeApi,
+                                          answer: tuple[int, object], flashed: str) -> None:
+    _page_with(fake_api)
+    fake_api.verify_answer = answer
+    token = csrf_token(logged_in, "/status-pages/5")
+    done = logged_in.post("/status-pages/5/domain/verify", data={"csrf_token": token},
+                          follow_redirects=True)
+    assert done.status_code == 200
+    assert flashed in text(done)
+    assert "<code>vigil-verify=0123456789abcdef0123456789abcdef</code>" in text(done)
+
+
+def test_verify_needs_the_csrf_token_and_a_page(logged_in: FlaskClient,
+                                                fake_api: FakeApi) -> None:
+    _page_with(fake_api)
+    assert logged_in.post("/status-pages/5/domain/verify").status_code == 400
+    assert fake_api.requests_to("/api/v1/status-pages/5/domain/verify") == []
+    token = csrf_token(logged_in, "/status-pages/5")
+    missing = logged_in.post("/status-pages/6/domain/verify", data={"csrf_token": token})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("check", [
+    {"status": "verified", "verified_at": "2026-11-20T08:00:00+00:00", "claim_expires_at": None},
+    {"status": "released", "value": None, "claim_expires_at": None},
+    {"status": "nonsense", "record": 5, "value": ["<b>"], "claim_expires_at": "soon"},
+])
+def test_each_state_of_the_proof_reads_right(logged_in: FlaskClient, fake_api: FakeApi,
+                                             check: dict[str, object]) -> None:
+    _page_with(fake_api, **check)
+    html = text(logged_in.get("/status-pages/5"))
+    if check["status"] == "verified":
+        assert "is verified" in html and "Nov 20, 2026" in html
+        assert 'action="/status-pages/5/domain/verify"' not in html
+    elif check["status"] == "released":
+        assert "lapsed before it was verified" in html and "<code>vigil-verify" not in html
+        assert 'action="/status-pages/5/domain/verify"' in html
+    else:  # garbage from the API: shown as pending, nothing of it rendered raw
+        assert "not verified yet" in html and "<b>" not in html and "Until" not in html
+
+
+def test_a_page_without_a_domain_or_proof_shows_no_proof(logged_in: FlaskClient,
+                                                         fake_api: FakeApi) -> None:
+    _page_with(fake_api)
+    fake_api.collections["status-pages"][0]["custom_domain"] = None
+    assert "_vigil-challenge" not in text(logged_in.get("/status-pages/5"))
+    del fake_api.collections["status-pages"][0]["domain_verification"]  # an older API
+    fake_api.collections["status-pages"][0]["custom_domain"] = "status.acme.test"
+    assert "Verify" not in text(logged_in.get("/status-pages/5"))
+
+
+@pytest.mark.parametrize("lang", ["nl", "de", "fr", "es"])
+def test_the_proof_is_in_every_language(logged_in: FlaskClient, fake_api: FakeApi,
+                                        lang: str) -> None:
+    _page_with(fake_api)
+    english = text(logged_in.get("/status-pages/5?lang=en"))
+    translated = text(logged_in.get(f"/status-pages/5?lang={lang}"))
+    for phrase in ("is not verified yet", "no other account can claim", ">Verify<"):
+        assert phrase in english and phrase not in translated, (lang, phrase)
