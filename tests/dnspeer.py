@@ -9,8 +9,9 @@ name is in the zone at all) or NXDOMAIN; names in `silent` are never answered, n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import dns.message
 import dns.rcode
@@ -63,3 +64,29 @@ async def dns_server(zone: Zone | None = None, silent: Collection[str] = SILENT,
         yield transport.get_extra_info("sockname")[1]
     finally:
         transport.close()
+
+
+@contextmanager
+def dns_server_thread(zone: Zone) -> Iterator[int]:
+    """The same server on an event loop of its own thread, for tests of subprocesses."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    stop = asyncio.Event()
+    port: list[int] = []
+
+    async def serve() -> None:
+        async with dns_server(zone) as p:
+            port.append(p)
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),),
+                              name="dns-server", daemon=True)
+    thread.start()
+    assert started.wait(10), "the DNS server did not start"
+    try:
+        yield port[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -13,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared import db
+from shared.directory import Directory
 from tests import services
+from tests.dnspeer import Zone, dns_server_thread
 from tests.helpers import short_name, wait_sync
 from tests.targets import free_port
 
@@ -27,6 +31,8 @@ class Stack:
     frontend_url: str
     logs: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # What the stack's DNS server (VIGIL_DOMAIN_DNS_SERVERS) answers; tests add records.
+    dns_zone: Zone = field(default_factory=dict)
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
@@ -39,24 +45,46 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack_services() -> Iterator[tuple[str, str]]:
-    """A database and a vhost of the stack's own: its scheduler reads every test in its
-    database, so no other test's rows or queues may be shared with it."""
+    """A database, a directory and a vhost of the stack's own: its scheduler reads every test
+    in its database, so no other test's rows or queues may be shared with it."""
     db_name, database_url = services.create_migrated_database("vigil_e2e")
+    dir_name, directory_url = services.create_directory_database("vigil_e2e_dir")
     vhost, amqp_url = services.create_vhost("vigil-e2e")
-    yield database_url, amqp_url
+    yield database_url, amqp_url, directory_url
     services.delete_vhost(vhost)
+    services.drop_database_sync(dir_name)
     services.drop_database_sync(db_name)
 
 
+async def _register(directory_url: str, cell: str, api_url: str, database_url: str) -> None:
+    engine = db.engine(directory_url, pool_size=1)
+    try:
+        await Directory(engine).add_cell(cell, api_url, database_url, 10_000)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def stack(stack_services: tuple[str, str], tmp_path_factory) -> Iterator[Stack]:
-    database_url, amqp_url = stack_services
+def stack(stack_services: tuple[str, str, str], tmp_path_factory) -> Iterator[Stack]:
+    database_url, amqp_url, directory_url = stack_services
+    zone: Zone = {}
+    with dns_server_thread(zone) as dns_port:
+        yield from _stack(database_url, amqp_url, directory_url, zone, dns_port,
+                          tmp_path_factory)
+
+
+def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns_port: int,
+           tmp_path_factory) -> Iterator[Stack]:
     api_port, frontend_port = free_port(), free_port()
     logs = tmp_path_factory.mktemp("stack-logs")
+    cell = short_name("e")
+    asyncio.run(_register(directory_url, cell, f"http://127.0.0.1:{api_port}", database_url))
     env = {
         **os.environ,
         "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-        "VIGIL_CELL": short_name("e"), "VIGIL_REGION": "local",
+        "VIGIL_CELL": cell, "VIGIL_REGION": "local", "VIGIL_DIRECTORY_URL": directory_url,
+        # Custom domains are proven against a DNS server of the session's, on loopback.
+        "VIGIL_DOMAIN_DNS_SERVERS": f"127.0.0.1:{dns_port}",
         "VIGIL_API_PORT": str(api_port), "VIGIL_FRONTEND_PORT": str(frontend_port),
         "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "1",
         "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_BATCH_MAX_DELAY": "0.2",
@@ -67,7 +95,8 @@ def stack(stack_services: tuple[str, str], tmp_path_factory) -> Iterator[Stack]:
         "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
         "VIGIL_ADMIN_EMAILS": OPERATOR_EMAIL,
     }
-    s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs)
+    s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs,
+              dns_zone=zone)
     for name in COMPONENTS:
         argv = [sys.executable, "-m", "shared.cli", name]
         with open(logs / f"{name}.log", "wb") as out:

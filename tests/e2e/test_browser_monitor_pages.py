@@ -41,7 +41,7 @@ def shoot(page: Page, name: str) -> None:
 
 
 def test_create_a_monitor_see_it_up_and_its_public_page(
-        stack: Stack, stack_services: tuple[str, str]) -> None:
+        stack: Stack, stack_services: tuple[str, str, str]) -> None:
     email, password = f"{short_name('ui')}@example.com", "correct horse battery"
     slug = short_name("page").replace("_", "-").lower()
     target = ThreadedServer(target_app()).start()

@@ -51,13 +51,24 @@ def test_a_status_page_at_its_custom_domain(stack: Stack) -> None:
     created = api.post("/status-pages", json={"slug": slug, "title": "ACME status",
                                               "groups": []})
     assert created.status_code == 201, created.text
-    with browser_page(locale="en-GB") as page:  # the domain is set with the form
+    with browser_page(locale="en-GB") as page:  # the domain is set and proven with the form
         _log_in(page, stack, email)
         page.goto(f"{stack.frontend_url}/status-pages/{created.json()['id']}")
         page.get_by_label("Custom domain").fill("Status.ACME.test")
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_role("status")).to_contain_text("Changes saved.", timeout=WAIT_MS)
-    assert api.get(f"/status-pages/{created.json()['id']}").json()["custom_domain"] == DOMAIN
+        record = page.locator("table.dns-record code")
+        expect(record.first).to_have_text(f"_vigil-challenge.{DOMAIN}")
+        page.get_by_role("button", name="Verify").click()  # no record yet: refused, said why
+        expect(page.get_by_role("status")).to_contain_text("NXDOMAIN", timeout=WAIT_MS)
+        stack.dns_zone[(f"_vigil-challenge.{DOMAIN}.", "TXT")] = [
+            f'"{record.nth(2).inner_text()}"']
+        page.get_by_role("button", name="Verify").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"{DOMAIN} is verified", timeout=WAIT_MS)
+    shown = api.get(f"/status-pages/{created.json()['id']}").json()
+    assert (shown["custom_domain"], shown["domain_verification"]["status"]) == (
+        DOMAIN, "verified")
 
     port = urlsplit(stack.frontend_url).port
     with sync_playwright() as pw:

@@ -93,8 +93,8 @@ def _outage(site: Switch, database_url: str, test_id: int, before: int) -> int:
 
 
 def test_an_outage_is_told_once_its_end_once_and_maintenance_keeps_quiet(
-        stack: Stack, stack_services: tuple[str, str], client: httpx.Client) -> None:
-    database_url, _ = stack_services
+        stack: Stack, stack_services: tuple[str, str, str], client: httpx.Client) -> None:
+    database_url = stack_services[0]
     receiver, site = Receiver(), Switch()
     monitor = client.post("/monitors", json={"name": "Shop", "tests": [
         {"kind": "http", "url": f"{site.server.url}/", "interval_s": 1, "timeout_s": 0.5}]})
