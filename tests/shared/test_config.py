@@ -68,3 +68,31 @@ def test_admin_emails_are_a_lower_cased_set() -> None:
     assert s.admin_emails == {"ops@example.com", "b@example.com"}
     assert s.node_dead_after_s <= 29  # a silent node's tests move within 30 s
     assert s.max_clock_skew_s == 30.0
+
+
+def test_domain_proof_settings_default_to_the_system_resolver() -> None:
+    s = Settings.from_env({})
+    assert (s.domain_dns_servers, s.domain_dns_timeout_s, s.domain_claim_days) == ((), 3.0, 7)
+    s = Settings.from_env({"VIGIL_DOMAIN_DNS_SERVERS": " 192.0.2.53, 127.0.0.1:5353,[::1]:54,::1",
+                           "VIGIL_DOMAIN_DNS_TIMEOUT": "0.5", "VIGIL_DOMAIN_CLAIM_DAYS": "30"})
+    assert s.domain_dns_servers == (("192.0.2.53", 53), ("127.0.0.1", 5353), ("::1", 54),
+                                    ("::1", 53))
+    assert (s.domain_dns_timeout_s, s.domain_claim_days) == (0.5, 30)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("VIGIL_DOMAIN_DNS_SERVERS", "dns.example.com"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:0"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:65536"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "999.1.1.1"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:53:53"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "[1.2.3.4"),
+    ("VIGIL_DOMAIN_DNS_SERVERS", "127.0.0.1;rm -rf"),
+    ("VIGIL_DOMAIN_DNS_TIMEOUT", "0"),
+    ("VIGIL_DOMAIN_DNS_TIMEOUT", "soon"),
+    ("VIGIL_DOMAIN_CLAIM_DAYS", "0"),
+    ("VIGIL_DOMAIN_CLAIM_DAYS", "1.5"),
+])
+def test_domain_proof_settings_refuse_garbage(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
