@@ -262,3 +262,16 @@ async def test_without_a_directory_no_domain_can_be_set(client: httpx.AsyncClien
     assert "VIGIL_DIRECTORY_URL" in refused.text
     listed = (await client.get(PAGES, headers=user.headers)).json()["items"]
     assert listed == []
+
+
+async def test_a_domain_too_long_for_its_record_is_refused_clearly(proof: Proving) -> None:
+    auth = await proof.account()
+    name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57, "com"])  # 253: the most allowed
+    page = await new_page(proof.a, auth, custom_domain=name)
+    try:
+        refused = await verify(proof.a, auth, page["id"])
+        assert refused.status_code == 422
+        assert "longer than DNS allows" in refused.text
+        assert (await _claim(proof, name)).verified_at is None
+    finally:  # a fixed name: give it back
+        await proof.a.client.delete(f"{PAGES}/{page['id']}", headers=auth)

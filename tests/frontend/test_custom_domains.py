@@ -142,6 +142,8 @@ def test_the_form_shows_the_record_to_create_and_verifies(logged_in: FlaskClient
     assert "<code>TXT</code>" in html
     assert "<code>vigil-verify=0123456789abcdef0123456789abcdef</code>" in html
     assert "not verified yet" in html and "Dec 3, 2026" in html  # when the claim lapses
+    assert "status.acme.test</a> <span class=\"note\">(not verified)" in text(
+        logged_in.get("/status-pages"))
     assert 'action="/status-pages/5/domain/verify"' in html
     token = csrf_token(logged_in, "/status-pages/5")
     done = logged_in.post("/status-pages/5/domain/verify", data={"csrf_token": token},
@@ -151,6 +153,7 @@ def test_the_form_shows_the_record_to_create_and_verifies(logged_in: FlaskClient
     assert "status.acme.test is verified: the status page is served there." in html
     assert "<code>vigil-verify=" not in html  # nothing left to do
     assert 'action="/status-pages/5/domain/verify"' not in html
+    assert "(not verified)" not in text(logged_in.get("/status-pages"))
 
 
 @pytest.mark.parametrize(("answer", "flashed"), [
