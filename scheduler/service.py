@@ -221,12 +221,16 @@ class Scheduler:
         beat = await amqp.decode_or_dead_letter(message, decode_heartbeat, "heartbeat")
         if beat is None:
             return
+        key = (beat.region, beat.node)
+        if not self.registry.is_live(*key):
+            # Owed before the registry counts it live (at once, before its database write):
+            # a poll's sync that sees it live first sends the full set, and only that one.
+            self.owed_full.add(key)
         appeared = await self.registry.beat(beat)
         await message.ack()
         if appeared:
             log.info("node live", extra={"region": beat.region, "node": beat.node,
                                          "version": beat.version})
-            self.owed_full.add((beat.region, beat.node))  # whichever sync comes first sends it
             await self.sync()
 
 
