@@ -75,16 +75,22 @@ class Scheduler:
         self.view = TestView(settings.cell)
         self.full_read_s = settings.scheduler_full_read_s
         self.xmin: int | None = None  # where the next read of changes starts; None: read all
-        self.read_all_at = 0.0  # monotonic time of the last full read
+        self.read_all_started = self.read_all_at = 0.0  # monotonic, of the last full read
         self.changed: Changed = {}  # what changed in the view since the last sync
         self.reshare = False  # a full read: share every region again
         self.shared_among: dict[str, tuple[str, ...]] = {}  # region -> live nodes it was
         self._read_lock = asyncio.Lock()  # reads apply in the order of their snapshots
 
-    async def refresh(self, full: bool = False) -> None:
+    async def refresh(self, full: bool = False, asked_at: float | None = None) -> None:
         """Bring the view up to date: a full read at start, when asked, and every
-        VIGIL_SCHEDULER_FULL_READ as a backstop; otherwise only what changed."""
+        VIGIL_SCHEDULER_FULL_READ as a backstop; otherwise only what changed.
+
+        A full read asked for at `asked_at` (monotonic) is served by any full read that
+        began after it: a burst of resync requests (a region's nodes restarting) costs
+        two full reads at most, not one each."""
         async with self._read_lock:
+            if full and asked_at is not None and self.read_all_started >= asked_at:
+                full = False
             due = time.monotonic() - self.read_all_at >= self.full_read_s
             if full or self.xmin is None or due:
                 await self._read_all()
@@ -100,9 +106,11 @@ class Scheduler:
             await _prune_logged(self.engine, read.seen)
 
     async def _read_all(self) -> None:
+        started = time.monotonic()
         read = await changes.read_all(self.engine)
         self.view.replace(read.rows)
-        self.xmin, self.read_all_at, self.reshare = read.xmin, time.monotonic(), True
+        self.xmin, self.reshare = read.xmin, True
+        self.read_all_started, self.read_all_at = started, time.monotonic()
         self.changed = {}
         TESTS_REJECTED.set(len(self.view.rejected))
         await _prune_logged(self.engine, read.seen, below=read.xmin)
@@ -193,7 +201,7 @@ class Scheduler:
                                              "reason": request.reason})
         # A node that missed something may be one of many: read everything again first.
         # A node not yet live gets its full set when its first heartbeat makes it live.
-        await self.refresh(full=True)
+        await self.refresh(full=True, asked_at=time.monotonic())
         await self.sync(full={(request.region, request.node)})
         await message.ack()
 

@@ -399,3 +399,33 @@ async def test_a_write_behind_the_triggers_back_is_caught_by_a_full_read(
             assert _seen(message) == (False, [(first, 120)], [])
             message = await _next(queue)
         assert _seen(message) == (True, [(first, 120)], [])
+
+
+async def test_a_burst_of_resync_requests_costs_two_full_reads_not_one_each(
+        region_env, database_url, amqp_url, monkeypatch) -> None:
+    from scheduler import changes
+
+    region, conn, channel, queue = region_env
+    await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    reads = 0
+    read_all = changes.read_all
+
+    async def slow_read_all(engine):  # as with many tests: requests pile up behind it
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.3)
+        return await read_all(engine)
+
+    monkeypatch.setattr(changes, "read_all", slow_read_all)
+    settings = _settings(database_url, amqp_url)
+    async with _scheduler(settings), _beating(channel, region, {"n1"}):
+        assert (await _next(queue)).full
+        assert reads == 1
+        resync = await channel.declare_exchange(names.RESYNC_EXCHANGE, "topic", durable=True)
+        for i in range(5):
+            await resync.publish(amqp.persistent(encode_resync(
+                ResyncRequest(settings.cell, region, "n1", f"burst {i}"))),
+                routing_key=settings.cell)
+        for _ in range(5):
+            assert (await _next(queue)).full  # each asker gets its full set
+        assert reads <= 3  # one each would be 6
