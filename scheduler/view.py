@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 import msgpack
 
-from scheduler.plan import per_region
 from shared.messages import TestSpec
 
 log = logging.getLogger(__name__)
@@ -67,10 +66,12 @@ class TestView:
         self._reject(row.id, reason)
         if reason is not None:
             return ()
-        spec = TestSpec(id=row.id, cell=self.cell, region="", kind=row.kind,
-                        interval_s=row.interval_s, timeout_s=row.timeout_s, config=row.config,
-                        version=row.version)
-        return tuple(per_region(spec, row.regions))
+        # As plan.per_region, without a dataclasses.replace a spec: a full read makes 180,000.
+        regions = tuple(dict.fromkeys(row.regions))
+        several = regions if len(regions) > 1 else ()
+        return tuple(TestSpec(row.id, self.cell, region, row.kind, row.interval_s,
+                              row.timeout_s, row.config, row.version, several)
+                     for region in regions)
 
     def replace(self, rows: Iterable[Row]) -> None:
         """A full read: every enabled test."""

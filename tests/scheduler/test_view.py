@@ -5,9 +5,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.plan import NodePlan, changes
+from scheduler.plan import NodePlan, changes, per_region
 from scheduler.spread import split
 from scheduler.view import TestView, problem
+from shared.messages import TestSpec
 
 
 @dataclass
@@ -53,6 +54,13 @@ def test_a_row_that_cannot_be_sent_is_left_out_logged_once_and_taken_when_fixed(
     assert view.apply([_Row(2, config={"url": "http://y/"})], [3]) == {"eu": {2}}
     assert _held(view) == {"eu": [1, 2]} and view.rejected == {}
     assert any("usable again" in r.message for r in caplog.records)
+
+
+def test_specs_are_what_per_region_makes() -> None:
+    view = TestView("a")
+    spec = TestSpec(7, "a", "", "http", 60, 5.0, {"url": "http://x/"}, 1)
+    for regions in (["eu"], ["eu", "us", "eu"]):
+        assert list(view.specs(_Row(7, regions))) == per_region(spec, regions)
 
 
 def test_problem_names_what_is_wrong() -> None:
