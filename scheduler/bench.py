@@ -90,12 +90,18 @@ async def old_poll(engine: AsyncEngine, cell: str, plans: dict[str, NodePlan]) -
 
 
 async def _ms(work: Callable[[], Awaitable[object]], times: int) -> float:
-    took = []
+    return (await _cost(work, times))[0]
+
+
+async def _cost(work: Callable[[], Awaitable[object]], times: int) -> tuple[float, float]:
+    """Median wall-clock and this process's CPU milliseconds (PostgreSQL's is not in it)."""
+    took, cpu = [], []
     for _ in range(times):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         await work()
         took.append((time.perf_counter() - started) * 1000)
-    return statistics.median(took)
+        cpu.append((time.process_time() - used) * 1000)
+    return statistics.median(took), statistics.median(cpu)
 
 
 async def _scheduler(settings: Settings, engine: AsyncEngine) -> tuple[Scheduler, _Exchange]:
@@ -144,11 +150,12 @@ async def _measure(settings: Settings, url: str) -> dict[str, float]:
         figures = {"few_steady": few,
                    "full_read": await _ms(lambda: scheduler.refresh(full=True), LOADS)}
         await scheduler.sync()  # after a full read every region is shared and diffed again
-        figures["steady"] = await _ms(lambda: _poll(scheduler), POLLS)
+        figures["steady"], figures["steady_cpu"] = await _cost(lambda: _poll(scheduler), POLLS)
         figures["changed"] = await _changed_poll_ms(scheduler, url, exchange)
         figures["old_load"] = await _ms(lambda: old_load(engine, "bench"), LOADS)
         plans = {n: NodePlan(1, scheduler.plans[("local", n)].sent) for n in NODES}
-        figures["old_poll"] = await _ms(lambda: old_poll(engine, "bench", plans), LOADS)
+        figures["old_poll"], figures["old_poll_cpu"] = await _cost(
+            lambda: old_poll(engine, "bench", plans), LOADS)
         return figures
     finally:
         await engine.dispose()
@@ -169,6 +176,8 @@ def bench_scheduler(settings: Settings) -> Iterator[dict[str, Any]]:
                "old_full_poll_ms_read_share_diff", f["old_poll"])
     yield emit("scheduler", f"steady_poll_ms_{k}k_tests", f["steady"],
                f"steady_poll_ms_{FEW_TESTS // 1000}k_tests", f["few_steady"])
+    yield emit("scheduler", f"steady_poll_scheduler_cpu_ms_{k}k_tests", f["steady_cpu"],
+               "old_full_poll_scheduler_cpu_ms", f["old_poll_cpu"])
     yield emit("scheduler", f"poll_ms_{CHANGED}_changed_of_{k}k", f["changed"],
                "old_full_load_ms", f["old_load"])
     yield emit("scheduler", f"full_read_ms_{k}k_tests_start_resync_backstop",
