@@ -51,6 +51,9 @@ LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region
 REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
                               "Regions with tests and no live executor node (an alert)")
 
+ROWS_READ = Counter("vigil_scheduler_rows_read", "Rows of tests the scheduler read, by kind of"
+                    " read: a quiet poll reads none; many while a long transaction is open",
+                    ["read"])
 TESTS_REJECTED = Gauge("vigil_scheduler_tests_rejected",
                        "Enabled tests left out: their row cannot be sent (see the log)")
 CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
@@ -99,6 +102,7 @@ class Scheduler:
             if read.truncated:
                 await self._read_all()
             else:
+                ROWS_READ.labels("changes").inc(len(read.rows))
                 for region, ids in self.view.apply(read.rows, read.deleted).items():
                     self.changed.setdefault(region, set()).update(ids)
                 self.xmin = read.xmin
@@ -108,6 +112,7 @@ class Scheduler:
     async def _read_all(self) -> None:
         started = time.monotonic()
         read = await changes.read_all(self.engine)
+        ROWS_READ.labels("full").inc(len(read.rows))
         self.view.replace(read.rows)
         self.xmin, self.reshare = read.xmin, True
         self.read_all_started, self.read_all_at = started, time.monotonic()
