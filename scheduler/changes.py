@@ -49,7 +49,9 @@ class Read:
 
 @contextlib.asynccontextmanager
 async def _snapshot(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, int]]:
-    """One read-only snapshot for every statement, and its xmin."""
+    """One read-only snapshot for every statement, and its xmin. One, not one a statement:
+    a deletion committed between the read of the rows and that of the deletions would be
+    applied, and then the row read before it would bring the test back."""
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="REPEATABLE READ",
                                      postgresql_readonly=True)
@@ -63,7 +65,7 @@ async def read_all(engine: AsyncEngine) -> Read:
         rows = (await conn.execute(select(*COLUMNS).where(tests.c.enabled))).all()
         seen = (await conn.execute(select(test_deletions.c.test_id, test_deletions.c.change_xid)
                                    .where(test_deletions.c.change_xid >= xmin))).all()
-    return Read(xmin, rows, seen=[tuple(s) for s in seen])  # type: ignore[misc]
+    return Read(xmin, rows, seen=[(s.test_id, s.change_xid) for s in seen])
 
 
 async def read_since(engine: AsyncEngine, xmin: int) -> Read:
