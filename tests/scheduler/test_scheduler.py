@@ -429,3 +429,62 @@ async def test_a_burst_of_resync_requests_costs_two_full_reads_not_one_each(
         for _ in range(5):
             assert (await _next(queue)).full  # each asker gets its full set
         assert reads <= 3  # one each would be 6
+
+
+async def _churn(database_url: str, region: str, seed: int, rounds: int) -> None:
+    """Random writes in transactions held open for random times, so they commit out of
+    the order in which they took their transaction ids."""
+    import random
+
+    rng = random.Random(seed)
+    conn = await asyncpg.connect(database_url)
+    try:
+        ids = [await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}/{i}")
+               for i in range(5)]
+        for _ in range(rounds):
+            async with conn.transaction():
+                test_id = rng.choice(ids)
+                what = rng.random()
+                if what < 0.5:
+                    await conn.execute("UPDATE tests SET interval_s = $1 WHERE id = $2",
+                                       rng.randrange(30, 300), test_id)
+                elif what < 0.7:
+                    await conn.execute("UPDATE tests SET enabled = NOT enabled WHERE id = $1",
+                                       test_id)
+                elif what < 0.8:
+                    await conn.execute("DELETE FROM tests WHERE id = $1", test_id)
+                    ids.remove(test_id)
+                    ids.append(await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}"))
+                else:
+                    ids.append(await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}"))
+                await asyncio.sleep(rng.random() * 0.15)
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_writers_committing_out_of_order_lose_no_change(
+        region_env, database_url, amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    held: dict[int, int] = {}  # test -> interval, as the node holds them
+
+    async def take(message: Assignment) -> None:
+        if message.full:
+            held.clear()
+        held.update((s.id, s.interval_s) for s in message.upserts)
+        for test_id in message.removals:
+            held.pop(test_id, None)
+
+    async with _scheduler(_settings(database_url, amqp_url)), \
+            _beating(channel, region, {"n1"}):
+        await asyncio.gather(*(_churn(database_url, region, seed, 25) for seed in range(6)))
+        rows = await conn.fetch("SELECT id, interval_s FROM tests WHERE enabled AND $1 = ANY("
+                                "regions)", region)
+        wanted = {r["id"]: r["interval_s"] for r in rows}
+        deadline = time.monotonic() + 20
+        while held != wanted:
+            assert time.monotonic() < deadline, f"the node holds {held}, not {wanted}"
+            message = await queue.get(no_ack=True, fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+            else:
+                await take(decode_assignment(message.body))
