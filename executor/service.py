@@ -184,12 +184,14 @@ def spill_at_stop(folder: Path, batcher: Batcher) -> None:
     """The broker did not take the last results in time: keep them on disk for the next start."""
     unsent = batcher.unsent()
     lost = spill.write(folder, unsent)
+    lost_results = sum(x.results for x in lost)
     if len(lost) < len(unsent):
         log.warning("results spilled to disk at stop", extra={
-            "batches": len(unsent) - len(lost), "path": str(folder)})
+            "batches": len(unsent) - len(lost), "results": batcher.backlog() - lost_results,
+            "path": str(folder)})
     if lost:  # nothing more can be done for these: say exactly what is gone
         log.error("results lost at stop: not published, not written to disk", extra={
-            "batches": len(lost), "results": sum(x.results for x in lost), "path": str(folder),
+            "batches": len(lost), "results": lost_results, "path": str(folder),
             "batch_ids": [x.batch_id for x in lost], "error": lost[0].error})
 
 
@@ -203,7 +205,7 @@ async def wind_down(executor: Executor, tasks: list[asyncio.Task[None]], spilled
         await asyncio.wait_for(executor.batcher.flush(), STOP_FLUSH_S)
     except TimeoutError:  # the broker is gone or refusing
         spill_at_stop(spilled, executor.batcher)
-    except BaseException:  # anything else (a second interrupt): the results are kept all the same
+    except BaseException:  # anything else (the stop itself cancelled): the results are kept too
         spill_at_stop(spilled, executor.batcher)
         raise
 

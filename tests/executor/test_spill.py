@@ -130,7 +130,7 @@ def test_a_batch_that_cannot_be_written_does_not_stop_the_others(
     lost = next(r for r in caplog.records if r.message.startswith("results lost at stop"))
     assert (lost.batches, lost.results, lost.batch_ids) == (1, 1, [ids[0]])
     spilled = next(r for r in caplog.records if r.message == "results spilled to disk at stop")
-    assert spilled.batches == 2
+    assert (spilled.batches, spilled.results) == (2, 2 + 3)
 
 
 async def test_a_stop_interrupted_while_flushing_still_spills(tmp_path: Path) -> None:
