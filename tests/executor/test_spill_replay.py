@@ -10,6 +10,7 @@ import pytest
 from executor import spill
 from shared.codec import encode_batch
 from shared.messages import Result, ResultBatch, Status
+from tests.helpers import eventually
 
 
 def _batch(first_byte: int, cell: str = "c1", rows: int = 2) -> tuple[str, bytes]:
@@ -75,10 +76,11 @@ async def test_one_refused_batch_does_not_hold_up_the_others(tmp_path: Path) -> 
         taken.append(body)
 
     task = asyncio.create_task(spill.replay(tmp_path, send))
-    for _ in range(100):
-        if taken:
-            break
-        await asyncio.sleep(0.01)
+
+    async def passed_once() -> bool:
+        return bool(taken)
+
+    await eventually(passed_once, "a first pass of the replay", timeout=10, every=0.01)
     assert taken == [other], "the second file went out while the first was refused"
     assert (tmp_path / f"{refused}.batch").exists() and not task.done()
     open_for_first.set()
@@ -93,10 +95,11 @@ async def test_a_file_that_cannot_be_read_is_retried_not_deleted(
     _, good = _spill(tmp_path, 0x02)
     broker = Broker()
     task = asyncio.create_task(spill.replay(tmp_path, broker.send))
-    for _ in range(100):
-        if broker.taken and "IsADirectoryError" in _errors(caplog):
-            break
-        await asyncio.sleep(0.01)
+
+    async def passed_once() -> bool:
+        return bool(broker.taken) and "IsADirectoryError" in _errors(caplog)
+
+    await eventually(passed_once, "a first pass of the replay", timeout=10, every=0.01)
     assert broker.taken == [good], "the readable file went out meanwhile"
     assert "IsADirectoryError" in _errors(caplog), "the retry names the error"
     assert unreadable.is_dir() and not task.done(), "kept and retried, not given up on"
