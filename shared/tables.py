@@ -237,6 +237,10 @@ notification_attempts = Table(
 Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
       notification_attempts.c.attempted_at.desc())
 
+# A channel's attempts paged by id, either way (migration 0013).
+Index("notification_attempts_channel_id", notification_attempts.c.channel_id,
+      notification_attempts.c.id)
+
 # The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
 nodes = Table(
     "nodes",
