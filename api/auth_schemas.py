@@ -41,6 +41,8 @@ class MeOut(BaseModel):
     account_id: int
     created_at: datetime
     language: Language
+    is_admin: bool = Field(description="the account is one of the operator's "
+                           "(VIGIL_ADMIN_EMAILS): /system and /nodes answer it")
 
 
 class MePatch(Input):

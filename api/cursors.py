@@ -48,14 +48,20 @@ def _unpack(cursor: str) -> list[Any]:
     return values
 
 
-def encode_id(last_id: int) -> str:
-    return _pack([last_id])
+_NEWEST = "newest"  # the mark of a cursor of a newest-first list
 
 
-def decode_id(cursor: str) -> int:
-    """The id after which the next page starts."""
+def encode_id(last_id: int, newest: bool = False) -> str:
+    return _pack([last_id, _NEWEST] if newest else [last_id])
+
+
+def decode_id(cursor: str, newest: bool = False) -> int:
+    """The id after which the next page starts. A cursor of the other order is refused: its
+    id would start a page from the wrong end."""
     values = _unpack(cursor)
-    if len(values) != 1 or type(values[0]) is not int or not 0 <= values[0] <= MAX_ID:
+    if not values or values[1:] != ([_NEWEST] if newest else []):
+        raise invalid_cursor(cursor)
+    if type(values[0]) is not int or not 0 <= values[0] <= MAX_ID:
         raise invalid_cursor(cursor)
     return values[0]
 

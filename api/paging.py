@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AfterValidator
@@ -20,16 +20,23 @@ Search = Annotated[str | None, Query(max_length=200, description="part of the na
                    AfterValidator(lambda v: v if v is None else printable(v))]
 
 
+Order = Annotated[Literal["oldest", "newest"],
+                  Query(description="oldest first (the default) or newest first")]
+
+
 async def id_page(
     conn: AsyncConnection, query: Select, id_column: ColumnElement[int], limit: int,
-    cursor: str | None,
+    cursor: str | None, newest: bool = False,
 ) -> tuple[Sequence[Row[Any]], str | None]:
-    """One page of the query's rows in id order, and the cursor of the next (or None)."""
+    """One page of the query's rows in id order (descending when `newest`), and the cursor
+    of the next (or None). The first column of the query must be the id."""
     if cursor:
-        query = query.where(id_column > cursors.decode_id(cursor))
-    rows = (await conn.execute(query.order_by(id_column).limit(limit + 1))).all()
+        after = cursors.decode_id(cursor, newest)
+        query = query.where(id_column < after if newest else id_column > after)
+    ordered = query.order_by(id_column.desc() if newest else id_column)
+    rows = (await conn.execute(ordered.limit(limit + 1))).all()
     page = rows[:limit]
-    following = cursors.encode_id(page[-1][0]) if len(rows) > limit else None
+    following = cursors.encode_id(page[-1][0], newest) if len(rows) > limit else None
     return page, following
 
 

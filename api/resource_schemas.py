@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
 
+from api.attempt_fields import Event
 from api.domains import MAX_LENGTH as DOMAIN_MAX_LENGTH
 from api.domains import host_name
 from api.schemas import (
@@ -180,6 +181,14 @@ class AttemptOut(BaseModel):
     permanent: bool
     error: str | None
     detail: str | None = Field(description="what the receiver answered, or a hook's output")
+    event: Event = Field(description="what was told, from the key: a test notification, a "
+                         "certificate near expiry, an incident's opening, change, end or "
+                         "reminder; `other` for a key of no known form")
+    incident_id: int | None = Field(description="the incident told of (incident events)")
+    test_id: int | None = Field(description="the test whose certificate expires (cert_expiring)")
+    exit_code: int | None = Field(description="a hook program's exit code (hook channels, once "
+                                  "the program ran to its exit; negative: killed by a signal)")
+    output: str | None = Field(description="what the hook program printed (with exit_code)")
 
 
 class _Span(Input):

@@ -182,15 +182,32 @@ def http_session(settings: Settings) -> httpclient.Client:
 
 def spill_at_stop(folder: Path, batcher: Batcher) -> None:
     """The broker did not take the last results in time: keep them on disk for the next start."""
+    unsent = batcher.unsent()
+    lost = spill.write(folder, unsent)
+    lost_results = sum(x.results for x in lost)
+    if len(lost) < len(unsent):
+        log.warning("results spilled to disk at stop", extra={
+            "batches": len(unsent) - len(lost), "results": batcher.backlog() - lost_results,
+            "path": str(folder)})
+    if lost:  # nothing more can be done for these: say exactly what is gone
+        log.error("results lost at stop: not published, not written to disk", extra={
+            "batches": len(lost), "results": lost_results, "path": str(folder),
+            "batch_ids": [x.batch_id for x in lost], "error": lost[0].error})
+
+
+async def wind_down(executor: Executor, tasks: list[asyncio.Task[None]], spilled: Path) -> None:
+    """Stop checking, then publish what was checked before we go, or keep it on disk."""
+    for task in tasks:
+        task.cancel()
     try:
-        written = spill.write(folder, batcher.unsent())
-    except OSError as exc:
-        log.error("results not published at stop", extra={"lost": batcher.backlog(),
-                                                           "error": str(exc)})
-        return
-    log.warning("results spilled to disk at stop", extra={"batches": written,
-                                                          "results": batcher.backlog(),
-                                                          "path": str(folder)})
+        await executor.dispatcher.stop()
+        await executor.keeper.save_now()
+        await asyncio.wait_for(executor.batcher.flush(), STOP_FLUSH_S)
+    except TimeoutError:  # the broker is gone or refusing
+        spill_at_stop(spilled, executor.batcher)
+    except BaseException:  # anything else (the stop itself cancelled): the results are kept too
+        spill_at_stop(spilled, executor.batcher)
+        raise
 
 
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
@@ -200,26 +217,30 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         await channel.set_qos(prefetch_count=64)
         ctx = CheckContext(session, settings.max_body_bytes, settings.allow_private_targets)
         executor = Executor(settings, region, channel, ctx)
-        dispatcher, batcher = executor.dispatcher, executor.batcher
         executor.restore()
         gctune.tune()
-        tasks = [asyncio.create_task(dispatcher.run()), asyncio.create_task(executor.keeper.run())]
-        queue = await executor.declare()
-        tasks.append(asyncio.create_task(batcher.run()))
-        spilled = spill.dir_for(settings.state_dir)  # what the last stop could not publish
-        tasks.append(asyncio.create_task(spill.replay(spilled, batcher.publish_confirmed)))
-        await executor.ask_resync(names.RESYNC_ALL, "executor started")
-        tasks.append(asyncio.create_task(heartbeat.run(
-            executor.publish_heartbeat, executor.heartbeat, settings.heartbeat_interval_s)))
-        await queue.consume(executor.on_assignment)
-        log.info("executor running", extra={"region": region, "node": settings.node_id})
-        await stop.wait()
-        for task in tasks:
-            task.cancel()
-        await dispatcher.stop()
-        await executor.keeper.save_now()
-        try:  # what was checked is published before we go, unless the broker is gone
-            await asyncio.wait_for(batcher.flush(), STOP_FLUSH_S)
-        except TimeoutError:
-            spill_at_stop(spilled, batcher)
-        log.info("executor stopped", extra={"published": batcher.published})
+        tasks = [asyncio.create_task(executor.dispatcher.run()),
+                 asyncio.create_task(executor.keeper.run())]
+        spilled = spill.dir_for(settings.state_dir, region, settings.node_id)
+        try:  # from here on, whatever fails, what was checked is published or spilled
+            await _run(executor, tasks, spilled, stop)
+        finally:
+            await wind_down(executor, tasks, spilled)
+        log.info("executor stopped", extra={"published": executor.batcher.published})
+
+
+async def _run(executor: Executor, tasks: list[asyncio.Task[None]], spilled: Path,
+               stop: asyncio.Event) -> None:
+    settings, region = executor.settings, executor.region
+    queue = await executor.declare()
+    tasks.append(asyncio.create_task(executor.batcher.run()))
+    # What an earlier stop could not publish: one try per file and pass (one refused cell
+    # does not hold up the others), passes repeated with a growing pause until all are out.
+    tasks.append(asyncio.create_task(spill.replay(spilled, executor.publish_results,
+                                                  legacy=spill.root(settings.state_dir))))
+    await executor.ask_resync(names.RESYNC_ALL, "executor started")
+    tasks.append(asyncio.create_task(heartbeat.run(
+        executor.publish_heartbeat, executor.heartbeat, settings.heartbeat_interval_s)))
+    await queue.consume(executor.on_assignment)
+    log.info("executor running", extra={"region": region, "node": settings.node_id})
+    await stop.wait()

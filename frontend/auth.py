@@ -17,7 +17,7 @@ bp = Blueprint("auth", __name__)
 
 TOKEN_KEY = "token"
 API_URL_KEY = "api_url"  # the API of the user's cell, found through the directory
-OPERATOR_KEY = "operator"  # the API lets this log-in see the system page
+OPERATOR_KEY = "operator"  # the API counts this log-in as an admin (the system page)
 EMAIL_MAX = 320
 
 
@@ -89,13 +89,13 @@ def login() -> ResponseReturnValue:
 
 
 def is_operator(token: str, api_url: str | None) -> bool:
-    """Whether the API shows this log-in the fleet (its admins only); /auth/me does not say.
+    """Whether the API counts this log-in among its admins (`is_admin` of /auth/me).
     An API that cannot answer just now means no: the link stays hidden, the page works."""
     try:
-        api().send("GET", "/nodes", token, api_url, params={"limit": 1})
+        me = api().send("GET", "/auth/me", token, api_url)
     except ApiError:
         return False
-    return True
+    return me.get("is_admin") is True
 
 
 @bp.post("/logout")

@@ -1,13 +1,13 @@
 """One notification channel: its delivery attempts, a test button, the monitors it alerts for.
 
-The API lists attempts oldest first, a page at a time; the page shows the newest, so it
-reads to the last page (bounded). A test notification is queued by the API and sent by the
+The API lists attempts newest first on request (`order=newest`) and says what each told
+(`event`, `incident_id`) and a hook's `exit_code` and `output`: the page reads one page of
+the newest and parses nothing. A test notification is queued by the API and sent by the
 notifier; the view waits a moment for its first attempt so the flash can say how it went.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -24,58 +24,46 @@ from frontend.resources import items, remove, submit
 
 bp = Blueprint("channels", __name__)
 
-ATTEMPTS_PAGE = 200
-ATTEMPTS_PAGES_MAX = 10  # 2,000 attempts read at most to find the newest
-ATTEMPTS_SHOWN = 50
+ATTEMPTS_SHOWN = 50  # one page of the API's newest
 TEST_WAIT_S = 4.0  # how long the test button waits for the notifier's first attempt
 TEST_POLL_S = 0.25
 CHANNELS_CHECKED_MAX = 50  # the monitor page asks this many channels whether they alert
-HOOK = re.compile(r"hook (\S+) exit (-?\d+)(?:: (.*))?", re.DOTALL)
 LINK_FIELDS = ("monitor_id",)
+
+
+def _events() -> dict[str, str]:
+    """The API's `event` values in the request's language; "other" (or a value this
+    frontend does not know) shows the key."""
+    return {"test": _("Test notification"), "cert_expiring": _("Certificate expiry notice"),
+            "incident_opened": _("Incident opened"), "incident_changed": _("Incident changed"),
+            "incident_resolved": _("Incident resolved"), "incident_reminder": _("Reminder")}
 
 
 def _path(cid: int, tail: str = "") -> str:
     return f"/notification-channels/{cid}{tail}"
 
 
-def attempts(cid: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Every attempt after the cursor (all, without one), oldest first, and the cursor of
-    the last page read: reading again from it sees only that page and anything newer."""
-    found: list[dict[str, Any]] = []
-    last = cursor
-    for _page in range(ATTEMPTS_PAGES_MAX):
-        params = {"limit": ATTEMPTS_PAGE, **({"cursor": cursor} if cursor else {})}
-        body = call("GET", _path(cid, "/attempts"), params=params)
-        found.extend(a for a in body.get("items") or [] if isinstance(a, dict))
-        last, cursor = cursor, body.get("next")
-        if not isinstance(cursor, str) or not cursor:
-            break
-    return found, last
+def newest_attempts(cid: int) -> tuple[list[dict[str, Any]], bool]:
+    """The channel's newest attempts, newest first, and whether older ones exist."""
+    body = call("GET", _path(cid, "/attempts"),
+                params={"order": "newest", "limit": ATTEMPTS_SHOWN})
+    found = [a for a in body.get("items") or [] if isinstance(a, dict)]
+    return found, bool(body.get("next"))
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def shown(attempt: dict[str, Any]) -> dict[str, Any]:
     """An attempt as the table shows it: its time, the event it told, a hook's exit code."""
-    out = {**attempt, "at": moment(attempt.get("attempted_at"))}
-    out.update(event(str(attempt.get("key") or "")))
-    hook = HOOK.fullmatch(str(attempt.get("error") or attempt.get("detail") or ""))
-    if hook:
-        out["exit_code"], out["output"] = int(hook.group(2)), hook.group(3) or ""
-    return out
-
-
-def event(key: str) -> dict[str, Any]:
-    """What a delivery key says was told: a test, a certificate notice, or an incident's
-    opening, change, end or reminder (the notifier's key formats)."""
-    parts = key.split("/")
-    if parts[0] == "test":
-        return {"event": _("Test notification"), "incident_id": None}
-    if parts[0] == "cert":  # cert/<cell>/<test>/<expiry day>
-        return {"event": _("Certificate expiry notice"), "incident_id": None}
-    if parts[0] == "incident" and len(parts) >= 4 and parts[2].isdigit():
-        labels = {"opened": _("Incident opened"), "changed": _("Incident changed"),
-                  "resolved": _("Incident resolved"), "reminder": _("Reminder")}
-        return {"event": labels.get(parts[3], parts[3]), "incident_id": int(parts[2])}
-    return {"event": key, "incident_id": None}
+    label = _events().get(str(attempt.get("event")))
+    exit_code = _int(attempt.get("exit_code"))
+    output = attempt.get("output")
+    return {**attempt, "at": moment(attempt.get("attempted_at")),
+            "label": label or str(attempt.get("key") or ""),
+            "incident_id": _int(attempt.get("incident_id")), "exit_code": exit_code,
+            "output": output if exit_code is not None and isinstance(output, str) else ""}
 
 
 @bp.get("/channels/<int:cid>")
@@ -86,20 +74,19 @@ def show(cid: int) -> ResponseReturnValue:
 
 def _view(cid: int, link: forms.Form) -> ResponseReturnValue:
     channel = call("GET", _path(cid))
-    rows, _cursor = attempts(cid)
-    newest = [shown(a) for a in reversed(rows[-ATTEMPTS_SHOWN:])]
+    rows, more = newest_attempts(cid)
     linked = items(_path(cid, "/monitors"))
     taken = {m.get("monitor_id") for m in linked}
     offered = [m for m in items("/monitors") if m.get("id") not in taken]
-    html = render_template("channel.html", channel=channel, cid=cid, attempts=newest,
-                           total=len(rows), linked=linked, offered=offered, link=link)
+    html = render_template("channel.html", channel=channel, cid=cid,
+                           attempts=[shown(a) for a in rows], more=more, linked=linked,
+                           offered=offered, link=link)
     return private_page(html, 200 if link.ok else 422)
 
 
 @bp.post("/channels/<int:cid>/test")
 @login_required
 def send_test(cid: int) -> ResponseReturnValue:
-    _before, cursor = attempts(cid)
     try:
         key = str(call("POST", _path(cid, "/test")).get("key") or "")
     except ApiUnavailable:
@@ -108,17 +95,19 @@ def send_test(cid: int) -> ResponseReturnValue:
     except Refused as exc:
         flash(exc.detail or _("The monitoring service refused this change."))
     else:
-        flash(_outcome(_first_attempt(cid, key, cursor)))
+        flash(_outcome(_first_attempt(cid, key)))
     return redirect(url_for("channels.show", cid=cid))
 
 
-def _first_attempt(cid: int, key: str, cursor: str | None) -> dict[str, Any] | None:
+def _first_attempt(cid: int, key: str) -> dict[str, Any] | None:
+    """The first attempt at the test's fresh key, looked for among the newest (if more than
+    a page of other attempts came in meanwhile, the flash just says it is queued)."""
     deadline = time.monotonic() + current_app.config.get("VIGIL_TEST_WAIT_S", TEST_WAIT_S)
     while key:
-        rows, _last = attempts(cid, cursor)
-        found = next((a for a in rows if a.get("key") == key), None)
-        if found is not None or time.monotonic() >= deadline:
-            return found
+        rows, _more = newest_attempts(cid)
+        found = [a for a in rows if a.get("key") == key]
+        if found or time.monotonic() >= deadline:
+            return found[-1] if found else None  # newest first: the last is the first try
         time.sleep(TEST_POLL_S)
     return None
 

@@ -7,6 +7,12 @@ counted dead, gets its full set; a node that asks for a resync gets it too. When
 silent its tests move to the region's live nodes (and it is told to drop them, in case it was
 only cut off); a region with no live node keeps its assignments as they are and raises an
 operator alert: its silence is never taken for the sites being down.
+
+The enabled tests live in memory (`view.py`). At start, on a resync request and every
+VIGIL_SCHEDULER_FULL_READ it reads them all; each poll in between reads only the rows written
+since (`changes.py`), so a quiet poll costs the same for ten tests or 180,000. A region is
+shared among its nodes again only when its live nodes change (or after a full read); a
+changed test otherwise costs its own owner's hash and a message to the nodes concerned.
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from collections.abc import Collection
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
 from prometheus_client import Counter, Gauge
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler import checknow
-from scheduler.plan import NodePlan, by_region, per_region
+from scheduler import changes, checknow
+from scheduler.plan import NodePlan
+from scheduler.plan import changes as plan_changes
 from scheduler.registry import Registry
 from scheduler.spread import split
+from scheduler.view import Changed, TestView
 from shared import amqp, db, names
 from shared.codec import (
     decode_check_now,
@@ -37,7 +44,6 @@ from shared.codec import (
 )
 from shared.config import Settings
 from shared.messages import Assignment, TestSpec
-from shared.tables import tests
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,11 @@ LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region
 REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
                               "Regions with tests and no live executor node (an alert)")
 
+ROWS_READ = Counter("vigil_scheduler_rows_read", "Rows of tests the scheduler read, by kind of"
+                    " read: a quiet poll reads none; many while a long transaction is open",
+                    ["read"])
+TESTS_REJECTED = Gauge("vigil_scheduler_tests_rejected",
+                       "Enabled tests left out: their row cannot be sent (see the log)")
 CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
                               "Check-now requests forwarded to a node of another region")
 
@@ -63,35 +74,92 @@ class Scheduler:
         self.stranded: set[str] = set()  # regions with tests and no live node
         self.owed_full: set[Key] = set()  # nodes that appeared: their next message is full
         self._lock = asyncio.Lock()  # one message at a time, so sequence numbers stay in order
+        # The enabled tests, in memory: a poll reads only what changed (scheduler/changes.py).
+        self.view = TestView(settings.cell)
+        self.full_read_s = settings.scheduler_full_read_s
+        self.xmin: int | None = None  # where the next read of changes starts; None: read all
+        self.read_all_started = self.read_all_at = 0.0  # monotonic, of the last full read
+        self.changed: Changed = {}  # what changed in the view since the last sync
+        self.reshare = False  # a full read: share every region again
+        self.shared_among: dict[str, tuple[str, ...]] = {}  # region -> live nodes it was
+        self._read_lock = asyncio.Lock()  # reads apply in the order of their snapshots
 
-    async def load(self) -> list[TestSpec]:
-        """Every enabled test, once for each region it runs in."""
-        query = select(tests.c.id, tests.c.kind, tests.c.regions, tests.c.interval_s,
-                       tests.c.timeout_s, tests.c.config, tests.c.version).where(tests.c.enabled)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [spec for r in rows for spec in per_region(
-            TestSpec(id=r.id, cell=self.cell, region="", kind=r.kind, interval_s=r.interval_s,
-                     timeout_s=r.timeout_s, config=r.config, version=r.version),
-            r.regions)]
+    async def refresh(self, full: bool = False, asked_at: float | None = None) -> None:
+        """Bring the view up to date: a full read at start, when asked, and every
+        VIGIL_SCHEDULER_FULL_READ as a backstop; otherwise only what changed.
+
+        A full read asked for at `asked_at` (monotonic) is served by any full read that
+        began after it: a burst of resync requests (a region's nodes restarting) costs
+        two full reads at most, not one each."""
+        async with self._read_lock:
+            if full and asked_at is not None and self.read_all_started >= asked_at:
+                full = False
+            due = time.monotonic() - self.read_all_at >= self.full_read_s
+            if full or self.xmin is None or due:
+                await self._read_all()
+                return
+            read = await changes.read_since(self.engine, self.xmin)
+            if read.truncated:
+                await self._read_all()
+            else:
+                ROWS_READ.labels("changes").inc(len(read.rows))
+                for region, ids in self.view.apply(read.rows, read.deleted).items():
+                    self.changed.setdefault(region, set()).update(ids)
+                self.xmin = read.xmin
+            TESTS_REJECTED.set(len(self.view.rejected))
+            await _prune_logged(self.engine, read.seen)
+
+    async def _read_all(self) -> None:
+        started = time.monotonic()
+        read = await changes.read_all(self.engine)
+        ROWS_READ.labels("full").inc(len(read.rows))
+        self.view.replace(read.rows)
+        self.xmin, self.reshare = read.xmin, True
+        self.read_all_started, self.read_all_at = started, time.monotonic()
+        self.changed = {}
+        TESTS_REJECTED.set(len(self.view.rejected))
+        await _prune_logged(self.engine, read.seen, below=read.xmin)
 
     async def sync(self, full: Collection[Key] = ()) -> None:
-        """Send every node what changed; the nodes named (and new ones) get their full set."""
-        wanted = by_region(await self.load())
+        """Send every node what changed; the nodes named (and new ones) get their full set.
+        Works from the view: a node's change costs no database read."""
         async with self._lock:
-            regions = set(wanted) | {r for r, _ in self.plans} | self.registry.regions()
-            for region in sorted(regions):
-                await self._sync_region(region, wanted.get(region, {}), full)
+            changed, self.changed = self.changed, {}
+            reshare, self.reshare = self.reshare, False
+            regions = set(self.view.regions) | {r for r, _ in self.plans} | \
+                self.registry.regions()
+            try:
+                for region in sorted(regions):
+                    await self._sync_region(region, changed.get(region, set()), full, reshare)
+            except BaseException:
+                self.reshare = True  # what reached the nodes is uncertain: diff it all next
+                raise
             REGIONS_WITHOUT_NODES.set(len(self.stranded))
 
-    async def _sync_region(self, region: str, specs: dict[int, TestSpec],
-                           full: Collection[Key]) -> None:
+    async def _sync_region(self, region: str, changed: set[int], full: Collection[Key],
+                           reshare: bool) -> None:
         live = self.registry.live(region)
         LIVE_NODES.labels(region).set(len(live))
+        specs = self.view.regions.get(region, {})
         if not live:
             self._alert(region, stranded=bool(specs))
+            self.shared_among.pop(region, None)  # share it all again when a node is back
             return  # keep what the nodes hold: a cut-off region goes on checking
         self._alert(region, stranded=False)
+        owed = any(r == region for r, _ in (*full, *self.owed_full))
+        if reshare or owed or self.shared_among.get(region) != tuple(live):
+            await self._share(region, specs, live, full)
+            self.shared_among[region] = tuple(live)
+        elif changed:
+            plans = {n: p for (r, n), p in self.plans.items() if r == region}
+            for node, (upserts, removals) in sorted(
+                    plan_changes(plans, specs, changed, live).items()):
+                await self._send(region, node, plans[node], upserts, removals, full=False)
+                plans[node].record(upserts, removals)
+
+    async def _share(self, region: str, specs: dict[int, TestSpec], live: list[str],
+                     full: Collection[Key]) -> None:
+        """Share all of the region's tests among its live nodes and send each its diff."""
         shares = split(specs, live)
         for node in sorted(set(shares) | {n for r, n in self.plans if r == region}):
             plan = self.plans.setdefault((region, node), NodePlan())
@@ -104,6 +172,9 @@ class Scheduler:
                 if upserts or removals:
                     await self._send(region, node, plan, upserts, removals, full=False)
             plan.sent = share  # a dead node keeps its plan (and sequence) for its return
+        # A node that died before it was served gets its full set when it appears again.
+        self.owed_full -= {(region, n) for r, n in self.owed_full if r == region
+                           and n not in live}
 
     def _alert(self, region: str, stranded: bool) -> None:
         if stranded and region not in self.stranded:
@@ -133,7 +204,12 @@ class Scheduler:
             return
         log.info("resync requested", extra={"region": request.region, "node": request.node,
                                              "reason": request.reason})
+        # A node that missed something may be one of many: read everything again first.
         # A node not yet live gets its full set when its first heartbeat makes it live.
+        try:
+            await self.refresh(full=True, asked_at=time.monotonic())
+        except Exception:  # the view is as of the last poll: good enough to answer from
+            log.exception("reading the tests for a resync failed")
         await self.sync(full={(request.region, request.node)})
         await message.ack()
 
@@ -161,12 +237,16 @@ class Scheduler:
         beat = await amqp.decode_or_dead_letter(message, decode_heartbeat, "heartbeat")
         if beat is None:
             return
+        key = (beat.region, beat.node)
+        if not self.registry.is_live(*key):
+            # Owed before the registry counts it live (at once, before its database write):
+            # a poll's sync that sees it live first sends the full set, and only that one.
+            self.owed_full.add(key)
         appeared = await self.registry.beat(beat)
         await message.ack()
         if appeared:
             log.info("node live", extra={"region": beat.region, "node": beat.node,
                                          "version": beat.version})
-            self.owed_full.add((beat.region, beat.node))  # whichever sync comes first sends it
             await self.sync()
 
 
@@ -180,6 +260,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
         await registry.restore()
         scheduler = Scheduler(settings, engine, exchange, registry)
+        await scheduler.refresh()  # the first read is a full one
         await scheduler.sync()  # every node with a plan is new to this generation: full sets
         resync = await amqp.resync_queue(channel, settings.cell)
         await resync.consume(scheduler.on_resync)
@@ -198,6 +279,18 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
 
 async def _sync_logged(scheduler: Scheduler) -> None:
     try:
-        await scheduler.sync()
+        await scheduler.refresh()
     except Exception:  # a database blip must not stop the scheduler; the next poll retries
+        log.exception("reading the tests failed")
+    try:  # nodes come and go whether or not the database answers
+        await scheduler.sync()
+    except Exception:  # a broker blip neither
         log.exception("sync failed")
+
+
+async def _prune_logged(engine: AsyncEngine, seen: list[changes.Seen],
+                        below: int | None = None) -> None:
+    try:
+        await changes.prune(engine, seen, below)
+    except Exception:  # kept rows are read again (harmlessly); the next full read prunes
+        log.exception("pruning test deletions failed")

@@ -100,6 +100,7 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "ingest": _lazy("result_processor.bench", "bench_ingest"),
     "api": _lazy("api.bench", "bench_api"),
     "executor": _lazy("executor.bench", "run"),
+    "scheduler": _lazy("scheduler.bench", "bench_scheduler"),
 }
 
 

@@ -184,6 +184,7 @@ class Settings:
     allow_private_targets: bool
     min_interval_s: int
     scheduler_poll_s: float
+    scheduler_full_read_s: float  # a full read of the tests now and then, besides the changes
     batch_max_results: int
     batch_max_delay_s: float
     processor_prefetch: int
@@ -265,6 +266,7 @@ class Settings:
             allow_private_targets=_bool(e, "VIGIL_ALLOW_PRIVATE_TARGETS", False),
             min_interval_s=_int(e, "VIGIL_MIN_INTERVAL", 30, 1, 86400),
             scheduler_poll_s=_float(e, "VIGIL_SCHEDULER_POLL", 1.0, 0.05, 300.0),
+            scheduler_full_read_s=_float(e, "VIGIL_SCHEDULER_FULL_READ", 600.0, 1.0, 86400.0),
             batch_max_results=_int(e, "VIGIL_BATCH_MAX_RESULTS", 3000, 1, 100_000),
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
             processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 64, 1, 10_000),

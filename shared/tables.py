@@ -87,7 +87,21 @@ tests = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # The incident rule (shared.alert_rules.Rule as JSON); NULL means the defaults.
     Column("alert_rule", JSONB),
+    # The transaction that last wrote the row, set by a trigger on every insert and update
+    # (migration 0012): the scheduler reads only what changed since its last look.
+    Column("change_xid", BigInteger, nullable=False),
     CheckConstraint("cardinality(regions) BETWEEN 1 AND 10", name="tests_regions_count"),
+    Index("tests_change_xid", "change_xid"),
+)
+
+# A deleted test, kept until the scheduler has read it (a trigger writes it; migration 0012).
+# test_id NULL: the whole table was truncated.
+test_deletions = Table(
+    "test_deletions",
+    metadata,
+    Column("test_id", BigInteger),
+    Column("change_xid", BigInteger, nullable=False),
+    Index("test_deletions_change_xid", "change_xid"),
 )
 
 
@@ -222,6 +236,10 @@ notification_attempts = Table(
 )
 Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
       notification_attempts.c.attempted_at.desc())
+
+# A channel's attempts paged by id, either way (migration 0013).
+Index("notification_attempts_channel_id", notification_attempts.c.channel_id,
+      notification_attempts.c.id)
 
 # The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
 nodes = Table(

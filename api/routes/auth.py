@@ -29,7 +29,7 @@ from api.auth_schemas import (
     RefreshIn,
     TokenOut,
 )
-from api.deps import CallerDep, EngineDep, SettingsDep
+from api.deps import CallerDep, EngineDep, SettingsDep, is_operator
 from api.routes import PREFIX
 from api.schemas import AccountOut, ErrorOut, LoginIn, SignupIn
 from shared.config import Settings
@@ -204,27 +204,31 @@ async def change_password(
 
 
 @router.get("/me", response_model=MeOut)
-async def me(caller: CallerDep, engine: EngineDep) -> MeOut:
+async def me(caller: CallerDep, engine: EngineDep, settings: SettingsDep) -> MeOut:
     async with engine.connect() as conn:
-        return await _me(conn, caller)
+        return await _me(conn, caller, settings)
 
 
 @router.patch("/me", response_model=MeOut)
-async def change_me(body: MePatch, caller: CallerDep, engine: EngineDep) -> MeOut:
+async def change_me(body: MePatch, caller: CallerDep, engine: EngineDep,
+                    settings: SettingsDep) -> MeOut:
     """Choose the language of this log-in's notifications (the owner's serve the account)."""
     async with engine.begin() as conn:
         await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
             language=body.language))
-        return await _me(conn, caller)
+        return await _me(conn, caller, settings)
 
 
-async def _me(conn: AsyncConnection, caller: Any) -> MeOut:
+async def _me(conn: AsyncConnection, caller: Any, settings: Settings) -> MeOut:
     row = (await conn.execute(select(accounts.c.email, accounts.c.created_at,
                                      accounts.c.language).where(
         accounts.c.id == caller.login_id))).one()
+    # Decided as the admin routes decide (deps.admin_account): by the account acted in, so
+    # a member of the operator's account is an admin there as its owner is.
     return MeOut(id=caller.login_id, email=row.email, role=caller.role,
                  account_id=caller.account_id, created_at=row.created_at,
-                 language=row.language)
+                 language=row.language,
+                 is_admin=await is_operator(conn, settings, caller.account_id))
 
 
 @router.post("/accept-invite", status_code=status.HTTP_201_CREATED, response_model=AccountOut,

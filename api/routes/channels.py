@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import channels, notify, owned, paging
+from api import attempt_fields, channels, notify, owned, paging
 from api.deps import AccountId, Conn, EditorAccountId, SettingsDep, is_operator
 from api.resource_schemas import (
     AttemptOut,
@@ -208,12 +208,21 @@ na = notification_attempts
 
 @router.get("/{channel_id}/attempts", response_model=Page[AttemptOut], responses=CHANNEL_404)
 async def list_attempts(channel_id: ChannelId, account_id: AccountId, conn: Conn,
-                        limit: paging.Limit = 50, cursor: paging.Cursor = None
-                        ) -> Page[AttemptOut]:
-    """Every attempt at telling this channel something, oldest first."""
+                        limit: paging.Limit = 50, cursor: paging.Cursor = None,
+                        order: paging.Order = "oldest") -> Page[AttemptOut]:
+    """Every attempt at telling this channel something, oldest or newest first, with what
+    it told (`event`, `incident_id`, `test_id`) and a hook's `exit_code` and `output`."""
     await owned.row_of(conn, nc, account_id, channel_id, "channel", (nc.c.id,))
     query = select(na.c.id, na.c.idempotency_key.label("key"), na.c.attempt, na.c.attempted_at,
-                   na.c.duration_ms, na.c.outcome, na.c.permanent, na.c.error, na.c.detail
+                   na.c.duration_ms, na.c.outcome, na.c.permanent, na.c.error, na.c.detail,
+                   na.c.channel_kind
                    ).where(na.c.channel_id == channel_id, na.c.account_id == account_id)
-    rows, following = await paging.id_page(conn, query, na.c.id, limit, cursor)
-    return Page[AttemptOut](items=[AttemptOut(**r._mapping) for r in rows], next=following)
+    rows, following = await paging.id_page(conn, query, na.c.id, limit, cursor,
+                                           newest=order == "newest")
+    return Page[AttemptOut](items=[_attempt(r) for r in rows], next=following)
+
+
+def _attempt(row: Row[Any]) -> AttemptOut:
+    stored = {k: v for k, v in row._mapping.items() if k != "channel_kind"}
+    return AttemptOut(**stored, **attempt_fields.fields(row.key, row.channel_kind, row.error,
+                                                        row.detail))

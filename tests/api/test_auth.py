@@ -19,10 +19,13 @@ from tests.api.helpers import (
     SECRET,
     User,
     assert_invalid,
+    client_for,
+    new_user,
     send_json,
     settings,
     unique_email,
 )
+from tests.api.test_team import invite_member
 
 SIGNUP = "/api/v1/auth/signup"
 LOGIN = "/api/v1/auth/login"
@@ -237,3 +240,22 @@ async def test_login_upgrades_a_hash_made_with_weaker_parameters(
     assert stored != weak
     assert not security.needs_rehash(stored)
     assert security.verify_password(stored, PASSWORD)
+
+
+async def test_me_says_whether_the_caller_is_an_admin_as_the_admin_routes_decide(
+        database_url: str) -> None:
+    operator = unique_email()
+    async with client_for(database_url, VIGIL_ADMIN_EMAILS=f"x@example.com,{operator.upper()}",
+                          ) as client:
+        admin = await new_user(client, operator)
+        member = await invite_member(client, admin, "viewer")  # acts in the operator's account
+        stranger = await new_user(client)
+        for caller, expected in ((admin, True), (member, True), (stranger, False)):
+            me = await client.get("/api/v1/auth/me", headers=caller.headers)
+            assert me.status_code == 200, me.text
+            assert me.json()["is_admin"] is expected, caller.email
+            nodes = await client.get("/api/v1/nodes", headers=caller.headers)
+            assert nodes.status_code == (200 if expected else 403), caller.email
+        changed = await client.patch("/api/v1/auth/me", headers=admin.headers,
+                                     json={"language": "de"})
+        assert changed.json()["is_admin"] is True

@@ -109,6 +109,12 @@ async def test_every_kind_sends_a_test_and_lists_what_its_receiver_answered(
     [broken] = attempts["broken"]  # exit 3: a permanent failure, not retried
     assert (broken["outcome"], broken["permanent"]) == ("failed", True)
     assert broken["detail"] == broken["error"] == "hook broken exit 3: no pager"
+    # What each attempt told, in fields (api.attempt_fields), from the notifier's own rows.
+    told = {name: (a["event"], a["incident_id"], a["test_id"], a["exit_code"], a["output"])
+            for name, [a] in attempts.items()}
+    assert told == {name: ("test", None, None, None, None) for name in told} | {
+        "paged": ("test", None, None, 0, "paged the on-call"),
+        "broken": ("test", None, None, 3, "no pager")}
 
 
 async def _attempts(client: httpx.AsyncClient, headers: dict[str, str], channel: int,

@@ -60,7 +60,7 @@ async def test_logout_forgets_the_refresh_token(client: httpx.AsyncClient, user:
 async def test_me_names_the_caller(client: httpx.AsyncClient, user: User) -> None:
     me = (await client.get(ME, headers=user.headers)).json()
     assert me == {"id": user.id, "email": user.email, "role": "owner", "account_id": user.id,
-                  "created_at": me["created_at"], "language": "en"}
+                  "created_at": me["created_at"], "language": "en", "is_admin": False}
 
 
 async def test_the_notification_language_is_chosen_and_garbage_refused(

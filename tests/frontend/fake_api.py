@@ -63,6 +63,8 @@ class FakeApi:
     verify_answer: tuple[int, Any] | None = None
     incidents: list[dict[str, Any]] | None = None  # None: no /incidents yet (404)
     nodes: dict[str, Any] | None = None  # None: the caller is no operator (403)
+    is_admin: Any = False  # what /auth/me says (None: it says nothing, as an older API)
+    me_status: int = 200  # what /auth/me answers with (500: it fails)
     system: dict[str, Any] | None = None  # None: no /system yet (404); operators only too
     # what the notifier makes of a test notification: an attempt ({outcome, error, ...}),
     # or None when it has not got to it yet
@@ -353,10 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stored = self.api.collections.setdefault(f"channels/{cid}/{part}", [])
         if part == "attempts":
-            start = int((parse_qs(urlsplit(self.path).query).get("cursor") or ["0"])[0])
-            end = start + self.api.attempts_page
-            self._json(200, {"items": stored[start:end],
-                             "next": str(end) if end < len(stored) else None})
+            self._attempts(stored)
         elif part == "test":
             self._channel_test(cid)
         elif self.command == "GET":
@@ -369,6 +368,28 @@ class _Handler(BaseHTTPRequestHandler):
             stored.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}"})
             self._json(201, stored[-1])
 
+    def _attempts(self, stored: list[dict[str, Any]]) -> None:
+        """Oldest first, or newest first with order=newest; at most `limit` (and never more
+        than attempts_page) a page; the cursor is the index to go on from."""
+        query = parse_qs(urlsplit(self.path).query)
+        order = (query.get("order") or ["oldest"])[0]
+        if order not in ("oldest", "newest"):
+            self._json(422, {"detail": [{"type": "literal_error", "loc": ["query", "order"],
+                                         "msg": "Input should be 'oldest' or 'newest'"}]})
+            return
+        listed = stored[::-1] if order == "newest" else stored
+        start = int((query.get("cursor") or ["0"])[0])
+        end = start + min(int((query.get("limit") or ["50"])[0]), self.api.attempts_page)
+        self._json(200, {"items": listed[start:end],
+                         "next": str(end) if end < len(listed) else None})
+
+    def _me(self, body: bytes) -> None:
+        me = {"id": 1, "email": DEMO_EMAIL, "role": "owner", "account_id": 1,
+              "created_at": "2026-01-01T00:00:00+00:00", "language": "en"}
+        if self.api.is_admin is not None:
+            me["is_admin"] = self.api.is_admin
+        self._json(self.api.me_status, me if self.api.me_status == 200 else {"detail": "boom"})
+
     def _channel_test(self, cid: str) -> None:
         if self._refused():
             return
@@ -377,7 +398,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.api.collections.setdefault(f"channels/{cid}/attempts", []).append(
                 {"id": _next_id(), "key": key, "attempt": 1, "duration_ms": 12.0,
                  "attempted_at": "2026-01-02T08:09:00+00:00", "permanent": False,
-                 "error": None, "detail": None, **self.api.test_attempt})
+                 "error": None, "detail": None, "event": "test", "incident_id": None,
+                 "test_id": None, "exit_code": None, "output": None,
+                 **self.api.test_attempt})
         self._json(202, {"key": key})
 
     def _system(self, body: bytes) -> None:
@@ -534,6 +557,7 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"(?:GET|POST) /api/v1/incidents/(\d+)(/updates)?", _Handler._incidents),
     (r"POST /api/v1/incidents/(\d+)/acknowledge", _Handler._acknowledge),
     (r"GET /api/v1/nodes", _Handler._nodes),
+    (r"GET /api/v1/auth/me", _Handler._me),
     (r"GET /api/v1/system", _Handler._system),
     (r"GET /api/v1/(members)", _Handler._collection),
     (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"

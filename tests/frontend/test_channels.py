@@ -27,9 +27,16 @@ def channel(fake_api: FakeApi, app: Flask) -> dict[str, Any]:
 
 
 def attempt(n: int, key: str, outcome: str = "sent", **extra: Any) -> dict[str, Any]:
+    """An attempt as the API lists it; its fields say what it told (the key is not read)."""
     return {"id": n, "key": key, "attempt": 1, "attempted_at": f"2026-01-02T08:{n % 60:02}:00Z",
             "duration_ms": 5.0, "outcome": outcome, "permanent": False, "error": None,
-            "detail": None, **extra}
+            "detail": None, "event": "other", "incident_id": None, "test_id": None,
+            "exit_code": None, "output": None, **extra}
+
+
+def opened(n: int, incident_id: int) -> dict[str, Any]:
+    return attempt(n, f"incident/a/{incident_id}/opened/3", event="incident_opened",
+                   incident_id=incident_id)
 
 
 def post(client: FlaskClient, path: str, **fields: str):  # type: ignore[no-untyped-def]
@@ -58,34 +65,63 @@ def test_attempts_newest_first_with_events_and_hook_output(
     logged_in: FlaskClient, fake_api: FakeApi, channel: dict
 ) -> None:
     fake_api.collections["channels/3/attempts"] = [
-        attempt(1, "incident/a/77/opened/3"),
-        attempt(2, "incident/a/77/resolved/3", "retry", error="HTTP 503"),
+        opened(1, 77),
+        attempt(2, "incident/a/77/resolved/3", "retry", error="HTTP 503",
+                event="incident_resolved", incident_id=77),
         attempt(3, "test/3/abc/3", "failed", error="hook page exit 2: no <pager> here",
-                permanent=True),
+                detail="hook page exit 2: no <pager> here", permanent=True, event="test",
+                exit_code=2, output="no <pager> here"),
         attempt(4, "something/else"),
-        attempt(5, "cert/a/9/2026-03-01/3"),
+        attempt(5, "cert/a/9/2026-03-01/3", event="cert_expiring", test_id=9),
+        attempt(6, "incident/a/78/reminder/1/3", event="incident_reminder", incident_id=78,
+                exit_code=0, output=""),
     ]
     html = text(logged_in.get("/channels/3"))
-    assert html.index("Certificate expiry notice") < html.index("something/else")
+    assert html.index("Reminder") < html.index("Certificate expiry notice") < html.index(
+        "something/else")
     assert html.index("something/else") < html.index("Test notification") < html.index(
         "Incident resolved") < html.index("Incident opened")
-    assert 'href="/incidents/77"' in html and "HTTP 503" in html and "Will retry" in html
-    assert "Exit code 2" in html and "no &lt;pager&gt; here" in html
+    assert 'href="/incidents/77"' in html and 'href="/incidents/78"' in html
+    assert "HTTP 503" in html and "Will retry" in html
+    assert "Exit code 2" in html and "no &lt;pager&gt; here" in html and "Exit code 0" in html
+    assert "The newest 6 of 6 attempts" in html
+    [asked] = fake_api.requests_to("/api/v1/notification-channels/3/attempts")
+    assert (asked.query["order"], asked.query["limit"]) == (["newest"], ["50"])
     html = text(logged_in.get("/channels/3?lang=fr"))
     assert "Tentatives d’envoi" in html and "Code de sortie 2" in html
 
 
-def test_attempts_are_read_to_the_last_page(
+def test_the_frontend_reads_fields_not_text(
     logged_in: FlaskClient, fake_api: FakeApi, channel: dict
 ) -> None:
-    fake_api.attempts_page = 2
+    """A key or note that looks like an event or a hook's exit is not parsed: what the API
+    says is shown (an event it does not know, ids that are not ids, as the key or nothing)."""
     fake_api.collections["channels/3/attempts"] = [
-        attempt(n, f"incident/a/{n}/opened/3") for n in range(1, 6)]
+        attempt(1, "incident/a/77/opened/3", detail="hook page exit 4: text only"),
+        attempt(2, "odd/key", event="incident_paused", incident_id="12", exit_code="1",
+                output="not with an exit code"),
+        attempt(3, "odd/bool", event=None, incident_id=True, exit_code=None,
+                output="no exit code, no output"),
+    ]
     html = text(logged_in.get("/channels/3"))
-    assert 'href="/incidents/5"' in html and "The newest 5 of 5 attempts" in html
-    cursors = [s.query.get("cursor") for s in fake_api.requests_to(
-        "/api/v1/notification-channels/3/attempts")]
-    assert cursors == [None, ["2"], ["4"]]
+    assert "incident/a/77/opened/3" in html and "odd/key" in html and "odd/bool" in html
+    assert 'href="/incidents/' not in html and "Exit code" not in html
+    assert "hook page exit 4: text only" in html  # the detail, as it came
+    assert "not with an exit code" not in html and "no exit code, no output" not in html
+
+
+def test_only_the_newest_page_is_read(
+    logged_in: FlaskClient, fake_api: FakeApi, channel: dict
+) -> None:
+    fake_api.collections["channels/3/attempts"] = [opened(n, n) for n in range(1, 61)]
+    html = text(logged_in.get("/channels/3"))
+    assert 'href="/incidents/60"' in html and 'href="/incidents/11"' in html
+    assert 'href="/incidents/10"' not in html
+    assert "The newest 50 attempts" in html and " of " not in html.split("<caption>")[1][:60]
+    asked = fake_api.requests_to("/api/v1/notification-channels/3/attempts")
+    assert [(s.query.get("order"), s.query.get("cursor")) for s in asked] == [(["newest"], None)]
+    html = text(logged_in.get("/channels/3?lang=nl"))
+    assert "De nieuwste 50 pogingen" in html
 
 
 def test_no_attempts_yet(logged_in: FlaskClient, channel: dict) -> None:
@@ -107,8 +143,9 @@ def test_send_a_test_notification_flashes_its_outcome(
     logged_in: FlaskClient, fake_api: FakeApi, channel: dict, outcome: str, error: str | None,
     flash: str
 ) -> None:
-    fake_api.collections["channels/3/attempts"] = [attempt(1, "incident/a/7/opened/3",
-                                                           "failed", error="old failure")]
+    fake_api.collections["channels/3/attempts"] = [
+        attempt(1, "incident/a/7/opened/3", "failed", error="old failure"),
+        *(opened(n, n) for n in range(2, 80))]  # more than a page before the test
     fake_api.test_attempt = {"outcome": outcome, "error": error}
     response = post(logged_in, "/channels/3/test")
     assert response.headers["Location"] == "/channels/3"

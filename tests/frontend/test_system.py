@@ -47,7 +47,7 @@ SYSTEM: dict[str, Any] = {
 
 @pytest.fixture
 def operator(client: FlaskClient, fake_api: FakeApi) -> FlaskClient:
-    fake_api.nodes, fake_api.system = NODES, SYSTEM
+    fake_api.nodes, fake_api.system, fake_api.is_admin = NODES, SYSTEM, True
     assert login(client).status_code == 302
     return client
 
@@ -62,8 +62,24 @@ def test_not_an_operator_is_refused_and_sees_no_link(logged_in: FlaskClient) -> 
     assert 'href="/system"' not in text(logged_in.get("/dashboard"))
 
 
-def test_an_operator_sees_the_link(operator: FlaskClient) -> None:
+def test_an_operator_sees_the_link(operator: FlaskClient, fake_api: FakeApi) -> None:
     assert 'href="/system"' in text(operator.get("/dashboard"))
+    # Told by /auth/me once at log-in, not guessed from a probe of the fleet.
+    assert len(fake_api.requests_to("/api/v1/auth/me")) == 1
+    assert not fake_api.requests_to("/api/v1/nodes")
+
+
+@pytest.mark.parametrize(("is_admin", "status"), [
+    (False, 200), (None, 200), ("true", 200), (1, 200), (True, 500), (True, 401)])
+def test_only_a_plain_yes_from_auth_me_shows_the_link(
+        client: FlaskClient, fake_api: FakeApi, is_admin: Any, status: int) -> None:
+    """No flag (an older API), a flag that is not true, or an API that fails: no link, and
+    the log-in still works."""
+    fake_api.nodes, fake_api.system = NODES, SYSTEM  # the fleet is there, yet not asked
+    fake_api.is_admin, fake_api.me_status = is_admin, status
+    assert login(client).status_code == 302
+    assert 'href="/system"' not in text(client.get("/dashboard"))
+    assert not fake_api.requests_to("/api/v1/nodes")
 
 
 def test_cells_queues_ingest_and_fleet(operator: FlaskClient) -> None:

@@ -291,3 +291,200 @@ async def test_a_check_now_is_forwarded_to_the_holder_in_the_other_region(
             await q.delete(if_unused=False, if_empty=False)
         await broker.close()
         await conn.close()
+
+
+def _settings(database_url: str, amqp_url: str, **more: str) -> Settings:
+    return Settings.from_env({"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
+                              "VIGIL_CELL": short_name("c"), "VIGIL_SCHEDULER_POLL": "0.1",
+                              **more})
+
+
+@contextlib.asynccontextmanager
+async def _scheduler(settings: Settings) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+def _seen(message: Assignment) -> tuple[bool, list[tuple[int, int]], list[int]]:
+    return message.full, [(s.id, s.interval_s) for s in message.upserts], message.removals
+
+
+async def test_every_kind_of_write_reaches_the_node_as_a_delta(region_env, database_url,
+                                                               amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    first = await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    async with _scheduler(_settings(database_url, amqp_url)), \
+            _beating(channel, region, {"n1"}):
+        assert _seen(await _next(queue)) == (True, [(first, 60)], [])
+        second = await _insert_test(conn, region, "http://127.0.0.1:1/b")
+        assert _seen(await _next(queue)) == (False, [(second, 60)], [])
+        # A direct UPDATE that leaves `version` alone still counts.
+        await conn.execute("UPDATE tests SET interval_s = 30 WHERE id = $1", first)
+        assert _seen(await _next(queue)) == (False, [(first, 30)], [])
+        await conn.execute("UPDATE tests SET enabled = false WHERE id = $1", first)
+        assert _seen(await _next(queue)) == (False, [], [first])
+        await conn.execute("UPDATE tests SET enabled = true WHERE id = $1", first)
+        assert _seen(await _next(queue)) == (False, [(first, 30)], [])
+        await conn.execute("DELETE FROM tests WHERE id = $1", second)
+        last = await _next(queue)
+        assert (_seen(last), last.seq) == ((False, [], [second]), 6)
+
+
+async def test_a_change_committed_after_a_later_one_still_reaches_the_node(
+        region_env, database_url, amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    first = await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    second = await _insert_test(conn, region, "http://127.0.0.1:1/b")
+    slow = await asyncpg.connect(database_url)
+    try:
+        async with _scheduler(_settings(database_url, amqp_url)), \
+                _beating(channel, region, {"n1"}):
+            assert (await _next(queue)).full
+            open_tx = slow.transaction()
+            await open_tx.start()  # takes its transaction id first ...
+            await slow.execute("UPDATE tests SET interval_s = 30 WHERE id = $1", first)
+            await conn.execute("UPDATE tests SET interval_s = 45 WHERE id = $1", second)
+            assert _seen(await _next(queue)) == (False, [(second, 45)], [])  # ... commits last
+            await open_tx.commit()
+            assert _seen(await _next(queue)) == (False, [(first, 30)], [])
+    finally:
+        await slow.close()
+
+
+async def test_rows_that_cannot_be_sent_do_not_stop_the_scheduler(region_env, database_url,
+                                                                  amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    good = await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    listed = await _insert_test(conn, region, "http://127.0.0.1:1/b")
+    await conn.execute("UPDATE tests SET config = '[1, 2]' WHERE id = $1", listed)
+    async with _scheduler(_settings(database_url, amqp_url)), \
+            _beating(channel, region, {"n1"}):
+        assert _seen(await _next(queue)) == (True, [(good, 60)], [])
+        async with conn.transaction():
+            wide = await _insert_test(conn, region, "http://127.0.0.1:1/c")
+            await conn.execute("UPDATE tests SET config = '{\"n\": 100000000000000000000000}'"
+                               " WHERE id = $1", wide)  # wider than the wire's integers
+        later = await _insert_test(conn, region, "http://127.0.0.1:1/d")
+        assert _seen(await _next(queue)) == (False, [(later, 60)], [])
+        await conn.execute("UPDATE tests SET config = '{\"url\": \"http://127.0.0.1:1/b\"}' "
+                           "WHERE id = $1", listed)
+        assert _seen(await _next(queue)) == (False, [(listed, 60)], [])
+
+
+async def test_a_write_behind_the_triggers_back_is_caught_by_a_full_read(
+        region_env, database_url, amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    first = await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    settings = _settings(database_url, amqp_url, VIGIL_SCHEDULER_FULL_READ="1")
+    async with _scheduler(settings), _beating(channel, region, {"n1"}):
+        assert (await _next(queue)).full
+        async with conn.transaction():  # as a restore or a replica would: no trigger fires
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("UPDATE tests SET interval_s = 90 WHERE id = $1", first)
+        assert _seen(await _next(queue)) == (False, [(first, 90)], [])
+        # A resync request reads everything too, whatever the backstop's period.
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("UPDATE tests SET interval_s = 120 WHERE id = $1", first)
+        resync = await channel.declare_exchange(names.RESYNC_EXCHANGE, "topic", durable=True)
+        await resync.publish(amqp.persistent(encode_resync(
+            ResyncRequest(settings.cell, region, "n1", "test"))), routing_key=settings.cell)
+        message = await _next(queue)
+        if not message.full:  # the backstop's read came first
+            assert _seen(message) == (False, [(first, 120)], [])
+            message = await _next(queue)
+        assert _seen(message) == (True, [(first, 120)], [])
+
+
+async def test_a_burst_of_resync_requests_costs_two_full_reads_not_one_each(
+        region_env, database_url, amqp_url, monkeypatch) -> None:
+    from scheduler import changes
+
+    region, conn, channel, queue = region_env
+    await _insert_test(conn, region, "http://127.0.0.1:1/a")
+    reads = 0
+    read_all = changes.read_all
+
+    async def slow_read_all(engine):  # as with many tests: requests pile up behind it
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.3)
+        return await read_all(engine)
+
+    monkeypatch.setattr(changes, "read_all", slow_read_all)
+    settings = _settings(database_url, amqp_url)
+    async with _scheduler(settings), _beating(channel, region, {"n1"}):
+        assert (await _next(queue)).full
+        assert reads == 1
+        resync = await channel.declare_exchange(names.RESYNC_EXCHANGE, "topic", durable=True)
+        for i in range(5):
+            await resync.publish(amqp.persistent(encode_resync(
+                ResyncRequest(settings.cell, region, "n1", f"burst {i}"))),
+                routing_key=settings.cell)
+        for _ in range(5):
+            assert (await _next(queue)).full  # each asker gets its full set
+        assert reads <= 3  # one each would be 6
+
+
+async def _churn(database_url: str, region: str, seed: int, rounds: int) -> None:
+    """Random writes in transactions held open for random times, so they commit out of
+    the order in which they took their transaction ids."""
+    import random
+
+    rng = random.Random(seed)
+    conn = await asyncpg.connect(database_url)
+    try:
+        ids = [await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}/{i}")
+               for i in range(5)]
+        for _ in range(rounds):
+            async with conn.transaction():
+                test_id = rng.choice(ids)
+                what = rng.random()
+                if what < 0.5:
+                    await conn.execute("UPDATE tests SET interval_s = $1 WHERE id = $2",
+                                       rng.randrange(30, 300), test_id)
+                elif what < 0.7:
+                    await conn.execute("UPDATE tests SET enabled = NOT enabled WHERE id = $1",
+                                       test_id)
+                elif what < 0.8:
+                    await conn.execute("DELETE FROM tests WHERE id = $1", test_id)
+                    ids.remove(test_id)
+                    ids.append(await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}"))
+                else:
+                    ids.append(await _insert_test(conn, region, f"http://127.0.0.1:1/{seed}"))
+                await asyncio.sleep(rng.random() * 0.15)
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_writers_committing_out_of_order_lose_no_change(
+        region_env, database_url, amqp_url) -> None:
+    region, conn, channel, queue = region_env
+    held: dict[int, int] = {}  # test -> interval, as the node holds them
+
+    async def take(message: Assignment) -> None:
+        if message.full:
+            held.clear()
+        held.update((s.id, s.interval_s) for s in message.upserts)
+        for test_id in message.removals:
+            held.pop(test_id, None)
+
+    async with _scheduler(_settings(database_url, amqp_url)), \
+            _beating(channel, region, {"n1"}):
+        await asyncio.gather(*(_churn(database_url, region, seed, 25) for seed in range(6)))
+        rows = await conn.fetch("SELECT id, interval_s FROM tests WHERE enabled AND $1 = ANY("
+                                "regions)", region)
+        wanted = {r["id"]: r["interval_s"] for r in rows}
+        deadline = time.monotonic() + 20
+        while held != wanted:
+            assert time.monotonic() < deadline, f"the node holds {held}, not {wanted}"
+            message = await queue.get(no_ack=True, fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+            else:
+                await take(decode_assignment(message.body))

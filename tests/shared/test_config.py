@@ -13,7 +13,8 @@ def test_defaults_work_on_a_developer_machine() -> None:
 @pytest.mark.parametrize(("name", "value"), [
     ("VIGIL_API_PORT", "eighty"), ("VIGIL_API_PORT", "70000"),
     ("VIGIL_ALLOW_PRIVATE_TARGETS", "maybe"), ("VIGIL_CELL", "Cell A!"),
-    ("VIGIL_SCHEDULER_POLL", "soon"), ("VIGIL_LOG_FORMAT", "xml"),
+    ("VIGIL_SCHEDULER_POLL", "soon"), ("VIGIL_SCHEDULER_FULL_READ", "0"),
+    ("VIGIL_SCHEDULER_FULL_READ", "often"), ("VIGIL_LOG_FORMAT", "xml"),
     ("VIGIL_MIN_INTERVAL", "0"), ("VIGIL_SECRET_KEY_FILE", "/nonexistent/secret"),
     ("VIGIL_NOTIFY_MAX_ATTEMPTS", "0"), ("VIGIL_NOTIFY_BACKOFF_BASE", "fast"),
     ("VIGIL_NOTIFY_TIMEOUT", "-1"), ("VIGIL_NOTIFY_ALLOW_PRIVATE", "sometimes"),
