@@ -11,7 +11,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from executor import gctune, heartbeat, httpclient, spill, statefile
-from executor.batcher import Batcher
+from executor.batcher import Batcher, SpillEarly
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
 from executor.holdings import Decision, Position, decide
@@ -39,8 +39,13 @@ class Executor:
         self.settings = settings
         self.region = region
         self.channel = channel
+        self.spill_dir = spill.dir_for(settings.state_dir, region, settings.node_id)
+        self.replay_wake = asyncio.Event()  # the batcher let go of batches now only on disk
+        early = SpillEarly(self.spill_dir, settings.spill_after_s, settings.spill_memory_batches,
+                           on_let_go=self.replay_wake.set)
         self.batcher = Batcher(self.publish_results, region, settings.node_id,
-                               settings.batch_max_results, settings.batch_max_delay_s)
+                               settings.batch_max_results, settings.batch_max_delay_s,
+                               spill_early=early)
         self.tally = heartbeat.Tally()
         self.dispatcher = Dispatcher(ctx, self.record, settings.executor_concurrency,
                                      ask=self.ask_others)
@@ -181,14 +186,15 @@ def http_session(settings: Settings) -> httpclient.Client:
 
 
 def spill_at_stop(folder: Path, batcher: Batcher) -> None:
-    """The broker did not take the last results in time: keep them on disk for the next start."""
-    unsent = batcher.unsent()
-    lost = spill.write(folder, unsent)
+    """The broker did not take the last results in time: keep them on disk for the next start
+    (those spilled early already are there)."""
+    unsent = batcher.to_spill()
+    lost = spill.write(folder, [(b.cell, b.body) for b in unsent]) if unsent else []
     lost_results = sum(x.results for x in lost)
     if len(lost) < len(unsent):
         log.warning("results spilled to disk at stop", extra={
-            "batches": len(unsent) - len(lost), "results": batcher.backlog() - lost_results,
-            "path": str(folder)})
+            "batches": len(unsent) - len(lost),
+            "results": sum(b.rows for b in unsent) - lost_results, "path": str(folder)})
     if lost:  # nothing more can be done for these: say exactly what is gone
         log.error("results lost at stop: not published, not written to disk", extra={
             "batches": len(lost), "results": lost_results, "path": str(folder),
@@ -221,7 +227,7 @@ async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
         gctune.tune()
         tasks = [asyncio.create_task(executor.dispatcher.run()),
                  asyncio.create_task(executor.keeper.run())]
-        spilled = spill.dir_for(settings.state_dir, region, settings.node_id)
+        spilled = executor.spill_dir
         try:  # from here on, whatever fails, what was checked is published or spilled
             await _run(executor, tasks, spilled, stop)
         finally:
@@ -234,10 +240,12 @@ async def _run(executor: Executor, tasks: list[asyncio.Task[None]], spilled: Pat
     settings, region = executor.settings, executor.region
     queue = await executor.declare()
     tasks.append(asyncio.create_task(executor.batcher.run()))
-    # What an earlier stop could not publish: one try per file and pass (one refused cell
-    # does not hold up the others), passes repeated with a growing pause until all are out.
-    tasks.append(asyncio.create_task(spill.replay(spilled, executor.publish_results,
-                                                  legacy=spill.root(settings.state_dir))))
+    # What an earlier run could not publish: one try per file and pass (one refused cell
+    # does not hold up the others), passes repeated with a growing pause until all are out;
+    # again whenever the batcher lets go of spilled batches (past its memory bound).
+    tasks.append(asyncio.create_task(spill.keep_replaying(
+        spilled, executor.publish_results, executor.replay_wake,
+        legacy=spill.root(settings.state_dir), held=executor.batcher.held)))
     await executor.ask_resync(names.RESYNC_ALL, "executor started")
     tasks.append(asyncio.create_task(heartbeat.run(
         executor.publish_heartbeat, executor.heartbeat, settings.heartbeat_interval_s)))

@@ -12,6 +12,13 @@ that does not decode is moved to `bad/` beside it, with the reason logged. Anyth
 that goes wrong (a file that cannot be read, a refused publish, a dropped connection) leaves
 the file where it is and the replay tries again after a growing pause, until every file is
 sent or set aside: a spilled result is never deleted unsent.
+
+While the executor runs, the batcher also writes here the batches the broker has not
+confirmed within VIGIL_SPILL_AFTER (see `executor/batcher.py`), and keeps sending them from
+memory; the replay leaves alone every file whose batch the batcher still holds (`held`), so
+a batch never goes out from memory and from disk at once. The replay keeps running for the
+executor's whole life (`keep_replaying`): woken when the batcher lets go of spilled batches
+past its memory bound, it sends them from their files.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 SEND_TIMEOUT_S = 30.0
 Send = Callable[[str, bytes], Awaitable[None]]  # (cell, body); returns once confirmed
+Held = Callable[[str], bool]  # is the batch of this id (hex) still sent from memory?
 
 
 class Lost(NamedTuple):
@@ -101,13 +109,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-async def replay(folder: Path, send: Send, legacy: Path | None = None) -> int:
+async def keep_replaying(folder: Path, send: Send, wake: asyncio.Event,
+                         legacy: Path | None = None, held: Held | None = None) -> None:
+    """Replay what is on disk now, then again each time `wake` is set, until cancelled."""
+    while True:
+        await replay(folder, send, legacy, held)
+        legacy = None  # adopted once, at start
+        await wake.wait()
+        wake.clear()
+
+
+async def replay(folder: Path, send: Send, legacy: Path | None = None,
+                 held: Held | None = None) -> int:
     """Publish every spilled batch in `folder` (and files adopted from the flat `legacy`
-    folder of older versions), retrying what fails with a growing pause until none is left;
-    returns how many were sent."""
+    folder of older versions) but those `held` in memory, retrying what fails with a
+    growing pause until none is left; returns how many were sent."""
     sent, pause = 0, 0.0
     while True:
-        done, left, errors = await _pass(folder, send, legacy)
+        done, left, errors = await _pass(folder, send, legacy, held)
         sent += done
         if not left:
             break
@@ -127,8 +146,8 @@ def next_pause(pause: float, progressed: bool) -> float:
     return RETRY_FIRST_S if progressed else min(max(pause * 2, RETRY_FIRST_S), RETRY_MAX_S)
 
 
-async def _pass(folder: Path, send: Send,
-                legacy: Path | None) -> tuple[int, int, dict[str, str]]:
+async def _pass(folder: Path, send: Send, legacy: Path | None,
+                held: Held | None = None) -> tuple[int, int, dict[str, str]]:
     """One try at every file: how many were sent, how many are left, and why."""
     try:
         if legacy is not None:
@@ -138,6 +157,8 @@ async def _pass(folder: Path, send: Send,
         return 0, 1, {_describe(exc): str(folder)}
     sent, left, errors = 0, 0, {}
     for path in paths:
+        if held is not None and held(path.name.split(".", 1)[0]):
+            continue  # the batcher sends it from memory, and deletes the file once confirmed
         try:
             sent += await _replay_one(folder, path, send)
         except Exception as exc:  # the file stays; the next pass tries it again

@@ -187,6 +187,8 @@ class Settings:
     scheduler_full_read_s: float  # a full read of the tests now and then, besides the changes
     batch_max_results: int
     batch_max_delay_s: float
+    spill_after_s: float  # an unconfirmed batch goes to disk this long after it was sealed
+    spill_memory_batches: int  # past this many held, batches on disk are let go of memory
     processor_prefetch: int
     processor_group_rows: int
     processor_writers: int
@@ -269,6 +271,8 @@ class Settings:
             scheduler_full_read_s=_float(e, "VIGIL_SCHEDULER_FULL_READ", 600.0, 1.0, 86400.0),
             batch_max_results=_int(e, "VIGIL_BATCH_MAX_RESULTS", 3000, 1, 100_000),
             batch_max_delay_s=_float(e, "VIGIL_BATCH_MAX_DELAY", 1.0, 0.01, 60.0),
+            spill_after_s=_float(e, "VIGIL_SPILL_AFTER", 5.0, 0.1, 3600.0),
+            spill_memory_batches=_int(e, "VIGIL_SPILL_MEMORY_BATCHES", 200, 1, 1_000_000),
             processor_prefetch=_int(e, "VIGIL_PROCESSOR_PREFETCH", 64, 1, 10_000),
             processor_group_rows=_int(e, "VIGIL_PROCESSOR_GROUP_ROWS", 60_000, 1, 1_000_000),
             processor_writers=_int(e, "VIGIL_PROCESSOR_WRITERS", 2, 1, 16),
