@@ -105,10 +105,6 @@ class Batcher:
     def in_memory(self) -> int:
         return len(self._sealed)
 
-    def unsent(self) -> list[tuple[str, bytes]]:
-        """Every result not yet confirmed, as (cell, encoded batch)."""
-        return [(b.cell, b.body) for b in self.to_spill()]
-
     def to_spill(self) -> list[Sealed]:
         """The unconfirmed batches not on disk yet (what a stop must write)."""
         self._seal()
@@ -210,8 +206,7 @@ class Batcher:
             batch.disk = WRITING
         if self._disk is None:
             self._disk = ThreadPoolExecutor(1, thread_name_prefix="vigil-spill")
-        folder, bodies = self._early.folder, [(b.cell, b.body) for b in due]
-        self._writing = self._disk.submit(spill.write, folder, bodies)
+        self._writing = self._disk.submit(spill.write, self._early.folder, list(due))
         self._due = due
         try:
             await asyncio.shield(asyncio.wrap_future(self._writing))

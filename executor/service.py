@@ -189,7 +189,7 @@ def spill_at_stop(folder: Path, batcher: Batcher) -> None:
     """The broker did not take the last results in time: keep them on disk for the next start
     (those spilled early already are there)."""
     unsent = batcher.to_spill()
-    lost = spill.write(folder, [(b.cell, b.body) for b in unsent]) if unsent else []
+    lost = spill.write(folder, unsent) if unsent else []
     lost_results = sum(x.results for x in lost)
     if len(lost) < len(unsent):
         log.warning("results spilled to disk at stop", extra={

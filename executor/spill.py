@@ -26,9 +26,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from shared.codec import DecodeError, decode_batch
 
@@ -41,6 +41,17 @@ RETRY_MAX_S = 30.0
 SEND_TIMEOUT_S = 30.0
 Send = Callable[[str, bytes], Awaitable[None]]  # (cell, body); returns once confirmed
 Held = Callable[[str], bool]  # is the batch of this id (hex) still sent from memory?
+
+
+class Spillable(Protocol):
+    """A sealed batch as the batcher holds it: its id names its file (no decoding needed)."""
+
+    @property
+    def batch_id(self) -> str: ...  # hex
+    @property
+    def rows(self) -> int: ...
+    @property
+    def body(self) -> bytes: ...
 
 
 class Lost(NamedTuple):
@@ -60,18 +71,18 @@ def dir_for(state_dir: str, region: str, node: str) -> Path:
     return root(state_dir) / region / node
 
 
-def write(folder: Path, batches: list[tuple[str, bytes]]) -> list[Lost]:
-    """Write each (cell, body) batch to its own file; returns the batches not written."""
+def write(folder: Path, batches: Sequence[Spillable]) -> list[Lost]:
+    """Write each batch to its own file; returns the batches not written."""
     lost: list[Lost] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return [_lost(body, exc) for _, body in batches]
-    for _, body in batches:
+        return [Lost(b.batch_id, b.rows, str(exc)) for b in batches]
+    for batch in batches:
         try:
-            _write_one(folder, body)
+            _write_one(folder, batch)
         except Exception as exc:  # a full disk, or worse: the next batch may still fit
-            lost.append(_lost(body, exc))
+            lost.append(Lost(batch.batch_id, batch.rows, str(exc)))
     try:
         _fsync_dir(folder)  # the renames survive a power cut too
     except OSError as exc:
@@ -79,26 +90,17 @@ def write(folder: Path, batches: list[tuple[str, bytes]]) -> list[Lost]:
     return lost
 
 
-def _write_one(folder: Path, body: bytes) -> None:
-    batch_id = decode_batch(body)[0].batch_id.hex()  # our own batch: it decodes
-    tmp = folder / f"{batch_id}{TMP}"
+def _write_one(folder: Path, batch: Spillable) -> None:
+    tmp = folder / f"{batch.batch_id}{TMP}"
     try:
         with open(tmp, "wb") as fh:
-            fh.write(body)
+            fh.write(batch.body)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, folder / f"{batch_id}{SUFFIX}")
+        os.replace(tmp, folder / f"{batch.batch_id}{SUFFIX}")
     except BaseException:
         tmp.unlink(missing_ok=True)  # a half-written file only takes room
         raise
-
-
-def _lost(body: bytes, exc: BaseException) -> Lost:
-    try:
-        batch = decode_batch(body)[0]
-        return Lost(batch.batch_id.hex(), len(batch.results), str(exc))
-    except Exception:
-        return Lost("?", 0, str(exc))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -104,7 +104,7 @@ async def test_a_spill_that_cannot_be_written_is_logged_not_raised(
     blocked.write_bytes(b"a file where the folder should be")
     service.spill_at_stop(blocked, batcher)
     assert "results lost at stop" in caplog.text
-    assert batcher.backlog() == 1 and len(batcher.unsent()) == 1  # sealed once, id kept
+    assert batcher.backlog() == 1 and len(batcher.to_spill()) == 1  # sealed once, id kept
 
 
 def _batcher_with(cells: list[str]) -> service.Batcher:
@@ -121,7 +121,7 @@ def _batcher_with(cells: list[str]) -> service.Batcher:
 def test_a_batch_that_cannot_be_written_does_not_stop_the_others(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     batcher = _batcher_with(["c1", "c2", "c3"])
-    ids = [decode_batch(body)[0].batch_id.hex() for _, body in batcher.unsent()]
+    ids = [b.batch_id for b in batcher.to_spill()]
     (tmp_path / f"{ids[0]}.batch").mkdir(parents=True)  # the first one's rename fails
     service.spill_at_stop(tmp_path, batcher)
     assert sorted(p.name for p in tmp_path.glob("*.batch") if p.is_file()) == sorted(

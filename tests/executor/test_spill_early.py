@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from executor import service, spill
-from executor.batcher import Batcher, SpillEarly
+from executor.batcher import Batcher, Sealed, SpillEarly
 from shared.codec import decode_batch
 from shared.messages import Result, Status
 from tests.helpers import eventually
@@ -201,7 +201,7 @@ async def test_a_batch_confirmed_while_its_file_is_written_leaves_no_file(
     started, release = threading.Event(), threading.Event()
     write = spill.write
 
-    def slow_write(folder: Path, batches: list[tuple[str, bytes]]) -> list[spill.Lost]:
+    def slow_write(folder: Path, batches: list[Sealed]) -> list[spill.Lost]:
         started.set()
         release.wait(10)
         return write(folder, batches)
@@ -225,9 +225,9 @@ async def test_the_replay_leaves_held_batches_alone(tmp_path: Path) -> None:
     broker.open = True
     batcher = _batcher(broker, folder, clock)
     _add(batcher, 2)
-    held = batcher.unsent()
+    held = batcher.to_spill()
     assert spill.write(folder, held) == []
-    mine = decode_batch(held[0][1])[0].batch_id.hex()
+    mine = held[0].batch_id
     batcher._held.discard(mine)  # as if let go of memory
     sent = await spill.replay(folder, broker.send_from("disk"), held=batcher.held)
     assert sent == 1 and broker.taken == [mine]
