@@ -14,7 +14,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -23,7 +23,7 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from scheduler.plan import NodePlan, by_region, per_region
+from scheduler.plan import NodePlan
 from scheduler.registry import Registry
 from scheduler.service import Scheduler
 from scheduler.spread import split
@@ -68,6 +68,22 @@ async def _seed(url: str, n: int) -> None:
         await conn.execute("VACUUM ANALYZE tests")
     finally:
         await conn.close()
+
+
+def by_region(specs: list[TestSpec]) -> dict[str, dict[int, TestSpec]]:
+    """The old scheduler's grouping of every spec by region, at every poll."""
+    out: dict[str, dict[int, TestSpec]] = {}
+    for spec in specs:
+        out.setdefault(spec.region, {})[spec.id] = spec
+    return out
+
+
+def per_region(spec: TestSpec, regions: Sequence[str]) -> list[TestSpec]:
+    """The old scheduler's specs of a test, one per region (scheduler/view.py makes the same
+    without a dataclasses.replace each)."""
+    unique = tuple(dict.fromkeys(regions))  # in order, once each
+    shared = unique if len(unique) > 1 else ()
+    return [replace(spec, region=region, regions=shared) for region in unique]
 
 
 async def old_load(engine: AsyncEngine, cell: str) -> list[TestSpec]:

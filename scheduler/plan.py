@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from scheduler.spread import owner
 from shared.messages import TestSpec
@@ -47,18 +47,3 @@ def changes(plans: Mapping[str, NodePlan], specs: Mapping[int, TestSpec],
             elif node != holder and held is not None:
                 out.setdefault(node, ([], []))[1].append(test_id)
     return out
-
-
-def by_region(specs: list[TestSpec]) -> dict[str, dict[int, TestSpec]]:
-    out: dict[str, dict[int, TestSpec]] = {}
-    for spec in specs:
-        out.setdefault(spec.region, {})[spec.id] = spec
-    return out
-
-
-def per_region(spec: TestSpec, regions: Sequence[str]) -> list[TestSpec]:
-    """A test that runs in several regions is one spec per region; each names them all, only
-    when there are several (a single-region spec stays as it always was on the wire)."""
-    unique = tuple(dict.fromkeys(regions))  # in order, once each
-    shared = unique if len(unique) > 1 else ()
-    return [replace(spec, region=region, regions=shared) for region in unique]

@@ -5,7 +5,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.plan import NodePlan, changes, per_region
+from scheduler.bench import per_region
+from scheduler.plan import NodePlan, changes
 from scheduler.spread import split
 from scheduler.view import TestView, problem
 from shared.messages import TestSpec
@@ -56,7 +57,28 @@ def test_a_row_that_cannot_be_sent_is_left_out_logged_once_and_taken_when_fixed(
     assert any("usable again" in r.message for r in caplog.records)
 
 
-def test_specs_are_what_per_region_makes() -> None:
+def test_replace_groups_tests_by_region() -> None:
+    view = TestView("a")
+    view.replace([_Row(1, ["eu"]), _Row(2, ["us"]), _Row(3, ["eu"])])
+    assert _held(view) == {"eu": [1, 3], "us": [2]}
+
+
+def test_a_test_of_several_regions_is_one_spec_per_region_naming_them_all() -> None:
+    view = TestView("a")
+    specs = view.specs(_Row(7, ["eu", "us", "eu"]))
+    assert [(s.region, s.regions) for s in specs] == [("eu", ("eu", "us")),
+                                                      ("us", ("eu", "us"))]
+    view.replace([_Row(7, ["eu", "us", "eu"])])
+    assert set(view.regions) == {"eu", "us"} and all(list(d) == [7]
+                                                    for d in view.regions.values())
+
+
+def test_a_single_region_spec_names_no_regions() -> None:
+    [spec] = TestView("a").specs(_Row(7, ["eu"]))
+    assert (spec.region, spec.regions) == ("eu", ())
+
+
+def test_specs_are_what_the_old_scheduler_made() -> None:
     view = TestView("a")
     spec = TestSpec(7, "a", "", "http", 60, 5.0, {"url": "http://x/"}, 1)
     for regions in (["eu"], ["eu", "us", "eu"]):
