@@ -29,9 +29,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import incidents as incident_store
-from api import read_models
+from api import queries, read_models
 from api.read_models import BAR_DAYS
-from shared import queries
 
 MAX_INCIDENTS = 200  # of the last 90 days, newest first
 Watermark = tuple[Any, ...]

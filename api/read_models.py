@@ -1,5 +1,5 @@
 """A monitor's or a test's stats, response-time series and 90 daily bars, built from
-`shared.queries` (week table and daily rollups, never the full history).
+`api.queries` (week table and daily rollups, never the full history).
 
 Windows of 7, 30 and 90 days are UTC calendar days, today included: the rollups hold one
 row per test and day, and today's row is kept current by the processor as results arrive.
@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import queries
+from api.queries import DayBar, LatencyPoint
 from api.read_schemas import (
     BarOut,
     CountsOut,
@@ -24,8 +26,6 @@ from api.read_schemas import (
     SeriesPageOut,
     StatsOut,
 )
-from shared import queries
-from shared.queries import DayBar, LatencyPoint
 
 DAY = timedelta(days=1)
 BAR_DAYS = 90

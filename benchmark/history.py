@@ -1,5 +1,5 @@
 """A year of history for 1,000 tests, made with generate_series; then every query of
-`shared.queries` timed and EXPLAIN ANALYZEd against it (docs/PERFORMANCE.md, "Queries").
+`api.queries` timed and EXPLAIN ANALYZEd against it (docs/PERFORMANCE.md, "Queries").
 
     .venv/bin/python benchmark/history.py [--keep] [--full-every MINUTES]
 
@@ -24,9 +24,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event
 
+from api import queries
+from ops.migrate import upgrade
 from result_processor import partitions
-from shared import db, partitioning, queries
-from shared.migrate import upgrade
+from shared import db, partitioning
 
 TESTS, PER_MONITOR = 1000, 4
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

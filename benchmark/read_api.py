@@ -23,8 +23,8 @@ import httpx
 from api.app import create_app
 from api.security import digest
 from benchmark import history
+from ops.migrate import upgrade
 from shared.config import Settings
-from shared.migrate import upgrade
 
 RUNS = 30
 KEY = "vk_bench-read-api-key"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from yarl import URL
 
-from executor.checks.net import Clock, cert_days
+from executor.clock import Clock, cert_days
 from executor.deadlines import Deadlines
 from executor.httpwire import Exchange, ProtocolError, Response
 from shared.netguard import ForbiddenTarget, is_forbidden

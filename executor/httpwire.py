@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httptools
 
-from executor.checks.net import Clock
+from executor.clock import Clock
 
 MAX_HEADERS = 128
 MAX_FIELD = 8190

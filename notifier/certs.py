@@ -3,24 +3,21 @@
 The processor emits one `CertEvent` per test and per certificate (`result_processor.certs`)
 on the same queue as incident events. Each becomes a `cert_expiring` delivery per enabled
 channel of the test's monitor, keyed `cert/<cell>/<test>/<expiry day>/<channel>`: a replayed
-or duplicated event makes the same deliveries, which the ledger sends once. A maintenance
+or duplicated event makes the same deliveries, which the ledger sends once. The fan-out
+(`notifier.fanout.FanOut.plan_cert`) reads `TEST` and registers the deliveries. A maintenance
 window covering the monitor when the certificate was seen mutes it, as it mutes incidents.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from notifier.delivery import Delivery
 from notifier.message import Notification, known_language, target_of
 from shared.messages import CertEvent
 
-if TYPE_CHECKING:
-    from notifier.fanout import FanOut
-
 KIND = "cert_expiring"
-_TEST = """
+TEST = """
 SELECT t.account_id, t.config, m.id AS monitor_id, m.name AS monitor, a.language
 FROM tests t JOIN monitors m ON m.id = t.monitor_id JOIN accounts a ON a.id = t.account_id
 WHERE t.id = $1
@@ -35,6 +32,10 @@ def _time(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
+def checked_at(event: CertEvent) -> datetime:
+    return _time(event.checked_at_ms)
+
+
 def notification(event: CertEvent, row: Any) -> Notification:
     return Notification(
         kind=KIND, key=event_key(event), monitor=row["monitor"],
@@ -43,13 +44,3 @@ def notification(event: CertEvent, row: Any) -> Notification:
         extra={"test_id": event.test_id, "days": event.days, "region": event.region,
                "checked_at": _time(event.checked_at_ms).isoformat(), "cell": event.cell})
 
-
-async def plan(fan: FanOut, event: CertEvent) -> tuple[list[Delivery] | None, bool]:
-    """The deliveries of a certificate event (registered in the ledger), and whether a
-    maintenance window mutes it; None when the test is gone."""
-    async with fan.pool.acquire() as conn:
-        row = await conn.fetchrow(_TEST, event.test_id)
-        if row is None:
-            return None, False
-        muted = await fan.muted(conn, row["monitor_id"], _time(event.checked_at_ms))
-        return await fan.register(conn, notification(event, row), row, muted, set()), muted

@@ -28,8 +28,9 @@ from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter
 
 from notifier import channels, ledger
-from notifier.channels.base import Context, DeliveryError
+from notifier.channels.base import Context
 from notifier.delivery import Delivery, decode_delivery
+from notifier.errors import DeliveryError
 from notifier.retry import backoff_ms, park_ms
 from shared import amqp
 from shared.config import Settings

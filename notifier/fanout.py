@@ -156,7 +156,7 @@ class FanOut:
     async def handle(self, event: IncidentEvent | CertEvent, message_id: str | None) -> str:
         """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
         if isinstance(event, CertEvent):
-            what, (deliveries, muted) = "certificate", await certs.plan(self, event)
+            what, (deliveries, muted) = "certificate", await self.plan_cert(event)
         else:
             what, (deliveries, muted) = "incident", await self.plan(event, message_id)
         if deliveries is None:
@@ -189,6 +189,17 @@ class FanOut:
                                                                list(TOLD))}
             n = notification(event, key, row)
             return await self.register(conn, n, row, muted, told), muted
+
+    async def plan_cert(self, event: CertEvent) -> tuple[list[Delivery] | None, bool]:
+        """The deliveries of a certificate event (registered in the ledger), and whether a
+        maintenance window mutes it; None when the test is gone."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(certs.TEST, event.test_id)
+            if row is None:
+                return None, False
+            muted = await self.muted(conn, row["monitor_id"], certs.checked_at(event))
+            n = certs.notification(event, row)
+            return await self.register(conn, n, row, muted, set()), muted
 
     async def muted(self, conn: asyncpg.Connection, monitor_id: int, at: datetime) -> bool:
         """Whether a maintenance window covers the monitor at `at`."""

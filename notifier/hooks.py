@@ -19,7 +19,7 @@ import pwd
 import signal
 import tempfile
 
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from notifier.message import Notification
 from notifier.render import document
 from shared.config import Settings

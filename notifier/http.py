@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from shared.netguard import ForbiddenTarget, GuardedResolver, check_literal
 
 USER_AGENT = "Vigil-Notifier/0.1"

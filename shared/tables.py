@@ -165,7 +165,7 @@ test_state = Table(
     # Today's counts for the daily rollups, kept here so that storing a group costs one
     # upsert per test, not two (migration 0011). `day` is the UTC day they count; when it
     # changes, a trigger adds the old day's counts to daily_rollups. Readers of daily
-    # counts read both (shared.queries).
+    # counts read both (api.queries).
     Column("day", Date),
     *(Column(f"day_{name}", Integer, nullable=False, server_default=text("0"))
       for name in ("checks", "failures", "degraded", "latency_count")),

@@ -29,7 +29,7 @@ async def drop_database(name: str) -> None:
 
 def create_migrated_database(prefix: str = "vigil_test") -> tuple[str, str]:
     """A new database with the newest schema. Returns (name, url)."""
-    from shared.migrate import upgrade
+    from ops.migrate import upgrade
 
     name = unique(prefix)
     url = database_url(name)
@@ -59,7 +59,7 @@ def delete_vhost(name: str) -> None:
 
 def create_directory_database(prefix: str = "vigil_dir_test") -> tuple[str, str]:
     """A new directory database with the newest schema. Returns (name, url)."""
-    from shared.migrate import upgrade_directory
+    from ops.migrate import upgrade_directory
 
     name = unique(prefix)
     url = database_url(name)

@@ -12,14 +12,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from api import read_models
+from api import queries, read_models
 from api.deps import AccountId, Conn
 from api.owned import not_found, row_of
 from api.read_schemas import BarsOut, Range, SeriesPageOut, StatsOut
 from api.routes import PREFIX
 from api.routes.monitors import NOT_FOUND, MonitorId
 from api.schemas import MAX_ID, ErrorOut
-from shared import queries
 from shared.tables import monitors, tests
 
 router = APIRouter(prefix=PREFIX, tags=["stats"])

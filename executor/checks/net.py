@@ -12,34 +12,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 from executor.checks.base import CheckContext, Failure, Outcome
+from executor.clock import Clock
 from shared import checkspec
 from shared.messages import Status, TestSpec
 from shared.netguard import ForbiddenTarget, is_forbidden
-
-
-class Clock:
-    """Milliseconds since the check began, and which phase it is in."""
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.phase = "dns"
-        self.marks: dict[str, float] = {}
-
-    def ms(self) -> float:
-        # To the microsecond; what round(x, 3) gives, at a third of its cost (per phase).
-        return int((time.perf_counter() - self.started) * 1_000_000 + 0.5) / 1000
-
-    def enter(self, phase: str, mark: str | None = None) -> None:
-        """Mark the end of the current phase (its time goes in extras) and start another."""
-        self.marks[mark or f"{self.phase}_ms"] = self.ms()
-        self.phase = phase
-
 
 Body = Callable[[dict[str, Any], checkspec.Target, Clock], Awaitable[Outcome]]
 
@@ -180,11 +161,3 @@ async def close(writer: asyncio.StreamWriter) -> None:
         await asyncio.wait_for(writer.wait_closed(), 1.0)
     except (OSError, TimeoutError, ssl.SSLError):
         pass  # the check has its verdict; a messy close is not the target's failure
-
-
-def cert_days(peercert: dict[str, Any] | None) -> float | None:
-    """Days until a verified peer certificate expires (negative once it has)."""
-    if not peercert or "notAfter" not in peercert:
-        return None
-    expires = ssl.cert_time_to_seconds(peercert["notAfter"])
-    return round((expires - time.time()) / 86400, 2)

@@ -11,6 +11,7 @@ from typing import Any
 
 from executor.checks import net
 from executor.checks.base import CheckContext, Outcome
+from executor.clock import cert_days
 from shared.checkspec import Target
 from shared.messages import Status, TestSpec
 
@@ -23,7 +24,7 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
         latency = clock.ms()
         peercert = writer.get_extra_info("peercert")
         await net.close(writer)
-        days = net.cert_days(peercert)
+        days = cert_days(peercert)
         outcome = Outcome(Status.UP, latency, extras={**clock.marks, "cert_days": days})
         if days is not None and days < cfg["warn_days"]:
             return replace(outcome, status=Status.DEGRADED, error_kind="cert_expiring",

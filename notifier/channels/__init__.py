@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from notifier.channels.base import DeliveryError, Send
+from notifier.channels.base import Send
+from notifier.errors import DeliveryError
 
 REGISTRY: dict[str, str] = {
     "email": "notifier.channels.email",

@@ -13,24 +13,12 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from notifier.errors import DeliveryError
 from notifier.message import Notification
 
 if TYPE_CHECKING:
     from notifier.hooks import HookRunner
     from notifier.http import HttpClient
-
-
-class DeliveryError(Exception):
-    """A delivery failed; `permanent` when retrying cannot help (bad config, refused).
-    `detail` is what the receiver answered, if it did (an HTTP status and body, a hook's
-    exit code and output), recorded with the attempt as a success's note is."""
-
-    def __init__(self, message: str, permanent: bool = False,
-                 detail: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.detail = detail
 
 
 @dataclass(frozen=True)

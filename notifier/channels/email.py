@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
-from notifier.channels.base import Context, DeliveryError, need, optional
+from notifier.channels.base import Context, need, optional
+from notifier.errors import DeliveryError
 from notifier.message import Notification
 from notifier.render import render
 from shared.netguard import ForbiddenTarget, resolve_checked

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from notifier.channels.base import Context, DeliveryError, need
+from notifier.channels.base import Context, need
+from notifier.errors import DeliveryError
 from notifier.message import Notification
 from notifier.render import render
 

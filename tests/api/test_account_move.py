@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.secretbox import SecretBox
+from ops.account_move import hand_over_results, move_account
 from shared import db
-from shared.account_move import hand_over_results, move_account
 from shared.directory import Directory
 from shared.tables import (
     accounts,

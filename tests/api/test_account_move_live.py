@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ops.account_move import move_account
 from shared import db
-from shared.account_move import move_account
 from shared.directory import Directory
 from shared.tables import accounts, results, test_state, tests
 from tests import services
@@ -69,7 +69,7 @@ def components(cells: list[CellApi], amqp_url: str, logs: Path) -> Iterator[None
                    "VIGIL_STATE_DIR": str(logs / f"state-{cell.name}")}
             for name in ("scheduler", "processor", "executor"):
                 with open(logs / f"{name}-{cell.name}.log", "wb") as out:
-                    procs.append(subprocess.Popen([sys.executable, "-m", "shared.cli", name],
+                    procs.append(subprocess.Popen([sys.executable, "-m", "ops.cli", name],
                                                   env=env, stdout=out, stderr=subprocess.STDOUT))
         yield
         assert all(p.poll() is None for p in procs), "a component died; see " + str(logs)

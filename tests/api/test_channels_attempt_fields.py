@@ -11,8 +11,8 @@ import pytest
 from api import notify
 from api.attempt_fields import fields, hook_fields, key_fields
 from notifier import certs, fanout
-from notifier.channels.base import DeliveryError
 from notifier.delivery import delivery_key
+from notifier.errors import DeliveryError
 from notifier.hooks import _verdict
 from shared.messages import CertEvent, IncidentEvent
 

@@ -42,7 +42,7 @@ def live_api(database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
            "VIGIL_SECRET_KEY": SECRET, "VIGIL_AUTH_RATE_PER_IP": "0",
            "VIGIL_AUTH_RATE_PER_EMAIL": "0", "VIGIL_LOG_LEVEL": "WARNING",
            "VIGIL_DIRECTORY_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "api"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ops.stack import DEMO_EMAIL, DEMO_PASSWORD, children, local_cells, seed_demo
 from shared import db
 from shared.config import Settings
 from shared.directory import Directory
-from shared.stack import DEMO_EMAIL, DEMO_PASSWORD, children, local_cells, seed_demo
 from tests.api.helpers import SECRET
 from tests.helpers import short_name, wait_sync
 from tests.targets import free_port
@@ -55,7 +55,7 @@ def two_apis(directory_url: str, database_url: str, other_cell_url: str
                "VIGIL_DIRECTORY_URL": directory_url, "VIGIL_SECRET_KEY": SECRET,
                "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "10",
                "VIGIL_LOG_LEVEL": "WARNING"}
-        procs.append(subprocess.Popen([sys.executable, "-m", "shared.cli", "api"], env=env))
+        procs.append(subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env))
     try:
         for url in urls:
             wait_sync(lambda url=url: _healthy(url), f"the API at {url}", timeout=30)

@@ -98,7 +98,7 @@ def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns
     s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs,
               dns_zone=zone)
     for name in COMPONENTS:
-        argv = [sys.executable, "-m", "shared.cli", name]
+        argv = [sys.executable, "-m", "ops.cli", name]
         with open(logs / f"{name}.log", "wb") as out:
             s.procs[name] = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:

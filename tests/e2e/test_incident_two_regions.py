@@ -86,7 +86,7 @@ def _node(region: str) -> str:
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "shared.cli", *args], env=env,
+        return subprocess.Popen([sys.executable, "-m", "ops.cli", *args], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 

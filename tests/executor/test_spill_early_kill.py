@@ -31,7 +31,7 @@ NODE = "node-k"
 
 @contextmanager
 def executor(region: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    argv = [sys.executable, "-m", "shared.cli", "executor", "--region", region]
+    argv = [sys.executable, "-m", "ops.cli", "executor", "--region", region]
     with open(log, "ab") as out:
         proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out,
                                 stderr=subprocess.STDOUT)

@@ -18,7 +18,7 @@ async def test_vigil_notifier_starts_consumes_and_stops_cleanly(database_url, am
     cell = short_name("c")
     env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
            "VIGIL_CELL": cell, "VIGIL_LOG_FORMAT": "text"}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "notifier"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "notifier"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         async def consuming() -> bool:
@@ -43,7 +43,7 @@ async def test_vigil_notifier_starts_consumes_and_stops_cleanly(database_url, am
 
 
 def test_a_bad_setting_stops_start_up_naming_the_variable() -> None:
-    proc = subprocess.run([sys.executable, "-m", "shared.cli", "notifier"],
+    proc = subprocess.run([sys.executable, "-m", "ops.cli", "notifier"],
                           env={**os.environ, "VIGIL_HOOKS": "page=not/absolute"},
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "VIGIL_HOOKS" in proc.stderr

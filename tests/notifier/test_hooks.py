@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from notifier.channels import hook as hook_channel
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from notifier.hooks import MAX_OUTPUT, HookRunner, discover
 from tests.helpers import eventually
 from tests.notifier.channels.conftest import incident, make_context

@@ -5,7 +5,7 @@ import inspect
 import pytest
 
 from notifier import channels
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 
 
 @pytest.mark.parametrize("kind", sorted(channels.REGISTRY))

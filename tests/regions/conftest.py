@@ -21,11 +21,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from benchmark import region_node
+from benchmark.tcp_relay import Relay
 from result_processor.service import serve as serve_processor
 from scheduler.service import serve as serve_scheduler
-from shared import region_node
 from shared.config import Settings
-from shared.tcp_relay import Relay
 from tests import services
 from tests.helpers import short_name
 
@@ -47,7 +47,7 @@ class Region:
                "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_HEARTBEAT_INTERVAL": "0.5",
                "VIGIL_NODE_DEAD_AFTER": "3", "VIGIL_BATCH_MAX_DELAY": "0.2",
                "VIGIL_LOG_FORMAT": "json"}
-        argv = self.node.inside([sys.executable, "-m", "shared.cli", "executor", "--region",
+        argv = self.node.inside([sys.executable, "-m", "ops.cli", "executor", "--region",
                                  self.name])
         with open(self.logs / f"{node}.log", "ab") as out:
             proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -62,7 +62,7 @@ class Region:
         return published(self.logs / f"{node}.log")
 
     def vigil(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=self.env,
+        return subprocess.run([sys.executable, "-m", "ops.cli", *args], env=self.env,
                               capture_output=True, text=True, timeout=60)
 
 

@@ -10,9 +10,9 @@ import pytest
 from alembic import command
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ops.migrate import alembic_config, upgrade
 from scheduler.changes import prune, read_all, read_since
 from shared import db
-from shared.migrate import alembic_config, upgrade
 from tests import services
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.bench import per_region
+from benchmark.scheduler import per_region
 from scheduler.plan import NodePlan, changes
 from scheduler.spread import split
 from scheduler.view import TestView, problem

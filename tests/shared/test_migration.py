@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from shared.migrate import upgrade
+from ops.migrate import upgrade
 from tests import services
 
 pytestmark = pytest.mark.integration

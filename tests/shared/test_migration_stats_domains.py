@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from alembic import command
 
-from shared.migrate import DIRECTORY_SCRIPTS, alembic_config, upgrade, upgrade_directory
+from ops.migrate import DIRECTORY_SCRIPTS, alembic_config, upgrade, upgrade_directory
 from tests import services
 
 pytestmark = pytest.mark.integration

@@ -87,7 +87,7 @@ def test_a_host_that_ignores_echo_is_total_packet_loss() -> None:
 
 
 def test_partial_and_total_loss_verdicts() -> None:
-    from executor.checks.net import Clock
+    from executor.clock import Clock
     partial = ping.verdict(ping.Stats(4, [1.0, 3.0], "raw"), Clock())
     assert (partial.status, partial.error_kind, partial.latency_ms) == (
         Status.DEGRADED, "packet_loss_partial", 2.0)

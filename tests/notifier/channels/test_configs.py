@@ -3,7 +3,7 @@
 import pytest
 
 from notifier import channels
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident
 
 GARBAGE = [{}, {"url": None}, {"url": 5}, {"url": ""}, {"url": ["http://x"]}, {"name": 3},

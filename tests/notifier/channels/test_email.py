@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifier.channels import email as email_channel
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident, make_context
 from tests.selfsigned import self_signed
 from tests.sinks import Sink, smtp_sink

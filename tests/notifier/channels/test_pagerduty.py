@@ -1,7 +1,7 @@
 import pytest
 
 from notifier.channels import pagerduty
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from notifier.channels import telegram
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident
 
 TOKEN = "123456:ABCdefGhIJKlmnoPQRstuVWxyz_0123-45"

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from notifier.channels import webhook
-from notifier.channels.base import DeliveryError
+from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident, make_context
 
 SECRET = "whsec-test"

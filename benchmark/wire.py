@@ -1,6 +1,6 @@
 """`vigil bench wire`: bytes on the wire per result, both hops of a remote region included.
 
-A throw-away region broker runs in its own network namespace (shared/region_node.py) and is
+A throw-away region broker runs in its own network namespace (benchmark/region_node.py) and is
 wired to the centre by the same code as `vigil region add`. Counting TCP relays sit on both
 hops: executor -> region broker, and the region's up shovel -> centre broker. We send results
 in the executor's batches (msgpack + zstd, VIGIL_BATCH_MAX_RESULTS a batch), then the same
@@ -27,12 +27,14 @@ import aio_pika
 import msgpack
 import zstandard
 
-from shared import amqp, region_node, regions
-from shared.bench import Line, emit, sample_results
+from benchmark import region_node
+from benchmark.runner import Line, emit, sample_results
+from benchmark.tcp_relay import Relay
+from ops import regions
+from shared import amqp
 from shared.codec import encode_batch, result_row
 from shared.config import Settings
 from shared.messages import Result, ResultBatch
-from shared.tcp_relay import Relay
 
 BATCHES = 3
 

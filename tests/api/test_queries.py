@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from api import queries
 from result_processor import incidents, rollups
 from result_processor.store import store_group
-from shared import db, queries
+from shared import db
 from shared.messages import Status
 from tests.result_processor.helpers import MINUTE, batch, down, make_monitor, up
 

@@ -31,14 +31,14 @@ CONCURRENCY = 8
 
 
 def bench_notify(settings: Settings) -> Iterator[dict[str, object]]:
-    from shared.bench import emit
+    from benchmark.runner import emit
 
     ours, baseline = asyncio.run(_measure(settings))
     yield emit("notify", "deliveries_per_s", ours, "bare_aiohttp_post_per_s", baseline)
 
 
 async def _measure(settings: Settings) -> tuple[float, float]:
-    from shared.migrate import upgrade
+    from ops.migrate import upgrade
 
     parts = urlsplit(settings.database_url)
     name = f"vigil_bench_{uuid.uuid4().hex[:8]}"

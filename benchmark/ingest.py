@@ -23,11 +23,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from sqlalchemy import insert
 
+from benchmark.runner import emit
 from result_processor import certs
 from result_processor.rows import RESULT_COLUMNS, records
 from result_processor.service import Processor, tune_gc
 from shared import db
-from shared.bench import emit
 from shared.codec import encode_batch
 from shared.config import Settings
 from shared.messages import Result, ResultBatch, Status
@@ -191,7 +191,7 @@ async def _drop_database(database_url: str, name: str) -> None:
 
 
 def bench_ingest(settings: Settings) -> Iterator[dict[str, Any]]:
-    from shared.migrate import upgrade
+    from ops.migrate import upgrade
 
     tune_gc()  # as the processor runs; for every contender alike
     name, url = _scratch_url(settings.database_url)

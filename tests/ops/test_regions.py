@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared import regions
+from ops import regions
 from shared.config import ConfigError
 
 

@@ -26,11 +26,12 @@ import aio_pika
 import aiohttp
 from yarl import URL
 
-from executor import benchpeers, gctune, httpclient, schedule
+from benchmark import peers
+from benchmark.runner import Line, emit
+from executor import gctune, httpclient, schedule
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher, now_ms
 from shared import amqp, names
-from shared.bench import Line, emit
 from shared.codec import decode_batch, encode_assignment
 from shared.config import Settings
 from shared.messages import Assignment, Status, TestSpec
@@ -43,13 +44,13 @@ LOADED = 100_000
 
 
 def run(settings: Settings) -> Iterator[Line]:
-    with benchpeers.nginx() as urls:
+    with peers.nginx() as urls:
         cpu0 = time.process_time()
         bare = _run_async(bare_loop(urls, SECONDS))
         bare_cpu_us = 1e6 * (time.process_time() - cpu0) / (bare * SECONDS)
-        with benchpeers.blackbox_exporter() as blackbox:
+        with peers.blackbox_exporter() as blackbox:
             probes = [f"/probe?module=http_2xx&target={url}" for url in urls]
-            exporter = benchpeers.wrk_rate(blackbox, probes, SECONDS)
+            exporter = peers.wrk_rate(blackbox, probes, SECONDS)
         ours = executor_rate(settings, urls)
         rate = ours["up_per_s"]
         yield emit("executor", "http_checks_per_s", rate, "bare_aiohttp_get_loop", bare)
@@ -102,12 +103,12 @@ async def bare_loop(urls: list[str], seconds: float, concurrency: int = 128) -> 
 # --- ours: a real executor process, results counted off RabbitMQ -------------------------
 
 def executor_rate(settings: Settings, urls: list[str]) -> dict[str, float]:
-    with benchpeers.vhost() as vhost, tempfile.TemporaryDirectory() as state:
+    with peers.vhost() as vhost, tempfile.TemporaryDirectory() as state:
         amqp_url = str(URL(settings.amqp_url).with_path("/" + vhost, encoded=False))
         env = {**os.environ, "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
                "VIGIL_STATE_DIR": state, "VIGIL_LOG_LEVEL": "WARNING",
                "VIGIL_METRICS_PORT": "0", "VIGIL_NODE_ID": NODE}
-        argv = [sys.executable, "-m", "shared.cli", "executor", "--region", REGION]
+        argv = [sys.executable, "-m", "ops.cli", "executor", "--region", REGION]
         proc = subprocess.Popen(argv, env=env)
         try:
             return _run_async(_drive(amqp_url, urls, proc.pid))
@@ -143,9 +144,9 @@ async def _drive(amqp_url: str, urls: list[str], pid: int) -> dict[str, float]:
 
         await results.consume(on_batch)
         await asyncio.sleep((window[0] - now_ms()) / 1000)
-        cpu0 = benchpeers.cpu_seconds(pid)
+        cpu0 = peers.cpu_seconds(pid)
         await asyncio.sleep((window[1] - now_ms()) / 1000)
-        cpu = (benchpeers.cpu_seconds(pid) - cpu0) / SECONDS
+        cpu = (peers.cpu_seconds(pid) - cpu0) / SECONDS
         await asyncio.sleep(3)  # the last batches of the window
     return {"per_s": counts["all"] / SECONDS, "up_per_s": counts["up"] / SECONDS,
             "cpu": cpu, "bytes_per_result": counts["bytes"] / max(1, counts["rows"])}
@@ -159,7 +160,7 @@ def _specs(n: int, interval_s: int, urls: list[str]) -> list[TestSpec]:
 
 
 def _in_fresh_process(design: str, urls: list[str]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-m", "executor.bench", design, *urls],
+    done = subprocess.run([sys.executable, "-m", "benchmark.executor", design, *urls],
                           capture_output=True, text=True, timeout=600, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -169,7 +170,7 @@ async def loaded(design: str, urls: list[str], seconds: float = SECONDS) -> dict
     async with httpclient.Client(True) as session:
         ctx = CheckContext(session, 1 << 20, True)
         gc.collect()
-        before = benchpeers.rss_bytes()
+        before = peers.rss_bytes()
         specs = _specs(LOADED, 60, urls)
         if design == "ours":
             dispatcher = Dispatcher(ctx, lambda cell, result: None, observe=late.append)
@@ -181,7 +182,7 @@ async def loaded(design: str, urls: list[str], seconds: float = SECONDS) -> dict
         del specs
         await asyncio.sleep(1)
         gctune.tune()  # as the executor does once it holds its tests
-        rss_per_test = (benchpeers.rss_bytes() - before) / LOADED
+        rss_per_test = (peers.rss_bytes() - before) / LOADED
         late.clear()
         await asyncio.sleep(seconds)
         for task in runner:

@@ -23,15 +23,15 @@ import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmark.runner import emit
+from ops.migrate import drop_database, upgrade
 from scheduler.plan import NodePlan
 from scheduler.registry import Registry
 from scheduler.service import Scheduler
 from scheduler.spread import split
 from shared import db
-from shared.bench import emit
 from shared.config import Settings
 from shared.messages import Heartbeat, TestSpec
-from shared.migrate import drop_database, upgrade
 from shared.tables import tests
 
 TESTS = 180_000

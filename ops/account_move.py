@@ -36,15 +36,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared import db
-from shared.directory import Directory
-from shared.move_results import (
+from ops.move_results import (
     copy_results,
     hand_over_results,
     newest_results,
     wait_checking,
     wait_quiet,
 )
+from shared import db
+from shared.directory import Directory
 from shared.tables import (
     accounts,
     alert_state,

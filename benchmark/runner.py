@@ -75,13 +75,13 @@ def _rate(work: Callable[[], object], items: int, seconds: float = 1.0) -> float
 
 def bench_notify(settings: Settings) -> Iterator[Line]:
     """Imported on use: shared/ must not load the notifier for the other benchmarks."""
-    from notifier.bench import bench_notify as run
+    from benchmark.notify import bench_notify as run
 
     yield from run(settings)
 
 
 def _wire(settings: Settings) -> Iterator[Line]:
-    from shared.bench_wire import bench_wire  # starts a region broker: only when asked
+    from benchmark.wire import bench_wire  # starts a region broker: only when asked
 
     return bench_wire(settings)
 
@@ -97,10 +97,10 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "codec": bench_codec,
     "notify": bench_notify,
     "wire": _wire,
-    "ingest": _lazy("result_processor.bench", "bench_ingest"),
-    "api": _lazy("api.bench", "bench_api"),
-    "executor": _lazy("executor.bench", "run"),
-    "scheduler": _lazy("scheduler.bench", "bench_scheduler"),
+    "ingest": _lazy("benchmark.ingest", "bench_ingest"),
+    "api": _lazy("benchmark.api", "bench_api"),
+    "executor": _lazy("benchmark.executor", "run"),
+    "scheduler": _lazy("benchmark.scheduler", "bench_scheduler"),
 }
 
 

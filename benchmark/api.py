@@ -26,10 +26,10 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 from sqlalchemy import insert, text
 
+from benchmark.runner import Line, emit
+from ops.migrate import drop_database, upgrade
 from shared import db
-from shared.bench import Line, emit
 from shared.config import Settings
-from shared.migrate import drop_database, upgrade
 from shared.tables import (
     accounts,
     monitors,
@@ -115,7 +115,7 @@ def _start_api(database_url: str, cache_ttl: str) -> tuple[subprocess.Popen[byte
     env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_API_PORT": str(port),
            "VIGIL_PUBLIC_CACHE_TTL": cache_ttl, "VIGIL_LOG_LEVEL": "WARNING",
            "VIGIL_DIRECTORY_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "api"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
 

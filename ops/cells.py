@@ -80,7 +80,7 @@ async def _set_open(directory: Directory, args: argparse.Namespace) -> int:
 
 
 async def _move(directory: Directory, args: argparse.Namespace) -> int:
-    from shared.account_move import MoveError, move_account
+    from ops.account_move import MoveError, move_account
 
     try:
         report = await move_account(directory, args.email, args.target, args.settle)

@@ -1,4 +1,4 @@
-"""`vigil region add|list|remove`: run on the centre to wire remote regions (shared/regions.py)."""
+"""`vigil region add|list|remove`: run on the centre to wire remote regions (ops/regions.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from shared import regions
+from ops import regions
 from shared.config import ConfigError, Settings
 from shared.rabbitmq_admin import AdminError
 

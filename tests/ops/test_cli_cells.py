@@ -15,7 +15,7 @@ from tests.helpers import short_name
 
 
 def vigil(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True,
                           text=True, timeout=60,
                           env={**os.environ, "VIGIL_LOG_LEVEL": "ERROR", **env})
 

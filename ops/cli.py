@@ -19,7 +19,7 @@ from shared.config import ConfigError, Settings
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from shared.migrate import upgrade, upgrade_directory
+    from ops.migrate import upgrade, upgrade_directory
 
     if args.directory and not settings.directory_url:
         print("vigil migrate: --directory needs VIGIL_DIRECTORY_URL", file=sys.stderr)
@@ -32,13 +32,13 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cells(settings: Settings, args: argparse.Namespace) -> None:
-    from shared import cells_cli
+    from ops import cells as cells_cli
 
     sys.exit(cells_cli.run(settings, args))
 
 
 def _quota(settings: Settings, args: argparse.Namespace) -> None:
-    from shared import quota_cli
+    from ops import quota as quota_cli
 
     sys.exit(quota_cli.run(settings, args))
 
@@ -60,13 +60,13 @@ def _web(module: str) -> Callable[[Settings, argparse.Namespace], None]:
 
 
 def _stack(settings: Settings, args: argparse.Namespace) -> None:
-    from shared.stack import run_stack
+    from ops.stack import run_stack
 
     sys.exit(run_stack(settings))
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> None:
-    from shared.bench import run_bench
+    from benchmark.runner import run_bench
 
     sys.exit(run_bench(args.name, settings))
 
@@ -95,12 +95,12 @@ def parser() -> argparse.ArgumentParser:
         run=_web("frontend.main"), component="frontend")
     sub.add_parser("stack", help="run every component locally (make run)").set_defaults(
         run=_stack, component="stack")
-    from shared import region_cli
+    from ops import region as region_cli
 
     region_cli.add_parser(sub)
 
-    from shared.cells_cli import add_parser as add_cells_parser
-    from shared.quota_cli import add_parser as add_quota_parser
+    from ops.cells import add_parser as add_cells_parser
+    from ops.quota import add_parser as add_quota_parser
 
     add_cells_parser(sub).set_defaults(run=_cells, component="cells")
     add_quota_parser(sub).set_defaults(run=_quota, component="quota")

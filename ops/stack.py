@@ -20,11 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from ops.demo import DEMO_MONITORS
+from ops.migrate import upgrade, upgrade_directory
 from shared import db, runtime
 from shared.config import Settings
-from shared.demo import DEMO_MONITORS
 from shared.directory import Directory
-from shared.migrate import upgrade, upgrade_directory
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "vigil-demo"
@@ -62,10 +62,10 @@ def directory_url(settings: Settings) -> str:
 
 
 def children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
-    vigil = [sys.executable, "-m", "shared.cli"]
+    vigil = [sys.executable, "-m", "ops.cli"]
     cells = local_cells(settings)
     children = [
-        ("demo-targets", [sys.executable, "-m", "shared.demo"], {}),
+        ("demo-targets", [sys.executable, "-m", "ops.demo"], {}),
         ("executor", [*vigil, "executor", "--region", settings.region],
          {"VIGIL_METRICS_PORT": "9100"}),
     ]

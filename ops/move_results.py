@@ -1,6 +1,6 @@
 """The results of an account on the move: copied in bulk, waited for, handed over.
 
-Used by `shared.account_move`; the rows go through asyncpg's COPY, under the target's test
+Used by `ops.account_move`; the rows go through asyncpg's COPY, under the target's test
 ids. See that module for the protocol.
 """
 

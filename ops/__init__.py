@@ -1,0 +1,1 @@
+"""Operator commands: the `vigil` CLI, cells, quotas, regions, account moves, the local stack."""
