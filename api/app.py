@@ -14,6 +14,8 @@ from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.notify import DeliveryPublisher
 from api.page_domains import utc_now
+from api.ping_writer import PingWriter
+from api.pings import PingGate
 from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
@@ -55,9 +57,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
     # Connects on first use (a channel test), so a broker away does not stop the API.
     app.state.deliveries = DeliveryPublisher(settings.amqp_url, settings.cell)
+    app.state.ping_writer.directory = app.state.directory
+    app.state.ping_writer.start()
     try:
         yield
     finally:
+        await app.state.ping_writer.close()
         await app.state.deliveries.close()
         await app.state.engine.dispose()
         if directory_engine is not None:
@@ -88,6 +93,10 @@ def create_app(settings: Settings) -> FastAPI:
                        ignore=f"{PREFIX}/auth/")
     app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
                        route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
+    # Heartbeat pings, answered before FastAPI (connects to the broker on the first ping).
+    app.state.ping_writer = PingWriter(settings.database_url, settings.amqp_url, settings.cell,
+                                       settings.node_id, directory=None)
+    app.add_middleware(PingGate, writer=app.state.ping_writer, per_second=settings.ping_rate)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared import heartbeat
 from shared.heartbeat import FAIL, LOG, MAX_RUN_MS, MAX_STARTS, START, SUCCESS, Schedule
 from shared.messages import Ping, Result, Status
 
@@ -76,14 +77,6 @@ def _forget_old_starts(beat: Beat, now_ms: int) -> None:
 
 
 def deadlines(beat: Beat, schedule: Schedule) -> tuple[int | None, int | None]:
-    """(late_at, due_at) in epoch ms: when the next ping is expected, and when the test goes
-    down without one. Nothing is awaited while paused, down (until a success) or new (unless
-    a run started)."""
-    if not beat.enabled or beat.state == "down":
-        return None, None
-    starts = list(beat.starts.values())
-    if beat.state == "new":
-        return None, schedule.down_at(None, starts)
-    assert beat.last_success_ms is not None
-    return (schedule.expected_after(beat.last_success_ms),
-            schedule.down_at(beat.last_success_ms, starts))
+    """(late_at, due_at) of the test as the beat leaves it (`shared.heartbeat.deadlines`)."""
+    return heartbeat.deadlines(schedule, beat.state, beat.enabled, beat.last_success_ms,
+                               list(beat.starts.values()))

@@ -114,3 +114,15 @@ def status(enabled: bool, state: str | None, late_at_ms: int | None, now_ms: int
     if state == "down":
         return "down"
     return "late" if late_at_ms is not None and now_ms >= late_at_ms else "up"
+
+
+def deadlines(schedule: Schedule, state: str, enabled: bool, last_success_ms: int | None,
+              starts_ms: list[int]) -> tuple[int | None, int | None]:
+    """(late_at, due_at) in epoch ms: when the next ping is expected, and when the test goes
+    down without one. Nothing is awaited while paused, down (until a success) or new
+    (unless a run started)."""
+    if not enabled or state == "down":
+        return None, None
+    if state == "new" or last_success_ms is None:
+        return None, schedule.down_at(None, starts_ms)
+    return schedule.expected_after(last_success_ms), schedule.down_at(last_success_ms, starts_ms)
