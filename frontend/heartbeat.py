@@ -3,12 +3,12 @@ PowerShell), its schedule in plain words in the visitor's language, and its last
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from babel.dates import get_day_names, get_month_names
+from babel.units import format_unit
 from cron_descriptor import ExpressionDescriptor, FormatException, Options
-from flask_babel import format_timedelta, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from frontend.formatting import moment
@@ -38,8 +38,14 @@ def examples(ping_url: str) -> list[tuple[str, str]]:
     ]
 
 
+_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
 def duration_words(seconds: int) -> str:
-    return format_timedelta(timedelta(seconds=seconds), threshold=1.0, format="long")
+    """"90 minutes", not Babel's rounded "2 hours": the largest unit that is exact."""
+    unit, size = next((u, n) for u, n in _UNITS if seconds % n == 0)
+    return format_unit(seconds // size, f"duration-{unit}", length="long",
+                       locale=get_locale() or "en")
 
 
 def schedule_words(test: dict[str, Any]) -> str:
