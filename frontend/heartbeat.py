@@ -60,7 +60,7 @@ def schedule_words(test: dict[str, Any]) -> str:
         when = _("%(cron)s (%(zone)s)", cron=cron_words(cron), zone=config.get("tz") or "UTC")
     else:
         interval = test.get("interval_s")
-        when = _("Every %(period)s", period=duration_words(interval)) \
+        when = _("Expected every %(period)s", period=duration_words(interval)) \
             if isinstance(interval, int) else ""
     return ", ".join(part for part in (when, grace_text) if part)
 
