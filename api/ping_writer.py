@@ -39,7 +39,7 @@ from shared.ping_codec import encode_pings
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 2000
-WRITERS = 4  # groups in flight at once: one looks its tokens up while another awaits a confirm
+WRITERS = 2  # groups in flight at once: one looks its tokens up while the other awaits a confirm
 # What may be one of our tokens; anything else is looked up as "" (found never, by the same
 # query: a NUL or a megabyte would be an error, or a slower answer, that tells them apart).
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

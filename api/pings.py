@@ -5,8 +5,8 @@ once the ping is durable (`api.ping_writer`), so `curl -fsS --retry 3 <ping_url>
 crontab is all a job needs. A POST body is kept up to `BODY_LIMIT` bytes (said in the
 `Ping-Body-Limit` header; the rest is read and dropped, the ping still counts).
 
-Answered by ASGI middleware before FastAPI: routing, dependencies and response classes
-would cost more than the ping itself. Errors: 405 another method, 400 an exit status over
+Answered before FastAPI (`api.app.CellApp`): its routing, middleware and response classes
+would cost several times the ping itself. Errors: 405 another method, 400 an exit status over
 255 or a bad rid, 429 past the per-token rate (each API process its own buckets), 404 an
 unknown or malformed token, 307 to the cell that holds another cell's token, 503 while the
 broker or the database is away (curl --retry tries again).
@@ -20,8 +20,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from api.metrics import Metrics
 from api.ping_writer import Answer, PingWriter, Taken
 from api.ratelimit import RateLimiter
 from shared.heartbeat import BODY_LIMIT, FAIL, LOG, START, SUCCESS
@@ -34,13 +35,7 @@ _RID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_AGENT = 256
 
 
-class Route:
-    """What the metrics middleware labels a ping with (one series for every token)."""
-
-    path = "/ping/{token}"
-
-
-ROUTE = Route()
+ROUTE = "/ping/{token}"  # the metrics' label of every ping, one series for every token
 
 
 class Refused(Exception):
@@ -77,27 +72,27 @@ def parse(path: str, query: bytes) -> Asked:
 
 
 class PingGate:
-    """ASGI middleware answering every request under /ping/; the rest goes on to the app."""
+    """The ASGI app of every request under /ping/."""
 
-    def __init__(self, app: ASGIApp, writer: PingWriter, per_second: float) -> None:
-        self.app = app
+    def __init__(self, writer: PingWriter, per_second: float, metrics: Metrics) -> None:
         self.writer = writer
         self.limits = RateLimiter(per_second * 60, burst=per_second)
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
-        scope["route"] = ROUTE
         try:
             answer = await self._take(scope, receive)
         except Refused as refused:
-            await _respond(send, scope, refused.status, refused.text, refused.headers)
-            return
-        if answer.status == 307:
-            await _respond(send, scope, 307, "elsewhere", [(b"location", answer.location.encode())])
+            status = refused.status
+            await _respond(send, scope, status, refused.text, refused.headers or None)
         else:
-            await _respond(send, scope, answer.status, _TEXTS[answer.status])
+            status = answer.status
+            if status == 307:
+                await _respond(send, scope, 307, "elsewhere",
+                               [(b"location", answer.location.encode())])
+            else:
+                await _respond(send, scope, status, _TEXTS[status])
+        self.metrics.count(scope["method"], ROUTE, status)
 
     async def _take(self, scope: Scope, receive: Receive) -> Answer:
         at_ms = int(time.time() * 1000)
@@ -138,14 +133,24 @@ async def _body(receive: Receive) -> bytes:
 
 
 async def _respond(send: Send, scope: Scope, status: int, text: str,
-                   headers: list[tuple[bytes, bytes]] = []) -> None:  # noqa: B006
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    if headers is None and status in _PLAIN:
+        start, body = _PLAIN[status]  # made once: thousands of pings a second
+    else:
+        start, body = _messages(status, text, headers or [])
+    await send(start)
+    await send(_NO_BODY if scope["method"] == "HEAD" else body)
+
+
+def _messages(status: int, text: str, headers: list[tuple[bytes, bytes]]
+              ) -> tuple[dict[str, object], dict[str, object]]:
     body = text.encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
+    return ({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
-        (b"ping-body-limit", _LIMIT), (b"access-control-allow-origin", b"*"), *headers]})
-    await send({"type": "http.response.body",
-                "body": b"" if scope["method"] == "HEAD" else body})
+        (b"ping-body-limit", str(BODY_LIMIT).encode()), (b"access-control-allow-origin", b"*"),
+        *headers]}, {"type": "http.response.body", "body": body})
 
 
-_LIMIT = str(BODY_LIMIT).encode()
+_PLAIN = {status: _messages(status, text, []) for status, text in _TEXTS.items()}
+_NO_BODY = {"type": "http.response.body", "body": b""}
