@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -97,7 +98,7 @@ def _bare_rate(paths: list[str]) -> float:
     proc = _start([sys.executable, "-m", "benchmark.bare_asgi", str(port)], dict(os.environ))
     try:
         wait_for_port(port, "the bare uvicorn endpoint")
-        return wrk_rate(f"http://127.0.0.1:{port}", paths, SECONDS)
+        return wrk_rate(f"http://127.0.0.1:{port}", paths, SECONDS, what="bare uvicorn")
     finally:
         _stop(proc)
 
@@ -112,7 +113,7 @@ def _throughput(database_url: str, amqp_url: str) -> Iterator[Line]:
     try:
         asyncio.run(_wait_up(f"http://127.0.0.1:{port}"))
         started = time.monotonic()
-        ours = wrk_rate(f"http://127.0.0.1:{port}", paths, SECONDS)
+        ours = wrk_rate(f"http://127.0.0.1:{port}", paths, SECONDS, what="vigil api")
         answered = round(ours * SECONDS)
         while asyncio.run(_count(database_url, "results_week")) < answered * 0.999:
             if time.monotonic() - started > SECONDS + 120:
@@ -140,9 +141,10 @@ async def _arm_missers(database_url: str, armed: bool = True) -> dict[int, datet
         start = datetime.now(UTC) + timedelta(seconds=2)
         rows = await conn.fetch(
             "UPDATE heartbeats SET state = 'up', "
-            "last_success_at = $1 + (test_id % $2) * $3 * interval '1 second' "
-            "  - interval '70 minutes', "
-            "due_at = CASE WHEN $4 THEN $1 + (test_id % $2) * $3 * interval '1 second' END "
+            "last_success_at = $1::timestamptz + ((test_id / 100) % $2::int) * $3::float8 "
+            "  * interval '1 second' - interval '70 minutes', "
+            "due_at = CASE WHEN $4::bool THEN $1::timestamptz + ((test_id / 100) % $2::int) * "
+            "  $3::float8 * interval '1 second' END "
             "WHERE test_id % 100 = 0 RETURNING test_id, last_success_at",
             start, MISSING, WINDOW_S / MISSING, armed)
         return {r["test_id"]: r["last_success_at"] + timedelta(minutes=70) for r in rows}
@@ -232,7 +234,7 @@ def bench_ping(settings: Settings) -> Iterator[Line]:
         upgrade(database_url)
         try:
             with vhost() as name:
-                amqp_url = settings.amqp_url.rstrip("/").rsplit("/", 1)[0] + f"/{name}"
+                amqp_url = urlunsplit(urlsplit(settings.amqp_url)._replace(path=f"/{name}"))
                 yield from part(database_url, amqp_url)
         finally:
             asyncio.run(drop_database(database_url))

@@ -54,6 +54,13 @@ def _page_query(test_id: int, after: tuple[datetime, str, str] | None, limit: in
     return query
 
 
+async def _owned(conn: Conn, account_id: int, test_id: int) -> None:
+    """A 404 unless the test is the caller's account's."""
+    owner = select(tests.c.id).where(tests.c.id == test_id, tests.c.account_id == account_id)
+    if await conn.scalar(owner) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "test not found")
+
+
 @router.get(
     "/tests/{test_id}/results",
     response_model=Page[ResultOut],
@@ -67,9 +74,7 @@ async def list_results(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Page[ResultOut]:
     after = cursors.decode_result(cursor) if cursor else None
-    owner = select(tests.c.id).where(tests.c.id == test_id, tests.c.account_id == account_id)
-    if await conn.scalar(owner) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "test not found")
+    await _owned(conn, account_id, test_id)
     rows = (await conn.execute(_page_query(test_id, after, limit + 1))).all()
     page = rows[:limit]
     items = [
@@ -108,9 +113,7 @@ async def list_pings(
 ) -> Page[PingOut]:
     """A heartbeat test's last pings (the last 100 are kept), newest first; every kind of
     ping, with its body. Other kinds of test have none."""
-    owner = select(tests.c.id).where(tests.c.id == test_id, tests.c.account_id == account_id)
-    if await conn.scalar(owner) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "test not found")
+    await _owned(conn, account_id, test_id)
     p = heartbeat_pings.c
     rows = (await conn.execute(select(heartbeat_pings).where(p.test_id == test_id)
                                .order_by(p.n.desc()).limit(limit))).all()
