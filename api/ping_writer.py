@@ -39,6 +39,7 @@ from shared.ping_codec import encode_pings
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 2000
+LINGER_S = 0.001  # a group waits this long for more: bigger groups, fewer queries and publishes
 WRITERS = 2  # groups in flight at once: one looks its tokens up while the other awaits a confirm
 # What may be one of our tokens; anything else is looked up as "" (found never, by the same
 # query: a NUL or a megabyte would be an error, or a slower answer, that tells them apart).
@@ -80,8 +81,10 @@ class PingWriter:
         self.node = node
         self.directory = directory
         self.publisher = ConfirmedPublisher(amqp_url, cell, self._declare)
-        self.queue: asyncio.Queue[Taken] = asyncio.Queue()
-        self._pool: asyncpg.Pool | None = None
+        # A list and an event, not an asyncio.Queue: a ping costs one append, not a queue's
+        # Python-level bookkeeping twice over.
+        self.waiting: list[Taken] = []
+        self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _declare(self, channel: AbstractChannel) -> AbstractExchange:
@@ -96,46 +99,47 @@ class PingWriter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.publisher.close()
-        if self._pool is not None:
-            await self._pool.close()
 
     async def take(self, taken: Taken) -> Answer:
         """Queue a ping; its answer once it is durable (or refused)."""
-        self.queue.put_nowait(taken)
+        self.waiting.append(taken)
+        self._wake.set()
         return await taken.answer
 
     async def _write_forever(self) -> None:
-        while True:
-            group = [await self.queue.get()]
-            while len(group) < MAX_GROUP and not self.queue.empty():
-                group.append(self.queue.get_nowait())
-            try:
-                await self._write(group)
-            except Exception:  # a bug must not leave callers waiting forever
-                log.exception("pings not written")
-                _answer(group, UNAVAILABLE)
-
-    async def _write(self, group: list[Taken]) -> None:
+        # A connection of its own, not a pool's: a pool resets a connection (one more round
+        # trip) each time it is given back, once per group.
+        conn: asyncpg.Connection | None = None
         try:
-            found = await self._find([t.token for t in group])
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("ping tokens not looked up", extra={"error": str(exc)})
-            _answer(group, UNAVAILABLE)
-            return
+            while True:
+                await self._wake.wait()
+                await asyncio.sleep(LINGER_S)  # let the requests read meanwhile join the group
+                group, self.waiting = self.waiting[:MAX_GROUP], self.waiting[MAX_GROUP:]
+                if not self.waiting:
+                    self._wake.clear()
+                try:
+                    conn = conn if conn is not None and not conn.is_closed() else \
+                        await asyncpg.connect(self.database_url)
+                    await self._write(conn, group)
+                except (asyncpg.PostgresError, OSError) as exc:
+                    log.warning("ping tokens not looked up", extra={"error": str(exc)})
+                    conn = None
+                    _answer(group, UNAVAILABLE)
+                except Exception:  # a bug must not leave callers waiting forever
+                    log.exception("pings not written")
+                    _answer(group, UNAVAILABLE)
+        finally:
+            if conn is not None:
+                conn.terminate()
+
+    async def _write(self, conn: asyncpg.Connection, group: list[Taken]) -> None:
+        found = await _find(conn, [t.token for t in group])
         known = [t for t in group if t.token in found]
         unknown = [t for t in group if t.token not in found]
         if known:
             await self._publish(known, found)
         if unknown:
             await self._elsewhere(unknown)
-
-    async def _find(self, tokens: list[str]) -> dict[str, int]:
-        if self._pool is None:
-            self._pool = await asyncpg.create_pool(self.database_url, min_size=0,
-                                                   max_size=WRITERS)
-        assert self._pool is not None
-        keys = sorted({t if _TOKEN.match(t) else "" for t in tokens})
-        return {r["token"]: r["test_id"] for r in await self._pool.fetch(_LOOKUP, keys)}
 
     async def _publish(self, known: list[Taken], found: dict[str, int]) -> None:
         pings = [_with_test(t.ping, found[t.token]) for t in known]
@@ -170,6 +174,11 @@ class PingWriter:
                 t.answer.set_result(MISSING)
             else:
                 t.answer.set_result(Answer(307, cell.ping_base + t.path))
+
+
+async def _find(conn: asyncpg.Connection, tokens: list[str]) -> dict[str, int]:
+    keys = sorted({t if _TOKEN.match(t) else "" for t in tokens})
+    return {r["token"]: r["test_id"] for r in await conn.fetch(_LOOKUP, keys)}
 
 
 def _with_test(ping: Ping, test_id: int) -> Ping:
