@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import WAIT_MS, browser_page
 from tests.e2e.conftest import Stack
+from tests.e2e.test_browser_monitor_pages import shoot
 from tests.helpers import short_name
 
 pytestmark = pytest.mark.e2e
@@ -63,6 +64,8 @@ def test_a_heartbeat_made_in_the_form_takes_the_pasted_crontab_line(stack: Stack
         expect(card.locator(".badge")).to_have_text("Up")
         expect(card.locator("table")).to_contain_text("127.0.0.1")
         expect(card.locator("table")).to_contain_text("curl/")
+        card.scroll_into_view_if_needed()
+        shoot(page, "heartbeat")  # no sideways scrolling on a phone either
 
         page.goto(page.url + "?lang=nl")
         expect(card).to_contain_text("maandag t/m vrijdag", timeout=WAIT_MS)
