@@ -23,13 +23,15 @@ _EN_MONTHS = dict(zip(("January", "February", "March", "April", "May", "June", "
                       range(1, 13), strict=True))
 
 
-def examples(ping_url: str) -> list[tuple[str, str]]:
-    """(title, text to paste) for the usual places a job runs from."""
+def examples(ping_url: str, cron: str | None = None) -> list[tuple[str, str]]:
+    """(title, text to paste) for the usual places a job runs from; the crontab lines run at
+    the test's own cron times when it has them."""
+    when = cron or "0 3 * * *"
     return [
         (_("crontab: ping when the job succeeded"),
-         f"0 3 * * * /usr/local/bin/backup.sh && curl -fsS -m 10 --retry 3 {ping_url}"),
+         f"{when} /usr/local/bin/backup.sh && curl -fsS -m 10 --retry 3 {ping_url}"),
         (_("crontab: report the exit status, and the start"),
-         f"0 3 * * * curl -fsS -m 10 {ping_url}/start; /usr/local/bin/backup.sh; "
+         f"{when} curl -fsS -m 10 {ping_url}/start; /usr/local/bin/backup.sh; "
          f"curl -fsS -m 10 --retry 3 {ping_url}/$?"),
         (_("systemd service unit"),
          f"ExecStartPost=/usr/bin/curl -fsS -m 10 --retry 3 {ping_url}"),

@@ -61,7 +61,9 @@ def _beat(test: dict[str, Any]) -> dict[str, Any]:
     """What the page shows of a heartbeat test: its URL and lines to paste, its schedule,
     its times and its last pings."""
     url = str(test.get("ping_url") or "")
-    return {"test": test, "url": url, "examples": heartbeat.examples(url),
+    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    cron = config.get("cron") if isinstance(config.get("cron"), str) else None
+    return {"test": test, "url": url, "examples": heartbeat.examples(url, cron),
             "schedule": heartbeat.schedule_words(test),
             "status": (test.get("heartbeat") or {}).get("status", "new"),
             "times": heartbeat.moments(test.get("heartbeat")),
