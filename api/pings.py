@@ -33,13 +33,14 @@ METHODS = ("GET", "POST", "HEAD")
 ACTIONS = {"": SUCCESS, "start": START, "fail": FAIL, "log": LOG}
 _RID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_AGENT = 256
-
-
 ROUTE = "/ping/{token}"  # the metrics' label of every ping, one series for every token
 
 
 class Refused(Exception):
-    def __init__(self, status: int, text: str, headers: list[tuple[bytes, bytes]] = []) -> None:  # noqa: B006
+    """A ping the endpoint answers with an error: status, plain text, extra headers."""
+
+    def __init__(self, status: int, text: str,
+                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
         super().__init__(text)
         self.status, self.text, self.headers = status, text, headers
 
@@ -84,7 +85,7 @@ class PingGate:
             answer = await self._take(scope, receive)
         except Refused as refused:
             status = refused.status
-            await _respond(send, scope, status, refused.text, refused.headers or None)
+            await _respond(send, scope, status, refused.text, refused.headers)
         else:
             status = answer.status
             if status == 307:
