@@ -9,11 +9,15 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.types import Receive, Scope, Send
 
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.notify import DeliveryPublisher
 from api.page_domains import utc_now
+from api.ping_writer import PingWriter
+from api.pings import PREFIX as PING_PREFIX
+from api.pings import PingGate
 from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
@@ -55,18 +59,35 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
     # Connects on first use (a channel test), so a broker away does not stop the API.
     app.state.deliveries = DeliveryPublisher(settings.amqp_url, settings.cell)
+    app.state.ping_writer.directory = app.state.directory
+    app.state.ping_writer.start()
     try:
         yield
     finally:
+        await app.state.ping_writer.close()
         await app.state.deliveries.close()
         await app.state.engine.dispose()
         if directory_engine is not None:
             await directory_engine.dispose()
 
 
+class CellApp(FastAPI):
+    """The API, with heartbeat pings (`/ping/...`) taken before FastAPI: its routing, its
+    middleware stack and response classes cost several times what a ping itself costs, and
+    a cell takes thousands of pings a second (docs/PERFORMANCE.md, "Pings")."""
+
+    ping_gate: PingGate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PING_PREFIX):
+            await self.ping_gate(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The API of the cell these settings describe; the engine opens with the lifespan."""
-    app = FastAPI(
+    app = CellApp(
         title=f"Vigil API (cell {settings.cell})",
         version=VERSION,
         openapi_url=f"{PREFIX}/openapi.json",
@@ -88,6 +109,11 @@ def create_app(settings: Settings) -> FastAPI:
                        ignore=f"{PREFIX}/auth/")
     app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
                        route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
+    # Heartbeat pings are answered before FastAPI and its middleware (CellApp.__call__); the
+    # writer connects to the broker on the first ping.
+    app.state.ping_writer = PingWriter(settings.database_url, settings.amqp_url, settings.cell,
+                                       settings.node_id, directory=None)
+    app.ping_gate = PingGate(app.state.ping_writer, settings.ping_rate, metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)

@@ -18,10 +18,12 @@ MAX_KEYS = 100_000  # beyond this, full buckets are forgotten first (they carry 
 
 
 class RateLimiter:
-    """`per_minute` attempts a minute per key, in bursts of up to `per_minute`; 0 is off."""
+    """`per_minute` attempts a minute per key, in bursts of up to `burst` (default
+    `per_minute`); 0 is off."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
+                 burst: float | None = None) -> None:
+        self.capacity = float(per_minute if burst is None else burst)
         self.rate = per_minute / 60.0
         self.clock = clock
         self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)

@@ -16,7 +16,6 @@ from api.domains import MAX_LENGTH as DOMAIN_MAX_LENGTH
 from api.domains import host_name
 from api.schemas import (
     MAX_ID,
-    MAX_INTERVAL_S,
     MAX_TIMEOUT_S,
     REGION_PATTERN,
     CertWarnDays,
@@ -28,6 +27,7 @@ from api.schemas import (
     Url,
 )
 from api.targets import check_url
+from shared import heartbeat
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 LANGUAGE_PATTERN = r"^[a-z]{2}(?:-[A-Z]{2})?$"
@@ -246,9 +246,13 @@ class TestPatch(Input):
     url: Url | None = None
     method: HttpMethod | None = None
     expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] | None = None
-    interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] | None = None
+    # A check's interval is at most MAX_INTERVAL_S; TestIn says so for the kind.
+    interval_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S)] | None = None
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None = None
     cert_warn_days: CertWarnDays | None = None
+    grace_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_GRACE_S)] | None = None
+    tz: Annotated[str, Field(max_length=64)] | None = None
+    cron: Annotated[str, Field(max_length=heartbeat.MAX_CRON)] | None = None  # null: a period
     region: Annotated[str, Field(pattern=REGION_PATTERN)] | None = None  # alone: the only one
     regions: Regions | None = None
     enabled: bool | None = None

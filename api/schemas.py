@@ -20,11 +20,17 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from api.targets import MAX_URL_LENGTH, check_url
+from shared import heartbeat
 from shared.checkspec import CERT_WARN_DAYS, MAX_WARN_DAYS
 from shared.messages import CHECK_KINDS
+
+TEST_KINDS = (*CHECK_KINDS, heartbeat.KIND)  # what a test may be: a check, or a heartbeat
+HEARTBEAT = heartbeat.KIND
 
 MAX_ID = 2**63 - 1  # ids are BIGINT; a larger one can only be "not found"
 MAX_TESTS = 20  # tests in one monitor
@@ -89,20 +95,35 @@ class LoginIn(Input):
 
 
 class TestIn(Input):
-    """One test of a monitor, as the user writes it."""
+    """One test of a monitor, as the user writes it: a check that regions run (`url` and the
+    kind's options), or a `heartbeat` that its job calls (`interval_s` or `cron` + `tz`,
+    and `grace_s`)."""
 
     __test__ = False  # not a pytest class, despite the name
 
-    kind: Annotated[str, Field(json_schema_extra={"enum": list(CHECK_KINDS)})]
-    url: Url
+    kind: Annotated[str, Field(json_schema_extra={"enum": list(TEST_KINDS)})]
+    url: Annotated[Url | None, Field(validate_default=True,
+                                     description="required, except for heartbeat tests")] = None
     method: HttpMethod = "GET"
     expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] = Field(
         default_factory=lambda: [200]
     )
-    # The lower bound from VIGIL_MIN_INTERVAL is checked in api.validation.
-    interval_s: Annotated[int, Field(ge=1, le=MAX_INTERVAL_S)] = 60
+    # The lower bound from VIGIL_MIN_INTERVAL is checked in api.validation; a check's upper
+    # bound is MAX_INTERVAL_S, a heartbeat's period may be up to a year (default a day).
+    interval_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S)] = 60
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 10.0
     cert_warn_days: CertWarnDays = CERT_WARN_DAYS
+    grace_s: Annotated[int | None, Field(
+        ge=1, le=heartbeat.MAX_GRACE_S, validate_default=True,
+        description="heartbeat tests: seconds after the expected time before the test is "
+                    "down (default 3600)")] = None
+    tz: Annotated[str | None, Field(
+        max_length=64, validate_default=True,
+        description="heartbeat tests: the IANA time zone of `cron` (default UTC)")] = None
+    cron: Annotated[str | None, Field(
+        max_length=heartbeat.MAX_CRON, validate_default=True,
+        description="heartbeat tests: a cron expression of when the job pings, instead of "
+                    "a period")] = None
     region: Annotated[
         str | None,
         Field(pattern=REGION_PATTERN,
@@ -130,18 +151,48 @@ class TestIn(Input):
         """The regions the test runs in, the primary first."""
         return self.regions or [self.region or default]
 
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.kind == HEARTBEAT
+
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        if value not in CHECK_KINDS:
-            raise ValueError(f"must be one of: {', '.join(CHECK_KINDS)}")
+        if value not in TEST_KINDS:
+            raise ValueError(f"must be one of: {', '.join(TEST_KINDS)}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_for_checks(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == HEARTBEAT and value is not None:
+            raise ValueError("a heartbeat test has no url: its job calls its ping URL")
+        if kind not in (None, HEARTBEAT) and value is None:
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _heartbeat_period(cls, data: Any) -> Any:
+        """A heartbeat expects a ping a day unless told otherwise; a check runs every minute."""
+        if isinstance(data, dict) and data.get("kind") == HEARTBEAT and "interval_s" not in data:
+            return {**data, "interval_s": heartbeat.DEFAULT_PERIOD_S}
+        return data
+
+    @field_validator("interval_s")
+    @classmethod
+    def _interval_of_kind(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("kind") != HEARTBEAT and value > MAX_INTERVAL_S:
+            raise PydanticCustomError("less_than_equal", "Input should be less than or equal "
+                                      "to {le}", {"le": MAX_INTERVAL_S})
         return value
 
     @field_validator("timeout_s")
     @classmethod
     def _shorter_than_interval(cls, value: float, info: ValidationInfo) -> float:
         interval = info.data.get("interval_s")  # absent when interval_s itself is invalid
-        if interval is not None and value >= interval:
+        if interval is not None and value >= interval and info.data.get("kind") != HEARTBEAT:
             raise ValueError("must be shorter than interval_s")
         return value
 
@@ -153,8 +204,30 @@ class TestIn(Input):
             raise ValueError(f"only {' and '.join(CERT_KINDS)} tests have a certificate")
         return value
 
+    @field_validator("grace_s", "tz", "cron")
+    @classmethod
+    def _heartbeat_schedule(cls, value: Any, info: ValidationInfo) -> Any:
+        """Only heartbeats have these; `shared.heartbeat` says what is valid (one validator
+        for the API and the processor)."""
+        kind = info.data.get("kind")
+        if kind != HEARTBEAT:
+            if value is not None and kind is not None:
+                raise ValueError("only heartbeat tests have a schedule of pings")
+            return value
+        given = {"tz": info.data.get("tz") or "UTC", info.field_name: value}
+        try:
+            filled = heartbeat.validate_config({k: v for k, v in given.items() if v is not None})
+        except ValueError as exc:
+            field, _, why = str(exc).partition(": ")
+            if field == info.field_name:
+                raise ValueError(why) from None
+            return value  # about another field, which reported it already
+        return filled[info.field_name]
+
     def config(self) -> dict[str, Any]:
         """The kind-specific part, stored as the test's JSONB config."""
+        if self.is_heartbeat:
+            return {"cron": self.cron, "tz": self.tz, "grace_s": self.grace_s}
         config = {"url": self.url, "method": self.method, "expected_status": self.expected_status}
         if self.kind in CERT_KINDS:
             config["cert_warn_days"] = self.cert_warn_days
@@ -193,6 +266,22 @@ class StateOut(BaseModel):
     region: str
 
 
+HeartbeatStatus = Literal["new", "up", "late", "down", "paused"]
+
+
+class HeartbeatOut(BaseModel):
+    """A heartbeat test's side: where its job pings, and what the pings said."""
+
+    status: HeartbeatStatus = Field(description="new (never pinged), up, late (expected, "
+                                    "within grace: alerts nobody), down, paused")
+    ping_url: str
+    last_ping_at: datetime | None
+    last_success_at: datetime | None
+    expected_at: datetime | None = Field(description="when the next ping is due (late after)")
+    down_at: datetime | None = Field(description="when the test goes down without a ping")
+    running_since: datetime | None = Field(description="the oldest run started and not ended")
+
+
 class TestOut(BaseModel):
     __test__ = False
 
@@ -206,6 +295,8 @@ class TestOut(BaseModel):
     enabled: bool
     config: dict[str, Any]
     state: StateOut | None
+    ping_url: str | None = Field(None, description="heartbeat tests: the URL their job calls")
+    heartbeat: HeartbeatOut | None = None
 
 
 class MonitorOut(BaseModel):
@@ -243,6 +334,20 @@ class ResultOut(BaseModel):
         None, description="a confirmation check: the region whose failure asked for it")
     extras: dict[str, Any] = Field(
         default_factory=dict, description="every figure the check reported, as it sent them")
+
+
+class PingOut(BaseModel):
+    """One ping of a heartbeat test, as its job sent it."""
+
+    at: datetime
+    kind: Literal["success", "start", "fail", "log"]
+    exit_status: int | None
+    duration_ms: float | None = Field(description="since the start it ended (same rid)")
+    rid: str | None
+    method: str
+    source: str = Field(description="the address it came from")
+    user_agent: str
+    body: str = Field(description="the POST body, at most 10,000 bytes")
 
 
 Item = TypeVar("Item")

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api import heartbeats as hb
 from api.paging import contains
 from api.schemas import MonitorOut, StateOut, TestIn, TestOut
 from api.status import monitor_status
 from shared.messages import Status
-from shared.tables import monitors, test_state, tests
+from shared.tables import heartbeats, monitors, test_state, tests
 
 MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at)
 _TEST = (
@@ -33,9 +34,10 @@ _TEST = (
 _STATE = tuple(
     column.label(f"state_{column.name}") for column in test_state.c if column.name != "test_id"
 )
-# A test with its state, if the result processor has recorded one yet.
-_TESTS_WITH_STATE = select(*_TEST, *_STATE).select_from(
+# A test with its state, if the result processor has recorded one yet, and its heartbeat's.
+_TESTS_WITH_STATE = select(*_TEST, *_STATE, *hb.COLUMNS).select_from(
     tests.outerjoin(test_state, test_state.c.test_id == tests.c.id)
+    .outerjoin(heartbeats, heartbeats.c.test_id == tests.c.id)
 )
 
 
@@ -76,29 +78,31 @@ async def count_tests(conn: AsyncConnection, account_id: int, monitor_id: int) -
 
 
 async def tests_of(
-    conn: AsyncConnection, account_id: int, monitor_ids: Sequence[int]
+    conn: AsyncConnection, account_id: int, monitor_ids: Sequence[int], ping_base: str
 ) -> dict[int, list[TestOut]]:
-    """The tests of several monitors, in one query, keyed by monitor id."""
+    """The tests of several monitors, in one query, keyed by monitor id; `ping_base` is the
+    cell's VIGIL_PING_URL, the start of heartbeat tests' ping URLs."""
     query = _TESTS_WITH_STATE.where(
         tests.c.account_id == account_id, tests.c.monitor_id.in_(monitor_ids)
     ).order_by(tests.c.monitor_id, tests.c.id)
     found: dict[int, list[TestOut]] = {monitor_id: [] for monitor_id in monitor_ids}
     for row in (await conn.execute(query)).all():
-        found[row.monitor_id].append(_test_out(row))
+        found[row.monitor_id].append(_test_out(row, ping_base))
     return found
 
 
-async def find_test(conn: AsyncConnection, account_id: int, test_id: int) -> TestOut | None:
+async def find_test(conn: AsyncConnection, account_id: int, test_id: int, ping_base: str
+                    ) -> TestOut | None:
     query = _TESTS_WITH_STATE.where(tests.c.id == test_id, tests.c.account_id == account_id)
     row = (await conn.execute(query)).first()
-    return None if row is None else _test_out(row)
+    return None if row is None else _test_out(row, ping_base)
 
 
 async def monitors_out(
-    conn: AsyncConnection, account_id: int, rows: Sequence[Row[Any]]
+    conn: AsyncConnection, account_id: int, rows: Sequence[Row[Any]], ping_base: str
 ) -> list[MonitorOut]:
     """Monitor rows with their tests and status: one more query, however many rows."""
-    by_monitor = await tests_of(conn, account_id, [row.id for row in rows])
+    by_monitor = await tests_of(conn, account_id, [row.id for row in rows], ping_base)
     return [_monitor_out(row, by_monitor[row.id]) for row in rows]
 
 
@@ -134,7 +138,7 @@ async def insert_tests(
     return list((await conn.execute(query, rows)).scalars())
 
 
-def _test_out(row: Row[Any]) -> TestOut:
+def _test_out(row: Row[Any], ping_base: str) -> TestOut:
     state = None
     if row.state_status is not None:
         state = StateOut(
@@ -158,6 +162,8 @@ def _test_out(row: Row[Any]) -> TestOut:
         enabled=row.enabled,
         config=row.config,
         state=state,
+        ping_url=hb.ping_url(ping_base, row.hb_token) if row.hb_token else None,
+        heartbeat=hb.out(row, ping_base),
     )
 
 

@@ -33,7 +33,9 @@ def rule_errors(
 
     `min_interval` is the account's own minimum when the operator set one.
     """
-    errors = []
+    errors: list[dict] = []
+    if test.is_heartbeat:
+        return errors  # no region runs it: no interval floor, no target
     floor = settings.min_interval_s if min_interval is None else min_interval
     if test.interval_s < floor:
         errors.append(

@@ -132,8 +132,10 @@ end
 """
 
 
-def wrk_rate(base: str, paths: list[str], seconds: int, connections: int = 64) -> float:
-    """Requests a second wrk drives at `base`, cycling through `paths` (Debian's wrk)."""
+def wrk_rate(base: str, paths: list[str], seconds: int, connections: int = 64,
+             what: str = "blackbox_exporter") -> float:
+    """Requests a second wrk drives at `base`, cycling through `paths` (Debian's wrk); any
+    answer that is not 2xx or 3xx fails the run (`what` names the server)."""
     binary = ensure_package("wrk", "wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(WRK_SCRIPT.format(paths=", ".join(f'"{p}"' for p in paths)))
@@ -146,7 +148,8 @@ def wrk_rate(base: str, paths: list[str], seconds: int, connections: int = 64) -
         raise RuntimeError(f"wrk said: {done.stdout[-500:]}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     if errors:
-        raise RuntimeError(f"blackbox_exporter failed {errors.group(1)} probes")
+        raise RuntimeError(f"{what} failed {errors.group(1)} requests of "
+                           f"{match.group(1)}/s: {done.stdout[-300:]}")
     return float(match.group(1))
 
 

@@ -101,6 +101,7 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "api": _lazy("benchmark.api", "bench_api"),
     "executor": _lazy("benchmark.executor", "run"),
     "scheduler": _lazy("benchmark.scheduler", "bench_scheduler"),
+    "ping": _lazy("benchmark.ping", "bench_ping"),
 }
 
 

@@ -34,6 +34,10 @@ def status_label(status: str) -> str:
         "degraded": _("Degraded"),
         "pending": _("Pending"),
         "maintenance": _("Maintenance"),
+        # a heartbeat test's own states
+        "new": _("New"),
+        "late": _("Late"),
+        "paused": _("Paused"),
     }
     return labels.get(status, _("Unknown"))
 
@@ -82,9 +86,16 @@ def window_label(window: str) -> str:
     return labels.get(window, window)
 
 
+def ping_label(kind: str) -> str:
+    """What a heartbeat's ping said."""
+    labels = {"success": _("Success"), "start": _("Start"), "fail": _("Failure"),
+              "log": _("Log")}
+    return labels.get(kind, kind)
+
+
 def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
         status_label=status_label, latency=latency, ago=ago, absolute=absolute,
-        percent=percent, window_label=window_label, number=number,
+        percent=percent, window_label=window_label, number=number, ping_label=ping_label,
     )

@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 from shared.checkspec import SCHEMES
 from shared.messages import CHECK_KINDS
 
-KINDS = CHECK_KINDS
+HEARTBEAT = "heartbeat"  # a test its job calls (shared.heartbeat.KIND)
+KINDS = (*CHECK_KINDS, HEARTBEAT)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-TEST_FIELDS = ("kind", "url", "method", "expected_status", "interval_s", "timeout_s", "region")
+TEST_FIELDS = ("kind", "url", "method", "expected_status", "interval_s", "timeout_s", "region",
+               "grace_s", "cron", "tz")
 NAME_MAX = 200
 URL_MAX = 2048
 GENERAL = "__all__"  # errors that belong to no one field
@@ -53,7 +55,8 @@ def ident(text: str) -> int | None:
 
 def test_defaults() -> dict[str, str]:
     return {"kind": "http", "url": "", "method": "GET", "expected_status": "200",
-            "interval_s": "60", "timeout_s": "10", "region": ""}
+            "interval_s": "60", "timeout_s": "10", "region": "", "grace_s": "3600", "cron": "",
+            "tz": "UTC"}
 
 
 def test_values(test: dict[str, Any]) -> dict[str, str]:
@@ -69,6 +72,9 @@ def test_values(test: dict[str, Any]) -> dict[str, str]:
         "interval_s": str(test.get("interval_s", 60)),
         "timeout_s": _number_text(test.get("timeout_s", 10)),
         "region": str(test.get("region") or ""),
+        "grace_s": str(config.get("grace_s", 3600)),
+        "cron": str(config.get("cron") or ""),
+        "tz": str(config.get("tz") or "UTC"),
     }
 
 
@@ -86,6 +92,8 @@ def test_body(form: Form, editing: bool = False) -> dict[str, Any]:
         if v["kind"] not in KINDS:
             form.add("kind", _("Choose one of the offered kinds."))
         body["kind"] = v["kind"]
+    if v.get("kind") == HEARTBEAT:
+        return _heartbeat_body(form, editing)
     if not v["url"]:
         form.add("url", _("This field is required."))
     body["url"] = v["url"]
@@ -98,6 +106,17 @@ def test_body(form: Form, editing: bool = False) -> dict[str, Any]:
     body["timeout_s"] = _decimal(form, "timeout_s", v["timeout_s"])
     if v["region"]:
         body["region"] = v["region"]
+    return body
+
+
+def _heartbeat_body(form: Form, editing: bool) -> dict[str, Any]:
+    """A heartbeat's schedule: a cron expression in a time zone, or else a period; grace."""
+    v = form.values
+    body: dict[str, Any] = {} if editing else {"kind": HEARTBEAT}
+    body["grace_s"] = _integer(form, "grace_s", v["grace_s"])
+    body["cron"] = v["cron"] or None
+    body["tz"] = v["tz"] or "UTC"
+    body["interval_s"] = _integer(form, "interval_s", v["interval_s"])
     return body
 
 

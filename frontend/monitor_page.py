@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import charts
+from frontend import charts, heartbeat
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import login_required
 from frontend.channels import alerting_for
@@ -24,6 +24,7 @@ bp = Blueprint("monitor_page", __name__)
 
 RANGES = ("24h", "7d", "30d", "90d")
 RESULTS = 20
+PINGS = 20
 
 
 def optional(path: str, **kwargs: Any) -> dict[str, Any] | None:
@@ -45,13 +46,29 @@ def show(mid: int) -> ResponseReturnValue:
     lines, series_missing = _lines(tests, chosen)
     chart = charts.latency_chart(lines, _("Response time"), _("ms")) if lines else None
     results = _results(tests)
+    beats = [_beat(t) for t in tests if t.get("kind") == heartbeat.KIND]
     html = render_template(
         "monitor.html", monitor=monitor, mid=mid, tests=tests, ranges=RANGES, chosen=chosen,
         uptime=_uptime(stats), percentiles=_latency(stats), stats_missing=stats is None,
         chart=chart, series_missing=series_missing, results=results,
         incidents=recent({"monitor_id": mid, "limit": 10}), channels=alerting_for(mid),
+        beats=beats,
     )
     return private_page(html)
+
+
+def _beat(test: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows of a heartbeat test: its URL and lines to paste, its schedule,
+    its times and its last pings."""
+    url = str(test.get("ping_url") or "")
+    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    cron = config.get("cron") if isinstance(config.get("cron"), str) else None
+    return {"test": test, "url": url, "examples": heartbeat.examples(url, cron),
+            "schedule": heartbeat.schedule_words(test),
+            "status": (test.get("heartbeat") or {}).get("status", "new"),
+            "times": heartbeat.moments(test.get("heartbeat")),
+            "pings": heartbeat.pings(optional(f"/tests/{test.get('id')}/pings",
+                                              params={"limit": PINGS}))}
 
 
 def _lines(tests: list[dict[str, Any]], chosen: str) -> tuple[list[charts.Line], bool]:

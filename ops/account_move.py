@@ -51,6 +51,8 @@ from shared.tables import (
     api_keys,
     channel_monitors,
     daily_rollups,
+    heartbeat_pings,
+    heartbeats,
     incident_updates,
     incidents,
     invitations,
@@ -121,6 +123,10 @@ ACCOUNT_TABLES = [
     Spec(incidents, {"test_id": "tests", "monitor_id": "monitors", "acknowledged_by": "logins"},
          "incidents", via="test_id"),
     Spec(alert_state, {"test_id": "tests"}, via="test_id", transform=_alert_incident),
+    # Heartbeat tests keep their ping tokens (the directory follows the account), state and
+    # last pings, so a job's crontab line keeps working after the move.
+    Spec(heartbeats, {"test_id": "tests"}, via="test_id"),
+    Spec(heartbeat_pings, {"test_id": "tests"}, via="test_id"),
     Spec(incident_updates, {"account_id": "logins", "incident_id": "incidents",
                             "author_id": "logins"}),
 ]

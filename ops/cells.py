@@ -1,7 +1,7 @@
 """`vigil cells ...`: the operator's view of the cells behind the directory.
 
     vigil cells list                           each cell with its load and capacity
-    vigil cells add NAME --api-url U --database-url D [--capacity N]
+    vigil cells add NAME --api-url U --database-url D [--capacity N] [--ping-url P]
     vigil cells close NAME / vigil cells open NAME     stop / resume placing new accounts
     vigil cells move EMAIL --to NAME [--settle S]      move an account with its history
 """
@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add.add_argument("--api-url", required=True)
     add.add_argument("--database-url", required=True)
     add.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY)
+    add.add_argument("--ping-url", default=None,
+                     help="the cell's public base of ping URLs (its VIGIL_PING_URL), where "
+                          "other cells send pings of its heartbeat tests; default: --api-url")
     for action in ("open", "close"):
         actions.add_parser(action, help=f"{action} a cell to new accounts").add_argument("name")
     move = actions.add_parser("move", help="move an account and its history to another cell")
@@ -68,7 +71,7 @@ async def _list(directory: Directory, args: argparse.Namespace) -> int:
 
 async def _add(directory: Directory, args: argparse.Namespace) -> int:
     await directory.add_cell(args.name, args.api_url.rstrip("/"), args.database_url,
-                             args.capacity)
+                             args.capacity, args.ping_url and args.ping_url.rstrip("/"))
     return 0
 
 

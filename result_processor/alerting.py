@@ -65,6 +65,12 @@ class Rule:
         return cls(**data)
 
 
+# A kind's rule when the test has none of its own. A heartbeat's ping is already a verdict (a
+# job that failed, or a deadline missed with its grace): it opens an incident at once, from
+# its one "region", and the next success ends it.
+KIND_RULES = {"heartbeat": Rule(retries=0, regions=1, recover_after=1)}
+
+
 @dataclass(frozen=True)
 class Observation:
     """One result as the machine sees it."""

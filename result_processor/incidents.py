@@ -25,7 +25,15 @@ from typing import Any
 
 import asyncpg
 
-from result_processor.alerting import Change, Observation, Rule, RuleError, TestAlert, describe
+from result_processor.alerting import (
+    KIND_RULES,
+    Change,
+    Observation,
+    Rule,
+    RuleError,
+    TestAlert,
+    describe,
+)
 from result_processor.alerting import step as machine_step
 from result_processor.rows import INCOMING, when
 from shared import names
@@ -43,7 +51,7 @@ _LOCK_CLASS = 1986  # advisory lock namespace: one test's incident machine
 # reported lately from a node that is not known to be broken (`regions`). A region cut off,
 # without a live node, or with a broken one cannot confirm, and is not waited for.
 _TESTS = """
-SELECT t.id, t.monitor_id, t.alert_rule, cardinality(t.regions) AS configured,
+SELECT t.id, t.monitor_id, t.kind, t.alert_rule, cardinality(t.regions) AS configured,
        (SELECT count(DISTINCT w.region) FROM results_week w
         WHERE w.test_id = t.id AND w.node <> ALL($3::text[])
           AND w.checked_at > u.ref - make_interval(secs => greatest(3 * t.interval_s, 300)))
@@ -134,6 +142,8 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
 
 def _rule(info: asyncpg.Record) -> Rule:
     raw = info["alert_rule"]
+    if raw is None:
+        return KIND_RULES.get(info["kind"], Rule())
     try:
         return Rule.from_data(json.loads(raw) if isinstance(raw, str) else raw)
     except (RuleError, TypeError, ValueError) as exc:

@@ -21,13 +21,14 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter, Histogram
 
-from result_processor import certs, incidents, outbox, partitions, rollups
+from result_processor import certs, incidents, missed, outbox, partitions, rollups
 from result_processor.stats import IngestStats
 from result_processor.store import AfterStore, Decoded, Stored, prune_batch_ids, store_group
-from shared import amqp, db
+from shared import amqp, db, names
 from shared import partitioning as parts
 from shared.codec import DecodeError, decode_batch
 from shared.config import Settings
+from shared.ping_codec import decode_pings
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,15 @@ class Processor:
             raise DecodeError(f"batch for cell {batch.cell!r} on cell {self.cell!r}")
         return Decoded(batch, rejected)
 
+    def decode_pings(self, body: bytes) -> Decoded:
+        pings, rejected = decode_pings(body)
+        if pings.cell != self.cell:
+            raise DecodeError(f"pings for cell {pings.cell!r} on cell {self.cell!r}")
+        return Decoded.of_pings(pings, rejected)
+
     async def on_batch(self, message: AbstractIncomingMessage) -> None:
-        decoded = await amqp.decode_or_dead_letter(message, self.decode, "result batch")
+        decode = self.decode_pings if message.type == names.PING_BATCH_TYPE else self.decode
+        decoded = await amqp.decode_or_dead_letter(message, decode, "result batch")
         if decoded is None:
             BATCHES.labels("dead_lettered").inc()
             return
@@ -68,11 +76,11 @@ class Processor:
 
     def take_group(self, first: Pending) -> list[Pending]:
         """The first batch and every batch already waiting, up to the row limit."""
-        group, rows = [first], len(first[1].batch.results)
+        group, rows = [first], first[1].rows
         while rows < self.group_rows and not self.inbox.empty():
             item = self.inbox.get_nowait()
             group.append(item)
-            rows += len(item[1].batch.results)
+            rows += item[1].rows
         return group
 
     async def write_forever(self) -> None:
@@ -154,6 +162,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(processor.write_forever())
                  for _ in range(settings.processor_writers)]
         tasks += [asyncio.create_task(maintain_forever(pool, settings)),
+                  asyncio.create_task(missed.find_forever(pool, settings.cell, settings.node_id,
+                                                          processor.after,
+                                                          processor.wake_outbox)),
                  asyncio.create_task(publisher.run(processor.wake_outbox)),
                  asyncio.create_task(processor.stats.run(pool))]
         tag = await queue.consume(processor.on_batch)

@@ -19,10 +19,11 @@ from typing import Any
 
 import asyncpg
 
-from result_processor import rollups, state
+from result_processor import heartbeats, rollups, state
 from result_processor.rows import INCOMING, RESULT_COLUMNS, records
 from shared import partitioning as parts
-from shared.messages import ResultBatch
+from shared.heartbeat import PUSH_REGION
+from shared.messages import PingBatch, ResultBatch
 
 _CLAIM = """
 INSERT INTO processed_batches (batch_id, node, rows)
@@ -33,10 +34,22 @@ ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id
 
 @dataclass
 class Decoded:
-    """One batch as the processor holds it: its good rows and its rejected rows."""
+    """One batch as the processor holds it: its good rows and its rejected rows. A batch of
+    heartbeat pings carries them in `pings`; its results are worked out once its id is
+    claimed (`heartbeats.results_of`), in the storing transaction."""
 
     batch: ResultBatch
     rejected: list[tuple[Any, str]] = field(default_factory=list)
+    pings: PingBatch | None = None
+
+    @property
+    def rows(self) -> int:
+        return len(self.pings.pings) if self.pings is not None else len(self.batch.results)
+
+    @classmethod
+    def of_pings(cls, pings: PingBatch, rejected: list[tuple[Any, str]]) -> Decoded:
+        empty = ResultBatch(pings.batch_id, pings.cell, PUSH_REGION, pings.node, [])
+        return cls(empty, rejected, pings)
 
 
 @dataclass
@@ -63,7 +76,7 @@ async def claim(conn: asyncpg.Connection, group: Sequence[Decoded]) -> list[Deco
     """Claim the batch ids; returns the batches not stored before."""
     ids = [d.batch.batch_id for d in group]
     claimed = await conn.fetch(_CLAIM, ids, [d.batch.node for d in group],
-                               [len(d.batch.results) for d in group])
+                               [d.rows for d in group])
     fresh = {r["batch_id"] for r in claimed}
     return [d for d in group if d.batch.batch_id in fresh]
 
@@ -116,6 +129,9 @@ async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: d
         out.batches = len(fresh)
         if not fresh:
             return out
+        for d in fresh:
+            if d.pings is not None:
+                d.batch = await heartbeats.results_of(conn, d.pings)
         batches = [d.batch for d in fresh]
         out.results = await copy_rows(conn, batches, now)
         if out.results:

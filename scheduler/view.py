@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import msgpack
 
+from shared.heartbeat import KIND as HEARTBEAT
 from shared.messages import TestSpec
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,9 @@ class TestView:
         self.rejected: dict[int, str] = {}  # test -> why it is left out
 
     def specs(self, row: Row) -> Specs:
-        """The row's spec in each of its regions; none if it is disabled or unusable."""
-        if not row.enabled:
+        """The row's spec in each of its regions; none if it is disabled or unusable, or a
+        heartbeat (its job calls it: no region runs it)."""
+        if not row.enabled or row.kind == HEARTBEAT:
             self._reject(row.id, None)
             return ()
         reason = problem(row.config)

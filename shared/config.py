@@ -227,6 +227,10 @@ class Settings:
     domain_dns_servers: tuple[tuple[str, int], ...]
     domain_dns_timeout_s: float
     domain_claim_days: int
+    # Heartbeat tests: the public base of this cell's ping URLs, and the pings a second one
+    # token may send (bursts of as many) before the API answers 429.
+    ping_url: str
+    ping_rate: float
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -294,6 +298,9 @@ class Settings:
             domain_dns_servers=_nameservers(e, "VIGIL_DOMAIN_DNS_SERVERS"),
             domain_dns_timeout_s=_float(e, "VIGIL_DOMAIN_DNS_TIMEOUT", 3.0, 0.1, 60.0),
             domain_claim_days=_int(e, "VIGIL_DOMAIN_CLAIM_DAYS", 7, 1, 365),
+            ping_url=_url(e, "VIGIL_PING_URL", _str(e, "VIGIL_API_URL",
+                                                    f"http://127.0.0.1:{port}")),
+            ping_rate=_float(e, "VIGIL_PING_RATE", 5.0, 0.0, 1_000_000.0),
         )
 
     def public(self) -> dict[str, object]:

@@ -16,7 +16,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.directory_tables import accounts, cells, domains, logins, slugs
+from shared.directory_tables import accounts, cells, domains, logins, ping_tokens, slugs
 
 
 class Taken(Exception):
@@ -35,6 +35,11 @@ class Cell:
     capacity: int
     open: bool
     load: int = 0  # accounts placed in it
+    ping_url: str = ""  # the public base of its ping URLs; empty: api_url
+
+    @property
+    def ping_base(self) -> str:
+        return self.ping_url or self.api_url
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ _LOAD = (
 def _cell(row: object) -> Cell:
     m = row._mapping  # type: ignore[attr-defined]  # a Row
     return Cell(m["name"], m["api_url"], m["database_url"], m["capacity"], m["open"],
-                m.get("load", 0))
+                m.get("load", 0), m.get("ping_url") or "")
 
 
 class Directory:
@@ -193,7 +198,17 @@ class Directory:
         """The cell of the account holding this host name, if any."""
         return await self._locate(domains, domain)
 
-    # Slugs and domains are names an account holds, found through the account's cell.
+    async def claim_ping_token(self, token_hash: str, account_email: str) -> None:
+        """Note a heartbeat test's ping token (its hash) as this account's."""
+        await self._claim(ping_tokens, token_hash, account_email)
+
+    async def release_ping_token(self, token_hash: str) -> None:
+        await self._release(ping_tokens, token_hash)
+
+    async def cell_for_ping_token(self, token_hash: str) -> Cell | None:
+        return await self._locate(ping_tokens, token_hash)
+
+    # Slugs, domains and ping tokens are names an account holds, found through its cell.
     async def _claim(self, table: Table, name: str, account_email: str) -> bool:
         key = table.primary_key.columns[0]
         query = pg_insert(table).values({key.name: name, "account": account_email}
@@ -218,9 +233,11 @@ class Directory:
             row = (await conn.execute(query)).first()
         return None if row is None else _cell(row)
 
-    async def add_cell(self, name: str, api_url: str, database_url: str, capacity: int) -> None:
+    async def add_cell(self, name: str, api_url: str, database_url: str, capacity: int,
+                       ping_url: str | None = None) -> None:
         """Add a cell, or update its URLs and capacity if it exists."""
-        values = {"api_url": api_url, "database_url": database_url, "capacity": capacity}
+        values = {"api_url": api_url, "database_url": database_url, "capacity": capacity,
+                  "ping_url": ping_url}
         query = pg_insert(cells).values(name=name, **values).on_conflict_do_update(
             index_elements=[cells.c.name], set_=values)
         async with self.engine.begin() as conn:

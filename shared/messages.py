@@ -201,3 +201,32 @@ class IncidentEvent:
     started_at_ms: int
     confirmed_at_ms: int | None
     resolved_at_ms: int | None
+
+
+@dataclass(frozen=True)
+class Ping:
+    """One call of a heartbeat test's ping URL, as the API took it (before it answered).
+
+    `kind` is one of shared.heartbeat.PING_KINDS; an exit status (0-255) is a success when 0,
+    else a failure, and keeps its number. `body` is cut at shared.heartbeat.BODY_LIMIT."""
+
+    test_id: int
+    at_ms: int
+    kind: str
+    exit_status: int | None = None
+    rid: str | None = None
+    method: str = "GET"
+    source: str = ""
+    user_agent: str = ""
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class PingBatch:
+    """Pings of one cell taken by one API process, published as one message (with publisher
+    confirms, before any of them is answered) to the cell's result queue."""
+
+    batch_id: bytes  # 16 bytes; stored once, as result batches are
+    cell: str
+    node: str
+    pings: list[Ping]

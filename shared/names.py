@@ -83,6 +83,11 @@ def results_queue(cell: str) -> str:
     return f"vigil.results.{cell}"
 
 
+# The API publishes the pings of heartbeat tests to the cell's results queue (UP_EXCHANGE,
+# key <cell>) beside the executors' result batches; this message type tells them apart.
+PING_BATCH_TYPE = "vigil.pings"
+
+
 def resync_queue(cell: str) -> str:
     return f"vigil.resync.{cell}"
 

@@ -172,6 +172,49 @@ test_state = Table(
     Column("day_latency_sum", Float, nullable=False, server_default=text("0")),
 )
 
+# A heartbeat (push) test's ping token and what its pings said (migration 0014). The API
+# creates the row with the test and finds tests by token; the result processor keeps the
+# rest. `late_at` is when the next ping is expected (past it the test is late), `due_at`
+# when it goes down without one: indexed where set, so the processor finds missed
+# deadlines without reading every test, and claims each with a conditional UPDATE.
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("test_id", BigInteger, ForeignKey("tests.id", ondelete="CASCADE"), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("state", String(8), nullable=False, server_default=text("'new'")),  # new, up, down
+    Column("last_ping_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("late_at", DateTime(timezone=True)),
+    Column("due_at", DateTime(timezone=True)),
+    # Runs started and not ended yet: {rid or "": start epoch ms}.
+    Column("starts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("pings", BigInteger, nullable=False, server_default=text("0")),  # pings seen
+    Index("heartbeats_due", "due_at", postgresql_where=text("due_at IS NOT NULL")),
+)
+
+PING_LOG_SIZE = 100  # pings kept per heartbeat test, in a ring: slot = ping number % size
+
+# The last pings of each heartbeat test, whatever they said (start and log too), with the
+# body cut at 10,000 bytes; the results tables hold the successes and failures as results.
+heartbeat_pings = Table(
+    "heartbeat_pings",
+    metadata,
+    Column("test_id", BigInteger, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False),
+    Column("slot", SmallInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),  # the ping's number, 1 for the first
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("exit_status", SmallInteger),
+    Column("duration_ms", Float),
+    Column("rid", Text),
+    Column("method", String(8), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("user_agent", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    PrimaryKeyConstraint("test_id", "slot"),
+)
+
 # Batch ids already stored, so a redelivered batch is recognised and skipped.
 processed_batches = Table(
     "processed_batches",

@@ -1,4 +1,4 @@
-"""A test's recent results, newest first, from the week table."""
+"""A test's recent results, newest first, from the week table; a heartbeat test's last pings."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from api import cursors
 from api.deps import AccountId, Conn
 from api.result_extras import COLUMNS, merged, shaped
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page, ResultOut
+from api.schemas import MAX_ID, ErrorOut, Page, PingOut, ResultOut
 from shared.messages import Status
-from shared.tables import results_week, tests
+from shared.tables import PING_LOG_SIZE, heartbeat_pings, results_week, tests
 
 router = APIRouter(prefix=PREFIX, tags=["results"])
 
@@ -54,6 +54,13 @@ def _page_query(test_id: int, after: tuple[datetime, str, str] | None, limit: in
     return query
 
 
+async def _owned(conn: Conn, account_id: int, test_id: int) -> None:
+    """A 404 unless the test is the caller's account's."""
+    owner = select(tests.c.id).where(tests.c.id == test_id, tests.c.account_id == account_id)
+    if await conn.scalar(owner) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "test not found")
+
+
 @router.get(
     "/tests/{test_id}/results",
     response_model=Page[ResultOut],
@@ -67,9 +74,7 @@ async def list_results(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Page[ResultOut]:
     after = cursors.decode_result(cursor) if cursor else None
-    owner = select(tests.c.id).where(tests.c.id == test_id, tests.c.account_id == account_id)
-    if await conn.scalar(owner) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "test not found")
+    await _owned(conn, account_id, test_id)
     rows = (await conn.execute(_page_query(test_id, after, limit + 1))).all()
     page = rows[:limit]
     items = [
@@ -93,3 +98,25 @@ async def list_results(
         else None
     )
     return Page[ResultOut](items=items, next=following)
+
+
+@router.get(
+    "/tests/{test_id}/pings",
+    response_model=Page[PingOut],
+    responses={404: {"model": ErrorOut, "description": "no such test of this account"}},
+)
+async def list_pings(
+    test_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    account_id: AccountId,
+    conn: Conn,
+    limit: Annotated[int, Query(ge=1, le=PING_LOG_SIZE)] = PING_LOG_SIZE,
+) -> Page[PingOut]:
+    """A heartbeat test's last pings (the last 100 are kept), newest first; every kind of
+    ping, with its body. Other kinds of test have none."""
+    await _owned(conn, account_id, test_id)
+    p = heartbeat_pings.c
+    rows = (await conn.execute(select(heartbeat_pings).where(p.test_id == test_id)
+                               .order_by(p.n.desc()).limit(limit))).all()
+    return Page[PingOut](items=[PingOut(**{k: v for k, v in row._mapping.items()
+                                           if k in PingOut.model_fields}) for row in rows],
+                         next=None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from pydantic import ValidationError
 from sqlalchemy import delete, func, update
 
-from api import quotas, store
+from api import heartbeats, quotas, store
+from api.cells import directory, owner_email
 from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
 from api.resource_schemas import TestPatch
 from api.routes import PREFIX
@@ -28,10 +29,11 @@ def test_not_found() -> HTTPException:
 
 
 @router.get("", response_model=Page[TestOut], responses=NOT_FOUND)
-async def list_tests(monitor_id: MonitorId, account_id: AccountId, conn: Conn) -> Page[TestOut]:
+async def list_tests(monitor_id: MonitorId, account_id: AccountId, conn: Conn,
+                     settings: SettingsDep) -> Page[TestOut]:
     if await store.find_monitor(conn, account_id, monitor_id) is None:
         raise monitor_not_found()
-    by_monitor = await store.tests_of(conn, account_id, [monitor_id])
+    by_monitor = await store.tests_of(conn, account_id, [monitor_id], settings.ping_url)
     # A monitor has at most MAX_TESTS tests: one page, always.
     return Page[TestOut](items=by_monitor[monitor_id], next=None)
 
@@ -48,6 +50,7 @@ async def add_test(
     account_id: EditorAccountId,
     conn: Conn,
     settings: SettingsDep,
+    request: Request,
 ) -> TestOut:
     limit = await quotas.quota(conn, account_id, settings, lock=True)
     check_test(body, settings, ("body",), limit.min_interval_s)
@@ -58,23 +61,25 @@ async def add_test(
         raise HTTPException(status.HTTP_409_CONFLICT, f"a monitor has at most {MAX_TESTS} tests")
     await quotas.check_room(conn, account_id, limit, 1)
     [test_id] = await store.insert_tests(conn, account_id, monitor_id, [body], settings.region)
+    await heartbeats.start(conn, directory(request), account_id, [test_id], [body])
     await conn.commit()
-    test = await store.find_test(conn, account_id, test_id)
+    test = await store.find_test(conn, account_id, test_id, settings.ping_url)
     assert test is not None  # committed just above, in this account
     return test
 
 
-async def _test_of(conn: Conn, account_id: int, monitor_id: int, test_id: int) -> TestOut:
-    test = await store.find_test(conn, account_id, test_id)
+async def _test_of(conn: Conn, account_id: int, monitor_id: int, test_id: int,
+                   ping_base: str) -> TestOut:
+    test = await store.find_test(conn, account_id, test_id, ping_base)
     if test is None or test.monitor_id != monitor_id:
         raise test_not_found()
     return test
 
 
 @router.get("/{test_id}", response_model=TestOut, responses=TEST_404)
-async def get_test(monitor_id: MonitorId, test_id: TestId, account_id: AccountId, conn: Conn
-                   ) -> TestOut:
-    return await _test_of(conn, account_id, monitor_id, test_id)
+async def get_test(monitor_id: MonitorId, test_id: TestId, account_id: AccountId, conn: Conn,
+                   settings: SettingsDep) -> TestOut:
+    return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
 
 
 def _patched(current: TestOut, patch: TestPatch) -> TestIn:
@@ -86,8 +91,9 @@ def _patched(current: TestOut, patch: TestPatch) -> TestIn:
                if v is not None or k not in ("region", "regions")}  # null: no change
     if "region" in changes and "regions" not in changes:
         changes["regions"] = [changes["region"]]
+    config = {k: v for k, v in current.config.items() if v is not None}  # a heartbeat's cron
     merged: dict[str, Any] = {
-        "kind": current.kind, **current.config, "interval_s": current.interval_s,
+        "kind": current.kind, **config, "interval_s": current.interval_s,
         "timeout_s": current.timeout_s, "regions": current.regions, **changes,
     }
     try:
@@ -101,7 +107,7 @@ async def change_test(
     monitor_id: MonitorId, test_id: TestId, body: TestPatch, account_id: EditorAccountId,
     conn: Conn, settings: SettingsDep,
 ) -> TestOut:
-    current = await _test_of(conn, account_id, monitor_id, test_id)
+    current = await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
     changed = _patched(current, body)
     limit = await quotas.quota(conn, account_id, settings)
     check_test(changed, settings, ("body",), limit.min_interval_s)
@@ -115,19 +121,42 @@ async def change_test(
         values["enabled"] = body.enabled
     await conn.execute(update(tests).where(
         tests.c.id == test_id, tests.c.account_id == account_id).values(**values))
+    if changed.is_heartbeat:
+        enabled = current.enabled if body.enabled is None else body.enabled
+        await heartbeats.rearm(conn, test_id, enabled, current.enabled)
     await conn.commit()
-    return await _test_of(conn, account_id, monitor_id, test_id)
+    return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
+
+
+@router.post("/{test_id}/ping-token", response_model=TestOut,
+             responses={**TEST_404, 409: {"model": ErrorOut,
+                                          "description": "not a heartbeat test"}})
+async def regenerate_ping_token(monitor_id: MonitorId, test_id: TestId,
+                                account_id: EditorAccountId, conn: Conn, settings: SettingsDep,
+                                request: Request) -> TestOut:
+    """A new ping URL for a heartbeat test; the old one answers 404 from now on."""
+    await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
+    tokens = await heartbeats.regenerate(conn, test_id)
+    if tokens is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "only heartbeat tests have a ping URL")
+    old, new = tokens
+    await heartbeats.note(directory(request), await owner_email(conn, account_id), [new])
+    await conn.commit()
+    await heartbeats.forget(directory(request), [old])
+    return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
 
 
 @router.delete("/{test_id}", status_code=status.HTTP_204_NO_CONTENT, responses=TEST_404)
 async def delete_test(monitor_id: MonitorId, test_id: TestId, account_id: EditorAccountId,
-                      conn: Conn) -> Response:
+                      conn: Conn, request: Request) -> Response:
     """The test stops at the next scheduler pass; its results stay."""
+    tokens = await heartbeats.tokens_of(conn, account_id, test_id=test_id)
     gone = await conn.execute(delete(tests).where(
         tests.c.id == test_id, tests.c.monitor_id == monitor_id,
         tests.c.account_id == account_id))
     if gone.rowcount == 0:
         raise test_not_found()
     await conn.commit()
+    await heartbeats.forget(directory(request), tokens)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -55,6 +55,8 @@ async def test_create_stores_the_monitor_and_its_tests(
         "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200],
                    "cert_warn_days": 14},
         "state": None,
+        "ping_url": None,  # heartbeat tests only
+        "heartbeat": None,
     }
     assert (second["region"], second["regions"]) == ("eu-west", ["eu-west"])
     assert second["interval_s"] == 300

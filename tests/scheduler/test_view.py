@@ -113,3 +113,13 @@ def test_per_test_changes_match_sharing_everything_again() -> None:
             assert sorted(removals) == sorted(expected[node][1])
             plan.record(upserts, removals)
             assert plan.sent == wanted[node]
+
+
+def test_no_region_runs_a_heartbeat() -> None:
+    """Its job calls it: no executor is ever sent one, however its row changes."""
+    view = TestView("a")
+    beat = _Row(7, config={"cron": None, "tz": "UTC", "grace_s": 60}, kind="heartbeat")
+    view.replace([_Row(1), beat])
+    assert _held(view) == {"eu": [1]}
+    assert view.apply([_Row(7, ["eu", "us"], kind="heartbeat", interval_s=30)], []) == {}
+    assert _held(view) == {"eu": [1]} and view.rejected == {}
