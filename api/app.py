@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.types import Receive, Scope, Send
 
+from api import openapi_doc, page_access
+from api.allow import AllowMiddleware
 from api.errors import validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.notify import DeliveryPublisher
@@ -22,20 +24,31 @@ from api.public_cache import CacheInvalidator, FastPath, TtlCache
 from api.ratelimit import AuthLimits
 from api.routes import (
     PREFIX,
+    announcements,
     api_keys,
     auth,
+    bulk,
     channels,
     domain_proofs,
     health,
     incidents,
     maintenance,
+    managed,
+    manual_incidents,
     monitors,
     nodes,
+    oidc,
+    password_reset,
     public,
+    public_access,
     public_domains,
+    public_feeds,
+    public_sign_in,
+    public_subscriptions,
     results,
     stats,
     status_pages,
+    subscribers,
     system,
     team,
     tests,
@@ -101,24 +114,34 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.directory = None  # opened with the lifespan when VIGIL_DIRECTORY_URL is set
     app.state.clock = utc_now  # the time of domain claims and proofs; tests move it
     app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
+    app.state.subscribe_limits = AuthLimits(settings.subscribe_rate_per_ip,
+                                            settings.subscribe_rate_per_email)
+    # Per client and per page (the page's slug takes the place of an email).
+    app.state.page_password_limits = AuthLimits(settings.page_password_rate_per_ip,
+                                                settings.page_password_rate_per_page)
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
     app.state.metrics = metrics
     app.state.public_cache = TtlCache(settings.public_cache_ttl_s)
     app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX,
-                       ignore=f"{PREFIX}/auth/")
+                       ignore=(f"{PREFIX}/auth/", f"{PREFIX}/public/"))
     app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
-                       route=public.ROUTE, max_age=int(settings.public_cache_ttl_s))
+                       route=public.ROUTE, max_age=int(settings.public_cache_ttl_s),
+                       gate=page_access.gate(settings))
     # Heartbeat pings are answered before FastAPI and its middleware (CellApp.__call__); the
     # writer connects to the broker on the first ping.
     app.state.ping_writer = PingWriter(settings.database_url, settings.amqp_url, settings.cell,
                                        settings.node_id, directory=None)
     app.ping_gate = PingGate(app.state.ping_writer, settings.ping_rate, metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(AllowMiddleware, routes=lambda: openapi_doc.route_methods(app))
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
-    for module in (health, auth, team, api_keys, monitors, tests, results, stats, incidents,
-                   status_pages, domain_proofs, channels, maintenance, public, public_domains,
-                   nodes, system):
+    for module in (health, auth, oidc, password_reset, team, api_keys, bulk, monitors, tests,
+                   results, stats, incidents, status_pages, subscribers, announcements,
+                   manual_incidents, domain_proofs, channels, maintenance, managed, public,
+                   public_feeds, public_subscriptions, public_access, public_sign_in,
+                   public_domains, nodes, system):
         app.include_router(module.router)
+    openapi_doc.install(app)  # every status each operation answers, from one table
     return app

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
 
 from api.schemas import Input, Name, NewPassword, Password
+from shared.config import SignupMode
 
 Role = Literal["owner", "editor", "viewer"]
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zones():
+        raise ValueError("not an IANA time zone, e.g. Europe/Amsterdam")
+    return name
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
 # An opaque secret we gave out: ours are 46 characters.
 Secret = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -41,14 +58,40 @@ class MeOut(BaseModel):
     account_id: int
     created_at: datetime
     language: Language
+    time_zone: str = Field(description="IANA zone the log-in's times are shown in")
     is_admin: bool = Field(description="the account is one of the operator's "
                            "(VIGIL_ADMIN_EMAILS): /system and /nodes answer it")
 
 
 class MePatch(Input):
-    """What a log-in may change about itself: the language its notifications are written in."""
+    """What a log-in may change about itself: the language of its pages and notifications,
+    and the time zone its times are shown in. Either may be left out."""
 
-    language: Language
+    language: Language | None = None
+    time_zone: TimeZone | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> MePatch:
+        if self.language is None and self.time_zone is None:
+            raise ValueError("give language, time_zone or both")
+        return self
+
+
+class SignupPolicyOut(BaseModel):
+    mode: SignupMode = Field(
+        description="open: anyone; domains: addresses of `domains` only; invite: none")
+    domains: list[str]
+    first_run: bool = Field(description="the cell has no account yet: a sign-up now is "
+                            "allowed whatever the mode, and makes the operator's account")
+
+
+class ResetIn(Input):
+    email: EmailStr
+
+
+class ResetConfirmIn(Input):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: NewPassword
 
 
 class InvitationIn(Input):
@@ -95,6 +138,7 @@ class ApiKeyOut(BaseModel):
     prefix: str
     role: Role
     created_at: datetime
+    last_used_at: datetime | None = Field(default=None, description="to the minute")
 
 
 class ApiKeyCreatedOut(ApiKeyOut):

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
+from shared.config import broker_urls
+
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
@@ -32,6 +34,8 @@ class Unavailable(Exception):
 class ConfirmedPublisher:
     def __init__(self, amqp_url: str, routing_key: str, declare: Declare) -> None:
         self.amqp_url = amqp_url
+        self._brokers = broker_urls(amqp_url)
+        self._broker = 0  # the one to try next: each failure moves on to another
         self.routing_key = routing_key
         self.declare = declare
         self._lock = asyncio.Lock()
@@ -48,6 +52,7 @@ class ConfirmedPublisher:
         except Unavailable:
             raise
         except Exception as exc:  # broker away, channel closed, unroutable: try anew next time
+            self._broker += 1
             log.warning("message not published", extra={"error": str(exc)})
             await self._reset()
             raise Unavailable(str(exc)) from None
@@ -61,11 +66,13 @@ class ConfirmedPublisher:
             try:
                 # A plain connection: this class reconnects on the next publish itself, and a
                 # robust one that fails to connect leaves an unawaited close() behind.
-                self._connection = await asyncio.wait_for(aio_pika.connect(self.amqp_url),
+                url = self._brokers[self._broker % len(self._brokers)]
+                self._connection = await asyncio.wait_for(aio_pika.connect(url),
                                                           CONNECT_TIMEOUT_S)
                 self._channel = await self._connection.channel(publisher_confirms=True)
                 self._exchange = await self.declare(self._channel)
             except Exception as exc:
+                self._broker += 1
                 await self._reset_locked()
                 raise Unavailable(f"the message broker is unreachable: {exc}") from None
             return self._exchange

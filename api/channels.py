@@ -15,6 +15,7 @@ from pydantic import EmailStr, Field, ValidationError, model_validator
 
 from api.schemas import Input, Url
 from api.validation import relocated
+from shared import channel_kinds, names
 
 MASK = "********"
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -62,7 +63,7 @@ class PagerDutyConfig(Input):
 
 
 class HookConfig(Input):
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    name: Annotated[str, Field(pattern=f"^{names.NAME_PATTERN}$")]  # as the notifier runs them
 
 
 KINDS: dict[str, type[Input]] = {
@@ -76,18 +77,8 @@ KINDS: dict[str, type[Input]] = {
     "pagerduty": PagerDutyConfig,
     "hook": HookConfig,
 }
-SECRETS: dict[str, frozenset[str]] = {
-    "email": frozenset({"password"}),
-    "webhook": frozenset({"url", "secret"}),
-    "slack": frozenset({"url"}),
-    "teams": frozenset({"url"}),
-    "discord": frozenset({"url"}),
-    "mattermost": frozenset({"url"}),
-    "telegram": frozenset({"token"}),
-    "pagerduty": frozenset({"routing_key"}),
-    "hook": frozenset(),
-}
-OPERATOR_KINDS = frozenset({"hook"})
+SECRETS = channel_kinds.SECRETS
+OPERATOR_KINDS = channel_kinds.OPERATOR_KINDS
 
 
 def validated(kind: str, config: dict[str, Any]) -> dict[str, Any]:

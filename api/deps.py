@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.security import API_KEY_PREFIX, TokenError, digest, verify_token_claims
@@ -74,16 +75,32 @@ _CALLER = (
 _FROM = accounts.join(_owner, _owner.c.id == func.coalesce(accounts.c.owner_id, accounts.c.id))
 
 
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
 async def _by_api_key(conn: AsyncConnection, key: str) -> Caller:
     query = (
-        select(api_keys.c.login_id, api_keys.c.account_id, api_keys.c.role, accounts.c.frozen)
+        select(api_keys.c.id, api_keys.c.login_id, api_keys.c.account_id, api_keys.c.role,
+               api_keys.c.last_used_at, accounts.c.frozen)
         .join(accounts, accounts.c.id == api_keys.c.account_id)
         .where(api_keys.c.key_hash == digest(key))
     )
     row = (await conn.execute(query)).first()
     if row is None:
         raise unauthorized("invalid API key")
+    await _note_use(conn, row.id, row.last_used_at)
     return Caller(row.login_id, row.account_id, row.role, row.frozen)
+
+
+async def _note_use(conn: AsyncConnection, key_id: int, last: datetime | None) -> None:
+    """Stamp the key's last use, at most once a minute: a script polling every second
+    must not turn each read into a write."""
+    now = datetime.now(UTC)
+    if last is not None and now - last < LAST_USED_EVERY:
+        return
+    await conn.execute(update(api_keys).where(api_keys.c.id == key_id)
+                       .values(last_used_at=now))
+    await conn.commit()  # its own transaction: the route's work starts a new one
 
 
 async def _by_token(conn: AsyncConnection, token: str, settings: Settings) -> Caller:

@@ -22,6 +22,7 @@ MAX_ECHO = 256  # characters of a bad string value sent back
 SECRET_FIELDS = frozenset({
     "password", "current_password", "new_password", "refresh_token", "token",
     "secret", "routing_key", "url",  # a chat webhook's URL is its credential
+    "headers", "basic_auth",  # a test's credentials (api.masking)
 })
 
 

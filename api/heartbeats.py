@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.cells import owner_email
@@ -21,6 +21,7 @@ from api.ping_writer import token_hash
 from api.pings import PREFIX
 from api.schemas import HeartbeatOut, TestIn
 from shared import heartbeat
+from shared.db import AnyRow
 from shared.directory import Directory
 from shared.tables import heartbeats, tests
 
@@ -32,7 +33,7 @@ def ping_url(base: str, token: str) -> str:
     return f"{base}{PREFIX}{token}"
 
 
-def out(row: Row[Any], ping_base: str, now: datetime | None = None) -> HeartbeatOut | None:
+def out(row: AnyRow, ping_base: str, now: datetime | None = None) -> HeartbeatOut | None:
     """The heartbeat part of a test read with COLUMNS; None for other kinds."""
     if row.hb_token is None:
         return None

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException, status
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db import AnyRow
 from shared.tables import monitors
 
 
@@ -20,7 +21,7 @@ def not_found(what: str) -> HTTPException:
 
 
 async def row_of(conn: AsyncConnection, table: Table, account_id: int, row_id: int, what: str,
-                 columns: tuple[Any, ...] = ()) -> Row[Any]:
+                 columns: tuple[Any, ...] = ()) -> AnyRow:
     query = select(*(columns or table.c)).where(
         table.c.id == row_id, table.c.account_id == account_id)
     row = (await conn.execute(query)).first()

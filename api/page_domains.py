@@ -13,12 +13,12 @@ from typing import Any
 
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import cells
 from api.domain_proof import RETRY_AFTER_S, ProofError, challenge, judge, txt_values
 from api.resource_schemas import DomainVerificationOut, StatusPageOut
+from shared.db import AnyRow
 from shared.directory import Directory, DomainClaim, Taken
 
 
@@ -62,7 +62,7 @@ def view(domain: str, held: DomainClaim | None, owner: str, grace: timedelta
 
 
 async def pages_out(request: Request, conn: AsyncConnection, account_id: int,
-                    rows: Sequence[Row[Any]]) -> list[StatusPageOut]:
+                    rows: Sequence[AnyRow]) -> list[StatusPageOut]:
     """The pages as the API shows them, each custom domain with its proof (one directory
     read for them all)."""
     names = [r.custom_domain for r in rows if r.custom_domain is not None]
@@ -73,9 +73,17 @@ async def pages_out(request: Request, conn: AsyncConnection, account_id: int,
         held = await directory.domain_claims(names)
         owner = await cells.owner_email(conn, account_id)
     grace = lapse(request)
-    return [StatusPageOut(**r._mapping, domain_verification=None if r.custom_domain is None
+    return [StatusPageOut(**{**r._mapping, **_access(r)},
+                          domain_verification=None if r.custom_domain is None
                           else view(r.custom_domain, held.get(r.custom_domain), owner, grace))
             for r in rows]
+
+
+def _access(row: AnyRow) -> dict[str, Any]:
+    """What the owner sees of who may read the page: never the password's hash."""
+    private = row.visibility != "public"
+    return {"password_hash": None, "has_password": row.password_hash is not None,
+            "feed_token": row.feed_token if private else None}
 
 
 def conflict(message: str) -> HTTPException:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MAX_ENTRIES = 10_000
 STALE_S = 60.0  # how long past its TTL a value is still answered while it is refreshed
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+NOINDEX = (b"x-robots-tag", b"noindex, nofollow")  # a private page's, for no search engine
 
 
 class Answer(NamedTuple):
@@ -36,6 +37,9 @@ class Answer(NamedTuple):
     headers: list[tuple[bytes, bytes]]
     etag: bytes | None = None
     gzipped: bytes | None = None
+    # A private page's api.page_access.Guard: such an answer is only sent once the route
+    # has checked the visitor (never by FastPath).
+    guard: object | None = None
 
     def head(self, cache_control: bytes, request: Asked
              ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -188,10 +192,12 @@ class CacheInvalidator:
     """ASGI middleware: after a successful write under `prefix`, clear the cache.
 
     A middleware rather than a call in each route, so a new endpoint cannot forget it.
-    Writes under `ignore` (log-ins, token refreshes) change no page and clear nothing.
+    Writes under `ignore` (log-ins, token refreshes, a visitor's subscription) change no page
+    and clear nothing: a stranger's sign-ups must not empty the cache.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache, prefix: str, ignore: str) -> None:
+    def __init__(self, app: ASGIApp, cache: TtlCache, prefix: str,
+                 ignore: str | tuple[str, ...]) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
@@ -212,21 +218,32 @@ class CacheInvalidator:
         await self.app(scope, receive, watch)
 
 
+# Decides whether a request (its ASGI scope) may read a private page's cached answer.
+Gate = Callable[[object, Scope], bool]
+
+
 class FastPath:
     """ASGI middleware: answer a fresh cache hit of a public page without FastAPI.
 
     Routing, dependencies and response classes cost more than the page itself once it
     is cached; a hit needs none of them: the body and its ETag were made at the build.
     A miss goes through the app as usual, which validates the slug and fills the cache.
+    A private page's hit is answered here too when `gate` lets the request in (kept
+    privately, not indexed); any other request for it goes to the route, which refuses it.
     """
 
     def __init__(self, app: ASGIApp, cache: TtlCache[Answer], prefix: str, route: object,
-                 max_age: int) -> None:
+                 max_age: int, gate: Gate | None = None) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
         self.route = route  # the metrics middleware labels requests by scope["route"]
         self.cache_control = cache_control(max_age)
+        self.private_cache_control = f"private, max-age={max_age}".encode()
+        self.gate = gate
+
+    def _let_in(self, hit: Answer, scope: Scope) -> bool:
+        return hit.guard is None or (self.gate is not None and self.gate(hit.guard, scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -234,9 +251,14 @@ class FastPath:
             self.prefix
         ):
             hit = self.cache.peek(path[len(self.prefix):])
-            if hit is not None:
+            if hit is not None and self._let_in(hit, scope):
                 scope["route"] = self.route
-                status, headers, body = hit.head(self.cache_control, Asked.of(scope))
+                private = hit.guard is not None
+                status, headers, body = hit.head(
+                    self.private_cache_control if private else self.cache_control,
+                    Asked.of(scope))
+                if private:
+                    headers.append(NOINDEX)
                 await send({"type": "http.response.start", "status": status,
                             "headers": headers})
                 await send({"type": "http.response.body", "body": body})

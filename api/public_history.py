@@ -1,4 +1,5 @@
-"""The history part of a public page: 90 daily bars per monitor and the incidents.
+"""The history part of a public page: 30, 90 or 365 daily bars per monitor (the page's
+`history_days`), uptime and response time per period (`api.public_periods`), the incidents.
 
 Closed days change only through late results (a region that was cut off) and incident
 changes, so a page's closed days are built once and kept for the UTC day. Each refresh
@@ -7,8 +8,9 @@ database that changes whenever what the closed days show could have changed:
 
 - the sum of the closed days' checks of the page's tests (a late result adds a check to
   its day, so the sum grows; a test removed from a monitor takes its rows out of it);
-- a digest of the window's confirmed incidents (id, state, resolution: a new incident,
-  a resolution, a reopening, a change of severity while open);
+- a digest of the window's confirmed incidents (id, state, resolution, public title and
+  message: a new incident, a resolution, a reopening, a change of severity while open, the
+  team naming it);
 - the count and newest id of their updates (updates are only ever added).
 
 A different watermark, a new UTC day or a different list of monitors rebuilds the
@@ -29,15 +31,15 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import incidents as incident_store
-from api import queries, read_models
-from api.read_models import BAR_DAYS
+from api import public_periods, queries, read_models
 
-MAX_INCIDENTS = 200  # of the last 90 days, newest first
+MAX_INCIDENTS = 200  # of the page's days, newest first
 Watermark = tuple[Any, ...]
 ClosedBars = tuple[list[float | None], list[str], dict[str, list[int]]]
 
 _PAGE_TESTS = "ARRAY(SELECT id FROM tests WHERE monitor_id = ANY(:monitors))"
-_WINDOW_INCIDENTS = """SELECT id, state, resolved_at FROM incidents
+_WINDOW_INCIDENTS = """SELECT id, state, resolved_at,
+           md5(concat_ws(':', public_title, public_message)) AS words FROM incidents
     WHERE monitor_id = ANY(:monitors) AND confirmed_at IS NOT NULL
       AND (resolved_at IS NULL OR resolved_at >= :first)"""
 # One row, one round trip: the watermark, and today's counts per monitor as arrays. The
@@ -49,20 +51,23 @@ SELECT (SELECT coalesce(sum(checks), 0) FROM daily_rollups
         WHERE test_id = ANY({_PAGE_TESTS}) AND day >= :first_day AND day < :today)
        + (SELECT coalesce(sum(day_checks), 0) FROM test_state
           WHERE test_id = ANY({_PAGE_TESTS}) AND day >= :first_day AND day < :today),
-       (SELECT md5(coalesce(string_agg(concat_ws(':', id, state, resolved_at), ','
+       (SELECT md5(coalesce(string_agg(concat_ws(':', id, state, resolved_at, words), ','
                                        ORDER BY id), ''))
         FROM ({_WINDOW_INCIDENTS}) i),
        (SELECT concat_ws(':', count(*), max(id)) FROM incident_updates
         WHERE incident_id IN (SELECT id FROM ({_WINDOW_INCIDENTS}) i)),
-       d.monitors, d.checks, d.failures, d.degraded
+       d.monitors, d.checks, d.failures, d.degraded, d.timed, d.latency
 FROM (SELECT array_agg(monitor_id) AS monitors, array_agg(c) AS checks,
-             array_agg(f) AS failures, array_agg(g) AS degraded
+             array_agg(f) AS failures, array_agg(g) AS degraded, array_agg(lc) AS timed,
+             array_agg(ls) AS latency
       FROM (SELECT t.monitor_id, sum(r.checks) AS c, sum(r.failures) AS f,
-                   sum(r.degraded) AS g
-            FROM (SELECT test_id, checks, failures, degraded FROM daily_rollups
+                   sum(r.degraded) AS g, sum(r.latency_count) AS lc, sum(r.latency_sum) AS ls
+            FROM (SELECT test_id, checks, failures, degraded, latency_count, latency_sum
+                  FROM daily_rollups
                   WHERE test_id = ANY({_PAGE_TESTS}) AND day = :today
                   UNION ALL
-                  SELECT test_id, day_checks, day_failures, day_degraded FROM test_state
+                  SELECT test_id, day_checks, day_failures, day_degraded, day_latency_count,
+                         day_latency_sum FROM test_state
                   WHERE test_id = ANY({_PAGE_TESTS}) AND day = :today) r
             JOIN tests t ON t.id = r.test_id
             GROUP BY t.monitor_id) m) d
@@ -71,52 +76,60 @@ FROM (SELECT array_agg(monitor_id) AS monitors, array_agg(c) AS checks,
 
 @dataclass(frozen=True)
 class History:
-    """A page's closed days, valid for `today`, its monitors and its watermark."""
+    """A page's closed days, valid for `today`, its monitors, its length and its watermark."""
 
     today: date
     monitor_ids: tuple[int, ...]
     watermark: Watermark
-    closed: dict[int, ClosedBars]  # per monitor: the 89 closed days, oldest first
+    closed: dict[int, ClosedBars]  # per monitor: the days - 1 closed days, oldest first
     incidents: list[Any]  # rows, for today's marks
     incidents_json: list[dict[str, Any]]
+    days: int = 90
+    sums: dict[int, dict[str, public_periods.Sums]] | None = None  # closed part of periods
 
-    def fits(self, today: date, monitor_ids: tuple[int, ...], watermark: Watermark) -> bool:
-        return (self.today, self.monitor_ids, self.watermark) == (today, monitor_ids, watermark)
+    def fits(self, today: date, monitor_ids: tuple[int, ...], watermark: Watermark,
+             days: int = 90) -> bool:
+        return (self.today, self.monitor_ids, self.watermark, self.days) == (
+            today, monitor_ids, watermark, days)
 
 
-def first_day(today: date) -> date:
-    return today - timedelta(days=BAR_DAYS - 1)
+def first_day(today: date, days: int = 90) -> date:
+    return today - timedelta(days=days - 1)
 
 
-async def today_and_watermark(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date
+async def today_and_watermark(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date,
+                              days: int = 90
                               ) -> tuple[dict[int, queries.DayCounts], Watermark]:
-    """Today's counts per monitor (checks, failures, degraded) and the watermark."""
-    first = first_day(today)
+    """Today's counts per monitor (checks, failures, degraded, latency count and sum) and
+    the watermark of the page's `days`."""
+    first = first_day(today, days)
     row = (await conn.execute(LIVE_ROW, {
         "monitors": list(monitor_ids), "first_day": first, "today": today,
         "first": datetime.combine(first, time(), UTC)})).one()
-    counted = zip(row[3] or (), row[4] or (), row[5] or (), row[6] or (), strict=True)
-    return {m: (int(c), int(f), int(g)) for m, c, f, g in counted}, tuple(row[:3])
+    counted = zip(*(row[i] or () for i in range(3, 9)), strict=True)
+    return ({m: (int(c), int(f), int(g), int(lc), float(ls or 0))
+             for m, c, f, g, lc, ls in counted}, tuple(row[:3]))
 
 
 async def read(conn: AsyncConnection, monitor_ids: tuple[int, ...], now: datetime,
-               mark: Watermark) -> Any:
+               mark: Watermark, days: int = 90) -> Any:
     """Read what the history needs; returns a function that builds it (run in a thread)."""
     today = now.date()
-    first, rows = await queries.monitors_daily_arrays(conn, list(monitor_ids), today, BAR_DAYS)
+    first, rows = await queries.monitors_daily_arrays(conn, list(monitor_ids), today, days)
     start = datetime.combine(first, time(), UTC)
     found = await queries.incidents_between(conn, start, now + timedelta(days=1),
                                             monitor_ids=list(monitor_ids), limit=MAX_INCIDENTS)
     updates = await incident_store.updates_of(conn, [i.id for i in found])
 
     def build() -> History:
-        days, counts = queries.spread_days(first, BAR_DAYS, list(monitor_ids), rows)
+        dates, counts = queries.spread_days(first, days, list(monitor_ids), rows)
         per_monitor: dict[int | None, list[Any]] = defaultdict(list)
         for incident in found:
             per_monitor[incident.monitor_id].append(incident)
-        closed = {m: _closed_bars(days, counts[m], per_monitor[m], now) for m in monitor_ids}
+        closed = {m: _closed_bars(dates, counts[m], per_monitor[m], now) for m in monitor_ids}
+        sums = {m: public_periods.closed_sums(counts[m][:-1], days) for m in monitor_ids}
         return History(today, monitor_ids, mark, closed, found,
-                       [_incident_json(i, updates[i.id]) for i in found])
+                       [_incident_json(i, updates[i.id]) for i in found], days, sums)
 
     return build
 
@@ -139,16 +152,20 @@ def _incident_json(incident: Any, updates: list[Any]) -> dict[str, Any]:
         "severity": read_models.severity(incident),
         "started_at": incident.started_at.isoformat(),
         "resolved_at": incident.resolved_at and incident.resolved_at.isoformat(),
+        "title": incident.public_title, "message": incident.public_message,
         "updates": [{"message": u.message, "created_at": u.created_at.isoformat()}
                     for u in updates],
     }
 
 
-def with_today(history: History, today: dict[int, queries.DayCounts], now: datetime
-               ) -> dict[str, Any]:
-    """The page's "bars" and "incidents": the kept closed days plus today's column."""
+def with_today(history: History, today: dict[int, queries.DayCounts], now: datetime,
+               targets: dict[int, float | None] | None = None) -> dict[str, Any]:
+    """The page's "bars" and "incidents": the kept closed days plus today's column, each
+    monitor with its figures per period and its SLA verdict (`targets`: per monitor, the
+    SLA target in percent, None for none) over the page's days."""
     day = now.date()
-    first = first_day(day).isoformat()
+    first = first_day(day, history.days).isoformat()
+    sla_period = next(n for n, d in public_periods.PERIODS.items() if d == history.days)
     per_monitor: dict[int | None, list[Any]] = defaultdict(list)
     for incident in history.incidents:
         per_monitor[incident.monitor_id].append(incident)
@@ -158,7 +175,11 @@ def with_today(history: History, today: dict[int, queries.DayCounts], now: datet
         counts = today.get(monitor_id)
         [(mark, today_ids)] = read_models.day_marks(
             [day], [counts[0] if counts else 0], per_monitor[monitor_id], now)
+        periods = public_periods.figures((history.sums or {}).get(monitor_id, {}), counts)
         bars.append({"monitor_id": monitor_id, "first_day": first,
                      "uptime": [*uptime, _uptime(counts)], "status": [*status, mark],
-                     "incident_ids": {**ids, day.isoformat(): today_ids} if today_ids else ids})
+                     "incident_ids": {**ids, day.isoformat(): today_ids} if today_ids else ids,
+                     "periods": periods,
+                     "sla": public_periods.sla((targets or {}).get(monitor_id),
+                                               periods.get(sla_period))})
     return {"bars": bars, "incidents": history.incidents_json}

@@ -91,7 +91,7 @@ def _monitor_tests(monitor_id: int) -> Select[Any]:
     return select(tests.c.id).where(tests.c.monitor_id == monitor_id)
 
 
-def _counts_query(test_filter: Any, now: datetime) -> Select[Any]:
+def _counts_query(test_filter: Any, now: datetime) -> Select[int, int, int]:
     w = results_week.c
     return select(func.count(), func.count().filter(w.status == int(Status.DOWN)),
                   func.count().filter(w.status == int(Status.DEGRADED))).where(
@@ -174,7 +174,8 @@ async def incidents_between(conn: AsyncConnection, start: datetime, end: datetim
     i = incidents.c
     scope = or_(i.monitor_id.in_(list(monitor_ids)), i.test_id.in_(list(test_ids)))
     query = (select(i.id, i.test_id, i.monitor_id, i.state, i.cause, i.started_at,
-                    i.confirmed_at, i.resolved_at, i.evidence)
+                    i.confirmed_at, i.resolved_at, i.evidence, i.public_title,
+                    i.public_message)
              .where(scope, i.started_at < end,
                     or_(i.resolved_at.is_(None), i.resolved_at >= start))
              .order_by(i.started_at.desc()).limit(limit))
@@ -212,13 +213,17 @@ async def regional_response_times(conn: AsyncConnection, test_id: int, start: da
     return out
 
 
-DayCounts = tuple[int, int, int]  # checks, failures, degraded
+# checks, failures, degraded, and the latency count and sum of a day
+DayCounts = tuple[int, int, int, int, float]
+_DAY_SUMS = {"c": "checks", "f": "failures", "g": "degraded", "lc": "latency_count",
+             "ls": "latency_sum"}
 
 
 async def monitors_daily_arrays(conn: AsyncConnection, monitor_ids: Sequence[int], today: date,
                                 days: int = 90) -> tuple[date, list[Any]]:
     """The first day, and one row per monitor with rollup rows: (monitor_id, day indexes,
-    checks, failures, degraded), the last four as arrays. `spread_days` lays them out."""
+    checks, failures, degraded, latency count, latency sum), all but the first as arrays.
+    `spread_days` lays them out."""
     first = today - timedelta(days=days - 1)
     test_ids = list((await conn.execute(
         select(tests.c.id).where(tests.c.monitor_id.in_(list(monitor_ids))))).scalars())
@@ -227,13 +232,12 @@ async def monitors_daily_arrays(conn: AsyncConnection, monitor_ids: Sequence[int
     # over 90 days), not 90 pages per test through a nested loop (37 k).
     d = _daily(test_ids, first, today).c
     daily = (select(tests.c.monitor_id, type_coerce(d.day - first, Integer).label("k"),
-                    func.sum(d.checks).label("c"), func.sum(d.failures).label("f"),
-                    func.sum(d.degraded).label("g"))
+                    *(func.sum(d[column]).label(name) for name, column in _DAY_SUMS.items()))
              .join(tests, tests.c.id == d.test_id)
              .group_by(tests.c.monitor_id, d.day)).subquery()
     # Arrays: 100 rows to decode, in C, instead of 9,000 through the result machinery.
     query = select(daily.c.monitor_id, *(func.array_agg(daily.c[name])
-                                         for name in ("k", "c", "f", "g"))
+                                         for name in ("k", *_DAY_SUMS))
                    ).group_by(daily.c.monitor_id)
     return first, list((await conn.execute(query)).all())
 
@@ -242,8 +246,8 @@ def spread_days(first: date, days: int, monitor_ids: Sequence[int], rows: Sequen
                 ) -> tuple[list[date], dict[int, list[DayCounts | None]]]:
     """Pure: the rows of `monitors_daily_arrays` as one list of `days` entries a monitor."""
     counts: dict[int, list[DayCounts | None]] = {m: [None] * days for m in monitor_ids}
-    for monitor_id, ks, cs, fs, gs in rows:
+    for monitor_id, ks, *sums in rows:
         row = counts[monitor_id]
-        for k, counted in zip(ks, zip(cs, fs, gs, strict=True), strict=True):
-            row[k] = counted  # sums of integers: bigint, decoded to int already
+        for k, c, f, g, lc, ls in zip(ks, *sums, strict=True):
+            row[k] = (c, f, g, lc, ls or 0.0)  # sums of integers: decoded to int already
     return [first + timedelta(days=i) for i in range(days)], counts

@@ -56,9 +56,11 @@ class AuthLimits:
         self.per_ip = RateLimiter(per_ip)
         self.per_email = RateLimiter(per_email)
 
-    def check(self, request: Request, action: str, email: str | None) -> None:
-        """Raise a 429 with Retry-After when this client or this email has tried too often."""
-        host = request.client.host if request.client else "unknown"
+    def check(self, request: Request, action: str, email: str | None,
+              host: str | None = None) -> None:
+        """Raise a 429 with Retry-After when this client or this email has tried too often
+        (`host`: the client as a trusted proxy names it; else the peer's address)."""
+        host = host or (request.client.host if request.client else "unknown")
         wait = self.per_ip.take(f"{action}:{host}")
         if email is not None:
             wait = max(wait, self.per_email.take(f"{action}:{email.lower()}"))
@@ -69,3 +71,13 @@ class AuthLimits:
                 f"too many attempts; try again in {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
+
+
+def forwarded_client(request: Request, trusted: frozenset[str]) -> str | None:
+    """The visitor a trusted proxy (the frontend) names in X-Forwarded-For: the last hop it
+    added. From anyone else the header is ignored, so a client cannot pick its own bucket."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if peer not in trusted or not forwarded:
+        return None
+    return forwarded.rsplit(",", 1)[-1].strip()[:64] or None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,7 @@ from api.queries import DayBar, LatencyPoint
 from api.read_schemas import (
     BarOut,
     CountsOut,
+    DayStatus,
     LatencyOut,
     PointOut,
     Range,
@@ -29,7 +30,10 @@ from api.read_schemas import (
 
 DAY = timedelta(days=1)
 BAR_DAYS = 90
-SEVERITY = {"none": 0, "up": 1, "degraded": 2, "down": 3}
+SEVERITY: dict[DayStatus, int] = {"none": 0, "up": 1, "degraded": 2, "down": 3}
+# The windows latency percentiles are given for, and how far back each reaches.
+LATENCY_SPANS: tuple[tuple[Literal["24h", "7d"], timedelta], ...] = (("24h", DAY),
+                                                                   ("7d", 7 * DAY))
 # Buckets of the series: ranges inside the week table are bucketed from raw results, longer
 # ones are one point a day from the rollups.
 BUCKETS = {"24h": timedelta(minutes=15), "7d": timedelta(hours=2), "30d": DAY, "90d": DAY}
@@ -56,7 +60,7 @@ async def stats(conn: AsyncConnection, test_ids: Sequence[int], last_day: querie
     windows = [_counts("24h", last_day.checks, last_day.failures, last_day.degraded)]
     windows += [_summed(f"{n}d", bars[-n:]) for n in (7, 30, 90)]
     latency = []
-    for window, span in (("24h", DAY), ("7d", 7 * DAY)):
+    for window, span in LATENCY_SPANS:
         p50, p95, p99 = await queries.latency_percentiles(conn, test_ids, now - span, now)
         latency.append(LatencyOut(window=window, p50_ms=p50, p95_ms=p95, p99_ms=p99))
     return StatsOut(test_ids=list(test_ids), windows=windows, latency=latency)
@@ -114,11 +118,13 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def severity(incident: Any) -> str:
+def severity(incident: Any) -> Literal["down", "degraded"]:
     """How bad an incident was: its state while open; once resolved, "down" if a region's
     last failing result was DOWN, else "degraded" (the row keeps its last evidence)."""
-    if incident.state in ("down", "degraded"):
-        return str(incident.state)
+    if incident.state == "down":
+        return "down"
+    if incident.state == "degraded":
+        return "degraded"
     evidence = incident.evidence or {}
     lasts = [items[-1].get("status") for items in evidence.values()
              if isinstance(items, list) and items and isinstance(items[-1], dict)]
@@ -126,7 +132,7 @@ def severity(incident: Any) -> str:
 
 
 def day_marks(days: Sequence[date], checks: Sequence[int], incidents: Sequence[Any],
-              now: datetime) -> list[tuple[str, list[int]]]:
+              now: datetime) -> list[tuple[DayStatus, list[int]]]:
     """For each day, the worst incident of that day and the ids of the day's incidents."""
     by_day: dict[date, list[Any]] = {}
     first = days[0] if days else now.date()
@@ -136,7 +142,7 @@ def day_marks(days: Sequence[date], checks: Sequence[int], incidents: Sequence[A
         while day <= last:
             by_day.setdefault(day, []).append(incident)
             day += DAY
-    marks = []
+    marks: list[tuple[DayStatus, list[int]]] = []
     for day, checked in zip(days, checks, strict=True):
         found = by_day.get(day)
         if not found:

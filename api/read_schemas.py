@@ -6,9 +6,9 @@ import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from api.schemas import Input
+from api.schemas import Input, text_pattern
 
 Range = Literal["24h", "7d", "30d", "90d"]
 DayStatus = Literal["up", "degraded", "down", "none"]
@@ -25,7 +25,8 @@ def _message_text(value: str) -> str:
 
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                            max_length=MAX_MESSAGE),
-                    AfterValidator(_message_text)]
+                    AfterValidator(_message_text),
+                    Field(json_schema_extra={"pattern": text_pattern("\n\r\t")})]
 
 
 class CountsOut(BaseModel):
@@ -89,6 +90,15 @@ class UpdateIn(Input):
     message: Message
 
 
+class PublicWordsIn(Input):
+    """What the status pages call a detected incident; null clears a field."""
+
+    public_title: Annotated[str, StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    public_message: Message | None = None
+
+
 class UpdateOut(BaseModel):
     id: int
     message: str
@@ -107,6 +117,8 @@ class IncidentOut(BaseModel):
     resolved_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: int | None  # the log-in that acknowledged it
+    public_title: str | None = None  # what the status pages call it, if the team named it
+    public_message: str | None = None
 
 
 class EvidenceOut(BaseModel):

@@ -6,10 +6,18 @@ the same fields, all optional; what is sent replaces, what is left out stays.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 
 from api.attempt_fields import Event
 from api.domains import MAX_LENGTH as DOMAIN_MAX_LENGTH
@@ -18,25 +26,25 @@ from api.schemas import (
     MAX_ID,
     MAX_TIMEOUT_S,
     REGION_PATTERN,
-    CertWarnDays,
-    HttpMethod,
     Input,
     Name,
+    NewPassword,
     Regions,
-    StatusCode,
-    Url,
+    Tag,
+    Tags,
 )
 from api.targets import check_url
-from shared import heartbeat
+from shared import channel_kinds, heartbeat, names, recurrence
 
-SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-LANGUAGE_PATTERN = r"^[a-z]{2}(?:-[A-Z]{2})?$"
-MAX_GROUPS = 20
+SLUG_PATTERN = names.SLUG_PATTERN
+LANGUAGE_PATTERN = names.LANGUAGE_PATTERN
+MAX_GROUPS = names.MAX_PAGE_GROUPS
 MAX_SPAN_DAYS = 366
 
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=3, max_length=63)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=names.SLUG_MIN_LENGTH,
+                            max_length=63)]
 Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=5)]
-GroupName = Annotated[Name, Field(max_length=100)]
+GroupName = Annotated[Name, Field(max_length=names.MAX_GROUP_NAME)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Position = Annotated[int, Field(ge=0, le=10_000)]
 # Strict mode would refuse the ISO strings JSON carries; an offset is required.
@@ -54,9 +62,13 @@ LogoUrl = Annotated[str, Field(max_length=2048), AfterValidator(check_url),
 
 
 def _distinct(groups: list[str]) -> list[str]:
-    if len(set(groups)) != len(groups):
-        raise ValueError("group names must differ")
-    return groups
+    return _differ(groups, "group names")
+
+
+def _differ(items: list[str], what: str) -> list[str]:
+    if len(set(items)) != len(items):
+        raise ValueError(f"{what} must differ")
+    return items
 
 
 Groups = Annotated[list[GroupName], Field(max_length=MAX_GROUPS), AfterValidator(_distinct)]
@@ -66,6 +78,34 @@ CustomDomain = Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH, description=(
     AfterValidator(host_name)]
 
 
+# {group name: tag}: the group shows, beside the monitors placed in it, every monitor of the
+# account with the tag. Each name must be one of the page's groups.
+GroupTags = Annotated[dict[GroupName, Tag], Field(max_length=MAX_GROUPS, description=(
+    "a group name to a tag: the group also shows every monitor with that tag"))]
+
+
+Visibility = Annotated[Literal["public", "password", "email_domain"], Field(description=(
+    "public: anyone may read the page; password: visitors give `password` first; "
+    "email_domain: visitors follow a one-time link mailed to their address at one of "
+    "`allowed_domains`. A private page's feeds and badges need its `feed_token` in their "
+    "URL"))]
+AllowedDomains = Annotated[
+    list[Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH), AfterValidator(host_name)]],
+    Field(max_length=20, description=(
+        "email_domain pages: the domains of the addresses that may sign in (stored "
+        "lower-case, IDNA)"), examples=[["example.com"]]),
+    AfterValidator(lambda domains: _differ(domains, "domains"))]
+PagePassword = Annotated[NewPassword, Field(description=(
+    "the password of a password-protected page; stored hashed, never shown"))]
+# Days of daily bars a page shows (migration 0021): 365 are read from the daily rollups.
+HistoryDays = Annotated[Literal[30, 90, 365], Field(description=(
+    "how many days of daily bars the page shows; uptime figures cover the periods up to it"))]
+# An SLA target in percent: 99.9 is met by an uptime of 99.9 % or more over the page's days.
+SlaTarget = Annotated[float, Field(gt=0, lt=100, allow_inf_nan=False, description=(
+    "uptime target in percent, shown met or missed over the page's days"),
+    examples=[99.9])]
+
+
 class StatusPageIn(Input):
     slug: Slug
     title: Name
@@ -73,6 +113,12 @@ class StatusPageIn(Input):
     custom_domain: CustomDomain | None = None
     language: Language = "en"
     groups: Groups = Field(default_factory=list)
+    group_tags: GroupTags = Field(default_factory=dict)
+    visibility: Visibility = "public"
+    password: PagePassword | None = None
+    allowed_domains: AllowedDomains = Field(default_factory=list)
+    history_days: HistoryDays = 90
+    sla_target: SlaTarget | None = None
 
 
 class StatusPagePatch(Input):
@@ -82,6 +128,15 @@ class StatusPagePatch(Input):
     custom_domain: CustomDomain | None = None  # null removes it
     language: Language | None = None
     groups: Groups | None = None
+    group_tags: GroupTags | None = None
+    visibility: Visibility | None = None
+    allowed_domains: AllowedDomains | None = None
+    password: PagePassword | None = Field(default=None, description=(
+        "a new password (signs every visitor out); null or left out: keep the current one"))
+    rotate_feed_token: bool = Field(default=False, description=(
+        "true: a new feed token, the old feed and badge URLs stop working"))
+    history_days: HistoryDays | None = None
+    sla_target: SlaTarget | None = None  # null removes it
 
 
 class DomainVerificationOut(BaseModel):
@@ -108,6 +163,14 @@ class StatusPageOut(BaseModel):
     domain_verification: DomainVerificationOut | None = None
     language: str
     groups: list[str]
+    group_tags: dict[str, str] = Field(default_factory=dict)
+    visibility: str = "public"
+    allowed_domains: list[str] = Field(default_factory=list)
+    has_password: bool = False
+    feed_token: str | None = Field(default=None, description=(
+        "a private page's token for its feed and badge URLs (`?token=`); null when public"))
+    history_days: int = 90
+    sla_target: float | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -116,11 +179,14 @@ class PageMonitorIn(Input):
     monitor_id: Id
     group: GroupName | None = Field(default=None, description="one of the page's groups")
     position: Position = 0
+    sla_target: SlaTarget | None = Field(default=None, description=(
+        "this monitor's uptime target in percent, over the page's"))
 
 
 class PageMonitorPatch(Input):
     group: GroupName | None = None
     position: Position | None = None
+    sla_target: SlaTarget | None = None  # null removes it
 
 
 class PageMonitorOut(BaseModel):
@@ -128,10 +194,10 @@ class PageMonitorOut(BaseModel):
     name: str
     group: str | None
     position: int
+    sla_target: float | None = None
 
 
-ChannelKind = Literal["email", "webhook", "slack", "teams", "discord", "mattermost", "telegram",
-                      "pagerduty", "hook"]
+ChannelKind = Literal[channel_kinds.KINDS]  # type: ignore[valid-type]  # one list, in shared/
 
 
 class ChannelIn(Input):
@@ -203,17 +269,39 @@ class _Span(Input):
         return self
 
 
+def _rule(text: str) -> str:
+    recurrence.parse(text)  # its RuleError is a ValueError: a 422 naming the field
+    return text.upper().removeprefix("RRULE:")
+
+
+def _zone(name: str) -> str:
+    recurrence.zone(name)
+    return name
+
+
+Recurrence = Annotated[str, Field(max_length=recurrence.MAX_LENGTH,
+                                  description="an RRULE subset: FREQ=WEEKLY;BYDAY=MO,TH or "
+                                  "FREQ=MONTHLY;BYMONTHDAY=1 (-1: the last day), INTERVAL, "
+                                  "COUNT or UNTIL=YYYYMMDD"), AfterValidator(_rule)]
+Zone = Annotated[str, Field(max_length=64, description="IANA zone the rule's wall-clock "
+                            "time is kept in, e.g. Europe/Amsterdam"), AfterValidator(_zone)]
+
+
 class MaintenanceIn(_Span):
     title: Name
     starts_at: When
     ends_at: When
     monitor_id: Id | None = None
     status_page_id: Id | None = None
+    recurrence: Recurrence | None = None
+    timezone: Zone | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> MaintenanceIn:
         if (self.monitor_id is None) == (self.status_page_id is None):
             raise ValueError("give exactly one of monitor_id and status_page_id")
+        if (self.recurrence is None) != (self.timezone is None):
+            raise ValueError("recurrence and timezone go together")
         return self
 
 
@@ -230,29 +318,83 @@ class MaintenanceOut(BaseModel):
     ends_at: datetime
     monitor_id: int | None
     status_page_id: int | None
+    recurrence: str | None = None
+    timezone: str | None = None
     created_at: datetime
     updated_at: datetime
+
+    def _now_window(self) -> tuple[datetime, datetime]:
+        return recurrence.window_at(self.starts_at, self.ends_at, self.recurrence,
+                                    self.timezone, datetime.now(UTC))
+
+    @computed_field(description="scheduled | in_progress | completed, from the times now "
+                    "(of the current or next occurrence of a recurring window)")
+    def phase(self) -> str:
+        return recurrence.phase(*self._now_window(), datetime.now(UTC))
+
+    @computed_field(description="the occurrence on now, else the next, else the last")
+    def current(self) -> dict[str, datetime]:
+        start, end = self._now_window()
+        return {"starts_at": start, "ends_at": end}
 
 
 # Monitor and test changes live beside their creation bodies in api.schemas; this is the
 # part of a test a PATCH may change (its kind stays).
 class MonitorPatch(Input):
-    name: Name
+    name: Name | None = None
+    tags: Tags | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> MonitorPatch:
+        if self.name is None and self.tags is None:
+            raise ValueError("give the name, the tags or both")
+        return self
 
 
 class TestPatch(Input):
-    __test__ = False
+    """The fields of the test to change, as in its creation body (its kind stays): what is
+    sent replaces, what is left out stays. The kind's own fields (see the TestIn union)
+    are judged with the whole test as it will be, so an unknown one is refused by name."""
 
-    url: Url | None = None
-    method: HttpMethod | None = None
-    expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] | None = None
+    __test__ = False
+    model_config = ConfigDict(strict=True, extra="allow",
+                              json_schema_extra={"additionalProperties": {
+                                  "description": "a field of the test's kind (TestIn)"}})
+
+    url: Annotated[str, Field(max_length=2048)] | None = None
     # A check's interval is at most MAX_INTERVAL_S; TestIn says so for the kind.
     interval_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S)] | None = None
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None = None
-    cert_warn_days: CertWarnDays | None = None
-    grace_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_GRACE_S)] | None = None
-    tz: Annotated[str, Field(max_length=64)] | None = None
-    cron: Annotated[str, Field(max_length=heartbeat.MAX_CRON)] | None = None  # null: a period
     region: Annotated[str, Field(pattern=REGION_PATTERN)] | None = None  # alone: the only one
     regions: Regions | None = None
+    alert_rule: dict[str, Any] | None = Field(None, description=(
+        "shared.alert_rules' form, as in TestIn; null: the defaults"))
     enabled: bool | None = None
+
+
+MAX_BULK = 1000  # monitors in one bulk action: a dashboard selection, not the whole account
+BulkAction = Literal["pause", "resume", "delete", "add_to_status_page"]
+
+
+def _distinct_ids(ids: list[int]) -> list[int]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("ids must differ")
+    return ids
+
+
+class BulkIn(Input):
+    """One action on a selection of monitors: all of them, or (one is not the caller's)
+    none."""
+
+    action: BulkAction
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK),
+                   AfterValidator(_distinct_ids)]
+    status_page_id: Id | None = Field(default=None,
+                                      description="add_to_status_page: the page, required")
+    group: GroupName | None = Field(default=None,
+                                    description="add_to_status_page: one of the page's groups")
+
+
+class BulkOut(BaseModel):
+    action: BulkAction
+    count: int  # monitors the action changed (added to the page: those not on it already)

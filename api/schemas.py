@@ -17,16 +17,21 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from api.targets import MAX_URL_LENGTH, check_url
-from shared import heartbeat
-from shared.checkspec import CERT_WARN_DAYS, MAX_WARN_DAYS
+from api.kinds import field_names as kind_field_names
+from api.kinds import kind_models, union_schema
+from api.kinds import validated as kind_config
+from api.status import MonitorStatus, StateLabel
+from api.targets import MAX_URL_LENGTH, check_test_url, check_url
+from shared import alert_rules, heartbeat, names, timing
 from shared.messages import CHECK_KINDS
 
 TEST_KINDS = (*CHECK_KINDS, heartbeat.KIND)  # what a test may be: a check, or a heartbeat
@@ -34,17 +39,16 @@ HEARTBEAT = heartbeat.KIND
 
 MAX_ID = 2**63 - 1  # ids are BIGINT; a larger one can only be "not found"
 MAX_TESTS = 20  # tests in one monitor
-MAX_INTERVAL_S = 86400
-MAX_TIMEOUT_S = 60.0
-REGION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+MAX_INTERVAL_S = timing.MAX_INTERVAL_S
+MAX_TIMEOUT_S = timing.MAX_TIMEOUT_S
+DEFAULT_TIMEOUT_S = timing.DEFAULT_TIMEOUT_S
+REGION_PATTERN = f"^{names.NAME_PATTERN}$"
 MAX_REGIONS = 10  # regions one test runs in
 
 Region = Annotated[str, Field(pattern=REGION_PATTERN)]
 Regions = Annotated[list[Region], Field(min_length=1, max_length=MAX_REGIONS)]
 
-HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-StateLabel = Literal["up", "down", "degraded"]
-MonitorStatus = Literal["up", "down", "degraded", "pending"]
+# StateLabel, MonitorStatus: what a test's state and a monitor's status can read (api/status).
 
 
 def _encodable(value: str) -> str:
@@ -61,24 +65,29 @@ def printable(value: str) -> str:
     return value
 
 
+def text_pattern(allowed_controls: str = "") -> str:
+    """What `printable` (and its kin) let through, for the OpenAPI document: some character
+    that is not white space (the text is stripped), and no control character (but those
+    allowed). Lone surrogates are refused too, but no regex engine of a client (nor
+    pydantic's, nor schemathesis') holds them, so the validator keeps the rule."""
+    controls = "".join(f"\\x{c:02x}-\\x{c:02x}" for c in map(ord, allowed_controls))
+    banned = "\\x00-\\x1f\\x7f-\\x9f"
+    text = f"(?:[^{banned}]|[{controls}])" if controls else f"[^{banned}]"
+    return f"^{text}*[^\\s{banned}]{text}*$"
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(printable),
+    Field(json_schema_extra={"pattern": text_pattern()}),
 ]
 NewPassword = Annotated[str, Field(min_length=8, max_length=256), AfterValidator(_encodable)]
 # No minimum at log-in (an old, shorter password must still get its 401), but a maximum:
 # hashing megabytes of "password" is an easy way to burn CPU.
 Password = Annotated[str, Field(max_length=256), AfterValidator(_encodable)]
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
-StatusCode = Annotated[int, Field(ge=100, le=599)]
-CERT_KINDS = ("http", "tls")  # the kinds whose certificate is watched
-CertWarnDays = Annotated[int, Field(
-    ge=0, le=MAX_WARN_DAYS,
-    description="HTTPS and TLS tests: with fewer days left the certificate is reported as "
-                "expiring (the test DEGRADED, one notice per certificate); 0 never")]
-
-
+TestUrl = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_test_url)]
 class Input(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -94,46 +103,74 @@ class LoginIn(Input):
     password: Password
 
 
+# The fields every test has; each kind adds its own (api.kinds), flat beside them.
+_Kind = Annotated[str, Field(json_schema_extra={"enum": list(TEST_KINDS)},
+                             description="what the test is: a check regions run, or a "
+                                         "heartbeat its job calls", examples=["tcp"])]
+_TestUrl = Annotated[TestUrl | None, Field(
+    validate_default=True, description="the target, its scheme that of the kind "
+    "(tcp://host:port, icmp://host, dns://server, ...); required, except for heartbeats")]
+_Interval = Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S, description=(
+    "seconds between checks (a heartbeat: its period, default a day)"), examples=[60])]
+_Timeout = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None
+_TimeoutField = Annotated[_Timeout, Field(
+    validate_default=True, description=f"seconds a check may take, shorter than interval_s "
+    f"(default {DEFAULT_TIMEOUT_S:g}, or half the interval when that is shorter)",
+    examples=[5])]
+_Region = Annotated[str | None, Field(
+    pattern=REGION_PATTERN,
+    description="the primary region (the first of `regions`); default: the cell's")]
+_Regions = Annotated[Regions | None, Field(
+    description="every region the test runs in, the primary first; default: [region]")]
+_AlertRule = Annotated[dict[str, Any] | None, WithJsonSchema(alert_rules.json_schema())]
+COMMON_FIELDS: dict[str, Any] = {
+    "url": (_TestUrl, None), "interval_s": (_Interval, 60), "timeout_s": (_TimeoutField, None),
+    "region": (_Region, None), "regions": (_Regions, None), "alert_rule": (_AlertRule, None),
+}
+
+
+def default_timeout(kind: str, interval_s: int) -> float:
+    """A check must end before the next starts: the default timeout follows a short
+    interval (created with interval_s 10 and no timeout_s, a test is still valid)."""
+    return DEFAULT_TIMEOUT_S if kind == HEARTBEAT else min(DEFAULT_TIMEOUT_S, interval_s / 2)
+
+
 class TestIn(Input):
-    """One test of a monitor, as the user writes it: a check that regions run (`url` and the
-    kind's options), or a `heartbeat` that its job calls (`interval_s` or `cron` + `tz`,
-    and `grace_s`)."""
+    """One test of a monitor, as the user writes it, flat: the common fields and the kind's
+    own (`api.kinds`: for checks those of `shared.checkspec`, for a heartbeat `grace_s`,
+    `cron`, `tz`). The kind's fields are judged by the kind's own validator, in the route
+    (`api.validation`), so a 422 names the field; an unknown field is refused here."""
 
     __test__ = False  # not a pytest class, despite the name
 
-    kind: Annotated[str, Field(json_schema_extra={"enum": list(TEST_KINDS)})]
-    url: Annotated[Url | None, Field(validate_default=True,
-                                     description="required, except for heartbeat tests")] = None
-    method: HttpMethod = "GET"
-    expected_status: Annotated[list[StatusCode], Field(min_length=1, max_length=20)] = Field(
-        default_factory=lambda: [200]
-    )
+    kind: _Kind
+    url: _TestUrl = None
     # The lower bound from VIGIL_MIN_INTERVAL is checked in api.validation; a check's upper
     # bound is MAX_INTERVAL_S, a heartbeat's period may be up to a year (default a day).
-    interval_s: Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S)] = 60
-    timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] = 10.0
-    cert_warn_days: CertWarnDays = CERT_WARN_DAYS
-    grace_s: Annotated[int | None, Field(
-        ge=1, le=heartbeat.MAX_GRACE_S, validate_default=True,
-        description="heartbeat tests: seconds after the expected time before the test is "
-                    "down (default 3600)")] = None
-    tz: Annotated[str | None, Field(
-        max_length=64, validate_default=True,
-        description="heartbeat tests: the IANA time zone of `cron` (default UTC)")] = None
-    cron: Annotated[str | None, Field(
-        max_length=heartbeat.MAX_CRON, validate_default=True,
-        description="heartbeat tests: a cron expression of when the job pings, instead of "
-                    "a period")] = None
-    region: Annotated[
-        str | None,
-        Field(pattern=REGION_PATTERN,
-              description="the primary region (the first of `regions`); default: the cell's"),
-    ] = None
-    regions: Annotated[
-        Regions | None,
-        Field(description="every region the test runs in, the primary first; default: "
-                          "[region]"),
-    ] = None
+    interval_s: _Interval = 60
+    timeout_s: _TimeoutField = None
+    region: _Region = None
+    regions: _Regions = None
+    alert_rule: _AlertRule = None
+    _options: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _split_kind_fields(cls, data: Any, handler: Any) -> Any:
+        """The kind's own fields are kept aside for its validator; the rest is the model's,
+        so a field neither has is refused as unknown, by name."""
+        if not isinstance(data, dict):
+            return handler(data)
+        names = kind_field_names(data.get("kind"))
+        if data.get("kind") == HEARTBEAT and "interval_s" not in data:
+            data = {**data, "interval_s": heartbeat.DEFAULT_PERIOD_S}  # a ping a day
+        test = handler({k: v for k, v in data.items() if k not in names})
+        test._options = {k: v for k, v in data.items() if k in names}
+        return test
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        return union_schema(KIND_MODELS, handler)
 
     @field_validator("regions")
     @classmethod
@@ -155,6 +192,11 @@ class TestIn(Input):
     def is_heartbeat(self) -> bool:
         return self.kind == HEARTBEAT
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind's own fields, as given."""
+        return dict(self._options)
+
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
@@ -172,75 +214,70 @@ class TestIn(Input):
             raise PydanticCustomError("missing", "Field required")
         return value
 
-    @model_validator(mode="before")
-    @classmethod
-    def _heartbeat_period(cls, data: Any) -> Any:
-        """A heartbeat expects a ping a day unless told otherwise; a check runs every minute."""
-        if isinstance(data, dict) and data.get("kind") == HEARTBEAT and "interval_s" not in data:
-            return {**data, "interval_s": heartbeat.DEFAULT_PERIOD_S}
-        return data
-
     @field_validator("interval_s")
     @classmethod
     def _interval_of_kind(cls, value: int, info: ValidationInfo) -> int:
-        if info.data.get("kind") != HEARTBEAT and value > MAX_INTERVAL_S:
+        if timing.interval_error(str(info.data.get("kind")), value):
             raise PydanticCustomError("less_than_equal", "Input should be less than or equal "
                                       "to {le}", {"le": MAX_INTERVAL_S})
         return value
 
     @field_validator("timeout_s")
     @classmethod
-    def _shorter_than_interval(cls, value: float, info: ValidationInfo) -> float:
-        interval = info.data.get("interval_s")  # absent when interval_s itself is invalid
-        if interval is not None and value >= interval and info.data.get("kind") != HEARTBEAT:
-            raise ValueError("must be shorter than interval_s")
-        return value
-
-    @field_validator("cert_warn_days")
-    @classmethod
-    def _certificate_kinds(cls, value: int, info: ValidationInfo) -> int:
-        kind = info.data.get("kind")
-        if kind is not None and kind not in CERT_KINDS and value != CERT_WARN_DAYS:
-            raise ValueError(f"only {' and '.join(CERT_KINDS)} tests have a certificate")
-        return value
-
-    @field_validator("grace_s", "tz", "cron")
-    @classmethod
-    def _heartbeat_schedule(cls, value: Any, info: ValidationInfo) -> Any:
-        """Only heartbeats have these; `shared.heartbeat` says what is valid (one validator
-        for the API and the processor)."""
-        kind = info.data.get("kind")
-        if kind != HEARTBEAT:
-            if value is not None and kind is not None:
-                raise ValueError("only heartbeat tests have a schedule of pings")
+    def _shorter_than_interval(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """Runs on the default too: what is stored is what was validated."""
+        interval, kind = info.data.get("interval_s"), info.data.get("kind")
+        if interval is None or kind is None:  # invalid themselves, and reported
             return value
-        given = {"tz": info.data.get("tz") or "UTC", info.field_name: value}
-        try:
-            filled = heartbeat.validate_config({k: v for k, v in given.items() if v is not None})
-        except ValueError as exc:
-            field, _, why = str(exc).partition(": ")
-            if field == info.field_name:
-                raise ValueError(why) from None
-            return value  # about another field, which reported it already
-        return filled[info.field_name]
+        if value is None:
+            return default_timeout(kind, interval)
+        why = timing.timeout_error(kind, interval, value)
+        if why:
+            raise ValueError(why)
+        return value
 
     def config(self) -> dict[str, Any]:
-        """The kind-specific part, stored as the test's JSONB config."""
-        if self.is_heartbeat:
-            return {"cron": self.cron, "tz": self.tz, "grace_s": self.grace_s}
-        config = {"url": self.url, "method": self.method, "expected_status": self.expected_status}
-        if self.kind in CERT_KINDS:
-            config["cert_warn_days"] = self.cert_warn_days
-        return config
+        """The kind-specific part, stored as the test's JSONB config; ValueError("<field>:
+        ...") if the kind's validator refuses it (api.validation reported that already)."""
+        return kind_config(self.kind, self.url, self._options)
+
+    def rule(self) -> dict[str, Any] | None:
+        """The alert rule to store (shared.alert_rules' form), None for the defaults."""
+        if self.alert_rule is None:
+            return None
+        return alert_rules.Rule.from_data(self.alert_rule).to_data()
+
+
+KIND_MODELS = kind_models({name: field for name, field in COMMON_FIELDS.items()
+                           if name != "url"})
+
+
+def _distinct_tags(tags: list[str]) -> list[str]:
+    if len(set(tags)) != len(tags):
+        raise ValueError("tags must differ")
+    return tags
+
+
+MAX_TAGS = 20  # tags on one monitor
+# A tag is shown in lists and typed in a comma-separated field: no commas, no control
+# characters, at most 50 characters.
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50,
+                                       pattern=r"^[^,]+$"), AfterValidator(printable)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_distinct_tags)]
 
 
 class MonitorIn(Input):
     name: Name
     tests: Annotated[list[TestIn], Field(min_length=1, max_length=MAX_TESTS)]
+    tags: Tags = Field(default_factory=list)
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# The `responses=` of a route, as FastAPI types it: a status's model and description.
+Responses = dict[int | str, dict[str, Any]]
 
 
 class HealthOut(BaseModel):
@@ -266,7 +303,7 @@ class StateOut(BaseModel):
     region: str
 
 
-HeartbeatStatus = Literal["new", "up", "late", "down", "paused"]
+HeartbeatStatus = heartbeat.Status
 
 
 class HeartbeatOut(BaseModel):
@@ -293,7 +330,10 @@ class TestOut(BaseModel):
     interval_s: int
     timeout_s: float
     enabled: bool
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(description=(
+        "the kind's own fields and url, as the test was given them (secrets masked: "
+        "\"********\"; send the mask back to keep a secret)"))
+    alert_rule: dict[str, Any] | None = Field(None, description="null: the defaults")
     state: StateOut | None
     ping_url: str | None = Field(None, description="heartbeat tests: the URL their job calls")
     heartbeat: HeartbeatOut | None = None
@@ -305,6 +345,7 @@ class MonitorOut(BaseModel):
     created_at: datetime
     status: MonitorStatus
     tests: list[TestOut]
+    tags: list[str] = Field(default_factory=list)
 
 
 class TimingsOut(BaseModel):
@@ -358,3 +399,9 @@ class Page(BaseModel, Generic[Item]):
 
     items: list[Item]
     next: str | None
+
+
+class MonitorListOut(Page[MonitorOut]):
+    """A page of the monitor list, with how many monitors match by status."""
+
+    counts: dict[MonitorStatus, int]

@@ -7,6 +7,7 @@ Plain, blocking functions: callers run the hashing ones in a worker thread.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -76,11 +77,6 @@ def issue_token(account_id: int, settings: Settings, now: float | None = None) -
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
-def verify_token(token: str, settings: Settings) -> int:
-    """The account id a token was issued to. Raises TokenError."""
-    return verify_token_claims(token, settings)[0]
-
-
 def verify_token_claims(token: str, settings: Settings) -> tuple[int, float]:
     """(account id, issued at in epoch seconds) of a valid token of this cell.
 
@@ -127,3 +123,43 @@ def new_secret(prefix: str) -> tuple[str, bytes]:
 def digest(secret: str) -> bytes:
     # A fast hash is right here: these secrets carry 256 random bits, nothing to brute-force.
     return hashlib.sha256(secret.encode("utf-8", "replace")).digest()
+
+
+# Password reset links: signed, not stored. The signature covers the log-in's current
+# password hash, so the link stops working once it has been used (the hash changes) and
+# whenever the password changes otherwise; its expiry is signed too.
+_RESET_PURPOSE = b"vigil password reset"
+
+
+def reset_token(login_id: int, password_hash: str, settings: Settings,
+                now: float | None = None) -> str:
+    expires = int(time.time() if now is None else now) + settings.reset_ttl_s
+    payload = f"{login_id}.{expires}"
+    return f"{payload}.{_reset_mac(payload, password_hash, settings)}"
+
+
+def reset_login(token: str) -> tuple[int, int] | None:
+    """(log-in id, expiry) a reset token names, unchecked; None when it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]):
+        return None
+    login_id, expires = int(parts[0]), int(parts[1])
+    return (login_id, expires) if 1 <= login_id < 2**63 else None
+
+
+def reset_valid(token: str, password_hash: str, settings: Settings,
+                now: float | None = None) -> bool:
+    """The token was made for this password hash and has not expired."""
+    named = reset_login(token)
+    if named is None:
+        return False
+    if named[1] < (time.time() if now is None else now):
+        return False
+    payload, _, mac = token.rpartition(".")
+    return hmac.compare_digest(mac, _reset_mac(payload, password_hash, settings))
+
+
+def _reset_mac(payload: str, password_hash: str, settings: Settings) -> str:
+    key = hmac.new(settings.secret_key.encode(), _RESET_PURPOSE, hashlib.sha256).digest()
+    mac = hmac.new(key, f"{payload}.{password_hash}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

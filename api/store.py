@@ -7,19 +7,18 @@ another account is simply not found.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api import heartbeats as hb
-from api.paging import contains
+from api.masking import masked
 from api.schemas import MonitorOut, StateOut, TestIn, TestOut
-from api.status import monitor_status
-from shared.messages import Status
+from api.status import monitor_status, state_label
+from shared.db import AnyRow
 from shared.tables import heartbeats, monitors, test_state, tests
 
-MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at)
+MONITOR = (monitors.c.id, monitors.c.name, monitors.c.created_at, monitors.c.tags)
 _TEST = (
     tests.c.id,
     tests.c.monitor_id,
@@ -30,6 +29,7 @@ _TEST = (
     tests.c.timeout_s,
     tests.c.enabled,
     tests.c.config,
+    tests.c.alert_rule,
 )
 _STATE = tuple(
     column.label(f"state_{column.name}") for column in test_state.c if column.name != "test_id"
@@ -41,26 +41,9 @@ _TESTS_WITH_STATE = select(*_TEST, *_STATE, *hb.COLUMNS).select_from(
 )
 
 
-async def monitor_page(
-    conn: AsyncConnection, account_id: int, after_id: int | None, limit: int,
-    name: str | None = None,
-) -> Sequence[Row[Any]]:
-    query = (
-        select(*MONITOR)
-        .where(monitors.c.account_id == account_id)
-        .order_by(monitors.c.id)
-        .limit(limit)
-    )
-    if after_id is not None:
-        query = query.where(monitors.c.id > after_id)
-    if name:
-        query = query.where(contains(monitors.c.name, name))
-    return (await conn.execute(query)).all()
-
-
 async def find_monitor(
     conn: AsyncConnection, account_id: int, monitor_id: int, lock: bool = False
-) -> Row[Any] | None:
+) -> AnyRow | None:
     """The monitor, or None; `lock` holds it until commit, for a change to its tests."""
     query = select(*MONITOR).where(
         monitors.c.id == monitor_id, monitors.c.account_id == account_id
@@ -98,16 +81,25 @@ async def find_test(conn: AsyncConnection, account_id: int, test_id: int, ping_b
     return None if row is None else _test_out(row, ping_base)
 
 
+async def stored_test(conn: AsyncConnection, account_id: int, test_id: int
+                      ) -> AnyRow | None:
+    """The test's row as stored, secrets in clear: only to merge a change into it."""
+    query = select(*_TEST).where(tests.c.id == test_id, tests.c.account_id == account_id)
+    return (await conn.execute(query)).first()
+
+
 async def monitors_out(
-    conn: AsyncConnection, account_id: int, rows: Sequence[Row[Any]], ping_base: str
+    conn: AsyncConnection, account_id: int, rows: Sequence[AnyRow], ping_base: str
 ) -> list[MonitorOut]:
     """Monitor rows with their tests and status: one more query, however many rows."""
     by_monitor = await tests_of(conn, account_id, [row.id for row in rows], ping_base)
     return [_monitor_out(row, by_monitor[row.id]) for row in rows]
 
 
-async def insert_monitor(conn: AsyncConnection, account_id: int, name: str) -> Row[Any]:
-    query = insert(monitors).values(account_id=account_id, name=name).returning(*MONITOR)
+async def insert_monitor(conn: AsyncConnection, account_id: int, name: str,
+                         tags: Sequence[str] = ()) -> AnyRow:
+    query = insert(monitors).values(account_id=account_id, name=name,
+                                    tags=list(tags)).returning(*MONITOR)
     return (await conn.execute(query)).one()
 
 
@@ -129,6 +121,7 @@ async def insert_tests(
             "interval_s": test.interval_s,
             "timeout_s": test.timeout_s,
             "config": test.config(),
+            "alert_rule": test.rule(),
             "enabled": True,
             "version": 1,
         }
@@ -138,11 +131,11 @@ async def insert_tests(
     return list((await conn.execute(query, rows)).scalars())
 
 
-def _test_out(row: Row[Any], ping_base: str) -> TestOut:
+def _test_out(row: AnyRow, ping_base: str) -> TestOut:
     state = None
     if row.state_status is not None:
         state = StateOut(
-            status=Status(row.state_status).label,
+            status=state_label(row.state_status, row.state_error_kind),
             since=row.state_since,
             checked_at=row.state_checked_at,
             latency_ms=row.state_latency_ms,
@@ -160,14 +153,15 @@ def _test_out(row: Row[Any], ping_base: str) -> TestOut:
         interval_s=row.interval_s,
         timeout_s=row.timeout_s,
         enabled=row.enabled,
-        config=row.config,
+        config=masked(row.config),
+        alert_rule=row.alert_rule,
         state=state,
         ping_url=hb.ping_url(ping_base, row.hb_token) if row.hb_token else None,
         heartbeat=hb.out(row, ping_base),
     )
 
 
-def _monitor_out(row: Row[Any], monitor_tests: list[TestOut]) -> MonitorOut:
+def _monitor_out(row: AnyRow, monitor_tests: list[TestOut]) -> MonitorOut:
     status = monitor_status(test.state.status if test.state else None for test in monitor_tests)
     return MonitorOut(
         id=row.id,
@@ -175,4 +169,5 @@ def _monitor_out(row: Row[Any], monitor_tests: list[TestOut]) -> MonitorOut:
         created_at=row.created_at,
         status=status,
         tests=monitor_tests,
+        tags=list(row.tags),
     )

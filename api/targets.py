@@ -12,12 +12,23 @@ import unicodedata
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
+from shared.checkspec import SCHEMES as KIND_SCHEMES
+from shared.netguard import is_forbidden
+
 MAX_URL_LENGTH = 2048
-SCHEMES = ("http", "https")
+HTTP_SCHEMES = ("http", "https")  # what a webhook or a logo may be
+# Every scheme some kind of check uses; which one fits which kind, shared.checkspec decides.
+SCHEMES = tuple(dict.fromkeys(s for schemes in KIND_SCHEMES.values() for s in schemes))
 
 
-def check_url(url: str) -> str:
-    """Refuse a URL an HTTP check cannot use; the ValueError's message is shown to the user."""
+def check_test_url(url: str) -> str:
+    """Refuse a URL no kind of check can use (checkspec then matches scheme and kind)."""
+    return check_url(url, SCHEMES)
+
+
+def check_url(url: str, schemes: tuple[str, ...] = HTTP_SCHEMES) -> str:
+    """Refuse a URL that is not one of `schemes` (by default an HTTP(S) URL, for webhooks
+    and logos); the ValueError's message is shown to the user."""
     if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") for ch in url):
         raise ValueError("must not contain spaces or control characters")
     try:
@@ -25,8 +36,8 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - parsing the port is what validates it
     except ValueError:
         raise ValueError("is not a valid URL") from None
-    if parts.scheme.lower() not in SCHEMES:
-        raise ValueError("must start with http:// or https://")
+    if parts.scheme.lower() not in schemes:
+        raise ValueError(f"scheme must be one of {', '.join(schemes)}")
     if not parts.hostname:
         raise ValueError("must name a host")
     return url
@@ -38,23 +49,13 @@ def url_host(url: str) -> str:
 
 
 def is_private(host: str) -> bool:
-    """True when host is 'localhost' or an IP literal outside the public internet."""
+    """True when host is 'localhost' or an IP literal that is not global unicast."""
     if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
         return True
     address = _ip_literal(host)
     if address is None:
         return False
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or not address.is_global  # e.g. 100.64.0.0/10, carrier-grade NAT
-    )
+    return is_forbidden(str(address))  # the executor's own guard: one rule at both times
 
 
 def _ip_literal(host: str) -> IPv4Address | IPv6Address | None:

@@ -1,7 +1,9 @@
-"""Rules on a test that depend on the cell's settings, reported like pydantic's own errors.
-
-The schema cannot see the settings, so these run in the route; they raise the same
-RequestValidationError, giving the same 422 with a `loc` that names the field.
+"""Rules on a test the schema cannot judge, reported like pydantic's own errors: its kind's
+own fields (by the kind's validator, the one the executor or processor runs it with), its
+alert rule (by shared.alert_rules, the processor's), and what depends on the cell's
+settings. They run in the route and raise the same RequestValidationError, giving the same
+422 with a `loc` that names the field (`alert_rule.threshold.window_s` is the loc
+["alert_rule", "threshold", "window_s"]).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 
 from api.schemas import TestIn
 from api.targets import is_private, url_host
+from shared.alert_rules import Rule, RuleError
 from shared.config import Settings
 
 Loc = tuple[str | int, ...]
@@ -33,7 +36,7 @@ def rule_errors(
 
     `min_interval` is the account's own minimum when the operator set one.
     """
-    errors: list[dict] = []
+    errors = kind_errors(test, loc)
     if test.is_heartbeat:
         return errors  # no region runs it: no interval floor, no target
     floor = settings.min_interval_s if min_interval is None else min_interval
@@ -47,7 +50,8 @@ def rule_errors(
                 {"ge": floor},
             )
         )
-    if not settings.allow_private_targets and is_private(url_host(test.url)):
+    if not settings.allow_private_targets and test.url is not None \
+            and is_private(url_host(test.url)):
         errors.append(
             _error(
                 (*loc, "url"),
@@ -56,6 +60,22 @@ def rule_errors(
                 test.url,
             )
         )
+    return errors
+
+
+def kind_errors(test: TestIn, loc: Loc) -> list[dict]:
+    """What the kind's validator and the alert rule's refuse (each stops at its first)."""
+    errors = []
+    try:
+        test.config()
+    except ValueError as exc:
+        field, _, why = str(exc).partition(": ")
+        errors.append(_error((*loc, field), "value_error", why,
+                             test.options.get(field, test.url if field == "url" else None)))
+    try:
+        Rule.from_data(test.alert_rule)
+    except RuleError as exc:
+        errors.append(_error((*loc, *exc.field.split(".")), "value_error", exc.why, None))
     return errors
 
 

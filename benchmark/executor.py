@@ -56,6 +56,10 @@ def run(settings: Settings) -> Iterator[Line]:
         yield emit("executor", "http_checks_per_s", rate, "bare_aiohttp_get_loop", bare)
         yield emit("executor", "http_checks_per_s", rate, "blackbox_exporter_wrk", exporter)
         yield emit("executor", "checks_per_s_any_verdict", ours["per_s"], "offered", OFFERED)
+        # Quorum queues (the default) beside classic ones, on this one broker.
+        classic = executor_rate(settings, urls, "classic")
+        yield emit("executor", "checks_per_s_any_verdict_quorum", ours["per_s"],
+                   "classic_queues", classic["per_s"])
         yield emit("executor", "executor_cpu_share", ours["cpu"], "one_core", 1.0)
         # CPU per check tells the ceiling on a busy machine, where rates are the scheduler's.
         yield emit("executor", "cpu_us_per_check", 1e6 * ours["cpu"] / max(ours["per_s"], 1),
@@ -102,23 +106,28 @@ async def bare_loop(urls: list[str], seconds: float, concurrency: int = 128) -> 
 
 # --- ours: a real executor process, results counted off RabbitMQ -------------------------
 
-def executor_rate(settings: Settings, urls: list[str]) -> dict[str, float]:
+def executor_rate(settings: Settings, urls: list[str],
+                  queue_type: str = "quorum") -> dict[str, float]:
     with peers.vhost() as vhost, tempfile.TemporaryDirectory() as state:
-        amqp_url = str(URL(settings.amqp_url).with_path("/" + vhost, encoded=False))
+        amqp_url = str(URL(settings.amqp_url.split(",")[0]).with_path("/" + vhost,
+                                                                      encoded=False))
         env = {**os.environ, "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+               "VIGIL_AMQP_QUEUE_TYPE": queue_type,
                "VIGIL_STATE_DIR": state, "VIGIL_LOG_LEVEL": "WARNING",
                "VIGIL_METRICS_PORT": "0", "VIGIL_NODE_ID": NODE}
         argv = [sys.executable, "-m", "ops.cli", "executor", "--region", REGION]
         proc = subprocess.Popen(argv, env=env)
         try:
-            return _run_async(_drive(amqp_url, urls, proc.pid))
+            options = amqp.QueueOptions(queue_type, settings.amqp_delivery_limit)
+            return _run_async(_drive(amqp_url, urls, proc.pid, options))
         finally:
             proc.terminate()
             proc.wait(30)
 
 
-async def _drive(amqp_url: str, urls: list[str], pid: int) -> dict[str, float]:
-    connection = await aio_pika.connect(amqp_url)
+async def _drive(amqp_url: str, urls: list[str], pid: int,
+                 options: amqp.QueueOptions) -> dict[str, float]:
+    connection = await amqp.connect(amqp_url, options)
     async with connection:
         channel = await connection.channel()
         results = await amqp.results_queue(channel, CELL)

@@ -198,11 +198,32 @@ def bench_ingest(settings: Settings) -> Iterator[dict[str, Any]]:
     upgrade(url)
     try:
         yield from _ingest_lines(settings, url)
+        yield from _broker_lines(settings)
         dropped, deleted = asyncio.run(drop_partition_times(url))
         yield emit("ingest", f"drop_day_partition_{DROP_ROWS // 1_000_000}m_rows_s", dropped,
                    f"delete_{DELETE_ROWS // 1_000_000}m_rows_s", deleted)
     finally:
         asyncio.run(_drop_database(settings.database_url, name))
+
+
+def _broker_lines(settings: Settings) -> Iterator[dict[str, Any]]:
+    """Quorum against classic results queues on one broker, the same batches through each."""
+    from benchmark import peers
+    from benchmark.queues import broker_rate
+    from shared import amqp
+
+    size = settings.batch_max_results
+    bodies = [encode_batch(b) for b in make_batches(BATCHES, size, 10_000,
+                                                    int(time.time() * 1000) - 3_600_000)]
+    rates = {}
+    with peers.vhost() as vhost:
+        url = urlunsplit(urlsplit(settings.amqp_url.split(",")[0])._replace(path=f"/{vhost}"))
+        for kind in ("quorum", "classic"):
+            options = amqp.QueueOptions(kind, settings.amqp_delivery_limit)
+            rates[kind] = asyncio.run(broker_rate(url, bodies, size, options))
+    yield emit("ingest", "broker_results_per_s_quorum", rates["quorum"], "classic_queue",
+               rates["classic"])
+    yield emit("ingest", "broker_results_per_s_quorum", rates["quorum"], "seed_load", 3_000)
 
 
 def _ingest_lines(settings: Settings, url: str) -> Iterator[dict[str, Any]]:

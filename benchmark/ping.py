@@ -60,6 +60,7 @@ FROM t
 def _env(database_url: str, amqp_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
             "VIGIL_CELL": "bench", "VIGIL_LOG_LEVEL": "WARNING", "VIGIL_DIRECTORY_URL": "",
+            "VIGIL_METRICS_PORT": "0",  # no side port: the default one may be taken here
             **extra}
 
 

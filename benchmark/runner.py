@@ -99,15 +99,29 @@ BENCHES: dict[str, Callable[[Settings], Iterator[Line]]] = {
     "wire": _wire,
     "ingest": _lazy("benchmark.ingest", "bench_ingest"),
     "api": _lazy("benchmark.api", "bench_api"),
+    "private_page": _lazy("benchmark.private_page", "bench_private_page"),
+    "dashboard": _lazy("benchmark.dashboard", "bench_dashboard"),
     "executor": _lazy("benchmark.executor", "run"),
     "scheduler": _lazy("benchmark.scheduler", "bench_scheduler"),
     "ping": _lazy("benchmark.ping", "bench_ping"),
+    "subscribers": _lazy("benchmark.subscribers", "bench_subscribers"),
+    "failover": _lazy("benchmark.failover", "bench_failover"),
 }
 
 
-def run_bench(name: str, settings: Settings) -> int:
+def _pipeline(settings: Settings, options: dict[str, object]) -> Iterator[Line]:
+    from benchmark.pipeline import bench_pipeline  # starts a whole cell: only when asked
+
+    return bench_pipeline(settings, options)
+
+
+def run_bench(name: str, settings: Settings, options: dict[str, object] | None = None) -> int:
+    if name == "pipeline":  # the one bench with options of its own (--tests, --mix, ...)
+        for line in _pipeline(settings, options or {}):
+            print(json.dumps(line), flush=True)
+        return 0
     if name not in BENCHES:
-        print(f"vigil bench: unknown benchmark {name!r}; known: {', '.join(BENCHES)}",
+        print(f"vigil bench: unknown benchmark {name!r}; known: {', '.join(BENCHES)}, pipeline",
               file=sys.stderr)
         return 2
     for line in BENCHES[name](settings):

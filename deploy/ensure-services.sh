@@ -38,8 +38,33 @@ ensure_postgres() {
     fi
 }
 
+hard_nofile=$(ulimit -Hn)
+[ "$hard_nofile" = unlimited ] && hard_nofile=65536
+RABBITMQ_NOFILE=$(( hard_nofile < 65536 ? hard_nofile : 65536 ))
+
+rabbitmq_nofile() {  # the running broker's soft limit on open files
+    local pid
+    pid=$(rabbitmqctl -q eval 'os:getpid().' | tr -d '"')
+    awk '/^Max open files/ {print $4}' "/proc/$pid/limits"
+}
+
+broker_down() { ! rabbitmqctl -q status; }
+
 ensure_rabbitmq() {
     command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+    # A full test run holds several hundred connections at once. Started with the usual 1,024
+    # descriptors the broker allows 832 sockets and resets every connection above them, so a
+    # broker started that way is restarted once with more. The package starts it through su,
+    # whose PAM session sets the limits: so they go in limits.d.
+    local limits=/etc/security/limits.d/rabbitmq.conf
+    if is_root && ! grep -qs "nofile $RABBITMQ_NOFILE" "$limits"; then
+        printf 'rabbitmq soft nofile %s\nrabbitmq hard nofile %s\n' "$RABBITMQ_NOFILE" "$RABBITMQ_NOFILE" >"$limits"
+    fi
+    if is_root && rabbitmqctl -q status >/dev/null 2>&1 && [ "$(rabbitmq_nofile)" -lt "$RABBITMQ_NOFILE" ]; then
+        log "restarting RabbitMQ with $RABBITMQ_NOFILE file descriptors"
+        rabbitmqctl -q stop
+        wait_for 60 "RabbitMQ to stop" broker_down
+    fi
     if ! rabbitmqctl -q status >/dev/null 2>&1; then
         log "starting RabbitMQ"
         rabbitmq-server -detached
@@ -61,10 +86,15 @@ ensure_chromium() {  # only the browser tests need it
 }
 
 what=${1:-all}
+ensure_deploy_tools() {  # tests/deploy: Kustomize rendering and unit verification
+    command -v kubectl >/dev/null || apt_install kubernetes-client
+    command -v systemd-analyze >/dev/null || apt_install systemd
+}
+
 ensure_python_venv
 case "$what" in
     python) ;;
     all) ensure_postgres; ensure_rabbitmq ;;
-    test) ensure_postgres; ensure_rabbitmq; ensure_netns; ensure_chromium ;;
+    test) ensure_postgres; ensure_rabbitmq; ensure_netns; ensure_chromium; ensure_deploy_tools ;;
     *) log "usage: $0 [python|all|test]"; exit 2 ;;
 esac

@@ -82,11 +82,15 @@ class Client:
         try:
             if https:
                 clock.enter("tls", mark="connect_ms")
-                transport = await loop.start_tls(
+                tls = await loop.start_tls(
                     transport, exchange, request.tls or self._verifying(),
                     server_hostname=url.raw_host.rstrip("."))
-                exchange.transport = transport
-                clock.marks["cert_days"] = cert_days(transport.get_extra_info("peercert"))
+                if tls is None:  # the loop API allows it (none of ours does); never pass it as TLS
+                    raise ProtocolError("the connection closed during the TLS handshake")
+                transport = exchange.transport = tls
+                days = cert_days(tls.get_extra_info("peercert"))
+                if days is not None:  # an unverified peer shows no certificate: no figure
+                    clock.marks["cert_days"] = days
                 clock.enter("wait", mark="tls_ms")
             else:
                 clock.enter("wait", mark="connect_ms")

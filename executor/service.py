@@ -15,7 +15,7 @@ from executor.batcher import Batcher, SpillEarly
 from executor.checks.base import CheckContext
 from executor.dispatcher import Dispatcher
 from executor.holdings import Decision, Position, decide
-from shared import amqp, names
+from shared import amqp, health, names
 from shared.checkspec import NETWORK_ERROR_KINDS
 from shared.codec import (
     decode_assignment,
@@ -218,6 +218,7 @@ async def wind_down(executor: Executor, tasks: list[asyncio.Task[None]], spilled
 
 async def serve(settings: Settings, region: str, stop: asyncio.Event) -> None:
     connection = await amqp.connect(settings.amqp_url)
+    health.HEALTH.watch("broker", health.broker(connection))  # an executor has no database
     async with connection, http_session(settings) as session:
         channel = await connection.channel(on_return_raises=True)
         await channel.set_qos(prefetch_count=64)

@@ -157,7 +157,8 @@ async def _pass(folder: Path, send: Send, legacy: Path | None,
         paths = sorted(folder.glob(f"*{SUFFIX}")) + sorted(folder.glob(f"*{TMP}"))
     except OSError as exc:
         return 0, 1, {_describe(exc): str(folder)}
-    sent, left, errors = 0, 0, {}
+    sent, left = 0, 0
+    errors: dict[str, str] = {}  # one example file per kind of failure
     for path in paths:
         if held is not None and held(path.name.split(".", 1)[0]):
             continue  # the batcher sends it from memory, and deletes the file once confirmed

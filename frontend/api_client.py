@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 API_TIMEOUT_S = 5.0
-MONITORS_PAGE = 200
+MONITORS_PAGE = 50  # a dashboard page; the next follows the API's cursor
 
 
 class ApiError(Exception):
@@ -24,7 +24,13 @@ class BadResponse(ApiError):
 
 
 class Unauthorized(ApiError):
-    """The API refused the credentials or the token (401)."""
+    """The API refused the credentials or the token (401); `detail` says which check
+    failed when the API names one (a single sign-on refusal)."""
+
+    def __init__(self, where: str, detail: str = "", visibility: str = "") -> None:
+        super().__init__(where)
+        self.detail = detail
+        self.visibility = visibility  # a private status page's: what opens it
 
 
 class NotFound(ApiError):
@@ -34,9 +40,18 @@ class NotFound(ApiError):
 class Refused(ApiError):
     """The API understood and said no (403, 409): the text is the API's `detail`."""
 
-    def __init__(self, where: str, detail: str) -> None:
+    def __init__(self, where: str, detail: str, status: int = 409) -> None:
         super().__init__(where)
         self.detail = detail
+        self.status = status  # 403: the role does not allow it; 409: the state does not
+
+
+class Limited(ApiError):
+    """A 429: asked too often; `retry_after` in seconds, when the API said."""
+
+    def __init__(self, where: str, retry_after: int | None = None) -> None:
+        super().__init__(where)
+        self.retry_after = retry_after
 
 
 class Invalid(ApiError):
@@ -92,16 +107,30 @@ class ApiClient:
             raise BadResponse("login answer has no access_token")
         return token
 
-    def monitors(self, token: str, base_url: str | None = None) -> dict[str, Any]:
-        """The caller's monitors as the API sends them: {"items": [...], "next": ...}."""
+    def monitors(self, token: str, base_url: str | None = None,
+                 params: dict[str, str] | None = None) -> dict[str, Any]:
+        """The caller's monitors as the API sends them: {"items", "next", "counts"}."""
+        body, _ = self.monitor_list(token, base_url, params or {})
+        assert body is not None  # no ETag sent, so never a 304
+        return body
+
+    def monitor_list(self, token: str, base_url: str | None, params: dict[str, str],
+                     etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """One page of the monitor list and its ETag; (None, etag) when `etag` still holds."""
+        headers = {"Authorization": f"Bearer {token}"}
+        if etag:
+            headers["If-None-Match"] = etag
+        path = "/api/v1/monitors"
+        url = f"{base_url}{path}" if base_url else path
         try:
-            return self._call(
-                "GET",
-                "/api/v1/monitors",
-                base_url,
-                params={"limit": MONITORS_PAGE},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            response = self._http.get(url, params={"limit": MONITORS_PAGE, **params},
+                                      headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"GET {path}: {exc!r}") from exc
+        if response.status_code == 304:
+            return None, response.headers.get("etag")
+        try:
+            return _decode("GET", path, response), response.headers.get("etag")
         except NotFound:
             raise BadResponse("GET /api/v1/monitors -> 404: the API has no monitor list") from None
 
@@ -114,8 +143,22 @@ class ApiClient:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Any call under /api/v1 with the user's token; {} for a 204 No Content."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {**({"Authorization": f"Bearer {token}"} if token else {}),
+                   **kwargs.pop("headers", {})}
         return self._call(method, f"/api/v1{path}", base_url, headers=headers, **kwargs)
+
+    def download(self, path: str, token: str | None,
+                 base_url: str | None = None) -> tuple[bytes, str]:
+        """A file the API serves (an export): its bytes and content type."""
+        url = f"{base_url}/api/v1{path}" if base_url else f"/api/v1{path}"
+        try:
+            response = self._http.get(url, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"GET {path}: {exc!r}") from exc
+        if response.status_code != 200:
+            _decode("GET", path, response)  # raises what the status means
+            raise BadResponse(f"GET {path} -> {response.status_code}: unexpected status")
+        return response.content, response.headers.get("content-type", "text/plain")
 
     def _call(
         self, method: str, path: str, base_url: str | None = None, **kwargs: Any
@@ -134,17 +177,14 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     # FastAPI answers 422 to a malformed email; for the user that is a failed log-in too.
     malformed_email = path.endswith(("/login", "/locate")) and response.status_code == 422
     if response.status_code == 401 or malformed_email:
-        raise Unauthorized(where)
+        raise Unauthorized(where, _detail_text(response), _field_text(response, "visibility"))
     if response.status_code >= 500:
         raise ApiUnavailable(where)
     if response.status_code == 204:
         return {}
     if response.status_code == 404:
         raise NotFound(where)
-    if response.status_code in (403, 409):
-        raise Refused(where, _detail_text(response))
-    if response.status_code == 422:
-        raise Invalid(where, _detail_list(response), _detail_text(response))
+    _refused(where, response)
     if response.status_code not in (200, 201, 202):  # 202: queued, e.g. a test notification
         raise BadResponse(f"{where}: unexpected status")
     try:
@@ -156,12 +196,27 @@ def _decode(method: str, path: str, response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _refused(where: str, response: httpx.Response) -> None:
+    """Raise what a 4xx that the caller can act on means."""
+    if response.status_code in (400, 403, 409):
+        raise Refused(where, _detail_text(response), response.status_code)
+    if response.status_code == 429:
+        wait = response.headers.get("Retry-After", "")
+        raise Limited(where, int(wait) if wait.isdigit() else None)
+    if response.status_code == 422:
+        raise Invalid(where, _detail_list(response), _detail_text(response))
+
+
 def _detail_text(response: httpx.Response) -> str:
+    return _field_text(response, "detail")
+
+
+def _field_text(response: httpx.Response, name: str) -> str:
     try:
-        detail = response.json().get("detail")
+        value = response.json().get(name)
     except (ValueError, AttributeError):
-        detail = None
-    return detail if isinstance(detail, str) else ""
+        value = None
+    return value if isinstance(value, str) else ""
 
 
 def _detail_list(response: httpx.Response) -> list[dict[str, Any]]:

@@ -10,7 +10,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from frontend import zones
 from frontend.api_client import ApiClient, ApiError, BadResponse, NotFound, Unauthorized
+from frontend.i18n import DEFAULT as DEFAULT_LANGUAGE
+from frontend.i18n import LANGUAGES
 from frontend.i18n import SESSION_KEY as LANG_KEY
 
 bp = Blueprint("auth", __name__)
@@ -18,6 +21,8 @@ bp = Blueprint("auth", __name__)
 TOKEN_KEY = "token"
 API_URL_KEY = "api_url"  # the API of the user's cell, found through the directory
 OPERATOR_KEY = "operator"  # the API counts this log-in as an admin (the system page)
+ROLE_KEY = "role"  # the log-in's role in its account, from /auth/me
+ROLES = ("viewer", "editor", "owner")
 EMAIL_MAX = 320
 
 
@@ -79,23 +84,52 @@ def login() -> ResponseReturnValue:
     if not email or not password:
         return _form_again(email, _("Enter your email address and password."))
     try:
-        cell_url = _cell_of(email)
+        cell_url = cell_of(email)
         token = api().login(email, password, cell_url)
     except Unauthorized:
         return _form_again(email, _("Wrong email address or password."))
     start_over(token, cell_url)
-    session[OPERATOR_KEY] = is_operator(token, cell_url)
+    remember_me(token, cell_url)
     return redirect(url_for("dashboard.show"))
 
 
-def is_operator(token: str, api_url: str | None) -> bool:
-    """Whether the API counts this log-in among its admins (`is_admin` of /auth/me).
-    An API that cannot answer just now means no: the link stays hidden, the page works."""
+def remember_me(token: str, api_url: str | None) -> None:
+    """What the session keeps of /auth/me: whether the API counts this log-in among its
+    admins, its role (the pages offer only what it may do), and its language and time zone,
+    which are kept on the account so every browser it logs in from shows the same.
+    An API that cannot answer just now means a viewer, not an admin: the page still works."""
     try:
         me = api().send("GET", "/auth/me", token, api_url)
     except ApiError:
-        return False
-    return me.get("is_admin") is True
+        me = {}
+    session[OPERATOR_KEY] = me.get("is_admin") is True
+    session[ROLE_KEY] = me.get("role") if me.get("role") in ROLES else "viewer"
+    # The API cannot tell "chose English, UTC" from "never chose": an account still at
+    # those defaults leaves the browser's language and zone in charge.
+    if me.get("language") in LANGUAGES and me["language"] != DEFAULT_LANGUAGE:
+        session[LANG_KEY] = me["language"]
+    if zones.valid(me.get("time_zone")) and me["time_zone"] != zones.DEFAULT:
+        zones.remember(me["time_zone"])
+
+
+def refresh_role() -> None:
+    """Ask the API again: an owner may have changed this log-in's role since it logged in."""
+    try:
+        me = api().send("GET", "/auth/me", current_token(), current_api_url())
+    except ApiError:
+        return
+    if me.get("role") in ROLES:
+        session[ROLE_KEY] = me["role"]
+
+
+def current_role() -> str:
+    role = session.get(ROLE_KEY)
+    return role if role in ROLES else "viewer"
+
+
+def may(role: str) -> bool:
+    """Whether the logged-in role is at least `role` (viewer < editor < owner)."""
+    return ROLES.index(current_role()) >= ROLES.index(role)
 
 
 @bp.post("/logout")
@@ -104,12 +138,13 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
-def _cell_of(email: str) -> str | None:
+def cell_of(email: str) -> str | None:
     """The user's cell's API through the directory; None (the default API) if the API
-    cannot say, as an API older than the directory cannot."""
+    cannot say, as an API older than the directory cannot, or the address is malformed
+    (the default API then names the field to the form that sends it)."""
     try:
         return api().locate(email)
-    except (BadResponse, NotFound):
+    except (BadResponse, NotFound, Unauthorized):
         return None
 
 

@@ -72,9 +72,11 @@ def uptime_bars(bars: Sequence[Bar], title: str, width: int = 540, height: int =
            f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
            f"<title>{escape(title)}</title>"]
     step = width / max(len(bars), 1)
+    # 2 units between bars, or a quarter of a bar when a year of them leaves no room.
+    bar_width = step - 2 if step > 8 else step * 0.75
     for i, bar in enumerate(bars):
         colour = BAR_COLOURS.get(bar.status, BAR_COLOURS["none"])
-        out.append(f'<rect x="{i * step:.2f}" y="0" width="{max(step - 2, 1):.2f}" '
+        out.append(f'<rect x="{i * step:.2f}" y="0" width="{bar_width:.2f}" '
                    f'height="{height}" rx="1.5" fill="{colour}">'
                    f"<title>{escape(bar.tooltip)}</title></rect>")
     out.append("</svg>")

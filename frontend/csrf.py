@@ -9,6 +9,10 @@ from flask import Flask, abort, request, session
 
 SESSION_KEY = "csrf"
 FORM_FIELD = "csrf_token"
+# POSTs that carry their own authority and come from no form of ours: RFC 8058's one-click
+# unsubscribe, which a mail client POSTs to the link in List-Unsubscribe (the signed token
+# in the URL is what allows it).
+EXEMPT = frozenset({"subscriptions.unsubscribe"})
 
 
 def token() -> str:
@@ -22,7 +26,7 @@ def token() -> str:
 
 def check() -> None:
     """Refuse (400) a state-changing request that does not carry this session's token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in EXEMPT:
         return
     expected = session.get(SESSION_KEY)
     sent = request.form.get(FORM_FIELD, "")

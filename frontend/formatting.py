@@ -33,6 +33,8 @@ def status_label(status: str) -> str:
         "down": _("Down"),
         "degraded": _("Degraded"),
         "pending": _("Pending"),
+        # the executor refused the test's configuration: it cannot run (not an outage)
+        "misconfigured": _("Misconfigured"),
         "maintenance": _("Maintenance"),
         # a heartbeat test's own states
         "new": _("New"),

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import forms
+from frontend import forms, kinds
 from frontend.api_client import BadResponse, Invalid, NotFound, Refused
 from frontend.auth import api, current_api_url, current_token, login_required
 from frontend.dashboard import private
@@ -42,9 +42,9 @@ def get_test(monitor: dict[str, Any], tid: int) -> dict[str, Any]:
 @login_required
 def new_monitor() -> ResponseReturnValue:
     fields = ("name", *forms.TEST_FIELDS)
-    defaults = {"name": "", **forms.test_defaults()}
+    defaults = {"name": "", **forms.test_defaults(_asked_kind())}
     form = forms.read(request.form if request.method == "POST" else {}, fields, defaults)
-    if request.method == "GET":
+    if request.method == "GET" or request.form.get("choose_kind"):
         return _monitor_form(form)
     if not form.values["name"]:
         form.add("name", _("This field is required."))
@@ -54,7 +54,7 @@ def new_monitor() -> ResponseReturnValue:
     try:
         created = call("POST", "/monitors", json=body)
     except Invalid as exc:
-        forms.api_errors(form, exc.errors, fields)
+        forms.api_errors(form, exc.errors or exc.detail, fields)
         return _monitor_form(form)
     except Refused as exc:
         form.add(forms.GENERAL, exc.detail or _("The monitoring service refused this change."))
@@ -65,25 +65,39 @@ def new_monitor() -> ResponseReturnValue:
 
 def _monitor_form(form: forms.Form) -> ResponseReturnValue:
     status = 200 if form.ok else 422
-    html = render_template("monitor_form.html", form=form, kinds=forms.KINDS,
-                           methods=forms.METHODS, placeholder=forms.placeholder)
+    html = render_template("monitor_form.html", form=form, **_form_helpers())
     return private_page(html, status)
+
+
+def _form_helpers() -> dict[str, Any]:
+    return {"kinds": forms.KINDS, "placeholder": forms.placeholder,
+            "kind_fields": kinds.fields}
+
+
+def _asked_kind() -> str:
+    """The kind a link (or the no-script kind switch) asks the new-test form for."""
+    kind = request.args.get("kind", "http")
+    return kind if kind in forms.KINDS else "http"
 
 
 @bp.route("/monitors/<int:mid>/edit", methods=["GET", "POST"])
 @login_required
 def edit_monitor(mid: int) -> ResponseReturnValue:
     monitor = get_monitor(mid)
-    form = forms.read(request.form if request.method == "POST" else {}, ("name",),
-                      {"name": monitor["name"]})
+    tags = monitor.get("tags") if isinstance(monitor.get("tags"), list) else []
+    form = forms.read(request.form if request.method == "POST" else {}, ("name", "tags"),
+                      {"name": monitor["name"], "tags": ", ".join(map(str, tags))})
     if request.method == "POST":
         if not form.values["name"]:
             form.add("name", _("This field is required."))
         if form.ok:
+            # Tags are typed comma-separated; the API judges each (and names the field).
+            body = {"name": form.values["name"],
+                    "tags": [t.strip() for t in form.values["tags"].split(",") if t.strip()]}
             try:
-                call("PATCH", f"/monitors/{mid}", json={"name": form.values["name"]})
+                call("PATCH", f"/monitors/{mid}", json=body)
             except Invalid as exc:
-                forms.api_errors(form, exc.errors, ("name",))
+                forms.api_errors(form, exc.errors, ("name", "tags"))
             else:
                 flash(_("Changes saved."))
                 return redirect(url_for("monitor_page.show", mid=mid))
@@ -115,13 +129,13 @@ def test_form(mid: int, tid: int | None = None) -> ResponseReturnValue:
     monitor = get_monitor(mid)
     editing = tid is not None
     stored = forms.test_values(get_test(monitor, tid)) if tid is not None else None
-    defaults = stored or forms.test_defaults()
+    defaults = stored or forms.test_defaults(_asked_kind())
     form = forms.read(request.form if request.method == "POST" else {}, forms.TEST_FIELDS,
                       defaults)
     if stored is not None:
         form.values["kind"] = stored["kind"]  # a test keeps its kind
-    if request.method == "POST":
-        body = forms.test_body(form, editing=editing)
+    if request.method == "POST" and not request.form.get("choose_kind"):
+        body = forms.test_body(form, editing=editing, stored=stored)
         if form.ok:
             try:
                 if tid is None:
@@ -129,7 +143,7 @@ def test_form(mid: int, tid: int | None = None) -> ResponseReturnValue:
                 else:
                     call("PATCH", f"/monitors/{mid}/tests/{tid}", json=body)
             except Invalid as exc:
-                forms.api_errors(form, exc.errors, forms.TEST_FIELDS)
+                forms.api_errors(form, exc.errors or exc.detail, forms.TEST_FIELDS)
             except Refused as exc:
                 form.add(forms.GENERAL,
                          exc.detail or _("The monitoring service refused this change."))
@@ -137,8 +151,7 @@ def test_form(mid: int, tid: int | None = None) -> ResponseReturnValue:
                 flash(_("Changes saved."))
                 return redirect(url_for("monitor_page.show", mid=mid))
     html = render_template("test_form.html", form=form, monitor=monitor, mid=mid, tid=tid,
-                           kinds=forms.KINDS, methods=forms.METHODS,
-                           placeholder=forms.placeholder)
+                           **_form_helpers())
     return private_page(html, 200 if form.ok else 422)
 
 

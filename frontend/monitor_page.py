@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import charts, heartbeat
+from frontend import charts, heartbeat, kinds
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import login_required
 from frontend.channels import alerting_for
@@ -52,7 +52,7 @@ def show(mid: int) -> ResponseReturnValue:
         uptime=_uptime(stats), percentiles=_latency(stats), stats_missing=stats is None,
         chart=chart, series_missing=series_missing, results=results,
         incidents=recent({"monitor_id": mid, "limit": 10}), channels=alerting_for(mid),
-        beats=beats,
+        beats=beats, timings=_timings(results), target_text=kinds.target_text,
     )
     return private_page(html)
 
@@ -114,6 +114,19 @@ def _results(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
                              "kind": test.get("kind")})
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows[:RESULTS]
+
+
+def _timings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recent HTTP results that say how long each phase took (DNS, connect, TLS, first
+    byte), with their timings as numbers or None."""
+    rows = []
+    for r in results:
+        timings = r.get("timings")
+        if r.get("kind") == "http" and isinstance(timings, dict):
+            phases = {k: _num(timings.get(k)) for k in ("dns_ms", "connect_ms", "tls_ms",
+                                                         "ttfb_ms")}
+            rows.append({**r, "timings": phases, "latency_ms": _num(r.get("latency_ms"))})
+    return rows
 
 
 def _when(raw: Any) -> datetime:

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from frontend.api_client import BadResponse
+from frontend.kinds import target_text
 
-STATUSES = ("up", "down", "degraded", "pending")
+STATUSES = ("up", "down", "degraded", "misconfigured", "pending")
 
 
 @dataclass(frozen=True)
@@ -19,15 +20,24 @@ class MonitorRow:
     name: str
     status: str  # one of STATUSES, or "unknown" for a status this frontend does not know yet
     url: str | None
+    targets: tuple[tuple[str, str], ...]  # (kind, target) of every test
     latency_ms: float | None
     checked_at: datetime | None
     error: str | None
+    tags: tuple[str, ...] = ()
+    paused: bool = False  # every test paused
 
 
 @dataclass(frozen=True)
 class MonitorPage:
     rows: list[MonitorRow]
     truncated: bool  # the API has more monitors than one page
+    next: str | None = None  # the API's cursor of the next page
+    counts: dict[str, int] | None = None  # monitors by status, over the filters but status
+
+    @property
+    def total(self) -> int:
+        return sum((self.counts or {}).values())
 
 
 def parse_page(body: dict[str, Any]) -> MonitorPage:
@@ -37,7 +47,17 @@ def parse_page(body: dict[str, Any]) -> MonitorPage:
     nxt = body.get("next")
     if nxt is not None and not isinstance(nxt, str):
         raise BadResponse("monitors: 'next' is neither null nor a string")
-    return MonitorPage([parse_monitor(item) for item in items], truncated=nxt is not None)
+    return MonitorPage([parse_monitor(item) for item in items], truncated=nxt is not None,
+                       next=nxt, counts=_counts(body.get("counts")))
+
+
+def _counts(raw: Any) -> dict[str, int] | None:
+    if raw is None:  # an API from before the counts
+        return None
+    if not isinstance(raw, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw.values()):
+        raise BadResponse("monitors: 'counts' is not a map of counts")
+    return {status: int(raw.get(status, 0)) for status in STATUSES}
 
 
 def parse_monitor(raw: Any) -> MonitorRow:
@@ -61,10 +81,26 @@ def parse_monitor(raw: Any) -> MonitorRow:
         name=_str(monitor, "name", "monitor"),
         status=status if status in STATUSES else "unknown",
         url=_url(tests[0]) if tests else None,
+        targets=tuple((_kind(t), target_text(t)) for t in tests),
         latency_ms=latest["latency_ms"] if latest else None,
         checked_at=latest["checked_at"] if latest else None,
-        error=error if status in ("down", "degraded") else None,
+        error=error if status in ("down", "degraded", "misconfigured") else None,
+        tags=_tags(monitor.get("tags", [])),
+        paused=bool(tests) and not any(t.get("enabled", True) for t in tests),
     )
+
+
+def _tags(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(tag, str) for tag in raw):
+        raise BadResponse("monitor.tags is not a list of strings")
+    return tuple(raw)
+
+
+def _kind(test: dict[str, Any]) -> str:
+    kind = test.get("kind")
+    if not isinstance(kind, str):
+        raise BadResponse("test.kind is not a string")
+    return kind
 
 
 def _url(test: dict[str, Any]) -> str | None:

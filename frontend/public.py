@@ -18,15 +18,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
 
-from frontend import charts
-from frontend.api_client import ApiError, BadResponse, NotFound
+from frontend import charts, page_access, public_figures
+from frontend.api_client import ApiError, BadResponse, NotFound, Unauthorized
 from frontend.auth import api
 from frontend.formatting import moment
+from shared import names
 
 bp = Blueprint("public", __name__)
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")  # one part of a host name
+SLUG = re.compile(names.SLUG_PATTERN)
+LABEL = SLUG  # one part of a host name: the same shape
 CACHE_TTL_S = 30.0
 CACHE_MAX = 1000  # pages kept; beyond it, the cache starts over
 REFRESH_S = 60
@@ -56,16 +57,27 @@ class TtlCache:
 
 
 def fetch_page(slug: str, cache: TtlCache) -> dict[str, Any] | None:
-    """The API's public page (None: no such page), from the cache when fresh."""
+    """The API's public page (None: no such page; page_access.locked(...): a private page
+    the visitor has no access to), from the cache when fresh. A visitor with an access cookie
+    reads the page past the shared cache: what they see is theirs, not every visitor's."""
+    access = page_access.headers(slug)
+    if access:
+        return _read(slug, access)
     found, body = cache.get(slug)
     if not found:
-        try:
-            body = api().send("GET", f"/public/status-pages/{slug}", None,
-                              follow_redirects=True)
-        except NotFound:
-            body = None
+        body = _read(slug, {})
         cache.put(slug, body)  # a 404 is cached too: a typo'd slug costs the API once
     return body
+
+
+def _read(slug: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    try:
+        return api().send("GET", f"/public/status-pages/{slug}", None,
+                          follow_redirects=True, headers=headers)
+    except NotFound:
+        return None
+    except Unauthorized as exc:  # private, and no (or no longer a valid) access token
+        return page_access.locked(exc.visibility)
 
 
 @bp.get("/s/<slug>")
@@ -120,11 +132,19 @@ def _page(slug: str) -> ResponseReturnValue:
     page = fetch_page(slug, current_app.extensions["vigil_public_cache"])
     if page is None:
         abort(404)
+    if page_access.is_locked(page):
+        return page_access.password_form(slug, mode=page["needs"], email="")
     # A visitor whose browser names none of our languages reads the page's own.
     g.fallback_language = page.get("language")
-    html = render_template("status_page.html", **view(page), refresh_s=REFRESH_S)
+    private = page_access.is_private(page)
+    html = render_template("status_page.html", **view(page), refresh_s=REFRESH_S, slug=slug,
+                           private=private)
     response = Response(html)
-    response.headers["Cache-Control"] = f"public, max-age={int(CACHE_TTL_S)}"
+    if private:  # the visitor's own, for no shared cache and no search engine
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Robots-Tag"] = page_access.NOINDEX
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={int(CACHE_TTL_S)}"
     return response
 
 
@@ -133,12 +153,16 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(page.get("title"), str) or not isinstance(page.get("groups"), list):
         raise BadResponse("public page has no title or groups")
     bars = _bars(page.get("bars"))
+    days = page.get("history_days") if page.get("history_days") in (30, 90, 365) else 90
+    per_monitor = {b.get("monitor_id"): b for b in page.get("bars") or [] if isinstance(b, dict)}
     groups = []
     for group in page["groups"]:
         if not isinstance(group, dict) or not isinstance(group.get("monitors"), list):
             raise BadResponse("public page group is malformed")
         monitors = [{**m, "status": _status(m.get("status")),
-                     "bars": bars.get(m.get("id"))}
+                     "bars": bars.get(m.get("id")), "days": days,
+                     "figures": public_figures.figures(per_monitor.get(m.get("id"), {})),
+                     "sla": public_figures.sla(per_monitor.get(m.get("id"), {}), days)}
                     for m in group["monitors"] if isinstance(m, dict)]
         groups.append({"name": group.get("name"), "monitors": monitors})
     incidents = [i for i in page.get("incidents") or [] if isinstance(i, dict)]
@@ -152,16 +176,40 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     maintenance = [dict(w, starts=moment(w.get("starts_at")), ends=moment(w.get("ends_at")))
                    for w in page.get("maintenance") or [] if isinstance(w, dict)]
     return {
+        "posted": posted(page, names),
         "title": page["title"], "logo_url": page.get("logo_url"),
         "status": _status(page.get("status")), "groups": groups,
         "active": [i for i in incidents if i["resolved"] is None],
         "past": [i for i in incidents if i["resolved"] is not None],
         "maintenance": maintenance, "generated": moment(page.get("generated_at")),
+        "announcements": announcements(page),
     }
 
 
+def posted(page: dict[str, Any], names: dict[Any, Any]) -> list[dict[str, Any]]:
+    """The team's manual incidents, with the names of the monitors they touch."""
+    shown = []
+    for item in page.get("manual_incidents") or []:
+        if not isinstance(item, dict):
+            continue
+        shown.append(dict(
+            item, started=moment(item.get("started_at")), resolved=moment(item.get("resolved_at")),
+            affected=[dict(a, name=names.get(a.get("monitor_id"), ""))
+                      for a in item.get("affected") or [] if isinstance(a, dict)],
+            updates=[dict(u, at=moment(u.get("created_at")))
+                     for u in item.get("updates") or [] if isinstance(u, dict)]))
+    return shown
+
+
+def announcements(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's live banners: their text and until when."""
+    return [{"message": a["message"], "ends": moment(a.get("ends_at"))}
+            for a in page.get("announcements") or []
+            if isinstance(a, dict) and isinstance(a.get("message"), str)]
+
+
 def _bars(raw: Any) -> dict[Any, Any]:
-    """monitor id -> the SVG of its 90 daily bars, each day with its tooltip."""
+    """monitor id -> the SVG of its daily bars (30, 90 or 365), each day with its tooltip."""
     out = {}
     for entry in raw or []:
         days = _days(entry) if isinstance(entry, dict) else None

@@ -8,21 +8,36 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from frontend import forms, zones
 from frontend.api_client import ApiUnavailable, Invalid, NotFound, Refused
-from frontend.auth import login_required
+from frontend.auth import current_api_url, login_required
 from frontend.formatting import moment
 from frontend.i18n import LANGUAGES
 from frontend.manage import call, private_page
 
 bp = Blueprint("resources", __name__)
 
-PAGE_FIELDS = ("slug", "title", "language", "groups", "logo_url", "custom_domain")
+PAGE_FIELDS = ("slug", "title", "language", "groups", "group_tags", "logo_url",
+               "custom_domain", "visibility", "password", "rotate_feed_token",
+               "allowed_domains", "history_days", "sla_target")
+VISIBILITIES = ("public", "password", "email_domain")
+LINK_FIELDS = ("monitor_id", "group", "monitor_sla_target")  # a monitor added to a page
+HISTORY_DAYS = ("30", "90", "365")  # the lengths of history a page offers (the API's)
 CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "email": ("to",),
     "webhook": ("url", "secret"),
@@ -33,7 +48,10 @@ CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "telegram": ("chat_id", "token"),
 }
 CHANNEL_FIELDS = ("name", "kind", "to", "url", "secret", "chat_id", "token")
-WINDOW_FIELDS = ("title", "zone", "starts_at", "ends_at", "target")
+WINDOW_FIELDS = ("title", "zone", "starts_at", "ends_at", "target", "repeat")
+# The form's repeat choices as rules of shared/recurrence: each occurrence on the first
+# start's weekday (or day of the month) at its wall-clock time in the form's zone.
+REPEATS = {"weekly": "FREQ=WEEKLY", "monthly": "FREQ=MONTHLY"}
 
 
 def items(path: str) -> list[dict[str, Any]]:
@@ -66,7 +84,9 @@ def remove(path: str, message: str, back: str) -> ResponseReturnValue:
 
 # Status pages -------------------------------------------------------------------------
 
-def _page_body(form: forms.Form, stored_domain: str | None = None) -> dict[str, Any]:
+def _page_body(form: forms.Form, stored_domain: str | None = None,
+               stored_tags: bool = False, stored: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
     v = form.values
     for name in ("slug", "title"):
         if not v[name]:
@@ -77,21 +97,73 @@ def _page_body(form: forms.Form, stored_domain: str | None = None) -> dict[str, 
     # Sent only when there is one to set or clear: an API without the field refuses it.
     if v["custom_domain"] or stored_domain:
         body["custom_domain"] = v["custom_domain"].lower().removesuffix(".") or None
+    if v["group_tags"] or stored_tags:
+        body["group_tags"] = _group_tags(form)
+    body.update(_visibility(form, (stored or {}).get("visibility") or "public"))
+    body.update(_history_body(form, stored or {}))
     return body
+
+
+def _history_body(form: forms.Form, stored: dict[str, Any]) -> dict[str, Any]:
+    """The page's days of bars and SLA target, each sent only when set or changed."""
+    v, body = form.values, {}
+    if v["history_days"] not in HISTORY_DAYS:
+        form.add("history_days", _("Choose one of the offered lengths."))
+    elif v["history_days"] != "90" or stored.get("history_days", 90) != 90:
+        body["history_days"] = int(v["history_days"])
+    if v["sla_target"].strip():
+        body["sla_target"] = forms.decimal(form, "sla_target", v["sla_target"].strip())
+    elif stored.get("sla_target") is not None:
+        body["sla_target"] = None
+    return body
+
+
+def _visibility(form: forms.Form, stored: str) -> dict[str, Any]:
+    """Who may read the page, as the API takes it: sent when it is or was private (an API
+    without the field refuses it), the password only when one was typed (as typed: a
+    password's spaces are its own), the feed token's rotation only when asked, the allowed
+    domains when there are some or the page signs visitors in."""
+    out: dict[str, Any] = {}
+    visibility = form.values["visibility"] or "public"
+    if visibility != "public" or stored != "public":
+        out["visibility"] = visibility
+    password = request.form.get("password", "")
+    if password:
+        out["password"] = password
+    if form.values["rotate_feed_token"]:
+        out["rotate_feed_token"] = True
+    domains = [d.strip() for d in form.values["allowed_domains"].split(",") if d.strip()]
+    if domains or visibility == "email_domain" or stored == "email_domain":
+        out["allowed_domains"] = domains
+    return out
+
+
+def _group_tags(form: forms.Form) -> dict[str, str]:
+    """"Website=web, API=backend" as {group: tag}; an item without "=" is marked."""
+    out = {}
+    for item in (i.strip() for i in form.values["group_tags"].split(",")):
+        if not item:
+            continue
+        group, eq, tag = item.partition("=")
+        if not eq:
+            form.add("group_tags", _("Write each as group=tag, e.g. Website=web."))
+            continue
+        out[group.strip()] = tag.strip()
+    return out
 
 
 @bp.route("/status-pages", methods=["GET", "POST"])
 @login_required
 def status_pages() -> ResponseReturnValue:
     form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
-                      {"language": "en"})
+                      {"language": "en", "history_days": "90"})
     if request.method == "POST":
         created = submit(form, PAGE_FIELDS, "POST", "/status-pages", _page_body(form))
         if created is not None:
             flash(_("Status page created."))
             return redirect(url_for("resources.status_page", pid=created.get("id", 0)))
     html = render_template("status_pages.html", pages=items("/status-pages"), form=form,
-                           languages=LANGUAGES)
+                           languages=LANGUAGES, visibilities=VISIBILITIES)
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -102,12 +174,12 @@ def status_page(pid: int) -> ResponseReturnValue:
     form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
                       _page_values(page))
     if request.method == "POST" and submit(form, PAGE_FIELDS, "PATCH", f"/status-pages/{pid}",
-                                           _page_body(form, page.get("custom_domain"))
+                                           _page_body(form, page.get("custom_domain"),
+                                                      bool(page.get("group_tags")), page)
                                            ) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
-    link = forms.read(request.form if request.method == "POST" else {}, ("monitor_id", "group"),
-                      {})
+    link = forms.read(request.form if request.method == "POST" else {}, LINK_FIELDS, {})
     return _page_view(pid, page, form, link)
 
 
@@ -116,8 +188,21 @@ def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.For
     html = render_template(
         "status_page_edit.html", page=page, pid=pid, form=form, link=link,
         on_page=items(f"/status-pages/{pid}/monitors"), monitors=items("/monitors"),
-        languages=LANGUAGES, check=_domain_check(page))
+        languages=LANGUAGES, check=_domain_check(page), visibilities=VISIBILITIES,
+        private_links=_private_links(page))
     return private_page(html, 200 if form.ok and link.ok else 422)
+
+
+def _private_links(page: dict[str, Any]) -> dict[str, str] | None:
+    """A private page's feed and badge URLs, with its feed token: the owner hands them out."""
+    token, slug = page.get("feed_token"), page.get("slug")
+    if page.get("visibility") == "public" or not isinstance(token, str) or not slug:
+        return None
+    api_url = current_api_url() or current_app.config["VIGIL_API_URL"]  # the page's cell
+    base = f"{api_url}/api/v1/public/status-pages/{slug}"
+    query = urlencode({"token": token})
+    return {"rss": f"{base}/feed.rss?{query}", "atom": f"{base}/feed.atom?{query}",
+            "badge": f"{base}/badge.svg?{query}"}
 
 
 def _domain_check(page: dict[str, Any]) -> dict[str, Any] | None:
@@ -157,12 +242,15 @@ def verify_domain(pid: int) -> ResponseReturnValue:
 @login_required
 def add_to_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
-    link = forms.read(request.form, ("monitor_id", "group"), {})
+    link = forms.read(request.form, LINK_FIELDS, {})
     mid = forms.ident(link.values["monitor_id"])
     if mid is None:
         link.add("monitor_id", _("Choose one of the offered monitors."))
-    body = {"monitor_id": mid or 0, "group": link.values["group"] or None}
-    if submit(link, ("monitor_id", "group"), "POST", f"/status-pages/{pid}/monitors",
+    body: dict[str, Any] = {"monitor_id": mid or 0, "group": link.values["group"] or None}
+    if link.values["monitor_sla_target"]:  # its range is the API's to judge
+        body["sla_target"] = forms.decimal(link, "monitor_sla_target",
+                                           link.values["monitor_sla_target"])
+    if submit(link, LINK_FIELDS, "POST", f"/status-pages/{pid}/monitors",
               body) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
@@ -171,8 +259,17 @@ def add_to_page(pid: int) -> ResponseReturnValue:
 
 def _page_values(page: dict[str, Any]) -> dict[str, str]:
     """A stored status page as form text."""
-    stored = {**page, "groups": ", ".join(page.get("groups") or [])}
-    return {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
+    tags = page.get("group_tags") if isinstance(page.get("group_tags"), dict) else {}
+    domains = page.get("allowed_domains") if isinstance(page.get("allowed_domains"), list) \
+        else []
+    stored = {**page, "groups": ", ".join(page.get("groups") or []),
+              "group_tags": ", ".join(f"{g}={t}" for g, t in tags.items()),
+              "allowed_domains": ", ".join(str(d) for d in domains),
+              "history_days": page.get("history_days") or 90}
+    values = {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
+    # Never shown again once set; the rotation is a one-off wish.
+    return {**values, "password": "", "rotate_feed_token": "",
+            "visibility": values["visibility"] or "public"}
 
 
 @bp.post("/status-pages/<int:pid>/monitors/<int:mid>/delete")
@@ -257,6 +354,11 @@ def _window_body(form: forms.Form) -> dict[str, Any]:
         form.add("target", _("Choose a monitor or a status page."))
     else:
         body["monitor_id" if kind == "monitor" else "status_page_id"] = target
+    repeat = form.values["repeat"]
+    if repeat in REPEATS:
+        body.update(recurrence=REPEATS[repeat], timezone=zone)
+    elif repeat:
+        form.add("repeat", _("Choose how often it repeats."))
     return body
 
 
@@ -267,15 +369,17 @@ def maintenance() -> ResponseReturnValue:
                       {"zone": zones.select_timezone()})
     if request.method == "POST":
         body = _window_body(form)
-        fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id")
+        fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id", "recurrence", "timezone")
         if submit(form, fields, "POST", "/maintenance-windows", body) is not None:
             zones.remember(form.values["zone"])  # later pages show times in it too
             flash(_("Maintenance window planned."))
             return redirect(url_for("resources.maintenance"))
-        for api_name in ("monitor_id", "status_page_id"):  # both are the one "target" field
-            form.errors.setdefault("target", []).extend(form.errors.pop(api_name, []))
-        if not form.errors.get("target"):
-            form.errors.pop("target", None)
+        for api_name, field in (("monitor_id", "target"), ("status_page_id", "target"),
+                                ("recurrence", "repeat"), ("timezone", "zone")):
+            form.errors.setdefault(field, []).extend(form.errors.pop(api_name, []))
+        for field in ("target", "repeat", "zone"):
+            if not form.errors.get(field):
+                form.errors.pop(field, None)
     html = render_template("maintenance.html", windows=_windows(), zones=zones.names(),
                            monitors=items("/monitors"), pages=items("/status-pages"), form=form)
     return private_page(html, 200 if form.ok else 422)

@@ -2,7 +2,7 @@
 rate (GET /system) and the executor fleet by region and node (GET /nodes).
 
 Both endpoints are for the API's admins (VIGIL_ADMIN_EMAILS); anyone else gets their 403,
-and the footer hides the link from them (auth.is_operator: the `is_admin` of /auth/me,
+and the footer hides the link from them (auth.remember_me: the `is_admin` of /auth/me,
 asked once at log-in). An API
 without /system yet still shows the fleet, with a note.
 """

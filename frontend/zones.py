@@ -1,8 +1,9 @@
 """Which time zone a request's times are shown and entered in.
 
-The API keeps no time zone for a user (its /auth/me has none), so the frontend decides:
-the zone the user last chose in a form (kept in the session), else the browser's own zone
-(static/timezone.js reports it in a cookie), else UTC. flask-babel formats every time in it.
+The account's zone (`time_zone` of /auth/me, put in the session at log-in unless it is
+the default) or the zone the user last chose in a form (kept in the session), else the
+browser's own zone (static/timezone.js reports it in a cookie), else UTC. flask-babel
+formats every time in it.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifier.message import Notification, known_language, target_of
+from shared import delivery_keys
 from shared.messages import CertEvent
 
 KIND = "cert_expiring"
@@ -25,7 +26,7 @@ WHERE t.id = $1
 
 
 def event_key(event: CertEvent) -> str:
-    return f"cert/{event.cell}/{event.test_id}/{event.expires_on}"
+    return delivery_keys.cert(event.cell, event.test_id, event.expires_on)
 
 
 def _time(ms: int) -> datetime:

@@ -99,6 +99,8 @@ class Engine:
 
     async def attempt(self, d: Delivery, number: int) -> ledger.Attempt:
         started = time.perf_counter()
+        error: str | None  # None: sent
+        note: str | None  # what the receiver answered, recorded either way
         try:
             send = channels.get(d.channel_kind)
             note = await asyncio.wait_for(send(d.notification, self._config(d), self.ctx),

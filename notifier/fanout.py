@@ -15,8 +15,10 @@ fail for good (an incident opened inside a maintenance window was told to nobody
 is told to nobody either).
 
 Each notification is written in the language of the account (its owner's `language`).
+Status page subscribers are told too (`notifier.subscribers`), in the page's language.
 Certificate events (`shared.messages.CertEvent`) share the queue and this path: see
-`notifier.certs`.
+`notifier.certs`; so do the owner's news on a status page (`shared.messages.PageEvent`:
+manual incidents, maintenance), told to the page's subscribers: see `notifier.page_notices`.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import AMQPError
 from prometheus_client import Counter
 
-from notifier import certs, noise
-from notifier.delivery import Delivery, delivery_key, encode_delivery
+from notifier import certs, noise, page_notices, subscribers
+from notifier.delivery import Delivery, encode_delivery
 from notifier.message import Notification, RegionEvidence, known_language, target_of
-from shared import amqp
+from shared import amqp, delivery_keys
 from shared.codec import decode_event
 from shared.config import Settings
-from shared.messages import CertEvent, IncidentEvent
+from shared.messages import CertEvent, IncidentEvent, PageEvent
 from shared.secrets import SecretError, decrypt_json, encrypt_json
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,9 @@ EVENTS = Counter("vigil_notifier_events_total", "Incident and certificate events
 FANNED = Counter("vigil_notifier_fanout_deliveries_total",
                  "Deliveries published for incident and certificate events", ["kind"])
 DB_RETRY_S = 1.0
+# Deliveries published before their confirms are awaited: a page's thousands of subscribers
+# go out at the broker's pace, not at one round trip each.
+PUBLISH_AT_ONCE = 500
 KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved",
          "reminder": "reminder"}
 TOLD = ("opened", "confirmed", "updated")  # deliveries that told a channel of an incident
@@ -88,14 +93,8 @@ ON CONFLICT (idempotency_key) DO NOTHING
 
 
 def event_key(event: IncidentEvent, message_id: str | None) -> str:
-    """Opening and end happen once per incident; a severity change may repeat, so it is
-    keyed by the outbox row that carried it (the message id, the same on a replay)."""
-    base = f"incident/{event.cell}/{event.incident_id}/{event.kind}"
-    if event.kind == "changed":
-        return f"{base}/{event.state}/{message_id or ''}"
-    if event.kind == "reminder":  # the message id is the reminder's number
-        return f"{base}/{message_id or ''}"
-    return base
+    return delivery_keys.incident(event.cell, event.incident_id, event.kind, event.state,
+                                  message_id)
 
 
 def event_time(event: IncidentEvent) -> datetime:
@@ -153,18 +152,25 @@ class FanOut:
             return
         await message.ack()
 
-    async def handle(self, event: IncidentEvent | CertEvent, message_id: str | None) -> str:
+    async def handle(self, event: IncidentEvent | CertEvent | PageEvent,
+                     message_id: str | None) -> str:
         """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
         if isinstance(event, CertEvent):
             what, (deliveries, muted) = "certificate", await self.plan_cert(event)
+        elif isinstance(event, PageEvent):
+            async with self.pool.acquire() as conn:
+                what, deliveries, muted = "page", await page_notices.plan(
+                    conn, self.settings, event), False
         else:
             what, (deliveries, muted) = "incident", await self.plan(event, message_id)
         if deliveries is None:
             EVENTS.labels("unknown").inc()
             return "unknown"
-        for d in deliveries:
-            await self.publish(encode_delivery(d))
-            FANNED.labels(d.channel_kind).inc()
+        for start in range(0, len(deliveries), PUBLISH_AT_ONCE):
+            chunk = deliveries[start:start + PUBLISH_AT_ONCE]
+            await asyncio.gather(*(self.publish(encode_delivery(d)) for d in chunk))
+            for d in chunk:
+                FANNED.labels(d.channel_kind).inc()
         if muted:
             EVENTS.labels("muted").inc()
             log.info(f"{what} event muted by maintenance", extra=_about(event))
@@ -188,7 +194,9 @@ class FanOut:
             told = {r["channel_id"] for r in await conn.fetch(_TOLD, event.incident_id,
                                                                list(TOLD))}
             n = notification(event, key, row)
-            return await self.register(conn, n, row, muted, told), muted
+            deliveries = await self.register(conn, n, row, muted, told)
+            return deliveries + await subscribers.plan(
+                conn, self.settings, n, row["account_id"], row["monitor_id"], muted), muted
 
     async def plan_cert(self, event: CertEvent) -> tuple[list[Delivery] | None, bool]:
         """The deliveries of a certificate event (registered in the ledger), and whether a
@@ -236,14 +244,17 @@ class FanOut:
             log.error("channel secrets cannot be opened with this VIGIL_SECRET_KEY",
                       extra={"channel": channel["id"]})
             return None
-        return Delivery(key=delivery_key(n.key, channel["id"]), channel_kind=channel["kind"],
+        return Delivery(key=delivery_keys.for_channel(n.key, channel["id"]),
+                        channel_kind=channel["kind"],
                         notification=n, channel_id=channel["id"], account_id=account_id,
                         sealed_config=encrypt_json(self.settings.secret_key,
                                                    {**config, **secret}))
 
 
-def _about(event: IncidentEvent | CertEvent) -> dict[str, Any]:
+def _about(event: IncidentEvent | CertEvent | PageEvent) -> dict[str, Any]:
     """What a log line says of an event."""
+    if isinstance(event, PageEvent):
+        return {"ref": event.ref_id, "kind": event.kind}
     if isinstance(event, CertEvent):
         return {"test": event.test_id, "kind": "cert_expiring", "expires": event.expires_on}
     return {"incident": event.incident_id, "kind": event.kind}

@@ -73,12 +73,12 @@ class HookRunner:
 
     async def _execute(self, path: str, event_file: str, event: bytes, env: dict[str, str],
                        workdir: str) -> tuple[int, bytes]:
-        extra = {"user": self.user} if self.user else {}
         try:
             proc = await asyncio.create_subprocess_exec(
                 path, event_file, stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                env=env, cwd=workdir, start_new_session=True, **extra)
+                env=env, cwd=workdir, start_new_session=True,
+                user=self.user or None)  # None: the notifier's own user
         except (OSError, ValueError) as exc:  # missing, not executable, unknown user
             raise DeliveryError(f"cannot start hook {path}: {exc}", permanent=True) from None
         try:

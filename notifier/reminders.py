@@ -16,6 +16,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from notifier.fanout import FanOut, event_key
+from shared import delivery_keys
 from shared.messages import IncidentEvent
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ SELECT id, test_id, monitor_id, state, cause, started_at, confirmed_at FROM inci
 WHERE resolved_at IS NULL AND acknowledged_at IS NULL AND confirmed_at IS NOT NULL
   AND confirmed_at <= $1
 """
-_ALREADY = "SELECT 1 FROM notification_deliveries WHERE idempotency_key LIKE $1 LIMIT 1"
+_ALREADY = ("SELECT 1 FROM notification_deliveries WHERE idempotency_key LIKE $1"
+            " LIMIT 1")
 
 
 def _ms(at: datetime) -> int:
@@ -54,7 +56,7 @@ async def remind_once(fan: FanOut, every: timedelta, now: datetime | None = None
                               confirmed_at_ms=_ms(row["confirmed_at"]), resolved_at_ms=None)
         key = event_key(event, str(n))
         async with fan.pool.acquire() as conn:
-            if await conn.fetchval(_ALREADY, key + "/%"):
+            if await conn.fetchval(_ALREADY, delivery_keys.any_channel_like(key)):
                 continue
         if await fan.handle(event, str(n)) == "fanned":
             reminded += 1

@@ -38,12 +38,49 @@ HEADLINES = {
     "reminder": N_("%(monitor)s is still DOWN"),
     "cert_expiring": N_("The certificate of %(monitor)s expires soon"),
     "test": N_("Test notification from Vigil"),
+    "invitation": N_("%(monitor)s invites you to their team on Vigil"),
+    "password_reset": N_("Reset the Vigil password of %(monitor)s"),
+    "subscribe_confirm": N_("Confirm your subscription to %(monitor)s"),
+    "manual_opened": N_("Incident: %(monitor)s"),
+    "manual_updated": N_("Update on the incident: %(monitor)s"),
+    "manual_resolved": N_("Resolved: %(monitor)s"),
+    "maintenance_scheduled": N_("Maintenance scheduled: %(monitor)s"),
+    "maintenance_started": N_("Maintenance in progress: %(monitor)s"),
+    "maintenance_ended": N_("Maintenance completed: %(monitor)s"),
+    "page_sign_in": N_("Sign in to the status page %(monitor)s"),
 }
+PAGE_KINDS = tuple(k for k in HEADLINES if k.startswith(("manual_", "maintenance_")))
+# What an owner's manual incident says of its state and of each affected monitor.
+MANUAL_STATUSES = {"investigating": N_("Investigating"), "identified": N_("Identified"),
+                   "monitoring": N_("Monitoring"), "resolved": N_("Resolved")}
+IMPACTS = {"degraded": N_("degraded performance"), "partial_outage": N_("partial outage"),
+           "major_outage": N_("major outage")}
+ACCOUNT_NOTES = {
+    "invitation": N_("Follow the link to choose your password and join the team."),
+    "password_reset": N_("Someone asked to reset this password. If it was not you, ignore "
+                         "this mail: the password stays as it is."),
+    "page_sign_in": N_("Follow the link to see the page; it works once. If you did not ask "
+                       "for it, ignore this mail."),
+}
+DETAILS = N_("View details")
+LINK_LABELS = {"invitation": N_("Accept the invitation"),
+               "password_reset": N_("Choose a new password"),
+               "subscribe_confirm": N_("Confirm subscription"),
+               "page_sign_in": N_("Open the status page")}
 STATUSES = {"down": N_("down"), "up": N_("up"), "degraded": N_("degraded")}
 TEST_BODY = N_("This is a test. If you read it, this channel works.")
+CONFIRM_BODY = N_("Follow the link to hear of this page's incidents and maintenance. If you "
+                  "did not ask for this, ignore this mail: nothing more will be sent.")
+UNSUBSCRIBE = N_("Unsubscribe")
+FIXED_BODY = {"test": TEST_BODY, "subscribe_confirm": CONFIRM_BODY}  # no incident to describe
 # How loud each kind is, for formats that colour or rank a message.
 SEVERITY = {"opened": "critical", "confirmed": "critical", "reminder": "critical",
-            "updated": "warning", "cert_expiring": "warning", "resolved": "info", "test": "info"}
+            "updated": "warning", "cert_expiring": "warning", "resolved": "info", "test": "info",
+            "invitation": "info", "password_reset": "info", "subscribe_confirm": "info",
+            "manual_opened": "critical", "manual_updated": "warning", "manual_resolved": "info",
+            "maintenance_scheduled": "info", "maintenance_started": "warning",
+            "maintenance_ended": "info",
+            "page_sign_in": "info"}
 COLOUR = {"critical": 0xD93025, "warning": 0xF29900, "info": 0x1E8E3E}
 
 
@@ -57,12 +94,16 @@ class Rendered:
     rows: tuple[tuple[str, str], ...]  # (label, value), already translated
     link_label: str
     url: str
+    unsubscribe_label: str = ""
+    unsubscribe_url: str = ""  # a status page subscriber's one-click way out
 
     @property
     def text(self) -> str:
         lines = [self.headline, ""] + [f"{label}: {value}" for label, value in self.rows]
         if self.url:
             lines += ["", f"{self.link_label}: {self.url}"]
+        if self.unsubscribe_url:
+            lines += ["", f"{self.unsubscribe_label}: {self.unsubscribe_url}"]
         return "\n".join(lines) + "\n"
 
     @property
@@ -71,6 +112,9 @@ class Rendered:
                        "</tr>" for k, v in self.rows)
         link = (f'<p><a href="{html.escape(self.url, quote=True)}">'
                 f"{html.escape(self.link_label)}</a></p>" if self.url else "")
+        if self.unsubscribe_url:
+            link += (f'<p><small><a href="{html.escape(self.unsubscribe_url, quote=True)}">'
+                     f"{html.escape(self.unsubscribe_label)}</a></small></p>")
         return (f'<!DOCTYPE html><html lang="{self.language}"><head><meta charset="utf-8">'
                 f"<title>{html.escape(self.subject)}</title></head><body>"
                 f"<h1>{html.escape(self.headline)}</h1><table>{rows}</table>{link}"
@@ -90,19 +134,24 @@ def translations(language: str) -> gettext.NullTranslations:
     return Translations(fp=compiled)
 
 
-def render(n: Notification) -> Rendered:
+def render(n: Notification, unsubscribe_url: str = "") -> Rendered:
     lang = n.language if n.language in LANGUAGES else "en"
     _ = translations(lang).gettext
     headline = _(HEADLINES[n.kind]) % {"monitor": n.monitor}
+    label = _(LINK_LABELS.get(n.kind, DETAILS))
     return Rendered(language=lang, subject=f"[Vigil] {headline}", headline=headline,
-                    rows=tuple(_rows(n, lang)), link_label=_("View details"), url=n.url)
+                    rows=tuple(_account_rows(n, lang) if n.kind in ACCOUNT_NOTES
+                               else _page_rows(n, lang) if n.kind in PAGE_KINDS
+                               else _rows(n, lang)),
+                    link_label=label, url=n.url,
+                    unsubscribe_label=_(UNSUBSCRIBE), unsubscribe_url=unsubscribe_url)
 
 
 def _rows(n: Notification, lang: str) -> list[tuple[str, str]]:
     _ = translations(lang).gettext
     rows: list[tuple[str, str]] = []
-    if n.kind == "test":
-        return [(_("Note"), _(TEST_BODY))]
+    if n.kind in FIXED_BODY:
+        return [(_("Note"), _(FIXED_BODY[n.kind]))]
     if n.target:
         rows.append((_("Target"), n.target))
     if n.started_at:
@@ -122,6 +171,42 @@ def _rows(n: Notification, lang: str) -> list[tuple[str, str]]:
         rows.append((_("Incident"), f"#{n.incident_id}"))
     if n.note:
         rows.append((_("Note"), n.note))
+    return rows
+
+
+def _page_rows(n: Notification, lang: str) -> list[tuple[str, str]]:
+    """The owner's news: a manual incident's status, what it touches and its message, or a
+    maintenance window's times and monitor."""
+    _ = translations(lang).gettext
+    extra, rows = n.extra, []
+    if n.kind.startswith("manual_"):
+        status = str(extra.get("status", ""))
+        rows.append((_("Status"), _(MANUAL_STATUSES[status]) if status in MANUAL_STATUSES
+                     else status))
+        affected = [f"{name} ({_(IMPACTS[impact])})" for name, impact
+                    in extra.get("affected") or [] if impact in IMPACTS]
+        if affected:
+            rows.append((_("Affected"), ", ".join(affected)))
+        if n.started_at:
+            rows.append((_("Started"), _when(n.started_at, lang)))
+        if n.resolved_at:
+            rows.append((_("Resolved"), _when(n.resolved_at, lang)))
+        return rows + ([(_("Message"), n.note)] if n.note else [])
+    if extra.get("monitor"):
+        rows.append((_("Monitor"), str(extra["monitor"])))
+    if n.started_at:
+        rows.append((_("Starts"), _when(n.started_at, lang)))
+    if n.resolved_at:
+        rows.append((_("Ends"), _when(n.resolved_at, lang)))
+    return rows
+
+
+def _account_rows(n: Notification, lang: str) -> list[tuple[str, str]]:
+    """An invitation or a reset: what to do, and until when the link works."""
+    _ = translations(lang).gettext
+    rows = [(_("Note"), _(ACCOUNT_NOTES[n.kind]))]
+    if n.expires_at:
+        rows.append((_("The link works until"), _when(n.expires_at, lang)))
     return rows
 
 

@@ -22,7 +22,7 @@ from notifier.fanout import FanOut
 from notifier.hooks import HookRunner
 from notifier.http import HttpClient
 from notifier.retry import steps
-from shared import amqp, db, names
+from shared import amqp, db, health, names
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.pool(settings.database_url, size=4)
     ctx = context(settings)
     connection = await amqp.connect(settings.amqp_url)
+    health.HEALTH.watch("database", health.pool(pool))
+    health.HEALTH.watch("broker", health.broker(connection))
     try:
         async with connection:
             channel = await connection.channel()  # publisher confirms: a parked copy is safe

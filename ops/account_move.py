@@ -293,4 +293,5 @@ async def _delete_account(s: AsyncConnection, account_id: int, test_ids: list[in
 
 async def _now(engine: AsyncEngine) -> datetime:
     async with engine.connect() as conn:
-        return await conn.scalar(select(func.now()))
+        now: datetime = (await conn.execute(select(func.now()))).scalar_one()
+        return now

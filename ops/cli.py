@@ -13,8 +13,9 @@ import os
 import sys
 from collections.abc import Callable
 
+from ops import health_probe
+from shared import health, runtime
 from shared import log as vlog
-from shared import runtime
 from shared.config import ConfigError, Settings
 
 
@@ -43,13 +44,31 @@ def _quota(settings: Settings, args: argparse.Namespace) -> None:
     sys.exit(quota_cli.run(settings, args))
 
 
+def _queues(settings: Settings, args: argparse.Namespace) -> None:
+    from ops import queues as queues_cli
+    sys.exit(queues_cli.run(settings, args))
+
+
 def _async_service(module: str) -> Callable[[Settings, argparse.Namespace], None]:
     def start(settings: Settings, args: argparse.Namespace) -> None:
         serve = importlib.import_module(module).serve
         extra = {"region": settings.region} if args.component == "executor" else {}
-        runtime.run(lambda stop: serve(settings, stop=stop, **extra), settings.metrics_port)
+        runtime.run(lambda stop: serve(settings, stop=stop, **extra),
+                    side_port(settings, args.component), settings.metrics_host)
 
     return start
+
+
+def side_port(settings: Settings, component: str) -> int:
+    """VIGIL_METRICS_PORT if set (0: none), else the component's default port."""
+    if settings.metrics_port is not None:
+        return settings.metrics_port
+    return health.DEFAULT_PORTS[component]
+
+
+def _health(settings: Settings, args: argparse.Namespace) -> None:
+    port = side_port(settings, args.target)
+    sys.exit(health_probe.check(settings.metrics_host, port, live=args.live))
 
 
 def _web(module: str) -> Callable[[Settings, argparse.Namespace], None]:
@@ -65,10 +84,24 @@ def _stack(settings: Settings, args: argparse.Namespace) -> None:
     sys.exit(run_stack(settings))
 
 
+def _config(settings: Settings, args: argparse.Namespace) -> None:
+    from ops.configdoc import markdown
+
+    sys.stdout.write(markdown())
+
+
+def _ascode(settings: Settings, args: argparse.Namespace) -> None:
+    from ascode.cli import main as ascode_main
+
+    sys.exit(ascode_main(args))
+
+
 def _bench(settings: Settings, args: argparse.Namespace) -> None:
     from benchmark.runner import run_bench
 
-    sys.exit(run_bench(args.name, settings))
+    options = {"tests": args.tests, "mix": args.mix, "window": args.window,
+               "executors": args.executors}
+    sys.exit(run_bench(args.name, settings, options))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,8 +137,31 @@ def parser() -> argparse.ArgumentParser:
 
     add_cells_parser(sub).set_defaults(run=_cells, component="cells")
     add_quota_parser(sub).set_defaults(run=_quota, component="quota")
+    from ops.queues import add_parser as add_queues_parser
+    add_queues_parser(sub).set_defaults(run=_queues, component="queues")
+    c = sub.add_parser("config", help="the configuration: `vigil config docs` prints "
+                       "docs/CONFIGURATION.md")
+    c.add_argument("what", choices=["docs"])
+    c.set_defaults(run=_config, component="config")
+    h = sub.add_parser("health", help="probe a running component's side port: exit 0 if it"
+                       " is ready (or alive, with --live), 1 if not")
+    h.add_argument("target", choices=sorted(health.DEFAULT_PORTS))
+    h.add_argument("--live", action="store_true", help="liveness (/healthz), not readiness")
+    h.set_defaults(run=_health, component="health")
+    from ascode.cli import add_parsers as add_ascode_parsers
+
+    for q in add_ascode_parsers(sub):
+        q.set_defaults(run=_ascode, component="ascode")
     b = sub.add_parser("bench", help="run a benchmark; prints JSON lines")
     b.add_argument("name")
+    b.add_argument("--tests", type=int, help="pipeline: tests at one check a minute "
+                   "(default 180000)")
+    b.add_argument("--mix", choices=("real", "plain"), help="pipeline: the targets' mix "
+                   "(default real: 80 %% HTTPS, 20-500 ms, 1 %% 5xx, 1 %% timeouts)")
+    b.add_argument("--window", type=float, help="pipeline: seconds of steady state measured "
+                   "(default 180)")
+    b.add_argument("--executors", type=int, help="pipeline: executor processes (default one "
+                   "per 60,000 tests)")
     b.set_defaults(run=_bench, component="bench")
     return p
 
@@ -121,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"vigil: configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     vlog.setup(args.component, settings.log_level, settings.log_format)
-    if args.component != "region":  # an operator's command, not a service: no start-up line
+    # Operator commands and the user's monitors-as-code tools: no start-up line.
+    if args.component not in ("region", "config", "health", "ascode"):
         logging.getLogger("vigil").info("starting", extra={"settings": settings.public()})
     try:
         args.run(settings, args)

@@ -34,7 +34,7 @@ import aio_pika
 import asyncpg
 
 from shared import amqp, names
-from shared.config import ConfigError, Settings, valid_name
+from shared.config import ConfigError, Settings, broker_urls, valid_name
 from shared.rabbitmq_admin import AdminError, RabbitAdmin
 
 SHOVEL_HEARTBEAT_S = 10  # a cut link is noticed within about two of these
@@ -108,8 +108,11 @@ def with_heartbeat(url: str) -> str:
 
 
 def shovels(region: Region, centre_url: str) -> dict[str, dict[str, Any]]:
-    """The two dynamic shovel definitions of a region, by name."""
-    centre = with_heartbeat(centre_url)
+    """The two dynamic shovel definitions of a region, by name. A centre of several nodes
+    (comma-separated, as VIGIL_AMQP_URL) becomes a list of URIs: the shovel connects to one
+    and, when it is lost, to another (RabbitMQ picks among them on every reconnection)."""
+    nodes = [with_heartbeat(u) for u in broker_urls(centre_url)]
+    centre: str | list[str] = nodes[0] if len(nodes) == 1 else nodes
     local = local_uri(region.vhost)
     common = {"src-protocol": "amqp091", "dest-protocol": "amqp091", "ack-mode": "on-confirm",
               "reconnect-delay": region.reconnect_delay_s, "src-delete-after": "never"}

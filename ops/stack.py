@@ -31,6 +31,7 @@ DEMO_PASSWORD = "vigil-demo"
 DEMO_INTERVAL_S = 10
 STOP_GRACE_S = 10
 CELL_CAPACITY = 500  # the seed design's first instance: 500 users, then the next
+EXECUTOR_METRICS_PORT = 9100  # the cells' components take 9101-9106 (docs/OPERATING.md)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
     children = [
         ("demo-targets", [sys.executable, "-m", "ops.demo"], {}),
         ("executor", [*vigil, "executor", "--region", settings.region],
-         {"VIGIL_METRICS_PORT": "9100"}),
+         {"VIGIL_METRICS_PORT": str(EXECUTOR_METRICS_PORT)}),
     ]
     for cell in cells:
         env = {"VIGIL_CELL": cell.name, "VIGIL_DATABASE_URL": cell.database_url,
@@ -183,6 +184,15 @@ def _wait_healthy(api: httpx.Client, timeout_s: float) -> None:
     raise RuntimeError(f"the API did not become healthy within {timeout_s:.0f} s")
 
 
+def side_ports(settings: Settings) -> str:
+    """Where each component of the stack serves /metrics, /healthz and /readyz."""
+    ports = [f"executor :{EXECUTOR_METRICS_PORT}"]
+    for cell in local_cells(settings):
+        ports += [f"{name}-{cell.name} :{port}" for name, port in
+                  zip(("processor", "scheduler", "notifier"), cell.metrics_ports, strict=True)]
+    return ", ".join(ports)
+
+
 def _announce(settings: Settings) -> None:
     apis = "\n".join(f"  API of cell {c.name}: {c.api_url}/api/v1  (docs: {c.api_url}/api/v1/docs)"
                      for c in local_cells(settings))
@@ -190,6 +200,7 @@ def _announce(settings: Settings) -> None:
 Vigil is running.
   Frontend:   http://127.0.0.1:{settings.frontend_port}
 {apis}
+  Side ports (/metrics, /healthz, /readyz): {side_ports(settings)}
   Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}
 Press Ctrl-C to stop.
 """, flush=True)

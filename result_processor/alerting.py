@@ -22,47 +22,14 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The rule lives in shared/: the API validates a user's rule with the same code.
+from shared.alert_rules import Rule as Rule
+from shared.alert_rules import RuleError as RuleError
 from shared.messages import Status
 
 EVIDENCE_PER_REGION = 5
 HISTORY = 16  # results remembered per region: more than the largest `retries` + 1
 MAX_WINDOW = 1000  # failures remembered for the threshold rule, at most
-
-
-class RuleError(ValueError):
-    """An alert rule stored on a test is not usable; the text says which field."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    retries: int = 1
-    regions: int = 2
-    window_s: int = 300
-    max_failures: int | None = None
-    max_5xx: int | None = None
-    recover_after: int = 2  # successes in a row, per region, before an incident resolves
-
-    @classmethod
-    def from_data(cls, data: Any) -> Rule:
-        """A rule from the JSON stored on the test; None means the defaults."""
-        if data is None:
-            return cls()
-        if not isinstance(data, dict):
-            raise RuleError("alert rule: expected an object")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise RuleError(f"alert rule: unknown field {sorted(unknown)[0]!r}")
-        limits = {"retries": (0, 10), "regions": (1, 50), "window_s": (10, 86_400),
-                  "max_failures": (0, 100_000), "max_5xx": (1, 100_000),
-                  "recover_after": (1, 10)}
-        for name, (low, high) in limits.items():
-            value = data.get(name)
-            if value is None and name in ("max_failures", "max_5xx"):
-                continue
-            if name in data and (not isinstance(value, int) or isinstance(value, bool)
-                                 or not low <= value <= high):
-                raise RuleError(f"alert rule: {name} must be a whole number {low}-{high}")
-        return cls(**data)
 
 
 # A kind's rule when the test has none of its own. A heartbeat's ping is already a verdict (a

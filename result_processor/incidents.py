@@ -8,7 +8,9 @@ events go to the outbox in the same transaction and are published after commit (
 
 Results that do not count (the node-health hook): results from a node listed in
 `broken_nodes`, and results whose error_kind starts with `node_` (the executor's own
-fault: 'node_network', 'node_clock'). They are stored, but they move no incident.
+fault: 'node_network', 'node_clock'), and results the executor refused to run (error kind
+`config`: the test is misconfigured, which is not an outage). They are stored, but they move
+no incident.
 
 A result DEGRADED only because its certificate nears expiry counts as up here: its notice is
 told once by `certs`, not as an incident held open (and reminded of) until the renewal.
@@ -38,7 +40,7 @@ from result_processor.alerting import step as machine_step
 from result_processor.rows import INCOMING, when
 from shared import names
 from shared.codec import encode_incident_event
-from shared.messages import IncidentEvent, ResultBatch, Status
+from shared.messages import CONFIG_ERROR, IncidentEvent, ResultBatch, Status
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,8 @@ FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, ref) JOIN tests t ON t.id 
 """
 
 # The tests to evaluate: those with a failure that counts in the group (not a broken node's,
-# not the node's own fault, not only a certificate nearing expiry), and those the machine
+# not the node's own fault, not a configuration the executor refused, not only a certificate
+# nearing expiry), and those the machine
 # remembers. Read from the group's rows in PostgreSQL: a healthy group costs one scan there,
 # not a Python loop over every result.
 _NODE_FAULT_LIKE = NODE_FAULT_PREFIX.replace("_", "\\_") + "%"
@@ -68,7 +71,8 @@ _WANTED = f"""
 SELECT test_id FROM {INCOMING}
 WHERE status <> {int(Status.UP)} AND node <> ALL($1::text[])
   AND (error_kind IS NULL
-       OR error_kind NOT LIKE '{_NODE_FAULT_LIKE}' AND error_kind <> '{CERT_EXPIRING}')
+       OR error_kind NOT LIKE '{_NODE_FAULT_LIKE}'
+          AND error_kind NOT IN ('{CERT_EXPIRING}', '{CONFIG_ERROR}'))
 UNION
 SELECT test_id FROM alert_state WHERE test_id IN (SELECT test_id FROM {INCOMING})
 """
@@ -82,7 +86,7 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
         if b.node in broken:
             continue
         for r in b.results:
-            if r.test_id not in wanted or _node_fault(r.error_kind):
+            if r.test_id not in wanted or not _counts(r.error_kind):
                 continue
             status = Status.UP if r.error_kind == CERT_EXPIRING else r.status
             out[r.test_id].append(Observation(b.region, r.checked_at_ms, status,
@@ -108,8 +112,12 @@ def running_regions(configured: int | None, reported: int | None, observed: set[
     return min(running, configured) if configured else running
 
 
-def _node_fault(error_kind: str | None) -> bool:
-    return bool(error_kind) and error_kind.startswith(NODE_FAULT_PREFIX)  # type: ignore[union-attr]
+def _counts(error_kind: str | None) -> bool:
+    """False for a result that says nothing about the target: the node's own fault, or a
+    configuration the executor refused (the test never ran)."""
+    if error_kind is None:
+        return True
+    return error_kind != CONFIG_ERROR and not error_kind.startswith(NODE_FAULT_PREFIX)
 
 
 async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
@@ -142,10 +150,11 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
 
 def _rule(info: asyncpg.Record) -> Rule:
     raw = info["alert_rule"]
-    if raw is None:
-        return KIND_RULES.get(info["kind"], Rule())
     try:
-        return Rule.from_data(json.loads(raw) if isinstance(raw, str) else raw)
+        data = json.loads(raw) if isinstance(raw, str) else raw
+        if data is None:  # SQL NULL, or a JSON null stored by the API: the kind's defaults
+            return KIND_RULES.get(info["kind"], Rule())
+        return Rule.from_data(data)
     except (RuleError, TypeError, ValueError) as exc:
         log.warning("bad alert rule, defaults used", extra={"test": info["id"],
                                                              "error": str(exc)})

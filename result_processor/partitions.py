@@ -82,7 +82,8 @@ async def maintain(conn: asyncpg.Connection, schemes: list[parts.Scheme],
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     if done["created"] or done["dropped"] or done["purged"]:
-        log.info("partitions maintained", extra=done)
+        # Prefixed: "created" is a LogRecord attribute, and logging refuses to overwrite it.
+        log.info("partitions maintained", extra={f"partitions_{k}": v for k, v in done.items()})
     return done
 
 

@@ -21,10 +21,18 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import Counter, Histogram
 
-from result_processor import certs, incidents, missed, outbox, partitions, rollups
+from result_processor import (
+    certs,
+    incidents,
+    maintenance_notices,
+    missed,
+    outbox,
+    partitions,
+    rollups,
+)
 from result_processor.stats import IngestStats
 from result_processor.store import AfterStore, Decoded, Stored, prune_batch_ids, store_group
-from shared import amqp, db, names
+from shared import amqp, db, health, names
 from shared import partitioning as parts
 from shared.codec import DecodeError, decode_batch
 from shared.config import Settings
@@ -35,10 +43,13 @@ log = logging.getLogger(__name__)
 BATCHES = Counter("vigil_processor_batches_total", "Result batches by outcome", ["outcome"])
 RESULTS = Counter("vigil_processor_results_total", "Results stored")
 REJECTED_ROWS = Counter("vigil_processor_rejected_rows_total", "Rows set aside as invalid")
+TRIMMED = Counter("vigil_processor_dropped_extras_total",
+                  "Results stored without extras that were out of range or of a wrong type")
 GROUP_SIZE = Histogram("vigil_processor_group_batches", "Batches per transaction",
                        buckets=(1, 2, 4, 8, 16, 32, 64))
 
 DB_RETRY_S = 1.0
+DB_RETRY_MAX_S = 5.0
 MAINTENANCE_EVERY_S = 300.0
 Pending = tuple[AbstractIncomingMessage, Decoded]
 
@@ -86,24 +97,64 @@ class Processor:
     async def write_forever(self) -> None:
         while True:
             group = self.take_group(await self.inbox.get())
-            await self.write(group)
+            try:
+                await self.write(group)
+            except Exception:
+                # Anything unforeseen (asyncpg raises InterfaceError on a connection closed
+                # under it): a writer that died here would leave its batches unacked, never
+                # stored, and the processor one writer short without a word. Requeue them.
+                BATCHES.labels("retried").inc(len(group))
+                log.exception("storing failed unexpectedly, batches requeued",
+                              extra={"batches": len(group)})
+                try:
+                    await self._requeue(group)
+                except Exception:  # the channel is gone: the broker requeues them itself
+                    log.exception("requeue failed", extra={"batches": len(group)})
 
     async def write(self, group: list[Pending]) -> None:
-        decoded = [d for _, d in group]
-        try:
-            async with self.pool.acquire() as conn:
-                stored = await store_group(conn, decoded, datetime.now(UTC), after=self.after)
-        except (asyncpg.PostgresError, OSError) as exc:
-            BATCHES.labels("retried").inc(len(group))
-            log.warning("storing failed, batches requeued", extra={"error": str(exc)})
-            await asyncio.sleep(DB_RETRY_S)
-            for message, _ in group:
-                await message.nack(requeue=True)
+        stored = await self._store_while_unavailable(group)
+        if stored is None:
+            await self._requeue(group)
             return
         for message, _ in group:
             await message.ack()
         self._count(stored)
         self.wake_outbox.set()
+
+    async def _requeue(self, group: list[Pending]) -> None:
+        await asyncio.sleep(DB_RETRY_S)
+        for message, _ in group:
+            await message.nack(requeue=True)
+
+    async def _store_while_unavailable(self, group: list[Pending]) -> Stored | None:
+        """Store the group, trying again for as long as the database is unavailable (None:
+        it failed for another reason, and goes back to the queue).
+
+        While the database is away the batches stay here, unacked: a nack would redeliver
+        them at once, and a quorum queue dead-letters a message past its delivery limit
+        (VIGIL_AMQP_DELIVERY_LIMIT), so an outage of a few tens of seconds would set
+        results aside unstored. Any other error may be the group's own; requeued, a batch
+        that fails every time is dead-lettered at that limit, never a loop for ever."""
+        decoded = [d for _, d in group]
+        pause = DB_RETRY_S
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    return await store_group(conn, decoded, datetime.now(UTC),
+                                             after=self.after)
+            except asyncpg.PostgresError as exc:
+                if not database_unavailable(exc):
+                    BATCHES.labels("retried").inc(len(group))
+                    log.warning("storing failed, batches requeued", extra={"error": str(exc)})
+                    return None
+                error: Exception = exc
+            except OSError as exc:  # refused, reset, timed out: the database is away
+                error = exc
+            BATCHES.labels("held").inc(len(group))
+            log.warning("database unavailable, batches held", extra={
+                "batches": len(group), "error": str(error), "retry_in_s": pause})
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, DB_RETRY_MAX_S)
 
     def _count(self, stored: Stored) -> None:
         GROUP_SIZE.observe(stored.batches + stored.duplicates)
@@ -116,6 +167,21 @@ class Processor:
         if stored.rejected:
             REJECTED_ROWS.inc(stored.rejected)
             log.warning("invalid rows set aside", extra={"rows": stored.rejected})
+        if stored.trimmed:
+            # The results are stored; what the executor sent beside them was not storable.
+            TRIMMED.inc(len(stored.trimmed))
+            test_id, reason = stored.trimmed[0]
+            log.warning("results stored without bad extras",
+                        extra={"results": len(stored.trimmed), "test_id": test_id,
+                               "reason": reason})
+
+
+def database_unavailable(exc: asyncpg.PostgresError) -> bool:
+    """The server is away or cannot take us now (a connection lost, a shutdown or a start,
+    too many connections, a full disk), as opposed to an error of what we sent."""
+    return isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InsufficientResourcesError
+                      | asyncpg.OperatorInterventionError) and not isinstance(
+        exc, asyncpg.QueryCanceledError)
 
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> None:
@@ -152,6 +218,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     pool = await db.pool(settings.database_url, size=settings.processor_writers + 3)
     await maintain(pool, settings, datetime.now(UTC))  # partitions exist before any insert
     connection = await amqp.connect(settings.amqp_url)
+    health.HEALTH.watch("database", health.pool(pool))
+    health.HEALTH.watch("broker", health.broker(connection))
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=settings.processor_prefetch)
@@ -165,6 +233,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
                   asyncio.create_task(missed.find_forever(pool, settings.cell, settings.node_id,
                                                           processor.after,
                                                           processor.wake_outbox)),
+                 asyncio.create_task(maintenance_notices.notice_forever(
+                     pool, settings.cell, processor.wake_outbox)),
                  asyncio.create_task(publisher.run(processor.wake_outbox)),
                  asyncio.create_task(processor.stats.run(pool))]
         tag = await queue.consume(processor.on_batch)

@@ -22,12 +22,16 @@ from datetime import datetime
 import asyncpg
 
 from result_processor.rows import INCOMING
+from shared.messages import CONFIG_ERROR
 from shared.rollup_counts import DAY_COUNTS
 
 # State columns taken from the newest result: an older one leaves them.
 _NEWEST = ("status", "checked_at", "latency_ms", "http_status", "error_kind", "error", "region")
 _COUNTS = ("checks", "failures", "degraded", "latency_count", "latency_sum")
 _NEWER = "excluded.checked_at > s.checked_at"
+# Misconfigured (the executor refused the config) is a state of its own: entering or leaving
+# it moves `since` even when the stored status (DOWN) stays.
+_MISCONFIGURED = f"({{}}.error_kind IS NOT DISTINCT FROM '{CONFIG_ERROR}')"
 
 # $1, $2: today's bounds (UTC); $3: today. Changed tests are noted in a session table, not sent
 # back: at the start of a deployment every test of a group is new (and so changed).
@@ -48,8 +52,9 @@ WITH newest AS (
     FROM newest n LEFT JOIN today t USING (test_id)
     ORDER BY n.test_id
     ON CONFLICT (test_id) DO UPDATE SET
-        since = CASE WHEN {_NEWER} AND s.status <> excluded.status THEN excluded.checked_at
-                     ELSE s.since END,
+        since = CASE WHEN {_NEWER} AND (s.status <> excluded.status OR {_MISCONFIGURED.format("s")}
+                                        <> {_MISCONFIGURED.format("excluded")})
+                     THEN excluded.checked_at ELSE s.since END,
         {", ".join(f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE s.{c} END"
                    for c in _NEWEST)},
         day = excluded.day,
@@ -64,11 +69,14 @@ CHANGED = """
 CREATE TEMPORARY TABLE IF NOT EXISTS changed_tests (test_id bigint) ON COMMIT DELETE ROWS
 """
 
-# Worst first: DOWN (0), then DEGRADED (2), then UP (1).
-_UPSERT_MONITORS = """
+# Worst first: DOWN (0), then DEGRADED (2), then UP (1). A misconfigured test (its newest
+# result a refused configuration) is not an outage: it counts as DEGRADED here, and the API
+# shows it as "misconfigured".
+_UPSERT_MONITORS = f"""
 INSERT INTO monitor_state AS m (monitor_id, status, since, updated_at)
 SELECT t.monitor_id,
-       CASE WHEN bool_or(s.status = 0) THEN 0 WHEN bool_or(s.status = 2) THEN 2 ELSE 1 END,
+       CASE WHEN bool_or(s.status = 0 AND s.error_kind IS DISTINCT FROM '{CONFIG_ERROR}') THEN 0
+            WHEN bool_or(s.status = 2 OR s.error_kind = '{CONFIG_ERROR}') THEN 2 ELSE 1 END,
        max(s.since), now()
 FROM tests t JOIN test_state s ON s.test_id = t.id
 WHERE t.monitor_id IN (SELECT monitor_id FROM tests WHERE id IN (SELECT test_id FROM changed_tests))

@@ -58,6 +58,8 @@ class Stored:
     duplicates: int = 0
     results: int = 0
     rejected: int = 0
+    # Results stored without some of their extras (test id, what was wrong with them).
+    trimmed: list[tuple[int, str]] = field(default_factory=list)
 
 
 # Hooks run inside the transaction after the rows are in (incidents, for one).
@@ -142,6 +144,7 @@ async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: d
             for hook in after:
                 await hook(conn, batches, now)
         out.rejected = await set_aside(conn, fresh)
+        out.trimmed = [t for b in batches for t in b.trimmed]
     return out
 
 

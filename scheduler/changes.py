@@ -10,7 +10,8 @@ watermark on a sequence would do). Rows of transactions that were already visibl
 again while an older transaction runs on; reading a row twice changes nothing.
 
 The steady poll is two index range scans that find (nearly) nothing, whatever the number
-of tests. Deletions are pruned once read: the cell runs one scheduler. Anything that writes
+of tests. Deletions are pruned once read: only the cell's leading scheduler reads and
+prunes (scheduler/leader.py). Anything that writes
 behind the triggers' back (triggers disabled, a restore) is caught by the scheduler's
 periodic full read.
 """

@@ -13,6 +13,11 @@ VIGIL_SCHEDULER_FULL_READ it reads them all; each poll in between reads only the
 since (`changes.py`), so a quiet poll costs the same for ten tests or 180,000. A region is
 shared among its nodes again only when its live nodes change (or after a full read); a
 changed test otherwise costs its own owner's hash and a message to the nodes concerned.
+
+A cell may run several schedulers: the one holding the cell's advisory lock leads, the others
+stand by (`leader.py`). Everything above (reading and pruning, the registry, assignments)
+happens in the leader only, in a generation of its own; executors go on checking what they
+hold while leadership changes hands, and take the new leader's full sets in place.
 """
 
 from __future__ import annotations
@@ -24,17 +29,23 @@ import uuid
 from collections.abc import Collection
 
 import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractIncomingMessage
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from scheduler import changes, checknow
+from scheduler.leader import Leadership, Watchdog
 from scheduler.plan import NodePlan
 from scheduler.plan import changes as plan_changes
 from scheduler.registry import Registry
 from scheduler.spread import split
 from scheduler.view import Changed, TestView
-from shared import amqp, db, names
+from shared import amqp, db, health, names
 from shared.codec import (
     decode_check_now,
     decode_heartbeat,
@@ -56,6 +67,8 @@ ROWS_READ = Counter("vigil_scheduler_rows_read", "Rows of tests the scheduler re
                     ["read"])
 TESTS_REJECTED = Gauge("vigil_scheduler_tests_rejected",
                        "Enabled tests left out: their row cannot be sent (see the log)")
+LEADING = Gauge("vigil_scheduler_leading", "1 while this scheduler leads its cell, 0 while it"
+                " stands by")
 CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
                               "Check-now requests forwarded to a node of another region")
 
@@ -251,30 +264,93 @@ class Scheduler:
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    """Stand by until this scheduler holds the cell's lock, lead until it is lost or `stop`,
+    then stand by again (scheduler/leader.py)."""
+    leadership = Leadership(settings.database_url, settings.cell, settings.scheduler_takeover_s)
+    watchdog = Watchdog(settings.scheduler_watchdog_s)
+    connection = await amqp.connect(settings.amqp_url)  # kept while standing by: ready to lead
+    health.HEALTH.watch("broker", health.broker(connection))
+    health.HEALTH.watch("database", leadership.alive)
+    try:
+        async with connection:
+            while await _stand_by(leadership, stop):
+                await _lead_until_lost(settings, connection, leadership, watchdog, stop)
+    finally:
+        await leadership.close()
+
+
+async def _stand_by(leadership: Leadership, stop: asyncio.Event) -> bool:
+    if stop.is_set():
+        return False
+    health.HEALTH.role = "standby"
+    LEADING.set(0)
+    log.info("scheduler standing by: another scheduler of the cell may lead")
+    return await leadership.acquire(stop)
+
+
+async def _lead_until_lost(settings: Settings, connection: AbstractRobustConnection,
+                           leadership: Leadership, watchdog: Watchdog,
+                           stop: asyncio.Event) -> None:
+    health.HEALTH.role = "leading"
+    LEADING.set(1)
+    holding = asyncio.create_task(leadership.hold())
+    watchdog.arm()  # from here, a start-up or poll that never finishes ends the process
+    failed = False
+    try:
+        await lead(settings, connection, stop, leadership.lost, watchdog)
+    except Exception:  # the broker or database went while leading: another may lead now
+        log.exception("leading failed: giving the lock up and standing by again")
+        failed = True
+    finally:
+        watchdog.disarm()
+        holding.cancel()
+        await leadership.release()
+    if failed:  # not at once: a broker that is down would make this a hot loop
+        await _wait_any(stop, asyncio.Event(), settings.scheduler_takeover_s / 5)
+
+
+async def lead(settings: Settings, connection: AbstractRobustConnection, stop: asyncio.Event,
+               lost: asyncio.Event, watchdog: Watchdog) -> None:
+    """The leader's work, in a new generation: every duty that must run once per cell."""
     engine = db.engine(settings.database_url, pool_size=2)
-    connection = await amqp.connect(settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
-                                                  durable=True)
-        registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
-        await registry.restore()
-        scheduler = Scheduler(settings, engine, exchange, registry)
-        await scheduler.refresh()  # the first read is a full one
-        await scheduler.sync()  # every node with a plan is new to this generation: full sets
-        resync = await amqp.resync_queue(channel, settings.cell)
-        await resync.consume(scheduler.on_resync)
-        beats = await amqp.heartbeats_queue(channel, settings.cell)
-        await beats.consume(scheduler.on_heartbeat)
-        asks = await amqp.check_now_queue(channel, settings.cell)
-        await asks.consume(scheduler.on_check_now)
-        log.info("scheduler running", extra={"cell": settings.cell})
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), settings.scheduler_poll_s)
-            except TimeoutError:
-                await _sync_logged(scheduler)
-    await engine.dispose()
+    try:
+        async with await connection.channel() as channel:  # closing it cancels the consumers
+            scheduler = await _start(settings, engine, channel)
+            log.info("scheduler leading", extra={"cell": settings.cell,
+                                                 "generation": scheduler.generation})
+            while not (stop.is_set() or lost.is_set()):
+                watchdog.fed()
+                await _wait_any(stop, lost, settings.scheduler_poll_s)
+                if not (stop.is_set() or lost.is_set()):
+                    await _sync_logged(scheduler)
+    finally:
+        await engine.dispose()
+
+
+async def _start(settings: Settings, engine: AsyncEngine,
+                 channel: AbstractChannel) -> Scheduler:
+    exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
+    registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
+    await registry.restore()  # the nodes the previous leader heard from still count as live
+    scheduler = Scheduler(settings, engine, exchange, registry)
+    await scheduler.refresh()  # the first read is a full one
+    await scheduler.sync()  # every node with a plan is new to this generation: full sets
+    resync = await amqp.resync_queue(channel, settings.cell)
+    await resync.consume(scheduler.on_resync)
+    beats = await amqp.heartbeats_queue(channel, settings.cell)
+    await beats.consume(scheduler.on_heartbeat)
+    asks = await amqp.check_now_queue(channel, settings.cell)
+    await asks.consume(scheduler.on_check_now)
+    return scheduler
+
+
+async def _wait_any(stop: asyncio.Event, lost: asyncio.Event, timeout: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
 
 
 async def _sync_logged(scheduler: Scheduler) -> None:

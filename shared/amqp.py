@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aio_pika
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -14,9 +17,12 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aio_pika.robust_connection import RobustConnection
+from yarl import URL
 
 from shared import names
 from shared.codec import DecodeError
+from shared.config import broker_urls
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,9 +31,125 @@ NODE_QUEUE_EXPIRES_MS = 7 * 86400 * 1000
 HEARTBEAT_TTL_MS = 60_000
 
 
-async def connect(url: str) -> AbstractRobustConnection:
-    """A connection that reconnects by itself and restores its consumers."""
-    return await aio_pika.connect_robust(url, client_properties={"connection_name": "vigil"})
+@dataclass(frozen=True)
+class QueueOptions:
+    """How the queues that hold work or results are declared (VIGIL_AMQP_QUEUE_TYPE,
+    VIGIL_AMQP_DELIVERY_LIMIT)."""
+
+    queue_type: str = "quorum"
+    delivery_limit: int = 20
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> QueueOptions:
+        from shared.config import Settings  # the whole table, so bad values fail the same way
+        settings = Settings.from_env(os.environ if env is None else env)
+        return cls(settings.amqp_queue_type, settings.amqp_delivery_limit)
+
+
+class FailoverConnection(RobustConnection):
+    """A robust connection over several brokers of one cluster: every reconnection attempt
+    goes to the next URL, so a dead node is left for a live one. aio-pika re-declares the
+    exchanges, queues and consumers of its robust channels on the new node."""
+
+    def __init__(self, urls: list[str], start: int, options: QueueOptions,
+                 **kwargs: Any) -> None:
+        self._urls = [URL(u) for u in urls]
+        self._at = start % len(self._urls)
+        self.vigil_queue_options = options
+        super().__init__(self._urls[self._at], **kwargs)
+
+    @property
+    def url(self) -> URL:
+        return self._urls[self._at]
+
+    @url.setter
+    def url(self, value: URL) -> None:  # aio-pika sets it once, and on update_secret
+        self._urls[self._at] = value
+
+    @property
+    def transport(self) -> Any:
+        return self.__dict__.get("_transport")
+
+    @transport.setter
+    def transport(self, value: Any) -> None:
+        # aio-pika clears the transport when the connection is lost and before every
+        # attempt: the moment to move on to the next broker (not at __init__, nor before the
+        # first attempt, which goes to the broker chosen by `start`).
+        if value is None:
+            self.__dict__["_clears"] = self.__dict__.get("_clears", 0) + 1
+            if self.__dict__["_clears"] > 2:
+                self._at = (self._at + 1) % len(self._urls)
+        self.__dict__["_transport"] = value
+
+
+async def connect(url: str, options: QueueOptions | None = None,
+                  timeout: float = 10.0) -> AbstractRobustConnection:
+    """A connection that reconnects by itself and restores its consumers. `url` may name
+    several brokers (comma-separated): the first that answers is used, and a lost one is
+    replaced by another on reconnection."""
+    urls = broker_urls(url)
+    options = options or QueueOptions.from_env()
+    error: BaseException | None = None
+    for start in range(len(urls)):
+        connection = FailoverConnection(urls, start, options,
+                                        client_properties={"connection_name": "vigil"})
+        try:
+            await connection.connect(timeout=timeout)
+            return connection
+        except (ConnectionError, OSError, aiormq.exceptions.AMQPError, TimeoutError) as exc:
+            error = exc
+            log.warning("broker unreachable, trying the next",
+                        extra={"broker": str(URL(urls[start]).with_password(None).with_user(None))})
+            await connection.close()
+    assert error is not None
+    raise error
+
+
+def queue_options(channel: AbstractChannel) -> QueueOptions:
+    connection = getattr(channel, "_connection", None)
+    options = getattr(connection, "vigil_queue_options", None)
+    return options if isinstance(options, QueueOptions) else QueueOptions.from_env()
+
+
+def queue_type_arguments(options: QueueOptions, poison_limit: bool = True) -> dict[str, Any]:
+    """The arguments that make a queue a quorum queue: replicated on a majority of the
+    cluster's nodes, and a message delivered `delivery_limit` times (a consumer crashing on
+    it each time) is dead-lettered instead of looping for ever."""
+    if options.queue_type != "quorum":
+        return {}
+    arguments: dict[str, Any] = {"x-queue-type": "quorum"}
+    if poison_limit:
+        arguments["x-delivery-limit"] = options.delivery_limit
+    return arguments
+
+
+async def _declare_typed(channel: AbstractChannel, queue: str, arguments: dict[str, Any],
+                         poison_limit: bool = True) -> AbstractQueue:
+    """Declare `queue` with the configured type. A classic queue left by an earlier version
+    keeps working as it is (declared with its old arguments, a warning logged) until an
+    operator moves it with `vigil queues migrate`: the broker refuses to change a queue's
+    type, and refusing to start would stop the cell."""
+    typed = {**arguments, **queue_type_arguments(queue_options(channel), poison_limit)}
+    if typed != arguments and not await _accepts(channel, queue, typed):
+        log.warning("classic queue kept; run `vigil queues migrate`", extra={"queue": queue})
+        typed = arguments
+    return await channel.declare_queue(queue, durable=True, arguments=typed)
+
+
+async def _accepts(channel: AbstractChannel, queue: str, arguments: dict[str, Any]) -> bool:
+    """Whether the broker takes this declaration; tried on a throwaway channel, because a
+    refused declaration closes the channel it was made on."""
+    connection = getattr(channel, "_connection", None)
+    transport = getattr(connection, "transport", None)
+    if transport is None:
+        return True
+    probe = await transport.connection.channel()
+    try:
+        await probe.queue_declare(queue, durable=True, arguments=arguments)
+    except aiormq.exceptions.ChannelPreconditionFailed:
+        return False
+    await probe.close()
+    return True
 
 
 async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key: str,
@@ -36,9 +158,9 @@ async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key
     """Declare `queue` bound to `exchange`, with its dead-letter queue beside it."""
     ex = await channel.declare_exchange(exchange, exchange_type, durable=True)
     dlx = await channel.declare_exchange(names.DEAD_LETTER_EXCHANGE, "direct", durable=True)
-    dead = await channel.declare_queue(names.dead_letter(queue), durable=True)
+    dead = await _declare_typed(channel, names.dead_letter(queue), {}, poison_limit=False)
     await dead.bind(dlx, names.dead_letter(queue))
-    q = await channel.declare_queue(queue, durable=True, arguments={
+    q = await _declare_typed(channel, queue, {
         "x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE,
         "x-dead-letter-routing-key": names.dead_letter(queue),
         **(arguments or {}),
@@ -108,12 +230,11 @@ async def deliveries_wait_queue(channel: AbstractChannel, cell: str,
     RabbitMQ expires messages only at the head of a queue: one long wait would hold back
     every shorter one queued behind it."""
     await channel.declare_exchange(names.DELIVERIES_EXCHANGE, "direct", durable=True)
-    return await channel.declare_queue(names.deliveries_wait_queue(cell, delay_ms), durable=True,
-                                       arguments={
+    return await _declare_typed(channel, names.deliveries_wait_queue(cell, delay_ms), {
         "x-message-ttl": delay_ms,
         "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
         "x-dead-letter-routing-key": cell,
-    })
+    }, poison_limit=False)
 
 
 async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:

@@ -161,7 +161,7 @@ def _str_list(cfg: Mapping[str, Any], name: str, max_items: int = 50) -> list[st
 
 
 def _url(cfg: Mapping[str, Any], kind: str) -> str:
-    url = _str(cfg, "url")
+    url: str | None = _str(cfg, "url")
     if url is None:
         raise ValueError("url: required")
     target(kind, url)
@@ -273,7 +273,10 @@ def _warn_days(cfg: Mapping[str, Any], kind: str) -> int:
     so the API has one name for both."""
     name = "warn_days" if kind == "tls" and cfg.get("warn_days") is not None \
         else "cert_warn_days"
-    return int(_int(cfg, name, CERT_WARN_DAYS, 0, MAX_WARN_DAYS))
+    days = _int(cfg, name, CERT_WARN_DAYS, 0, MAX_WARN_DAYS)
+    if days is None:  # an explicit null: there is no "no value" for this mark (0 is never)
+        raise ValueError(f"{name}: expected a whole number from 0 to {MAX_WARN_DAYS}")
+    return int(days)
 
 
 def cert_warn_days(kind: str, config: Any) -> int:
@@ -328,10 +331,27 @@ VALIDATORS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
 def validate(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """The config with defaults filled in; ValueError("<field>: <why>") if it is not valid."""
     if type(config) is _VALID.get(kind):
-        return config  # type: ignore[return-value]  # validated when it was kept (`keep`)
+        return config  # validated when it was kept (`keep`)
     if kind not in VALIDATORS:
         raise ValueError(f"kind: must be one of {', '.join(VALIDATORS)}")
-    return VALIDATORS[kind](config)
+    out = VALIDATORS[kind](config)
+    for name, value in config.items() if isinstance(config, Mapping) else ():
+        if not _storable(value):
+            raise ValueError(f"{name}: must be text without NUL characters or lone "
+                             "surrogates")
+    return out
+
+
+def _storable(value: Any) -> bool:
+    """No NUL and no lone surrogate anywhere: PostgreSQL's JSONB cannot hold the one, UTF-8
+    cannot encode the other, and no peer can be sent either."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, Mapping):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 # --- configs an executor holds: validated once, as small as they came ------------------------
@@ -369,3 +389,105 @@ def keep(kind: str, config: Mapping[str, Any]) -> Valid:
     """`config` validated, in the compact form an executor holds; ValueError as `validate`."""
     full = validate(kind, config)
     return _VALID[kind]({k: v for k, v in full.items() if k in config})
+
+
+# --- the options a user may set, per kind: the API's schema is generated from this table ----
+# Only names, JSON types, help text and examples: the rules are the validators above, and
+# tests/shared/test_checkspec.py proves the table names exactly what they read.
+
+@dataclass(frozen=True)
+class Option:
+    """One field a test of some kind may hold, as the API documents it."""
+
+    schema: dict[str, Any]  # the JSON schema of its value (the type; the validators judge)
+    description: str
+    example: Any = None
+    required: bool = False
+
+
+def _integer(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+_TEXT = {"type": "string"}
+_BOOL = {"type": "boolean"}
+EXAMPLE_URLS: dict[str, str] = {
+    "http": "https://example.com/health", "tcp": "tcp://db.example.com:5432",
+    "tls": "tls://example.com:443", "ping": "icmp://example.com",
+    "dns": "dns://9.9.9.9", "smtp": "smtp://mail.example.com:25",
+    "redis": "redis://:password@cache.example.com:6379",
+    "postgres": "postgresql://monitor:password@db.example.com:5432/app",
+    "mysql": "mysql://monitor:password@db.example.com:3306/app",
+    "rabbitmq": "amqp://monitor:password@mq.example.com:5672/vhost",
+}
+
+
+def _common_options(kind: str) -> dict[str, Option]:
+    schemes = ", ".join(f"{s}://" for s in SCHEMES[kind])
+    return {
+        "url": Option({**_TEXT, "maxLength": 2048}, f"the target; scheme {schemes}",
+                      EXAMPLE_URLS[kind], required=True),
+        "retries": Option(_integer(0, MAX_RETRIES), "tries again on the node before a "
+                          "failure is reported (default 1)", 1),
+        "degraded_ms": Option({"type": "number", "exclusiveMinimum": 0, "maximum": 600_000},
+                              "answered slower than this: DEGRADED (reason slow)", 2000),
+    }
+
+
+_TLS_OPTIONS = {
+    "verify_tls": Option(_BOOL, "verify the certificate (default true)", True),
+    "ca_pem": Option({**_TEXT, "maxLength": MAX_TEXT}, "PEM certificates to trust instead "
+                     "of the system's", "-----BEGIN CERTIFICATE-----\n..."),
+}
+_WARN_DAYS = Option(_integer(0, MAX_WARN_DAYS), "with fewer days left the certificate is "
+                    f"reported as expiring (DEGRADED); 0 never (default {CERT_WARN_DAYS})", 14)
+_HTTP_OPTIONS = {
+    "method": Option({"enum": list(HTTP_METHODS)}, "the request method (default GET)", "GET"),
+    "expected_status": Option({"type": "array", "items": _integer(100, 599), "minItems": 1,
+                               "maxItems": 20}, "the status codes that count as up "
+                              "(default [200])", [200, 204]),
+    "headers": Option({"type": "object", "additionalProperties": _TEXT, "maxProperties": 50},
+                      "request headers (one line each; secret ones are masked when read)",
+                      {"Accept": "application/json"}),
+    "body": Option({**_TEXT, "maxLength": MAX_TEXT}, "the request body", '{"ping": true}'),
+    "follow_redirects": Option(_BOOL, "follow redirects (default true)", True),
+    "contains": Option({**_TEXT, "maxLength": 1000}, "the answer must contain this text",
+                       "ok"),
+    "not_contains": Option({**_TEXT, "maxLength": 1000}, "the answer must not contain this "
+                           "text", "error"),
+    "regex": Option({**_TEXT, "maxLength": 500}, "the answer must match this regular "
+                    "expression (Python syntax)", r"version \d+"),
+    "json_path": Option({**_TEXT, "maxLength": 500}, "a value in the JSON answer, "
+                        "$.a.b[0] form", "$.status"),
+    "json_expected": Option({}, "the value json_path must hold (any JSON)", "ok"),
+    "basic_auth": Option({"type": "object", "properties": {"username": _TEXT,
+                                                           "password": _TEXT},
+                          "required": ["username"], "additionalProperties": False},
+                         "HTTP basic authentication (the password is masked when read)",
+                         {"username": "monitor", "password": "secret"}),
+    "cert_warn_days": _WARN_DAYS,
+}
+
+OPTIONS: dict[str, dict[str, Option]] = {
+    "http": _common_options("http") | _TLS_OPTIONS | _HTTP_OPTIONS,
+    "tcp": _common_options("tcp"),
+    "tls": _common_options("tls") | _TLS_OPTIONS | {
+        "server_name": Option({**_TEXT, "maxLength": 253}, "the SNI name to send (default: "
+                              "the URL's host)", "example.com"),
+        "warn_days": _WARN_DAYS, "cert_warn_days": Option(
+            _WARN_DAYS.schema, "another name of warn_days", 14)},
+    "ping": _common_options("ping") | {
+        "count": Option(_integer(1, 10), "echo requests sent (default 3)", 3)},
+    "dns": _common_options("dns") | {
+        "name": Option({**_TEXT, "maxLength": 253}, "the name to look up", "example.com",
+                       required=True),
+        "record_type": Option({"enum": list(DNS_TYPES)}, "the record type (default A)", "A"),
+        "expected": Option({"type": "array", "items": _TEXT, "maxItems": 50},
+                           "records the answer must hold", ["93.184.215.14"]),
+        "tcp": Option(_BOOL, "ask over TCP instead of UDP (default false)", False)},
+    "smtp": _common_options("smtp") | _TLS_OPTIONS | {
+        "starttls": Option(_BOOL, "upgrade with STARTTLS (smtp://; default false)", False),
+        "banner_contains": Option({**_TEXT, "maxLength": 200}, "the greeting must contain "
+                                  "this text", "ESMTP")},
+    **{kind: _common_options(kind) for kind in ("redis", "postgres", "mysql", "rabbitmq")},
+}

@@ -17,12 +17,14 @@ from shared.messages import (
     CERT_DAYS,
     MAX_CERT_DAYS,
     MAX_TIMING_MS,
+    PAGE_EVENT_KINDS,
     TIMING_EXTRAS,
     Assignment,
     CertEvent,
     CheckNow,
     Heartbeat,
     IncidentEvent,
+    PageEvent,
     Result,
     ResultBatch,
     ResyncRequest,
@@ -53,8 +55,18 @@ class RowError(ValueError):
     """One result row of an otherwise good batch is invalid."""
 
 
+class ExtrasError(RowError):
+    """A row's extras hold something out of range or of a wrong type; `kept` is what is
+    left of them without it, so the check's result can still be stored."""
+
+    def __init__(self, reason: str, kept: dict[str, Any] | None) -> None:
+        super().__init__(reason)
+        self.kept = kept
+
+
 def _pack(obj: Any) -> bytes:
-    return msgpack.packb(obj, use_bin_type=True)
+    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    return packed
 
 
 def _unpack(data: bytes) -> Any:
@@ -80,7 +92,7 @@ def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
 # --- result batches -----------------------------------------------------------------------
 
 def result_row(r: Result) -> list[Any]:
-    row = [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
+    row: list[Any] = [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
            r.error_kind, r.error]
     if r.extras:  # an optional 8th field, so rows without extras stay as they were
         row.append(r.extras)
@@ -161,7 +173,8 @@ def _decode_row_carefully(row: Any) -> Result:
 
 
 def _extras(extras: Any) -> dict[str, Any] | None:
-    """A flat map of a few named figures; anything else is a bad row.
+    """A flat map of a few named figures; anything else raises ExtrasError with what is
+    left of the map without it (the result itself is good: a bad figure must not lose it).
 
     The timings and certificate days are stored as columns of their own, so they must be
     numbers in range (checked first: nearly every HTTPS result carries exactly these). The
@@ -171,7 +184,7 @@ def _extras(extras: Any) -> dict[str, Any] | None:
     if extras is None:
         return None
     if type(extras) is not dict or len(extras) > MAX_EXTRAS:
-        raise RowError(f"extras: expected a map of at most {MAX_EXTRAS} entries")
+        raise ExtrasError(f"extras: expected a map of at most {MAX_EXTRAS} entries", None)
     get = extras.get
     dns, connect, tls, ttfb = get("dns_ms"), get("connect_ms"), get("tls_ms"), get("ttfb_ms")
     cert = get(CERT_DAYS)
@@ -183,32 +196,19 @@ def _extras(extras: Any) -> dict[str, Any] | None:
             and (ttfb is None or type(ttfb) is float and 0.0 <= ttfb <= MAX_TIMING_MS)
             and (cert is None or type(cert) is float
                  and -MAX_CERT_DAYS <= cert <= MAX_CERT_DAYS)):
-        _check_figures(extras)
+        return _sift(extras)
     known = 5 - (dns, connect, tls, ttfb, cert).count(None)
-    if len(extras) > known:
-        _other_extras(extras)
+    if len(extras) > known and not _others_fine(extras):
+        return _sift(extras)
     return extras
 
 
-def _check_figures(extras: dict[str, Any]) -> None:
-    for key in TIMING_EXTRAS:
-        _in_range(key, extras.get(key), 0, MAX_TIMING_MS, "milliseconds")
-    _in_range(CERT_DAYS, extras.get(CERT_DAYS), -MAX_CERT_DAYS, MAX_CERT_DAYS, "days")
-
-
-def _in_range(key: str, value: Any, low: float, high: float, unit: str) -> None:
-    if value is None:
-        return
-    kind = type(value)  # exact types: a bool is no number here
-    if not ((kind is float or kind is int) and low <= value <= high):  # NaN fails too
-        raise RowError(f"extras: {key!r} must be {unit} from {low} to {high}, "
-                       f"got {value!r:.40}")
-
-
-def _other_extras(extras: dict[Any, Any]) -> None:
+def _others_fine(extras: dict[Any, Any]) -> bool:
+    """The second fastest path (a retried check's attempts, a ping's loss): one loop, no
+    call per entry; `_sift` says what is wrong when something is."""
     for key, value in extras.items():
         if type(key) is not str or not 0 < len(key) <= MAX_EXTRA_KEY or "\0" in key:
-            raise RowError(f"extras: keys must be 1-{MAX_EXTRA_KEY} characters")
+            return False
         kind = type(value)
         if value is None or kind is int or kind is bool:
             continue
@@ -216,8 +216,46 @@ def _other_extras(extras: dict[Any, Any]) -> None:
             continue
         if kind is str and len(value) <= MAX_EXTRA_TEXT and "\0" not in value:
             continue
-        raise RowError(f"extras: {key!r} must be a finite number, a short string, a bool "
-                       "or nil")
+        return False
+    return True
+
+
+_FIGURES = {**{key: (0, MAX_TIMING_MS, "milliseconds") for key in TIMING_EXTRAS},
+            CERT_DAYS: (-MAX_CERT_DAYS, MAX_CERT_DAYS, "days")}
+
+
+def _sift(extras: dict[Any, Any]) -> dict[str, Any]:
+    """The careful path: every entry looked at; raise ExtrasError naming the first bad one,
+    with the good ones kept. Returns the map itself when nothing is wrong."""
+    kept: dict[str, Any] = {}
+    reasons: list[str] = []
+    for key, value in extras.items():
+        reason = _entry_error(key, value)
+        if reason is None:
+            kept[key] = value
+        else:
+            reasons.append(reason)
+    if reasons:
+        raise ExtrasError("; ".join(reasons[:3]), kept or None)
+    return extras
+
+
+def _entry_error(key: Any, value: Any) -> str | None:
+    if type(key) is not str or not 0 < len(key) <= MAX_EXTRA_KEY or "\0" in key:
+        return f"extras: keys must be 1-{MAX_EXTRA_KEY} characters"
+    kind = type(value)  # exact types: a bool is no number here
+    if key in _FIGURES:
+        low, high, unit = _FIGURES[key]
+        if value is None or (kind is float or kind is int) and low <= value <= high:
+            return None  # NaN fails the range test too
+        return f"extras: {key!r} must be {unit} from {low} to {high}, got {value!r:.40}"
+    if value is None or kind is int or kind is bool:
+        return None
+    if kind is float and math.isfinite(value):
+        return None
+    if kind is str and len(value) <= MAX_EXTRA_TEXT and "\0" not in value:
+        return None
+    return f"extras: {key!r} must be a finite number, a short string, a bool or nil"
 
 
 def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
@@ -238,16 +276,33 @@ def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
     rows = _field(body, "rows", list)
     good: list[Result] = []
     bad: list[tuple[Any, str]] = []
+    trimmed: list[tuple[int, str]] = []
     for row in rows:
         try:
             good.append(decode_row(row))
+        except ExtrasError as exc:
+            _keep_without_bad_extras(row, exc, good, bad, trimmed)
         except RowError as exc:
             bad.append((row, str(exc)))
     names = [_field(body, key, str) for key in ("cell", "region", "node")]
     if any(not 0 < len(name) <= MAX_NAME for name in names):
         raise DecodeError(f"cell, region and node must be 1-{MAX_NAME} characters")
-    batch = ResultBatch(batch_id, names[0], names[1], names[2], good)
+    batch = ResultBatch(batch_id, names[0], names[1], names[2], good, tuple(trimmed))
     return batch, bad
+
+
+def _keep_without_bad_extras(row: list[Any], exc: ExtrasError, good: list[Result],
+                             bad: list[tuple[Any, str]], trimmed: list[tuple[int, str]]
+                             ) -> None:
+    """A row whose extras are bad is decoded again with what is left of them: a bad figure
+    loses that figure, not the check's result. The row is bad only if the rest is."""
+    try:
+        result = decode_row([*row[:7], exc.kept] if exc.kept else row[:7])
+    except RowError as again:
+        bad.append((row, str(again)))
+        return
+    good.append(result)
+    trimmed.append((result.test_id, str(exc)))
 
 
 # --- assignments --------------------------------------------------------------------------
@@ -394,10 +449,6 @@ def _optional_int(m: dict[str, Any], key: str) -> int | None:
     return None if m.get(key) is None else _field(m, key, int)
 
 
-def decode_incident_event(data: bytes) -> IncidentEvent:
-    return _incident_event(_event_map(data))
-
-
 def _event_map(data: bytes) -> dict[str, Any]:
     m = _map(_unpack(data), "event")
     if m.get("v") != FORMAT_VERSION:
@@ -436,13 +487,31 @@ def _cert_event(m: dict[str, Any]) -> CertEvent:
 
 
 def _bounded_text(m: dict[str, Any], key: str, limit: int) -> str:
-    value = _field(m, key, str)
+    value: str = _field(m, key, str)
     if not 0 < len(value) <= limit:
         raise DecodeError(f"field {key!r}: expected 1-{limit} characters")
     return value
 
 
-def decode_event(data: bytes) -> IncidentEvent | CertEvent:
-    """Whatever the cell's notifications queue carries: an incident or a certificate event."""
+def encode_page_event(e: PageEvent) -> bytes:
+    return _pack({"v": FORMAT_VERSION, "kind": e.kind, "cell": e.cell, "ref": e.ref_id,
+                  "update": e.update_id, "starts": e.starts_at_ms, "ends": e.ends_at_ms})
+
+
+def _optional_ms(m: dict[str, Any], key: str) -> int | None:
+    return None if m.get(key) is None else _bounded(m, key, int, EARLIEST_MS, LATEST_MS)
+
+
+def _page_event(m: dict[str, Any]) -> PageEvent:
+    return PageEvent(kind=m["kind"], cell=_bounded_text(m, "cell", MAX_NAME),
+                     ref_id=_field(m, "ref", int), update_id=_optional_int(m, "update"),
+                     starts_at_ms=_optional_ms(m, "starts"), ends_at_ms=_optional_ms(m, "ends"))
+
+
+def decode_event(data: bytes) -> IncidentEvent | CertEvent | PageEvent:
+    """Whatever the cell's notifications queue carries: an incident, a certificate or a
+    status page event."""
     m = _event_map(data)
-    return _cert_event(m) if m.get("kind") == CERT_EXPIRING else _incident_event(m)
+    if m.get("kind") == CERT_EXPIRING:
+        return _cert_event(m)
+    return _page_event(m) if m.get("kind") in PAGE_EVENT_KINDS else _incident_event(m)

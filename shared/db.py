@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# A result row of any width. SQLAlchemy's Row is generic over its columns' types, so
+# `Row[Any]` would mean a row of exactly one column.
+AnyRow = Row[*tuple[Any, ...]]
 
 
 def sqlalchemy_url(database_url: str) -> str:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
@@ -104,7 +104,11 @@ def valid_zone(name: str) -> bool:
     return True
 
 
-def status(enabled: bool, state: str | None, late_at_ms: int | None, now_ms: int) -> str:
+# What a heartbeat test reads as, in the API's answers and the frontend.
+Status = Literal["new", "up", "late", "down", "paused"]
+
+
+def status(enabled: bool, state: str | None, late_at_ms: int | None, now_ms: int) -> Status:
     """What a reader sees: paused (disabled), new (never pinged), down (failed or missed),
     late (the expected time passed, still within grace: visible, alerts nobody), or up."""
     if not enabled:

@@ -7,7 +7,9 @@ import os
 import re
 from pathlib import Path
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+from shared import names
+
+NAME = re.compile(f"^{names.NAME_PATTERN}$")
 
 
 def discover(hooks: tuple[tuple[str, str], ...], hooks_dir: str) -> dict[str, str]:

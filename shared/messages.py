@@ -23,6 +23,11 @@ class Status(IntEnum):
         return self.name.lower()
 
 
+# The error kind of a result whose test the executor refused to run (its configuration is
+# not valid): stored, but it is not an outage; the test shows as misconfigured.
+CONFIG_ERROR = "config"
+
+
 # The languages Vigil speaks, in its frontend and its notifications.
 LANGUAGES = ("en", "nl", "de", "fr", "es")
 
@@ -96,6 +101,9 @@ class ResultBatch:
     region: str
     node: str
     results: list[Result]
+    # Not on the wire: the decoder's note of results it kept without some of their extras
+    # (test id, reason), so the processor can count and log what it dropped.
+    trimmed: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,26 @@ class IncidentEvent:
     started_at_ms: int
     confirmed_at_ms: int | None
     resolved_at_ms: int | None
+
+
+PAGE_EVENT_KINDS = ("manual_opened", "manual_updated", "manual_resolved",
+                    "maintenance_scheduled", "maintenance_started", "maintenance_ended")
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """What the owner tells a status page's subscribers: a manual incident opened, updated or
+    resolved (`ref_id` the incident, `update_id` the update that says so), or a maintenance
+    window scheduled, started or ended (`ref_id` the window; `starts_at_ms`/`ends_at_ms` the
+    occurrence, one of a recurring window's). The API and the processor write it to the
+    outbox; the notifier reads the rest from the database."""
+
+    kind: str  # one of PAGE_EVENT_KINDS
+    cell: str
+    ref_id: int
+    update_id: int | None = None
+    starts_at_ms: int | None = None
+    ends_at_ms: int | None = None
 
 
 @dataclass(frozen=True)

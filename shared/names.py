@@ -3,6 +3,15 @@
 Dead-letter queues are derived by `dead_letter(queue)`, so every queue has one by construction.
 """
 
+# The names that end up in queue names, routing keys and URLs, checked by the same pattern
+# wherever they are read (settings, API bodies, the notifier's hook programs, the frontend).
+NAME_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"  # a cell, region or hook program
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"  # a status page's slug, a DNS label
+SLUG_MIN_LENGTH = 3
+LANGUAGE_PATTERN = r"^[a-z]{2}(?:-[A-Z]{2})?$"  # a status page's language
+MAX_PAGE_GROUPS = 20  # groups on one status page
+MAX_GROUP_NAME = 100
+
 ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>.node.<node>
 RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>
 RESYNC_EXCHANGE = "vigil.resync"  # topic: routing key <cell>, or RESYNC_ALL for every cell
@@ -16,7 +25,8 @@ DELIVERIES_EXCHANGE = "vigil.deliveries"  # direct: routing key <cell>; one noti
 # broker one queue (REGION_UPLINK) catches it all and one shovel carries it to the centre's.
 UP_EXCHANGE = "vigil.up"
 REGION_UPLINK = "vigil.uplink"  # on a region broker: everything waiting to go up
-EVENTS_EXCHANGE = "vigil.events"  # topic: incident.<kind>.<cell>, cert.expiring.<cell>
+EVENTS_EXCHANGE = "vigil.events"  # topic: incident.<kind>.<cell>, cert.expiring.<cell>,
+# page.<kind>.<cell> (an owner's manual incident or a maintenance window, for subscribers)
 
 
 def assignments_key(region: str, node: str) -> str:
@@ -115,13 +125,18 @@ def cert_key(cell: str) -> str:
     return f"cert.expiring.{cell}"
 
 
+def page_key(kind: str, cell: str) -> str:
+    """The owner's news on a status page (a manual incident, a maintenance window)."""
+    return f"page.{kind}.{cell}"
+
+
 def notifications_queue(cell: str) -> str:
     """A cell's notifier hears the incident and certificate events of its own cell only."""
     return f"vigil.notifications.{cell}"
 
 
 def notifications_bindings(cell: str) -> tuple[str, ...]:
-    return f"incident.*.{cell}", cert_key(cell)
+    return f"incident.*.{cell}", cert_key(cell), f"page.*.{cell}"
 
 
 def cell_queues(cell: str) -> list[str]:

@@ -54,7 +54,7 @@ def decode_pings(data: bytes) -> tuple[PingBatch, list[tuple[Any, str]]]:
             good.append(_ping(row))
         except ValueError as exc:
             bad.append((row, str(exc)))
-    return PingBatch(batch_id, cell, node, good), bad
+    return PingBatch(batch_id, str(cell), str(node), good), bad  # both checked str above
 
 
 def _ping(row: Any) -> Ping:

@@ -15,8 +15,9 @@ class AdminError(RuntimeError):
 
 
 def vhost_of(amqp_url: str) -> str:
-    """The vhost an AMQP URL names: its path, "/" when empty (RabbitMQ's default)."""
-    return unquote(urlsplit(amqp_url).path[1:]) or "/"
+    """The vhost an AMQP URL names: its path, "/" when empty (RabbitMQ's default). Of
+    several brokers (comma-separated) the first: config makes sure they all agree."""
+    return unquote(urlsplit(amqp_url.split(",")[0].strip()).path[1:]) or "/"
 
 
 def _q(name: str) -> str:
@@ -57,7 +58,8 @@ class RabbitAdmin:
         return response.json() if response.content else None
 
     async def overview(self) -> dict[str, Any]:
-        return await self._call("GET", "/overview")
+        body: dict[str, Any] = await self._call("GET", "/overview")
+        return body
 
     async def declare_exchange(self, name: str, kind: str) -> None:
         await self._call("PUT", f"/exchanges/{_q(self.vhost)}/{_q(name)}",
@@ -72,12 +74,29 @@ class RabbitAdmin:
                          {"routing_key": key})
 
     async def queue(self, name: str) -> dict[str, Any] | None:
-        return await self._call("GET", f"/queues/{_q(self.vhost)}/{_q(name)}", missing_ok=True)
+        body: dict[str, Any] | None = await self._call(
+            "GET", f"/queues/{_q(self.vhost)}/{_q(name)}", missing_ok=True)
+        return body
 
     async def queues(self) -> list[dict[str, Any]]:
         """Every queue of the vhost: name, messages, consumers and the publish rate."""
         columns = "name,messages,consumers,message_stats.publish_details.rate"
         return await self._call("GET", f"/queues/{_q(self.vhost)}?columns={columns}") or []
+
+    async def queue_details(self) -> list[dict[str, Any]]:
+        """Every queue of the vhost with its type, flags, arguments and consumers."""
+        columns = "name,type,durable,exclusive,auto_delete,arguments,consumers,messages"
+        return await self._call("GET", f"/queues/{_q(self.vhost)}?columns={columns}") or []
+
+    async def bindings(self, queue: str) -> list[dict[str, Any]]:
+        """A queue's bindings from named exchanges (not the default exchange's)."""
+        found = await self._call("GET", f"/queues/{_q(self.vhost)}/{_q(queue)}/bindings") or []
+        return [b for b in found if b["source"]]
+
+    async def unbind(self, binding: dict[str, Any]) -> None:
+        await self._call("DELETE", f"/bindings/{_q(self.vhost)}/e/{_q(binding['source'])}/q/"
+                         f"{_q(binding['destination'])}/{_q(binding['properties_key'])}",
+                         missing_ok=True)
 
     async def delete_queue(self, name: str, if_empty: bool) -> None:
         suffix = "?if-empty=true" if if_empty else ""

@@ -1,25 +1,30 @@
-"""Running a long-lived async component: signals, the event loop, the metrics side port."""
+"""Running a long-lived async component: signals, the event loop, the side port (/metrics,
+/healthz, /readyz: shared/health.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
-from prometheus_client import start_http_server
+from shared import health
 
 Service = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def run(service: Service, metrics_port: int = 0) -> None:
-    """Run `service(stop)` until SIGINT or SIGTERM sets `stop`; it then cleans up and returns."""
+def run(service: Service, metrics_port: int = 0, metrics_host: str = "127.0.0.1") -> None:
+    """Run `service(stop)` until SIGINT or SIGTERM sets `stop`; it then cleans up and returns.
+    A side port that cannot be bound stops start-up (OSError): an orchestrator probing it
+    would otherwise ask another process."""
     if metrics_port:
-        start_http_server(metrics_port, addr="127.0.0.1")
+        health.serve_side_port(metrics_host, metrics_port)
+    runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
     try:
         import uvloop
+        runner = uvloop.run
     except ImportError:
-        uvloop = None
-    runner = uvloop.run if uvloop else asyncio.run
+        pass
     runner(_main(service))
 
 
@@ -37,4 +42,9 @@ async def _main(service: Service) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await service(stop)
+    probing = asyncio.create_task(health.HEALTH.run(stop))
+    try:
+        await service(stop)
+    finally:
+        stop.set()
+        await probing

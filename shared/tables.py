@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -16,11 +18,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -50,6 +54,8 @@ accounts = Table(
     Column("frozen", Boolean, nullable=False, server_default=text("false")),
     # The language of this log-in's notifications (the owner's row speaks for the account).
     Column("language", String(8), nullable=False, server_default=text("'en'")),
+    # The zone its times are shown and entered in, whichever browser it logs in from.
+    Column("time_zone", String(64), nullable=False, server_default=text("'UTC'")),
 )
 
 monitors = Table(
@@ -61,6 +67,10 @@ monitors = Table(
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Free labels to find and select monitors by (migration 0015, GIN-indexed).
+    Column("tags", ARRAY(String(50)), nullable=False, server_default=text("'{}'")),
+    Index("monitors_tags", "tags", postgresql_using="gin"),
+    Index("monitors_account_updated", "account_id", "updated_at"),
 )
 
 tests = Table(
@@ -105,7 +115,7 @@ test_deletions = Table(
 )
 
 
-def _result_columns() -> list[Column]:
+def _result_columns() -> list[Column[Any]]:
     """Columns shared by the full history and the week table.
 
     No primary key and no foreign key: both tables are range-partitioned on checked_at
@@ -250,6 +260,7 @@ notification_deliveries = Table(
     Column("channel_kind", String(32), nullable=False),
     Column("event_kind", String(32), nullable=False),
     Column("incident_id", BigInteger),
+    Column("subscriber_id", BigInteger),  # a status page subscriber's delivery (migration 0017)
     Column("state", String(16), nullable=False),  # waiting | sending | sent | failed
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False,
@@ -352,6 +363,9 @@ incidents = Table(
     # test_id: an incident outlives the log-in.
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("acknowledged_by", BigInteger),
+    # What the status pages call it, if the team names it (migration 0017).
+    Column("public_title", String(200)),
+    Column("public_message", Text),
     Index("incidents_test_started", "test_id", "started_at"),
     Index("incidents_monitor_started", "monitor_id", "started_at"),
     Index("incidents_open", "test_id", unique=True, postgresql_where=text("resolved_at IS NULL")),
@@ -399,12 +413,12 @@ broken_nodes = Table(
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-def _account_id() -> Column:
+def _account_id() -> Column[Any]:
     return Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
                   nullable=False, index=True)
 
 
-def _timestamps() -> list[Column]:
+def _timestamps() -> list[Column[Any]]:
     return [
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -449,6 +463,8 @@ api_keys = Table(
     Column("key_hash", LargeBinary(32), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Updated at most once a minute (api.deps.LAST_USED_EVERY): a busy script is no write load.
+    Column("last_used_at", DateTime(timezone=True)),
 )
 
 status_pages = Table(
@@ -463,7 +479,34 @@ status_pages = Table(
     Column("logo_url", String(2048)),
     Column("language", String(16), nullable=False),
     Column("groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # {group name: tag}: the group also shows every monitor of the account with that tag.
+    Column("group_tags", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # public | password (migration 0020): a private page keeps its password's argon2 hash,
+    # and the random token its feed and badge URLs carry.
+    Column("visibility", String(16), nullable=False, server_default=text("'public'")),
+    Column("password_hash", Text),
+    Column("feed_token", String(64)),
+    # email_domain pages: visitors at these domains (lower-case, IDNA) may sign in by mail.
+    Column("allowed_domains", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # Days of bars shown (30, 90 or 365) and the page's SLA target in percent (migration 0021).
+    Column("history_days", SmallInteger, nullable=False, server_default=text("90")),
+    Column("sla_target", Numeric(6, 3, asdecimal=False)),
     *_timestamps(),
+)
+
+# A one-time sign-in link mailed to a visitor of an email_domain page (migration 0020): its
+# secret kept as a SHA-256, used once (the conditional UPDATE of `used_at`) before it expires.
+status_page_sign_ins = Table(
+    "status_page_sign_ins",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("email", String(254), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
 )
 
 status_page_monitors = Table(
@@ -476,7 +519,46 @@ status_page_monitors = Table(
     _account_id(),
     Column("group_name", String(100)),
     Column("position", Integer, nullable=False, server_default=text("0")),
+    Column("sla_target", Numeric(6, 3, asdecimal=False)),  # this monitor's, over the page's
     PrimaryKeyConstraint("page_id", "monitor_id"),
+)
+
+# Who hears of a status page's incidents and maintenance (migration 0017): an email address
+# once it followed its confirmation link, or a webhook the owner added (its signing secret
+# sealed in `secrets`). `monitor_ids`/`groups` narrow it; both NULL is the whole page.
+status_subscribers = Table(
+    "status_subscribers",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           nullable=False),
+    _account_id(),
+    Column("kind", String(16), nullable=False),  # email | webhook
+    Column("address", String(2048), nullable=False),
+    Column("secrets", Text),
+    Column("monitor_ids", JSONB(none_as_null=True)),  # None is SQL NULL, not JSON null
+    Column("groups", JSONB(none_as_null=True)),
+    Column("language", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("confirmed_at", DateTime(timezone=True)),
+    UniqueConstraint("page_id", "kind", "address", name="status_subscribers_page_address"),
+    Index("status_subscribers_confirmed", "page_id",
+          postgresql_where=text("confirmed_at IS NOT NULL")),
+)
+
+# A banner on a status page from its start to its end time (migration 0017).
+status_announcements = Table(
+    "status_announcements",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           nullable=False),
+    _account_id(),
+    Column("message", Text, nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("status_announcements_page_end", "page_id", "ends_at"),
 )
 
 # Secret parts of a channel's config (passwords, webhook URLs, tokens) live in `secrets`,
@@ -519,8 +601,77 @@ maintenance_windows = Table(
            index=True),
     *_timestamps(),
     CheckConstraint("ends_at > starts_at", name="maintenance_ends_after_start"),
+    # A recurring window (migration 0019): the RRULE subset of shared/recurrence, expanded
+    # in `timezone` from starts_at, each occurrence lasting ends_at - starts_at.
+    Column("recurrence", String(200)),
+    Column("timezone", String(64)),
     CheckConstraint("(monitor_id IS NULL) <> (status_page_id IS NULL)",
                     name="maintenance_one_target"),
+    CheckConstraint("(recurrence IS NULL) = (timezone IS NULL)",
+                    name="maintenance_recurrence_zone"),
+)
+
+
+# Each phase of each maintenance occurrence that was noticed, and whether subscribers were
+# told (migration 0022): what makes every phase told once (result_processor.maintenance_notices).
+maintenance_notices = Table(
+    "maintenance_notices",
+    metadata,
+    Column("window_id", BigInteger, ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("occurrence_start", DateTime(timezone=True), nullable=False),
+    Column("phase", String(16), nullable=False),  # scheduled | started | ended
+    Column("told", Boolean, nullable=False),
+    Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("window_id", "occurrence_start", "phase"),
+    CheckConstraint("phase IN ('scheduled', 'started', 'ended')",
+                    name="maintenance_notices_phase"),
+)
+
+
+# An incident the owner posts on a status page, one Vigil did not detect (migration 0019):
+# the page's monitors it touches with their impact, and its updates, newest last.
+manual_incidents = Table(
+    "manual_incidents",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
+           nullable=False),
+    _account_id(),
+    Column("title", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # investigating .. resolved
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("resolved_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('investigating', 'identified', 'monitoring', 'resolved')",
+                    name="manual_incidents_status"),
+    CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)",
+                    name="manual_incidents_resolved"),
+    Index("manual_incidents_page_started", "page_id", "started_at"),
+)
+
+manual_incident_monitors = Table(
+    "manual_incident_monitors",
+    metadata,
+    Column("incident_id", BigInteger, ForeignKey("manual_incidents.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("impact", String(16), nullable=False),  # degraded | partial_outage | major_outage
+    PrimaryKeyConstraint("incident_id", "monitor_id"),
+    CheckConstraint("impact IN ('degraded', 'partial_outage', 'major_outage')",
+                    name="manual_incident_monitors_impact"),
+)
+
+manual_incident_updates = Table(
+    "manual_incident_updates",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("incident_id", BigInteger, ForeignKey("manual_incidents.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 
@@ -551,4 +702,18 @@ processor_stats = Table(
     Column("results_per_second", Float, nullable=False),  # over the last window_s
     Column("window_s", Integer, nullable=False),
     Column("last_result_at", DateTime(timezone=True)),  # when it last stored a result
+)
+
+# Objects that `vigil apply` manages: the user's stable `key:` in the file, bound to the
+# object it created. Prune deletes only what is listed here, never what the UI made.
+managed_objects = Table(
+    "managed_objects",
+    metadata,
+    _account_id(),
+    Column("kind", String(32), nullable=False),  # shared.ascode_format.KINDS
+    Column("key", String(100), nullable=False),
+    Column("object_id", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("account_id", "kind", "key"),
+    UniqueConstraint("account_id", "kind", "object_id", name="managed_objects_one_key"),
 )

@@ -3,6 +3,7 @@ and the peers many tests talk to: a database connection, an HTTP receiver, an SM
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -10,6 +11,26 @@ import pytest
 
 from tests import services
 from tests.sinks import Receiver, Sink, http_receiver, smtp_sink
+
+# Components serve a side port by default; the components tests start (several of a kind at
+# once, beside other sessions on this machine) do not, unless a test asks for one.
+os.environ.setdefault("VIGIL_METRICS_PORT", "0")
+
+
+# A test that asks for one of these talks to a real service: its marker must say so, so that
+# `pytest -m unit` (and "not integration and not e2e") never needs PostgreSQL or RabbitMQ.
+SERVICE_FIXTURES = frozenset({"database_url", "amqp_url", "conn"})
+SERVICE_MARKERS = ("integration", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    untrue = [item.nodeid for item in items
+              if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+              and not any(item.get_closest_marker(m) for m in SERVICE_MARKERS)]
+    if untrue:
+        raise pytest.UsageError(
+            "these tests use PostgreSQL or RabbitMQ but are not marked integration or e2e:\n  "
+            + "\n  ".join(untrue[:20]))
 
 
 @pytest.fixture(scope="session")

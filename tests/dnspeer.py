@@ -9,13 +9,17 @@ name is in the zone at all) or NXDOMAIN; names in `silent` are never answered, n
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import threading
-from collections.abc import AsyncIterator, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
+import dns.asyncresolver
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import dns.resolver
 import dns.rrset
 
 Zone = dict[tuple[str, str], list[str]]
@@ -90,3 +94,38 @@ def dns_server_thread(zone: Zone) -> Iterator[int]:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
         loop.close()
+
+
+Getaddrinfo = Callable[..., Awaitable[list]]
+
+
+def getaddrinfo_via(port: int, system: Getaddrinfo) -> Getaddrinfo:
+    """A `loop.getaddrinfo` that asks the DNS peer on `port` for names (as a resolv.conf
+    naming it would) and `system` for address literals, answering in getaddrinfo's shape."""
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], port, 2.0
+
+    async def getaddrinfo(host: str, port_: int | str | None, *, family: int = 0,
+                          type: int = 0, proto: int = 0, flags: int = 0) -> list:
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            pass
+        else:
+            return await system(host, port_, family=family, type=type, proto=proto,
+                                flags=flags)
+        infos = []
+        for rdtype, af in (("A", socket.AF_INET), ("AAAA", socket.AF_INET6)):
+            try:
+                answer = await resolver.resolve(host, rdtype)
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                continue
+            for record in answer:
+                sockaddr = ((record.address, int(port_ or 0)) if af == socket.AF_INET
+                            else (record.address, int(port_ or 0), 0, 0))
+                infos.append((af, type or socket.SOCK_STREAM, proto, "", sockaddr))
+        if not infos:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address")
+        return infos
+
+    return getaddrinfo

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from typing import TypeVar
 
 from aiohttp import web
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -81,3 +84,22 @@ class ThreadedServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+@contextmanager
+def in_thread(peer: AbstractAsyncContextManager[T]) -> Iterator[T]:
+    """An async peer (a context manager yielding its port) served by an event loop of its own
+    thread, so it answers the executor's subprocess while this test waits synchronously."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        value = asyncio.run_coroutine_threadsafe(peer.__aenter__(), loop).result(10)
+        try:
+            yield value
+        finally:
+            asyncio.run_coroutine_threadsafe(peer.__aexit__(None, None, None), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPONENTS = {"scheduler", "executor", "result_processor", "api", "frontend", "notifier"}
+COMPONENTS = {"scheduler", "executor", "result_processor", "api", "frontend", "notifier",
+              "ascode"}
 TOOLS = {"ops", "benchmark"}  # like tests/, these may import any component
 PACKAGES = COMPONENTS | TOOLS | {"shared"}
 

@@ -19,7 +19,7 @@ router = APIRouter(prefix=f"{PREFIX}/api-keys", tags=["api keys"])
 
 PREFIX_LENGTH = 10  # "vk_" and 7 random characters: enough to tell keys apart in a list
 _KEY = (api_keys.c.id, api_keys.c.name, api_keys.c.prefix, api_keys.c.role,
-        api_keys.c.created_at)
+        api_keys.c.created_at, api_keys.c.last_used_at)
 
 
 @router.get("", response_model=Page[ApiKeyOut])

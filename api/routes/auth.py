@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import cells, security
+from api import cells, security, signup_policy
 from api.auth_schemas import (
     AcceptInviteIn,
     CellOut,
@@ -31,7 +31,7 @@ from api.auth_schemas import (
 )
 from api.deps import CallerDep, EngineDep, SettingsDep, is_operator
 from api.routes import PREFIX
-from api.schemas import AccountOut, ErrorOut, LoginIn, SignupIn
+from api.schemas import AccountOut, ErrorOut, LoginIn, Responses, SignupIn
 from shared.config import Settings
 from shared.directory import NoRoom, Taken, choose_cell
 from shared.tables import accounts, invitations, refresh_tokens
@@ -39,8 +39,8 @@ from shared.tables import accounts, invitations, refresh_tokens
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
 
 WRONG_CREDENTIALS = "wrong email or password"
-LIMITED = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
-TAKEN = {409: {"model": ErrorOut, "description": "email already taken"}}
+LIMITED: Responses = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
+TAKEN: Responses = {409: {"model": ErrorOut, "description": "email already taken"}}
 
 
 async def _hashing(request: Request, func: Callable[..., Any], *args: Any) -> Any:
@@ -59,13 +59,15 @@ def taken() -> HTTPException:
 
 
 @router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
-             responses={**TAKEN, **LIMITED, 307: {"description": "sign up at this cell instead"},
+             responses={**TAKEN, **LIMITED, **signup_policy.REFUSED,
+                        307: {"description": "sign up at this cell instead"},
                         503: {"model": ErrorOut, "description": "no cell takes accounts"}})
 async def signup(body: SignupIn, request: Request, engine: EngineDep, settings: SettingsDep
                  ) -> Response | AccountOut:
     """With several cells, the directory places the account: here, or a 307 to its cell."""
     email = body.email.lower()
     _limit(request, "signup", email)
+    await signup_policy.check(engine, settings, email)
     password_hash = await _hashing(request, security.hash_password, body.password)
     directory = cells.directory(request)
     if directory is not None:
@@ -212,22 +214,25 @@ async def me(caller: CallerDep, engine: EngineDep, settings: SettingsDep) -> MeO
 @router.patch("/me", response_model=MeOut)
 async def change_me(body: MePatch, caller: CallerDep, engine: EngineDep,
                     settings: SettingsDep) -> MeOut:
-    """Choose the language of this log-in's notifications (the owner's serve the account)."""
+    """Choose this log-in's language (its pages and notifications; the owner's serves the
+    account) and time zone."""
+    changes = body.model_dump(exclude_none=True)
     async with engine.begin() as conn:
-        await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
-            language=body.language))
+        if changes:
+            await conn.execute(update(accounts).where(accounts.c.id == caller.login_id)
+                               .values(**changes))
         return await _me(conn, caller, settings)
 
 
 async def _me(conn: AsyncConnection, caller: Any, settings: Settings) -> MeOut:
     row = (await conn.execute(select(accounts.c.email, accounts.c.created_at,
-                                     accounts.c.language).where(
+                                     accounts.c.language, accounts.c.time_zone).where(
         accounts.c.id == caller.login_id))).one()
     # Decided as the admin routes decide (deps.admin_account): by the account acted in, so
     # a member of the operator's account is an admin there as its owner is.
     return MeOut(id=caller.login_id, email=row.email, role=caller.role,
                  account_id=caller.account_id, created_at=row.created_at,
-                 language=row.language,
+                 language=row.language, time_zone=row.time_zone,
                  is_admin=await is_operator(conn, settings, caller.account_id))
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api import attempt_fields, channels, notify, owned, paging
@@ -26,9 +26,10 @@ from api.resource_schemas import (
     LinkedMonitorOut,
 )
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page
+from api.schemas import MAX_ID, ErrorOut, Page, Responses
 from api.secretbox import SecretBox
 from shared.config import Settings
+from shared.db import AnyRow
 from shared.hooknames import discover
 from shared.tables import (
     channel_monitors,
@@ -41,7 +42,8 @@ router = APIRouter(prefix=f"{PREFIX}/notification-channels", tags=["notification
 
 ChannelId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MonitorId = Annotated[int, Path(ge=1, le=MAX_ID)]
-CHANNEL_404 = {404: {"model": ErrorOut, "description": "no such channel of this account"}}
+CHANNEL_404: Responses = {
+    404: {"model": ErrorOut, "description": "no such channel of this account"}}
 nc = notification_channels
 _CHANNEL = tuple(c for c in nc.c if c.name != "account_id")
 
@@ -50,7 +52,7 @@ def _box(request: Request) -> SecretBox:
     return request.app.state.secret_box
 
 
-def _out(row: Row[Any], box: SecretBox) -> ChannelOut:
+def _out(row: AnyRow, box: SecretBox) -> ChannelOut:
     secret = box.open(row.secrets) if row.secrets else {}
     fields = {k: v for k, v in row._mapping.items() if k != "secrets"}
     return ChannelOut(**{**fields, "config": channels.masked(row.config, secret)})
@@ -72,6 +74,15 @@ async def _check_operator_kind(conn: Conn, settings: Settings, account_id: int, 
         raise RequestValidationError([{
             "loc": ("body", "config", "name"), "type": "value_error", "input": config.get("name"),
             "msg": "not one of the hooks the operator registered (VIGIL_HOOKS)"}])
+
+
+@router.post("/validate", status_code=status.HTTP_204_NO_CONTENT)
+async def validate_channel(body: ChannelIn, account_id: EditorAccountId, conn: Conn,
+                           settings: SettingsDep) -> Response:
+    """The checks of a create, nothing stored: `vigil apply` asks before it changes anything."""
+    config = channels.validated(body.kind, body.config)
+    await _check_operator_kind(conn, settings, account_id, body.kind, config)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("", response_model=Page[ChannelOut])
@@ -208,7 +219,7 @@ na = notification_attempts
 
 @router.get("/{channel_id}/attempts", response_model=Page[AttemptOut], responses=CHANNEL_404)
 async def list_attempts(channel_id: ChannelId, account_id: AccountId, conn: Conn,
-                        limit: paging.Limit = 50, cursor: paging.Cursor = None,
+                        limit: paging.Limit = 50, cursor: paging.OrderedCursor = None,
                         order: paging.Order = "oldest") -> Page[AttemptOut]:
     """Every attempt at telling this channel something, oldest or newest first, with what
     it told (`event`, `incident_id`, `test_id`) and a hook's `exit_code` and `output`."""
@@ -222,7 +233,7 @@ async def list_attempts(channel_id: ChannelId, account_id: AccountId, conn: Conn
     return Page[AttemptOut](items=[_attempt(r) for r in rows], next=following)
 
 
-def _attempt(row: Row[Any]) -> AttemptOut:
+def _attempt(row: AnyRow) -> AttemptOut:
     stored = {k: v for k, v in row._mapping.items() if k != "channel_kind"}
     return AttemptOut(**stored, **attempt_fields.fields(row.key, row.channel_kind, row.error,
                                                         row.detail))

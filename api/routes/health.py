@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -37,6 +38,6 @@ async def database_ok(engine: AsyncEngine) -> bool:
 )
 async def health(request: Request, settings: SettingsDep) -> JSONResponse:
     ok = await database_ok(request.app.state.engine)
-    state = "ok" if ok else "unavailable"
+    state: Literal["ok", "unavailable"] = "ok" if ok else "unavailable"
     body = HealthOut(status=state, cell=settings.cell, database=state)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -20,17 +20,18 @@ from api.read_schemas import (
     IncidentDetailOut,
     IncidentOut,
     IncidentState,
+    PublicWordsIn,
     Range,
     UpdateIn,
     UpdateOut,
 )
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page
+from api.schemas import MAX_ID, ErrorOut, Page, Responses
 
 router = APIRouter(prefix=f"{PREFIX}/incidents", tags=["incidents"])
 
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID)]
-NOT_FOUND = {404: {"model": ErrorOut, "description": "no such incident of this account"}}
+NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such incident of this account"}}
 
 
 @router.get("", response_model=Page[IncidentOut])
@@ -75,6 +76,17 @@ async def acknowledge_incident(incident_id: IncidentId, caller: EditorCaller, co
     if await store.find(conn, caller.account_id, incident_id) is None:
         raise not_found("incident")
     await store.acknowledge(conn, incident_id, caller.login_id)
+    await conn.commit()
+    return await _detail(conn, caller.account_id, incident_id)
+
+
+@router.patch("/{incident_id}", response_model=IncidentDetailOut, responses=NOT_FOUND)
+async def name_incident(incident_id: IncidentId, body: PublicWordsIn, caller: EditorCaller,
+                        conn: Conn) -> IncidentDetailOut:
+    """Give a detected incident a public title and message, shown on the status pages."""
+    if await store.find(conn, caller.account_id, incident_id) is None:
+        raise not_found("incident")
+    await store.name_publicly(conn, incident_id, body.model_dump(exclude_unset=True))
     await conn.commit()
     return await _detail(conn, caller.account_id, incident_id)
 

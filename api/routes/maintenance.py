@@ -12,7 +12,7 @@ from api import owned, paging
 from api.deps import AccountId, Conn, EditorAccountId
 from api.resource_schemas import MaintenanceIn, MaintenanceOut, MaintenancePatch
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page
+from api.schemas import MAX_ID, ErrorOut, Page, Responses
 from api.validation import relocated
 from shared.tables import maintenance_windows, monitors, status_pages
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix=f"{PREFIX}/maintenance-windows", tags=["maintenance wi
 
 WindowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-WINDOW_404 = {404: {"model": ErrorOut, "description": "no such window of this account"}}
+WINDOW_404: Responses = {404: {"model": ErrorOut, "description": "no such window of this account"}}
 mw = maintenance_windows
 _WINDOW = tuple(c for c in mw.c if c.name != "account_id")
 

@@ -1,7 +1,8 @@
 """GET /public/status-pages/{slug}: a status page for anyone, no token, cached.
 
 A page is the newest state of each test (`test_state`), its maintenance windows, and the
-history (`api.public_history`: 90 daily bars per monitor, incidents with their updates).
+history (`api.public_history`: the page's 30, 90 or 365 daily bars per monitor, figures per period,
+SLA verdicts, incidents with their updates).
 Each refresh reads the states, today's counts and the history's watermark; the closed
 days are kept per page for the UTC day and rebuilt only when the watermark moves. The
 page is rendered to JSON bytes with an ETag once per refresh and served from
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -24,17 +26,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import public_history
+from api import page_access, public_history, public_posted
 from api.public_cache import Answer, Asked, cache_control
 from api.public_history import History
 from api.resource_schemas import SLUG_PATTERN
 from api.routes import PREFIX
 from api.schemas import ErrorOut
-from api.status import monitor_status
-from shared.messages import Status
+from api.status import MISCONFIGURED, PENDING, monitor_status, state_label
 from shared.tables import (
     maintenance_windows,
     monitors,
+    status_announcements,
     status_page_monitors,
     status_pages,
     test_state,
@@ -49,6 +51,7 @@ MAX_HISTORIES = 10_000  # pages whose closed days are kept
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=63)]
 spm = status_page_monitors
 mw = maintenance_windows
+ann = status_announcements
 
 NOT_FOUND = Answer(404, b'{"detail": "status page not found"}', [])
 BUSY = b'{"detail": "too many requests at once; try again shortly"}'
@@ -86,6 +89,9 @@ class _Live:
     monitor_ids: tuple[int, ...]
     today: dict[int, Any]
     watermark: public_history.Watermark
+    announcements: Sequence[Any]
+    manual: list[dict[str, Any]]  # the owner's manual incidents (api.public_posted)
+    targets: dict[int, float | None]  # SLA target per monitor: its own, else the page's
 
 
 def utc_now() -> datetime:
@@ -102,16 +108,25 @@ async def _page(app: Any, slug: str) -> Answer | None:
             return None
         kept = histories.get(slug) if histories is not None else None
         build = None
-        if kept is None or not kept.fits(now.date(), live.monitor_ids, live.watermark):
-            build = await public_history.read(conn, live.monitor_ids, now, live.watermark)
+        days = live.page.history_days
+        if kept is None or not kept.fits(now.date(), live.monitor_ids, live.watermark, days):
+            build = await public_history.read(conn, live.monitor_ids, now, live.watermark,
+                                              days)
 
     def render() -> tuple[History, Answer]:
         history = build() if build is not None else kept
         assert history is not None
         body = orjson.dumps({**_render(live.page, live.states, live.windows, now),
-                             **public_history.with_today(history, live.today, now)})
+                             "announcements": [{"message": a.message,
+                                                "starts_at": a.starts_at.isoformat(),
+                                                "ends_at": a.ends_at.isoformat()}
+                                               for a in live.announcements],
+                             "manual_incidents": live.manual,
+                             **public_history.with_today(history, live.today, now,
+                                                         live.targets)})
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-        return history, Answer(200, body, [], etag, _gzip(body))
+        guard = page_access.guard_of(live.page)
+        return history, Answer(200, body, [], etag, _gzip(body), guard)
 
     # A rebuild of the closed days is ~10 ms of Python, the assembly of a page a few: in a
     # thread, so the event loop goes on answering cached pages meanwhile.
@@ -136,50 +151,105 @@ async def _live(conn: AsyncConnection, slug: str, now: datetime) -> _Live | None
         return None
     states = (await conn.execute(
         select(spm.c.monitor_id, monitors.c.name, spm.c.group_name, spm.c.position,
-               test_state.c.status)
+               test_state.c.status, test_state.c.error_kind, spm.c.sla_target)
         .join(monitors, monitors.c.id == spm.c.monitor_id)
         .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
         .outerjoin(test_state, test_state.c.test_id == tests.c.id)
         .where(spm.c.page_id == page.id)
         .order_by(spm.c.position, monitors.c.name, spm.c.monitor_id))).all()
-    windows = (await conn.execute(
-        select(mw.c.title, mw.c.starts_at, mw.c.ends_at, mw.c.monitor_id)
+    # A recurring window is read whatever its first times: its occurrence decides.
+    windows = public_posted.windows((await conn.execute(
+        select(mw.c.title, mw.c.starts_at, mw.c.ends_at, mw.c.monitor_id, mw.c.recurrence,
+               mw.c.timezone)
         .where(or_(mw.c.status_page_id == page.id,
                    mw.c.monitor_id.in_(select(spm.c.monitor_id).where(
                        spm.c.page_id == page.id))),
-               mw.c.ends_at > now, mw.c.starts_at < now + UPCOMING)
-        .order_by(mw.c.starts_at))).all()
+               or_(mw.c.recurrence.is_not(None),
+                   (mw.c.ends_at > now) & (mw.c.starts_at < now + UPCOMING))))).all(),
+        now, UPCOMING)
+    states = [*states, *await _tagged(conn, page, {r.monitor_id for r in states})]
+    announced = (await conn.execute(
+        select(ann.c.message, ann.c.starts_at, ann.c.ends_at)
+        .where(ann.c.page_id == page.id, ann.c.ends_at > now, ann.c.starts_at <= now)
+        .order_by(ann.c.starts_at, ann.c.id))).all()
     monitor_ids = tuple(dict.fromkeys(r.monitor_id for r in states))
-    today, mark = await public_history.today_and_watermark(conn, monitor_ids, now.date())
-    return _Live(page, states, windows, monitor_ids, today, mark)
+    today, mark = await public_history.today_and_watermark(conn, monitor_ids, now.date(),
+                                                           page.history_days)
+    manual = await public_posted.incidents(conn, page.id, now)
+    targets: dict[int, float | None] = {}
+    for row in states:
+        targets.setdefault(row.monitor_id, page.sla_target if row.sla_target is None
+                           else row.sla_target)
+    return _Live(page, states, windows, monitor_ids, today, mark, announced, manual, targets)
+
+
+async def _tagged(conn: AsyncConnection, page: Any, placed: set[int]) -> list[Any]:
+    """The rows of the monitors the page's groups select by tag (those not placed on the
+    page one by one), by name, each in the first group whose tag it carries."""
+    if not page.group_tags:
+        return []
+    tag_of = {g: page.group_tags[g] for g in page.groups if g in page.group_tags}
+    rows = (await conn.execute(
+        select(monitors.c.id.label("monitor_id"), monitors.c.name, monitors.c.tags,
+               test_state.c.status)
+        .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
+        .outerjoin(test_state, test_state.c.test_id == tests.c.id)
+        .where(monitors.c.account_id == page.account_id,
+               monitors.c.tags.overlap(list(tag_of.values())))
+        .order_by(monitors.c.name, monitors.c.id))).all()
+    out = []
+    for row in rows:
+        if row.monitor_id in placed:
+            continue
+        group = next(g for g, tag in tag_of.items() if tag in row.tags)
+        out.append(_Tagged(row.monitor_id, row.name, group, row.status))
+    return out
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    """A monitor on the page through its group's tag, shaped like a placed one's row."""
+
+    monitor_id: int
+    name: str
+    group_name: str
+    status: int | None
+    error_kind: str | None = None
+    sla_target: float | None = None  # only the page's target applies
 
 
 def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> dict[str, Any]:
-    in_maintenance = {w.monitor_id for w in windows if w.starts_at <= now}
-    whole_page = any(w.monitor_id is None and w.starts_at <= now for w in windows)
+    in_maintenance = {w["monitor_id"] for w in windows if w["phase"] == "in_progress"}
+    whole_page = any(w["monitor_id"] is None and w["phase"] == "in_progress" for w in windows)
     per_monitor: dict[int, dict[str, Any]] = {}
     test_states: dict[int, list[str | None]] = defaultdict(list)
     for row in states:
         per_monitor.setdefault(row.monitor_id, {"id": row.monitor_id, "name": row.name,
                                                 "group": row.group_name})
         test_states[row.monitor_id].append(
-            None if row.status is None else Status(row.status).label)
+            None if row.status is None else state_label(row.status, row.error_kind))
     groups: dict[str | None, list[dict[str, Any]]] = {None: []}
     groups.update({name: [] for name in page.groups})
     for monitor_id, monitor in per_monitor.items():
         maintained = whole_page or monitor_id in in_maintenance
-        status = "maintenance" if maintained else monitor_status(test_states[monitor_id])
+        status = "maintenance" if maintained else _public(monitor_status(test_states[monitor_id]))
         groups.setdefault(monitor.pop("group"), []).append({**monitor, "status": status})
     return {
         "slug": page.slug, "title": page.title, "logo_url": page.logo_url,
-        "language": page.language,
+        "language": page.language, "visibility": page.visibility,
+        "history_days": page.history_days, "sla_target": page.sla_target,
         "status": _overall([m["status"] for ms in groups.values() for m in ms]),
         "groups": [{"name": name, "monitors": ms} for name, ms in groups.items() if ms],
-        "maintenance": [{"title": w.title, "starts_at": w.starts_at.isoformat(),
-                         "ends_at": w.ends_at.isoformat(), "monitor_id": w.monitor_id}
-                        for w in windows],
+        "maintenance": [{**w, "starts_at": w["starts_at"].isoformat(),
+                         "ends_at": w["ends_at"].isoformat()} for w in windows],
         "generated_at": now.isoformat(),
     }
+
+
+def _public(status: str) -> str:
+    # A misconfigured test is the account's to fix, not news for its visitors: the page does
+    # not know how the service is, as before a first check.
+    return PENDING if status == MISCONFIGURED else status
 
 
 def _overall(statuses: list[str]) -> str:
@@ -189,10 +259,15 @@ def _overall(statuses: list[str]) -> str:
     return "up"
 
 
-@router.get("/status-pages/{slug}", responses={404: {"model": ErrorOut},
+@router.get("/status-pages/{slug}", responses={401: {"model": ErrorOut, "description": (
+                                                   "a private page, asked without a valid "
+                                                   "access token (X-Vigil-Page-Access) or "
+                                                   "feed token (?token=)")},
+                                               404: {"model": ErrorOut},
                                                503: {"model": ErrorOut}},
             response_description="the page, its groups and the state of each monitor")
-async def public_status_page(slug: Slug, request: Request) -> Response:
+async def public_status_page(slug: Slug, request: Request,
+                             token: page_access.TokenQ = None) -> Response:
     app = request.app
     try:
         answer = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
@@ -201,10 +276,16 @@ async def public_status_page(slug: Slug, request: Request) -> Response:
         # under a crowd): say so, and when to come back, rather than fail with a 500.
         return Response(BUSY, status_code=503, media_type="application/json",
                         headers={"Retry-After": "1"})
+    if not page_access.allowed(request, answer.guard):
+        return page_access.refused(answer.guard)  # type: ignore[arg-type]
+    ttl = int(app.state.settings.public_cache_ttl_s)
+    # A private page is the visitor's to keep, not a shared cache's, and no search engine's.
+    private = answer.guard is not None
     status, headers, body = answer.head(
-        cache_control(int(app.state.settings.public_cache_ttl_s)), Asked.of(request.scope))
+        f"private, max-age={ttl}".encode() if private else cache_control(ttl),
+        Asked.of(request.scope))
     response = Response(body, status_code=status)
-    response.raw_headers = headers
+    response.raw_headers = [*headers, page_access.NOINDEX] if private else headers
     return response
 
 

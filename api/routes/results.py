@@ -13,7 +13,7 @@ from api.deps import AccountId, Conn
 from api.result_extras import COLUMNS, merged, shaped
 from api.routes import PREFIX
 from api.schemas import MAX_ID, ErrorOut, Page, PingOut, ResultOut
-from shared.messages import Status
+from api.status import state_label
 from shared.tables import PING_LOG_SIZE, heartbeat_pings, results_week, tests
 
 router = APIRouter(prefix=PREFIX, tags=["results"])
@@ -71,7 +71,7 @@ async def list_results(
     account_id: AccountId,
     conn: Conn,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=cursors.RESULT_PATTERN)] = None,
 ) -> Page[ResultOut]:
     after = cursors.decode_result(cursor) if cursor else None
     await _owned(conn, account_id, test_id)
@@ -80,7 +80,7 @@ async def list_results(
     items = [
         ResultOut(
             checked_at=row.checked_at,
-            status=Status(row.status).label,
+            status=state_label(row.status, row.error_kind),
             latency_ms=row.latency_ms,
             http_status=row.http_status,
             error_kind=row.error_kind,

@@ -18,13 +18,13 @@ from api.owned import not_found, row_of
 from api.read_schemas import BarsOut, Range, SeriesPageOut, StatsOut
 from api.routes import PREFIX
 from api.routes.monitors import NOT_FOUND, MonitorId
-from api.schemas import MAX_ID, ErrorOut
+from api.schemas import MAX_ID, ErrorOut, Responses
 from shared.tables import monitors, tests
 
 router = APIRouter(prefix=PREFIX, tags=["stats"])
 
 TestId = Annotated[int, Path(ge=1, le=MAX_ID)]
-TEST_404 = {404: {"model": ErrorOut, "description": "no such test of this account"}}
+TEST_404: Responses = {404: {"model": ErrorOut, "description": "no such test of this account"}}
 
 
 async def _monitor_tests(conn: Conn, account_id: int, monitor_id: int) -> list[int]:

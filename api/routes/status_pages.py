@@ -6,16 +6,16 @@ the directory before the page is stored, released after it lets go of them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api import cells, owned, page_domains, paging
+from api import cells, owned, page_domains, page_visibility, paging
 from api.deps import AccountId, Conn, EditorAccountId
 from api.resource_schemas import (
     PageMonitorIn,
@@ -26,7 +26,7 @@ from api.resource_schemas import (
     StatusPagePatch,
 )
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page
+from api.schemas import MAX_ID, ErrorOut, Page, Responses
 from shared.directory import Directory, Taken
 from shared.tables import monitors, status_page_monitors, status_pages
 
@@ -34,11 +34,14 @@ router = APIRouter(prefix=f"{PREFIX}/status-pages", tags=["status pages"])
 
 PageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MonitorId = Annotated[int, Path(ge=1, le=MAX_ID)]
-PAGE_404 = {404: {"model": ErrorOut, "description": "no such status page of this account"}}
-SLUG_409 = {409: {"model": ErrorOut, "description": "slug or custom domain already taken"}}
+PAGE_404: Responses = {
+    404: {"model": ErrorOut, "description": "no such status page of this account"}}
+SLUG_409: Responses = {
+    409: {"model": ErrorOut, "description": "slug or custom domain already taken"}}
 _PAGE = tuple(c for c in status_pages.c if c.name != "account_id")
 _LINK = (status_page_monitors.c.monitor_id, monitors.c.name,
-         status_page_monitors.c.group_name.label("group"), status_page_monitors.c.position)
+         status_page_monitors.c.group_name.label("group"), status_page_monitors.c.position,
+         status_page_monitors.c.sla_target)
 spm = status_page_monitors
 # The names a page holds in the directory, unique across cells.
 NAMES = ("slug", "custom_domain")
@@ -74,9 +77,11 @@ async def _out(request: Request, conn: Conn, account_id: int, row: Any) -> Statu
              responses=SLUG_409)
 async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Conn,
                       request: Request) -> StatusPageOut:
-    query = insert(status_pages).values(account_id=account_id, **body.model_dump()
-                                        ).returning(*_PAGE)
-    async with _holding(request, conn, account_id, _names(body.model_dump())):
+    _check_group_tags(body.group_tags, body.groups)
+    values = body.model_dump()
+    values.update(await page_visibility.columns(request, values, None))
+    query = insert(status_pages).values(account_id=account_id, **values).returning(*_PAGE)
+    async with _holding(request, conn, account_id, _names(values)):
         try:
             row = (await conn.execute(query)).one()
         except IntegrityError as exc:
@@ -85,7 +90,7 @@ async def create_page(body: StatusPageIn, account_id: EditorAccountId, conn: Con
     return await _out(request, conn, account_id, row)
 
 
-def _names(values: dict[str, Any]) -> dict[str, str]:
+def _names(values: Mapping[str, Any] | RowMapping) -> dict[str, str]:
     """The directory names among these values (a page's or a change's), unset ones left out."""
     return {field: values[field] for field in NAMES if values.get(field) is not None}
 
@@ -153,9 +158,15 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
                       conn: Conn, request: Request) -> StatusPageOut:
     old = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for field in ("slug", "title", "language", "groups"):
+    for field in ("slug", "title", "language", "groups", "group_tags", "history_days"):
         if field in changes and changes[field] is None:
             changes.pop(field)  # these cannot be empty: null means "leave as is"
+    changes.update(await page_visibility.columns(request, changes, old))
+    groups = changes.get("groups", old.groups)
+    if "group_tags" in changes:
+        _check_group_tags(changes["group_tags"], groups)
+    elif "groups" in changes:  # a group that is gone takes its tag along
+        changes["group_tags"] = {g: t for g, t in old.group_tags.items() if g in groups}
     before = _names(old._mapping)
     after = _names({**old._mapping, **changes})
     query = update(status_pages).where(status_pages.c.id == page_id).values(
@@ -205,6 +216,14 @@ async def list_page_monitors(page_id: PageId, account_id: AccountId, conn: Conn,
                                 next=following)
 
 
+def _check_group_tags(group_tags: dict[str, str], groups: list[str]) -> None:
+    unknown = [g for g in group_tags if g not in groups]
+    if unknown:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("body", "group_tags"), "input": unknown,
+            "msg": "Value error, not the page's groups"}])
+
+
 def _check_group(group: str | None, groups: list[str]) -> None:
     if group is not None and group not in groups:
         raise RequestValidationError([{
@@ -223,14 +242,14 @@ async def add_page_monitor(page_id: PageId, body: PageMonitorIn, account_id: Edi
     try:
         await conn.execute(insert(spm).values(
             page_id=page_id, monitor_id=body.monitor_id, account_id=account_id,
-            group_name=body.group, position=body.position))
+            group_name=body.group, position=body.position, sla_target=body.sla_target))
     except IntegrityError:
         raise HTTPException(status.HTTP_409_CONFLICT, "the monitor is on this page") from None
     await conn.execute(update(status_pages).where(status_pages.c.id == page_id)
                        .values(updated_at=func.now()))
     await conn.commit()
     return PageMonitorOut(monitor_id=body.monitor_id, name=name, group=body.group,
-                          position=body.position)
+                          position=body.position, sla_target=body.sla_target)
 
 
 @router.patch("/{page_id}/monitors/{monitor_id}", response_model=PageMonitorOut,

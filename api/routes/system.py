@@ -77,8 +77,8 @@ async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
     # The broker's API is the slowest source: asked first, awaited last.
     asking_broker = asyncio.create_task(_queues(settings))
     try:
-        owners = await conn.scalar(select(func.count()).select_from(accounts)
-                                   .where(accounts.c.owner_id.is_(None)))
+        owners = (await conn.execute(select(func.count()).select_from(accounts)
+                                     .where(accounts.c.owner_id.is_(None)))).scalar_one()
         cells, cells_error = await _cells(request)
         rates = await ingest.read(conn, settings.cell)
         enabled, total = (await conn.execute(select(func.count().filter(tests.c.enabled),

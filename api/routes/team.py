@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request, Response, status
 from sqlalchemy import delete, func, insert, select, update
 
-from api import cells, paging, security
+from api import cells, notify, paging, security
 from api.auth_schemas import (
     InvitationCreatedOut,
     InvitationIn,
@@ -16,17 +16,19 @@ from api.auth_schemas import (
     MemberOut,
     MemberPatch,
 )
-from api.deps import AccountId, Conn, OwnerCaller
+from api.deps import AccountId, Conn, OwnerCaller, SettingsDep
 from api.routes import PREFIX
-from api.schemas import MAX_ID, ErrorOut, Page
+from api.routes.password_reset import send_mail
+from api.schemas import MAX_ID, ErrorOut, Page, Responses
 from shared.tables import accounts, invitations
 
 router = APIRouter(prefix=PREFIX, tags=["team"])
 
 INVITATION_TTL = timedelta(days=7)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-MEMBER_404 = {404: {"model": ErrorOut, "description": "no such member of this account"}}
-INVITE_404 = {404: {"model": ErrorOut, "description": "no such invitation of this account"}}
+MEMBER_404: Responses = {404: {"model": ErrorOut, "description": "no such member of this account"}}
+INVITE_404: Responses = {
+    404: {"model": ErrorOut, "description": "no such invitation of this account"}}
 _MEMBER = (accounts.c.id, accounts.c.email, accounts.c.role, accounts.c.created_at)
 _INVITE = (invitations.c.id, invitations.c.email, invitations.c.role, invitations.c.expires_at,
            invitations.c.created_at)
@@ -97,8 +99,10 @@ async def list_invitations(
 @router.post("/invitations", status_code=status.HTTP_201_CREATED,
              response_model=InvitationCreatedOut,
              responses={409: {"model": ErrorOut, "description": "email already has a log-in"}})
-async def invite(body: InvitationIn, caller: OwnerCaller, conn: Conn) -> InvitationCreatedOut:
-    """The token is shown once; the invitee sets a password with it at /auth/accept-invite."""
+async def invite(body: InvitationIn, caller: OwnerCaller, conn: Conn, request: Request,
+                 background: BackgroundTasks, settings: SettingsDep) -> InvitationCreatedOut:
+    """The token is shown once, and mailed to the invitee as a link to the frontend's page
+    that accepts it (/auth/accept-invite)."""
     email = body.email.lower()
     if await conn.scalar(select(accounts.c.id).where(accounts.c.email == email)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "this email already has a log-in")
@@ -106,7 +110,14 @@ async def invite(body: InvitationIn, caller: OwnerCaller, conn: Conn) -> Invitat
     row = (await conn.execute(insert(invitations).values(
         account_id=caller.account_id, email=email, role=body.role, token_hash=token_hash,
         expires_at=datetime.now(UTC) + INVITATION_TTL).returning(*_INVITE))).one()
+    inviter = await cells.owner_email(conn, caller.account_id)
+    language = await conn.scalar(select(accounts.c.language).where(
+        accounts.c.id == caller.account_id))
     await conn.commit()
+    mail = notify.account_mail("invitation", f"invite/{row.id}", email, inviter,
+                               f"{settings.frontend_url}/invite/{token}", language or "en",
+                               row.expires_at)
+    background.add_task(send_mail, request, mail)
     return InvitationCreatedOut(**row._mapping, token=token)
 
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import delete, func, update
 
 from api import heartbeats, quotas, store
 from api.cells import directory, owner_email
 from api.deps import AccountId, Conn, EditorAccountId, SettingsDep
+from api.masking import MaskError, unmasked
 from api.resource_schemas import TestPatch
 from api.routes import PREFIX
 from api.routes.monitors import NOT_FOUND, QUOTA, MonitorId, monitor_not_found
-from api.schemas import MAX_ID, MAX_TESTS, ErrorOut, Page, TestIn, TestOut
+from api.schemas import HEARTBEAT, MAX_ID, MAX_TESTS, ErrorOut, Page, Responses, TestIn, TestOut
 from api.validation import check_test, relocated
 from shared.tables import tests
 
 router = APIRouter(prefix=f"{PREFIX}/monitors/{{monitor_id}}/tests", tags=["tests"])
 
 TestId = Annotated[int, Path(ge=1, le=MAX_ID)]
-TEST_404 = {404: {"model": ErrorOut, "description": "no such test of this monitor"}}
+TEST_404: Responses = {404: {"model": ErrorOut, "description": "no such test of this monitor"}}
 
 
 def test_not_found() -> HTTPException:
@@ -82,24 +84,48 @@ async def get_test(monitor_id: MonitorId, test_id: TestId, account_id: AccountId
     return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
 
 
-def _patched(current: TestOut, patch: TestPatch) -> TestIn:
-    """The test as it will be: the stored one with the patch over it, validated whole.
+def _patched(stored: Any, patch: TestPatch) -> TestIn:
+    """The test as it will be: the stored row with the patch over it, validated whole, as a
+    new one is (defaults included), so what create accepts an edit accepts.
 
     `region` alone (what a client that knows one region per test sends) makes it the only
-    region; `regions` replaces the list; both must agree."""
+    region; `regions` replaces the list; both must agree. A secret sent back masked keeps
+    the stored one (api.masking)."""
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True, exclude={"enabled"}).items()
-               if v is not None or k not in ("region", "regions")}  # null: no change
+               if v is not None or k not in ("region", "regions", "url")}  # null: no change
+    if "kind" in changes:
+        raise _invalid("kind", "a test's kind cannot change: create a test of the new kind")
     if "region" in changes and "regions" not in changes:
         changes["regions"] = [changes["region"]]
-    config = {k: v for k, v in current.config.items() if v is not None}  # a heartbeat's cron
+    config = {k: v for k, v in stored.config.items() if v is not None}  # a heartbeat's cron
+    try:
+        changes = unmasked(changes, stored.config)
+    except MaskError as exc:
+        raise _invalid(exc.field, str(exc).partition(": ")[2]) from None
     merged: dict[str, Any] = {
-        "kind": current.kind, **config, "interval_s": current.interval_s,
-        "timeout_s": current.timeout_s, "regions": current.regions, **changes,
+        "kind": stored.kind, **config, "interval_s": stored.interval_s,
+        "timeout_s": stored.timeout_s, "regions": list(stored.regions),
+        "alert_rule": stored.alert_rule, **changes,
     }
+    if "interval_s" in changes and "timeout_s" not in changes:
+        # The stored timeout was the default for the old interval, or chosen for it: a new
+        # interval it does not fit takes the default rather than being refused.
+        if stored.timeout_s >= changes["interval_s"]:
+            merged.pop("timeout_s")
     try:
         return TestIn.model_validate(merged)
     except ValidationError as exc:
         raise relocated(exc, ("body",)) from None
+
+
+def _invalid(field: str, why: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": why}])
+
+
+def _only_pausing(patch: TestPatch) -> bool:
+    """A PATCH that only pauses: allowed whatever the stored row holds (a row an older
+    version stored may not pass today's rules, and it must still be stoppable)."""
+    return patch.model_dump(exclude_unset=True) == {"enabled": False}
 
 
 @router.patch("/{test_id}", response_model=TestOut, responses={**TEST_404, **QUOTA})
@@ -108,12 +134,23 @@ async def change_test(
     conn: Conn, settings: SettingsDep,
 ) -> TestOut:
     current = await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
-    changed = _patched(current, body)
+    if _only_pausing(body):
+        await conn.execute(update(tests).where(
+            tests.c.id == test_id, tests.c.account_id == account_id).values(
+            enabled=False, version=tests.c.version + 1, updated_at=func.now()))
+        if current.kind == HEARTBEAT:
+            await heartbeats.rearm(conn, test_id, False, current.enabled)
+        await conn.commit()
+        return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
+    stored = await store.stored_test(conn, account_id, test_id)
+    assert stored is not None  # found just above, in this account
+    changed = _patched(stored, body)
     limit = await quotas.quota(conn, account_id, settings)
     check_test(changed, settings, ("body",), limit.min_interval_s)
     regions = changed.region_list(current.region)
     values: dict[str, Any] = {
-        "config": changed.config(), "interval_s": changed.interval_s,
+        "config": changed.config(), "alert_rule": changed.rule(),
+        "interval_s": changed.interval_s,
         "timeout_s": changed.timeout_s, "region": regions[0], "regions": regions,
         "version": tests.c.version + 1, "updated_at": func.now(),
     }

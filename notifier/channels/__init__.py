@@ -1,7 +1,7 @@
 """The registry of channel kinds: kind -> module exposing `send` (see `base.py`).
 
-A new channel is one module here and one line below; the delivery engine never branches on
-the kind. Modules are imported on first use, so an unused channel costs nothing.
+A new channel is one module here and one line in shared/channel_kinds; the delivery engine
+never branches on the kind. Modules are imported on first use, so an unused channel costs nothing.
 """
 
 from __future__ import annotations
@@ -10,18 +10,10 @@ import importlib
 
 from notifier.channels.base import Send
 from notifier.errors import DeliveryError
+from shared import channel_kinds
 
-REGISTRY: dict[str, str] = {
-    "email": "notifier.channels.email",
-    "webhook": "notifier.channels.webhook",
-    "slack": "notifier.channels.slack",
-    "teams": "notifier.channels.teams",
-    "discord": "notifier.channels.discord",
-    "telegram": "notifier.channels.telegram",
-    "mattermost": "notifier.channels.mattermost",
-    "pagerduty": "notifier.channels.pagerduty",
-    "hook": "notifier.channels.hook",
-}
+# Each kind of shared/channel_kinds is the module of its name here.
+REGISTRY: dict[str, str] = {kind: f"notifier.channels.{kind}" for kind in channel_kinds.KINDS}
 
 _loaded: dict[str, Send] = {}
 

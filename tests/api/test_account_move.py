@@ -34,6 +34,8 @@ from tests.api.helpers import SECRET, http_test, unique_email
 from tests.api.history import seed
 from tests.api.test_cells import login, signup
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 HOOK = "https://hooks.example.com/very-secret"
 
 

@@ -28,6 +28,8 @@ from tests.api.test_cells import login, signup
 from tests.helpers import eventually
 from tests.targets import ThreadedServer, target_app
 
+pytestmark = pytest.mark.e2e  # starts real components as subprocesses
+
 INTERVAL_S = 1
 TOLERANCE_S = 0.5  # under one interval: a slot checked by neither cell fails the test
 TESTS = 3

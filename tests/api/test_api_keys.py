@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.tables import api_keys
 from tests.api.helpers import User, assert_invalid, create_monitor, send_json
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 KEYS = "/api/v1/api-keys"
 

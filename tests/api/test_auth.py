@@ -27,6 +27,8 @@ from tests.api.helpers import (
 )
 from tests.api.test_team import invite_member
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 SIGNUP = "/api/v1/auth/signup"
 LOGIN = "/api/v1/auth/login"
 PROTECTED = "/api/v1/monitors"

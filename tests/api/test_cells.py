@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from tests.api.cells import CellApi, owner_in, two_cells
 from tests.api.helpers import PASSWORD, unique_email
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 SIGNUP = "/api/v1/auth/signup"
 

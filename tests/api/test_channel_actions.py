@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import aio_pika
 import httpx
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from notifier.delivery import decode_delivery
 from shared import names
+from shared.delivery_message import decode_delivery
 from shared.secrets import decrypt_json
 from shared.tables import notification_attempts
 from tests.api.helpers import SECRET, User, client_for, new_user, unique_email
 from tests.helpers import eventually, short_name
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 CHANNELS = "/api/v1/notification-channels"
 WEBHOOK = {"url": "https://hooks.example.com/in/abc", "secret": "0123456789abcdef"}

@@ -12,6 +12,8 @@ from api.secretbox import SecretBox, SecretBoxError
 from shared.tables import notification_channels
 from tests.api.helpers import SECRET, User, assert_invalid, create_monitor, send_json
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 CHANNELS = "/api/v1/notification-channels"
 HOOK = "https://hooks.example.com/T000/B000/very-secret-path"
 WEBHOOK = {"url": HOOK, "secret": "s3cret-s3cret-s3cret"}

@@ -11,9 +11,9 @@ import pytest
 from api import notify
 from api.attempt_fields import fields, hook_fields, key_fields
 from notifier import certs, fanout
-from notifier.delivery import delivery_key
 from notifier.errors import DeliveryError
 from notifier.hooks import _verdict
+from shared.delivery_keys import for_channel as delivery_key
 from shared.messages import CertEvent, IncidentEvent
 
 NONE = {"event": "other", "incident_id": None, "test_id": None}

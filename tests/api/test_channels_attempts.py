@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.tables import notification_attempts
 from tests.api.helpers import User
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 CHANNELS = "/api/v1/notification-channels"
 FIELDS = ("key", "event", "incident_id", "test_id", "exit_code", "output")
 

@@ -16,6 +16,8 @@ from tests.api.domain_cells import LOOKUP, Proving, domain, lookup, new_page, pr
 from tests.api.helpers import assert_invalid, send_json
 from tests.api.test_status_pages import PAGES
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 # 155 characters, past 253 once each label is an A-label.
 TOO_LONG_ENCODED = ".".join(["".join(chr(0x4E00 + i * 37) for i in range(18))] * 8) + ".com"
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.helpers import client_for
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 
 async def test_health_reports_cell_and_database(client: httpx.AsyncClient) -> None:

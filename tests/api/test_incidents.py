@@ -10,6 +10,8 @@ from tests.api.helpers import User, assert_invalid, create_monitor, new_user, se
 from tests.api.history import seed
 from tests.api.test_team import invite_member
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 INCIDENTS = "/api/v1/incidents"
 
 

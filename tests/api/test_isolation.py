@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import User, create_monitor, http_test, new_user, stored_counts
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 
 async def test_another_account_sees_none_of_it(
@@ -32,7 +35,8 @@ async def test_another_account_sees_none_of_it(
     response = await as_intruder("GET", f"/api/v1/tests/{test_id}/results")
     assert (response.status_code, response.json()) == (404, {"detail": "test not found"})
     listed = (await as_intruder("GET", "/api/v1/monitors", params={"limit": 200})).json()
-    assert listed == {"items": [mine], "next": None}
+    assert (listed["items"], listed["next"]) == ([mine], None)
+    assert sum(listed["counts"].values()) == 1  # the counts too are the caller's own
     # Nothing changed on either side, and the owner still sees their monitor as it was.
     assert await stored_counts(engine, owner.id) == (1, 1)
     assert await stored_counts(engine, intruder.id) == (1, 1)
@@ -50,4 +54,5 @@ async def test_a_cursor_from_another_account_shows_only_your_own(
         await client.get("/api/v1/monitors", params={"limit": 1}, headers=user.headers)
     ).json()["next"]
     page = await client.get("/api/v1/monitors", params={"cursor": cursor}, headers=intruder.headers)
-    assert page.json() == {"items": [], "next": None}
+    assert page.json() == {"items": [], "next": None,
+                           "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0}}

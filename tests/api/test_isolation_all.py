@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import User, create_monitor, http_test, new_user
 from tests.api.history import seed
 from tests.api.test_team import invite_member
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 # Endpoints that are not about an account's resources at all.
 UNSCOPED = ("/api/v1/auth/", "/api/v1/public/", "/api/v1/health")
@@ -58,15 +61,32 @@ async def _estate(client: httpx.AsyncClient, engine: AsyncEngine, user: User, ma
     invitation = (await client.post("/api/v1/invitations", headers=h, json={
         "email": f"{marker}-invitee@example.com"})).json()
     member = await invite_member(client, user, "editor")
-    return {"monitor_id": monitor["id"], "test_id": monitor["tests"][0]["id"],
+    subscriber = (await client.post(f"/api/v1/status-pages/{page['id']}/subscribers",
+                                    headers=h, json={"url": f"https://{marker}.example/sub",
+                                                     "secret": "0123456789abcdef"})).json()
+    announcement = (await client.post(f"/api/v1/status-pages/{page['id']}/announcements",
+                                      headers=h, json={"message": f"{marker} news", **SPAN})
+                    ).json()
+    manual = (await client.post(f"/api/v1/status-pages/{page['id']}/manual-incidents",
+                                headers=h, json={"title": f"{marker} outage",
+                                                 "message": f"{marker} words", "affected": [
+                                                     {"monitor_id": monitor["id"],
+                                                      "impact": "degraded"}]})).json()
+    managed_key = f"k{marker}"  # what `vigil apply` labels its objects with
+    await client.put(f"/api/v1/managed/monitor/{managed_key}", headers=h,
+                     json={"object_id": monitor["id"]})
+    return {"subscriber_id": subscriber["id"], "announcement_id": announcement["id"],
+            "manual_id": manual["id"], "kind": "monitor", "key": managed_key,
+            "monitor_id": monitor["id"], "test_id": monitor["tests"][0]["id"],
             "page_id": page["id"], "channel_id": channel["id"], "window_id": window["id"],
             "key_id": key["id"], "invitation_id": invitation["id"], "member_id": member.id,
             "status_page_id": page["id"], "incident_id": history.open_id}
 
 
 # What each path parameter names. A new one must be added here.
-PATH_IDS = ("monitor_id", "test_id", "page_id", "channel_id", "window_id", "key_id",
-            "invitation_id", "member_id", "incident_id")
+PATH_IDS = ("kind", "key", "monitor_id", "test_id", "page_id", "channel_id", "window_id",
+            "key_id", "invitation_id", "member_id", "incident_id", "subscriber_id",
+            "announcement_id", "manual_id")
 
 
 def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noqa: N802
@@ -74,14 +94,20 @@ def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noq
     p = "/api/v1"
     return {
         ("post", f"{p}/monitors"): {"name": "x", "tests": [http_test()]},
+        ("post", f"{p}/monitors/validate"): {"name": "x", "tests": [http_test()]},
         ("patch", f"{p}/monitors/{{monitor_id}}"): {"name": "hijacked"},
         ("post", f"{p}/monitors/{{monitor_id}}/tests"): http_test(),
+        # B's monitor in A's selection: refused whole, B's monitor untouched (the snapshot).
+        ("post", f"{p}/monitors/bulk"): {"action": "delete", "ids": [ids["monitor_id"]]},
         ("patch", f"{p}/monitors/{{monitor_id}}/tests/{{test_id}}"): {"interval_s": 300},
         ("post", f"{p}/status-pages"): {"slug": _slug(), "title": "x"},
         ("patch", f"{p}/status-pages/{{page_id}}"): {"title": "hijacked"},
         ("post", f"{p}/status-pages/{{page_id}}/monitors"): {"monitor_id": ids["monitor_id"]},
         ("patch", f"{p}/status-pages/{{page_id}}/monitors/{{monitor_id}}"): {"position": 9},
         ("post", f"{p}/notification-channels"): {
+            "name": "x", "kind": "webhook",
+            "config": {"url": "https://h.example/", "secret": "0123456789abcdef"}},
+        ("post", f"{p}/notification-channels/validate"): {
             "name": "x", "kind": "webhook",
             "config": {"url": "https://h.example/", "secret": "0123456789abcdef"}},
         ("patch", f"{p}/notification-channels/{{channel_id}}"): {"name": "hijacked"},
@@ -94,6 +120,17 @@ def BODIES(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, Any]]:  # noq
         ("post", f"{p}/invitations"): {"email": f"{uuid.uuid4().hex}@example.com"},
         ("patch", f"{p}/members/{{member_id}}"): {"role": "viewer"},
         ("post", f"{p}/incidents/{{incident_id}}/updates"): {"message": "hijacked"},
+        ("patch", f"{p}/incidents/{{incident_id}}"): {"public_title": "hijacked"},
+        ("post", f"{p}/status-pages/{{page_id}}/subscribers"): {
+            "url": "https://h.example/sub", "secret": "0123456789abcdef"},
+        ("post", f"{p}/status-pages/{{page_id}}/announcements"): {"message": "hijacked",
+                                                                 **SPAN},
+        ("put", f"{p}/managed/{{kind}}/{{key}}"): {"object_id": ids["monitor_id"]},
+        ("post", f"{p}/status-pages/{{page_id}}/manual-incidents"): {
+            "title": "hijacked", "message": "x",
+            "affected": [{"monitor_id": ids["monitor_id"], "impact": "major_outage"}]},
+        ("post", f"{p}/status-pages/{{page_id}}/manual-incidents/{{manual_id}}/updates"): {
+            "status": "resolved", "message": "hijacked"},
     }
 
 
@@ -128,7 +165,8 @@ async def test_a_cannot_read_change_or_detect_anything_of_b(client: httpx.AsyncC
     marker = f"bsecret{uuid.uuid4().hex[:8]}"
     b_ids = await _estate(client, engine, b, marker)
     a_ids = await _estate(client, engine, a, f"amine{uuid.uuid4().hex[:8]}")
-    nowhere = dict.fromkeys(b_ids, NOWHERE)
+    # A managed object's path names its kind and key, not ids: a valid kind, an unused key.
+    nowhere = {**dict.fromkeys(b_ids, NOWHERE), "kind": "monitor", "key": "nowhere"}
     openapi = (await client.get("/api/v1/openapi.json")).json()
     before = await _snapshot(client, b, openapi, b_ids)
     b_bodies, a_bodies = BODIES(b_ids), BODIES(nowhere)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.helpers import client_for, create_monitor, new_user
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,8 @@ from tests.api.helpers import (
     send_json,
     stored_counts,
 )
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 MONITORS = "/api/v1/monitors"
 
@@ -125,8 +128,8 @@ async def test_the_test_quota_holds(database_url: str, engine: AsyncEngine) -> N
 async def test_the_certificate_mark_is_set_changed_and_turned_off(
         client: httpx.AsyncClient, user: User) -> None:
     monitor = await create_monitor(client, user, name="tls", tests=[
-        {"kind": "tls", "url": "https://example.com/", "cert_warn_days": 30},
-        {"kind": "tcp", "url": "http://example.com:25/"}])
+        {"kind": "tls", "url": "tls://example.com", "cert_warn_days": 30},
+        {"kind": "tcp", "url": "tcp://example.com:25"}])
     tls, tcp = monitor["tests"]
     assert tls["config"]["cert_warn_days"] == 30
     assert "cert_warn_days" not in tcp["config"]  # no certificate to watch

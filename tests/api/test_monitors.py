@@ -19,6 +19,8 @@ from tests.api.helpers import (
     stored_counts,
 )
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 MONITORS = "/api/v1/monitors"
 
 
@@ -54,6 +56,7 @@ async def test_create_stores_the_monitor_and_its_tests(
         "enabled": True,
         "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200],
                    "cert_warn_days": 14},
+        "alert_rule": None,  # the defaults
         "state": None,
         "ping_url": None,  # heartbeat tests only
         "heartbeat": None,
@@ -88,6 +91,7 @@ async def test_list_is_ordered_by_id_and_pages_follow_next(
     assert (await client.get(MONITORS, headers=user.headers)).json() == {
         "items": created,
         "next": None,
+        "counts": {"down": 0, "pending": 5, "degraded": 0, "up": 0},  # none checked yet
     }
     seen, cursor = [], None
     for _ in range(10):  # five pages and a bit: a cursor that never ends fails the test
@@ -109,7 +113,8 @@ async def test_a_full_page_without_more_has_no_next(client: httpx.AsyncClient, u
 
 async def test_a_new_account_has_no_monitors(client: httpx.AsyncClient, user: User) -> None:
     response = await client.get(MONITORS, headers=user.headers)
-    assert response.json() == {"items": [], "next": None}
+    assert response.json() == {"items": [], "next": None,
+                               "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0}}
 
 
 @pytest.mark.parametrize(
@@ -200,5 +205,6 @@ async def test_listing_costs_the_same_queries_for_one_monitor_or_many(database_u
             assert response.status_code == 200
             costs.append(len(statements))
     assert len(response.json()["items"]) == 4
-    # The token's account, the page of monitors, their tests with states: three.
-    assert costs == [3, 3], statements
+    # The token's account, the ETag's marks, the page of monitors with the counts, their
+    # tests with states: four, however many monitors.
+    assert costs == [4, 4], statements

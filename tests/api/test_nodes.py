@@ -2,11 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.tables import broken_nodes, nodes
 from tests.api.helpers import PASSWORD, client_for, new_user, unique_email
 from tests.helpers import short_name
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 
 async def _node(engine, region: str, node: str, age_s: float) -> None:

@@ -17,6 +17,8 @@ from shared.tables import test_state
 from tests.api.helpers import User, client_for, create_monitor, http_test, new_user
 from tests.helpers import eventually
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 PUBLIC = "/api/v1/public/status-pages"
 
 

@@ -25,6 +25,8 @@ from tests.api.history import seed
 from tests.api.test_public import set_state
 from tests.helpers import eventually
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 PUBLIC = "/api/v1/public/status-pages"
 TTL = "0.5"
 

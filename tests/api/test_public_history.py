@@ -6,10 +6,13 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
 from tests.api.history import seed
 from tests.helpers import eventually
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 PUBLIC = "/api/v1/public/status-pages"
 

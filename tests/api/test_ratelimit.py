@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api.ratelimit import RateLimiter
 from tests.api.helpers import client_for, unique_email
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 
 def test_a_bucket_refills_at_its_rate() -> None:

@@ -15,6 +15,8 @@ from shared.messages import Status
 from shared.tables import results_week, test_state
 from tests.api.helpers import User, create_monitor, http_test
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 

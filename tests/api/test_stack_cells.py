@@ -21,6 +21,8 @@ from tests.api.helpers import SECRET
 from tests.helpers import short_name, wait_sync
 from tests.targets import free_port
 
+pytestmark = pytest.mark.e2e  # starts real components as subprocesses
+
 
 def _healthy(url: str) -> bool:
     try:

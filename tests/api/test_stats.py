@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.api.helpers import User, assert_invalid, create_monitor, new_user
 from tests.api.history import seed
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 
 @pytest.fixture(scope="module")
 async def user(client: httpx.AsyncClient) -> User:

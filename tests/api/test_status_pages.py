@@ -7,6 +7,8 @@ import pytest
 
 from tests.api.helpers import User, assert_invalid, create_monitor, send_json
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 PAGES = "/api/v1/status-pages"
 
 
@@ -57,7 +59,7 @@ async def test_monitors_on_a_page(client: httpx.AsyncClient, user: User) -> None
                               headers=user.headers)
     assert added.status_code == 201, added.text
     assert added.json() == {"monitor_id": monitor["id"], "name": "site", "group": "Web",
-                            "position": 0}
+                            "position": 0, "sla_target": None}
     again = await client.post(path, json={"monitor_id": monitor["id"]}, headers=user.headers)
     assert again.status_code == 409
     bad_group = await client.post(path, json={"monitor_id": monitor["id"], "group": "Nope"},
@@ -70,7 +72,7 @@ async def test_monitors_on_a_page(client: httpx.AsyncClient, user: User) -> None
     await client.patch(f"{PAGES}/{page['id']}", json={"groups": []}, headers=user.headers)
     listed = (await client.get(path, headers=user.headers)).json()
     assert listed == {"items": [{"monitor_id": monitor["id"], "name": "site", "group": None,
-                                 "position": 3}], "next": None}
+                                 "position": 3, "sla_target": None}], "next": None}
     assert (await client.delete(f"{path}/{monitor['id']}", headers=user.headers)
             ).status_code == 204
     assert (await client.get(path, headers=user.headers)).json()["items"] == []

@@ -19,6 +19,8 @@ from tests.api.cells import two_cells
 from tests.api.helpers import PASSWORD, client_for, new_user, unique_email
 from tests.helpers import eventually, short_name
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 SYSTEM = "/api/v1/system"
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from tests.api.helpers import PASSWORD, User, create_monitor, new_user, unique_email
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 INVITES = "/api/v1/invitations"
 
 

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.tables import tests
 from tests.api.helpers import User, assert_invalid, create_monitor, http_test, send_json
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 MONITORS = "/api/v1/monitors"
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.tables import refresh_tokens
 from tests.api.helpers import PASSWORD, User, assert_invalid, send_json
+
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
@@ -60,7 +63,8 @@ async def test_logout_forgets_the_refresh_token(client: httpx.AsyncClient, user:
 async def test_me_names_the_caller(client: httpx.AsyncClient, user: User) -> None:
     me = (await client.get(ME, headers=user.headers)).json()
     assert me == {"id": user.id, "email": user.email, "role": "owner", "account_id": user.id,
-                  "created_at": me["created_at"], "language": "en", "is_admin": False}
+                  "created_at": me["created_at"], "language": "en", "time_zone": "UTC",
+                  "is_admin": False}
 
 
 async def test_the_notification_language_is_chosen_and_garbage_refused(

@@ -19,6 +19,7 @@ from shared.directory import Directory
 from tests import services
 from tests.dnspeer import Zone, dns_server_thread
 from tests.helpers import short_name, wait_sync
+from tests.sinks import Sink, smtp_sink
 from tests.targets import free_port
 
 COMPONENTS = ("processor", "scheduler", "executor", "notifier", "api", "frontend")
@@ -33,6 +34,17 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # What the stack's DNS server (VIGIL_DOMAIN_DNS_SERVERS) answers; tests add records.
     dns_zone: Zone = field(default_factory=dict)
+    # The operator's relay (VIGIL_SMTP_URL): every mail the notifier sends lands here.
+    smtp: Sink | None = None
+    env: dict[str, str] = field(default_factory=dict)  # what the components were started with
+
+    def start(self, name: str, component: str | None = None) -> subprocess.Popen[bytes]:
+        """Start (or start again) a component as `name`, its log appended to `name`.log."""
+        argv = [sys.executable, "-m", "ops.cli", component or name]
+        with open(self.logs / f"{name}.log", "ab") as out:
+            self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=out,
+                                                stderr=subprocess.STDOUT)
+        return self.procs[name]
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
@@ -68,13 +80,13 @@ async def _register(directory_url: str, cell: str, api_url: str, database_url: s
 def stack(stack_services: tuple[str, str, str], tmp_path_factory) -> Iterator[Stack]:
     database_url, amqp_url, directory_url = stack_services
     zone: Zone = {}
-    with dns_server_thread(zone) as dns_port:
+    with dns_server_thread(zone) as dns_port, smtp_sink() as (sink, smtp_port):
         yield from _stack(database_url, amqp_url, directory_url, zone, dns_port,
-                          tmp_path_factory)
+                          tmp_path_factory, sink, smtp_port)
 
 
 def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns_port: int,
-           tmp_path_factory) -> Iterator[Stack]:
+           tmp_path_factory, sink: Sink, smtp_port: int) -> Iterator[Stack]:
     api_port, frontend_port = free_port(), free_port()
     logs = tmp_path_factory.mktemp("stack-logs")
     cell = short_name("e")
@@ -94,13 +106,13 @@ def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns
         "VIGIL_NOTIFY_TIMEOUT": "5",
         "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
         "VIGIL_ADMIN_EMAILS": OPERATOR_EMAIL,
+        "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?security=plain",
+        "VIGIL_PUBLIC_URL": f"http://127.0.0.1:{frontend_port}",  # the links in mails
     }
     s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs,
-              dns_zone=zone)
+              dns_zone=zone, smtp=sink, env=env)
     for name in COMPONENTS:
-        argv = [sys.executable, "-m", "ops.cli", name]
-        with open(logs / f"{name}.log", "wb") as out:
-            s.procs[name] = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+        s.start(name)
     try:
         wait_sync(lambda: _healthy(s.api_url + "/api/v1/health"), "the API to be healthy")
         wait_sync(lambda: _healthy(s.frontend_url + "/healthz"), "the frontend to be up")

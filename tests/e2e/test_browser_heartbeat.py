@@ -34,7 +34,7 @@ def test_a_heartbeat_made_in_the_form_takes_the_pasted_crontab_line(stack: Stack
     with browser_page() as page:
         _log_in(page, stack, email)
         page.goto(stack.frontend_url + "/monitors/new")
-        page.get_by_label("Name").fill("Nightly backup")
+        page.get_by_label("Name", exact=True).fill("Nightly backup")
         page.get_by_label("Check kind").select_option("heartbeat")
         page.get_by_label("Interval (seconds)").fill("86400")
         page.get_by_label("Grace (seconds)").fill("3600")

@@ -1,6 +1,7 @@
 """In a real Chromium against the running stack: log in, create a monitor with the form, see
 it go up, open its public status page in Dutch and German; and screenshots of the dashboard,
-a monitor page and a status page at desktop and phone widths for docs/screenshots/."""
+a monitor page (and its HTTP timings), the test form and a status page at desktop and phone
+widths for docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_create_a_monitor_see_it_up_and_its_public_page(
         page.goto(stack.frontend_url + "/dashboard")
         row = page.locator(f'tr[data-monitor-id="{monitor_id}"]')
         expect(row.locator('[data-status="up"]')).to_contain_text("Up", timeout=CHECK_WAIT_MS)
-        shoot(page, "dashboard")
+        shoot(page, "dashboard-one")  # at 10,000 monitors: test_browser_dashboard_scale.py
         test = _monitor(stack, email, password, monitor_id)["tests"][0]
         seed(stack_services[0], test["id"], monitor_id, test["region"] or "local")
         page.goto(monitor_url)
@@ -80,6 +81,19 @@ def test_create_a_monitor_see_it_up_and_its_public_page(
         chart = page.get_by_role("region", name="Response time").locator("svg")
         expect(chart).to_be_visible(timeout=WAIT_MS)  # the seeded day, drawn
         shoot(page, "monitor")
+        # The live HTTP checks report how long each phase took.
+        timings = page.get_by_role("region", name="Timing of recent HTTP checks")
+        expect(timings).to_be_visible(timeout=WAIT_MS)
+        timings.scroll_into_view_if_needed()
+        shoot(page, "monitor-timings")
+
+        # The test form: the chosen kind's fields, and the API's 422 beside the URL.
+        page.get_by_role("link", name="Add a test").click()
+        page.get_by_label("Check kind").select_option("tcp")
+        page.get_by_label("Target URL").fill("tcp://db.example.com:99999")  # no such port
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator('[id="url-errors"]')).to_be_visible(timeout=WAIT_MS)
+        shoot(page, "test-form")
 
     token = _token(stack, email, password)
     with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10,

@@ -23,7 +23,7 @@ import pytest
 from aiohttp import web
 
 from shared import amqp, names
-from shared.codec import decode_incident_event
+from shared.codec import decode_event
 from tests import services
 from tests.helpers import short_name, wait_sync
 from tests.targets import ThreadedServer
@@ -127,7 +127,7 @@ def _events(amqp_url: str, cell: str) -> list[tuple[str, str]]:
             out = []
             while (message := await queue.get(fail=False)) is not None:
                 await message.ack()
-                event = decode_incident_event(message.body)
+                event = decode_event(message.body)
                 out.append((event.kind, event.state))
             return out
     return asyncio.run(drain())

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.frontend import fake_manual, fake_tests
+
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "vigil-demo"
 
@@ -54,6 +56,14 @@ class FakeApi:
     cells: dict[str, str] = field(default_factory=dict)  # email -> API URL /locate answers
     public_pages: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> body
     domains: dict[str, str] = field(default_factory=dict)  # custom domain -> slug
+    # slug -> password of a private page: its public page answers 401 without the access
+    # token POST .../access answers for that password (the API's rules: api.page_access)
+    page_passwords: dict[str, str] = field(default_factory=dict)
+    access_retry_after: int | None = None  # set: POST .../access answers 429
+    # slug -> allowed domains of an email_domain page: POST .../sign-in answers 202 for an
+    # address there (422 elsewhere), and .../sign-in/confirm takes "link-<slug>" once
+    sign_in_domains: dict[str, list[str]] = field(default_factory=dict)
+    spent_links: set[str] = field(default_factory=set)
     domain_cells: dict[str, str] = field(default_factory=dict)  # domain -> another cell's API
     stats: dict[str, Any] | None = None  # None: the API has no /stats yet (404)
     series: dict[str, Any] | None = None  # None: no /series yet (404)
@@ -162,8 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             route(body)
             return
         if parts.path.startswith("/api/v1/public/status-pages/"):
-            page = api.public_pages.get(parts.path.rsplit("/", 1)[1])
-            self._json(200 if page else 404, page or {"detail": "status page not found"})
+            self._public_page(parts.path, body)
             return
         if parts.path.startswith("/api/v1/public/domains/"):
             host = parts.path.rsplit("/", 1)[1]
@@ -209,14 +218,19 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refused():
             return
         data = json.loads(body)
-        errors = _test_errors(data["tests"][0], ["body", "tests", 0])
+        tests = data.get("tests") if isinstance(data, dict) else None
+        if not isinstance(tests, list) or not tests:
+            self._json(422, {"detail": [{"type": "missing", "loc": ["body", "tests"],
+                                         "msg": "Field required"}]})
+            return
+        errors = [e for i, t in enumerate(tests)
+                  for e in fake_tests.errors(t, ["body", "tests", i])]
         if errors:
             self._json(422, {"detail": errors})
             return
-        new = monitor(data["name"], "pending", checked_at=None, monitor_id=str(_next_id()),
-                      url=data["tests"][0]["url"])
+        new = monitor(data["name"], "pending", checked_at=None, monitor_id=str(_next_id()))
         new["id"] = int(new["id"])
-        new["tests"][0].update(id=_next_id(), kind=data["tests"][0]["kind"])
+        new["tests"] = [stored_test(t, new["id"]) for t in tests]
         self.api.monitors.append(new)
         self._json(201, new)
 
@@ -244,12 +258,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"detail": "monitor not found"})
             return
         data = json.loads(body)
-        errors = _test_errors(data, ["body"])
+        errors = fake_tests.errors(data, ["body"])
         if errors:
             self._json(422, {"detail": errors})
             return
-        test = {**found["tests"][0], "id": _next_id(), "kind": data["kind"], "state": None,
-                "config": {"url": data["url"]}} if found["tests"] else {}
+        test = stored_test(data, found["id"])
         found["tests"].append(test)
         self._json(201, test)
 
@@ -266,12 +279,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refused():
             return
         data = json.loads(body)
-        errors = _test_errors(data, ["body"])
+        if isinstance(data, dict) and "kind" in data:  # a test keeps its kind
+            self._json(422, {"detail": [{"type": "extra_forbidden", "loc": ["body", "kind"],
+                                         "msg": "Extra inputs are not permitted"}]})
+            return
+        errors = fake_tests.errors(data, ["body"], flat(test))
         if errors:
             self._json(422, {"detail": errors})
             return
-        test["config"] = {**test["config"], "url": data["url"]}
-        test["interval_s"] = data["interval_s"]
+        test.update(stored_test({**flat(test), **data}, test["monitor_id"]), id=test["id"],
+                    state=test.get("state"))
         self._json(200, test)
 
     def _stats(self, body: bytes, mid: str) -> None:
@@ -279,6 +296,59 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _series(self, body: bytes, tid: str) -> None:
         self._json(200 if self.api.series else 404, self.api.series or {"detail": "Not Found"})
+
+    def _public_page(self, path: str, body: bytes) -> None:
+        """A public page (a private one only with its access token), or its /access."""
+        if path.endswith("/access"):
+            self._access(path.split("/")[-2], body)
+            return
+        if "/sign-in" in path:
+            self._sign_in(path.split("/")[5], path.endswith("/confirm"), body)
+            return
+        slug = path.rsplit("/", 1)[1]
+        private = "password" if slug in self.api.page_passwords else (
+            "email_domain" if slug in self.api.sign_in_domains else None)
+        if private and self.headers.get("X-Vigil-Page-Access") != f"access-{slug}":
+            self._json(401, {"detail": "this status page is private", "visibility": private})
+            return
+        page = self.api.public_pages.get(slug)
+        self._json(200 if page else 404, page or {"detail": "status page not found"})
+
+    def _sign_in(self, slug: str, confirm: bool, body: bytes) -> None:
+        """An email_domain page's sign-in, as api.routes.public_sign_in answers."""
+        data = json.loads(body or b"{}")
+        if slug not in self.api.sign_in_domains:
+            self._json(404, {"detail": "no status page that takes a sign-in"})
+        elif confirm and (data.get("token") != f"link-{slug}" or slug in self.api.spent_links):
+            self._json(400, {"detail": "token: this sign-in link was used already"})
+        elif confirm:
+            self.api.spent_links.add(slug)
+            self._json(200, {"access_token": f"access-{slug}",
+                             "expires_at": "2099-01-01T00:00:00+00:00"})
+        elif str(data.get("email", "")).rpartition("@")[2] not in self.api.sign_in_domains[slug]:
+            self._json(422, {"detail": [{"loc": ["body", "email"], "type": "value_error",
+                                         "msg": "Value error, not an allowed domain"}]})
+        else:
+            self._json(202, {"detail": "sign-in link sent"})
+
+    def _access(self, slug: str, body: bytes) -> None:
+        """A visitor's password for a private page, as api.routes.public_access answers."""
+        password = json.loads(body or b"{}").get("password")
+        if self.api.access_retry_after is not None:
+            self.send_response(429)
+            self.send_header("Retry-After", str(self.api.access_retry_after))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif not isinstance(password, str) or not password:
+            self._json(422, {"detail": [{"loc": ["body", "password"], "msg": "required",
+                                         "type": "missing"}]})
+        elif slug not in self.api.page_passwords:
+            self._json(404, {"detail": "no password-protected status page"})
+        elif password != self.api.page_passwords[slug]:
+            self._json(401, {"detail": "wrong password"})
+        else:
+            self._json(200, {"access_token": f"access-{slug}",
+                             "expires_at": "2099-01-01T00:00:00+00:00"})
 
     def _collection(self, body: bytes, name: str, ident: str | None = None) -> None:
         """A plain stored list: list, create, read, change, delete."""
@@ -325,9 +395,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(204, b"", "application/json")
         elif not self._refused():
             data = json.loads(body)
+            target = data.get("sla_target")
+            if target is not None and not (isinstance(target, int | float)
+                                           and not isinstance(target, bool)
+                                           and 0 < target < 100):
+                self._json(422, {"detail": [{"type": "less_than", "loc": ["body", "sla_target"],
+                                             "msg": "Input should be less than 100"}]})
+                return
             links.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}",
-                          "group": data.get("group"), "position": 0})
+                          "group": data.get("group"), "position": 0, "sla_target": target})
             self._json(201, links[-1])
+
+    def _manual(self, body: bytes, pid: str, iid: str | None = None, _: str | None = None
+                ) -> None:
+        if self.command == "GET" or not self._refused():
+            self._json(*fake_manual.answer(self.api.collections, self.command, body, pid, iid,
+                                           _next_id()))
 
     def _incidents(self, body: bytes, iid: str | None = None, updates: str | None = None
                    ) -> None:
@@ -509,7 +592,7 @@ def monitor(
         "interval_s": 60,
         "timeout_s": 10,
         "enabled": True,
-        "config": {"url": url, "method": "GET", "expected_status": 200},
+        "config": {"url": url, "method": "GET", "expected_status": [200]},
         "state": state,
     }
     return {
@@ -521,26 +604,29 @@ def monitor(
     }
 
 
+def stored_test(data: dict[str, Any], mid: Any) -> dict[str, Any]:
+    """A valid flat test body as the API shows it: the kind's fields in `config`."""
+    top = ("kind", "interval_s", "timeout_s", "region", "regions", "alert_rule", "enabled")
+    config = {k: v for k, v in data.items() if k not in top and v is not None}
+    region = data.get("region") or "local"
+    return {"id": _next_id(), "monitor_id": mid, "kind": data["kind"], "region": region,
+            "regions": data.get("regions") or [region],
+            "interval_s": data.get("interval_s", 60), "timeout_s": data.get("timeout_s", 10),
+            "enabled": data.get("enabled", True), "config": config,
+            "alert_rule": data.get("alert_rule"), "state": None}
+
+
+def flat(test: dict[str, Any]) -> dict[str, Any]:
+    """A stored test as the flat body that made it."""
+    keep = ("kind", "interval_s", "timeout_s", "alert_rule")
+    return {**{k: test[k] for k in keep if test.get(k) is not None}, **test["config"]}
+
+
 _ids = iter(range(1000, 10**9))
 
 
 def _next_id() -> int:
     return next(_ids)
-
-
-def _test_errors(test: dict[str, Any], loc: list[Any]) -> list[dict[str, Any]]:
-    """A little of the API's validation: enough to see 422s land beside the fields."""
-    errors = []
-    if "127.0.0.1" in test.get("url", ""):
-        errors.append({"type": "private_target", "loc": [*loc, "url"],
-                       "msg": "must not target a loopback address", "input": test["url"]})
-    if isinstance(test.get("interval_s"), int) and test["interval_s"] < 30:
-        errors.append({"type": "greater_than_equal", "loc": [*loc, "interval_s"],
-                       "msg": "Input should be greater than or equal to 30", "ctx": {"ge": 30}})
-    if test.get("region") == "nowhere":
-        errors.append({"type": "value_error", "loc": [*loc, "region"],
-                       "msg": "Value error, no such region"})
-    return errors
 
 
 _RESOURCES: list[tuple[str, Any]] = [
@@ -563,6 +649,8 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
      r"(?:/(\d+))?", _Handler._channel_part),
     (r"POST /api/v1/status-pages/(\d+)/domain/verify", _Handler._verify_domain),
+    (r"(?:GET|POST) /api/v1/status-pages/(\d+)/manual-incidents(?:/(\d+))?(/updates)?",
+     _Handler._manual),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
      _Handler._page_monitors),
     (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"

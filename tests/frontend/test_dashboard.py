@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.frontend.fake_api import FakeApi, monitor
@@ -88,12 +89,12 @@ def test_dashboard_in_dutch(logged_in: FlaskClient) -> None:
 
 
 @pytest.mark.usefixtures("three_monitors")
-def test_asks_the_api_with_the_token_for_200_monitors(
+def test_asks_the_api_with_the_token_for_a_page_down_first(
     logged_in: FlaskClient, fake_api: FakeApi
 ) -> None:
     logged_in.get("/dashboard")
     [call] = fake_api.requests_to("/api/v1/monitors")
-    assert call.query == {"limit": ["200"]}
+    assert call.query == {"limit": ["50"], "sort": ["status"]}
     assert call.headers["Authorization"].removeprefix("Bearer ") in fake_api.tokens
 
 
@@ -108,16 +109,19 @@ def test_empty_state(logged_in: FlaskClient) -> None:
     assert "<table" not in html
 
 
-def test_says_when_the_list_is_cut_short(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+def test_links_the_next_page_when_the_list_goes_on(logged_in: FlaskClient,
+                                                   fake_api: FakeApi) -> None:
     fake_api.monitors = [monitor("One")]
     fake_api.next = "cursor-2"
-    assert "Showing the first 1 monitors." in text(logged_in.get("/dashboard"))
+    html = text(logged_in.get("/dashboard"))
+    assert "Showing the first" not in html
+    assert 'rel="next" href="/dashboard?sort=status&amp;cursor=cursor-2"' in html
 
 
 def test_page_refreshes_itself_with_a_same_origin_script(logged_in: FlaskClient) -> None:
     html = text(logged_in.get("/dashboard"))
     assert '<script src="/static/dashboard.js" defer></script>' in html
-    assert 'data-refresh-url="/dashboard/data"' in html
+    assert 'data-refresh-url="/dashboard/data?sort=status"' in html
     assert "<script>" not in html  # nothing inline: the CSP forbids it
     assert '<noscript><meta http-equiv="refresh"' in html
 
@@ -213,3 +217,31 @@ def test_error_page_is_translated(logged_in: FlaskClient, fake_api: FakeApi) -> 
     html = text(logged_in.get("/dashboard?lang=nl"))
     assert "De monitoringdienst reageert niet" in html
     assert 'hreflang="en"' in html  # the language switcher is there too
+
+
+def test_kind_and_target_of_every_test(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    m = monitor("Stack", "up", monitor_id="m-stack")
+    m["tests"].append({**m["tests"][0], "kind": "tcp", "config": {"url": "tcp://db:5432"}})
+    fake_api.monitors = [m]
+    cells = row(text(logged_in.get("/dashboard")), "m-stack")
+    assert '<span class="kind-tag">http</span> https://example.com/' in cells
+    assert '<span class="kind-tag">tcp</span> tcp://db:5432' in cells
+
+
+def test_bulk_actions_need_the_csrf_token(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    response = logged_in.post("/dashboard/bulk", data={"action": "pause", "ids": ["1"]})
+    assert response.status_code == 400
+    assert fake_api.requests_to("/api/v1/monitors/bulk") == []
+
+
+def test_an_etag_of_another_minute_or_language_is_not_passed_on(app: Flask) -> None:
+    from frontend import dashboard
+
+    with app.test_request_context("/dashboard/data"):
+        api_etag = 'W/"' + "a" * 32 + '"'
+        ours = dashboard._browser_etag(api_etag)
+        assert ours is not None and dashboard._api_etag(ours) == api_etag
+        stale = ours[:-9] + "00000000" + '"'  # the mark of another minute, language or zone
+        assert dashboard._api_etag(stale) is None
+        assert dashboard._api_etag('W/"garbage"') is None
+        assert dashboard._api_etag(None) is None

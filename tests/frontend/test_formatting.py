@@ -24,12 +24,13 @@ EXPECTED = {
     "en": {
         "latency": ["1,234 ms", "5.3 ms", "—"],
         "ago": ["42 seconds ago", "3 minutes ago", "just now", "Never"],
-        "label": ["Up", "Down", "Degraded", "Pending", "Unknown"],
+        "label": ["Up", "Down", "Degraded", "Pending", "Misconfigured", "Unknown"],
     },
     "nl": {
         "latency": ["1.234 ms", "5,3 ms", "—"],
         "ago": ["42 seconden geleden", "3 minuten geleden", "zojuist", "Nooit"],
-        "label": ["Online", "Onbereikbaar", "Verstoord", "In afwachting", "Onbekend"],
+        "label": ["Online", "Onbereikbaar", "Verstoord", "In afwachting", "Verkeerd ingesteld",
+                  "Onbekend"],
     },
 }
 
@@ -49,7 +50,8 @@ def test_ago(lang: str) -> None:
 
 
 def test_status_labels(lang: str) -> None:
-    labels = [status_label(s) for s in ("up", "down", "degraded", "pending", "exploded")]
+    labels = [status_label(s) for s in ("up", "down", "degraded", "pending", "misconfigured",
+                                         "exploded")]
     assert labels == EXPECTED[lang]["label"]
 
 

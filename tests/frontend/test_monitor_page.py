@@ -97,3 +97,31 @@ def test_a_monitor_without_name_or_tests_is_a_502(logged_in: FlaskClient,
                                                   fake_api: FakeApi) -> None:
     fake_api.monitors.append({"id": 42, "name": None, "tests": None})
     assert logged_in.get("/monitors/42").status_code == 502
+
+
+def test_http_timing_breakdown_of_recent_results(logged_in: FlaskClient,
+                                                 fake_api: FakeApi) -> None:
+    stored(fake_api)
+    timed = {**RESULT, "status": "up", "latency_ms": 88.0, "http_status": 200,
+             "error_kind": None, "error": None,
+             "timings": {"dns_ms": 1.5, "connect_ms": 12.0, "tls_ms": 40.0, "ttfb_ms": 80.0}}
+    fake_api.results = [timed]
+    html = text(logged_in.get("/monitors/41"))
+    assert "Timing of recent HTTP checks" in html
+    for figure in ("1.5 ms", "12 ms", "40 ms", "80 ms", "88 ms"):
+        assert figure in html
+
+
+def test_no_timing_section_without_timings(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    stored(fake_api)
+    fake_api.results = [RESULT]
+    assert "Timing of recent HTTP checks" not in text(logged_in.get("/monitors/41"))
+
+
+def test_each_kind_shows_its_target(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    stored(fake_api)
+    fake_api.monitors[0]["tests"].append(
+        {**fake_api.monitors[0]["tests"][0], "id": 8, "kind": "dns", "state": None,
+         "config": {"url": "dns://9.9.9.9", "name": "example.com", "record_type": "AAAA"}})
+    html = text(logged_in.get("/monitors/41"))
+    assert "example.com AAAA @ dns://9.9.9.9" in html

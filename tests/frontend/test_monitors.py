@@ -98,3 +98,8 @@ def test_page_knows_when_more_monitors_exist() -> None:
 def test_wrong_shapes_are_refused(body: dict[str, Any]) -> None:
     with pytest.raises(BadResponse):
         parse_page(body)
+
+
+def test_a_misconfigured_monitor_shows_its_reason() -> None:
+    row = parse_monitor(monitor("Db", "misconfigured", error="url: must start with tcp://"))
+    assert (row.status, row.error) == ("misconfigured", "url: must start with tcp://")

@@ -52,7 +52,9 @@ def test_the_page_for_anyone(client: FlaskClient, fake_api: FakeApi) -> None:
     assert "Current incidents" in html and "Investigating &lt;now&gt;" in html
     assert "Past incidents" in html and "Resolved" in html
     assert "DB upgrade" in html
-    assert '<meta http-equiv="refresh"' in html
+    # Refreshed in place by a pausable script, never by a forced reload (WCAG 2.2.1).
+    assert 'http-equiv="refresh"' not in html
+    assert 'status_refresh.js' in html and 'id="refresh-toggle"' in html
     assert response.headers["Cache-Control"] == "public, max-age=30"
     assert "<main" in html and "<header" in html and "<footer" in html
 

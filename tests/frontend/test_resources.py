@@ -36,6 +36,24 @@ def test_create_a_status_page(logged_in: FlaskClient, fake_api: FakeApi) -> None
     assert "ACME" in html and 'href="/s/acme"' in html
 
 
+def test_groups_by_tag_are_sent_as_a_map(logged_in: FlaskClient, fake_api: FakeApi) -> None:
+    response = post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
+                    groups="Web, API", group_tags=" Web = web , API=backend,", logo_url="")
+    assert response.status_code == 302
+    body = sent(fake_api, "/api/v1/status-pages")
+    assert body["group_tags"] == {"Web": "web", "API": "backend"}
+
+
+def test_a_group_tag_without_equals_is_marked_and_not_sent(logged_in: FlaskClient,
+                                                          fake_api: FakeApi) -> None:
+    response = post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
+                    groups="Web", group_tags="web", logo_url="")
+    assert response.status_code == 422
+    assert "Write each as group=tag" in text(response)
+    assert [s for s in fake_api.seen if s.path == "/api/v1/status-pages"
+            and s.method == "POST"] == []
+
+
 def test_status_page_form_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     response = post(logged_in, "/status-pages", title="", slug="", language="en", groups="",
                     logo_url="")
@@ -164,3 +182,24 @@ def test_delete_a_window(logged_in: FlaskClient, fake_api: FakeApi) -> None:
 def test_garbage_window_times_are_a_502(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.collections["maintenance-windows"] = [{"id": 9, "title": "DB", "starts_at": "x"}]
     assert logged_in.get("/maintenance").status_code == 502
+
+
+def test_plan_a_weekly_window_in_the_form_s_zone(logged_in: FlaskClient,
+                                                 fake_api: FakeApi) -> None:
+    fake_api.collections["status-pages"] = [{"id": 5, "slug": "acme", "title": "ACME"}]
+    response = post(logged_in, "/maintenance", title="Patch", zone="Europe/Amsterdam",
+                    starts_at="2026-03-23T09:00", ends_at="2026-03-23T10:00", target="page:5",
+                    repeat="weekly")
+    assert response.status_code == 302, text(response)
+    assert sent(fake_api, "/api/v1/maintenance-windows") == {
+        "title": "Patch", "starts_at": "2026-03-23T08:00:00+00:00",
+        "ends_at": "2026-03-23T09:00:00+00:00", "status_page_id": 5,
+        "recurrence": "FREQ=WEEKLY", "timezone": "Europe/Amsterdam"}
+    response = post(logged_in, "/maintenance", title="Patch", starts_at="2026-03-23T09:00",
+                    ends_at="2026-03-23T10:00", target="page:5", repeat="hourly")
+    assert response.status_code == 422 and 'id="repeat-errors"' in text(response)
+    fake_api.refuse_with = (422, [{"type": "value_error", "loc": ["body", "recurrence"],
+                                   "msg": "Value error, FREQ must be WEEKLY or MONTHLY"}])
+    response = post(logged_in, "/maintenance", title="Patch", starts_at="2026-03-23T09:00",
+                    ends_at="2026-03-23T10:00", target="page:5", repeat="monthly")
+    assert 'id="repeat-errors"' in text(response) and "FREQ must be" in text(response)

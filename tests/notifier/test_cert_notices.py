@@ -214,12 +214,13 @@ async def test_a_certificate_near_its_end_is_told_once_per_channel(
                 "the redelivered batch skipped")
         assert await conn.fetchval("SELECT count(*) FROM event_outbox WHERE routing_key = $1",
                                    names.cert_key(cell)) == 0  # nothing left to publish
-        # Garbage days cost neither the batch nor its good rows: the codec sets aside a text,
-        # NaN and an absurd figure; an expired certificate (-3 days) is stored.
+        # Garbage days cost neither the batch nor a result: the codec drops a text, NaN and an
+        # absurd figure from the results' extras and stores the results; an expired
+        # certificate (-3 days) is stored with its days.
         assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = $1 AND "
-                                   "checked_at >= $2", soon.test_id, _when(garbage)) == 1
+                                   "checked_at >= $2", soon.test_id, _when(garbage)) == 4
         assert await conn.fetchval("SELECT count(*) FROM rejected_results WHERE batch_id = $1",
-                                   garbage.batch_id) == 3
+                                   garbage.batch_id) == 0
 
         # The same event twice more (a replay): the ledger sends each delivery once.
         [row] = await conn.fetch("SELECT * FROM cert_notices WHERE test_id = any($1)",

@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from notifier.delivery import Delivery, decode_delivery, delivery_key, encode_delivery
+from notifier.delivery import Delivery, decode_delivery, encode_delivery
 from notifier.message import Notification
 from shared.codec import DecodeError
+from shared.delivery_keys import for_channel as delivery_key
 
 N = Notification(kind="opened", key="inc-1/opened", monitor="Shop")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aio_pika
 import asyncpg
@@ -13,6 +15,7 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
+from api import notify
 from notifier import channels
 from notifier.channels.webhook import verify
 from notifier.delivery import Delivery, encode_delivery
@@ -210,6 +213,32 @@ async def test_garbage_is_dead_lettered_and_the_notifier_goes_on(notifier) -> No
     dead: list[bytes] = []
     await eventually(four_dead, "four dead letters")
     assert len(dead) == 4 and b"garbage" in dead
+
+
+async def test_a_spoiled_api_delivery_is_dead_lettered_whole_with_the_field_named(
+        notifier, caplog) -> None:
+    """A body the API built (api/notify.py) but spoiled on the way is refused by the shared
+    decoder: the error names the field, and the very bytes wait in the dead-letter queue."""
+    body = json.loads(notify.account_mail("invitation", short_name("invitation"),
+                                          "a@example.com", "Boss", "https://x", "en",
+                                          datetime(2026, 12, 10, tzinfo=UTC)))
+    body["notification"]["expires_at"] = "next tuesday"
+    spoiled = json.dumps(body).encode()
+    before = _count("dead_lettered")
+    with caplog.at_level(logging.ERROR, logger="shared.amqp"):
+        await notifier.publish(spoiled)
+
+        async def dead_lettered() -> list[bytes]:
+            dead.extend(await notifier.dead_letters())
+            return dead
+        dead: list[bytes] = []
+        await eventually(dead_lettered, "the spoiled delivery in the dead-letter queue")
+    assert dead == [spoiled]
+    assert _count("dead_lettered") - before == 1
+    errors = [getattr(r, "error", "") for r in caplog.records
+              if r.getMessage() == "malformed message dead-lettered"]
+    assert any("notification.expires_at" in e for e in errors), errors
+    assert await notifier.state(body["key"]) is None  # nothing claimed, nothing sent
 
 
 async def test_sealed_settings_are_opened_with_the_deployment_key(notifier) -> None:

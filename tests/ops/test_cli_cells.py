@@ -13,6 +13,8 @@ import pytest
 from tests import services
 from tests.helpers import short_name
 
+pytestmark = pytest.mark.e2e  # starts real components as subprocesses
+
 
 def vigil(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True,

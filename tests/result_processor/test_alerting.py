@@ -171,7 +171,7 @@ def test_rules_come_from_data_with_defaults() -> None:
     {"window_s": 1}, {"max_5xx": 0}, {"max_failures": 1.5}, {"nonsense": 1},
 ])
 def test_garbage_rules_are_refused_naming_the_field(data) -> None:
-    with pytest.raises(RuleError, match="alert rule"):
+    with pytest.raises(RuleError, match="alert_rule"):
         Rule.from_data(data)
 
 

@@ -20,6 +20,8 @@ from shared.messages import CertEvent, Result, ResultBatch, Status
 from tests.helpers import short_name
 from tests.result_processor.helpers import MINUTE, batch, ids, make_monitor, now_ms
 
+pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
+
 DAY_MS = 86_400_000
 
 
@@ -74,7 +76,7 @@ async def cert_events(conn: asyncpg.Connection, cell: str) -> list[CertEvent]:
 
 async def sightings_of(conn: asyncpg.Connection, *batches: ResultBatch) -> dict:
     """What the hook sees of the batches, as the processor stores them (through the codec,
-    which sets garbage figures aside)."""
+    which drops garbage figures)."""
     seen: dict = {}
 
     async def look(conn: asyncpg.Connection, _batches: object, _now: object) -> None:
@@ -172,11 +174,15 @@ async def test_garbage_days_cost_neither_the_batch_nor_the_good_rows(conn, cell)
                                                                True, None, "x" * 200])]
     sent = batch(rows + [tls_result(t, at + 50, 6.5)], cell=cell)
     received, set_aside = decode_batch(encode_batch(sent.batch))  # as the processor does
-    assert len(set_aside) == 5  # a text, NaN, infinity, a bool, a long text: not numbers
+    assert set_aside == []
+    # A text, NaN, infinity, a bool, a long text: not numbers, so not kept; the rest is.
+    assert len(received.trimmed) == 5
     await store(conn, Decoded(received))
-    # Stored: the expired certificate (-3), the result without one, and the good one.
-    assert await conn.fetchval("SELECT count(*) FROM results WHERE test_id = any($1)",
-                               [t, bad]) == 3
+    # Every result is stored; only the expired certificate (-3) kept its days.
+    stored = await conn.fetch("SELECT test_id, cert_days, connect_ms FROM results "
+                              "WHERE test_id = any($1)", [t, bad])
+    assert len(stored) == 8 and all(r["connect_ms"] == 1.0 for r in stored)
+    assert sorted(r["cert_days"] for r in stored if r["cert_days"] is not None) == [-3, 6.5]
     assert [e.test_id for e in await cert_events(conn, cell)] == [t]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from result_processor import incidents
 from result_processor.store import store_group
-from shared.codec import decode_incident_event
+from shared.codec import decode_event
 from shared.messages import IncidentEvent
 from tests.helpers import short_name
 from tests.result_processor.helpers import MINUTE, batch, down, ids, make_monitor, now_ms, up
@@ -34,7 +34,7 @@ async def store(conn: asyncpg.Connection, *groups) -> None:
 async def events(conn: asyncpg.Connection, test_id: int) -> list[IncidentEvent]:
     rows = await conn.fetch("SELECT body FROM event_outbox WHERE routing_key LIKE 'incident.%' "
                             "ORDER BY id")
-    return [e for e in map(decode_incident_event, (r["body"] for r in rows))
+    return [e for e in map(decode_event, (r["body"] for r in rows))
             if e.test_id == test_id]
 
 

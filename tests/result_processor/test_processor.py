@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 import aio_pika
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from result_processor.service import serve
 from shared import amqp, names
-from shared.codec import decode_batch, decode_incident_event, encode_batch
+from shared.codec import decode_batch, decode_event, encode_batch
 from shared.config import Settings
 from shared.messages import IncidentEvent, Result, ResultBatch, Status
 from tests.helpers import eventually, short_name
@@ -121,6 +122,27 @@ async def test_garbage_is_dead_lettered_and_the_processor_goes_on(
         assert dead.declaration_result.message_count == 3
 
 
+async def test_a_bad_extra_is_dropped_and_counted_and_the_result_stored(
+        cell, database_url, amqp_url, caplog) -> None:
+    def dropped() -> float:
+        return REGISTRY.get_sample_value("vigil_processor_dropped_extras_total") or 0.0
+
+    async def counted() -> bool:
+        return dropped() == before + 2
+
+    before = dropped()
+    ids = _ids(2)
+    far = {"tls_ms": 3.0, "cert_days": 355_000.0}  # a certificate valid to the year 3000
+    results = [Result(t, NOW_MS, Status.UP, 5.0, 200, extras=far) for t in ids]
+    await _publish(amqp_url, cell, encode_batch(ResultBatch(uuid.uuid4().bytes, cell, "local",
+                                                            "node-1", results)))
+    await eventually(lambda: _count(database_url, "results", ids), "results stored")
+    assert await _count(database_url, "results", ids) == 2
+    # Counted after the ack, a moment after the commit that made the rows visible.
+    await eventually(counted, "the dropped extras counted")
+    assert any(r.getMessage() == "results stored without bad extras" for r in caplog.records)
+
+
 async def test_state_follows_the_newest_result_and_keeps_since(
         cell, database_url, amqp_url) -> None:
     [tid] = _ids(1)
@@ -197,7 +219,41 @@ async def test_incident_events_reach_the_notifications_queue(
             if message is None:
                 return None
             await message.ack()
-            event = decode_incident_event(message.body)
+            event = decode_event(message.body)
             return event if event.test_id == tid else None
         event = await eventually(event_for_test, "the incident event")
     assert (event.kind, event.state, event.cell) == ("opened", "down", cell)
+
+
+async def test_a_writer_survives_an_unforeseen_error_and_requeues_its_batch(
+        database_url, amqp_url, caplog) -> None:
+    """A closed pool raises asyncpg's InterfaceError, which is no PostgresError: the writer
+    logs it and puts the batch back on the queue, and goes on writing."""
+    from result_processor.service import Processor
+
+    cell = short_name("w")
+    settings = Settings.from_env({"VIGIL_DATABASE_URL": database_url,
+                                  "VIGIL_AMQP_URL": amqp_url, "VIGIL_CELL": cell})
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    await pool.close()
+    conn = await aio_pika.connect(amqp_url)
+    async with conn:
+        channel = await conn.channel()
+        queue = await amqp.results_queue(channel, cell)
+        processor = Processor(settings, pool)
+        writer = asyncio.create_task(processor.write_forever())
+        try:
+            await _publish(amqp_url, cell, encode_batch(_batch(cell, _ids(3))))
+            message = await eventually(lambda: queue.get(fail=False), "the batch queued")
+            processor.inbox.put_nowait((message, processor.decode(message.body)))
+
+            async def requeued() -> bool:
+                q = await channel.declare_queue(queue.name, passive=True)
+                return (q.declaration_result.message_count or 0) == 1
+            await eventually(requeued, "the batch back on the queue")
+            assert not writer.done()
+            assert "storing failed unexpectedly, batches requeued" in caplog.text
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+            await queue.delete(if_unused=False, if_empty=False)

@@ -93,3 +93,19 @@ def test_certificate_warning_days_default_to_14_and_0_turns_them_off() -> None:
         ("tls", {"cert_warn_days": 20}), ("http", {"cert_warn_days": "x"}),
         ("http", {"cert_warn_days": -5}), ("http", None), ("http", []), ("tcp", {}),
         ("nope", {"cert_warn_days": 9})]] == [14, 3, 0, 20, 0, 0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("kind", CHECK_KINDS)
+def test_the_option_table_names_what_the_validator_reads(kind: str) -> None:
+    """The API's schema comes from OPTIONS: it must name exactly the fields `validate` reads
+    (TLS's `cert_warn_days` is another name of its `warn_days`)."""
+    read = set(checkspec.validate(kind, GOOD[kind]))
+    aliases = {"cert_warn_days"} if kind == "tls" else set()
+    assert set(checkspec.OPTIONS[kind]) - aliases == read
+    required = {name for name, o in checkspec.OPTIONS[kind].items() if o.required}
+    for name in required:  # each required field, left out, is refused by name
+        with pytest.raises(ValueError, match=f"^{name}: "):
+            checkspec.validate(kind, {k: v for k, v in GOOD[kind].items() if k != name})
+    examples = {name: o.example for name, o in checkspec.OPTIONS[kind].items()
+                if o.example is not None and name != "cert_warn_days"}
+    assert checkspec.validate(kind, examples)  # every example is itself valid

@@ -137,12 +137,12 @@ def test_heartbeat_garbage_is_refused(body: bytes) -> None:
 
 
 def test_incident_events_round_trip() -> None:
-    from shared.codec import decode_incident_event, encode_incident_event
+    from shared.codec import decode_event, encode_incident_event
     from shared.messages import IncidentEvent
 
     event = IncidentEvent("opened", "a", 7, 42, None, "down", "failing in 2 region(s)",
                           1_790_000_000_000, 1_790_000_060_000, None)
-    assert decode_incident_event(encode_incident_event(event)) == event
+    assert decode_event(encode_incident_event(event)) == event
 
 
 @pytest.mark.parametrize("body", [
@@ -151,10 +151,10 @@ def test_incident_events_round_trip() -> None:
     msgpack.packb({"v": 1, "kind": "opened", "state": "down", "cell": "a", "id": "7"}),
 ])
 def test_garbage_incident_events_raise_decode_error(body: bytes) -> None:
-    from shared.codec import DecodeError, decode_incident_event
+    from shared.codec import DecodeError, decode_event
 
     with pytest.raises(DecodeError):
-        decode_incident_event(body)
+        decode_event(body)
 
 
 def test_the_regions_of_a_test_round_trip_and_are_left_out_when_single() -> None:
@@ -196,3 +196,19 @@ def test_check_now_round_trip() -> None:
 def test_garbage_check_now_is_refused(body: bytes) -> None:
     with pytest.raises(codec.DecodeError):
         codec.decode_check_now(body)
+
+
+@pytest.mark.unit
+def test_page_events_round_trip_and_garbage_is_refused() -> None:
+    from dataclasses import replace
+
+    from shared.codec import encode_page_event
+    from shared.messages import PAGE_EVENT_KINDS, PageEvent
+    for kind in PAGE_EVENT_KINDS:
+        e = PageEvent(kind, "a", 7, 9 if kind.startswith("manual") else None,
+                      1_800_000_000_000, 1_800_003_600_000)
+        assert codec.decode_event(encode_page_event(e)) == e
+    good = PageEvent("manual_opened", "a", 7, 9)
+    for bad in (replace(good, ref_id="7"), replace(good, starts_at_ms=1), replace(good, cell="")):
+        with pytest.raises(codec.DecodeError):
+            codec.decode_event(encode_page_event(bad))

@@ -35,6 +35,14 @@ def test_secret_from_file(tmp_path) -> None:
     assert Settings.from_env({"VIGIL_SECRET_KEY_FILE": str(path)}).secret_key == "s3cret"
 
 
+def test_database_url_from_file(tmp_path) -> None:
+    # The URL holds the database password: Compose and Kubernetes mount it as a file.
+    path = tmp_path / "uri"
+    path.write_text("postgresql://app:pw@db:5432/app\n")
+    settings = Settings.from_env({"VIGIL_DATABASE_URL_FILE": str(path)})
+    assert settings.database_url == "postgresql://app:pw@db:5432/app"
+
+
 def test_public_view_masks_secrets() -> None:
     public = Settings.from_env({"VIGIL_SECRET_KEY": "s3cret"}).public()
     assert "s3cret" not in repr(public) and public["cell"] == "a"

@@ -12,6 +12,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifier.channels import email as email_channel
 from notifier.errors import DeliveryError
+from notifier.message import Notification
 from tests.notifier.channels.conftest import incident, make_context
 from tests.selfsigned import self_signed
 from tests.sinks import Sink, smtp_sink
@@ -178,3 +179,46 @@ async def test_bad_config_is_permanent(ctx, config) -> None:
     with pytest.raises(DeliveryError) as err:
         await email_channel.send(incident(), config, ctx)
     assert err.value.permanent
+
+
+async def test_a_subscriber_s_mail_has_a_one_click_unsubscribe(plain_smtp, ctx) -> None:
+    sink, port = plain_smtp
+    leave = "https://status.example/s/shop/subscription/unsubscribe?token=1.0.abc"
+    await email_channel.send(incident("opened", "nl"), {
+        "host": "127.0.0.1", "port": port, "security": "plain", "to": "ann@example.com",
+        "unsubscribe_url": leave}, ctx)
+    [msg] = sink.messages
+    assert msg["List-Unsubscribe"].strip() == f"<{leave}>"  # folded: a long line
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    plain, html = _bodies(msg)
+    assert f"Afmelden: {leave}" in plain and f'<a href="{leave}">Afmelden</a>' in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "https://x.example/\r\nBcc: a@b.c",
+                                 "https://x.example/a b", 7])
+async def test_a_bad_unsubscribe_link_is_a_permanent_error(plain_smtp, ctx, url) -> None:
+    sink, port = plain_smtp
+    with pytest.raises(DeliveryError) as err:
+        await email_channel.send(incident(), {"host": "127.0.0.1", "port": port,
+                                              "security": "plain", "to": "a@example.com",
+                                              "unsubscribe_url": url}, ctx)
+    assert err.value.permanent and "unsubscribe_url" in err.value.message
+    assert sink.messages == []
+
+
+async def test_a_confirmation_cannot_carry_headers_in_the_page_s_title(plain_smtp, ctx) -> None:
+    """The page's title is the owner's text, and it lands in the subject: a line break in it
+    must not start a header of its own (a Bcc to someone else, say)."""
+    sink, port = plain_smtp
+    n = Notification(kind="subscribe_confirm", key="subscribe/1/x", language="fr",
+                     monitor="Shop\r\nBcc: victim@example.com\r\n\r\nbody",
+                     url="https://status.example/s/shop/subscription/confirm?token=1.2.x")
+    await email_channel.send(n, {"host": "127.0.0.1", "port": port, "security": "plain",
+                                 "to": "ann@example.com"}, ctx)
+    [msg] = sink.messages
+    assert msg["Bcc"] is None and msg["To"] == "ann@example.com"
+    assert msg["Subject"] == ("[Vigil] Confirmez votre abonnement à Shop Bcc: "
+                              "victim@example.com body")
+    plain = _bodies(msg)[0]
+    assert "Confirmer l'abonnement: https://status.example/s/shop/subscription/confirm" in plain
+    assert msg["List-Unsubscribe"] is None  # nothing to leave before confirming

@@ -1,0 +1,167 @@
+"""Pages for people without a session: sign up, first run, accept an invitation, and a
+forgotten password (ask for a link, then choose a new password with it).
+
+What the API refuses comes back beside the field it names (its 422s) or above the form
+(403 of the sign-up policy, 401 of a spent link). The forgotten-password form answers the
+same whatever the address, as the API does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from frontend import forms
+from frontend.api_client import ApiError, Invalid, Limited, Refused, Unauthorized
+from frontend.auth import EMAIL_MAX, api, cell_of, current_token, remember_me, start_over
+from frontend.manage import private_page
+
+bp = Blueprint("signup", __name__)
+
+ACCOUNT_FIELDS = ("email", "password")
+PASSWORD_FIELDS = ("password",)
+
+
+def _policy() -> dict[str, Any]:
+    """The API's sign-up policy; an API that cannot say is taken as open (it decides)."""
+    try:
+        return api().send("GET", "/auth/signup-policy", None)
+    except ApiError:
+        return {"mode": "open", "domains": [], "first_run": False}
+
+
+def _read(fields: tuple[str, ...]) -> forms.Form:
+    form = forms.read(request.form if request.method == "POST" else {}, fields, {})
+    if "email" in form.values:
+        form.values["email"] = form.values["email"][:EMAIL_MAX]
+    if request.method == "POST":
+        form.values["password"] = request.form.get("password", "")  # spaces are the user's
+        for name in fields:
+            if not form.values[name]:
+                form.add(name, _("This field is required."))
+    return form
+
+
+def _page(template: str, form: forms.Form, **context: Any) -> ResponseReturnValue:
+    """The form again; a typed password is never sent back in the page."""
+    if "password" in form.values:
+        form.values["password"] = ""
+    return private_page(render_template(template, form=form, **context),
+                        200 if form.ok else 422)
+
+
+def _log_in(email: str, password: str, api_url: str | None) -> ResponseReturnValue:
+    token = api().login(email, password, api_url)
+    start_over(token, api_url)
+    remember_me(token, api_url)
+    return redirect(url_for("dashboard.show"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> ResponseReturnValue:
+    policy = _policy()
+    if policy.get("first_run"):
+        return redirect(url_for("signup.setup"))
+    return _account_form(policy, "signup.html")
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> ResponseReturnValue:
+    """The first run: the cell has no account, and this one will be the operator's."""
+    policy = _policy()
+    if not policy.get("first_run"):
+        return redirect(url_for("auth.login"))
+    return _account_form(policy, "setup.html")
+
+
+def _account_form(policy: dict[str, Any], template: str) -> ResponseReturnValue:
+    if current_token():
+        return redirect(url_for("dashboard.show"))
+    form = _read(ACCOUNT_FIELDS)
+    if request.method == "POST" and form.ok:
+        email, password = form.values["email"], form.values["password"]
+        api_url = cell_of(email)
+        try:
+            api().send("POST", "/auth/signup", None, api_url,
+                       json={"email": email, "password": password})
+        except Invalid as exc:
+            forms.api_errors(form, exc.errors, ACCOUNT_FIELDS)
+        except Refused as exc:
+            form.add(forms.GENERAL, _refusal(exc))
+        except Limited:
+            form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
+        else:
+            return _log_in(email, password, api_url)
+    return _page(template, form, policy=policy)
+
+
+def _refusal(exc: Refused) -> str:
+    if exc.status == 409:
+        return _("This email address cannot be used to sign up. If you already have an "
+                 "account, log in or reset your password.")
+    return _("Sign-up is not open to this email address. Ask the team that uses Vigil "
+             "here for an invitation.")
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str) -> ResponseReturnValue:
+    form = _read(PASSWORD_FIELDS)
+    if request.method == "POST" and form.ok:
+        try:
+            member = api().send("POST", "/auth/accept-invite", None,
+                                json={"token": token, "password": form.values["password"]})
+        except Invalid as exc:
+            forms.api_errors(form, exc.errors, PASSWORD_FIELDS)
+        except Unauthorized:
+            form.add(forms.GENERAL, _("This invitation is no longer valid. Ask for a new one."))
+        except Refused:
+            form.add(forms.GENERAL, _("This email address already has a log-in. Log in "
+                                      "instead."))
+        else:
+            return _log_in(str(member.get("email", "")), form.values["password"], None)
+    return _page("invite.html", form, token=token)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    form = _read(("email",))
+    if request.method == "POST" and form.ok:
+        email = form.values["email"]
+        try:
+            api().send("POST", "/auth/password-reset", None, cell_of(email),
+                       json={"email": email})
+        except Invalid as exc:
+            forms.api_errors(form, exc.errors, ("email",))
+        except Limited:
+            form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
+        else:
+            flash(_("If an account uses this address, we have sent it a link to choose a new "
+                    "password. The link works once, and only for a while."))
+            return redirect(url_for("auth.login"))
+    return _page("forgot.html", form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    if len(token) > 200:
+        abort(404)
+    form = _read(PASSWORD_FIELDS)
+    if request.method == "POST" and form.ok:
+        try:
+            api().send("POST", "/auth/password-reset/confirm", None,
+                       json={"token": token, "password": form.values["password"]})
+        except Invalid as exc:
+            forms.api_errors(form, exc.errors, PASSWORD_FIELDS)
+        except Unauthorized:
+            form.add(forms.GENERAL, _("This link has been used or has expired. Ask for a new "
+                                      "one."))
+        except Limited:
+            form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
+        else:
+            session.pop("token", None)
+            flash(_("Your password has been changed. Log in with the new one."))
+            return redirect(url_for("auth.login"))
+    return _page("reset.html", form, token=token)
