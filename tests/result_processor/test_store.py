@@ -91,9 +91,12 @@ async def test_poison_rows_are_set_aside_and_their_neighbours_stored(conn) -> No
 async def test_rollups_count_per_test_and_utc_day(conn) -> None:
     [t] = ids(1)
     midnight = now_ms() // (1440 * MINUTE) * (1440 * MINUTE)
+    # The processor's clock a few minutes after that midnight: now() would be another day
+    # when the suite runs in the first hour after UTC midnight (now_ms() is an hour ago).
+    clock = datetime.fromtimestamp((midnight + 10 * MINUTE) / 1000, UTC)
     group = [up(t, midnight - MINUTE, 10.0), down(t, midnight), up(t, midnight + MINUTE, 30.0)]
-    await store_group(conn, [batch(group)], now())
-    await store_group(conn, [batch([up(t, midnight + 2 * MINUTE, 50.0)])], now())
+    await store_group(conn, [batch(group)], clock)
+    await store_group(conn, [batch([up(t, midnight + 2 * MINUTE, 50.0)])], clock)
     assert await day_counts(conn, t) == [(1, 0, 1, 10.0), (3, 1, 2, 80.0)]
 
 
