@@ -26,7 +26,7 @@ run: install translations
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict shared
-	$(BIN)/mypy result_processor scheduler notifier executor ops ascode api
+	$(BIN)/mypy result_processor scheduler notifier executor ops ascode api frontend
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_boundaries.py tests/test_channel_kinds.py
 
 test: install translations

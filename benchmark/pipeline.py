@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from benchmark.processes import Processes
 from benchmark.runner import emit
 from shared.config import Settings
 
@@ -126,40 +126,14 @@ async def _seed(url: str, n: int, mix: str, http_port: int, https_port: int) -> 
         await conn.close()
 
 
-class Cell:
+class Cell(Processes):
     """The processes of the run, each with its log, and their /proc figures."""
-
-    def __init__(self, logs: Path, env: dict[str, str]) -> None:
-        self.logs, self.env = logs, env
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, argv: list[str], **extra: str) -> None:
-        with open(self.logs / f"{name}.log", "wb") as out:
-            self.procs[name] = subprocess.Popen(argv, env={**self.env, **extra}, stdout=out,
-                                                stderr=subprocess.STDOUT)
 
     def cpu_s(self) -> dict[str, float]:
         return {name: _cpu_s(p.pid) for name, p in self.procs.items()}
 
     def rss_mb(self) -> dict[str, float]:
         return {name: _rss_mb(p.pid) for name, p in self.procs.items()}
-
-    def stop(self, name: str, timeout: float = 30) -> int | None:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
-
-    def assert_running(self) -> None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"{name} died ({proc.returncode}):\n{tail}")
 
 
 def _cpu_s(pid: int) -> float:
@@ -375,8 +349,7 @@ def _run(settings: Settings, n: int, mix: str, window: float, n_exec: int,
         yield from _settle(cell, url, target, n_exec, mix)
     finally:
         if cell is not None:
-            for name in list(cell.procs):
-                cell.stop(name, 10)
+            cell.stop_all(10)
         asyncio.run(drop_database(url))
         vhost = urlsplit(amqp).path.lstrip("/")
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)

@@ -42,6 +42,12 @@ def current_api_url() -> str | None:
     return url if isinstance(url, str) and url else None
 
 
+def cell_api_url() -> str:
+    """The user's cell's API URL: the session's, else the one this frontend is configured with."""
+    url: str = current_api_url() or current_app.config["VIGIL_API_URL"]
+    return url
+
+
 def start_over(token: str | None = None, api_url: str | None = None) -> None:
     """A fresh session (new CSRF token too), keeping only the chosen language.
 

@@ -138,7 +138,8 @@ def bulk() -> ResponseReturnValue:
     if action == "add_to_status_page":
         page_id = request.form.get("status_page_id", "")
         body["status_page_id"] = int(page_id) if page_id.isdigit() else None
-    back = redirect(url_for("dashboard.show", **request.args))
+    query: dict[str, Any] = request.args.to_dict()  # url_for takes its values as Any
+    back = redirect(url_for("dashboard.show", **query))
     if action not in BULK_ACTIONS:
         flash(_("Choose an action."))
         return back

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
-from frontend.auth import current_api_url, login_required
+from frontend.auth import cell_api_url, login_required
 from frontend.dashboard import private
 from frontend.manage import call
 from shared import ascode_export, ascode_state
@@ -50,7 +50,7 @@ def show() -> ResponseReturnValue:
 @login_required
 def export() -> ResponseReturnValue:
     text = ascode_export.dump(ascode_export.document(ascode_state.read(_Reader())),
-                              current_api_url().rstrip("/") + SCHEMA_PATH)
+                              cell_api_url().rstrip("/") + SCHEMA_PATH)
     response = Response(text, mimetype="application/yaml")
     response.headers["Content-Disposition"] = 'attachment; filename="vigil.yaml"'
     return private(response)

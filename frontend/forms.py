@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from frontend import kinds
+from frontend import kinds, shapes
 from shared import checkspec
 from shared.messages import CHECK_KINDS
 
@@ -89,7 +89,7 @@ def test_defaults(kind: str = "http") -> dict[str, str]:
 
 def test_values(test: dict[str, Any]) -> dict[str, str]:
     """A stored test as form text, for the edit form."""
-    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    config = shapes.as_dict(test.get("config"))
     kind = str(test.get("kind", "http"))
     values = test_defaults(kind) | {
         "url": str(config.get("url", "")),
@@ -111,7 +111,7 @@ def _rule_values(rule: Any) -> dict[str, str]:
         return {}
     values = {f"rule.{n}": str(rule[n]) for n in ("retries", "regions", "recover_after")
               if rule.get(n) is not None}
-    threshold = rule.get("threshold") if isinstance(rule.get("threshold"), dict) else {}
+    threshold = shapes.as_dict(rule.get("threshold"))
     for name in THRESHOLDS:
         if threshold.get(name) is not None:
             values |= {"rule.threshold": name, "rule.limit": str(threshold[name]),
@@ -303,7 +303,7 @@ def api_errors(form: Form, errors: list[dict[str, Any]] | str, fields: tuple[str
     if not errors:
         form.add(GENERAL, _("The monitoring service did not accept this form."))
     for error in errors:
-        loc = error.get("loc") if isinstance(error.get("loc"), list) else []
+        loc = shapes.as_list(error.get("loc"))
         key = field_of(loc, form.values.get("kind", ""), monitor_form="name" in fields)
         if key not in fields:  # another form's field (a channel's, a page's): by name
             names = [p for p in loc if isinstance(p, str)]
@@ -353,7 +353,7 @@ _PARSERS = {"int": _integer, "decimal": _decimal, "codes": _statuses, "lines": _
 def message(error: dict[str, Any]) -> str:
     """The API's error in the user's language where we know its type, else its own text."""
     kind = error.get("type")
-    ctx = error.get("ctx") if isinstance(error.get("ctx"), dict) else {}
+    ctx = shapes.as_dict(error.get("ctx"))
     if kind == "missing":
         return _("This field is required.")
     if kind == "greater_than_equal" and "ge" in ctx:

@@ -11,6 +11,7 @@ from cron_descriptor import ExpressionDescriptor, FormatException, Options
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from frontend import shapes
 from frontend.formatting import moment
 
 KIND = "heartbeat"
@@ -53,7 +54,7 @@ def duration_words(seconds: int) -> str:
 def schedule_words(test: dict[str, Any]) -> str:
     """"Every 5 minutes, 1 minute of grace" or "At 02:30, Monday through Friday
     (Europe/Amsterdam), 1 hour of grace"."""
-    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    config = shapes.as_dict(test.get("config"))
     grace = config.get("grace_s")
     grace_text = (_("%(grace)s of grace", grace=duration_words(grace))
                   if isinstance(grace, int) else "")

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from frontend import shapes
 from shared import checkspec
 
 GENERAL_FIELDS = ("url",)  # shown once for every kind, outside the kind's own section
@@ -171,10 +172,10 @@ def hints() -> dict[str, str]:
 def target_text(test: dict[str, Any]) -> str:
     """What a test checks, in one line: its URL (secrets masked by the API), with what the
     URL does not say (the method of an HTTP check, the name and type a DNS check asks)."""
-    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    config = shapes.as_dict(test.get("config"))
     if test.get("kind") == "heartbeat":
         return str(test.get("ping_url") or "")
-    url = config.get("url") if isinstance(config.get("url"), str) else ""
+    url = shapes.as_str(config.get("url"))
     if test.get("kind") == "dns" and isinstance(config.get("name"), str):
         return f"{config['name']} {config.get('record_type') or 'A'} @ {url}"
     if test.get("kind") == "http" and config.get("method") not in (None, "GET"):

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import forms, kinds
+from frontend import forms, kinds, shapes
 from frontend.api_client import BadResponse, Invalid, NotFound, Refused
 from frontend.auth import api, current_api_url, current_token, login_required
 from frontend.dashboard import private
@@ -84,7 +84,7 @@ def _asked_kind() -> str:
 @login_required
 def edit_monitor(mid: int) -> ResponseReturnValue:
     monitor = get_monitor(mid)
-    tags = monitor.get("tags") if isinstance(monitor.get("tags"), list) else []
+    tags = shapes.as_list(monitor.get("tags"))
     form = forms.read(request.form if request.method == "POST" else {}, ("name", "tags"),
                       {"name": monitor["name"], "tags": ", ".join(map(str, tags))})
     if request.method == "POST":

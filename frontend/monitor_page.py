@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import charts, heartbeat, kinds
+from frontend import charts, heartbeat, kinds, shapes
 from frontend.api_client import BadResponse, NotFound
 from frontend.auth import login_required
 from frontend.channels import alerting_for
@@ -61,7 +61,7 @@ def _beat(test: dict[str, Any]) -> dict[str, Any]:
     """What the page shows of a heartbeat test: its URL and lines to paste, its schedule,
     its times and its last pings."""
     url = str(test.get("ping_url") or "")
-    config = test.get("config") if isinstance(test.get("config"), dict) else {}
+    config = shapes.as_dict(test.get("config"))
     cron = config.get("cron") if isinstance(config.get("cron"), str) else None
     return {"test": test, "url": url, "examples": heartbeat.examples(url, cron),
             "schedule": heartbeat.schedule_words(test),

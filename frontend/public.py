@@ -153,9 +153,10 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(page.get("title"), str) or not isinstance(page.get("groups"), list):
         raise BadResponse("public page has no title or groups")
     bars = _bars(page.get("bars"))
-    days = page.get("history_days") if page.get("history_days") in (30, 90, 365) else 90
+    stored_days = page.get("history_days")
+    days = stored_days if stored_days in (30, 90, 365) else 90
     per_monitor = {b.get("monitor_id"): b for b in page.get("bars") or [] if isinstance(b, dict)}
-    groups = []
+    groups: list[dict[str, Any]] = []
     for group in page["groups"]:
         if not isinstance(group, dict) or not isinstance(group.get("monitors"), list):
             raise BadResponse("public page group is malformed")

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,9 +22,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from frontend import forms, zones
+from frontend import forms, shapes, zones
 from frontend.api_client import ApiUnavailable, Invalid, NotFound, Refused
-from frontend.auth import current_api_url, login_required
+from frontend.auth import cell_api_url, login_required
 from frontend.formatting import moment
 from frontend.i18n import LANGUAGES
 from frontend.manage import call, private_page
@@ -92,8 +91,9 @@ def _page_body(form: forms.Form, stored_domain: str | None = None,
         if not v[name]:
             form.add(name, _("This field is required."))
     groups = [g.strip() for g in v["groups"].split(",") if g.strip()]
-    body = {"slug": v["slug"].lower(), "title": v["title"], "language": v["language"],
-            "groups": groups, "logo_url": v["logo_url"] or None}
+    body: dict[str, Any] = {"slug": v["slug"].lower(), "title": v["title"],
+                            "language": v["language"], "groups": groups,
+                            "logo_url": v["logo_url"] or None}
     # Sent only when there is one to set or clear: an API without the field refuses it.
     if v["custom_domain"] or stored_domain:
         body["custom_domain"] = v["custom_domain"].lower().removesuffix(".") or None
@@ -106,7 +106,8 @@ def _page_body(form: forms.Form, stored_domain: str | None = None,
 
 def _history_body(form: forms.Form, stored: dict[str, Any]) -> dict[str, Any]:
     """The page's days of bars and SLA target, each sent only when set or changed."""
-    v, body = form.values, {}
+    v = form.values
+    body: dict[str, Any] = {}
     if v["history_days"] not in HISTORY_DAYS:
         form.add("history_days", _("Choose one of the offered lengths."))
     elif v["history_days"] != "90" or stored.get("history_days", 90) != 90:
@@ -198,8 +199,7 @@ def _private_links(page: dict[str, Any]) -> dict[str, str] | None:
     token, slug = page.get("feed_token"), page.get("slug")
     if page.get("visibility") == "public" or not isinstance(token, str) or not slug:
         return None
-    api_url = current_api_url() or current_app.config["VIGIL_API_URL"]  # the page's cell
-    base = f"{api_url}/api/v1/public/status-pages/{slug}"
+    base = f"{cell_api_url()}/api/v1/public/status-pages/{slug}"
     query = urlencode({"token": token})
     return {"rss": f"{base}/feed.rss?{query}", "atom": f"{base}/feed.atom?{query}",
             "badge": f"{base}/badge.svg?{query}"}
@@ -259,9 +259,8 @@ def add_to_page(pid: int) -> ResponseReturnValue:
 
 def _page_values(page: dict[str, Any]) -> dict[str, str]:
     """A stored status page as form text."""
-    tags = page.get("group_tags") if isinstance(page.get("group_tags"), dict) else {}
-    domains = page.get("allowed_domains") if isinstance(page.get("allowed_domains"), list) \
-        else []
+    tags = shapes.as_dict(page.get("group_tags"))
+    domains = shapes.as_list(page.get("allowed_domains"))
     stored = {**page, "groups": ", ".join(page.get("groups") or []),
               "group_tags": ", ".join(f"{g}={t}" for g, t in tags.items()),
               "allowed_domains": ", ".join(str(d) for d in domains),

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
+from frontend import shapes
 from frontend.api_client import NotFound, Refused
 from frontend.auth import login_required
 from frontend.formatting import moment
@@ -50,9 +51,9 @@ def _regions(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _system(body: dict[str, Any]) -> dict[str, Any]:
     """The /system answer with its parts checked: what is malformed is left out."""
-    cell = body.get("cell") if isinstance(body.get("cell"), dict) else {}
-    ingest = body.get("ingest") if isinstance(body.get("ingest"), dict) else {}
-    tests = body.get("tests") if isinstance(body.get("tests"), dict) else {}
+    cell = shapes.as_dict(body.get("cell"))
+    ingest = shapes.as_dict(body.get("ingest"))
+    tests = shapes.as_dict(body.get("tests"))
     cells = [dict(c, load=load(c)) for c in body.get("cells") or [] if isinstance(c, dict)]
     queues = [q for q in body.get("queues") or [] if isinstance(q, dict)]
     return {"cell": dict(cell, load=load(cell)), "cells": cells, "queues": queues,
@@ -63,10 +64,14 @@ def _system(body: dict[str, Any]) -> dict[str, Any]:
 
 def load(cell: dict[str, Any]) -> float | None:
     """Accounts as a share of the cell's capacity; None when either is not a count."""
-    accounts, capacity = cell.get("accounts"), cell.get("capacity")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (accounts, capacity)):
+    accounts, capacity = _count(cell.get("accounts")), _count(cell.get("capacity"))
+    if accounts is None or capacity is None:
         return None
     return accounts / capacity if capacity > 0 else None
+
+
+def _count(raw: Any) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
 def _text(raw: Any) -> str | None:

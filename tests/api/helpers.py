@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from shared.tables import monitors, tests
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 PASSWORD = "correct horse battery"
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def settings(database_url: str, **env: str) -> Settings:
@@ -113,6 +115,15 @@ async def send_json(
         content=json.dumps(body),
         headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+def badge_words(response: httpx.Response) -> list[str | None]:
+    """The texts of an SVG badge, once the answer is checked to be one."""
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/svg+xml"
+    root = ElementTree.fromstring(response.content)  # valid XML, an svg root
+    assert root.tag == f"{SVG}svg"
+    return [t.text for t in root.iter(f"{SVG}text")]
 
 
 def assert_invalid(response: httpx.Response, loc: list[str | int]) -> None:

@@ -44,9 +44,9 @@ async def seed(engine: AsyncEngine, test_id: int, monitor_id: int, marker: str =
                      "region": ("eu", "us")[i % 2], "node": "n1", "status": int(status),
                      "latency_ms": None if status is Status.DOWN else float(i + 1),
                      "http_status": 200})
-    rollups = [_rollup(test_id, today, 100, 5, 3, sealed=False)]
-    rollups += [_rollup(test_id, today - k * DAY, 1000, 10, 0) for k in range(1, 10)]
-    rollups.append(_rollup(test_id, today - 40 * DAY, 500, 0, 0))
+    rollups = [rollup(test_id, today, 100, 5, 3, sealed=False)]
+    rollups += [rollup(test_id, today - k * DAY, 1000, 10) for k in range(1, 10)]
+    rollups.append(rollup(test_id, today - 40 * DAY, 500, 0))
     three_days_ago = midnight(today - 3 * DAY) + timedelta(hours=10)
     evidence = {"eu": [{"at_ms": int(three_days_ago.timestamp() * 1000), "status": "down",
                         "http_status": None, "error_kind": "timeout", "error": marker}]}
@@ -65,10 +65,12 @@ async def seed(engine: AsyncEngine, test_id: int, monitor_id: int, marker: str =
     return History(now, today, open_id, resolved_id)
 
 
-def _rollup(test_id: int, day: date, checks: int, failures: int, degraded: int,
-            sealed: bool = True) -> dict:
+def rollup(test_id: int, day: date, checks: int, failures: int, degraded: int = 0,
+           mean_ms: float = 40.0, sealed: bool = True) -> dict:
+    """A `daily_rollups` row: every check that did not fail took `mean_ms` on average; a
+    sealed day also has its percentiles (40, 90 and 150 ms)."""
     return {"test_id": test_id, "day": day, "checks": checks, "failures": failures,
             "degraded": degraded, "latency_count": checks - failures,
-            "latency_sum": 40.0 * (checks - failures), "p50_ms": 40.0 if sealed else None,
+            "latency_sum": mean_ms * (checks - failures), "p50_ms": 40.0 if sealed else None,
             "p95_ms": 90.0 if sealed else None, "p99_ms": 150.0 if sealed else None,
             "sealed": sealed}

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from xml.etree import ElementTree
 
 import feedparser
 import pytest
 
-from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
+from tests.api.helpers import (
+    badge_words,
+    client_for,
+    create_monitor,
+    monitor_body,
+    new_user,
+)
 from tests.api.history import seed
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 PUBLIC = "/api/v1/public/status-pages"
-SVG = "{http://www.w3.org/2000/svg}"
 
 
 async def _page(api, engine) -> tuple[str, dict, object]:
@@ -62,22 +66,14 @@ async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, eng
     assert history.open_id in {i["id"] for i in page["incidents"]}
 
 
-def _words(response) -> list[str]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "image/svg+xml"
-    root = ElementTree.fromstring(response.content)  # valid XML, an svg root
-    assert root.tag == f"{SVG}svg"
-    return [t.text for t in root.iter(f"{SVG}text")]
-
-
 async def test_badges_show_the_pages_figures(database_url, engine) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         slug, monitor, _ = await _page(api, engine)
         one = f"{PUBLIC}/{slug}/monitors/{monitor['id']}/badge.svg"
-        status = _words(await api.get(f"{PUBLIC}/{slug}/badge.svg"))
-        day = _words(await api.get(f"{one}?kind=uptime&period=24h"))
-        week = _words(await api.get(f"{one}?kind=uptime&period=7d"))
-        page_week = _words(await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=7d"))
+        status = badge_words(await api.get(f"{PUBLIC}/{slug}/badge.svg"))
+        day = badge_words(await api.get(f"{one}?kind=uptime&period=24h"))
+        week = badge_words(await api.get(f"{one}?kind=uptime&period=7d"))
+        page_week = badge_words(await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=7d"))
         missing = await api.get(f"{PUBLIC}/{slug}/monitors/{monitor['id'] + 10**6}/badge.svg")
         nowhere = await api.get(f"{PUBLIC}/no-such-{uuid.uuid4().hex[:8]}/badge.svg")
         wrong = await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=2y")

@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import insert, select
 
 from shared.tables import daily_rollups, status_page_monitors, status_pages
-from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
+from tests.api.helpers import (
+    badge_words,
+    client_for,
+    create_monitor,
+    monitor_body,
+    new_user,
+)
+from tests.api.history import rollup
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL
 
 PAGES = "/api/v1/status-pages"
 PUBLIC = "/api/v1/public/status-pages"
-SVG = "{http://www.w3.org/2000/svg}"
 CHECKS = 1440
 
 
@@ -37,9 +42,8 @@ async def _year(engine, test_id: int, day_of: object, today: date) -> None:
     rows = []
     for k in range(365):
         failures, mean = day_of(k)  # type: ignore[operator]
-        rows.append({"test_id": test_id, "day": today - timedelta(days=k), "checks": CHECKS,
-                     "failures": failures, "degraded": 0, "latency_count": CHECKS - failures,
-                     "latency_sum": mean * (CHECKS - failures), "sealed": k > 0})
+        rows.append(rollup(test_id, today - timedelta(days=k), CHECKS, failures, mean_ms=mean,
+                           sealed=k > 0))
     async with engine.begin() as conn:
         await conn.execute(insert(daily_rollups), rows)
 
@@ -121,25 +125,17 @@ async def test_the_owner_switches_the_days_and_the_page_follows(database_url, en
     assert bars[good["id"]]["periods"]["90d"]["uptime"] == _expected(_good, 90)[0]
 
 
-def _words(response) -> list[str]:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "image/svg+xml"
-    root = ElementTree.fromstring(response.content)  # valid XML, an svg root
-    assert root.tag == f"{SVG}svg"
-    return [t.text for t in root.iter(f"{SVG}text")]
-
-
 async def test_response_time_badges(database_url, engine) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         slug, _, good, bad, _ = await _page_of_two(api, engine)
         one = f"{PUBLIC}/{slug}/monitors/{good['id']}/badge.svg?kind=response_time"
-        day = _words(await api.get(f"{one}&period=24h"))
-        month = _words(await api.get(f"{one}&period=30d"))
-        slow = _words(await api.get(
+        day = badge_words(await api.get(f"{one}&period=24h"))
+        month = badge_words(await api.get(f"{one}&period=30d"))
+        slow = badge_words(await api.get(
             f"{PUBLIC}/{slug}/monitors/{bad['id']}/badge.svg?kind=response_time&period=7d"))
-        page = _words(await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=response_time&period=7d"))
-        beyond = _words(await api.get(f"{one}&period=365d"))  # a 90-day page
-        year_uptime = _words(await api.get(
+        page = badge_words(await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=response_time&period=7d"))
+        beyond = badge_words(await api.get(f"{one}&period=365d"))  # a 90-day page
+        year_uptime = badge_words(await api.get(
             f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=365d"))
         wrong = await api.get(f"{one}&period=1y")
     assert day == ["response 24h", "50 ms"] and month == ["response 30d", "50 ms"]

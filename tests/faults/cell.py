@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -18,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from benchmark.processes import Processes
 from shared import names
 from tests.faults.ledger import CountingTarget, Tally, tally
 from tests.faults.services import OwnPostgres, OwnRabbit
@@ -51,7 +50,7 @@ class FaultCell:
                     # A broker restart takes ~20 s here: the node is not dead meanwhile.
                     "VIGIL_NODE_DEAD_AFTER": "90",
                     "VIGIL_STATE_DIR": str(logs / "state")}
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.processes = Processes(logs, self.env)
 
     @staticmethod
     def run(coro: Any) -> Any:
@@ -79,41 +78,21 @@ class FaultCell:
 
     def start(self, *names: str) -> None:
         for name in names or COMPONENTS:
-            with open(self.logs / f"{name}.log", "ab") as out:  # the process has its own copy
-                self.procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", "ops.cli", name], env=self.env, stdout=out,
-                    stderr=subprocess.STDOUT)
+            self.processes.start(name, [sys.executable, "-m", "ops.cli", name])
 
     def kill(self, name: str) -> None:
-        """SIGKILL: no goodbye, nothing flushed."""
-        proc = self.procs[name]
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-
-    def stop(self, name: str, timeout: float = 30) -> int:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
+        self.processes.kill(name)
 
     def assert_running(self) -> None:
-        for name, proc in self.procs.items():
-            assert proc.poll() is None, f"{name} died ({proc.returncode}):\n{self.tail(name)}"
+        self.processes.assert_running()
 
-    def tail(self, name: str, lines: int = 40) -> str:
-        text = (self.logs / f"{name}.log").read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+    def tail(self, name: str) -> str:
+        return self.processes.tail(name)
 
     def close(self) -> None:
         from ops.migrate import drop_database
 
-        for name in list(self.procs):
-            self.stop(name, 20)
+        self.processes.stop_all(20)
         self.target.server.stop()
         try:
             self.run(drop_database(self.database_url))
@@ -163,11 +142,26 @@ class FaultCell:
     # --- waiting -----------------------------------------------------------------------------
 
     def wait_steady(self, timeout: float = 60) -> int:
-        """Until every test has been checked and stored; returns the time the load was on."""
+        """Until every test has been checked and stored, then a few seconds more of load
+        before the fault; returns when the counted window starts."""
         wait(lambda: len(self.target.snapshot()) == N_TESTS, "every test checked", timeout)
         wait(lambda: self.caught_up(), "results stored as they come", timeout)
         self.assert_running()
-        return now_ms()
+        start = now_ms()
+        time.sleep(3)
+        return start
+
+    def count(self, start_ms: int, report: dict[str, object], timeout: float = 60) -> Tally:
+        """After the fault: a few seconds more of load, then the window's tally once its
+        checks are stored (or the timeout), written into the report too."""
+        time.sleep(3)
+        end = now_ms()
+        self.assert_running()
+        result = self.settle(start_ms, end, timeout)
+        report.update(seen=result.seen, stored=result.stored, lost=result.lost,
+                      doubled=result.doubled, unseen=result.unseen,
+                      dead_lettered=self.dead_lettered())
+        return result
 
     def caught_up(self, within_ms: int = 3000) -> bool:
         newest = self.newest_ms()

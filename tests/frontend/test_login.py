@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask import Flask, session
 from flask.testing import FlaskClient
 
+from frontend.auth import API_URL_KEY, cell_api_url
 from tests.frontend.fake_api import DEMO_EMAIL, FakeApi
 from tests.frontend.helpers import csrf_token, login, text
 
@@ -125,3 +127,11 @@ def test_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient) -> Non
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_cell_api_url_is_the_configured_api_when_the_session_names_none(app: Flask) -> None:
+    """A single sign-on log-in keeps no cell URL; the export's schema link still needs one."""
+    with app.test_request_context():
+        assert cell_api_url() == app.config["VIGIL_API_URL"]
+        session[API_URL_KEY] = "http://cell-b.test"
+        assert cell_api_url() == "http://cell-b.test"
