@@ -130,6 +130,15 @@ class TtlCache(Generic[V]):
         self._entries = {key: (min(expires, now), value)
                          for key, (expires, value) in self._entries.items()}
 
+    def forget(self, key: str) -> None:
+        """Drop one value outright, not even served stale, and detach a computation of it
+        that is running (it may predate the change; it is not kept): the next reader waits
+        for a fresh one. For a change that must show at once, such as a page made private,
+        where a stale answer would be the public page."""
+        self.generation += 1
+        self._entries.pop(key, None)
+        self._pending.pop(key, None)
+
     async def get(self, key: str, compute: Callable[[], Awaitable[V]]) -> V:
         """The cached value, or compute it once however many callers wait for it.
 
@@ -179,7 +188,8 @@ class TtlCache(Generic[V]):
             future.exception()  # retrieved: waiters re-raise it, nobody else must
             raise
         finally:
-            del self._pending[key]
+            if self._pending.get(key) is future:  # not if forget() detached it
+                del self._pending[key]
         future.set_result(value)
         if generation == self.generation:
             if len(self._entries) >= MAX_ENTRIES:

@@ -98,10 +98,13 @@ AllowedDomains = Annotated[
 PagePassword = Annotated[NewPassword, Field(description=(
     "the password of a password-protected page; stored hashed, never shown"))]
 # Days of daily bars a page shows (migration 0021): 365 are read from the daily rollups.
-HistoryDays = Annotated[Literal[30, 90, 365], Field(description=(
-    "how many days of daily bars the page shows; uptime figures cover the periods up to it"))]
+HistoryDays = Annotated[
+    Literal[names.HISTORY_DAYS],  # type: ignore[valid-type]  # one list, in shared/
+    Field(description=("how many days of daily bars the page shows; uptime figures cover "
+                       "the periods up to it"))]
 # An SLA target in percent: 99.9 is met by an uptime of 99.9 % or more over the page's days.
-SlaTarget = Annotated[float, Field(gt=0, lt=100, allow_inf_nan=False, description=(
+SlaTarget = Annotated[float, Field(gt=names.SLA_TARGET_ABOVE, lt=names.SLA_TARGET_BELOW,
+                                   allow_inf_nan=False, description=(
     "uptime target in percent, shown met or missed over the page's days"),
     examples=[99.9])]
 
@@ -117,7 +120,7 @@ class StatusPageIn(Input):
     visibility: Visibility = "public"
     password: PagePassword | None = None
     allowed_domains: AllowedDomains = Field(default_factory=list)
-    history_days: HistoryDays = 90
+    history_days: HistoryDays = names.DEFAULT_HISTORY_DAYS
     sla_target: SlaTarget | None = None
 
 

@@ -101,11 +101,11 @@ def _entries(api: Api, step: Step, page_id: int, ids: Ids) -> None:
     have = {e["monitor"]: e for e in step.current.view["monitors"]} if step.current else {}
     base = f"/status-pages/{page_id}/monitors"
     for key, entry in want.items():
-        fields = {"group": entry.get("group"), "position": entry.get("position", 0)}
+        fields = {"group": entry.get("group"), "position": entry.get("position", 0),
+                  "sla_target": entry.get("sla_target")}
         if key not in have:
             api.call("POST", base, {"monitor_id": ids("monitor", key), **fields})
-        elif (have[key]["group"], have[key]["position"]) != (fields["group"],
-                                                             fields["position"]):
+        elif any(have[key].get(name) != value for name, value in fields.items()):
             api.call("PATCH", f"{base}/{ids('monitor', key)}", fields)
     for key in have:
         if key not in want and not key.startswith("#"):

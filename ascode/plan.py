@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from ascode.validate import Desired, Obj
-from shared import alert_rules
+from shared import alert_rules, names
 from shared.ascode_format import KINDS
 from shared.ascode_state import MASK, Account, Current, page_entries, rule
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "channel": {"enabled": True, "monitors": []},
-    "status_page": {"language": "en", "groups": [], "monitors": [], "logo_url": None}}
+    "status_page": {"language": "en", "groups": [], "monitors": [], "logo_url": None,
+                    "history_days": names.DEFAULT_HISTORY_DAYS, "sla_target": None}}
 
 
 @dataclass

@@ -3,6 +3,7 @@ secrets, and each test by the validators the API itself uses (shared/)."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,10 +165,20 @@ def _refs(obj: Obj, field: str, keys: list[str], desired: Desired, problems: lis
                             "in the files")
 
 
+def _finite(obj: Obj, where: tuple[Any, ...], value: Any, problems: list[str]) -> None:
+    # The schema has the bounds; NaN compares false with both, so it is refused here, as
+    # the API refuses it (allow_inf_nan=False).
+    if isinstance(value, float) and not math.isfinite(value):
+        field = ".".join(str(p) for p in where)
+        problems.append(f"{obj.at(*where)} field {field}: must be a finite number")
+
+
 def _check_page(obj: Obj, desired: Desired, problems: list[str]) -> None:
     entries = obj.body.get("monitors") or []
     groups = obj.body.get("groups") or []
+    _finite(obj, ("sla_target",), obj.body.get("sla_target"), problems)
     for i, entry in enumerate(entries):
+        _finite(obj, ("monitors", i, "sla_target"), entry.get("sla_target"), problems)
         _refs(obj, "monitors", [entry["monitor"]], desired, problems)
         group = entry.get("group")
         if group is not None and group not in groups:

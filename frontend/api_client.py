@@ -147,6 +147,20 @@ class ApiClient:
                    **kwargs.pop("headers", {})}
         return self._call(method, f"/api/v1{path}", base_url, headers=headers, **kwargs)
 
+    def revalidate(self, path: str, etag: str | None, headers: dict[str, str]
+                   ) -> tuple[dict[str, Any] | None, str | None]:
+        """GET under /api/v1 without a token, following redirects, asking with If-None-Match
+        when an ETag is known: (None, etag) if the API answers 304 (the copy still holds),
+        else the body and its ETag; a 401, 404 or failure raises as `send` does."""
+        sent = {**headers, **({"If-None-Match": etag} if etag else {})}
+        try:
+            response = self._http.get(f"/api/v1{path}", headers=sent, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise ApiUnavailable(f"GET {path}: {exc!r}") from exc
+        if response.status_code == 304 and etag:
+            return None, response.headers.get("etag") or etag
+        return _decode("GET", path, response), response.headers.get("etag")
+
     def download(self, path: str, token: str | None,
                  base_url: str | None = None) -> tuple[bytes, str]:
         """A file the API serves (an export): its bytes and content type."""

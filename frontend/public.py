@@ -31,6 +31,10 @@ LABEL = SLUG  # one part of a host name: the same shape
 CACHE_TTL_S = 30.0
 CACHE_MAX = 1000  # pages kept; beyond it, the cache starts over
 REFRESH_S = 60
+# A public page's HTML: a browser or a proxy may keep it but must ask before showing it
+# again, so nobody is shown a page from a copy kept before it was made private.
+PUBLIC_CACHE_CONTROL = "public, no-cache"
+HISTORY_DAYS, DEFAULT_HISTORY_DAYS = names.HISTORY_DAYS, names.DEFAULT_HISTORY_DAYS
 STATUSES = ("up", "down", "degraded", "maintenance", "pending")
 
 
@@ -58,26 +62,40 @@ class TtlCache:
 
 def fetch_page(slug: str, cache: TtlCache) -> dict[str, Any] | None:
     """The API's public page (None: no such page; page_access.locked(...): a private page
-    the visitor has no access to), from the cache when fresh. A visitor with an access cookie
-    reads the page past the shared cache: what they see is theirs, not every visitor's."""
+    the visitor has no access to). A visitor with an access cookie reads the page past the
+    shared cache: what they see is theirs, not every visitor's.
+
+    The cache keeps a page's content with its ETag, and every hit asks the API whether it
+    still holds (If-None-Match): a 304, answered by the API's own cache without a body, lets
+    the kept copy be shown; a page made private since answers 401 and the visitor gets the
+    form, at once, whichever frontend or API process the owner's change went through. No
+    answer (a timeout, a 5xx) shows no kept content either. What holds nothing of a page's
+    (no such page, a locked page) is served from the cache within its TTL unasked."""
     access = page_access.headers(slug)
     if access:
-        return _read(slug, access)
-    found, body = cache.get(slug)
-    if not found:
-        body = _read(slug, {})
-        cache.put(slug, body)  # a 404 is cached too: a typo'd slug costs the API once
+        return _read(slug, access, None)[0]
+    found, kept = cache.get(slug)
+    if found and kept is not None and not kept["content"]:
+        return kept["page"]
+    etag = kept["etag"] if found and kept is not None else None
+    body, etag = _read(slug, {}, etag)
+    if body is None and etag is not None and kept is not None:
+        body = kept["page"]  # 304: the kept copy is the API's current one
+    content = body is not None and not page_access.is_locked(body)
+    # A 404 is cached too: a typo'd slug costs the API once per TTL.
+    cache.put(slug, {"page": body, "etag": etag if content else None, "content": content})
     return body
 
 
-def _read(slug: str, headers: dict[str, str]) -> dict[str, Any] | None:
+def _read(slug: str, headers: dict[str, str], etag: str | None
+          ) -> tuple[dict[str, Any] | None, str | None]:
+    """(the page or None if there is none, its ETag); (None, etag) for a 304."""
     try:
-        return api().send("GET", f"/public/status-pages/{slug}", None,
-                          follow_redirects=True, headers=headers)
+        return api().revalidate(f"/public/status-pages/{slug}", etag, headers)
     except NotFound:
-        return None
+        return None, None
     except Unauthorized as exc:  # private, and no (or no longer a valid) access token
-        return page_access.locked(exc.visibility)
+        return page_access.locked(exc.visibility), None
 
 
 @bp.get("/s/<slug>")
@@ -143,8 +161,8 @@ def _page(slug: str) -> ResponseReturnValue:
     if private:  # the visitor's own, for no shared cache and no search engine
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Robots-Tag"] = page_access.NOINDEX
-    else:
-        response.headers["Cache-Control"] = f"public, max-age={int(CACHE_TTL_S)}"
+    else:  # stored, but asked again before each use: the page may be made private any time
+        response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response
 
 
@@ -154,7 +172,7 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
         raise BadResponse("public page has no title or groups")
     bars = _bars(page.get("bars"))
     stored_days = page.get("history_days")
-    days = stored_days if stored_days in (30, 90, 365) else 90
+    days = stored_days if stored_days in HISTORY_DAYS else DEFAULT_HISTORY_DAYS
     per_monitor = {b.get("monitor_id"): b for b in page.get("bars") or [] if isinstance(b, dict)}
     groups: list[dict[str, Any]] = []
     for group in page["groups"]:

@@ -28,6 +28,7 @@ from frontend.auth import cell_api_url, login_required
 from frontend.formatting import moment
 from frontend.i18n import LANGUAGES
 from frontend.manage import call, private_page
+from shared import names
 
 bp = Blueprint("resources", __name__)
 
@@ -36,7 +37,7 @@ PAGE_FIELDS = ("slug", "title", "language", "groups", "group_tags", "logo_url",
                "allowed_domains", "history_days", "sla_target")
 VISIBILITIES = ("public", "password", "email_domain")
 LINK_FIELDS = ("monitor_id", "group", "monitor_sla_target")  # a monitor added to a page
-HISTORY_DAYS = ("30", "90", "365")  # the lengths of history a page offers (the API's)
+HISTORY_DAYS = tuple(map(str, names.HISTORY_DAYS))  # the lengths a page offers (the API's)
 CHANNEL_KINDS = {  # kind -> its config fields, as api.channels takes them
     "email": ("to",),
     "webhook": ("url", "secret"),

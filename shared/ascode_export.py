@@ -44,6 +44,9 @@ def _item(current: Current, key: str, keys: dict[str, dict[int, str]]) -> dict[s
         view["tests"] = [_test(t) for t in view["tests"]]
     if current.kind == "channel":
         view["config"] = _channel_config(view, key)
+    if current.kind == "status_page":  # a monitor without a target of its own: said once
+        view["monitors"] = [{k: v for k, v in e.items() if k != "sla_target" or v is not None}
+                            for e in view["monitors"]]
     if current.kind == "maintenance":
         view = {k: v for k, v in view.items() if v is not None}
     return {**item, **view}

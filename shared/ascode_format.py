@@ -33,6 +33,11 @@ _ADOPT = {"type": "integer", "minimum": 1, "description": (
     "an existing object of the account to take over under this key (export writes it for "
     "objects made in the UI)")}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+# The API's bounds (api.resource_schemas reads the same names): one rule, two readers.
+_SLA_TARGET = {"type": ["number", "null"], "exclusiveMinimum": names.SLA_TARGET_ABOVE,
+               "exclusiveMaximum": names.SLA_TARGET_BELOW}
+_HISTORY_DAYS = {"enum": list(names.HISTORY_DAYS), "description": (
+    f"days of daily bars the page shows (default {names.DEFAULT_HISTORY_DAYS})")}
 
 
 def _test_schema() -> dict[str, Any]:
@@ -98,11 +103,18 @@ def json_schema() -> dict[str, Any]:
                            "uniqueItems": True, "items": {
                                "type": "string", "minLength": 1,
                                "maxLength": names.MAX_GROUP_NAME}},
+                "history_days": _HISTORY_DAYS,
+                "sla_target": {**_SLA_TARGET, "description": (
+                    "uptime target in percent (e.g. 99.9), met or missed over the page's "
+                    "days; null: none")},
                 "monitors": {"type": "array", "items": {
                     "type": "object", "additionalProperties": False, "required": ["monitor"],
                     "properties": {"monitor": {"type": "string", "pattern": KEY_PATTERN},
                                    "group": {"type": ["string", "null"]},
-                                   "position": {"type": "integer", "minimum": 0}}}},
+                                   "position": {"type": "integer", "minimum": 0},
+                                   "sla_target": {**_SLA_TARGET, "description": (
+                                       "this monitor's uptime target in percent, over the "
+                                       "page's; null: the page's")}}}},
             }, ["slug", "title"]),
             "maintenance": _section({
                 "title": _NAME,

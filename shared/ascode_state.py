@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared import alert_rules
+from shared import alert_rules, names
 from shared.ascode_format import KINDS
 
 
@@ -63,14 +63,15 @@ def _monitor(item: dict[str, Any]) -> dict[str, Any]:
 
 def page_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A page's monitors in one order, so that equal lists compare equal."""
-    full = [{"group": None, "position": 0, **e} for e in entries]
+    full = [{"group": None, "position": 0, "sla_target": None, **e} for e in entries]
     return sorted(full, key=lambda e: (e["monitor"], e["group"] or "", e["position"]))
 
 
 def _page_entries(api: Api, page_id: int, keys: dict[int, str]) -> list[dict[str, Any]]:
     entries = api.all(f"/status-pages/{page_id}/monitors")
     return page_entries([{"monitor": keys.get(e["monitor_id"], f"#{e['monitor_id']}"),
-                          "group": e["group"], "position": e["position"]} for e in entries])
+                          "group": e["group"], "position": e["position"],
+                          "sla_target": e.get("sla_target")} for e in entries])
 
 
 def read(api: Api) -> Account:
@@ -93,6 +94,8 @@ def read(api: Api) -> Account:
                                           view, item))
     for item in api.all("/status-pages"):
         view = {name: item[name] for name in ("slug", "title", "logo_url", "language", "groups")}
+        view["history_days"] = item.get("history_days", names.DEFAULT_HISTORY_DAYS)
+        view["sla_target"] = item.get("sla_target")
         view["monitors"] = _page_entries(api, item["id"], mk)
         objects["status_page"].append(Current("status_page", item["id"],
                                               keys["status_page"].get(item["id"]), view, item))

@@ -11,6 +11,13 @@ SLUG_MIN_LENGTH = 3
 LANGUAGE_PATTERN = r"^[a-z]{2}(?:-[A-Z]{2})?$"  # a status page's language
 MAX_PAGE_GROUPS = 20  # groups on one status page
 MAX_GROUP_NAME = 100
+# A status page's days of daily bars (migration 0021 holds the same list in a CHECK) and its
+# SLA targets in percent, strictly between the two bounds: the API's bodies, the file of
+# `vigil apply` (shared.ascode_format) and the frontend's form all read them from here.
+HISTORY_DAYS = (30, 90, 365)
+DEFAULT_HISTORY_DAYS = 90
+SLA_TARGET_ABOVE = 0  # exclusive bounds of an SLA target
+SLA_TARGET_BELOW = 100
 
 ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>.node.<node>
 RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>

@@ -182,9 +182,17 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
                 spm.c.page_id == page_id, spm.c.group_name.not_in(changes["groups"])
             ).values(group_name=None))
         await conn.commit()
+    _forget(request, old.slug, row.slug)
     await _release(request, conn, account_id,
                    {f: name for f, name in before.items() if after.get(f) != name})
     return await _out(request, conn, account_id, row)
+
+
+def _forget(request: Request, *slugs: str) -> None:
+    """The page's cached public answers are dropped, not merely marked stale: a stale one is
+    still served once, and after a change of visibility that would be the public page."""
+    for slug in slugs:
+        request.app.state.public_cache.forget(slug)
 
 
 @router.delete("/{page_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PAGE_404)
@@ -196,6 +204,7 @@ async def delete_page(page_id: PageId, account_id: EditorAccountId, conn: Conn,
     if gone is None:
         raise owned.not_found("status page")
     await conn.commit()
+    _forget(request, gone.slug)
     await _release(request, conn, account_id, _names(gone._mapping))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

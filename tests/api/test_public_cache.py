@@ -4,6 +4,7 @@ refresh shows within the TTL, ETags, and that readers never wait once a page is 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -229,3 +230,61 @@ async def test_garbage_slugs(database_url: str) -> None:
         assert (await api.get(f"{PUBLIC}/a/b")).status_code == 404
         # Nothing invalid was kept: only the (not found) answers of well-formed slugs.
         assert set(app.state.public_cache._entries) <= {"no-such-page-here", "abc", "a" * 63}
+
+
+@pytest.mark.parametrize("private", [
+    {"visibility": "password", "password": "open sesame 42"},
+    {"visibility": "email_domain", "allowed_domains": ["example.com"]}])
+async def test_a_page_made_private_is_refused_at_once_not_served_stale(
+        database_url: str, private: dict) -> None:
+    # A long TTL: only the change itself can make the cached public answer go.
+    app = create_app(settings(database_url, VIGIL_PUBLIC_CACHE_TTL="600"))
+    async with running(app) as api:
+        user = await new_user(api)
+        slug = f"cache-{uuid.uuid4().hex[:8]}"
+        made = (await api.post("/api/v1/status-pages", headers=user.headers,
+                               json={"slug": slug, "title": "Shop"})).json()
+        public_answer = await api.get(f"{PUBLIC}/{slug}")
+        assert public_answer.status_code == 200
+        etag = public_answer.headers["etag"]
+        assert (await api.get(f"{PUBLIC}/{slug}", headers={"If-None-Match": etag})
+                ).status_code == 304  # cached
+        changed = await api.patch(f"/api/v1/status-pages/{made['id']}", headers=user.headers,
+                                  json=private)
+        assert changed.status_code == 200, changed.text
+        for headers in ({}, {"If-None-Match": etag}):
+            answer = await api.get(f"{PUBLIC}/{slug}", headers=headers)
+            assert answer.status_code == 401, (headers, answer.status_code)
+            assert answer.json()["visibility"] == private["visibility"]
+            assert "Shop" not in answer.text
+
+
+async def test_forget_drops_a_value_and_a_computation_that_predates_it() -> None:
+    cache: public_cache.TtlCache[str] = public_cache.TtlCache(600)
+    assert await cache.get("a", _value("old")) == "old"
+    cache.clear()  # stale: still answered once while it refreshes
+    assert await cache.get("a", _value("new")) == "old"
+    cache.forget("a")
+    assert cache.peek("a") is None
+    assert await cache.get("a", _value("fresh")) == "fresh"
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await release.wait()
+        return "before the change"
+    running_fill = asyncio.create_task(cache.get("b", slow))
+    await started.wait()
+    cache.forget("b")  # the change lands while "b" is being computed
+    after = asyncio.create_task(cache.get("b", _value("after the change")))
+    assert await after == "after the change"  # not the computation that predates it
+    release.set()
+    assert await running_fill == "before the change"  # its own caller gets it...
+    assert cache.peek("b") == "after the change"  # ...but it is not kept
+
+
+def _value(value: str):  # noqa: ANN202 - a compute function
+    async def compute() -> str:
+        return value
+    return compute

@@ -69,6 +69,75 @@ def test_the_schema_refuses(text: str, message: str):
     assert message in _problems(text)
 
 
+@pytest.mark.parametrize(("extra", "message"), [
+    ("    history_days: 45\n", "status_pages.0.history_days: 45 is not one of [30, 90, 365]"),
+    ("    history_days: '90'\n", "status_pages.0.history_days: '90' is not one of"),
+    ("    sla_target: 101\n", "status_pages.0.sla_target: 101 is greater than or equal to "
+                            "the maximum of 100"),
+    ("    sla_target: 100\n", "status_pages.0.sla_target: 100 is greater than or equal to"),
+    ("    sla_target: 0\n", "status_pages.0.sla_target: 0 is less than or equal to the minimum"),
+    ("    sla_target: abc\n", "status_pages.0.sla_target: 'abc' is not of type 'number', "
+                            "'null'"),
+    ("    sla_target: .nan\n", "status_page 'p' field sla_target: must be a finite number"),
+    ("    monitors: [{monitor: a, sla_target: 100.5}]\n",
+     "status_pages.0.monitors.0.sla_target: 100.5 is greater than or equal to the maximum"),
+    ("    monitors: [{monitor: a, sla_target: .nan}]\n",
+     "status_page 'p' field monitors.0.sla_target: must be a finite number"),
+])
+def test_a_pages_history_and_sla_targets_are_refused_out_of_the_apis_bounds(extra: str,
+                                                                             message: str):
+    assert message in _problems(MONITOR + PAGE.format(slug="acme", extra=extra))
+
+
+@pytest.mark.parametrize("value", [30, 45, 90, 365, 0, "90", True, None])
+def test_the_files_history_days_are_the_apis(value: object):
+    from pydantic import ValidationError
+
+    from api.resource_schemas import StatusPageIn
+
+    def api_takes() -> bool:
+        try:
+            StatusPageIn.model_validate({"slug": "acme", "title": "P", "history_days": value})
+        except ValidationError:
+            return False
+        return True
+    text = MONITOR + PAGE.format(slug="acme", extra=f"    history_days: {value!r}\n".replace(
+        "None", "null").replace("True", "true"))
+    try:
+        validate.check([loader.parse(text, "f.yaml")])
+        file_takes = True
+    except validate.Problems:
+        file_takes = False
+    assert file_takes == (api_takes() and value is not None)  # null: the API's default, not
+    # a value the file may give
+
+
+@pytest.mark.parametrize("value", [99.9, 0.001, 99.999, 0, 100, -1, 101, "99.9", None, True])
+def test_the_files_sla_targets_are_the_apis(value: object):
+    from pydantic import ValidationError
+
+    from api.resource_schemas import PageMonitorIn, StatusPageIn
+
+    def api_takes(model: type, body: dict) -> bool:
+        try:
+            model.model_validate({**body, "sla_target": value})
+        except ValidationError:
+            return False
+        return True
+    shown = "null" if value is None else "true" if value is True else repr(value)
+    for extra, model, body in (
+            (f"    sla_target: {shown}\n", StatusPageIn, {"slug": "acme", "title": "P"}),
+            (f"    monitors: [{{monitor: a, sla_target: {shown}}}]\n", PageMonitorIn,
+             {"monitor_id": 1})):
+        text = MONITOR + PAGE.format(slug="acme", extra=extra)
+        try:
+            validate.check([loader.parse(text, "f.yaml")])
+            file_takes = True
+        except validate.Problems:
+            file_takes = False
+        assert file_takes == api_takes(model, body), (extra, value)
+
+
 @pytest.mark.parametrize(("test", "message"), [
     ("{kind: tcp, url: 'tcp://h.example:1', interval_s: 20, timeout_s: 20}",
      "f.yaml:5:74: monitor 'a' field timeout_s: must be shorter than interval_s"),

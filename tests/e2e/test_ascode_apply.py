@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.e2e.ascode_helpers import Account, http_target, new_account, vigil, write
 
@@ -50,8 +51,10 @@ status_pages:
     slug: SLUG
     title: Public status
     groups: [Site]
+    history_days: 365
+    sla_target: 99.5
     monitors:
-      - {{monitor: web, group: Site}}
+      - {{monitor: web, group: Site, sla_target: 99.95}}
 maintenance:
   - key: upgrade
     title: Database upgrade
@@ -92,8 +95,10 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
     assert [m["name"] for m in account.get(f"/notification-channels/{channel['id']}/monitors")
             ] == ["Web"]
     [page] = account.get("/status-pages")
-    assert [(m["name"], m["group"]) for m in account.get(f"/status-pages/{page['id']}/monitors")
-            ] == [("Web", "Site")]
+    assert [(m["name"], m["group"], m["sla_target"])
+            for m in account.get(f"/status-pages/{page['id']}/monitors")
+            ] == [("Web", "Site", 99.95)]
+    assert (page["history_days"], page["sla_target"]) == (365, 99.5)
     assert [w["title"] for w in account.get("/maintenance-windows")] == ["Database upgrade"]
     assert len(account.get("/managed")) == 5
 
@@ -102,6 +107,10 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
 
     exported = vigil(account, "export", "-o", str(tmp_path / "export.yaml"))
     assert exported.returncode == 0, exported.stderr
+    [written] = yaml.safe_load((tmp_path / "export.yaml").read_text())["status_pages"]
+    assert (written["history_days"], written["sla_target"]) == (365, 99.5)
+    assert written["monitors"] == [{"monitor": "web", "group": "Site", "position": 0,
+                                    "sla_target": 99.95}]
     export_env = {**env, "VIGIL_SECRET_HOOK_CONFIG_URL": "unused",
                   "VIGIL_SECRET_HOOK_CONFIG_SECRET": "unused"}
     round_trip = _apply(account, export_env, "-f", str(tmp_path / "export.yaml"))
@@ -207,3 +216,44 @@ def test_a_refusal_only_the_api_knows_stops_with_a_report_and_a_rerun_converges(
     fixed = file(monitor)
     assert "No changes" in _apply(account, env, "-f", str(fixed)).stdout
     assert [m["name"] for m in account.get("/monitors")] == ["A"]
+
+
+PAGE_FILE = """\
+monitors:
+  - key: web
+    name: Web
+    tests: [{{kind: http, url: '{target}'}}]
+status_pages:
+  - key: public
+    slug: SLUG
+    title: Public status
+{extra}    monitors: [{{monitor: web{entry}}}]
+"""
+
+
+@pytest.mark.parametrize(("extra", "entry", "message"), [
+    ("    history_days: 45\n", "", "status_pages.0.history_days: 45 is not one of [30, 90, 365]"),
+    ("    sla_target: 101\n", "", "status_pages.0.sla_target: 101 is greater than or equal to "
+                              "the maximum of 100"),
+    ("    sla_target: abc\n", "", "status_pages.0.sla_target: 'abc' is not of type 'number'"),
+    ("", ", sla_target: 0", "status_pages.0.monitors.0.sla_target: 0 is less than or equal to"),
+])
+def test_a_pages_garbage_history_or_sla_target_is_refused_and_changes_nothing(
+        setup, extra: str, entry: str, message: str):
+    account, env, file, target = setup
+    good = _apply(account, env, "-f", str(file(PAGE_FILE.format(
+        target=target, extra="    history_days: 30\n    sla_target: 99.9\n",
+        entry=", sla_target: 99.0"))))
+    assert good.returncode == 0, good.stdout + good.stderr
+    [before] = account.get("/status-pages")
+    links = account.get(f"/status-pages/{before['id']}/monitors")
+    assert (before["history_days"], before["sla_target"], links[0]["sla_target"]) == (
+        30, 99.9, 99.0)
+
+    bad = _apply(account, env, "-f", str(file(PAGE_FILE.format(
+        target=target, extra=extra, entry=entry).replace("name: Web", "name: Renamed"))))
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert message in bad.stderr, bad.stderr
+    assert account.get("/status-pages") == [before]
+    assert account.get(f"/status-pages/{before['id']}/monitors") == links
+    assert [m["name"] for m in account.get("/monitors")] == ["Web"]  # nothing else either

@@ -107,6 +107,45 @@ def test_a_private_page_refuses_then_opens_with_its_password(stack: Stack) -> No
     assert parsed.feed.title == "Intranet status"
 
 
+@pytest.mark.parametrize("private", [
+    {"visibility": "password", "password": PAGE_PASSWORD},
+    {"visibility": "email_domain", "allowed_domains": ["example.com"]}])
+def test_a_page_made_private_is_locked_at_once_for_a_visitor_who_saw_it_public(
+        stack: Stack, private: dict) -> None:
+    """The frontend keeps public pages 30 s and the API 5 s: neither copy may outlive the
+    owner's change. The visitor's own browser reads the page twice, the second time right
+    after the owner's PATCH through the API (as `vigil apply` or a script would send it)."""
+    client = _api(stack, f"owner-{uuid.uuid4().hex[:8]}@example.com")
+    try:
+        page_id, slug = _public_page(client)
+        with browser_page() as tab:
+            shown = tab.goto(f"{stack.frontend_url}/s/{slug}")
+            assert shown is not None and shown.status == 200
+            expect(tab.get_by_text("Payroll", exact=True)).to_be_visible(timeout=WAIT_MS)
+            again = tab.goto(f"{stack.frontend_url}/s/{slug}")  # now from the caches
+            assert again is not None and again.status == 200
+            expect(tab.get_by_text("Payroll", exact=True)).to_be_visible(timeout=WAIT_MS)
+
+            changed = client.patch(f"/status-pages/{page_id}", json=private)
+            assert changed.status_code == 200, changed.text
+
+            locked = tab.goto(f"{stack.frontend_url}/s/{slug}")
+            assert locked is not None and locked.status == 401
+            expect(tab.get_by_role("heading", name="This status page is private")
+                   ).to_be_visible()
+            expect(tab.get_by_text("Payroll")).to_have_count(0)
+            tab.reload()
+            expect(tab.get_by_role("heading", name="This status page is private")
+                   ).to_be_visible()
+        # Another visitor, and a client that sends no cookie at all: the same.
+        for answer in (httpx.get(f"{stack.frontend_url}/s/{slug}", timeout=10),
+                       httpx.get(f"{stack.api_url}/api/v1/public/status-pages/{slug}",
+                                 timeout=10)):
+            assert answer.status_code == 401 and "Payroll" not in answer.text
+    finally:
+        client.close()
+
+
 def _mails_to(stack: Stack, address: str) -> list[Message]:
     assert stack.smtp is not None
     return [m for m in list(stack.smtp.messages) if address in str(m["To"])]

@@ -7,6 +7,7 @@ connection).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -312,7 +313,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(401, {"detail": "this status page is private", "visibility": private})
             return
         page = self.api.public_pages.get(slug)
-        self._json(200 if page else 404, page or {"detail": "status page not found"})
+        if not page:
+            self._json(404, {"detail": "status page not found"})
+            return
+        # An ETag of the body, and a 304 to whom has it, as the API's public cache answers.
+        body = json.dumps(page).encode()
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
 
     def _sign_in(self, slug: str, confirm: bool, body: bytes) -> None:
         """An email_domain page's sign-in, as api.routes.public_sign_in answers."""

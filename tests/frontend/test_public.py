@@ -55,7 +55,7 @@ def test_the_page_for_anyone(client: FlaskClient, fake_api: FakeApi) -> None:
     # Refreshed in place by a pausable script, never by a forced reload (WCAG 2.2.1).
     assert 'http-equiv="refresh"' not in html
     assert 'status_refresh.js' in html and 'id="refresh-toggle"' in html
-    assert response.headers["Cache-Control"] == "public, max-age=30"
+    assert response.headers["Cache-Control"] == "public, no-cache"
     assert "<main" in html and "<header" in html and "<footer" in html
 
 
@@ -102,11 +102,35 @@ def test_all_up(client: FlaskClient, fake_api: FakeApi) -> None:
 def test_answers_are_cached(client: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.public_pages["acme"] = page()
     client.get("/s/acme")
-    client.get("/s/acme")
+    second = client.get("/s/acme")
     client.get("/s/nope")
     client.get("/s/nope")
-    assert len(fake_api.requests_to("/api/v1/public/status-pages/acme")) == 1
+    first, again = fake_api.requests_to("/api/v1/public/status-pages/acme")
+    # The kept copy is shown once the API says it still holds (304, no body).
+    assert "if-none-match" not in {k.lower() for k in first.headers}
+    assert {k.lower(): v for k, v in again.headers.items()}["if-none-match"].startswith('"')
+    assert second.status_code == 200 and "Website" in text(second)
     assert len(fake_api.requests_to("/api/v1/public/status-pages/nope")) == 1
+
+
+def test_a_page_made_private_is_never_shown_from_the_cache(client: FlaskClient,
+                                                           fake_api: FakeApi) -> None:
+    fake_api.public_pages["acme"] = page()
+    assert client.get("/s/acme").status_code == 200  # kept in the cache
+    fake_api.page_passwords["acme"] = "secret"  # the owner makes it private: the API says 401
+    locked = client.get("/s/acme")
+    assert locked.status_code == 401
+    assert "Website" not in text(locked) and "ACME status" not in text(locked)
+    assert locked.headers["Cache-Control"] == "no-store"
+
+
+def test_no_answer_from_the_api_shows_no_kept_content(client: FlaskClient,
+                                                      fake_api: FakeApi) -> None:
+    fake_api.public_pages["acme"] = page()
+    assert client.get("/s/acme").status_code == 200
+    fake_api.answer_everything_with(503, '{"detail": "down"}')
+    failed = client.get("/s/acme")
+    assert failed.status_code >= 500 and "Website" not in text(failed)
 
 
 @pytest.mark.parametrize("slug", ["nope", "UPPER", "a..b", "-x", "x" * 64, "%00"])
