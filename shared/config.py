@@ -513,7 +513,8 @@ VARIABLES: tuple[Var, ...] = (
         "was free. The first run (`/setup`) never waits for a mail", API),
     Var("VIGIL_FRONTEND_URL", "frontend_url", "url",
         lambda v: f"http://127.0.0.1:{v['frontend_port']}",
-        "the frontend's public address, for the links in invitation and password-reset mails",
+        "the frontend's public address, for the links in invitation, password-reset and "
+        "sign-up mails",
         API, shown_default="http://127.0.0.1:$VIGIL_FRONTEND_PORT"),
     Var("VIGIL_RESET_TTL", "reset_ttl_s", "int", 3600,
         "seconds a password-reset link works (it works once)", API, 60, 7 * 86400),
