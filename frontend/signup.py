@@ -137,8 +137,9 @@ def activate(token: str) -> ResponseReturnValue:
         except Limited:
             form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
         else:
-            flash(_("Your account is ready."))
-            return _session(str(made.get("access_token", "")), None)
+            response = _session(str(made.get("access_token", "")), None)
+            flash(_("Your account is ready."))  # after the new session, which starts empty
+            return response
     return _page("activate.html", form, token=token)
 
 
