@@ -12,8 +12,8 @@ the day they start to pass and their marks can go.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
