@@ -168,12 +168,13 @@ async def test_sign_up_answers_alike_whether_the_address_is_taken_or_not(
         database_url: str, body: dict[str, Any] | None, status: int) -> None:
     """As the API does with VIGIL_SIGNUP_CONFIRM (its default): a taken address gets the
     free one's 202 and body; a bad field is named."""
+    async with client_for(database_url) as making:  # made at once: it holds the address
+        owner = await new_user(making)
     api = FakeApi()
     api.start()
     try:
         async with client_for(database_url, VIGIL_SIGNUP_CONFIRM="true") as real_client, \
                 httpx.AsyncClient(base_url=api.url) as fake_client:
-            owner = await new_user(real_client)
             answers = []
             for client, taken in ((fake_client, DEMO_EMAIL), (real_client, owner.email)):
                 sent = body or {"email": taken, "password": "another password"}
