@@ -72,6 +72,8 @@ INVALID_SIGNUP_LINK = "invalid, used or expired sign-up link"
 
 @router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=SignupSentOut,
              responses={**LIMITED, **signup_policy.REFUSED,
+                        202: {"description": "the one answer to a free address and to one "
+                                             "with a log-in: a mail follows"},
                         201: {"model": AccountOut,
                               "description": "first run: the operator's account, made at once"},
                         307: {"description": "sign up at this cell instead"},
