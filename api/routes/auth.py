@@ -95,7 +95,9 @@ async def signup(body: SignupIn, request: Request, background: BackgroundTasks,
     password_hash = await _hashing(request, security.hash_password, body.password)
     directory = cells.directory(request)
     if directory is not None:
-        cell = await directory.locate(email) or choose_cell(await directory.cells())
+        # Both looked up whichever is needed: the same work for a taken and a free address.
+        placed, candidates = await directory.locate(email), await directory.cells()
+        cell = placed or choose_cell(candidates)
         if cell is None:
             raise cells.no_room()
         if cell.name != settings.cell:
