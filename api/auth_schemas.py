@@ -83,6 +83,18 @@ class SignupPolicyOut(BaseModel):
     domains: list[str]
     first_run: bool = Field(description="the cell has no account yet: a sign-up now is "
                             "allowed whatever the mode, and makes the operator's account")
+    confirm: bool = Field(description="a sign-up makes the account only once the link mailed "
+                          "to the address is followed (VIGIL_SIGNUP_CONFIRM)")
+
+
+class SignupSentOut(BaseModel):
+    """The one answer of a sign-up, whether the address is free or has an account."""
+
+    detail: str = Field(description="what happens next: a mail to the address")
+
+
+class SignupConfirmIn(Input):
+    token: Annotated[str, Field(min_length=1, max_length=600)]
 
 
 class ResetIn(Input):

@@ -53,8 +53,9 @@ class DeliveryPublisher:
 
 
 def account_mail(kind: str, key: str, to: str, name: str, url: str, language: str,
-                 expires_at: datetime) -> bytes:
-    """An account mail (kind "invitation" or "password_reset") to one address, through the
+                 expires_at: datetime | None) -> bytes:
+    """An account mail (one of ACCOUNT_MAILS: an invitation, a password reset, a sign-up
+    link or note) to one address, through the
     notifier's email channel and the operator's relay (VIGIL_SMTP_URL): no account channel
     is involved, so the config travels in clear and names only the recipient."""
     notification = Notification(kind=kind, key=key, monitor=name, url=url, language=language,

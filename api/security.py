@@ -11,12 +11,15 @@ import base64
 import functools
 import hashlib
 import hmac
+import json
 import secrets
 import time
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.config import Settings
 
@@ -163,3 +166,51 @@ def _reset_mac(payload: str, password_hash: str, settings: Settings) -> str:
     key = hmac.new(settings.secret_key.encode(), _RESET_PURPOSE, hashlib.sha256).digest()
     mac = hmac.new(key, f"{payload}.{password_hash}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+# Sign-up links (VIGIL_SIGNUP_CONFIRM): nothing is stored until the link is followed, so a
+# sign-up leaves no trace an address could be told by. The link carries the address, the
+# password hash chosen at sign-up, this cell and the expiry, sealed (AES-GCM under a key
+# derived from VIGIL_SECRET_KEY): the hash is not readable from the mail, and nothing in it
+# can be changed. It works once: following it makes the account, and an address that has
+# one is refused.
+SIGNUP_PREFIX = "vs_"
+SIGNUP_TOKEN_MAX = 600
+_SIGNUP_PURPOSE = b"vigil sign-up link"
+
+
+def _signup_key(settings: Settings) -> bytes:
+    return hmac.new(settings.secret_key.encode(), _SIGNUP_PURPOSE, hashlib.sha256).digest()
+
+
+def signup_token(email: str, password_hash: str, settings: Settings,
+                 now: float | None = None) -> str:
+    expires = int(time.time() if now is None else now) + settings.reset_ttl_s
+    claims = json.dumps({"e": email, "h": password_hash, "c": settings.cell, "x": expires},
+                        separators=(",", ":")).encode()
+    nonce = secrets.token_bytes(12)
+    sealed = nonce + AESGCM(_signup_key(settings)).encrypt(nonce, claims, SIGNUP_PREFIX.encode())
+    return SIGNUP_PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+
+def signup_claims(token: str, settings: Settings, now: float | None = None
+                  ) -> tuple[str, str] | None:
+    """(email, password hash) of a sign-up link of this cell that has not expired; None
+    when it is not one (forged, changed, expired, of another cell)."""
+    if not token.startswith(SIGNUP_PREFIX) or len(token) > SIGNUP_TOKEN_MAX:
+        return None
+    body = token[len(SIGNUP_PREFIX):]
+    try:
+        sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        claims = json.loads(AESGCM(_signup_key(settings)).decrypt(
+            sealed[:12], sealed[12:], SIGNUP_PREFIX.encode()))
+    except (ValueError, InvalidTag):
+        return None
+    if not isinstance(claims, dict) or claims.get("c") != settings.cell:
+        return None
+    expires, email, password_hash = claims.get("x"), claims.get("e"), claims.get("h")
+    if type(expires) is not int or expires < (time.time() if now is None else now):
+        return None
+    if not (isinstance(email, str) and isinstance(password_hash, str)):
+        return None
+    return email, password_hash

@@ -1,9 +1,10 @@
-"""Pages for people without a session: sign up, first run, accept an invitation, and a
-forgotten password (ask for a link, then choose a new password with it).
+"""Pages for people without a session: sign up (then follow the mailed link), first run,
+accept an invitation, and a forgotten password (ask for a link, then choose a new password
+with it).
 
 What the API refuses comes back beside the field it names (its 422s) or above the form
-(403 of the sign-up policy, 401 of a spent link). The forgotten-password form answers the
-same whatever the address, as the API does.
+(403 of the sign-up policy, 401 of a spent link). The sign-up and forgotten-password forms
+answer the same whatever the address, as the API does: a mail says the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from frontend import forms
@@ -30,7 +32,7 @@ def _policy() -> dict[str, Any]:
     try:
         return api().send("GET", "/auth/signup-policy", None)
     except ApiError:
-        return {"mode": "open", "domains": [], "first_run": False}
+        return {"mode": "open", "domains": [], "first_run": False, "confirm": True}
 
 
 def _read(fields: tuple[str, ...]) -> forms.Form:
@@ -54,10 +56,21 @@ def _page(template: str, form: forms.Form, **context: Any) -> ResponseReturnValu
 
 
 def _log_in(email: str, password: str, api_url: str | None) -> ResponseReturnValue:
-    token = api().login(email, password, api_url)
+    return _session(api().login(email, password, api_url), api_url)
+
+
+def _session(token: str, api_url: str | None) -> ResponseReturnValue:
     start_over(token, api_url)
     remember_me(token, api_url)
     return redirect(url_for("dashboard.show"))
+
+
+def _sent() -> ResponseReturnValue:
+    """What every sign-up but the first run is told, whether the address is free or not."""
+    flash(_("We have sent a mail to this address. If it can sign up, follow the link in the "
+            "mail to make your account; the link works once, and only for a while. If it "
+            "already has an account, the mail says so."))
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -85,8 +98,9 @@ def _account_form(policy: dict[str, Any], template: str) -> ResponseReturnValue:
         email, password = form.values["email"], form.values["password"]
         api_url = cell_of(email)
         try:
-            api().send("POST", "/auth/signup", None, api_url,
-                       json={"email": email, "password": password})
+            answer = api().send("POST", "/auth/signup", None, api_url,
+                                json={"email": email, "password": password},
+                                headers={"Accept-Language": str(get_locale() or "en")})
         except Invalid as exc:
             forms.api_errors(form, exc.errors, ACCOUNT_FIELDS)
         except Refused as exc:
@@ -94,14 +108,42 @@ def _account_form(policy: dict[str, Any], template: str) -> ResponseReturnValue:
         except Limited:
             form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
         else:
-            return _log_in(email, password, api_url)
+            if "id" in answer:  # 201: the first run's account, made at once
+                return _log_in(email, password, api_url)
+            if policy.get("confirm", True):
+                return _sent()
+            try:  # the API made a free address's account at once (VIGIL_SIGNUP_CONFIRM=false)
+                return _log_in(email, password, api_url)
+            except Unauthorized:
+                return _sent()
     return _page(template, form, policy=policy)
 
 
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token: str) -> ResponseReturnValue:
+    """The link of a sign-up mail. A button, not the visit, makes the account: a mail
+    scanner that opens links must not spend it."""
+    if len(token) > 600:
+        abort(404)
+    form = forms.read({}, (), {})
+    if request.method == "POST":
+        try:
+            made = api().send("POST", "/auth/signup/confirm", None, json={"token": token})
+        except Unauthorized:
+            form.add(forms.GENERAL, _("This link has been used or has expired. Sign up "
+                                      "again, or log in if your account is made."))
+        except Refused as exc:
+            form.add(forms.GENERAL, _refusal(exc))
+        except Limited:
+            form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
+        else:
+            response = _session(str(made.get("access_token", "")), None)
+            flash(_("Your account is ready."))  # after the new session, which starts empty
+            return response
+    return _page("activate.html", form, token=token)
+
+
 def _refusal(exc: Refused) -> str:
-    if exc.status == 409:
-        return _("This email address cannot be used to sign up. If you already have an "
-                 "account, log in or reset your password.")
     return _("Sign-up is not open to this email address. Ask the team that uses Vigil "
              "here for an invitation.")
 

@@ -48,6 +48,8 @@ HEADLINES = {
     "maintenance_started": N_("Maintenance in progress: %(monitor)s"),
     "maintenance_ended": N_("Maintenance completed: %(monitor)s"),
     "page_sign_in": N_("Sign in to the status page %(monitor)s"),
+    "signup_confirm": N_("Confirm your Vigil account %(monitor)s"),
+    "signup_taken": N_("Someone tried to sign up to Vigil as %(monitor)s"),
 }
 PAGE_KINDS = tuple(k for k in HEADLINES if k.startswith(("manual_", "maintenance_")))
 # What an owner's manual incident says of its state and of each affected monitor.
@@ -61,12 +63,19 @@ ACCOUNT_NOTES = {
                          "this mail: the password stays as it is."),
     "page_sign_in": N_("Follow the link to see the page; it works once. If you did not ask "
                        "for it, ignore this mail."),
+    "signup_confirm": N_("Follow the link to make your account; it works once. If you did "
+                         "not sign up, ignore this mail: no account is made."),
+    "signup_taken": N_("This address already has an account, so no new one was made. If it "
+                       "was you, log in, or reset your password if you forgot it. If not, "
+                       "ignore this mail: nothing has changed."),
 }
 DETAILS = N_("View details")
 LINK_LABELS = {"invitation": N_("Accept the invitation"),
                "password_reset": N_("Choose a new password"),
                "subscribe_confirm": N_("Confirm subscription"),
-               "page_sign_in": N_("Open the status page")}
+               "page_sign_in": N_("Open the status page"),
+               "signup_confirm": N_("Make my account"),
+               "signup_taken": N_("Log in")}
 STATUSES = {"down": N_("down"), "up": N_("up"), "degraded": N_("degraded")}
 TEST_BODY = N_("This is a test. If you read it, this channel works.")
 CONFIRM_BODY = N_("Follow the link to hear of this page's incidents and maintenance. If you "
@@ -80,7 +89,7 @@ SEVERITY = {"opened": "critical", "confirmed": "critical", "reminder": "critical
             "manual_opened": "critical", "manual_updated": "warning", "manual_resolved": "info",
             "maintenance_scheduled": "info", "maintenance_started": "warning",
             "maintenance_ended": "info",
-            "page_sign_in": "info"}
+            "page_sign_in": "info", "signup_confirm": "info", "signup_taken": "info"}
 COLOUR = {"critical": 0xD93025, "warning": 0xF29900, "info": 0x1E8E3E}
 
 

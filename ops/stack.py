@@ -102,6 +102,8 @@ def _stack_env(settings: Settings) -> dict[str, str]:
     # The demo targets live on loopback, and the demo wants results within a minute.
     env.setdefault("VIGIL_ALLOW_PRIVATE_TARGETS", "true")
     env.setdefault("VIGIL_NOTIFY_ALLOW_PRIVATE", "true")
+    # No mail relay here to carry sign-up links: a sign-up makes its account at once.
+    env.setdefault("VIGIL_SIGNUP_CONFIRM", "false")
     env.setdefault("VIGIL_MIN_INTERVAL", str(DEMO_INTERVAL_S))
     env.setdefault("VIGIL_LOG_FORMAT", "text")
     return env

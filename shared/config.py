@@ -506,9 +506,15 @@ VARIABLES: tuple[Var, ...] = (
     Var("VIGIL_SIGNUP_DOMAINS", "signup_domains", "domains", "",
         "comma-separated email domains sign-up is open to when `VIGIL_SIGNUP=domains` "
         "(required then)", API),
+    Var("VIGIL_SIGNUP_CONFIRM", "signup_confirm", "bool", True,
+        "a sign-up makes the account only once the link mailed to the address is followed, "
+        "so sign-up cannot tell anyone which addresses have an account; `false` makes it at "
+        "once (a home lab without mail, tests), and a log-in then tells whether an address "
+        "was free. The first run (`/setup`) never waits for a mail", API),
     Var("VIGIL_FRONTEND_URL", "frontend_url", "url",
         lambda v: f"http://127.0.0.1:{v['frontend_port']}",
-        "the frontend's public address, for the links in invitation and password-reset mails",
+        "the frontend's public address, for the links in invitation, password-reset and "
+        "sign-up mails",
         API, shown_default="http://127.0.0.1:$VIGIL_FRONTEND_PORT"),
     Var("VIGIL_RESET_TTL", "reset_ttl_s", "int", 3600,
         "seconds a password-reset link works (it works once)", API, 60, 7 * 86400),
@@ -643,6 +649,7 @@ class Settings:
     # a password reset link works.
     signup: SignupMode
     signup_domains: frozenset[str]
+    signup_confirm: bool
     frontend_url: str
     reset_ttl_s: int
     # Status page subscribers (issue 20): where the links in their mails point, sign-ups a

@@ -34,12 +34,16 @@ from shared.messages import PAGE_EVENT_KINDS
 # page subscriber (its `monitor` is the page's title, `url` the link); manual_* and
 # maintenance_*: the owner's news on a status page, for its subscribers (`monitor` is the
 # incident's or window's title; see shared.messages.PAGE_EVENT_KINDS and notifier.page_notices);
+# signup_confirm: the link that makes a signed-up account (`monitor` the address, `url` the link,
+# `expires_at` its end); signup_taken: to an address that already has a log-in, that someone
+# tried to sign up with it (`monitor` the address, `url` the log-in page);
 # page_sign_in: the one-time sign-in link to a private status page (`monitor` the page's title,
 # `url` the link, `expires_at` when it stops working).
 EVENT_KINDS = ("opened", "confirmed", "updated", "resolved", "reminder", "cert_expiring", "test",
                "invitation", "password_reset", "subscribe_confirm", "page_sign_in",
-               *PAGE_EVENT_KINDS)
-ACCOUNT_MAILS = ("invitation", "password_reset", "page_sign_in")
+               "signup_confirm", "signup_taken", *PAGE_EVENT_KINDS)
+ACCOUNT_MAILS = ("invitation", "password_reset", "page_sign_in", "signup_confirm",
+                 "signup_taken")
 LANGUAGES = ("en", "nl", "de", "fr", "es")
 MAX_TEXT = 2000  # a field longer than this is truncated, not refused: the alert still goes
 WIRE_VERSION = 1

@@ -117,6 +117,16 @@ class Directory:
                 await conn.execute(insert(logins).values(email=email, account=email))
             return chosen
 
+    async def record(self, email: str, here: str) -> None:
+        """A new account of this email in cell `here`, as a followed sign-up link names it
+        (the link was sent from here). Raises Taken if the email has a log-in anywhere."""
+        async with self.engine.begin() as conn:
+            await conn.execute(select(cells.c.name).with_for_update())
+            if await _login_cell(conn, email) is not None:
+                raise Taken(email)
+            await conn.execute(insert(accounts).values(email=email, cell=here))
+            await conn.execute(insert(logins).values(email=email, account=email))
+
     async def locate(self, email: str) -> Cell | None:
         async with self.engine.connect() as conn:
             return await _login_cell(conn, email)

@@ -15,6 +15,10 @@ from tests.sinks import Receiver, Sink, http_receiver, smtp_sink
 # Components serve a side port by default; the components tests start (several of a kind at
 # once, beside other sessions on this machine) do not, unless a test asks for one.
 os.environ.setdefault("VIGIL_METRICS_PORT", "0")
+# The components tests start make an account at sign-up, with no mailed link to follow (most
+# have no notifier); the tests of the link (tests/api/test_signup.py, the self-service
+# browser test) turn it on.
+os.environ.setdefault("VIGIL_SIGNUP_CONFIRM", "false")
 
 
 # A test that asks for one of these talks to a real service: its marker must say so, so that

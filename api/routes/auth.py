@@ -7,18 +7,21 @@ refresh and accepting an invitation are rate-limited per client IP and per email
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, HTTPException, Request, Response, status
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api import cells, security, signup_policy
+from api import cells, notify, security, signup_policy
 from api.auth_schemas import (
     AcceptInviteIn,
     CellOut,
@@ -27,16 +30,20 @@ from api.auth_schemas import (
     MePatch,
     PasswordChangeIn,
     RefreshIn,
+    SignupConfirmIn,
+    SignupSentOut,
     TokenOut,
 )
 from api.deps import CallerDep, EngineDep, SettingsDep, is_operator
 from api.routes import PREFIX
 from api.schemas import AccountOut, ErrorOut, LoginIn, Responses, SignupIn
 from shared.config import Settings
-from shared.directory import NoRoom, Taken, choose_cell
+from shared.delivery_message import LANGUAGES
+from shared.directory import Taken, choose_cell
 from shared.tables import accounts, invitations, refresh_tokens
 
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
+log = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "wrong email or password"
 LIMITED: Responses = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
@@ -58,27 +65,65 @@ def taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists")
 
 
-@router.post("/signup", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
-             responses={**TAKEN, **LIMITED, **signup_policy.REFUSED,
+SIGNUP_SENT = ("check the mail of this address: if it may sign up, a link that makes its "
+               "account is on its way; if it has an account already, a note saying so")
+INVALID_SIGNUP_LINK = "invalid, used or expired sign-up link"
+
+
+@router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=SignupSentOut,
+             responses={**LIMITED, **signup_policy.REFUSED,
+                        202: {"description": "the one answer to a free address and to one "
+                                             "with a log-in: a mail follows"},
+                        201: {"model": AccountOut,
+                              "description": "first run: the operator's account, made at once"},
                         307: {"description": "sign up at this cell instead"},
                         503: {"model": ErrorOut, "description": "no cell takes accounts"}})
-async def signup(body: SignupIn, request: Request, engine: EngineDep, settings: SettingsDep
-                 ) -> Response | AccountOut:
-    """With several cells, the directory places the account: here, or a 307 to its cell."""
+async def signup(body: SignupIn, request: Request, background: BackgroundTasks,
+                 engine: EngineDep, settings: SettingsDep) -> Response | SignupSentOut:
+    """The same answer whether the address is free or has a log-in, so sign-up tells no one
+    which addresses have an account: a 202, and a mail after it. A free address is sent the
+    link that makes the account (VIGIL_SIGNUP_CONFIRM; without it the account is made at
+    once); one with a log-in is sent a note that someone tried, and nothing is made.
+
+    A cell with no account yet (the first run) makes the operator's account at once: 201.
+    With several cells, the directory names the cell: here, or a 307 to it.
+    """
     email = body.email.lower()
     _limit(request, "signup", email)
     await signup_policy.check(engine, settings, email)
+    # Hashed on every path, so the time of the answer does not tell either.
     password_hash = await _hashing(request, security.hash_password, body.password)
     directory = cells.directory(request)
     if directory is not None:
-        try:
-            cell = await directory.place(email, settings.cell)
-        except Taken:
-            raise taken() from None
-        except NoRoom:
-            raise cells.no_room() from None
+        # Both looked up whichever is needed: the same work for a taken and a free address.
+        placed, candidates = await directory.locate(email), await directory.cells()
+        cell = placed or choose_cell(candidates)
+        if cell is None:
+            raise cells.no_room()
         if cell.name != settings.cell:
             return RedirectResponse(f"{cell.api_url}{PREFIX}/auth/signup", status_code=307)
+    made = None
+    if await signup_policy.first_run(engine):
+        made = await _make_account(request, engine, settings.cell, email, password_hash)
+        if made is not None:
+            return JSONResponse(jsonable_encoder(made), status.HTTP_201_CREATED)
+    elif not settings.signup_confirm:
+        made = await _make_account(request, engine, settings.cell, email, password_hash)
+    background.add_task(_signup_mail, request, engine, settings, email, password_hash,
+                        made is not None)
+    return SignupSentOut(detail=SIGNUP_SENT)
+
+
+async def _make_account(request: Request, engine: EngineDep, here: str, email: str,
+                        password_hash: str) -> AccountOut | None:
+    """The account, recorded in the directory (if any) and here; None if the address has a
+    log-in already."""
+    directory = cells.directory(request)
+    if directory is not None:
+        try:
+            await directory.record(email, here)
+        except Taken:
+            return None
     query = (
         pg_insert(accounts)
         .values(email=email, password_hash=password_hash)
@@ -87,9 +132,68 @@ async def signup(body: SignupIn, request: Request, engine: EngineDep, settings: 
     )
     async with engine.begin() as conn:
         row = (await conn.execute(query)).first()
-    if row is None:
-        raise taken()
-    return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
+    return None if row is None else AccountOut(id=row.id, email=row.email,
+                                               created_at=row.created_at)
+
+
+async def _signup_mail(request: Request, engine: EngineDep, settings: Settings, email: str,
+                       password_hash: str, made: bool) -> None:
+    """After the answer: the link to a free address, the note to one with a log-in."""
+    if made:
+        return
+    async with engine.connect() as conn:
+        language = await conn.scalar(select(accounts.c.language).where(
+            accounts.c.email == email))
+    nonce = secrets.token_hex(8)
+    if language is not None:
+        mail = notify.account_mail("signup_taken", f"signup-taken/{nonce}", email, email,
+                                   f"{settings.frontend_url}/login", language, None)
+    elif settings.signup_confirm:
+        token = security.signup_token(email, password_hash, settings)
+        expires = datetime.now(UTC) + timedelta(seconds=settings.reset_ttl_s)
+        mail = notify.account_mail("signup_confirm", f"signup/{nonce}", email, email,
+                                   f"{settings.frontend_url}/activate/{token}",
+                                   _language(request), expires)
+    else:
+        return
+    await send_mail(request, mail)
+
+
+def _language(request: Request) -> str:
+    """The sign-up's language, as the browser (through the frontend) asks for it."""
+    wanted = request.headers.get("accept-language", "")
+    for part in wanted.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+async def send_mail(request: Request, body: bytes) -> None:
+    """Hand a mail to the notifier; a broker that is away costs this mail, logged."""
+    try:
+        await request.app.state.deliveries.publish(body)
+    except Exception as exc:  # after the answer: nobody to tell but the log
+        log.warning("account mail not queued", extra={"error": str(exc)})
+
+
+@router.post("/signup/confirm", response_model=TokenOut, responses={
+    401: {"model": ErrorOut, "description": INVALID_SIGNUP_LINK}, **LIMITED,
+    **signup_policy.REFUSED})
+async def confirm_signup(body: SignupConfirmIn, request: Request, engine: EngineDep,
+                         settings: SettingsDep) -> TokenOut:
+    """Follow the mailed link: the account is made, logged in. The link works once."""
+    _limit(request, "signup-confirm")
+    claims = security.signup_claims(body.token, settings)
+    if claims is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_SIGNUP_LINK)
+    email, password_hash = claims
+    await signup_policy.check(engine, settings, email)  # the operator may have closed it since
+    made = await _make_account(request, engine, settings.cell, email, password_hash)
+    if made is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, INVALID_SIGNUP_LINK)
+    async with engine.begin() as conn:
+        return await issue_tokens(conn, made.id, settings)
 
 
 @router.post("/locate", response_model=CellOut, responses=LIMITED)

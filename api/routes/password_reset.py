@@ -8,7 +8,6 @@ once, until it expires.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
@@ -18,12 +17,11 @@ from api import notify, security, signup_policy
 from api.auth_schemas import ResetConfirmIn, ResetIn, SignupPolicyOut
 from api.deps import EngineDep, SettingsDep
 from api.routes import PREFIX
-from api.routes.auth import LIMITED, _hashing, _limit
+from api.routes.auth import LIMITED, _hashing, _limit, send_mail
 from api.schemas import ErrorOut
 from shared.tables import accounts, refresh_tokens
 
 router = APIRouter(prefix=f"{PREFIX}/auth", tags=["auth"])
-log = logging.getLogger(__name__)
 
 INVALID_LINK = "invalid or expired reset link"
 SENT = "if the address has a log-in, a link to reset its password is on its way"
@@ -31,9 +29,11 @@ SENT = "if the address has a log-in, a link to reset its password is on its way"
 
 @router.get("/signup-policy", response_model=SignupPolicyOut)
 async def policy(engine: EngineDep, settings: SettingsDep) -> SignupPolicyOut:
-    """What the sign-up page offers: the mode, its domains, and whether this is a first run."""
+    """What the sign-up page offers: the mode, its domains, whether this is a first run, and
+    whether a sign-up waits for its mailed link."""
     return SignupPolicyOut(mode=settings.signup, domains=sorted(settings.signup_domains),
-                           first_run=await signup_policy.first_run(engine))
+                           first_run=await signup_policy.first_run(engine),
+                           confirm=settings.signup_confirm)
 
 
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, responses=LIMITED)
@@ -53,14 +53,6 @@ async def request_reset(body: ResetIn, request: Request, background: BackgroundT
             f"{settings.frontend_url}/reset/{token}", row.language, expires)
         background.add_task(send_mail, request, mail)
     return {"detail": SENT}
-
-
-async def send_mail(request: Request, body: bytes) -> None:
-    """Hand a mail to the notifier; a broker that is away costs this mail, logged."""
-    try:
-        await request.app.state.deliveries.publish(body)
-    except Exception as exc:  # after the answer: nobody to tell but the log
-        log.warning("account mail not queued", extra={"error": str(exc)})
 
 
 @router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT, responses={

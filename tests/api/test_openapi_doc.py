@@ -17,7 +17,8 @@ OPERATIONS = [(f"{method.upper()} {path}", op) for path, item in DOC["paths"].it
 PUBLIC = {"GET /api/v1/health", "POST /api/v1/auth/signup", "POST /api/v1/auth/login",
           "POST /api/v1/auth/refresh", "POST /api/v1/auth/logout", "POST /api/v1/auth/locate",
           "POST /api/v1/auth/accept-invite", "GET /api/v1/auth/signup-policy",
-          "POST /api/v1/auth/password-reset", "POST /api/v1/auth/password-reset/confirm"}
+          "POST /api/v1/auth/password-reset", "POST /api/v1/auth/password-reset/confirm",
+          "POST /api/v1/auth/signup/confirm"}
 
 
 def _public(name: str) -> bool:

@@ -45,4 +45,4 @@ async def test_signup_is_limited_per_ip(database_url: str) -> None:
         for _ in range(3):
             body = {"email": unique_email(), "password": "long enough pass"}
             codes.append((await api.post("/api/v1/auth/signup", json=body)).status_code)
-        assert codes == [201, 201, 429]
+        assert codes[2] == 429 and all(c in (201, 202) for c in codes[:2])  # 201: the first

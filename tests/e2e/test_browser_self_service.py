@@ -63,6 +63,7 @@ def _cell(database_url: str, amqp_url: str, smtp_port: int, sink: Sink, logs: Pa
         "VIGIL_FRONTEND_PORT": str(frontend_port), "VIGIL_FRONTEND_URL": frontend_url,
         "VIGIL_SECRET_KEY": "self-service-secret", "VIGIL_LOG_FORMAT": "text",
         "VIGIL_SIGNUP": "domains", "VIGIL_SIGNUP_DOMAINS": "example.com",
+        "VIGIL_SIGNUP_CONFIRM": "true",  # the default, which tests/conftest.py turns off
         "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?security=plain",
         "VIGIL_SMTP_FROM": "vigil@example.com", "VIGIL_ADMIN_EMAILS": OWNER,
         "VIGIL_STATE_DIR": str(logs / "state"),
@@ -154,6 +155,39 @@ def test_1_first_run_makes_the_owner_then_sign_up_keeps_to_its_domain(
     login = httpx.post(f"{cell.stack.api_url}/api/v1/auth/login",
                        json={"email": "someone@elsewhere.example", "password": PASSWORD})
     assert login.status_code == 401  # nothing was made
+
+
+def test_1b_sign_up_says_the_same_for_a_taken_address_and_mails_the_rest(
+        cell: Cell, page: Page) -> None:
+    """A taken address is told what a free one is; its owner gets a note by mail, and the
+    free one a link whose button makes the account."""
+    base, joiner = cell.stack.frontend_url, "joiner@example.com"
+    said = []
+    for email, password in ((OWNER, "someone else's guess"), (joiner, PASSWORD)):
+        page.goto(base + "/signup")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign up").click()
+        expect(page).to_have_url(base + "/login", timeout=WAIT_MS)
+        said.append(page.locator("main").inner_text())
+    assert said[0] == said[1] and "We have sent a mail to this address." in said[0]
+    note = _mail_to(cell.sink, OWNER, "signup_taken").get_body(("plain",)).get_content()
+    assert "already has an account" in note and f"{base}/login" in note
+    owners = httpx.post(f"{cell.stack.api_url}/api/v1/auth/login",
+                        json={"email": OWNER, "password": "someone else's guess"})
+    assert owners.status_code == 401  # the owner's password is as it was
+    link = _link(_mail_to(cell.sink, joiner, "signup_confirm"), "activate")
+    page.goto(link)
+    shoot(page, "activate")
+    page.get_by_role("button", name="Make my account").click()
+    expect(page).to_have_url(base + "/dashboard", timeout=WAIT_MS)
+    expect(page.get_by_text("Your account is ready.")).to_be_visible()
+    _log_out(page)
+    page.goto(link)
+    page.get_by_role("button", name="Make my account").click()
+    expect(page.get_by_role("alert")).to_contain_text("This link has been used")
+    _log_in(page, base, joiner)
+    _log_out(page)
 
 
 def test_2_invite_a_member_who_follows_the_mail_and_whose_role_changes(

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from api.routes.auth import SIGNUP_SENT
 from tests.frontend import fake_manual, fake_tests
 
 DEMO_EMAIL = "demo@example.com"
@@ -84,6 +85,15 @@ class FakeApi:
     # status-pages, notification-channels, maintenance-windows, members, and
     # "pages/<id>/monitors", "channels/<id>/monitors", "channels/<id>/attempts"
     collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Sign-up as the API does it (api/routes/auth.py): the same 202 for a free address and a
+    # taken one; a free one's account is made when its link ("signup-<n>", in `mails`) is
+    # confirmed, or at once when `signup_confirm` is off; an empty fake (no accounts) makes
+    # the first run's account with a 201.
+    signup_mode: str = "open"
+    signup_domains: list[str] = field(default_factory=list)
+    signup_confirm: bool = True
+    pending: dict[str, tuple[str, str]] = field(default_factory=dict)  # link -> (email, pw)
+    mails: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, to, link or "")
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -167,6 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
         route = {
             ("POST", "/api/v1/auth/login"): self._login,
             ("POST", "/api/v1/auth/locate"): self._locate,
+            ("GET", "/api/v1/auth/signup-policy"): self._signup_policy,
+            ("POST", "/api/v1/auth/signup"): self._signup,
+            ("POST", "/api/v1/auth/signup/confirm"): self._confirm_signup,
             ("GET", "/api/v1/monitors"): self._monitors,
         }.get((self.command, parts.path))
         if route is not None:
@@ -543,6 +556,69 @@ class _Handler(BaseHTTPRequestHandler):
             return
         token = secrets.token_urlsafe(16)
         self.api.tokens.add(token)
+        self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
+
+    def _signup_policy(self, body: bytes) -> None:
+        api = self.api
+        self._json(200, {"mode": api.signup_mode, "domains": api.signup_domains,
+                         "first_run": not api.accounts, "confirm": api.signup_confirm})
+
+    def _signup(self, body: bytes) -> None:
+        api = self.api
+        try:
+            data = json.loads(body)
+            email, password = str(data["email"]).lower(), data["password"]
+        except (ValueError, KeyError, TypeError):
+            self._json(422, {"detail": [{"loc": ["body"], "msg": "invalid body"}]})
+            return
+        errors = ([{"loc": ["body", "email"], "msg": "not an email"}]
+                  if email.count("@") != 1 or not email.rpartition("@")[2] else [])
+        if not isinstance(password, str) or len(password) < 8:
+            errors.append({"loc": ["body", "password"], "msg": "at least 8 characters"})
+        if errors:
+            self._json(422, {"detail": errors})
+            return
+        first_run = not api.accounts
+        domain = email.rpartition("@")[2]
+        allowed = api.signup_mode == "open" or (api.signup_mode == "domains"
+                                                and domain in api.signup_domains)
+        if not (allowed or first_run):
+            self._json(403, {"detail": "sign-up is by invitation only"
+                             if api.signup_mode == "invite" else
+                             "sign-up is limited to addresses at " +
+                             ", ".join(sorted(api.signup_domains))})
+            return
+        if first_run:
+            api.accounts[email] = password
+            self._json(201, {"id": _next_id(), "email": email,
+                             "created_at": "2026-01-01T00:00:00Z"})
+            return
+        if email in api.accounts:
+            api.mails.append(("signup_taken", email, ""))
+        elif api.signup_confirm:
+            link = f"signup-{_next_id()}"
+            api.pending[link] = (email, password)
+            api.mails.append(("signup_confirm", email, link))
+        else:
+            api.accounts[email] = password
+        self._json(202, {"detail": SIGNUP_SENT})
+
+    def _confirm_signup(self, body: bytes) -> None:
+        api = self.api
+        try:
+            link = json.loads(body)["token"]
+        except (ValueError, KeyError, TypeError):
+            link = None
+        if not isinstance(link, str) or not 1 <= len(link) <= 600:
+            self._json(422, {"detail": [{"loc": ["body", "token"], "msg": "a link's token"}]})
+            return
+        email, password = api.pending.pop(link, ("", ""))
+        if not email or email in api.accounts:
+            self._json(401, {"detail": "invalid, used or expired sign-up link"})
+            return
+        api.accounts[email] = password
+        token = secrets.token_urlsafe(16)
+        api.tokens.add(token)
         self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
 
     def _locate(self, body: bytes) -> None:

@@ -12,6 +12,7 @@ the day they start to pass and their marks can go.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -151,3 +152,49 @@ async def test_edit_a_test(fake: Api, real: Api, patch: dict[str, Any], status: 
     fake_ids, real_ids = await fake.monitor_with_http_test(), await real.monitor_with_http_test()
     paths = ("/monitors/{}/tests/{}".format(*fake_ids), "/monitors/{}/tests/{}".format(*real_ids))
     await same_answer(fake, real, "PATCH", paths, patch, status)
+
+
+# (a sign-up body, or None for the address that has an account, and the status both answer)
+SIGNUPS = [
+    pytest.param(None, 202, id="taken"),
+    pytest.param({"password": "long enough pass"}, 202, id="free"),
+    pytest.param({"email": "not an email", "password": "long enough pass"}, 422, id="bad-email"),
+    pytest.param({"password": "short"}, 422, id="short-password"),
+]
+
+
+@pytest.mark.parametrize(("body", "status"), SIGNUPS)
+async def test_sign_up_answers_alike_whether_the_address_is_taken_or_not(
+        database_url: str, body: dict[str, Any] | None, status: int) -> None:
+    """As the API does with VIGIL_SIGNUP_CONFIRM (its default): a taken address gets the
+    free one's 202 and body; a bad field is named."""
+    async with client_for(database_url) as making:  # made at once: it holds the address
+        owner = await new_user(making)
+    api = FakeApi()
+    api.start()
+    try:
+        async with client_for(database_url, VIGIL_SIGNUP_CONFIRM="true") as real_client, \
+                httpx.AsyncClient(base_url=api.url) as fake_client:
+            answers = []
+            for client, taken in ((fake_client, DEMO_EMAIL), (real_client, owner.email)):
+                sent = body or {"email": taken, "password": "another password"}
+                sent = {"email": f"new-{uuid.uuid4().hex}@example.com", **sent}
+                answers.append(await client.post("/api/v1/auth/signup", json=sent))
+                if status == 202:
+                    free = await client.post("/api/v1/auth/signup", json={
+                        "email": f"new-{uuid.uuid4().hex}@example.com",
+                        "password": "long enough pass"})
+                    assert (free.status_code, free.json()) == (
+                        answers[-1].status_code, answers[-1].json())
+                spent = await client.post("/api/v1/auth/signup/confirm",
+                                          json={"token": "vs_not-a-link"})
+                assert spent.status_code == 401, spent.text
+    finally:
+        api.stop()
+    fake_answer, real_answer = answers
+    assert real_answer.status_code == fake_answer.status_code == status, (
+        fake_answer.text, real_answer.text)
+    if status == 422:
+        assert fields(fake_answer) == fields(real_answer)
+    else:
+        assert set(fake_answer.json()) == set(real_answer.json()) == {"detail"}
