@@ -33,6 +33,7 @@ from tests.api.cells import CellApi, two_cells
 from tests.api.helpers import SECRET, http_test, unique_email
 from tests.api.history import seed
 from tests.api.test_cells import login, signup
+from tests.helpers import on_one_utc_day
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
@@ -263,7 +264,8 @@ async def test_late_results_count_in_the_targets_rollups(database_url: str,
                                                          other_cell_url: str) -> None:
     src, dst = db.engine(database_url, pool_size=1), db.engine(other_cell_url, pool_size=1)
     old, new = 2**40 + secrets_id(), 2**41 + secrets_id()
-    now = datetime.now(UTC).replace(microsecond=0)
+    # Five results of one UTC day (in the first seconds after midnight, of yesterday's end).
+    now = on_one_utc_day(datetime.now(UTC).replace(microsecond=0), timedelta(seconds=4))
     rows = [(old, now - timedelta(seconds=i), "local", "n", 0 if i < 2 else 1,
              None if i < 2 else 10.0, 200, None, None) for i in range(5)]
     await _write(src, rows)
