@@ -31,7 +31,7 @@ from shared.tables import (
 )
 from tests.api.cells import CellApi, two_cells
 from tests.api.helpers import SECRET, http_test, unique_email
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 from tests.api.test_cells import login, signup
 from tests.helpers import on_one_utc_day
 
@@ -206,7 +206,7 @@ async def _processor_rows(engine: AsyncEngine, test_ids: list[int], monitor_ids:
 
 
 async def test_incidents_rollups_and_states_move_with_the_account(
-    directory_url: str, database_url: str, other_cell_url: str
+    directory_url: str, database_url: str, other_cell_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
         email = unique_email()
@@ -217,6 +217,7 @@ async def test_incidents_rollups_and_states_move_with_the_account(
         monitors_before = (await a.client.get("/api/v1/monitors", headers=auth)).json()["items"]
         monitor_id = monitors_before[0]["id"]
         history = await seed(src, old_tests[0], monitor_id)
+        pin_api_clock(monkeypatch, history.now)  # stats before and after: the same day's
         await a.client.post(f"/api/v1/incidents/{history.open_id}/acknowledge", headers=auth)
         await a.client.post(f"/api/v1/incidents/{history.open_id}/updates", headers=auth,
                             json={"message": "on it"})

@@ -10,7 +10,7 @@ import feedparser
 import pytest
 
 from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
@@ -18,10 +18,11 @@ PUBLIC = "/api/v1/public/status-pages"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-async def _page(api, engine) -> tuple[str, dict, object]:
+async def _page(api, engine, monkeypatch) -> tuple[str, dict, object]:
     user = await new_user(api)
     monitor = await create_monitor(api, user, **monitor_body("shop"))
     history = await seed(engine, monitor["tests"][0]["id"], monitor["id"])
+    pin_api_clock(monkeypatch, history.now)
     slug = f"feed-{uuid.uuid4().hex[:8]}"
     page = (await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop & Co"},
                            headers=user.headers)).json()
@@ -36,9 +37,10 @@ async def _page(api, engine) -> tuple[str, dict, object]:
     return slug, monitor, history
 
 
-async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, engine) -> None:
+async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, engine,
+                                                               monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, _, history = await _page(api, engine)
+        slug, _, history = await _page(api, engine, monkeypatch)
         page = (await api.get(f"{PUBLIC}/{slug}")).json()
         rss = await api.get(f"{PUBLIC}/{slug}/feed.rss")
         atom = await api.get(f"{PUBLIC}/{slug}/feed.atom")
@@ -70,9 +72,9 @@ def _words(response) -> list[str]:
     return [t.text for t in root.iter(f"{SVG}text")]
 
 
-async def test_badges_show_the_pages_figures(database_url, engine) -> None:
+async def test_badges_show_the_pages_figures(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, monitor, _ = await _page(api, engine)
+        slug, monitor, _ = await _page(api, engine, monkeypatch)
         one = f"{PUBLIC}/{slug}/monitors/{monitor['id']}/badge.svg"
         status = _words(await api.get(f"{PUBLIC}/{slug}/badge.svg"))
         day = _words(await api.get(f"{one}?kind=uptime&period=24h"))
