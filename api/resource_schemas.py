@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     computed_field,
     model_validator,
 )
@@ -326,14 +327,18 @@ class MaintenanceOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    # One reading of the clock for the phase and the occurrence: read once for each, an
+    # occurrence ending in between would be "completed" though its rule has a next one.
+    _now: datetime = PrivateAttr(default_factory=lambda: datetime.now(UTC))
+
     def _now_window(self) -> tuple[datetime, datetime]:
         return recurrence.window_at(self.starts_at, self.ends_at, self.recurrence,
-                                    self.timezone, datetime.now(UTC))
+                                    self.timezone, self._now)
 
     @computed_field(description="scheduled | in_progress | completed, from the times now "
                     "(of the current or next occurrence of a recurring window)")
     def phase(self) -> str:
-        return recurrence.phase(*self._now_window(), datetime.now(UTC))
+        return recurrence.phase(*self._now_window(), self._now)
 
     @computed_field(description="the occurrence on now, else the next, else the last")
     def current(self) -> dict[str, datetime]:

@@ -6,9 +6,17 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+def on_one_utc_day(now: datetime, span: timedelta) -> datetime:
+    """`now`, or the last second of yesterday when [now - span, now] would cross UTC
+    midnight: the end of a span of rows that must all fall on one UTC day."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now if now - span >= midnight else midnight - timedelta(seconds=1)
 
 
 def short_name(prefix: str) -> str:

@@ -27,6 +27,12 @@ TestId = Annotated[int, Path(ge=1, le=MAX_ID)]
 TEST_404: Responses = {404: {"model": ErrorOut, "description": "no such test of this account"}}
 
 
+def utc_now() -> datetime:
+    """The read models' clock: "today" of the bars and windows (a test holds it on the day of
+    the history it seeded, as midnight may pass while it reads)."""
+    return datetime.now(UTC)
+
+
 async def _monitor_tests(conn: Conn, account_id: int, monitor_id: int) -> list[int]:
     await row_of(conn, monitors, account_id, monitor_id, "monitor", (monitors.c.id,))
     query = select(tests.c.id).where(tests.c.monitor_id == monitor_id,
@@ -44,7 +50,7 @@ async def _own_test(conn: Conn, account_id: int, test_id: int) -> None:
 async def monitor_stats(monitor_id: MonitorId, account_id: AccountId, conn: Conn) -> StatsOut:
     """Checks, failures and uptime over 24 h, 7, 30 and 90 days; latency percentiles."""
     test_ids = await _monitor_tests(conn, account_id, monitor_id)
-    now = datetime.now(UTC)
+    now = utc_now()
     last_day = await queries.monitor_counts_24h(conn, monitor_id, now)
     return await read_models.stats(conn, test_ids, last_day, now)
 
@@ -52,7 +58,7 @@ async def monitor_stats(monitor_id: MonitorId, account_id: AccountId, conn: Conn
 @router.get("/tests/{test_id}/stats", response_model=StatsOut, responses=TEST_404)
 async def stats_of_test(test_id: TestId, account_id: AccountId, conn: Conn) -> StatsOut:
     await _own_test(conn, account_id, test_id)
-    now = datetime.now(UTC)
+    now = utc_now()
     last_day = await queries.counts_24h(conn, test_id, now)
     return await read_models.stats(conn, [test_id], last_day, now)
 
@@ -65,12 +71,12 @@ async def series_of_test(
     """Response-time percentiles per bucket: 15 minutes over 24 h, 2 hours over 7 days
     (overall and per region), a day over 30 and 90 days."""
     await _own_test(conn, account_id, test_id)
-    return await read_models.series(conn, test_id, range_, datetime.now(UTC))
+    return await read_models.series(conn, test_id, range_, utc_now())
 
 
 @router.get("/monitors/{monitor_id}/bars", response_model=BarsOut, responses=NOT_FOUND)
 async def monitor_bars(monitor_id: MonitorId, account_id: AccountId, conn: Conn) -> BarsOut:
     """The 90 daily bars, oldest first: uptime, the worst incident, the incidents' ids."""
     test_ids = await _monitor_tests(conn, account_id, monitor_id)
-    days = await read_models.monitor_bars(conn, monitor_id, test_ids, datetime.now(UTC))
+    days = await read_models.monitor_bars(conn, monitor_id, test_ids, utc_now())
     return BarsOut(monitor_id=monitor_id, days=days)

@@ -7,9 +7,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.routes import public, stats
 from shared.messages import Status
 from shared.tables import daily_rollups, incidents, results_week
 
@@ -26,6 +28,13 @@ class History:
 
 def midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
+
+
+def pin_api_clock(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+    """The in-process API reads its stats, bars and public pages at `now`: a history seeded
+    for one UTC day is read on that day, even when midnight passes while the test runs."""
+    monkeypatch.setattr(public, "utc_now", lambda: now)
+    monkeypatch.setattr(stats, "utc_now", lambda: now)
 
 
 async def seed(engine: AsyncEngine, test_id: int, monitor_id: int, marker: str = "x"

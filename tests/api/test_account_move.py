@@ -31,8 +31,9 @@ from shared.tables import (
 )
 from tests.api.cells import CellApi, two_cells
 from tests.api.helpers import SECRET, http_test, unique_email
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 from tests.api.test_cells import login, signup
+from tests.helpers import on_one_utc_day
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
@@ -205,7 +206,7 @@ async def _processor_rows(engine: AsyncEngine, test_ids: list[int], monitor_ids:
 
 
 async def test_incidents_rollups_and_states_move_with_the_account(
-    directory_url: str, database_url: str, other_cell_url: str
+    directory_url: str, database_url: str, other_cell_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
         email = unique_email()
@@ -216,6 +217,7 @@ async def test_incidents_rollups_and_states_move_with_the_account(
         monitors_before = (await a.client.get("/api/v1/monitors", headers=auth)).json()["items"]
         monitor_id = monitors_before[0]["id"]
         history = await seed(src, old_tests[0], monitor_id)
+        pin_api_clock(monkeypatch, history.now)  # stats before and after: the same day's
         await a.client.post(f"/api/v1/incidents/{history.open_id}/acknowledge", headers=auth)
         await a.client.post(f"/api/v1/incidents/{history.open_id}/updates", headers=auth,
                             json={"message": "on it"})
@@ -263,7 +265,8 @@ async def test_late_results_count_in_the_targets_rollups(database_url: str,
                                                          other_cell_url: str) -> None:
     src, dst = db.engine(database_url, pool_size=1), db.engine(other_cell_url, pool_size=1)
     old, new = 2**40 + secrets_id(), 2**41 + secrets_id()
-    now = datetime.now(UTC).replace(microsecond=0)
+    # Five results of one UTC day (in the first seconds after midnight, of yesterday's end).
+    now = on_one_utc_day(datetime.now(UTC).replace(microsecond=0), timedelta(seconds=4))
     rows = [(old, now - timedelta(seconds=i), "local", "n", 0 if i < 2 else 1,
              None if i < 2 else 10.0, 200, None, None) for i in range(5)]
     await _write(src, rows)

@@ -22,7 +22,7 @@ from api.routes import public
 from shared.messages import Status
 from shared.tables import daily_rollups, incident_updates, incidents
 from tests.api.helpers import User, create_monitor, monitor_body, new_user, running, settings
-from tests.api.history import seed
+from tests.api.history import History, pin_api_clock, seed
 from tests.api.test_public import set_state
 from tests.helpers import eventually
 
@@ -41,6 +41,8 @@ class Page:
     page_id: int
     monitor: dict
     test_id: int
+    history: History
+    clock: pytest.MonkeyPatch  # holds the API's clock on the seeded day; moves it too
 
     @property
     def path(self) -> str:
@@ -71,13 +73,15 @@ async def a_page(database_url: str, engine: AsyncEngine) -> AsyncIterator[Page]:
         user = await new_user(api)
         monitor = await create_monitor(api, user, **monitor_body("shop"))
         test_id = monitor["tests"][0]["id"]
-        await seed(engine, test_id, monitor["id"])
+        history = await seed(engine, test_id, monitor["id"])
         slug = f"cache-{uuid.uuid4().hex[:8]}"
         page = (await api.post("/api/v1/status-pages", headers=user.headers,
                                json={"slug": slug, "title": "Shop"})).json()
         await api.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=user.headers,
                        json={"monitor_id": monitor["id"]})
-        yield Page(api, app, user, slug, page["id"], monitor, test_id)
+        with pytest.MonkeyPatch.context() as clock:
+            pin_api_clock(clock, history.now)
+            yield Page(api, app, user, slug, page["id"], monitor, test_id, history, clock)
 
 
 def bars(body: dict, monitor_id: int) -> dict:
@@ -96,7 +100,7 @@ async def test_states_show_within_the_ttl_and_the_closed_days_are_kept(
         async with engine.begin() as conn:  # today's counts move with every check
             await conn.execute(update(daily_rollups).where(
                 daily_rollups.c.test_id == page.test_id,
-                daily_rollups.c.day == datetime.now(UTC).date()).values(checks=200))
+                daily_rollups.c.day == page.history.today).values(checks=200))
         await page.shows("today's new uptime", lambda b: bars(b, page.monitor["id"])[
             "uptime"][-1] == round(195 / 200, 5))
         assert page.kept() is kept  # neither change rebuilt the closed days
@@ -108,7 +112,7 @@ async def test_late_results_for_a_closed_day_show(database_url: str, engine: Asy
         before = bars(await page.get(), page.monitor["id"])
         assert before["uptime"][-3] == 0.99  # two days ago: 1,000 checks, 10 failures
         kept = page.kept()
-        two_days_ago = datetime.now(UTC).date() - timedelta(days=2)
+        two_days_ago = page.history.today - timedelta(days=2)
         async with engine.begin() as conn:  # a cut-off region's results, stored late
             await conn.execute(update(daily_rollups).where(
                 daily_rollups.c.test_id == page.test_id, daily_rollups.c.day == two_days_ago
@@ -123,7 +127,7 @@ async def test_new_incidents_and_updates_show(database_url: str, engine: AsyncEn
     async with a_page(database_url, engine) as page:
         first = await page.get()
         assert len(first["incidents"]) == 2
-        five_days_ago = datetime.now(UTC) - timedelta(days=5)
+        five_days_ago = page.history.now - timedelta(days=5)
         async with engine.begin() as conn:  # as the processor writes them: no API call
             made = await conn.scalar(insert(incidents).values(
                 test_id=page.test_id, monitor_id=page.monitor["id"], state="resolved",
@@ -167,13 +171,12 @@ async def test_a_change_to_the_pages_monitors_shows(database_url: str, engine: A
         assert shown["incidents"] == []
 
 
-async def test_a_new_day_rolls_over(database_url: str, engine: AsyncEngine,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_new_day_rolls_over(database_url: str, engine: AsyncEngine) -> None:
     async with a_page(database_url, engine) as page:
         today = bars(await page.get(), page.monitor["id"])
         assert today["uptime"][-1] == 0.95  # 100 checks, 5 failures so far
-        tomorrow = datetime.now(UTC) + timedelta(days=1)
-        monkeypatch.setattr(public, "utc_now", lambda: tomorrow)
+        tomorrow = page.history.now + timedelta(days=1)
+        page.clock.setattr(public, "utc_now", lambda: tomorrow)
         shown = await page.shows("tomorrow's page", lambda b: bars(b, page.monitor["id"])[
             "first_day"] != today["first_day"])
         moved = bars(shown, page.monitor["id"])

@@ -15,17 +15,18 @@ from tests.api.helpers import (
     monitor_body,
     new_user,
 )
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
 PUBLIC = "/api/v1/public/status-pages"
 
 
-async def _page(api, engine) -> tuple[str, dict, object]:
+async def _page(api, engine, monkeypatch) -> tuple[str, dict, object]:
     user = await new_user(api)
     monitor = await create_monitor(api, user, **monitor_body("shop"))
     history = await seed(engine, monitor["tests"][0]["id"], monitor["id"])
+    pin_api_clock(monkeypatch, history.now)
     slug = f"feed-{uuid.uuid4().hex[:8]}"
     page = (await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop & Co"},
                            headers=user.headers)).json()
@@ -40,9 +41,10 @@ async def _page(api, engine) -> tuple[str, dict, object]:
     return slug, monitor, history
 
 
-async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, engine) -> None:
+async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, engine,
+                                                               monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, _, history = await _page(api, engine)
+        slug, _, history = await _page(api, engine, monkeypatch)
         page = (await api.get(f"{PUBLIC}/{slug}")).json()
         rss = await api.get(f"{PUBLIC}/{slug}/feed.rss")
         atom = await api.get(f"{PUBLIC}/{slug}/feed.atom")
@@ -66,9 +68,9 @@ async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, eng
     assert history.open_id in {i["id"] for i in page["incidents"]}
 
 
-async def test_badges_show_the_pages_figures(database_url, engine) -> None:
+async def test_badges_show_the_pages_figures(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, monitor, _ = await _page(api, engine)
+        slug, monitor, _ = await _page(api, engine, monkeypatch)
         one = f"{PUBLIC}/{slug}/monitors/{monitor['id']}/badge.svg"
         status = badge_words(await api.get(f"{PUBLIC}/{slug}/badge.svg"))
         day = badge_words(await api.get(f"{one}?kind=uptime&period=24h"))

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import client_for, create_monitor, monitor_body, new_user
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 PUBLIC = "/api/v1/public/status-pages"
 
 
-async def test_bars_and_incidents_with_their_updates(database_url, engine) -> None:
+async def test_bars_and_incidents_with_their_updates(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         user = await new_user(api)
         h = user.headers
@@ -25,6 +25,7 @@ async def test_bars_and_incidents_with_their_updates(database_url, engine) -> No
         monitor = await create_monitor(api, user, **monitor_body("shop"))
         quiet = await create_monitor(api, user, **monitor_body("quiet"))
         history = await seed(engine, monitor["tests"][0]["id"], monitor["id"], marker)
+        pin_api_clock(monkeypatch, history.now)
         slug = f"hist-{uuid.uuid4().hex[:8]}"
         page = (await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop"},
                                headers=h)).json()

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from api.routes import public
 from shared.tables import daily_rollups, status_page_monitors, status_pages
 from tests.api.helpers import (
     badge_words,
@@ -19,7 +20,7 @@ from tests.api.helpers import (
     monitor_body,
     new_user,
 )
-from tests.api.history import rollup
+from tests.api.history import pin_api_clock, rollup
 from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL
@@ -57,11 +58,16 @@ def _expected(day_of: object, n: int) -> tuple[float, float]:
     return round((checks - failures) / checks, 5), round(latency / (checks - failures), 1)
 
 
-async def _page_of_two(api, engine, **page: object) -> tuple[str, dict, dict, dict, object]:
+async def _page_of_two(api, engine, monkeypatch, **page: object
+                       ) -> tuple[str, dict, dict, dict, object]:
+    """A page of two monitors with a year of rollups up to today; the API's clock held on
+    that day (the rollups' today), even if midnight passes while the test reads."""
     user = await new_user(api)
     good = await create_monitor(api, user, **monitor_body("good"))
     bad = await create_monitor(api, user, **monitor_body("bad"))
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    pin_api_clock(monkeypatch, now)
+    today = now.date()
     await _year(engine, good["tests"][0]["id"], _good, today)
     await _year(engine, bad["tests"][0]["id"], _bad, today)
     slug = f"year-{uuid.uuid4().hex[:8]}"
@@ -76,14 +82,14 @@ async def _page_of_two(api, engine, **page: object) -> tuple[str, dict, dict, di
     return slug, made.json(), good, bad, user
 
 
-async def test_a_year_of_bars_with_periods_and_slas(database_url, engine) -> None:
+async def test_a_year_of_bars_with_periods_and_slas(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, page, good, bad, _ = await _page_of_two(api, engine, history_days=365,
-                                                      sla_target=99.99)
+        slug, page, good, bad, _ = await _page_of_two(api, engine, monkeypatch,
+                                                      history_days=365, sla_target=99.99)
         body = (await api.get(f"{PUBLIC}/{slug}")).json()
     assert (page["history_days"], page["sla_target"]) == (365, 99.99)
     assert (body["history_days"], body["sla_target"]) == (365, 99.99)
-    today = datetime.now(UTC).date()
+    today = public.utc_now().date()  # the day the rollups were seeded up to
     bars = {b["monitor_id"]: b for b in body["bars"]}
     g, b = bars[good["id"]], bars[bad["id"]]
     assert g["first_day"] == (today - timedelta(days=364)).isoformat()
@@ -103,9 +109,10 @@ async def test_a_year_of_bars_with_periods_and_slas(database_url, engine) -> Non
     assert b["sla"] == {"target": 98.5, "uptime": _expected(_bad, 365)[0], "met": True}
 
 
-async def test_the_owner_switches_the_days_and_the_page_follows(database_url, engine) -> None:
+async def test_the_owner_switches_the_days_and_the_page_follows(database_url, engine,
+                                                               monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, page, good, _, user = await _page_of_two(api, engine)
+        slug, page, good, _, user = await _page_of_two(api, engine, monkeypatch)
         ninety = (await api.get(f"{PUBLIC}/{slug}")).json()
         changed = await api.patch(f"{PAGES}/{page['id']}", headers=user.headers,
                                   json={"history_days": 30, "sla_target": None})
@@ -125,9 +132,9 @@ async def test_the_owner_switches_the_days_and_the_page_follows(database_url, en
     assert bars[good["id"]]["periods"]["90d"]["uptime"] == _expected(_good, 90)[0]
 
 
-async def test_response_time_badges(database_url, engine) -> None:
+async def test_response_time_badges(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, _, good, bad, _ = await _page_of_two(api, engine)
+        slug, _, good, bad, _ = await _page_of_two(api, engine, monkeypatch)
         one = f"{PUBLIC}/{slug}/monitors/{good['id']}/badge.svg?kind=response_time"
         day = badge_words(await api.get(f"{one}&period=24h"))
         month = badge_words(await api.get(f"{one}&period=30d"))

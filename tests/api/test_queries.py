@@ -38,13 +38,14 @@ def ms(t: datetime) -> int:
 async def history(conn) -> dict:
     """A monitor of two tests: t1 up for two hours then down ten minutes, t2 always up."""
     monitor, (t1, t2) = await make_monitor(conn, 2, rule={"retries": 1, "regions": 1})
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock = datetime.now(UTC)  # the processor's: one reading, so its day is the fixture's
+    now = clock.replace(second=0, microsecond=0)
     start = now - timedelta(hours=2)
     rows1 = [up(t1, ms(start) + i * MINUTE, float(i % 100 + 1)) for i in range(110)]
     rows1 += [down(t1, ms(start) + i * MINUTE) for i in range(110, 120)]
     rows2 = [up(t2, ms(start) + i * MINUTE, 10.0) for i in range(120)]
     old = [up(t1, ms(now - timedelta(days=2)), 5.0)]
-    await store_group(conn, [batch(rows1 + old), batch(rows2)], datetime.now(UTC),
+    await store_group(conn, [batch(rows1 + old), batch(rows2)], clock,
                       after=[incidents.evaluate])
     return {"monitor": monitor, "t1": t1, "t2": t2, "now": now, "start": start}
 

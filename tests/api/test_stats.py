@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import User, assert_invalid, create_monitor, new_user
-from tests.api.history import seed
+from tests.api.history import pin_api_clock, seed
 
 pytestmark = pytest.mark.integration  # the real PostgreSQL (and RabbitMQ)
 
@@ -21,11 +22,14 @@ async def user(client: httpx.AsyncClient) -> User:
 
 
 @pytest.fixture(scope="module")
-async def seeded(client: httpx.AsyncClient, user: User, engine: AsyncEngine) -> dict:
+async def seeded(client: httpx.AsyncClient, user: User, engine: AsyncEngine
+                 ) -> AsyncIterator[dict]:
     monitor = await create_monitor(client, user)
     test_id = monitor["tests"][0]["id"]
     history = await seed(engine, test_id, monitor["id"])
-    return {"monitor": monitor, "test_id": test_id, "history": history}
+    with pytest.MonkeyPatch.context() as patch:  # the module's reads on the seeded day
+        pin_api_clock(patch, history.now)
+        yield {"monitor": monitor, "test_id": test_id, "history": history}
 
 
 def _windows(body: dict) -> dict[str, tuple[int, int, int, int]]:

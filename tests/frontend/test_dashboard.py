@@ -234,13 +234,24 @@ def test_bulk_actions_need_the_csrf_token(logged_in: FlaskClient, fake_api: Fake
     assert fake_api.requests_to("/api/v1/monitors/bulk") == []
 
 
-def test_an_etag_of_another_minute_or_language_is_not_passed_on(app: Flask) -> None:
+def test_an_etag_of_another_minute_or_language_is_not_passed_on(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     from frontend import dashboard
 
+    at = [datetime(2026, 12, 6, 23, 59, 59, 999_000, tzinfo=UTC)]
+
+    class Clock(datetime):  # the view's clock, where the test wants it: not the wall's
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return at[0]
+
+    monkeypatch.setattr(dashboard, "datetime", Clock)
     with app.test_request_context("/dashboard/data"):
         api_etag = 'W/"' + "a" * 32 + '"'
         ours = dashboard._browser_etag(api_etag)
         assert ours is not None and dashboard._api_etag(ours) == api_etag
+        at[0] += timedelta(milliseconds=2)  # the next minute (and day): texts may have changed
+        assert dashboard._api_etag(ours) is None
         stale = ours[:-9] + "00000000" + '"'  # the mark of another minute, language or zone
         assert dashboard._api_etag(stale) is None
         assert dashboard._api_etag('W/"garbage"') is None

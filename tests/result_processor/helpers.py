@@ -17,7 +17,8 @@ MINUTE = 60_000
 
 
 def now_ms() -> int:
-    """A whole minute, an hour ago: inside the week, clear of the day's end on most runs."""
+    """A whole minute, an hour ago: inside the week. In the first hour after UTC midnight it
+    is yesterday's: a test about days gives the processor a clock of the day it seeds."""
     return int(time.time() // 60 * MINUTE) - 60 * MINUTE
 
 
