@@ -190,9 +190,14 @@ class Watchdog:
     def __init__(self, limit_s: float) -> None:
         self.limit_s = limit_s
         self._armed_at: float | None = None  # monotonic time of the last finished poll
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the polls run on
         threading.Thread(target=self._watch, name="scheduler-watchdog", daemon=True).start()
 
     def arm(self) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # armed outside a loop: every stretch counts
+            self._loop = None
         self._armed_at = time.monotonic()
 
     fed = arm  # a poll finished
@@ -203,7 +208,12 @@ class Watchdog:
     def _watch(self) -> None:
         while True:
             time.sleep(min(1.0, self.limit_s / 4))
-            armed = self._armed_at
+            armed, loop = self._armed_at, self._loop
+            # A loop that is not running (stopped, or closed with the task still pending, as
+            # in a test process between tests) is not a hung leader: it polls nothing and
+            # holds no lock's socket open for ever. A blocked loop still counts as running.
+            if loop is not None and not loop.is_running():
+                continue
             if armed is not None and time.monotonic() - armed > self.limit_s:
                 log.critical("scheduler hung: no poll finished in time; exiting so a standby"
                              " leads", extra={"limit_s": self.limit_s})

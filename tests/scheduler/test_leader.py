@@ -79,6 +79,41 @@ def test_the_watchdog_ends_a_process_whose_loop_hangs() -> None:
     assert "not ended" not in proc.stdout
 
 
+def test_the_watchdog_ends_a_process_whose_event_loop_is_blocked() -> None:
+    program = textwrap.dedent("""
+        import asyncio, time
+        from scheduler.leader import Watchdog
+        async def main():
+            dog = Watchdog(1.0)
+            dog.arm()
+            time.sleep(30)  # the loop runs, blocked in a call that never returns
+        asyncio.run(main())
+        print("not ended")
+    """)
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=20)
+    assert proc.returncode == EXIT_HUNG, proc.stdout + proc.stderr
+    assert "not ended" not in proc.stdout
+
+
+def test_a_watchdog_whose_loop_stopped_lets_the_process_live() -> None:
+    # A test process keeps one loop for the session: between async tests it does not run,
+    # and a leader task left pending there must not end the whole run.
+    program = textwrap.dedent("""
+        import asyncio, time
+        from scheduler.leader import Watchdog
+        loop = asyncio.new_event_loop()
+        async def lead():
+            Watchdog(1.0).arm()
+        loop.run_until_complete(lead())
+        time.sleep(3)  # the loop armed it, and runs no more
+        print("alive")
+    """)
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=20)
+    assert proc.returncode == 0 and "alive" in proc.stdout, proc.stderr
+
+
 def test_a_fed_watchdog_lets_the_process_live() -> None:
     program = textwrap.dedent("""
         import time
