@@ -150,9 +150,10 @@ def test_several_brokers_are_read() -> None:
 
 
 @pytest.mark.unit
-def test_failover_moves_to_the_next_broker() -> None:
+async def test_failover_moves_to_the_next_broker() -> None:
     """aio-pika clears the transport at start, before each attempt and on loss: from the
-    third clear on, each one moves to the next URL."""
+    third clear on, each one moves to the next URL. (Async: the connection is built on the
+    running loop; a sync test finds "no current event loop" after some earlier tests.)"""
     connection = amqp.FailoverConnection(["amqp://a/", "amqp://b/", "amqp://c/"], 1, QUORUM)
     assert connection.url.host == "b"
     connection.transport = None  # the first attempt
