@@ -58,8 +58,34 @@ def _https(url: str) -> str:
     return url
 
 
-LogoUrl = Annotated[str, Field(max_length=2048), AfterValidator(check_url),
+LogoUrl = Annotated[str, Field(max_length=names.MAX_PAGE_URL), AfterValidator(check_url),
                     AfterValidator(_https)]
+FaviconUrl = Annotated[str, Field(max_length=names.MAX_PAGE_URL, description=(
+    "the page's icon, https only; the visitor's browser loads it from there"),
+    examples=["https://example.com/favicon.png"]), AfterValidator(check_url),
+    AfterValidator(_https)]
+# Stored lower-case: the public page puts it in its style only as this exact shape.
+AccentColor = Annotated[str, Field(pattern=names.ACCENT_COLOR_PATTERN, max_length=7,
+                                   description=(
+    "#rrggbb: links, bars and the header's accent; text on it is black or white, whichever "
+    "reads better"), examples=["#0b6bcb"]), AfterValidator(str.lower)]
+
+
+class FooterLink(Input):
+    label: Annotated[str, Field(min_length=1, max_length=names.MAX_FOOTER_LABEL)]
+    url: Annotated[str, Field(max_length=names.MAX_PAGE_URL, description="http or https"),
+                   AfterValidator(check_url)]
+
+    @model_validator(mode="after")
+    def _label_shown(self) -> FooterLink:
+        if not self.label.strip():
+            raise ValueError("label must not be blank")
+        return self
+
+
+FooterLinks = Annotated[list[FooterLink], Field(max_length=names.MAX_FOOTER_LINKS,
+                                                description=(
+    "links in the page's footer, in this order"))]
 
 
 def _distinct(groups: list[str]) -> list[str]:
@@ -123,6 +149,9 @@ class StatusPageIn(Input):
     allowed_domains: AllowedDomains = Field(default_factory=list)
     history_days: HistoryDays = names.DEFAULT_HISTORY_DAYS
     sla_target: SlaTarget | None = None
+    accent_color: AccentColor | None = None
+    footer_links: FooterLinks = Field(default_factory=list)
+    favicon_url: FaviconUrl | None = None
 
 
 class StatusPagePatch(Input):
@@ -141,6 +170,9 @@ class StatusPagePatch(Input):
         "true: a new feed token, the old feed and badge URLs stop working"))
     history_days: HistoryDays | None = None
     sla_target: SlaTarget | None = None  # null removes it
+    accent_color: AccentColor | None = None  # null removes it
+    footer_links: FooterLinks | None = None
+    favicon_url: FaviconUrl | None = None  # null removes it
 
 
 class DomainVerificationOut(BaseModel):
@@ -156,6 +188,11 @@ class DomainVerificationOut(BaseModel):
     verified_at: datetime | None
     claim_expires_at: datetime | None = Field(description=(
         "while pending: from then on another account may claim the domain"))
+
+
+class FooterLinkOut(BaseModel):
+    label: str
+    url: str
 
 
 class StatusPageOut(BaseModel):
@@ -175,6 +212,9 @@ class StatusPageOut(BaseModel):
         "a private page's token for its feed and badge URLs (`?token=`); null when public"))
     history_days: int = 90
     sla_target: float | None = None
+    accent_color: str | None = None
+    footer_links: list[FooterLinkOut] = Field(default_factory=list)
+    favicon_url: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -14,7 +14,8 @@ from shared.ascode_state import MASK, Account, Current, page_entries, rule
 DEFAULTS: dict[str, dict[str, Any]] = {
     "channel": {"enabled": True, "monitors": []},
     "status_page": {"language": "en", "groups": [], "monitors": [], "logo_url": None,
-                    "history_days": names.DEFAULT_HISTORY_DAYS, "sla_target": None}}
+                    "history_days": names.DEFAULT_HISTORY_DAYS, "sla_target": None,
+                    "accent_color": None, "footer_links": [], "favicon_url": None}}
 
 
 @dataclass
@@ -111,6 +112,8 @@ def _step(obj: Obj, current: Current | None, action: str) -> Step | None:
         step.changes += _fields(config, current.view["config"] if current else {}, "config.")
     if obj.kind == "status_page":
         want["monitors"] = page_entries(want["monitors"])
+        if isinstance(want["accent_color"], str):  # the API keeps it lower-case
+            want["accent_color"] = want["accent_color"].lower()
     step.changes += _fields(want, current.view if current else {})
     if action == "update" and not step.changes:
         return None

@@ -16,6 +16,7 @@ from frontend.incidents import bp as incidents_bp
 from frontend.manage import bp as manage_bp
 from frontend.monitor_page import bp as monitor_page_bp
 from frontend.page_access import bp as page_access_bp
+from frontend.page_brand import CSP
 from frontend.page_incidents import bp as page_incidents_bp
 from frontend.page_subscribers import bp as page_subscribers_bp
 from frontend.public import TtlCache
@@ -28,12 +29,6 @@ from frontend.subscriptions import bp as subscriptions_bp
 from frontend.system import bp as system_bp
 from frontend.team import bp as team_bp
 from shared.config import Settings
-
-# Everything the pages need comes from this origin; no inline script, no third party.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 def create_app(settings: Settings, api_timeout_s: float = API_TIMEOUT_S) -> Flask:

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_percent
 from flask_babel import gettext as _
 
-from frontend import charts, page_access, public_figures
+from frontend import charts, page_access, page_brand, public_figures
 from frontend.api_client import ApiError, BadResponse, NotFound, Unauthorized
 from frontend.auth import api
 from frontend.formatting import moment
@@ -155,9 +155,13 @@ def _page(slug: str) -> ResponseReturnValue:
     # A visitor whose browser names none of our languages reads the page's own.
     g.fallback_language = page.get("language")
     private = page_access.is_private(page)
-    html = render_template("status_page.html", **view(page), refresh_s=REFRESH_S, slug=slug,
+    shown = view(page)
+    html = render_template("status_page.html", **shown, refresh_s=REFRESH_S, slug=slug,
                            private=private)
     response = Response(html)
+    if shown["brand_style"] or shown["favicon"]:
+        response.headers["Content-Security-Policy"] = page_brand.csp(
+            page_brand.CSP, shown["brand_style"], (shown["favicon"] or ("", None))[1])
     if private:  # the visitor's own, for no shared cache and no search engine
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Robots-Tag"] = page_access.NOINDEX
@@ -202,6 +206,8 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
         "past": [i for i in incidents if i["resolved"] is not None],
         "maintenance": maintenance, "generated": moment(page.get("generated_at")),
         "announcements": announcements(page),
+        "brand_style": page_brand.style(page), "footer_links": page_brand.footer_links(page),
+        "favicon": page_brand.favicon(page),
     }
 
 

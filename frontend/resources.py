@@ -6,6 +6,7 @@ and its monitors. Every form shows the API's 422s beside its fields (`forms.api_
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +35,8 @@ bp = Blueprint("resources", __name__)
 
 PAGE_FIELDS = ("slug", "title", "language", "groups", "group_tags", "logo_url",
                "custom_domain", "visibility", "password", "rotate_feed_token",
-               "allowed_domains", "history_days", "sla_target")
+               "allowed_domains", "history_days", "sla_target", "accent_color",
+               "footer_links", "favicon_url")
 VISIBILITIES = ("public", "password", "email_domain")
 LINK_FIELDS = ("monitor_id", "group", "monitor_sla_target")  # a monitor added to a page
 HISTORY_DAYS = tuple(map(str, names.HISTORY_DAYS))  # the lengths a page offers (the API's)
@@ -102,6 +104,34 @@ def _page_body(form: forms.Form, stored_domain: str | None = None,
         body["group_tags"] = _group_tags(form)
     body.update(_visibility(form, (stored or {}).get("visibility") or "public"))
     body.update(_history_body(form, stored or {}))
+    body.update(_brand_body(form, stored or {}))
+    return body
+
+
+def _brand_body(form: forms.Form, stored: dict[str, Any]) -> dict[str, Any]:
+    """The page's accent colour, footer links and favicon, each sent when set or cleared.
+    Footer links are one a line: the label, then the address."""
+    v = form.values
+    body: dict[str, Any] = {}
+    accent = v["accent_color"].strip()
+    if accent and not re.match(names.ACCENT_COLOR_PATTERN, accent):
+        form.add("accent_color", _("Write a colour as # and six hex digits, e.g. #1d4ed8."))
+    elif accent or stored.get("accent_color"):
+        body["accent_color"] = accent or None
+    links = []
+    for line in (x.strip() for x in v["footer_links"].splitlines()):
+        if not line:
+            continue
+        label, _space, url = line.rpartition(" ")
+        if not label.strip():
+            form.add("footer_links", _("Write each link as its label, then its address."))
+            continue
+        links.append({"label": label.strip(), "url": url})
+    if links or stored.get("footer_links"):
+        body["footer_links"] = links
+    favicon = v["favicon_url"].strip()
+    if favicon or stored.get("favicon_url"):
+        body["favicon_url"] = favicon or None
     return body
 
 
@@ -165,7 +195,8 @@ def status_pages() -> ResponseReturnValue:
             flash(_("Status page created."))
             return redirect(url_for("resources.status_page", pid=created.get("id", 0)))
     html = render_template("status_pages.html", pages=items("/status-pages"), form=form,
-                           languages=LANGUAGES, visibilities=VISIBILITIES)
+                           languages=LANGUAGES, visibilities=VISIBILITIES,
+                           max_footer_links=names.MAX_FOOTER_LINKS)
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -191,7 +222,7 @@ def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.For
         "status_page_edit.html", page=page, pid=pid, form=form, link=link,
         on_page=items(f"/status-pages/{pid}/monitors"), monitors=items("/monitors"),
         languages=LANGUAGES, check=_domain_check(page), visibilities=VISIBILITIES,
-        private_links=_private_links(page))
+        private_links=_private_links(page), max_footer_links=names.MAX_FOOTER_LINKS)
     return private_page(html, 200 if form.ok and link.ok else 422)
 
 
@@ -265,7 +296,10 @@ def _page_values(page: dict[str, Any]) -> dict[str, str]:
     stored = {**page, "groups": ", ".join(page.get("groups") or []),
               "group_tags": ", ".join(f"{g}={t}" for g, t in tags.items()),
               "allowed_domains": ", ".join(str(d) for d in domains),
-              "history_days": page.get("history_days") or 90}
+              "history_days": page.get("history_days") or 90,
+              "footer_links": "\n".join(
+                  f"{link.get('label')} {link.get('url')}"
+                  for link in shapes.as_list(page.get("footer_links")) if isinstance(link, dict))}
     values = {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
     # Never shown again once set; the rotation is a one-off wish.
     return {**values, "password": "", "rotate_feed_token": "",

@@ -36,6 +36,19 @@ _NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 # The API's bounds (api.resource_schemas reads the same names): one rule, two readers.
 _SLA_TARGET = {"type": ["number", "null"], "exclusiveMinimum": names.SLA_TARGET_ABOVE,
                "exclusiveMaximum": names.SLA_TARGET_BELOW}
+_PAGE_URL = {"type": "string", "maxLength": names.MAX_PAGE_URL}
+_BRANDING = {
+    "accent_color": {"type": ["string", "null"], "pattern": names.ACCENT_COLOR_PATTERN,
+                     "description": "#rrggbb: links, bars and the header's accent; null: none"},
+    "footer_links": {"type": "array", "maxItems": names.MAX_FOOTER_LINKS, "description": (
+        "links in the page's footer, in this order"), "items": {
+        "type": "object", "additionalProperties": False, "required": ["label", "url"],
+        "properties": {"label": {"type": "string", "minLength": 1,
+                                 "maxLength": names.MAX_FOOTER_LABEL},
+                       "url": {**_PAGE_URL, "pattern": "^[hH][tT][tT][pP][sS]?://"}}}},
+    "favicon_url": {**_PAGE_URL, "type": ["string", "null"],
+                    "pattern": "^[hH][tT][tT][pP][sS]://", "description": "https only"},
+}
 _HISTORY_DAYS = {"enum": list(names.HISTORY_DAYS), "description": (
     f"days of daily bars the page shows (default {names.DEFAULT_HISTORY_DAYS})")}
 
@@ -96,7 +109,7 @@ def json_schema() -> dict[str, Any]:
                 "slug": {"type": "string", "pattern": names.SLUG_PATTERN,
                          "minLength": names.SLUG_MIN_LENGTH},
                 "title": _NAME,
-                "logo_url": {"type": ["string", "null"], "maxLength": 2048,
+                "logo_url": {"type": ["string", "null"], "maxLength": names.MAX_PAGE_URL,
                              "pattern": "^[hH][tT][tT][pP][sS]://"},
                 "language": {"type": "string", "pattern": names.LANGUAGE_PATTERN},
                 "groups": {"type": "array", "maxItems": names.MAX_PAGE_GROUPS,
@@ -107,6 +120,7 @@ def json_schema() -> dict[str, Any]:
                 "sla_target": {**_SLA_TARGET, "description": (
                     "uptime target in percent (e.g. 99.9), met or missed over the page's "
                     "days; null: none")},
+                **_BRANDING,
                 "monitors": {"type": "array", "items": {
                     "type": "object", "additionalProperties": False, "required": ["monitor"],
                     "properties": {"monitor": {"type": "string", "pattern": KEY_PATTERN},

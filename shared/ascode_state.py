@@ -96,6 +96,9 @@ def read(api: Api) -> Account:
         view = {name: item[name] for name in ("slug", "title", "logo_url", "language", "groups")}
         view["history_days"] = item.get("history_days", names.DEFAULT_HISTORY_DAYS)
         view["sla_target"] = item.get("sla_target")
+        for name, default in (("accent_color", None), ("footer_links", []),
+                              ("favicon_url", None)):
+            view[name] = item.get(name, default)
         view["monitors"] = _page_entries(api, item["id"], mk)
         objects["status_page"].append(Current("status_page", item["id"],
                                               keys["status_page"].get(item["id"]), view, item))

@@ -18,6 +18,13 @@ HISTORY_DAYS = (30, 90, 365)
 DEFAULT_HISTORY_DAYS = 90
 SLA_TARGET_ABOVE = 0  # exclusive bounds of an SLA target
 SLA_TARGET_BELOW = 100
+# A status page's branding (migration 0023): an accent colour as #rrggbb (stored lower-case;
+# the migration's CHECK holds the same pattern), up to MAX_FOOTER_LINKS footer links of an
+# http(s) URL and a label, and an https favicon. The API, `vigil apply` and the form read these.
+ACCENT_COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+MAX_FOOTER_LINKS = 5
+MAX_FOOTER_LABEL = 60
+MAX_PAGE_URL = 2048  # a logo's, a favicon's or a footer link's URL
 
 ASSIGNMENTS_EXCHANGE = "vigil.assignments"  # topic: routing key region.<region>.node.<node>
 RESULTS_EXCHANGE = "vigil.results"  # direct: routing key <cell>

@@ -491,6 +491,10 @@ status_pages = Table(
     # Days of bars shown (30, 90 or 365) and the page's SLA target in percent (migration 0021).
     Column("history_days", SmallInteger, nullable=False, server_default=text("90")),
     Column("sla_target", Numeric(6, 3, asdecimal=False)),
+    # Branding (migration 0023): #rrggbb, [{"label", "url"}, ...], an https URL.
+    Column("accent_color", String(7)),
+    Column("footer_links", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("favicon_url", String(2048)),
     *_timestamps(),
 )
 

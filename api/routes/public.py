@@ -238,6 +238,8 @@ def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> 
         "slug": page.slug, "title": page.title, "logo_url": page.logo_url,
         "language": page.language, "visibility": page.visibility,
         "history_days": page.history_days, "sla_target": page.sla_target,
+        "accent_color": page.accent_color, "footer_links": page.footer_links,
+        "favicon_url": page.favicon_url,
         "status": _overall([m["status"] for ms in groups.values() for m in ms]),
         "groups": [{"name": name, "monitors": ms} for name, ms in groups.items() if ms],
         "maintenance": [{**w, "starts_at": w["starts_at"].isoformat(),

@@ -158,7 +158,8 @@ async def change_page(page_id: PageId, body: StatusPagePatch, account_id: Editor
                       conn: Conn, request: Request) -> StatusPageOut:
     old = await owned.row_of(conn, status_pages, account_id, page_id, "status page", _PAGE)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    for field in ("slug", "title", "language", "groups", "group_tags", "history_days"):
+    for field in ("slug", "title", "language", "groups", "group_tags", "history_days",
+                  "footer_links"):
         if field in changes and changes[field] is None:
             changes.pop(field)  # these cannot be empty: null means "leave as is"
     changes.update(await page_visibility.columns(request, changes, old))

@@ -79,6 +79,13 @@ def test_the_schema_refuses(text: str, message: str):
     ("    sla_target: abc\n", "status_pages.0.sla_target: 'abc' is not of type 'number', "
                             "'null'"),
     ("    sla_target: .nan\n", "status_page 'p' field sla_target: must be a finite number"),
+    ("    accent_color: 'red;}'\n", "status_pages.0.accent_color: 'red;}' does not match"),
+    ("    favicon_url: http://a.example/f.png\n",
+     "status_pages.0.favicon_url: 'http://a.example/f.png' does not match"),
+    ("    footer_links: [{label: x, url: 'javascript:alert(1)'}]\n",
+     "status_pages.0.footer_links.0.url: 'javascript:alert(1)' does not match"),
+    ("    footer_links: [" + ", ".join(["{label: x, url: 'https://a.example'}"] * 6) + "]\n",
+     "status_pages.0.footer_links: [{"),
     ("    monitors: [{monitor: a, sla_target: 100.5}]\n",
      "status_pages.0.monitors.0.sla_target: 100.5 is greater than or equal to the maximum"),
     ("    monitors: [{monitor: a, sla_target: .nan}]\n",

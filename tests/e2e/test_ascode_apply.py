@@ -17,6 +17,9 @@ pytestmark = pytest.mark.e2e
 HOOK_SECRET = "a-webhook-secret-of-length"
 
 
+BRAND_LINKS = [{"label": "Support", "url": "https://acme.example/support"}]
+
+
 def everything(target: str, name: str = "Web") -> str:
     return f"""\
 version: 1
@@ -53,6 +56,9 @@ status_pages:
     groups: [Site]
     history_days: 365
     sla_target: 99.5
+    accent_color: "#0B6BCB"
+    footer_links: [{{label: Support, url: "https://acme.example/support"}}]
+    favicon_url: https://acme.example/favicon.png
     monitors:
       - {{monitor: web, group: Site, sla_target: 99.95}}
 maintenance:
@@ -99,6 +105,8 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
             for m in account.get(f"/status-pages/{page['id']}/monitors")
             ] == [("Web", "Site", 99.95)]
     assert (page["history_days"], page["sla_target"]) == (365, 99.5)
+    assert (page["accent_color"], page["footer_links"], page["favicon_url"]) == (
+        "#0b6bcb", BRAND_LINKS, "https://acme.example/favicon.png")
     assert [w["title"] for w in account.get("/maintenance-windows")] == ["Database upgrade"]
     assert len(account.get("/managed")) == 5
 
@@ -109,6 +117,8 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
     assert exported.returncode == 0, exported.stderr
     [written] = yaml.safe_load((tmp_path / "export.yaml").read_text())["status_pages"]
     assert (written["history_days"], written["sla_target"]) == (365, 99.5)
+    assert (written["accent_color"], written["footer_links"], written["favicon_url"]) == (
+        "#0b6bcb", BRAND_LINKS, "https://acme.example/favicon.png")
     assert written["monitors"] == [{"monitor": "web", "group": "Site", "position": 0,
                                     "sla_target": 99.95}]
     export_env = {**env, "VIGIL_SECRET_HOOK_CONFIG_URL": "unused",

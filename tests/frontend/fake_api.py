@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from api.routes.auth import SIGNUP_SENT
-from tests.frontend import fake_manual, fake_tests
+from tests.frontend import fake_manual, fake_pages, fake_tests
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "vigil-demo"
@@ -395,6 +395,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(204, b"", "application/json")
         elif not self._refused():
             data = json.loads(body)
+            brand_errors = fake_pages.errors(data) if name == "status-pages" else []
+            if brand_errors:
+                self._json(422, {"detail": brand_errors})
+                return
+            if name == "status-pages" and isinstance(data.get("accent_color"), str):
+                data["accent_color"] = data["accent_color"].lower()
+            if name == "status-pages" and data.get("footer_links", []) is None:
+                data.pop("footer_links")  # null: as it is, as the API takes it
             if found is not None:
                 found.update(data)
                 self._json(200, found)

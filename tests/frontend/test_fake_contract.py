@@ -154,6 +154,31 @@ async def test_edit_a_test(fake: Api, real: Api, patch: dict[str, Any], status: 
     await same_answer(fake, real, "PATCH", paths, patch, status)
 
 
+# (a status page's branding fields, the status both answer to a new page with them)
+BRANDINGS = [
+    pytest.param({"accent_color": "#0B6BCB", "favicon_url": "https://a.example/f.png",
+                  "footer_links": [{"label": "Help", "url": "http://a.example/help"}]}, 201,
+                 id="good"),
+    pytest.param({"accent_color": "red;}"}, 422, id="accent"),
+    pytest.param({"favicon_url": "http://a.example/f.png"}, 422, id="http-favicon"),
+    pytest.param({"footer_links": [{"label": "x", "url": "javascript:alert(1)"}]}, 422,
+                 id="javascript-link"),
+    pytest.param({"footer_links": [{"label": "x" * 61, "url": "https://a.example"}]}, 422,
+                 id="long-label"),
+    pytest.param({"footer_links": [{"label": "x", "url": "https://a.example"}] * 6}, 422,
+                 id="six-links"),
+]
+
+
+@pytest.mark.parametrize(("branding", "status"), BRANDINGS)
+async def test_a_pages_branding(fake: Api, real: Api, branding: dict[str, Any], status: int
+                                ) -> None:
+    import uuid
+
+    body = {"slug": f"brand-{uuid.uuid4().hex[:12]}", "title": "Brand", **branding}
+    await same_answer(fake, real, "POST", ("/status-pages", "/status-pages"), body, status)
+
+
 # (a sign-up body, or None for the address that has an account, and the status both answer)
 SIGNUPS = [
     pytest.param(None, 202, id="taken"),
