@@ -22,9 +22,10 @@ run: install translations
 	deploy/ensure-services.sh all
 	VIGIL_LOG_FORMAT=$${VIGIL_LOG_FORMAT:-text} $(BIN)/vigil stack
 
-# Lint, types (shared/ strict, then the packages already clean) and the import boundaries.
+# Lint, format, types (shared/ strict, then the packages already clean) and the import boundaries.
 check: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared
 	$(BIN)/mypy result_processor scheduler notifier executor ops ascode api frontend
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_boundaries.py tests/test_channel_kinds.py

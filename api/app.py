@@ -65,8 +65,9 @@ VERSION = "1"
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = db.engine(settings.database_url)
-    directory_engine = db.engine(settings.directory_url, pool_size=2) if settings.directory_url \
-        else None
+    directory_engine = (
+        db.engine(settings.directory_url, pool_size=2) if settings.directory_url else None
+    )
     app.state.directory = Directory(directory_engine) if directory_engine else None
     # Made here, not in create_app: a limiter belongs to the running event loop.
     app.state.hash_limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
@@ -114,34 +115,71 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.directory = None  # opened with the lifespan when VIGIL_DIRECTORY_URL is set
     app.state.clock = utc_now  # the time of domain claims and proofs; tests move it
     app.state.auth_limits = AuthLimits(settings.auth_rate_per_ip, settings.auth_rate_per_email)
-    app.state.subscribe_limits = AuthLimits(settings.subscribe_rate_per_ip,
-                                            settings.subscribe_rate_per_email)
+    app.state.subscribe_limits = AuthLimits(
+        settings.subscribe_rate_per_ip, settings.subscribe_rate_per_email
+    )
     # Per client and per page (the page's slug takes the place of an email).
-    app.state.page_password_limits = AuthLimits(settings.page_password_rate_per_ip,
-                                                settings.page_password_rate_per_page)
+    app.state.page_password_limits = AuthLimits(
+        settings.page_password_rate_per_ip, settings.page_password_rate_per_page
+    )
     app.add_exception_handler(RequestValidationError, validation_error)
     metrics = Metrics()
     app.state.metrics = metrics
     app.state.public_cache = TtlCache(settings.public_cache_ttl_s)
-    app.add_middleware(CacheInvalidator, cache=app.state.public_cache, prefix=PREFIX,
-                       ignore=(f"{PREFIX}/auth/", f"{PREFIX}/public/"))
-    app.add_middleware(FastPath, cache=app.state.public_cache, prefix=public.PAGES,
-                       route=public.ROUTE, max_age=int(settings.public_cache_ttl_s),
-                       gate=page_access.gate(settings))
+    app.add_middleware(
+        CacheInvalidator,
+        cache=app.state.public_cache,
+        prefix=PREFIX,
+        ignore=(f"{PREFIX}/auth/", f"{PREFIX}/public/"),
+    )
+    app.add_middleware(
+        FastPath,
+        cache=app.state.public_cache,
+        prefix=public.PAGES,
+        route=public.ROUTE,
+        max_age=int(settings.public_cache_ttl_s),
+        gate=page_access.gate(settings),
+    )
     # Heartbeat pings are answered before FastAPI and its middleware (CellApp.__call__); the
     # writer connects to the broker on the first ping.
-    app.state.ping_writer = PingWriter(settings.database_url, settings.amqp_url, settings.cell,
-                                       settings.node_id, directory=None)
+    app.state.ping_writer = PingWriter(
+        settings.database_url, settings.amqp_url, settings.cell, settings.node_id, directory=None
+    )
     app.ping_gate = PingGate(app.state.ping_writer, settings.ping_rate, metrics)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AllowMiddleware, routes=lambda: openapi_doc.route_methods(app))
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.state.secret_box = SecretBox(settings.secret_key)
-    for module in (health, auth, oidc, password_reset, team, api_keys, bulk, monitors, tests,
-                   results, stats, incidents, status_pages, subscribers, announcements,
-                   manual_incidents, domain_proofs, channels, maintenance, managed, public,
-                   public_feeds, public_subscriptions, public_access, public_sign_in,
-                   public_domains, nodes, system):
+    for module in (
+        health,
+        auth,
+        oidc,
+        password_reset,
+        team,
+        api_keys,
+        bulk,
+        monitors,
+        tests,
+        results,
+        stats,
+        incidents,
+        status_pages,
+        subscribers,
+        announcements,
+        manual_incidents,
+        domain_proofs,
+        channels,
+        maintenance,
+        managed,
+        public,
+        public_feeds,
+        public_subscriptions,
+        public_access,
+        public_sign_in,
+        public_domains,
+        nodes,
+        system,
+    ):
         app.include_router(module.router)
     openapi_doc.install(app)  # every status each operation answers, from one table
     return app

@@ -15,8 +15,15 @@ from typing import Any, Literal
 from api.schemas import MAX_ID
 from shared import delivery_keys
 
-Event = Literal["test", "cert_expiring", "incident_opened", "incident_changed",
-                "incident_resolved", "incident_reminder", "other"]
+Event = Literal[
+    "test",
+    "cert_expiring",
+    "incident_opened",
+    "incident_changed",
+    "incident_resolved",
+    "incident_reminder",
+    "other",
+]
 
 _HOOK = re.compile(r"hook \S+ exit (?P<code>-?[0-9]{1,10})(?:: (?P<output>.*))?", re.DOTALL)
 HOOK_KIND = "hook"
@@ -28,8 +35,7 @@ def key_fields(key: str) -> dict[str, Any]:
     ids = [i for i in (parsed.incident_id, parsed.test_id) if i is not None]
     if any(not 0 < i <= MAX_ID for i in ids):
         parsed = delivery_keys.OTHER  # an id no row can have: not a key the notifier wrote
-    return {"event": parsed.event, "incident_id": parsed.incident_id,
-            "test_id": parsed.test_id}
+    return {"event": parsed.event, "incident_id": parsed.incident_id, "test_id": parsed.test_id}
 
 
 def hook_fields(channel_kind: str, error: str | None, detail: str | None) -> dict[str, Any]:
@@ -42,7 +48,6 @@ def hook_fields(channel_kind: str, error: str | None, detail: str | None) -> dic
     return {"exit_code": None, "output": None}
 
 
-def fields(key: str, channel_kind: str, error: str | None, detail: str | None
-           ) -> dict[str, Any]:
+def fields(key: str, channel_kind: str, error: str | None, detail: str | None) -> dict[str, Any]:
     """Every structured field of one attempt."""
     return {**key_fields(key), **hook_fields(channel_kind, error, detail)}

@@ -59,8 +59,10 @@ class MeOut(BaseModel):
     created_at: datetime
     language: Language
     time_zone: str = Field(description="IANA zone the log-in's times are shown in")
-    is_admin: bool = Field(description="the account is one of the operator's "
-                           "(VIGIL_ADMIN_EMAILS): /system and /nodes answer it")
+    is_admin: bool = Field(
+        description="the account is one of the operator's "
+        "(VIGIL_ADMIN_EMAILS): /system and /nodes answer it"
+    )
 
 
 class MePatch(Input):
@@ -79,12 +81,17 @@ class MePatch(Input):
 
 class SignupPolicyOut(BaseModel):
     mode: SignupMode = Field(
-        description="open: anyone; domains: addresses of `domains` only; invite: none")
+        description="open: anyone; domains: addresses of `domains` only; invite: none"
+    )
     domains: list[str]
-    first_run: bool = Field(description="the cell has no account yet: a sign-up now is "
-                            "allowed whatever the mode, and makes the operator's account")
-    confirm: bool = Field(description="a sign-up makes the account only once the link mailed "
-                          "to the address is followed (VIGIL_SIGNUP_CONFIRM)")
+    first_run: bool = Field(
+        description="the cell has no account yet: a sign-up now is "
+        "allowed whatever the mode, and makes the operator's account"
+    )
+    confirm: bool = Field(
+        description="a sign-up makes the account only once the link mailed "
+        "to the address is followed (VIGIL_SIGNUP_CONFIRM)"
+    )
 
 
 class SignupSentOut(BaseModel):

@@ -47,8 +47,10 @@ class ConfirmedPublisher:
         """Returns once the broker confirmed the message (persisted it); else Unavailable."""
         try:
             exchange = await self._ready()
-            await asyncio.wait_for(exchange.publish(message, routing_key=self.routing_key,
-                                                    mandatory=True), PUBLISH_TIMEOUT_S)
+            await asyncio.wait_for(
+                exchange.publish(message, routing_key=self.routing_key, mandatory=True),
+                PUBLISH_TIMEOUT_S,
+            )
         except Unavailable:
             raise
         except Exception as exc:  # broker away, channel closed, unroutable: try anew next time
@@ -59,16 +61,18 @@ class ConfirmedPublisher:
 
     async def _ready(self) -> AbstractExchange:
         async with self._lock:
-            if self._exchange is not None and self._channel is not None \
-                    and not self._channel.is_closed:
+            if (
+                self._exchange is not None
+                and self._channel is not None
+                and not self._channel.is_closed
+            ):
                 return self._exchange
             await self._reset_locked()
             try:
                 # A plain connection: this class reconnects on the next publish itself, and a
                 # robust one that fails to connect leaves an unawaited close() behind.
                 url = self._brokers[self._broker % len(self._brokers)]
-                self._connection = await asyncio.wait_for(aio_pika.connect(url),
-                                                          CONNECT_TIMEOUT_S)
+                self._connection = await asyncio.wait_for(aio_pika.connect(url), CONNECT_TIMEOUT_S)
                 self._channel = await self._connection.channel(publisher_confirms=True)
                 self._exchange = await self.declare(self._channel)
             except Exception as exc:
@@ -82,8 +86,12 @@ class ConfirmedPublisher:
             await self._reset_locked()
 
     async def _reset_locked(self) -> None:
-        connection, self._connection, self._channel, self._exchange = \
-            self._connection, None, None, None
+        connection, self._connection, self._channel, self._exchange = (
+            self._connection,
+            None,
+            None,
+            None,
+        )
         if connection is not None:
             try:
                 await connection.close()

@@ -15,8 +15,9 @@ def directory(request: Request) -> Directory | None:
 
 
 def no_room() -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                         "no cell takes new accounts at the moment")
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, "no cell takes new accounts at the moment"
+    )
 
 
 async def owner_email(conn: AsyncConnection, account_id: int) -> str:

@@ -93,8 +93,10 @@ def validated(kind: str, config: dict[str, Any]) -> dict[str, Any]:
 def split(kind: str, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(what may be stored in clear, what must be encrypted)."""
     secret = SECRETS[kind]
-    return ({k: v for k, v in config.items() if k not in secret},
-            {k: v for k, v in config.items() if k in secret})
+    return (
+        {k: v for k, v in config.items() if k not in secret},
+        {k: v for k, v in config.items() if k in secret},
+    )
 
 
 def masked(clear: dict[str, Any], secret: dict[str, Any]) -> dict[str, Any]:

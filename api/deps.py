@@ -80,8 +80,14 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 async def _by_api_key(conn: AsyncConnection, key: str) -> Caller:
     query = (
-        select(api_keys.c.id, api_keys.c.login_id, api_keys.c.account_id, api_keys.c.role,
-               api_keys.c.last_used_at, accounts.c.frozen)
+        select(
+            api_keys.c.id,
+            api_keys.c.login_id,
+            api_keys.c.account_id,
+            api_keys.c.role,
+            api_keys.c.last_used_at,
+            accounts.c.frozen,
+        )
         .join(accounts, accounts.c.id == api_keys.c.account_id)
         .where(api_keys.c.key_hash == digest(key))
     )
@@ -98,8 +104,7 @@ async def _note_use(conn: AsyncConnection, key_id: int, last: datetime | None) -
     now = datetime.now(UTC)
     if last is not None and now - last < LAST_USED_EVERY:
         return
-    await conn.execute(update(api_keys).where(api_keys.c.id == key_id)
-                       .values(last_used_at=now))
+    await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
     await conn.commit()  # its own transaction: the route's work starts a new one
 
 
@@ -109,8 +114,9 @@ async def _by_token(conn: AsyncConnection, token: str, settings: Settings) -> Ca
     except TokenError as exc:
         raise unauthorized(str(exc)) from None
     # A signed token outlives a deleted log-in or a password change; it must not here.
-    row = (await conn.execute(select(*_CALLER).select_from(_FROM).where(
-        accounts.c.id == login_id))).first()
+    row = (
+        await conn.execute(select(*_CALLER).select_from(_FROM).where(accounts.c.id == login_id))
+    ).first()
     if row is None:
         raise unauthorized("invalid token")
     if row.tokens_after is not None and issued_at < row.tokens_after.timestamp():

@@ -66,13 +66,13 @@ def _text(strings: Sequence[bytes]) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in raw)
 
 
-def _resolver(servers: Sequence[tuple[str, int]], timeout_s: float
-              ) -> dns.asyncresolver.Resolver:
+def _resolver(servers: Sequence[tuple[str, int]], timeout_s: float) -> dns.asyncresolver.Resolver:
     try:
         resolver = dns.asyncresolver.Resolver(configure=not servers)
     except dns.resolver.NoResolverConfiguration:
-        raise ProofError("this server has no DNS resolver configured "
-                         "(set VIGIL_DOMAIN_DNS_SERVERS)", retry=True) from None
+        raise ProofError(
+            "this server has no DNS resolver configured (set VIGIL_DOMAIN_DNS_SERVERS)", retry=True
+        ) from None
     if servers:
         resolver.nameservers = [host for host, _ in servers]
         resolver.nameserver_ports = {host: port for host, port in servers}
@@ -81,28 +81,38 @@ def _resolver(servers: Sequence[tuple[str, int]], timeout_s: float
     return resolver
 
 
-async def txt_values(record: str, servers: Sequence[tuple[str, int]], timeout_s: float
-                     ) -> list[str]:
+async def txt_values(
+    record: str, servers: Sequence[tuple[str, int]], timeout_s: float
+) -> list[str]:
     """The TXT values at this name, or a ProofError naming what the DNS answered."""
     try:
         name = dns.name.from_text(record)  # absolute: no search domains
     except dns.name.NameTooLong:
-        raise ProofError(f"{record} is longer than DNS allows (255 bytes): a domain this "
-                         "long cannot be proven; use a shorter one") from None
+        raise ProofError(
+            f"{record} is longer than DNS allows (255 bytes): a domain this "
+            "long cannot be proven; use a shorter one"
+        ) from None
     resolver = _resolver(servers, timeout_s)
     try:
         # The resolver's lifetime bounds it; this bounds it even if the resolver misbehaves.
         async with asyncio.timeout(timeout_s + 1):
             answer = await resolver.resolve(name, dns.rdatatype.TXT, search=False)
     except dns.resolver.NXDOMAIN:
-        raise ProofError(f"{record} does not exist in DNS (NXDOMAIN): "
-                         "create the TXT record there") from None
+        raise ProofError(
+            f"{record} does not exist in DNS (NXDOMAIN): create the TXT record there"
+        ) from None
     except dns.resolver.NoAnswer:
         raise ProofError(f"{record} has no TXT record") from None
     except (TimeoutError, dns.exception.Timeout):
-        raise ProofError(f"the DNS lookup of {record} timed out after {timeout_s:g} s; "
-                         f"try again in {RETRY_AFTER_S} s", retry=True) from None
+        raise ProofError(
+            f"the DNS lookup of {record} timed out after {timeout_s:g} s; "
+            f"try again in {RETRY_AFTER_S} s",
+            retry=True,
+        ) from None
     except dns.exception.DNSException as exc:  # SERVFAIL, refused, unreachable, malformed
-        raise ProofError(f"the DNS lookup of {record} failed ({type(exc).__name__}); "
-                         f"try again in {RETRY_AFTER_S} s", retry=True) from None
+        raise ProofError(
+            f"the DNS lookup of {record} failed ({type(exc).__name__}); "
+            f"try again in {RETRY_AFTER_S} s",
+            retry=True,
+        ) from None
     return [_text(rdata.strings) for rdata in answer]

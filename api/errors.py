@@ -19,11 +19,20 @@ from fastapi.responses import JSONResponse
 
 MAX_ECHO = 256  # characters of a bad string value sent back
 # Never echoed: passwords, tokens, keys, and the secret parts of notification channels.
-SECRET_FIELDS = frozenset({
-    "password", "current_password", "new_password", "refresh_token", "token",
-    "secret", "routing_key", "url",  # a chat webhook's URL is its credential
-    "headers", "basic_auth",  # a test's credentials (api.masking)
-})
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "current_password",
+        "new_password",
+        "refresh_token",
+        "token",
+        "secret",
+        "routing_key",
+        "url",  # a chat webhook's URL is its credential
+        "headers",
+        "basic_auth",  # a test's credentials (api.masking)
+    }
+)
 
 
 class AsciiJSONResponse(JSONResponse):
@@ -50,7 +59,8 @@ def _safe(error: dict[str, Any]) -> dict[str, Any]:
     error = dict(error)
     value = error.get("input")
     if any(part in SECRET_FIELDS for part in error.get("loc", ())) or (
-            isinstance(value, dict) and SECRET_FIELDS & set(value)):
+        isinstance(value, dict) and SECRET_FIELDS & set(value)
+    ):
         error.pop("input", None)
     elif "input" in error:
         error["input"] = _echo(error["input"])

@@ -41,13 +41,21 @@ def out(row: AnyRow, ping_base: str, now: datetime | None = None) -> HeartbeatOu
     starts = _starts(row.hb_starts)
     late = row.hb_late_at
     return HeartbeatOut(
-        status=heartbeat.status(row.enabled, row.hb_state,
-                                None if late is None else int(late.timestamp() * 1000),
-                                int(now.timestamp() * 1000)),
-        ping_url=ping_url(ping_base, row.hb_token), last_ping_at=row.hb_last_ping_at,
-        last_success_at=row.hb_last_success_at, expected_at=late, down_at=row.hb_due_at,
-        running_since=(datetime.fromtimestamp(min(starts.values()) / 1000, UTC)
-                       if starts else None))
+        status=heartbeat.status(
+            row.enabled,
+            row.hb_state,
+            None if late is None else int(late.timestamp() * 1000),
+            int(now.timestamp() * 1000),
+        ),
+        ping_url=ping_url(ping_base, row.hb_token),
+        last_ping_at=row.hb_last_ping_at,
+        last_success_at=row.hb_last_success_at,
+        expected_at=late,
+        down_at=row.hb_due_at,
+        running_since=(
+            datetime.fromtimestamp(min(starts.values()) / 1000, UTC) if starts else None
+        ),
+    )
 
 
 def _starts(raw: Any) -> dict[str, int]:
@@ -58,8 +66,10 @@ async def create(conn: AsyncConnection, test_ids: Sequence[int]) -> list[str]:
     """A fresh token for each new heartbeat test; the tokens, to note in the directory."""
     tokens = [heartbeat.new_token() for _ in test_ids]
     if tokens:
-        await conn.execute(insert(heartbeats), [{"test_id": t, "token": token}
-                                                for t, token in zip(test_ids, tokens, strict=True)])
+        await conn.execute(
+            insert(heartbeats),
+            [{"test_id": t, "token": token} for t, token in zip(test_ids, tokens, strict=True)],
+        )
     return tokens
 
 
@@ -69,13 +79,17 @@ async def regenerate(conn: AsyncConnection, test_id: int) -> tuple[str, str] | N
     if old is None:
         return None
     new = heartbeat.new_token()
-    await conn.execute(update(heartbeats).where(heartbeats.c.test_id == test_id)
-                       .values(token=new))
+    await conn.execute(update(heartbeats).where(heartbeats.c.test_id == test_id).values(token=new))
     return old, new
 
 
-async def start(conn: AsyncConnection, directory: Directory | None, account_id: int,
-                test_ids: Sequence[int], new_tests: Sequence[TestIn]) -> None:
+async def start(
+    conn: AsyncConnection,
+    directory: Directory | None,
+    account_id: int,
+    test_ids: Sequence[int],
+    new_tests: Sequence[TestIn],
+) -> None:
     """Tokens for the heartbeats among tests just inserted, noted in the directory."""
     ids = [i for i, t in zip(test_ids, new_tests, strict=True) if t.is_heartbeat]
     tokens = await create(conn, ids)
@@ -83,11 +97,19 @@ async def start(conn: AsyncConnection, directory: Directory | None, account_id: 
         await note(directory, await owner_email(conn, account_id), tokens)
 
 
-async def tokens_of(conn: AsyncConnection, account_id: int, *, monitor_id: int | None = None,
-                    test_id: int | None = None) -> list[str]:
+async def tokens_of(
+    conn: AsyncConnection,
+    account_id: int,
+    *,
+    monitor_id: int | None = None,
+    test_id: int | None = None,
+) -> list[str]:
     """The ping tokens of a monitor's tests, or of one test (read before deleting them)."""
-    query = select(heartbeats.c.token).join(tests, tests.c.id == heartbeats.c.test_id).where(
-        tests.c.account_id == account_id)
+    query = (
+        select(heartbeats.c.token)
+        .join(tests, tests.c.id == heartbeats.c.test_id)
+        .where(tests.c.account_id == account_id)
+    )
     if monitor_id is not None:
         query = query.where(tests.c.monitor_id == monitor_id)
     if test_id is not None:
@@ -120,19 +142,27 @@ async def rearm(conn: AsyncConnection, test_id: int, enabled: bool, was_enabled:
             values |= {"state": "new", "starts": {}}
         await conn.execute(update(heartbeats).where(h.test_id == test_id).values(**values))
         return
-    row = (await conn.execute(
-        select(h.state, h.last_success_at, h.starts, tests.c.interval_s, tests.c.config)
-        .join(tests, tests.c.id == h.test_id).where(h.test_id == test_id).with_for_update(
-            of=heartbeats))).first()
+    row = (
+        await conn.execute(
+            select(h.state, h.last_success_at, h.starts, tests.c.interval_s, tests.c.config)
+            .join(tests, tests.c.id == h.test_id)
+            .where(h.test_id == test_id)
+            .with_for_update(of=heartbeats)
+        )
+    ).first()
     if row is None:
         return
     last = row.last_success_at
     late, due = heartbeat.deadlines(
-        heartbeat.schedule_of(row.interval_s, row.config), row.state, True,
+        heartbeat.schedule_of(row.interval_s, row.config),
+        row.state,
+        True,
         None if last is None else int(last.timestamp() * 1000),
-        list(_starts(row.starts).values()))
-    await conn.execute(update(heartbeats).where(h.test_id == test_id).values(
-        late_at=_at(late), due_at=_at(due)))
+        list(_starts(row.starts).values()),
+    )
+    await conn.execute(
+        update(heartbeats).where(h.test_id == test_id).values(late_at=_at(late), due_at=_at(due))
+    )
 
 
 def _at(ms: int | None) -> datetime | None:

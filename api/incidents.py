@@ -20,17 +20,35 @@ from shared.tables import incident_updates, incidents, tests
 
 i = incidents.c
 u = incident_updates.c
-_COLUMNS = (i.id, i.test_id, i.monitor_id, i.state, i.cause, i.started_at, i.confirmed_at,
-            i.resolved_at, i.acknowledged_at, i.acknowledged_by, i.public_title,
-            i.public_message)
+_COLUMNS = (
+    i.id,
+    i.test_id,
+    i.monitor_id,
+    i.state,
+    i.cause,
+    i.started_at,
+    i.confirmed_at,
+    i.resolved_at,
+    i.acknowledged_at,
+    i.acknowledged_by,
+    i.public_title,
+    i.public_message,
+)
 
 
 def of_account(account_id: int) -> ColumnElement[bool]:
     return i.test_id.in_(select(tests.c.id).where(tests.c.account_id == account_id))
 
 
-def page_query(account_id: int, *, monitor_id: int | None, state: str | None,
-               since: datetime | None, before_id: int | None, limit: int) -> Select[Any]:
+def page_query(
+    account_id: int,
+    *,
+    monitor_id: int | None,
+    state: str | None,
+    since: datetime | None,
+    before_id: int | None,
+    limit: int,
+) -> Select[Any]:
     """Newest first (by id); `before_id` is the cursor, the last id of the previous page."""
     query = select(*_COLUMNS).where(of_account(account_id)).order_by(i.id.desc()).limit(limit)
     if monitor_id is not None:
@@ -55,12 +73,14 @@ async def find(conn: AsyncConnection, account_id: int, incident_id: int) -> AnyR
     return (await conn.execute(query)).first()
 
 
-async def updates_of(conn: AsyncConnection, incident_ids: Sequence[int]
-                     ) -> dict[int, list[AnyRow]]:
+async def updates_of(conn: AsyncConnection, incident_ids: Sequence[int]) -> dict[int, list[AnyRow]]:
     """The updates (id, message, author_id, created_at) of several incidents, oldest first,
     keyed by incident id: rows, not models, as a public page reads hundreds."""
-    query = (select(u.incident_id, u.id, u.message, u.author_id, u.created_at)
-             .where(u.incident_id.in_(list(incident_ids))).order_by(u.incident_id, u.id))
+    query = (
+        select(u.incident_id, u.id, u.message, u.author_id, u.created_at)
+        .where(u.incident_id.in_(list(incident_ids)))
+        .order_by(u.incident_id, u.id)
+    )
     found: dict[int, list[AnyRow]] = {incident_id: [] for incident_id in incident_ids}
     for row in (await conn.execute(query)).all():
         found[row.incident_id].append(row)
@@ -68,8 +88,9 @@ async def updates_of(conn: AsyncConnection, incident_ids: Sequence[int]
 
 
 def update_out(row: AnyRow) -> UpdateOut:
-    return UpdateOut(id=row.id, message=row.message, author_id=row.author_id,
-                     created_at=row.created_at)
+    return UpdateOut(
+        id=row.id, message=row.message, author_id=row.author_id, created_at=row.created_at
+    )
 
 
 async def detail(conn: AsyncConnection, row: AnyRow) -> IncidentDetailOut:
@@ -78,8 +99,7 @@ async def detail(conn: AsyncConnection, row: AnyRow) -> IncidentDetailOut:
     return IncidentDetailOut(**base, evidence=evidence_out(row.evidence), updates=updates)
 
 
-async def name_publicly(conn: AsyncConnection, incident_id: int, words: dict[str, Any]
-                        ) -> None:
+async def name_publicly(conn: AsyncConnection, incident_id: int, words: dict[str, Any]) -> None:
     """Set what the status pages call the incident (the fields given; null clears one)."""
     if words:
         await conn.execute(update(incidents).where(i.id == incident_id).values(**words))
@@ -87,15 +107,22 @@ async def name_publicly(conn: AsyncConnection, incident_id: int, words: dict[str
 
 async def acknowledge(conn: AsyncConnection, incident_id: int, login_id: int) -> None:
     """The first acknowledgement stands: acknowledging again changes nothing."""
-    await conn.execute(update(incidents).where(i.id == incident_id, i.acknowledged_at.is_(None))
-                       .values(acknowledged_at=func.now(), acknowledged_by=login_id))
+    await conn.execute(
+        update(incidents)
+        .where(i.id == incident_id, i.acknowledged_at.is_(None))
+        .values(acknowledged_at=func.now(), acknowledged_by=login_id)
+    )
 
 
-async def add_update(conn: AsyncConnection, incident_id: int, account_id: int, login_id: int,
-                     message: str) -> UpdateOut:
-    query = insert(incident_updates).values(
-        incident_id=incident_id, account_id=account_id, author_id=login_id, message=message
-    ).returning(u.id, u.message, u.author_id, u.created_at)
+async def add_update(
+    conn: AsyncConnection, incident_id: int, account_id: int, login_id: int, message: str
+) -> UpdateOut:
+    query = (
+        insert(incident_updates)
+        .values(incident_id=incident_id, account_id=account_id, author_id=login_id, message=message)
+        .returning(u.id, u.message, u.author_id, u.created_at)
+    )
     row = (await conn.execute(query)).one()
-    return UpdateOut(id=row.id, message=row.message, author_id=row.author_id,
-                     created_at=row.created_at)
+    return UpdateOut(
+        id=row.id, message=row.message, author_id=row.author_id, created_at=row.created_at
+    )

@@ -21,17 +21,24 @@ HEARTBEAT = heartbeat.KIND
 # Stored even when left out, as before options came in: what a reader of an HTTP test's
 # config (and the tests of that answer) has always found there.
 STORED_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "http": ("method", "expected_status", "cert_warn_days")}
+    "http": ("method", "expected_status", "cert_warn_days")
+}
 HEARTBEAT_OPTIONS: dict[str, checkspec.Option] = {
     "grace_s": checkspec.Option(
         {"type": "integer", "minimum": 1, "maximum": heartbeat.MAX_GRACE_S},
-        "seconds after the expected time before the test is down (default 3600)", 600),
+        "seconds after the expected time before the test is down (default 3600)",
+        600,
+    ),
     "cron": checkspec.Option(
         {"type": ["string", "null"], "maxLength": heartbeat.MAX_CRON},
         "a cron expression of when the job pings, instead of a period (interval_s)",
-        "0 3 * * *"),
-    "tz": checkspec.Option({"type": "string", "maxLength": 64},
-                           "the IANA time zone of cron (default UTC)", "Europe/Amsterdam"),
+        "0 3 * * *",
+    ),
+    "tz": checkspec.Option(
+        {"type": "string", "maxLength": 64},
+        "the IANA time zone of cron (default UTC)",
+        "Europe/Amsterdam",
+    ),
 }
 
 
@@ -59,6 +66,7 @@ def validated(kind: str, url: str | None, options: Mapping[str, Any]) -> dict[st
 
 # --- OpenAPI: one model per kind, a union discriminated on `kind` -------------------------
 
+
 def _field(option: checkspec.Option) -> Any:
     extra = {**option.schema, "description": option.description}
     if option.example is not None:
@@ -74,12 +82,14 @@ def _model(kind: str, common: type[BaseModel]) -> type[BaseModel]:
     # A type made at run time, one per kind: what it is, no static checker can know.
     tag: Any = Literal[kind]
     model: type[BaseModel] = create_model(
-        f"{kind.title()}TestIn", __base__=common,
+        f"{kind.title()}TestIn",
+        __base__=common,
         __doc__=f"A {kind} test: the common fields and the {kind} kind's own.",
-        kind=(tag, ...), **fields)
+        kind=(tag, ...),
+        **fields,
+    )
     # Read when the schema is made: the kind's smallest useful body, from the table.
-    model.model_config = {**model.model_config, "json_schema_extra": {"examples": [
-        example(kind)]}}
+    model.model_config = {**model.model_config, "json_schema_extra": {"examples": [example(kind)]}}
     return model
 
 
@@ -87,8 +97,12 @@ def example(kind: str) -> dict[str, Any]:
     """A body of this kind: its required fields (and a heartbeat's schedule), as examples."""
     options = options_of(kind)
     if kind == HEARTBEAT:
-        return {"kind": kind, "cron": options["cron"].example, "tz": options["tz"].example,
-                "grace_s": options["grace_s"].example}
+        return {
+            "kind": kind,
+            "cron": options["cron"].example,
+            "tz": options["tz"].example,
+            "grace_s": options["grace_s"].example,
+        }
     return {"kind": kind, **{name: o.example for name, o in options.items() if o.required}}
 
 
@@ -107,9 +121,13 @@ def union_schema(models: dict[str, type[BaseModel]], handler: Any) -> dict[str, 
     """The JSON schema of a test body: one of the kind models, chosen by `kind` (pydantic's
     own discriminated union, so each kind is a named component with a mapping to it)."""
     # Made at run time from the kinds (as `tag` in _model): typed Any on purpose.
-    union: Any = Annotated[Union[tuple(models.values())],  # noqa: UP007
-                           Field(discriminator="kind")]
+    union: Any = Annotated[
+        Union[tuple(models.values())],  # noqa: UP007
+        Field(discriminator="kind"),
+    ]
     schema = dict(handler(TypeAdapter(union).core_schema))
-    schema["description"] = ("A test: the common fields (kind, url, interval_s, timeout_s, "
-                             "regions, alert_rule) and the fields of its kind, flat.")
+    schema["description"] = (
+        "A test: the common fields (kind, url, interval_s, timeout_s, "
+        "regions, alert_rule) and the fields of its kind, flat."
+    )
     return schema

@@ -77,8 +77,11 @@ def _refuse_carried(changes: Mapping[str, Any], stored: Mapping[str, Any]) -> No
     if "basic_auth" not in changes and isinstance(auth, Mapping) and auth.get("password"):
         raise MaskError("basic_auth")
     headers = stored.get("headers")
-    if "headers" not in changes and isinstance(headers, Mapping) and any(
-            secret_header(str(name)) for name in headers):
+    if (
+        "headers" not in changes
+        and isinstance(headers, Mapping)
+        and any(secret_header(str(name)) for name in headers)
+    ):
         raise MaskError("headers")
 
 

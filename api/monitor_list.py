@@ -100,8 +100,9 @@ def _summary(account_id: int, f: Filters) -> Select[Any]:
     tags and rank."""
     return (
         select(m.id, m.name, m.created_at, m.tags, _rank().label("rank"))
-        .select_from(monitors.outerjoin(tests, t.monitor_id == m.id)
-                     .outerjoin(test_state, s.test_id == t.id))
+        .select_from(
+            monitors.outerjoin(tests, t.monitor_id == m.id).outerjoin(test_state, s.test_id == t.id)
+        )
         .where(*_where(account_id, f))
         .group_by(m.id)
     )
@@ -116,9 +117,9 @@ def _order(sort: str, q: Any) -> tuple[list[Any], bool]:
     return [q.c.id], sort == "newest"
 
 
-async def page(conn: AsyncConnection, account_id: int, f: Filters, sort: str,
-               cursor: str | None, limit: int
-               ) -> tuple[Sequence[AnyRow], str | None, dict[MonitorStatus, int]]:
+async def page(
+    conn: AsyncConnection, account_id: int, f: Filters, sort: str, cursor: str | None, limit: int
+) -> tuple[Sequence[AnyRow], str | None, dict[MonitorStatus, int]]:
     """One page of monitor rows (id, name, created_at, tags, rank), the next cursor, and
     the counts by status. One statement: the per-monitor aggregate is computed once
     (MATERIALIZED) and read by both the page and the counts, which halves its cost."""
@@ -149,8 +150,7 @@ def _named(by_rank: dict[str, int] | None) -> dict[MonitorStatus, int]:
     return out
 
 
-async def counts(conn: AsyncConnection, account_id: int, f: Filters
-                 ) -> dict[MonitorStatus, int]:
+async def counts(conn: AsyncConnection, account_id: int, f: Filters) -> dict[MonitorStatus, int]:
     """How many monitors match the filters but the status one, by status."""
     q = _summary(account_id, f).subquery("summary")
     rows = (await conn.execute(select(q.c.rank, func.count()).group_by(q.c.rank))).all()
@@ -175,8 +175,7 @@ def decode(cursor: str, sort: str) -> list[Any]:
         raise cursors.invalid_cursor(cursor)
     keys = values[1:]
     shapes = {"status": (int, str, int), "name": (str, int)}.get(sort, (int,))
-    if len(keys) != len(shapes) or any(type(v) is not k for v, k in zip(keys, shapes,
-                                                                        strict=True)):
+    if len(keys) != len(shapes) or any(type(v) is not k for v, k in zip(keys, shapes, strict=True)):
         raise cursors.invalid_cursor(cursor)
     if not 0 <= keys[-1] <= MAX_ID or (sort == "status" and not 0 <= keys[0] < len(RANKS)):
         raise cursors.invalid_cursor(cursor)
@@ -206,8 +205,9 @@ async def fingerprint(conn: AsyncConnection, account_id: int) -> tuple[Any, ...]
     return tuple((await conn.execute(_FINGERPRINT, {"a": account_id})).one())
 
 
-def etag(account_id: int, marks: tuple[Any, ...], f: Filters, sort: str, cursor: str | None,
-         limit: int) -> str:
+def etag(
+    account_id: int, marks: tuple[Any, ...], f: Filters, sort: str, cursor: str | None, limit: int
+) -> str:
     """A weak ETag of one list answer: the same marks and the same question, the same page."""
     key = json.dumps([account_id, [str(v) for v in marks], f.key(), sort, cursor, limit])
     return f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'

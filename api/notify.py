@@ -21,17 +21,25 @@ from shared.delivery_message import Delivery, Notification, encode_delivery
 __all__ = ["DeliveryPublisher", "Unavailable", "account_mail", "test_delivery"]
 
 
-def test_delivery(channel_id: int, kind: str, account_id: int, sealed_config: str,
-                  channel_name: str) -> bytes:
+def test_delivery(
+    channel_id: int, kind: str, account_id: int, sealed_config: str, channel_name: str
+) -> bytes:
     """A "test" notification for one channel; each press of the button is a delivery of its
     own (a fresh key), so the user can test again after fixing a setting."""
     key = delivery_keys.test(channel_id, uuid.uuid4().hex)
-    notification = Notification(kind="test", key=key, monitor=channel_name,
-                                started_at=datetime.now(UTC))
-    return encode_delivery(Delivery(
-        key=delivery_keys.for_channel(key, channel_id), channel_kind=kind,
-        notification=notification, channel_id=channel_id, account_id=account_id,
-        sealed_config=sealed_config))
+    notification = Notification(
+        kind="test", key=key, monitor=channel_name, started_at=datetime.now(UTC)
+    )
+    return encode_delivery(
+        Delivery(
+            key=delivery_keys.for_channel(key, channel_id),
+            channel_kind=kind,
+            notification=notification,
+            channel_id=channel_id,
+            account_id=account_id,
+            sealed_config=sealed_config,
+        )
+    )
 
 
 class DeliveryPublisher:
@@ -52,27 +60,49 @@ class DeliveryPublisher:
         await self._publisher.close()
 
 
-def account_mail(kind: str, key: str, to: str, name: str, url: str, language: str,
-                 expires_at: datetime | None) -> bytes:
+def account_mail(
+    kind: str, key: str, to: str, name: str, url: str, language: str, expires_at: datetime | None
+) -> bytes:
     """An account mail (one of ACCOUNT_MAILS: an invitation, a password reset, a sign-up
     link or note) to one address, through the
     notifier's email channel and the operator's relay (VIGIL_SMTP_URL): no account channel
     is involved, so the config travels in clear and names only the recipient."""
-    notification = Notification(kind=kind, key=key, monitor=name, url=url, language=language,
-                                expires_at=expires_at)
-    return encode_delivery(Delivery(key=f"{key}/mail", channel_kind="email",
-                                    notification=notification, config={"to": [to]}))
+    notification = Notification(
+        kind=kind, key=key, monitor=name, url=url, language=language, expires_at=expires_at
+    )
+    return encode_delivery(
+        Delivery(
+            key=f"{key}/mail", channel_kind="email", notification=notification, config={"to": [to]}
+        )
+    )
 
 
-def subscriber_confirmation(subscriber_id: int, account_id: int, address: str, page_title: str,
-                            language: str, confirm_url: str) -> bytes:
+def subscriber_confirmation(
+    subscriber_id: int,
+    account_id: int,
+    address: str,
+    page_title: str,
+    language: str,
+    confirm_url: str,
+) -> bytes:
     """The double opt-in mail of a status page subscriber: the only mail an unconfirmed
     address is ever sent. Its key names the subscriber and the link, so a repeat of one
     sign-up is sent once; a new sign-up (a new link) is a delivery of its own."""
     key = f"subscribe/{subscriber_id}/{confirm_url.rsplit('.', 1)[-1][:16]}"
-    notification = Notification(kind="subscribe_confirm", key=key, monitor=page_title,
-                                started_at=datetime.now(UTC), url=confirm_url,
-                                language=language)
-    return encode_delivery(Delivery(key=f"{key}/email", channel_kind="email",
-                                    notification=notification, account_id=account_id,
-                                    config={"to": [address]}))
+    notification = Notification(
+        kind="subscribe_confirm",
+        key=key,
+        monitor=page_title,
+        started_at=datetime.now(UTC),
+        url=confirm_url,
+        language=language,
+    )
+    return encode_delivery(
+        Delivery(
+            key=f"{key}/email",
+            channel_kind="email",
+            notification=notification,
+            account_id=account_id,
+            config={"to": [address]},
+        )
+    )

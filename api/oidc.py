@@ -43,8 +43,9 @@ async def discover(http: httpx.AsyncClient, provider: OidcProvider) -> dict[str,
     return doc
 
 
-async def identity(provider: OidcProvider, code: str, redirect_uri: str, verifier: str,
-                   nonce: str) -> dict[str, Any]:
+async def identity(
+    provider: OidcProvider, code: str, redirect_uri: str, verifier: str, nonce: str
+) -> dict[str, Any]:
     """The verified claims of the log-in (ID token, then the userinfo the provider keeps
     the email in), or Refused."""
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
@@ -58,14 +59,19 @@ async def identity(provider: OidcProvider, code: str, redirect_uri: str, verifie
     return {**info, **claims}
 
 
-async def _exchange(doc: dict[str, Any], provider: OidcProvider, code: str, redirect_uri: str,
-                    verifier: str) -> dict[str, Any]:
+async def _exchange(
+    doc: dict[str, Any], provider: OidcProvider, code: str, redirect_uri: str, verifier: str
+) -> dict[str, Any]:
     client = AsyncOAuth2Client(provider.client_id, provider.client_secret, timeout=TIMEOUT_S)
     try:
         async with client:
             token: dict[str, Any] = await client.fetch_token(
-                doc["token_endpoint"], grant_type="authorization_code", code=code,
-                redirect_uri=redirect_uri, code_verifier=verifier)
+                doc["token_endpoint"],
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=verifier,
+            )
     except Exception:  # noqa: BLE001 - Authlib raises its own and httpx's: all mean "no code"
         raise Refused("code") from None
     return token
@@ -82,16 +88,23 @@ async def _userinfo(http: httpx.AsyncClient, doc: dict[str, Any], access: Any) -
     if not doc.get("userinfo_endpoint") or not isinstance(access, str):
         return {}
     try:
-        info = (await http.get(doc["userinfo_endpoint"],
-                               headers={"Authorization": f"Bearer {access}"})
-                ).raise_for_status().json()
+        info = (
+            (
+                await http.get(
+                    doc["userinfo_endpoint"], headers={"Authorization": f"Bearer {access}"}
+                )
+            )
+            .raise_for_status()
+            .json()
+        )
     except (httpx.HTTPError, ValueError):
         raise Refused("provider") from None
     return info if isinstance(info, dict) else {}
 
 
-def check_id_token(id_token: Any, keys: KeySet, provider: OidcProvider, nonce: str
-                   ) -> dict[str, Any]:
+def check_id_token(
+    id_token: Any, keys: KeySet, provider: OidcProvider, nonce: str
+) -> dict[str, Any]:
     """The ID token's claims once its signature, iss, aud, exp and nonce are right."""
     if not isinstance(id_token, str):
         raise Refused("token")

@@ -37,11 +37,14 @@ class FieldError(BaseModel):
     """One refused field: pydantic's error, its input echoed safely (`api.errors`)."""
 
     type: str = Field(description="what is wrong, e.g. missing, string_too_long, value_error")
-    loc: list[str | int] = Field(description="where: body, query, path or header, then the "
-                                             "field's path", examples=[["body", "name"]])
+    loc: list[str | int] = Field(
+        description="where: body, query, path or header, then the field's path",
+        examples=[["body", "name"]],
+    )
     msg: str
-    input: Any = Field(None, description="the refused value, cut to 256 characters; left "
-                                         "out for secrets")
+    input: Any = Field(
+        None, description="the refused value, cut to 256 characters; left out for secrets"
+    )
     ctx: dict[str, Any] | None = Field(None, description="the rule's parameters, e.g. {'ge': 30}")
 
 
@@ -52,8 +55,10 @@ class ValidationErrorOut(BaseModel):
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
+    }
 
 
 # status -> (the dependency whose presence means the operation can answer it, its answer)
@@ -71,8 +76,10 @@ _WITH_BODY = {
     400: _error("the body could not be parsed (not UTF-8)"),
     413: _error("the body is larger than the API takes (VIGIL_MAX_BODY_BYTES)"),
 }
-_INVALID = {"description": "invalid input: each refused field, named",
-            "content": {"application/json": {"schema": {"$ref": _INVALID_REF}}}}
+_INVALID = {
+    "description": "invalid input: each refused field, named",
+    "content": {"application/json": {"schema": {"$ref": _INVALID_REF}}},
+}
 
 
 def install(app: FastAPI) -> None:
@@ -125,8 +132,10 @@ def _unprocessable(declared: dict[str, Any] | None) -> dict[str, Any]:
         return _INVALID
     assert declared is not None
     both = {"anyOf": [{"$ref": _INVALID_REF}, {"$ref": _ERROR_REF}]}
-    return {"description": f"{_INVALID['description']}; or {declared['description']}",
-            "content": {"application/json": {"schema": both}}}
+    return {
+        "description": f"{_INVALID['description']}; or {declared['description']}",
+        "content": {"application/json": {"schema": both}},
+    }
 
 
 def route_methods(app: FastAPI) -> Iterator[tuple[re.Pattern[str], set[str]]]:

@@ -20,10 +20,17 @@ def not_found(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
 
 
-async def row_of(conn: AsyncConnection, table: Table, account_id: int, row_id: int, what: str,
-                 columns: tuple[Any, ...] = ()) -> AnyRow:
+async def row_of(
+    conn: AsyncConnection,
+    table: Table,
+    account_id: int,
+    row_id: int,
+    what: str,
+    columns: tuple[Any, ...] = (),
+) -> AnyRow:
     query = select(*(columns or table.c)).where(
-        table.c.id == row_id, table.c.account_id == account_id)
+        table.c.id == row_id, table.c.account_id == account_id
+    )
     row = (await conn.execute(query)).first()
     if row is None:
         raise not_found(what)

@@ -31,8 +31,13 @@ VISIBILITIES = (PUBLIC, PASSWORD, EMAIL_DOMAIN)
 HEADER = "x-vigil-page-access"  # the access token, as the frontend forwards its cookie
 NOINDEX = public_cache.NOINDEX
 MAX_TOKEN = 200
-TokenQ = Annotated[str | None, Query(max_length=MAX_TOKEN, description=(
-    "a private page's feed token (the owner reads it on the page: `feed_token`)"))]
+TokenQ = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_TOKEN,
+        description=("a private page's feed token (the owner reads it on the page: `feed_token`)"),
+    ),
+]
 
 
 class Guard(NamedTuple):
@@ -75,15 +80,15 @@ def _signature(settings: Settings, page_id: int, expires: int, stamp: str) -> st
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def issue(settings: Settings, page_id: int, stamp: str,
-          now: float | None = None) -> tuple[str, int]:
+def issue(
+    settings: Settings, page_id: int, stamp: str, now: float | None = None
+) -> tuple[str, int]:
     """An access token to the page and when it expires (Unix seconds)."""
     expires = int(time.time() if now is None else now) + settings.page_access_ttl_s
     return f"{page_id}.{expires}.{_signature(settings, page_id, expires, stamp)}", expires
 
 
-def token_valid(settings: Settings, token: str, guard: Guard, now: float | None = None
-                ) -> bool:
+def token_valid(settings: Settings, token: str, guard: Guard, now: float | None = None) -> bool:
     """Whether the token is this page's, unexpired, and signed over its current stamp."""
     parts = token.split(".")
     if len(token) > MAX_TOKEN or len(parts) != 3 or not guard.stamp:
@@ -99,7 +104,8 @@ def token_valid(settings: Settings, token: str, guard: Guard, now: float | None 
 
 def feed_token_valid(guard: Guard, token: str | None) -> bool:
     return bool(token and guard.feed_token) and hmac.compare_digest(
-        guard.feed_token.encode(), (token or "").encode())
+        guard.feed_token.encode(), (token or "").encode()
+    )
 
 
 def allowed(request: Request, guard: Guard | None, feeds_only: bool = False) -> bool:
@@ -110,28 +116,45 @@ def allowed(request: Request, guard: Guard | None, feeds_only: bool = False) -> 
     if feed_token_valid(guard, request.query_params.get("token")):
         return True
     access = request.headers.get(HEADER)
-    return not feeds_only and access is not None and token_valid(
-        request.app.state.settings, access, guard)
+    return (
+        not feeds_only
+        and access is not None
+        and token_valid(request.app.state.settings, access, guard)
+    )
 
 
 def refused(guard: Guard | None = None) -> Response:
     """The 401 of a private page asked without what opens it; never cached, never indexed.
     Its `visibility` tells the frontend which form to show."""
     email = guard is not None and guard.visibility == EMAIL_DOMAIN
-    detail = ("it needs a sign-in with an allowed email address" if email
-              else "it needs its password")
-    body = orjson.dumps({"detail": f"this status page is private: {detail}",
-                         "visibility": EMAIL_DOMAIN if email else PASSWORD})
-    return Response(body, status_code=401, media_type="application/json",
-                    headers={"cache-control": "no-store", "x-robots-tag": "noindex, nofollow",
-                             "www-authenticate": 'VigilPage realm="status page"'})
+    detail = (
+        "it needs a sign-in with an allowed email address" if email else "it needs its password"
+    )
+    body = orjson.dumps(
+        {
+            "detail": f"this status page is private: {detail}",
+            "visibility": EMAIL_DOMAIN if email else PASSWORD,
+        }
+    )
+    return Response(
+        body,
+        status_code=401,
+        media_type="application/json",
+        headers={
+            "cache-control": "no-store",
+            "x-robots-tag": "noindex, nofollow",
+            "www-authenticate": 'VigilPage realm="status page"',
+        },
+    )
 
 
 def locked() -> HTTPException:
     """The 401 of a private page's feed or badge asked without its token."""
-    return HTTPException(401, "this status page is private: its feeds and badges need its "
-                         "token (?token=)", headers={"cache-control": "no-store",
-                                                     "x-robots-tag": "noindex, nofollow"})
+    return HTTPException(
+        401,
+        "this status page is private: its feeds and badges need its token (?token=)",
+        headers={"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"},
+    )
 
 
 def gate(settings: Settings) -> public_cache.Gate:
@@ -160,5 +183,8 @@ async def elsewhere(request: Request, slug: str) -> HTTPException | None:
     cell = await directory.locate_slug(slug)
     if cell is None or cell.name == request.app.state.settings.cell:
         return None
-    return HTTPException(307, "the page is in another cell",
-                         headers={"location": f"{cell.api_url}{request.url.path}"})
+    return HTTPException(
+        307,
+        "the page is in another cell",
+        headers={"location": f"{cell.api_url}{request.url.path}"},
+    )

@@ -20,12 +20,19 @@ from api.page_access import EMAIL_DOMAIN, PASSWORD, PUBLIC
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error", "loc": ("body", field),
-                                    "input": None, "msg": f"Value error, {message}"}])
+    return RequestValidationError(
+        [
+            {
+                "type": "value_error",
+                "loc": ("body", field),
+                "input": None,
+                "msg": f"Value error, {message}",
+            }
+        ]
+    )
 
 
-async def columns(request: Request, changes: dict[str, Any], old: Any | None
-                  ) -> dict[str, Any]:
+async def columns(request: Request, changes: dict[str, Any], old: Any | None) -> dict[str, Any]:
     """The status_pages columns for these body fields (popped from `changes`), given the
     page as it was (None: a new page). 422 naming the field when they do not fit."""
     password = changes.pop("password", None)
@@ -36,8 +43,7 @@ async def columns(request: Request, changes: dict[str, Any], old: Any | None
     visibility = changes.get("visibility", old.visibility if old is not None else PUBLIC)
     had_password = old is not None and old.password_hash is not None
     if visibility != PASSWORD and password is not None:
-        raise _invalid("password", "only a password-protected page (visibility: password) "
-                                   "has one")
+        raise _invalid("password", "only a password-protected page (visibility: password) has one")
     # A page that stops asking for its password forgets it: asked again, it needs a new one.
     out: dict[str, Any] = {"password_hash": None} if had_password else {}
     if visibility == PUBLIC:
@@ -52,7 +58,8 @@ async def columns(request: Request, changes: dict[str, Any], old: Any | None
         out = {}
         if password is not None:
             out["password_hash"] = await anyio.to_thread.run_sync(
-                security.hash_password, password, limiter=request.app.state.hash_limiter)
+                security.hash_password, password, limiter=request.app.state.hash_limiter
+            )
     if rotate or old is None or old.feed_token is None:
         out["feed_token"] = secrets.token_urlsafe(24)
     return out

@@ -21,18 +21,29 @@ PackedCursor = Annotated[str | None, Query(max_length=400, pattern=cursors.PACKE
 # The cursor of a list that pages either way (`order`).
 OrderedCursor = Annotated[str | None, Query(max_length=200, pattern=cursors.ORDERED_ID_PATTERN)]
 # A text filter: no NUL or other control character ever reaches the database.
-Search = Annotated[str | None, Query(max_length=200, description="part of the name",
-                                     json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}),
-                   AfterValidator(lambda v: v if v is None else printable(v))]
+Search = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="part of the name",
+        json_schema_extra={"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"},
+    ),
+    AfterValidator(lambda v: v if v is None else printable(v)),
+]
 
 
-Order = Annotated[Literal["oldest", "newest"],
-                  Query(description="oldest first (the default) or newest first")]
+Order = Annotated[
+    Literal["oldest", "newest"], Query(description="oldest first (the default) or newest first")
+]
 
 
 async def id_page(
-    conn: AsyncConnection, query: Select, id_column: ColumnElement[int], limit: int,
-    cursor: str | None, newest: bool = False,
+    conn: AsyncConnection,
+    query: Select,
+    id_column: ColumnElement[int],
+    limit: int,
+    cursor: str | None,
+    newest: bool = False,
 ) -> tuple[Sequence[AnyRow], str | None]:
     """One page of the query's rows in id order (descending when `newest`), and the cursor
     of the next (or None). The first column of the query must be the id."""

@@ -74,8 +74,9 @@ class Taken:
 
 
 class PingWriter:
-    def __init__(self, database_url: str, amqp_url: str, cell: str, node: str,
-                 directory: Directory | None) -> None:
+    def __init__(
+        self, database_url: str, amqp_url: str, cell: str, node: str, directory: Directory | None
+    ) -> None:
         self.database_url = database_url
         self.cell = cell
         self.node = node
@@ -118,8 +119,11 @@ class PingWriter:
                 if not self.waiting:
                     self._wake.clear()
                 try:
-                    conn = conn if conn is not None and not conn.is_closed() else \
-                        await asyncpg.connect(self.database_url)
+                    conn = (
+                        conn
+                        if conn is not None and not conn.is_closed()
+                        else await asyncpg.connect(self.database_url)
+                    )
                     await self._write(conn, group)
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("ping tokens not looked up", extra={"error": str(exc)})
@@ -144,9 +148,13 @@ class PingWriter:
     async def _publish(self, known: list[Taken], found: dict[str, int]) -> None:
         pings = [_with_test(t.ping, found[t.token]) for t in known]
         body = encode_pings(PingBatch(uuid.uuid4().bytes, self.cell, self.node, pings))
-        message = aio_pika.Message(body, content_type="application/msgpack",
-                                   content_encoding="zstd", type=names.PING_BATCH_TYPE,
-                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        message = aio_pika.Message(
+            body,
+            content_type="application/msgpack",
+            content_encoding="zstd",
+            type=names.PING_BATCH_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
         try:
             await self.publisher.publish(message)
         except Unavailable:
@@ -161,8 +169,9 @@ class PingWriter:
             return
         tokens = sorted({t.token for t in unknown})
         try:
-            cells = await asyncio.gather(*(self.directory.cell_for_ping_token(token_hash(t))
-                                           for t in tokens))
+            cells = await asyncio.gather(
+                *(self.directory.cell_for_ping_token(token_hash(t)) for t in tokens)
+            )
         except Exception as exc:  # the directory away: the job retries (curl --retry)
             log.warning("ping tokens not looked up in the directory", extra={"error": str(exc)})
             _answer(unknown, UNAVAILABLE)
@@ -182,8 +191,17 @@ async def _find(conn: asyncpg.Connection, tokens: list[str]) -> dict[str, int]:
 
 
 def _with_test(ping: Ping, test_id: int) -> Ping:
-    return Ping(test_id, ping.at_ms, ping.kind, ping.exit_status, ping.rid, ping.method,
-                ping.source, ping.user_agent, ping.body)
+    return Ping(
+        test_id,
+        ping.at_ms,
+        ping.kind,
+        ping.exit_status,
+        ping.rid,
+        ping.method,
+        ping.source,
+        ping.user_agent,
+        ping.body,
+    )
 
 
 def _answer(group: list[Taken], answer: Answer) -> None:

@@ -39,8 +39,9 @@ ROUTE = "/ping/{token}"  # the metrics' label of every ping, one series for ever
 class Refused(Exception):
     """A ping the endpoint answers with an error: status, plain text, extra headers."""
 
-    def __init__(self, status: int, text: str,
-                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    def __init__(
+        self, status: int, text: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(text)
         self.status, self.text, self.headers = status, text, headers
 
@@ -55,7 +56,7 @@ class Asked:
 
 def parse(path: str, query: bytes) -> Asked:
     """The ping a path and query ask for; Refused (400/404) if they ask for none."""
-    token, _, action = path[len(PREFIX):].partition("/")
+    token, _, action = path[len(PREFIX) :].partition("/")
     exit_status = None
     if action.isascii() and action.isdigit():
         exit_status = int(action)
@@ -89,8 +90,9 @@ class PingGate:
         else:
             status = answer.status
             if status == 307:
-                await _respond(send, scope, 307, "elsewhere",
-                               [(b"location", answer.location.encode())])
+                await _respond(
+                    send, scope, 307, "elsewhere", [(b"location", answer.location.encode())]
+                )
             else:
                 await _respond(send, scope, status, _TEXTS[status])
         self.metrics.count(scope["method"], ROUTE, status)
@@ -105,12 +107,22 @@ class PingGate:
         if self.limits.capacity:
             wait = self.limits.take(asked.token)
             if wait > 0:
-                raise Refused(429, "too many pings", [(b"retry-after",
-                                                       str(math.ceil(wait)).encode())])
+                raise Refused(
+                    429, "too many pings", [(b"retry-after", str(math.ceil(wait)).encode())]
+                )
         agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"")
         client = scope.get("client")
-        ping = Ping(0, at_ms, asked.kind, asked.exit_status, asked.rid, method,
-                    client[0] if client else "", agent[:MAX_AGENT].decode("latin-1"), body)
+        ping = Ping(
+            0,
+            at_ms,
+            asked.kind,
+            asked.exit_status,
+            asked.rid,
+            method,
+            client[0] if client else "",
+            agent[:MAX_AGENT].decode("latin-1"),
+            body,
+        )
         query = scope.get("query_string", b"")
         path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
         return await self.writer.take(Taken(asked.token, ping, path))
@@ -128,13 +140,18 @@ async def _body(receive: Receive) -> bytes:
             raise Refused(400, "disconnected")
         chunk = message.get("body", b"")
         if len(kept) < BODY_LIMIT and chunk:
-            kept += chunk[:BODY_LIMIT - len(kept)]
+            kept += chunk[: BODY_LIMIT - len(kept)]
         if not message.get("more_body", False):
             return kept
 
 
-async def _respond(send: Send, scope: Scope, status: int, text: str,
-                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _respond(
+    send: Send,
+    scope: Scope,
+    status: int,
+    text: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     if headers is None and status in _PLAIN:
         start, body = _PLAIN[status]  # made once: thousands of pings a second
     else:
@@ -143,14 +160,24 @@ async def _respond(send: Send, scope: Scope, status: int, text: str,
     await send(_NO_BODY if scope["method"] == "HEAD" else body)
 
 
-def _messages(status: int, text: str, headers: list[tuple[bytes, bytes]]
-              ) -> tuple[dict[str, object], dict[str, object]]:
+def _messages(
+    status: int, text: str, headers: list[tuple[bytes, bytes]]
+) -> tuple[dict[str, object], dict[str, object]]:
     body = text.encode()
-    return ({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"ping-body-limit", str(BODY_LIMIT).encode()), (b"access-control-allow-origin", b"*"),
-        *headers]}, {"type": "http.response.body", "body": body})
+    return (
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"ping-body-limit", str(BODY_LIMIT).encode()),
+                (b"access-control-allow-origin", b"*"),
+                *headers,
+            ],
+        },
+        {"type": "http.response.body", "body": body},
+    )
 
 
 _PLAIN = {status: _messages(status, text, []) for status, text in _TEXTS.items()}

@@ -41,8 +41,9 @@ class Answer(NamedTuple):
     # has checked the visitor (never by FastPath).
     guard: object | None = None
 
-    def head(self, cache_control: bytes, request: Asked
-             ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def head(
+        self, cache_control: bytes, request: Asked
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """(status, headers, body) to send: gzipped if the client takes it, a 304 without
         a body if it has this version already."""
         headers = [(b"cache-control", cache_control), *self.headers]
@@ -58,8 +59,15 @@ class Answer(NamedTuple):
             headers.append((b"etag", etag))
             if _matches(request.if_none_match, etag):
                 return 304, headers, b""
-        return self.status, [(b"content-type", b"application/json"),
-                             (b"content-length", str(len(body)).encode()), *headers], body
+        return (
+            self.status,
+            [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+            body,
+        )
 
 
 class Asked(NamedTuple):
@@ -70,8 +78,11 @@ class Asked(NamedTuple):
 
     @classmethod
     def of(cls, scope: Scope) -> Asked:
-        found = {name: bytes(value) for name, value in scope.get("headers", ())
-                 if name in (b"if-none-match", b"accept-encoding")}
+        found = {
+            name: bytes(value)
+            for name, value in scope.get("headers", ())
+            if name in (b"if-none-match", b"accept-encoding")
+        }
         return cls(found.get(b"if-none-match", b""), found.get(b"accept-encoding", b""))
 
 
@@ -127,8 +138,9 @@ class TtlCache(Generic[V]):
         and a computation already running is not kept (it may predate the change)."""
         self.generation += 1
         now = self.clock()
-        self._entries = {key: (min(expires, now), value)
-                         for key, (expires, value) in self._entries.items()}
+        self._entries = {
+            key: (min(expires, now), value) for key, (expires, value) in self._entries.items()
+        }
 
     def forget(self, key: str) -> None:
         """Drop one value outright, not even served stale, and detach a computation of it
@@ -178,8 +190,9 @@ class TtlCache(Generic[V]):
             # The stale value stays until STALE_S; the next request tries again.
             log.warning("refreshing a cached page failed", exc_info=task.exception())
 
-    async def _fill(self, key: str, claim: tuple[asyncio.Future[V], int],
-                    compute: Callable[[], Awaitable[V]]) -> V:
+    async def _fill(
+        self, key: str, claim: tuple[asyncio.Future[V], int], compute: Callable[[], Awaitable[V]]
+    ) -> V:
         future, generation = claim
         try:
             value = await compute()
@@ -206,8 +219,9 @@ class CacheInvalidator:
     and clear nothing: a stranger's sign-ups must not empty the cache.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache, prefix: str,
-                 ignore: str | tuple[str, ...]) -> None:
+    def __init__(
+        self, app: ASGIApp, cache: TtlCache, prefix: str, ignore: str | tuple[str, ...]
+    ) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
@@ -215,8 +229,12 @@ class CacheInvalidator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (scope["type"] != "http" or scope["method"] in READS
-                or not path.startswith(self.prefix) or path.startswith(self.ignore)):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in READS
+            or not path.startswith(self.prefix)
+            or path.startswith(self.ignore)
+        ):
             await self.app(scope, receive, send)
             return
 
@@ -242,8 +260,15 @@ class FastPath:
     privately, not indexed); any other request for it goes to the route, which refuses it.
     """
 
-    def __init__(self, app: ASGIApp, cache: TtlCache[Answer], prefix: str, route: object,
-                 max_age: int, gate: Gate | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: TtlCache[Answer],
+        prefix: str,
+        route: object,
+        max_age: int,
+        gate: Gate | None = None,
+    ) -> None:
         self.app = app
         self.cache = cache
         self.prefix = prefix
@@ -257,20 +282,17 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and scope["method"] == "GET" and path.startswith(
-            self.prefix
-        ):
-            hit = self.cache.peek(path[len(self.prefix):])
+        if scope["type"] == "http" and scope["method"] == "GET" and path.startswith(self.prefix):
+            hit = self.cache.peek(path[len(self.prefix) :])
             if hit is not None and self._let_in(hit, scope):
                 scope["route"] = self.route
                 private = hit.guard is not None
                 status, headers, body = hit.head(
-                    self.private_cache_control if private else self.cache_control,
-                    Asked.of(scope))
+                    self.private_cache_control if private else self.cache_control, Asked.of(scope)
+                )
                 if private:
                     headers.append(NOINDEX)
-                await send({"type": "http.response.start", "status": status,
-                            "headers": headers})
+                await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

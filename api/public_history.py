@@ -87,38 +87,59 @@ class History:
     days: int = 90
     sums: dict[int, dict[str, public_periods.Sums]] | None = None  # closed part of periods
 
-    def fits(self, today: date, monitor_ids: tuple[int, ...], watermark: Watermark,
-             days: int = 90) -> bool:
+    def fits(
+        self, today: date, monitor_ids: tuple[int, ...], watermark: Watermark, days: int = 90
+    ) -> bool:
         return (self.today, self.monitor_ids, self.watermark, self.days) == (
-            today, monitor_ids, watermark, days)
+            today,
+            monitor_ids,
+            watermark,
+            days,
+        )
 
 
 def first_day(today: date, days: int = 90) -> date:
     return today - timedelta(days=days - 1)
 
 
-async def today_and_watermark(conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date,
-                              days: int = 90
-                              ) -> tuple[dict[int, queries.DayCounts], Watermark]:
+async def today_and_watermark(
+    conn: AsyncConnection, monitor_ids: tuple[int, ...], today: date, days: int = 90
+) -> tuple[dict[int, queries.DayCounts], Watermark]:
     """Today's counts per monitor (checks, failures, degraded, latency count and sum) and
     the watermark of the page's `days`."""
     first = first_day(today, days)
-    row = (await conn.execute(LIVE_ROW, {
-        "monitors": list(monitor_ids), "first_day": first, "today": today,
-        "first": datetime.combine(first, time(), UTC)})).one()
+    row = (
+        await conn.execute(
+            LIVE_ROW,
+            {
+                "monitors": list(monitor_ids),
+                "first_day": first,
+                "today": today,
+                "first": datetime.combine(first, time(), UTC),
+            },
+        )
+    ).one()
     counted = zip(*(row[i] or () for i in range(3, 9)), strict=True)
-    return ({m: (int(c), int(f), int(g), int(lc), float(ls or 0))
-             for m, c, f, g, lc, ls in counted}, tuple(row[:3]))
+    return (
+        {m: (int(c), int(f), int(g), int(lc), float(ls or 0)) for m, c, f, g, lc, ls in counted},
+        tuple(row[:3]),
+    )
 
 
-async def read(conn: AsyncConnection, monitor_ids: tuple[int, ...], now: datetime,
-               mark: Watermark, days: int = 90) -> Any:
+async def read(
+    conn: AsyncConnection,
+    monitor_ids: tuple[int, ...],
+    now: datetime,
+    mark: Watermark,
+    days: int = 90,
+) -> Any:
     """Read what the history needs; returns a function that builds it (run in a thread)."""
     today = now.date()
     first, rows = await queries.monitors_daily_arrays(conn, list(monitor_ids), today, days)
     start = datetime.combine(first, time(), UTC)
-    found = await queries.incidents_between(conn, start, now + timedelta(days=1),
-                                            monitor_ids=list(monitor_ids), limit=MAX_INCIDENTS)
+    found = await queries.incidents_between(
+        conn, start, now + timedelta(days=1), monitor_ids=list(monitor_ids), limit=MAX_INCIDENTS
+    )
     updates = await incident_store.updates_of(conn, [i.id for i in found])
 
     def build() -> History:
@@ -128,8 +149,16 @@ async def read(conn: AsyncConnection, monitor_ids: tuple[int, ...], now: datetim
             per_monitor[incident.monitor_id].append(incident)
         closed = {m: _closed_bars(dates, counts[m], per_monitor[m], now) for m in monitor_ids}
         sums = {m: public_periods.closed_sums(counts[m][:-1], days) for m in monitor_ids}
-        return History(today, monitor_ids, mark, closed, found,
-                       [_incident_json(i, updates[i.id]) for i in found], days, sums)
+        return History(
+            today,
+            monitor_ids,
+            mark,
+            closed,
+            found,
+            [_incident_json(i, updates[i.id]) for i in found],
+            days,
+            sums,
+        )
 
     return build
 
@@ -138,28 +167,40 @@ def _uptime(counts: queries.DayCounts | None) -> float | None:
     return round((counts[0] - counts[1]) / counts[0], 5) if counts and counts[0] else None
 
 
-def _closed_bars(days: list[date], counts: list[queries.DayCounts | None],
-                 incidents: list[Any], now: datetime) -> ClosedBars:
+def _closed_bars(
+    days: list[date], counts: list[queries.DayCounts | None], incidents: list[Any], now: datetime
+) -> ClosedBars:
     days, counts = days[:-1], counts[:-1]  # today is the live part's
     marks = read_models.day_marks(days, [c[0] if c else 0 for c in counts], incidents, now)
-    return ([_uptime(c) for c in counts], [status for status, _ in marks],
-            {day.isoformat(): ids for day, (_, ids) in zip(days, marks, strict=True) if ids})
+    return (
+        [_uptime(c) for c in counts],
+        [status for status, _ in marks],
+        {day.isoformat(): ids for day, (_, ids) in zip(days, marks, strict=True) if ids},
+    )
 
 
 def _incident_json(incident: Any, updates: list[Any]) -> dict[str, Any]:
     return {
-        "id": incident.id, "monitor_id": incident.monitor_id, "state": incident.state,
+        "id": incident.id,
+        "monitor_id": incident.monitor_id,
+        "state": incident.state,
         "severity": read_models.severity(incident),
         "started_at": incident.started_at.isoformat(),
         "resolved_at": incident.resolved_at and incident.resolved_at.isoformat(),
-        "title": incident.public_title, "message": incident.public_message,
-        "updates": [{"message": u.message, "created_at": u.created_at.isoformat()}
-                    for u in updates],
+        "title": incident.public_title,
+        "message": incident.public_message,
+        "updates": [
+            {"message": u.message, "created_at": u.created_at.isoformat()} for u in updates
+        ],
     }
 
 
-def with_today(history: History, today: dict[int, queries.DayCounts], now: datetime,
-               targets: dict[int, float | None] | None = None) -> dict[str, Any]:
+def with_today(
+    history: History,
+    today: dict[int, queries.DayCounts],
+    now: datetime,
+    targets: dict[int, float | None] | None = None,
+) -> dict[str, Any]:
     """The page's "bars" and "incidents": the kept closed days plus today's column, each
     monitor with its figures per period and its SLA verdict (`targets`: per monitor, the
     SLA target in percent, None for none) over the page's days."""
@@ -174,12 +215,18 @@ def with_today(history: History, today: dict[int, queries.DayCounts], now: datet
         uptime, status, ids = history.closed[monitor_id]
         counts = today.get(monitor_id)
         [(mark, today_ids)] = read_models.day_marks(
-            [day], [counts[0] if counts else 0], per_monitor[monitor_id], now)
+            [day], [counts[0] if counts else 0], per_monitor[monitor_id], now
+        )
         periods = public_periods.figures((history.sums or {}).get(monitor_id, {}), counts)
-        bars.append({"monitor_id": monitor_id, "first_day": first,
-                     "uptime": [*uptime, _uptime(counts)], "status": [*status, mark],
-                     "incident_ids": {**ids, day.isoformat(): today_ids} if today_ids else ids,
-                     "periods": periods,
-                     "sla": public_periods.sla((targets or {}).get(monitor_id),
-                                               periods.get(sla_period))})
+        bars.append(
+            {
+                "monitor_id": monitor_id,
+                "first_day": first,
+                "uptime": [*uptime, _uptime(counts)],
+                "status": [*status, mark],
+                "incident_ids": {**ids, day.isoformat(): today_ids} if today_ids else ids,
+                "periods": periods,
+                "sla": public_periods.sla((targets or {}).get(monitor_id), periods.get(sla_period)),
+            }
+        )
     return {"bars": bars, "incidents": history.incidents_json}

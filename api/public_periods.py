@@ -35,7 +35,7 @@ def closed_sums(closed: Sequence[Day | None], days: int) -> dict[str, Sums]:
     out = {}
     for name, n in periods_of(days).items():
         total = ZERO
-        for day in closed[len(closed) - (n - 1):] if n > 1 else ():
+        for day in closed[len(closed) - (n - 1) :] if n > 1 else ():
             total = add(total, day)
         out[name] = total
     return out
@@ -47,9 +47,11 @@ def figures(closed: dict[str, Sums], today: Day | None) -> dict[str, dict[str, A
     out = {}
     for name, sums in closed.items():
         checks, failures, timed, latency = add(sums, today)
-        out[name] = {"uptime": round((checks - failures) / checks, 5) if checks else None,
-                     "response_ms": round(latency / timed, 1) if timed else None,
-                     "checks": checks}
+        out[name] = {
+            "uptime": round((checks - failures) / checks, 5) if checks else None,
+            "response_ms": round(latency / timed, 1) if timed else None,
+            "checks": checks,
+        }
     return out
 
 

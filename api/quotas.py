@@ -19,19 +19,22 @@ class Quota:
     min_interval_s: int
 
 
-async def quota(conn: AsyncConnection, account_id: int, settings: Settings,
-                lock: bool = False) -> Quota:
+async def quota(
+    conn: AsyncConnection, account_id: int, settings: Settings, lock: bool = False
+) -> Quota:
     """The account's quota; `lock` holds the account until commit, so two concurrent
     additions cannot both pass the count."""
     query = select(accounts.c.max_tests, accounts.c.min_interval_s).where(
-        accounts.c.id == account_id)
+        accounts.c.id == account_id
+    )
     if lock:
         query = query.with_for_update()
     row = (await conn.execute(query)).one()
     return Quota(
         max_tests=settings.max_tests if row.max_tests is None else row.max_tests,
-        min_interval_s=(settings.min_interval_s if row.min_interval_s is None
-                        else row.min_interval_s),
+        min_interval_s=(
+            settings.min_interval_s if row.min_interval_s is None else row.min_interval_s
+        ),
     )
 
 

@@ -21,8 +21,12 @@ class RateLimiter:
     """`per_minute` attempts a minute per key, in bursts of up to `burst` (default
     `per_minute`); 0 is off."""
 
-    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic,
-                 burst: float | None = None) -> None:
+    def __init__(
+        self,
+        per_minute: float,
+        clock: Callable[[], float] = time.monotonic,
+        burst: float | None = None,
+    ) -> None:
         self.capacity = float(per_minute if burst is None else burst)
         self.rate = per_minute / 60.0
         self.clock = clock
@@ -56,8 +60,9 @@ class AuthLimits:
         self.per_ip = RateLimiter(per_ip)
         self.per_email = RateLimiter(per_email)
 
-    def check(self, request: Request, action: str, email: str | None,
-              host: str | None = None) -> None:
+    def check(
+        self, request: Request, action: str, email: str | None, host: str | None = None
+    ) -> None:
         """Raise a 429 with Retry-After when this client or this email has tried too often
         (`host`: the client as a trusted proxy names it; else the peer's address)."""
         host = host or (request.client.host if request.client else "unknown")

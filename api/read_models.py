@@ -32,8 +32,7 @@ DAY = timedelta(days=1)
 BAR_DAYS = 90
 SEVERITY: dict[DayStatus, int] = {"none": 0, "up": 1, "degraded": 2, "down": 3}
 # The windows latency percentiles are given for, and how far back each reaches.
-LATENCY_SPANS: tuple[tuple[Literal["24h", "7d"], timedelta], ...] = (("24h", DAY),
-                                                                   ("7d", 7 * DAY))
+LATENCY_SPANS: tuple[tuple[Literal["24h", "7d"], timedelta], ...] = (("24h", DAY), ("7d", 7 * DAY))
 # Buckets of the series: ranges inside the week table are bucketed from raw results, longer
 # ones are one point a day from the rollups.
 BUCKETS = {"24h": timedelta(minutes=15), "7d": timedelta(hours=2), "30d": DAY, "90d": DAY}
@@ -42,18 +41,28 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _counts(window: Any, checks: int, failures: int, degraded: int) -> CountsOut:
-    return CountsOut(window=window, checks=checks, successes=checks - failures,
-                     failures=failures, degraded=degraded,
-                     uptime=None if not checks else (checks - failures) / checks)
+    return CountsOut(
+        window=window,
+        checks=checks,
+        successes=checks - failures,
+        failures=failures,
+        degraded=degraded,
+        uptime=None if not checks else (checks - failures) / checks,
+    )
 
 
 def _summed(window: str, bars: Sequence[DayBar]) -> CountsOut:
-    return _counts(window, sum(b.checks for b in bars), sum(b.failures for b in bars),
-                   sum(b.degraded for b in bars))
+    return _counts(
+        window,
+        sum(b.checks for b in bars),
+        sum(b.failures for b in bars),
+        sum(b.degraded for b in bars),
+    )
 
 
-async def stats(conn: AsyncConnection, test_ids: Sequence[int], last_day: queries.Counts,
-                now: datetime) -> StatsOut:
+async def stats(
+    conn: AsyncConnection, test_ids: Sequence[int], last_day: queries.Counts, now: datetime
+) -> StatsOut:
     """Counts over 24 h (given: a test's or a monitor's) and 7, 30, 90 days; latency
     percentiles over 24 h and 7 days."""
     bars = await queries.daily_bars(conn, test_ids, now.date(), BAR_DAYS)
@@ -67,8 +76,10 @@ async def stats(conn: AsyncConnection, test_ids: Sequence[int], last_day: querie
 
 
 def _points(points: Sequence[LatencyPoint]) -> list[PointOut]:
-    return [PointOut(at=p.at, checks=p.checks, p50_ms=p.p50_ms, p95_ms=p.p95_ms,
-                     p99_ms=p.p99_ms) for p in points]
+    return [
+        PointOut(at=p.at, checks=p.checks, p50_ms=p.p50_ms, p95_ms=p.p95_ms, p99_ms=p.p99_ms)
+        for p in points
+    ]
 
 
 def aligned_start(now: datetime, span: timedelta, bucket: timedelta) -> datetime:
@@ -77,8 +88,9 @@ def aligned_start(now: datetime, span: timedelta, bucket: timedelta) -> datetime
     return _EPOCH + ((now - span - _EPOCH) // bucket) * bucket
 
 
-async def series(conn: AsyncConnection, test_id: int, range_: Range, now: datetime
-                 ) -> SeriesPageOut:
+async def series(
+    conn: AsyncConnection, test_id: int, range_: Range, now: datetime
+) -> SeriesPageOut:
     bucket = BUCKETS[range_]
     if bucket < DAY:
         start = aligned_start(now, SPANS[range_], bucket)
@@ -89,27 +101,37 @@ async def series(conn: AsyncConnection, test_id: int, range_: Range, now: dateti
             found += [SeriesOut(region=r, points=_points(p)) for r, p in regional.items()]
     else:
         found = [SeriesOut(region=None, points=await _daily(conn, test_id, range_, now))]
-    return SeriesPageOut(test_id=test_id, range=range_, bucket_s=int(bucket.total_seconds()),
-                         series=found)
+    return SeriesPageOut(
+        test_id=test_id, range=range_, bucket_s=int(bucket.total_seconds()), series=found
+    )
 
 
-async def _daily(conn: AsyncConnection, test_id: int, range_: Range, now: datetime
-                 ) -> list[PointOut]:
+async def _daily(
+    conn: AsyncConnection, test_id: int, range_: Range, now: datetime
+) -> list[PointOut]:
     today = now.date()
     first = today - timedelta(days=SPANS[range_].days - 1)
     out = []
     for row in await queries.daily_latency(conn, test_id, first, today):
-        point = PointOut(at=_midnight(row.day), checks=row.checks, p50_ms=row.p50_ms,
-                         p95_ms=row.p95_ms, p99_ms=row.p99_ms)
+        point = PointOut(
+            at=_midnight(row.day),
+            checks=row.checks,
+            p50_ms=row.p50_ms,
+            p95_ms=row.p95_ms,
+            p99_ms=row.p99_ms,
+        )
         if row.p50_ms is None and today - row.day < timedelta(days=7):
             # A day not sealed yet (today, or just closed): its percentiles from raw results.
             start = _midnight(row.day)
-            fresh = await queries.response_times(conn, test_id, start, min(start + DAY, now),
-                                                 DAY)
+            fresh = await queries.response_times(conn, test_id, start, min(start + DAY, now), DAY)
             if fresh:
-                point = point.model_copy(update={"p50_ms": fresh[0].p50_ms,
-                                                 "p95_ms": fresh[0].p95_ms,
-                                                 "p99_ms": fresh[0].p99_ms})
+                point = point.model_copy(
+                    update={
+                        "p50_ms": fresh[0].p50_ms,
+                        "p95_ms": fresh[0].p95_ms,
+                        "p99_ms": fresh[0].p99_ms,
+                    }
+                )
         out.append(point)
     return out
 
@@ -126,13 +148,17 @@ def severity(incident: Any) -> Literal["down", "degraded"]:
     if incident.state == "degraded":
         return "degraded"
     evidence = incident.evidence or {}
-    lasts = [items[-1].get("status") for items in evidence.values()
-             if isinstance(items, list) and items and isinstance(items[-1], dict)]
+    lasts = [
+        items[-1].get("status")
+        for items in evidence.values()
+        if isinstance(items, list) and items and isinstance(items[-1], dict)
+    ]
     return "down" if "down" in lasts or not lasts else "degraded"
 
 
-def day_marks(days: Sequence[date], checks: Sequence[int], incidents: Sequence[Any],
-              now: datetime) -> list[tuple[DayStatus, list[int]]]:
+def day_marks(
+    days: Sequence[date], checks: Sequence[int], incidents: Sequence[Any], now: datetime
+) -> list[tuple[DayStatus, list[int]]]:
     """For each day, the worst incident of that day and the ids of the day's incidents."""
     by_day: dict[date, list[Any]] = {}
     first = days[0] if days else now.date()
@@ -155,17 +181,30 @@ def day_marks(days: Sequence[date], checks: Sequence[int], incidents: Sequence[A
 
 
 def bars_out(bars: Sequence[DayBar], incidents: Sequence[Any], now: datetime) -> list[BarOut]:
-    return [BarOut(day=bar.day, checks=bar.checks, failures=bar.failures,
-                   degraded=bar.degraded, uptime=bar.uptime, status=status,
-                   incident_ids=ids)
-            for bar, (status, ids) in zip(bars, day_marks(
-                [b.day for b in bars], [b.checks for b in bars], incidents, now), strict=True)]
+    return [
+        BarOut(
+            day=bar.day,
+            checks=bar.checks,
+            failures=bar.failures,
+            degraded=bar.degraded,
+            uptime=bar.uptime,
+            status=status,
+            incident_ids=ids,
+        )
+        for bar, (status, ids) in zip(
+            bars,
+            day_marks([b.day for b in bars], [b.checks for b in bars], incidents, now),
+            strict=True,
+        )
+    ]
 
 
-async def monitor_bars(conn: AsyncConnection, monitor_id: int, test_ids: Sequence[int],
-                       now: datetime) -> list[BarOut]:
+async def monitor_bars(
+    conn: AsyncConnection, monitor_id: int, test_ids: Sequence[int], now: datetime
+) -> list[BarOut]:
     bars = await queries.daily_bars(conn, test_ids, now.date(), BAR_DAYS)
     start = _midnight(bars[0].day)
-    incidents = await queries.incidents_between(conn, start, now + DAY, monitor_ids=[monitor_id],
-                                                limit=1000)
+    incidents = await queries.incidents_between(
+        conn, start, now + DAY, monitor_ids=[monitor_id], limit=1000
+    )
     return bars_out(bars, incidents, now)

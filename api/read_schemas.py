@@ -23,10 +23,12 @@ def _message_text(value: str) -> str:
     return value
 
 
-Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=MAX_MESSAGE),
-                    AfterValidator(_message_text),
-                    Field(json_schema_extra={"pattern": text_pattern("\n\r\t")})]
+Message = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE),
+    AfterValidator(_message_text),
+    Field(json_schema_extra={"pattern": text_pattern("\n\r\t")}),
+]
 
 
 class CountsOut(BaseModel):
@@ -93,9 +95,15 @@ class UpdateIn(Input):
 class PublicWordsIn(Input):
     """What the status pages call a detected incident; null clears a field."""
 
-    public_title: Annotated[str, StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=200,
-        pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    public_title: (
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+            ),
+        ]
+        | None
+    ) = None
     public_message: Message | None = None
 
 
@@ -138,9 +146,15 @@ def evidence_out(raw: Any) -> dict[str, list[EvidenceOut]]:
     """The processor's evidence JSON ({region: [{at_ms, ...}]}) as the API shows it."""
     out: dict[str, list[EvidenceOut]] = {}
     for region, items in (raw or {}).items():
-        out[region] = [EvidenceOut(at=datetime.fromtimestamp(i["at_ms"] / 1000, UTC),
-                                   status=i.get("status", "down"),
-                                   http_status=i.get("http_status"),
-                                   error_kind=i.get("error_kind"), error=i.get("error"))
-                       for i in items if isinstance(i, dict) and "at_ms" in i]
+        out[region] = [
+            EvidenceOut(
+                at=datetime.fromtimestamp(i["at_ms"] / 1000, UTC),
+                status=i.get("status", "down"),
+                http_status=i.get("http_status"),
+                error_kind=i.get("error_kind"),
+                error=i.get("error"),
+            )
+            for i in items
+            if isinstance(i, dict) and "at_ms" in i
+        ]
     return out

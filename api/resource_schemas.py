@@ -42,8 +42,7 @@ LANGUAGE_PATTERN = names.LANGUAGE_PATTERN
 MAX_GROUPS = names.MAX_PAGE_GROUPS
 MAX_SPAN_DAYS = 366
 
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=names.SLUG_MIN_LENGTH,
-                            max_length=63)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, min_length=names.SLUG_MIN_LENGTH, max_length=63)]
 Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=5)]
 GroupName = Annotated[Name, Field(max_length=names.MAX_GROUP_NAME)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -58,23 +57,42 @@ def _https(url: str) -> str:
     return url
 
 
-LogoUrl = Annotated[str, Field(max_length=names.MAX_PAGE_URL), AfterValidator(check_url),
-                    AfterValidator(_https)]
-FaviconUrl = Annotated[str, Field(max_length=names.MAX_PAGE_URL, description=(
-    "the page's icon, https only; the visitor's browser loads it from there"),
-    examples=["https://example.com/favicon.png"]), AfterValidator(check_url),
-    AfterValidator(_https)]
+LogoUrl = Annotated[
+    str, Field(max_length=names.MAX_PAGE_URL), AfterValidator(check_url), AfterValidator(_https)
+]
+FaviconUrl = Annotated[
+    str,
+    Field(
+        max_length=names.MAX_PAGE_URL,
+        description=("the page's icon, https only; the visitor's browser loads it from there"),
+        examples=["https://example.com/favicon.png"],
+    ),
+    AfterValidator(check_url),
+    AfterValidator(_https),
+]
 # Stored lower-case: the public page puts it in its style only as this exact shape.
-AccentColor = Annotated[str, Field(pattern=names.ACCENT_COLOR_PATTERN, max_length=7,
-                                   description=(
-    "#rrggbb: links, bars and the header's accent; text on it is black or white, whichever "
-    "reads better"), examples=["#0b6bcb"]), AfterValidator(str.lower)]
+AccentColor = Annotated[
+    str,
+    Field(
+        pattern=names.ACCENT_COLOR_PATTERN,
+        max_length=7,
+        description=(
+            "#rrggbb: links, bars and the header's accent; text on it is black or white, whichever "
+            "reads better"
+        ),
+        examples=["#0b6bcb"],
+    ),
+    AfterValidator(str.lower),
+]
 
 
 class FooterLink(Input):
     label: Annotated[str, Field(min_length=1, max_length=names.MAX_FOOTER_LABEL)]
-    url: Annotated[str, Field(max_length=names.MAX_PAGE_URL, description="http or https"),
-                   AfterValidator(check_url)]
+    url: Annotated[
+        str,
+        Field(max_length=names.MAX_PAGE_URL, description="http or https"),
+        AfterValidator(check_url),
+    ]
 
     @model_validator(mode="after")
     def _label_shown(self) -> FooterLink:
@@ -83,9 +101,12 @@ class FooterLink(Input):
         return self
 
 
-FooterLinks = Annotated[list[FooterLink], Field(max_length=names.MAX_FOOTER_LINKS,
-                                                description=(
-    "links in the page's footer, in this order"))]
+FooterLinks = Annotated[
+    list[FooterLink],
+    Field(
+        max_length=names.MAX_FOOTER_LINKS, description=("links in the page's footer, in this order")
+    ),
+]
 
 
 def _distinct(groups: list[str]) -> list[str]:
@@ -99,41 +120,78 @@ def _differ(items: list[str], what: str) -> list[str]:
 
 
 Groups = Annotated[list[GroupName], Field(max_length=MAX_GROUPS), AfterValidator(_distinct)]
-CustomDomain = Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH, description=(
-    "a host name the page is also served at (the operator points it at the frontend); "
-    "stored lower-case in IDNA form"), examples=["status.example.com"]),
-    AfterValidator(host_name)]
+CustomDomain = Annotated[
+    str,
+    Field(
+        max_length=DOMAIN_MAX_LENGTH,
+        description=(
+            "a host name the page is also served at (the operator points it at the frontend); "
+            "stored lower-case in IDNA form"
+        ),
+        examples=["status.example.com"],
+    ),
+    AfterValidator(host_name),
+]
 
 
 # {group name: tag}: the group shows, beside the monitors placed in it, every monitor of the
 # account with the tag. Each name must be one of the page's groups.
-GroupTags = Annotated[dict[GroupName, Tag], Field(max_length=MAX_GROUPS, description=(
-    "a group name to a tag: the group also shows every monitor with that tag"))]
+GroupTags = Annotated[
+    dict[GroupName, Tag],
+    Field(
+        max_length=MAX_GROUPS,
+        description=("a group name to a tag: the group also shows every monitor with that tag"),
+    ),
+]
 
 
-Visibility = Annotated[Literal["public", "password", "email_domain"], Field(description=(
-    "public: anyone may read the page; password: visitors give `password` first; "
-    "email_domain: visitors follow a one-time link mailed to their address at one of "
-    "`allowed_domains`. A private page's feeds and badges need its `feed_token` in their "
-    "URL"))]
+Visibility = Annotated[
+    Literal["public", "password", "email_domain"],
+    Field(
+        description=(
+            "public: anyone may read the page; password: visitors give `password` first; "
+            "email_domain: visitors follow a one-time link mailed to their address at one of "
+            "`allowed_domains`. A private page's feeds and badges need its `feed_token` in their "
+            "URL"
+        )
+    ),
+]
 AllowedDomains = Annotated[
     list[Annotated[str, Field(max_length=DOMAIN_MAX_LENGTH), AfterValidator(host_name)]],
-    Field(max_length=20, description=(
-        "email_domain pages: the domains of the addresses that may sign in (stored "
-        "lower-case, IDNA)"), examples=[["example.com"]]),
-    AfterValidator(lambda domains: _differ(domains, "domains"))]
-PagePassword = Annotated[NewPassword, Field(description=(
-    "the password of a password-protected page; stored hashed, never shown"))]
+    Field(
+        max_length=20,
+        description=(
+            "email_domain pages: the domains of the addresses that may sign in (stored "
+            "lower-case, IDNA)"
+        ),
+        examples=[["example.com"]],
+    ),
+    AfterValidator(lambda domains: _differ(domains, "domains")),
+]
+PagePassword = Annotated[
+    NewPassword,
+    Field(description=("the password of a password-protected page; stored hashed, never shown")),
+]
 # Days of daily bars a page shows (migration 0021): 365 are read from the daily rollups.
 HistoryDays = Annotated[
     Literal[names.HISTORY_DAYS],  # type: ignore[valid-type]  # one list, in shared/
-    Field(description=("how many days of daily bars the page shows; uptime figures cover "
-                       "the periods up to it"))]
+    Field(
+        description=(
+            "how many days of daily bars the page shows; uptime figures cover the periods up to it"
+        )
+    ),
+]
 # An SLA target in percent: 99.9 is met by an uptime of 99.9 % or more over the page's days.
-SlaTarget = Annotated[float, Field(gt=names.SLA_TARGET_ABOVE, lt=names.SLA_TARGET_BELOW,
-                                   allow_inf_nan=False, description=(
-    "uptime target in percent, shown met or missed over the page's days"),
-    examples=[99.9])]
+SlaTarget = Annotated[
+    float,
+    Field(
+        gt=names.SLA_TARGET_ABOVE,
+        lt=names.SLA_TARGET_BELOW,
+        allow_inf_nan=False,
+        description=("uptime target in percent, shown met or missed over the page's days"),
+        examples=[99.9],
+    ),
+]
 
 
 class StatusPageIn(Input):
@@ -164,10 +222,16 @@ class StatusPagePatch(Input):
     group_tags: GroupTags | None = None
     visibility: Visibility | None = None
     allowed_domains: AllowedDomains | None = None
-    password: PagePassword | None = Field(default=None, description=(
-        "a new password (signs every visitor out); null or left out: keep the current one"))
-    rotate_feed_token: bool = Field(default=False, description=(
-        "true: a new feed token, the old feed and badge URLs stop working"))
+    password: PagePassword | None = Field(
+        default=None,
+        description=(
+            "a new password (signs every visitor out); null or left out: keep the current one"
+        ),
+    )
+    rotate_feed_token: bool = Field(
+        default=False,
+        description=("true: a new feed token, the old feed and badge URLs stop working"),
+    )
     history_days: HistoryDays | None = None
     sla_target: SlaTarget | None = None  # null removes it
     accent_color: AccentColor | None = None  # null removes it
@@ -180,14 +244,20 @@ class DomainVerificationOut(BaseModel):
 
     record: str = Field(examples=["_vigil-challenge.status.example.com"])
     type: Literal["TXT"] = "TXT"
-    value: str | None = Field(description="null when the claim is released",
-                              examples=["vigil-verify=0f1e2d3c4b5a69788796a5b4c3d2e1f0"])
-    status: Literal["pending", "verified", "released"] = Field(description=(
-        "pending: not proven yet, not served; verified: served; released: the claim "
-        "lapsed unproven (or was lost) and another account may hold the domain"))
+    value: str | None = Field(
+        description="null when the claim is released",
+        examples=["vigil-verify=0f1e2d3c4b5a69788796a5b4c3d2e1f0"],
+    )
+    status: Literal["pending", "verified", "released"] = Field(
+        description=(
+            "pending: not proven yet, not served; verified: served; released: the claim "
+            "lapsed unproven (or was lost) and another account may hold the domain"
+        )
+    )
     verified_at: datetime | None
-    claim_expires_at: datetime | None = Field(description=(
-        "while pending: from then on another account may claim the domain"))
+    claim_expires_at: datetime | None = Field(
+        description=("while pending: from then on another account may claim the domain")
+    )
 
 
 class FooterLinkOut(BaseModel):
@@ -208,8 +278,12 @@ class StatusPageOut(BaseModel):
     visibility: str = "public"
     allowed_domains: list[str] = Field(default_factory=list)
     has_password: bool = False
-    feed_token: str | None = Field(default=None, description=(
-        "a private page's token for its feed and badge URLs (`?token=`); null when public"))
+    feed_token: str | None = Field(
+        default=None,
+        description=(
+            "a private page's token for its feed and badge URLs (`?token=`); null when public"
+        ),
+    )
     history_days: int = 90
     sla_target: float | None = None
     accent_color: str | None = None
@@ -223,8 +297,9 @@ class PageMonitorIn(Input):
     monitor_id: Id
     group: GroupName | None = Field(default=None, description="one of the page's groups")
     position: Position = 0
-    sla_target: SlaTarget | None = Field(default=None, description=(
-        "this monitor's uptime target in percent, over the page's"))
+    sla_target: SlaTarget | None = Field(
+        default=None, description=("this monitor's uptime target in percent, over the page's")
+    )
 
 
 class PageMonitorPatch(Input):
@@ -254,7 +329,8 @@ class ChannelIn(Input):
 class ChannelPatch(Input):
     name: Name | None = None
     config: dict[str, Any] | None = Field(
-        default=None, description="fields to change; a secret left out or masked is kept")
+        default=None, description="fields to change; a secret left out or masked is kept"
+    )
     enabled: bool | None = None
 
 
@@ -291,13 +367,17 @@ class AttemptOut(BaseModel):
     permanent: bool
     error: str | None
     detail: str | None = Field(description="what the receiver answered, or a hook's output")
-    event: Event = Field(description="what was told, from the key: a test notification, a "
-                         "certificate near expiry, an incident's opening, change, end or "
-                         "reminder; `other` for a key of no known form")
+    event: Event = Field(
+        description="what was told, from the key: a test notification, a "
+        "certificate near expiry, an incident's opening, change, end or "
+        "reminder; `other` for a key of no known form"
+    )
     incident_id: int | None = Field(description="the incident told of (incident events)")
     test_id: int | None = Field(description="the test whose certificate expires (cert_expiring)")
-    exit_code: int | None = Field(description="a hook program's exit code (hook channels, once "
-                                  "the program ran to its exit; negative: killed by a signal)")
+    exit_code: int | None = Field(
+        description="a hook program's exit code (hook channels, once "
+        "the program ran to its exit; negative: killed by a signal)"
+    )
     output: str | None = Field(description="what the hook program printed (with exit_code)")
 
 
@@ -323,12 +403,24 @@ def _zone(name: str) -> str:
     return name
 
 
-Recurrence = Annotated[str, Field(max_length=recurrence.MAX_LENGTH,
-                                  description="an RRULE subset: FREQ=WEEKLY;BYDAY=MO,TH or "
-                                  "FREQ=MONTHLY;BYMONTHDAY=1 (-1: the last day), INTERVAL, "
-                                  "COUNT or UNTIL=YYYYMMDD"), AfterValidator(_rule)]
-Zone = Annotated[str, Field(max_length=64, description="IANA zone the rule's wall-clock "
-                            "time is kept in, e.g. Europe/Amsterdam"), AfterValidator(_zone)]
+Recurrence = Annotated[
+    str,
+    Field(
+        max_length=recurrence.MAX_LENGTH,
+        description="an RRULE subset: FREQ=WEEKLY;BYDAY=MO,TH or "
+        "FREQ=MONTHLY;BYMONTHDAY=1 (-1: the last day), INTERVAL, "
+        "COUNT or UNTIL=YYYYMMDD",
+    ),
+    AfterValidator(_rule),
+]
+Zone = Annotated[
+    str,
+    Field(
+        max_length=64,
+        description="IANA zone the rule's wall-clock time is kept in, e.g. Europe/Amsterdam",
+    ),
+    AfterValidator(_zone),
+]
 
 
 class MaintenanceIn(_Span):
@@ -372,11 +464,14 @@ class MaintenanceOut(BaseModel):
     _now: datetime = PrivateAttr(default_factory=lambda: datetime.now(UTC))
 
     def _now_window(self) -> tuple[datetime, datetime]:
-        return recurrence.window_at(self.starts_at, self.ends_at, self.recurrence,
-                                    self.timezone, self._now)
+        return recurrence.window_at(
+            self.starts_at, self.ends_at, self.recurrence, self.timezone, self._now
+        )
 
-    @computed_field(description="scheduled | in_progress | completed, from the times now "
-                    "(of the current or next occurrence of a recurring window)")
+    @computed_field(
+        description="scheduled | in_progress | completed, from the times now "
+        "(of the current or next occurrence of a recurring window)"
+    )
     def phase(self) -> str:
         return recurrence.phase(*self._now_window(), self._now)
 
@@ -405,9 +500,13 @@ class TestPatch(Input):
     are judged with the whole test as it will be, so an unknown one is refused by name."""
 
     __test__ = False
-    model_config = ConfigDict(strict=True, extra="allow",
-                              json_schema_extra={"additionalProperties": {
-                                  "description": "a field of the test's kind (TestIn)"}})
+    model_config = ConfigDict(
+        strict=True,
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": {"description": "a field of the test's kind (TestIn)"}
+        },
+    )
 
     url: Annotated[str, Field(max_length=2048)] | None = None
     # A check's interval is at most MAX_INTERVAL_S; TestIn says so for the kind.
@@ -415,8 +514,9 @@ class TestPatch(Input):
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None = None
     region: Annotated[str, Field(pattern=REGION_PATTERN)] | None = None  # alone: the only one
     regions: Regions | None = None
-    alert_rule: dict[str, Any] | None = Field(None, description=(
-        "shared.alert_rules' form, as in TestIn; null: the defaults"))
+    alert_rule: dict[str, Any] | None = Field(
+        None, description=("shared.alert_rules' form, as in TestIn; null: the defaults")
+    )
     enabled: bool | None = None
 
 
@@ -435,12 +535,15 @@ class BulkIn(Input):
     none."""
 
     action: BulkAction
-    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK),
-                   AfterValidator(_distinct_ids)]
-    status_page_id: Id | None = Field(default=None,
-                                      description="add_to_status_page: the page, required")
-    group: GroupName | None = Field(default=None,
-                                    description="add_to_status_page: one of the page's groups")
+    ids: Annotated[
+        list[Id], Field(min_length=1, max_length=MAX_BULK), AfterValidator(_distinct_ids)
+    ]
+    status_page_id: Id | None = Field(
+        default=None, description="add_to_status_page: the page, required"
+    )
+    group: GroupName | None = Field(
+        default=None, description="add_to_status_page: one of the page's groups"
+    )
 
 
 class BulkOut(BaseModel):

@@ -24,8 +24,11 @@ def merged(row: Any) -> dict[str, Any] | None:
     """The extras of a result row (with the COLUMNS and `extras`): the JSON rest with the
     columns that are not NULL put back in."""
     extras = row.extras
-    found = {name: round(value, digits) for name, digits in COLUMNS.items()
-             if (value := getattr(row, name)) is not None}
+    found = {
+        name: round(value, digits)
+        for name, digits in COLUMNS.items()
+        if (value := getattr(row, name)) is not None
+    }
     if not found:
         return extras
     return {**extras, **found} if isinstance(extras, dict) else found
@@ -48,10 +51,10 @@ def shaped(extras: Any) -> dict[str, Any]:
     timings = {k: _number(extras.get(k)) for k in TIMINGS}
     attempts = extras.get("attempts")
     return {
-        "timings": TimingsOut(**timings) if any(v is not None for v in timings.values())
-        else None,
+        "timings": TimingsOut(**timings) if any(v is not None for v in timings.values()) else None,
         "cert_days": _number(extras.get("cert_days")),
-        "attempts": attempts if isinstance(attempts, int) and not isinstance(attempts, bool)
+        "attempts": attempts
+        if isinstance(attempts, int) and not isinstance(attempts, bool)
         else None,
         "first_error": _text(extras.get("first_error")),
         "check_now_for": _text(extras.get(CHECK_NOW_EXTRA)),

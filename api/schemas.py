@@ -88,6 +88,8 @@ NewPassword = Annotated[str, Field(min_length=8, max_length=256), AfterValidator
 Password = Annotated[str, Field(max_length=256), AfterValidator(_encodable)]
 Url = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_url)]
 TestUrl = Annotated[str, Field(max_length=MAX_URL_LENGTH), AfterValidator(check_test_url)]
+
+
 class Input(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -104,28 +106,60 @@ class LoginIn(Input):
 
 
 # The fields every test has; each kind adds its own (api.kinds), flat beside them.
-_Kind = Annotated[str, Field(json_schema_extra={"enum": list(TEST_KINDS)},
-                             description="what the test is: a check regions run, or a "
-                                         "heartbeat its job calls", examples=["tcp"])]
-_TestUrl = Annotated[TestUrl | None, Field(
-    validate_default=True, description="the target, its scheme that of the kind "
-    "(tcp://host:port, icmp://host, dns://server, ...); required, except for heartbeats")]
-_Interval = Annotated[int, Field(ge=1, le=heartbeat.MAX_PERIOD_S, description=(
-    "seconds between checks (a heartbeat: its period, default a day)"), examples=[60])]
+_Kind = Annotated[
+    str,
+    Field(
+        json_schema_extra={"enum": list(TEST_KINDS)},
+        description="what the test is: a check regions run, or a heartbeat its job calls",
+        examples=["tcp"],
+    ),
+]
+_TestUrl = Annotated[
+    TestUrl | None,
+    Field(
+        validate_default=True,
+        description="the target, its scheme that of the kind "
+        "(tcp://host:port, icmp://host, dns://server, ...); required, except for heartbeats",
+    ),
+]
+_Interval = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=heartbeat.MAX_PERIOD_S,
+        description=("seconds between checks (a heartbeat: its period, default a day)"),
+        examples=[60],
+    ),
+]
 _Timeout = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)] | None
-_TimeoutField = Annotated[_Timeout, Field(
-    validate_default=True, description=f"seconds a check may take, shorter than interval_s "
-    f"(default {DEFAULT_TIMEOUT_S:g}, or half the interval when that is shorter)",
-    examples=[5])]
-_Region = Annotated[str | None, Field(
-    pattern=REGION_PATTERN,
-    description="the primary region (the first of `regions`); default: the cell's")]
-_Regions = Annotated[Regions | None, Field(
-    description="every region the test runs in, the primary first; default: [region]")]
+_TimeoutField = Annotated[
+    _Timeout,
+    Field(
+        validate_default=True,
+        description=f"seconds a check may take, shorter than interval_s "
+        f"(default {DEFAULT_TIMEOUT_S:g}, or half the interval when that is shorter)",
+        examples=[5],
+    ),
+]
+_Region = Annotated[
+    str | None,
+    Field(
+        pattern=REGION_PATTERN,
+        description="the primary region (the first of `regions`); default: the cell's",
+    ),
+]
+_Regions = Annotated[
+    Regions | None,
+    Field(description="every region the test runs in, the primary first; default: [region]"),
+]
 _AlertRule = Annotated[dict[str, Any] | None, WithJsonSchema(alert_rules.json_schema())]
 COMMON_FIELDS: dict[str, Any] = {
-    "url": (_TestUrl, None), "interval_s": (_Interval, 60), "timeout_s": (_TimeoutField, None),
-    "region": (_Region, None), "regions": (_Regions, None), "alert_rule": (_AlertRule, None),
+    "url": (_TestUrl, None),
+    "interval_s": (_Interval, 60),
+    "timeout_s": (_TimeoutField, None),
+    "region": (_Region, None),
+    "regions": (_Regions, None),
+    "alert_rule": (_AlertRule, None),
 }
 
 
@@ -218,8 +252,11 @@ class TestIn(Input):
     @classmethod
     def _interval_of_kind(cls, value: int, info: ValidationInfo) -> int:
         if timing.interval_error(str(info.data.get("kind")), value):
-            raise PydanticCustomError("less_than_equal", "Input should be less than or equal "
-                                      "to {le}", {"le": MAX_INTERVAL_S})
+            raise PydanticCustomError(
+                "less_than_equal",
+                "Input should be less than or equal to {le}",
+                {"le": MAX_INTERVAL_S},
+            )
         return value
 
     @field_validator("timeout_s")
@@ -248,8 +285,7 @@ class TestIn(Input):
         return alert_rules.Rule.from_data(self.alert_rule).to_data()
 
 
-KIND_MODELS = kind_models({name: field for name, field in COMMON_FIELDS.items()
-                           if name != "url"})
+KIND_MODELS = kind_models({name: field for name, field in COMMON_FIELDS.items() if name != "url"})
 
 
 def _distinct_tags(tags: list[str]) -> list[str]:
@@ -261,8 +297,11 @@ def _distinct_tags(tags: list[str]) -> list[str]:
 MAX_TAGS = 20  # tags on one monitor
 # A tag is shown in lists and typed in a comma-separated field: no commas, no control
 # characters, at most 50 characters.
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50,
-                                       pattern=r"^[^,]+$"), AfterValidator(printable)]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^,]+$"),
+    AfterValidator(printable),
+]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_distinct_tags)]
 
 
@@ -309,8 +348,10 @@ HeartbeatStatus = heartbeat.Status
 class HeartbeatOut(BaseModel):
     """A heartbeat test's side: where its job pings, and what the pings said."""
 
-    status: HeartbeatStatus = Field(description="new (never pinged), up, late (expected, "
-                                    "within grace: alerts nobody), down, paused")
+    status: HeartbeatStatus = Field(
+        description="new (never pinged), up, late (expected, "
+        "within grace: alerts nobody), down, paused"
+    )
     ping_url: str
     last_ping_at: datetime | None
     last_success_at: datetime | None
@@ -330,9 +371,12 @@ class TestOut(BaseModel):
     interval_s: int
     timeout_s: float
     enabled: bool
-    config: dict[str, Any] = Field(description=(
-        "the kind's own fields and url, as the test was given them (secrets masked: "
-        "\"********\"; send the mask back to keep a secret)"))
+    config: dict[str, Any] = Field(
+        description=(
+            "the kind's own fields and url, as the test was given them (secrets masked: "
+            '"********"; send the mask back to keep a secret)'
+        )
+    )
     alert_rule: dict[str, Any] | None = Field(None, description="null: the defaults")
     state: StateOut | None
     ping_url: str | None = Field(None, description="heartbeat tests: the URL their job calls")
@@ -372,9 +416,11 @@ class ResultOut(BaseModel):
     attempts: int | None = Field(None, description="tries on the node, when a failure was retried")
     first_error: str | None = Field(None, description="the error kind of the first try")
     check_now_for: str | None = Field(
-        None, description="a confirmation check: the region whose failure asked for it")
+        None, description="a confirmation check: the region whose failure asked for it"
+    )
     extras: dict[str, Any] = Field(
-        default_factory=dict, description="every figure the check reported, as it sent them")
+        default_factory=dict, description="every figure the check reported, as it sent them"
+    )
 
 
 class PingOut(BaseModel):

@@ -134,8 +134,9 @@ def digest(secret: str) -> bytes:
 _RESET_PURPOSE = b"vigil password reset"
 
 
-def reset_token(login_id: int, password_hash: str, settings: Settings,
-                now: float | None = None) -> str:
+def reset_token(
+    login_id: int, password_hash: str, settings: Settings, now: float | None = None
+) -> str:
     expires = int(time.time() if now is None else now) + settings.reset_ttl_s
     payload = f"{login_id}.{expires}"
     return f"{payload}.{_reset_mac(payload, password_hash, settings)}"
@@ -150,8 +151,9 @@ def reset_login(token: str) -> tuple[int, int] | None:
     return (login_id, expires) if 1 <= login_id < 2**63 else None
 
 
-def reset_valid(token: str, password_hash: str, settings: Settings,
-                now: float | None = None) -> bool:
+def reset_valid(
+    token: str, password_hash: str, settings: Settings, now: float | None = None
+) -> bool:
     """The token was made for this password hash and has not expired."""
     named = reset_login(token)
     if named is None:
@@ -183,27 +185,31 @@ def _signup_key(settings: Settings) -> bytes:
     return hmac.new(settings.secret_key.encode(), _SIGNUP_PURPOSE, hashlib.sha256).digest()
 
 
-def signup_token(email: str, password_hash: str, settings: Settings,
-                 now: float | None = None) -> str:
+def signup_token(
+    email: str, password_hash: str, settings: Settings, now: float | None = None
+) -> str:
     expires = int(time.time() if now is None else now) + settings.reset_ttl_s
-    claims = json.dumps({"e": email, "h": password_hash, "c": settings.cell, "x": expires},
-                        separators=(",", ":")).encode()
+    claims = json.dumps(
+        {"e": email, "h": password_hash, "c": settings.cell, "x": expires}, separators=(",", ":")
+    ).encode()
     nonce = secrets.token_bytes(12)
     sealed = nonce + AESGCM(_signup_key(settings)).encrypt(nonce, claims, SIGNUP_PREFIX.encode())
     return SIGNUP_PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
 
 
-def signup_claims(token: str, settings: Settings, now: float | None = None
-                  ) -> tuple[str, str] | None:
+def signup_claims(
+    token: str, settings: Settings, now: float | None = None
+) -> tuple[str, str] | None:
     """(email, password hash) of a sign-up link of this cell that has not expired; None
     when it is not one (forged, changed, expired, of another cell)."""
     if not token.startswith(SIGNUP_PREFIX) or len(token) > SIGNUP_TOKEN_MAX:
         return None
-    body = token[len(SIGNUP_PREFIX):]
+    body = token[len(SIGNUP_PREFIX) :]
     try:
         sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        claims = json.loads(AESGCM(_signup_key(settings)).decrypt(
-            sealed[:12], sealed[12:], SIGNUP_PREFIX.encode()))
+        claims = json.loads(
+            AESGCM(_signup_key(settings)).decrypt(sealed[:12], sealed[12:], SIGNUP_PREFIX.encode())
+        )
     except (ValueError, InvalidTag):
         return None
     if not isinstance(claims, dict) or claims.get("c") != settings.cell:

@@ -15,7 +15,8 @@ from shared.config import Settings
 from shared.tables import accounts
 
 REFUSED: Responses = {
-    403: {"model": ErrorOut, "description": "sign-up is closed or limited to domains"}}
+    403: {"model": ErrorOut, "description": "sign-up is closed or limited to domains"}
+}
 
 
 async def first_run(engine: AsyncEngine) -> bool:
@@ -37,7 +38,8 @@ async def check(engine: AsyncEngine, settings: Settings, email: str) -> None:
     if allows(settings, email) or await first_run(engine):
         return
     if settings.signup == "domains":
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            "sign-up is limited to addresses at " +
-                            ", ".join(sorted(settings.signup_domains)))
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "sign-up is limited to addresses at " + ", ".join(sorted(settings.signup_domains)),
+        )
     raise HTTPException(status.HTTP_403_FORBIDDEN, "sign-up is by invitation only")

@@ -19,8 +19,11 @@ PENDING: Final = "pending"  # a test that has not been checked yet
 MISCONFIGURED: Final = "misconfigured"
 # Status.label of each verdict, as the literal type the API's answers declare
 # (tests/api/test_status.py holds the two to each other).
-LABELS: Final[dict[Status, StateLabel]] = {Status.DOWN: DOWN, Status.UP: UP,
-                                           Status.DEGRADED: DEGRADED}
+LABELS: Final[dict[Status, StateLabel]] = {
+    Status.DOWN: DOWN,
+    Status.UP: UP,
+    Status.DEGRADED: DEGRADED,
+}
 
 
 def state_label(status: int, error_kind: str | None) -> StateLabel:

@@ -36,8 +36,9 @@ _STATE = tuple(
 )
 # A test with its state, if the result processor has recorded one yet, and its heartbeat's.
 _TESTS_WITH_STATE = select(*_TEST, *_STATE, *hb.COLUMNS).select_from(
-    tests.outerjoin(test_state, test_state.c.test_id == tests.c.id)
-    .outerjoin(heartbeats, heartbeats.c.test_id == tests.c.id)
+    tests.outerjoin(test_state, test_state.c.test_id == tests.c.id).outerjoin(
+        heartbeats, heartbeats.c.test_id == tests.c.id
+    )
 )
 
 
@@ -45,9 +46,7 @@ async def find_monitor(
     conn: AsyncConnection, account_id: int, monitor_id: int, lock: bool = False
 ) -> AnyRow | None:
     """The monitor, or None; `lock` holds it until commit, for a change to its tests."""
-    query = select(*MONITOR).where(
-        monitors.c.id == monitor_id, monitors.c.account_id == account_id
-    )
+    query = select(*MONITOR).where(monitors.c.id == monitor_id, monitors.c.account_id == account_id)
     if lock:
         query = query.with_for_update()
     return (await conn.execute(query)).first()
@@ -74,15 +73,15 @@ async def tests_of(
     return found
 
 
-async def find_test(conn: AsyncConnection, account_id: int, test_id: int, ping_base: str
-                    ) -> TestOut | None:
+async def find_test(
+    conn: AsyncConnection, account_id: int, test_id: int, ping_base: str
+) -> TestOut | None:
     query = _TESTS_WITH_STATE.where(tests.c.id == test_id, tests.c.account_id == account_id)
     row = (await conn.execute(query)).first()
     return None if row is None else _test_out(row, ping_base)
 
 
-async def stored_test(conn: AsyncConnection, account_id: int, test_id: int
-                      ) -> AnyRow | None:
+async def stored_test(conn: AsyncConnection, account_id: int, test_id: int) -> AnyRow | None:
     """The test's row as stored, secrets in clear: only to merge a change into it."""
     query = select(*_TEST).where(tests.c.id == test_id, tests.c.account_id == account_id)
     return (await conn.execute(query)).first()
@@ -96,10 +95,14 @@ async def monitors_out(
     return [_monitor_out(row, by_monitor[row.id]) for row in rows]
 
 
-async def insert_monitor(conn: AsyncConnection, account_id: int, name: str,
-                         tags: Sequence[str] = ()) -> AnyRow:
-    query = insert(monitors).values(account_id=account_id, name=name,
-                                    tags=list(tags)).returning(*MONITOR)
+async def insert_monitor(
+    conn: AsyncConnection, account_id: int, name: str, tags: Sequence[str] = ()
+) -> AnyRow:
+    query = (
+        insert(monitors)
+        .values(account_id=account_id, name=name, tags=list(tags))
+        .returning(*MONITOR)
+    )
     return (await conn.execute(query)).one()
 
 

@@ -50,8 +50,11 @@ def rule_errors(
                 {"ge": floor},
             )
         )
-    if not settings.allow_private_targets and test.url is not None \
-            and is_private(url_host(test.url)):
+    if (
+        not settings.allow_private_targets
+        and test.url is not None
+        and is_private(url_host(test.url))
+    ):
         errors.append(
             _error(
                 (*loc, "url"),
@@ -70,8 +73,14 @@ def kind_errors(test: TestIn, loc: Loc) -> list[dict]:
         test.config()
     except ValueError as exc:
         field, _, why = str(exc).partition(": ")
-        errors.append(_error((*loc, field), "value_error", why,
-                             test.options.get(field, test.url if field == "url" else None)))
+        errors.append(
+            _error(
+                (*loc, field),
+                "value_error",
+                why,
+                test.options.get(field, test.url if field == "url" else None),
+            )
+        )
     try:
         Rule.from_data(test.alert_rule)
     except RuleError as exc:
@@ -92,9 +101,7 @@ def check_tests(
         raise RequestValidationError(errors)
 
 
-def check_test(
-    test: TestIn, settings: Settings, loc: Loc, min_interval: int | None = None
-) -> None:
+def check_test(test: TestIn, settings: Settings, loc: Loc, min_interval: int | None = None) -> None:
     """Raise a 422 if this one test breaks a settings rule; loc is where it sits."""
     errors = rule_errors(test, settings, loc, min_interval)
     if errors:

@@ -11,8 +11,12 @@ from ascode.plan import Step
 from shared.ascode_format import KINDS
 from shared.ascode_state import Account
 
-PATHS = {"monitor": "/monitors", "channel": "/notification-channels",
-         "status_page": "/status-pages", "maintenance": "/maintenance-windows"}
+PATHS = {
+    "monitor": "/monitors",
+    "channel": "/notification-channels",
+    "status_page": "/status-pages",
+    "maintenance": "/maintenance-windows",
+}
 
 
 @dataclass
@@ -26,8 +30,7 @@ class Ids:
     """Object ids by kind and key: those of the account, then those apply creates."""
 
     def __init__(self, account: Account) -> None:
-        self.ids = {kind: {key: o.id for key, o in account.managed(kind).items()}
-                    for kind in KINDS}
+        self.ids = {kind: {key: o.id for key, o in account.managed(kind).items()} for kind in KINDS}
 
     def __call__(self, kind: str, key: str) -> int:
         return self.ids[kind][key]
@@ -101,8 +104,11 @@ def _entries(api: Api, step: Step, page_id: int, ids: Ids) -> None:
     have = {e["monitor"]: e for e in step.current.view["monitors"]} if step.current else {}
     base = f"/status-pages/{page_id}/monitors"
     for key, entry in want.items():
-        fields = {"group": entry.get("group"), "position": entry.get("position", 0),
-                  "sla_target": entry.get("sla_target")}
+        fields = {
+            "group": entry.get("group"),
+            "position": entry.get("position", 0),
+            "sla_target": entry.get("sla_target"),
+        }
         if key not in have:
             api.call("POST", base, {"monitor_id": ids("monitor", key), **fields})
         elif any(have[key].get(name) != value for name, value in fields.items()):

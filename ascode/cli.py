@@ -57,14 +57,19 @@ def run_import(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     for line in skipped:
         print(f"not carried over: {line}", file=sys.stderr)
-    print(f"{len(skipped)} item(s) not carried over; review the file, then vigil apply -f it",
-          file=sys.stderr)
+    print(
+        f"{len(skipped)} item(s) not carried over; review the file, then vigil apply -f it",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api-url", default=os.environ.get("VIGIL_API_URL", DEFAULT_URL),
-                   help="the cell's API (default: VIGIL_API_URL or %(default)s)")
+    p.add_argument(
+        "--api-url",
+        default=os.environ.get("VIGIL_API_URL", DEFAULT_URL),
+        help="the cell's API (default: VIGIL_API_URL or %(default)s)",
+    )
     p.add_argument("--api-key-file", help="a file holding the API key (else VIGIL_API_KEY)")
 
 
@@ -72,26 +77,43 @@ def add_parsers(sub: Any) -> list[argparse.ArgumentParser]:
     a = sub.add_parser("apply", help="make the account match YAML files (monitors as code)")
     a.add_argument("-f", "--file", required=True, help="a YAML file or a folder of them")
     a.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    a.add_argument("--prune", action="store_true",
-                   help="delete objects apply created that the files no longer name")
-    a.add_argument("--allow-inline-secrets", action="store_true",
-                   help="accept secrets written in clear in the files")
+    a.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete objects apply created that the files no longer name",
+    )
+    a.add_argument(
+        "--allow-inline-secrets",
+        action="store_true",
+        help="accept secrets written in clear in the files",
+    )
     _common(a)
     a.set_defaults(ascode=run_apply)
     e = sub.add_parser("export", help="write the account's objects as YAML for apply")
     e.add_argument("-o", "--output", help="file to write (default: standard output)")
     _common(e)
     e.set_defaults(ascode=run_export)
-    i = sub.add_parser("import", help="turn an Uptime Kuma backup or a Gatus config into "
-                       "YAML for apply")
+    i = sub.add_parser(
+        "import", help="turn an Uptime Kuma backup or a Gatus config into YAML for apply"
+    )
     i.add_argument("peer", choices=sorted(importers.PEERS))
     i.add_argument("source", help="the backup (JSON) or the config (YAML)")
-    i.add_argument("--status-page", action="append", metavar="PAGE.json", help=(
-        "uptime-kuma: a status page as Kuma answers GET /api/status-page/<slug> (its backup "
-        "has none); once per page"))
+    i.add_argument(
+        "--status-page",
+        action="append",
+        metavar="PAGE.json",
+        help=(
+            "uptime-kuma: a status page as Kuma answers GET /api/status-page/<slug> (its backup "
+            "has none); once per page"
+        ),
+    )
     i.add_argument("-o", "--output", help="file to write (default: standard output)")
-    i.add_argument("--inline-secrets", action="store_true", help="write the source's secrets "
-                   "in clear (apply then needs --allow-inline-secrets), not as references")
+    i.add_argument(
+        "--inline-secrets",
+        action="store_true",
+        help="write the source's secrets "
+        "in clear (apply then needs --allow-inline-secrets), not as references",
+    )
     _common(i)
     i.set_defaults(ascode=run_import)
     return [a, e, i]

@@ -35,8 +35,11 @@ class Api:
 
     @classmethod
     def connect(cls, url: str, key: str) -> Api:
-        return cls(httpx.Client(base_url=url.rstrip("/"), timeout=30,
-                                headers={"Authorization": f"Bearer {key}"}))
+        return cls(
+            httpx.Client(
+                base_url=url.rstrip("/"), timeout=30, headers={"Authorization": f"Bearer {key}"}
+            )
+        )
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         answer = self.http.request(method, PREFIX + path, json=body)
@@ -54,8 +57,9 @@ class Api:
         cursor = None
         while True:
             sep = "&" if "?" in path else "?"
-            page = self.call("GET", f"{path}{sep}limit=100" + (f"&cursor={cursor}" if cursor
-                                                               else ""))
+            page = self.call(
+                "GET", f"{path}{sep}limit=100" + (f"&cursor={cursor}" if cursor else "")
+            )
             items += page["items"]
             cursor = page.get("next")
             if not cursor:

@@ -13,9 +13,18 @@ from shared.ascode_state import MASK, Account, Current, page_entries, rule
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "channel": {"enabled": True, "monitors": []},
-    "status_page": {"language": "en", "groups": [], "monitors": [], "logo_url": None,
-                    "history_days": names.DEFAULT_HISTORY_DAYS, "sla_target": None,
-                    "accent_color": None, "footer_links": [], "favicon_url": None}}
+    "status_page": {
+        "language": "en",
+        "groups": [],
+        "monitors": [],
+        "logo_url": None,
+        "history_days": names.DEFAULT_HISTORY_DAYS,
+        "sla_target": None,
+        "accent_color": None,
+        "footer_links": [],
+        "favicon_url": None,
+    },
+}
 
 
 @dataclass
@@ -67,12 +76,16 @@ def same(want: Any, have: Any) -> bool:
 
 
 def _fields(want: dict[str, Any], have: dict[str, Any], prefix: str = "") -> list[Change]:
-    return [Change(prefix + name, have.get(name), value) for name, value in want.items()
-            if not same(value, have.get(name))]
+    return [
+        Change(prefix + name, have.get(name), value)
+        for name, value in want.items()
+        if not same(value, have.get(name))
+    ]
 
 
-def _test_ops(want: list[dict[str, Any]], current: Current | None) -> tuple[list[TestOp],
-                                                                          list[Change]]:
+def _test_ops(
+    want: list[dict[str, Any]], current: Current | None
+) -> tuple[list[TestOp], list[Change]]:
     have = current.view["tests"] if current else []
     ids = [t["id"] for t in current.raw["tests"]] if current else []
     ops, changes = [], []
@@ -83,12 +96,21 @@ def _test_ops(want: list[dict[str, Any]], current: Current | None) -> tuple[list
             ops.append(TestOp("create", i, body=test))
             changes.append(Change(f"tests.{i}", have[i] if i < len(have) else None, test))
             continue
-        normal = {**test, alert_rules.FIELD: rule(test.get(alert_rules.FIELD))} \
-            if alert_rules.FIELD in test else test
+        normal = (
+            {**test, alert_rules.FIELD: rule(test.get(alert_rules.FIELD))}
+            if alert_rules.FIELD in test
+            else test
+        )
         diff = _fields(normal, have[i], f"tests.{i}.")
         if diff:
-            ops.append(TestOp("update", i, ids[i], {c.field.split(".", 2)[2]: test[
-                c.field.split(".", 2)[2]] for c in diff}))
+            ops.append(
+                TestOp(
+                    "update",
+                    i,
+                    ids[i],
+                    {c.field.split(".", 2)[2]: test[c.field.split(".", 2)[2]] for c in diff},
+                )
+            )
             changes += diff
     for i in range(len(want), len(have)):
         ops.append(TestOp("delete", i, ids[i]))

@@ -37,6 +37,8 @@ def outcome(result: Outcome, total: int) -> str:
     step = result.failed
     where = step.obj.at() if step.obj else f"{step.kind} {step.key!r}"
     lines.append(f"FAILED: {step.action} {where}: {result.error}")
-    lines.append(f"{len(result.done)} of {total} changes were applied before it; the rest "
-                 "were not. Fix the file and run apply again: it plans from what is there.")
+    lines.append(
+        f"{len(result.done)} of {total} changes were applied before it; the rest "
+        "were not. Fix the file and run apply again: it plans from what is there."
+    )
     return "\n".join(lines)

@@ -19,8 +19,16 @@ from shared.ascode_format import KINDS, SECTIONS, json_schema
 MASK = "********"  # what the API answers for a secret and takes back as "unchanged"
 
 # A test's fields that are not the kind's own: judged by the API's body model and rules.
-COMMON = ("kind", "url", "interval_s", "timeout_s", "region", "regions", "enabled",
-          alert_rules.FIELD)
+COMMON = (
+    "kind",
+    "url",
+    "interval_s",
+    "timeout_s",
+    "region",
+    "regions",
+    "enabled",
+    alert_rules.FIELD,
+)
 _VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
 
@@ -74,16 +82,17 @@ def _secret(value: Any, where: str, allow_inline: bool, problems: list[str]) -> 
             problems.append(f"{where}: cannot read {value['file']}: {exc.strerror}")
             return None
     if isinstance(value, str) and value and not allow_inline:
-        problems.append(f"{where}: a secret in clear; give {{env: NAME}} or {{file: PATH}} "
-                        "(or --allow-inline-secrets)")
+        problems.append(
+            f"{where}: a secret in clear; give {{env: NAME}} or {{file: PATH}} "
+            "(or --allow-inline-secrets)"
+        )
     return value
 
 
 def _test_secrets(test: dict[str, Any], at: str, allow: bool, problems: list[str]) -> None:
     auth = test.get("basic_auth")
     if isinstance(auth, dict) and "password" in auth:
-        auth["password"] = _secret(auth["password"], f"{at} basic_auth.password", allow,
-                                   problems)
+        auth["password"] = _secret(auth["password"], f"{at} basic_auth.password", allow, problems)
     headers = test.get("headers")
     if isinstance(headers, dict):
         for name, value in headers.items():
@@ -93,8 +102,10 @@ def _test_secrets(test: dict[str, Any], at: str, allow: bool, problems: list[str
     if isinstance(url, dict):
         test["url"] = _secret(url, f"{at} url", True, problems)
     elif isinstance(url, str) and not allow and _has_password(url):
-        problems.append(f"{at} url: a password in clear; give the url as {{env: NAME}} "
-                        "(or --allow-inline-secrets)")
+        problems.append(
+            f"{at} url: a password in clear; give the url as {{env: NAME}} "
+            "(or --allow-inline-secrets)"
+        )
 
 
 def _has_password(url: str) -> bool:
@@ -132,8 +143,10 @@ def _objects(docs: list[Document], problems: list[str]) -> Desired:
                 obj = Obj(kind, item["key"], item, doc, (SECTIONS[kind], i))
                 if obj.key in desired[kind]:
                     first = desired[kind][obj.key]
-                    problems.append(f"{obj.at('key')}: the key is used twice (first at "
-                                    f"{first.doc.at((*first.where, 'key'))})")
+                    problems.append(
+                        f"{obj.at('key')}: the key is used twice (first at "
+                        f"{first.doc.at((*first.where, 'key'))})"
+                    )
                     continue
                 desired[kind][obj.key] = obj
     return desired
@@ -152,17 +165,25 @@ def _check_channel(obj: Obj, desired: Desired, allow: bool, problems: list[str])
     config = obj.body["config"]
     for name in channel_kinds.SECRETS.get(obj.body["kind"], ()):
         if name in config:
-            config[name] = _secret(config[name], f"{obj.at('config', name)} field config.{name}",
-                                   allow, problems)
+            config[name] = _secret(
+                config[name], f"{obj.at('config', name)} field config.{name}", allow, problems
+            )
     _refs(obj, "monitors", obj.body.get("monitors") or [], desired, problems)
 
 
-def _refs(obj: Obj, field: str, keys: list[str], desired: Desired, problems: list[str],
-          kind: str = "monitor") -> None:
+def _refs(
+    obj: Obj,
+    field: str,
+    keys: list[str],
+    desired: Desired,
+    problems: list[str],
+    kind: str = "monitor",
+) -> None:
     for i, key in enumerate(keys):
         if key not in desired[kind]:
-            problems.append(f"{obj.at(field, i)} field {field}: no {kind} with key {key!r} "
-                            "in the files")
+            problems.append(
+                f"{obj.at(field, i)} field {field}: no {kind} with key {key!r} in the files"
+            )
 
 
 def _finite(obj: Obj, where: tuple[Any, ...], value: Any, problems: list[str]) -> None:
@@ -182,8 +203,10 @@ def _check_page(obj: Obj, desired: Desired, problems: list[str]) -> None:
         _refs(obj, "monitors", [entry["monitor"]], desired, problems)
         group = entry.get("group")
         if group is not None and group not in groups:
-            problems.append(f"{obj.at('monitors', i, 'group')} field monitors.{i}.group: "
-                            f"{group!r} is not one of the page's groups")
+            problems.append(
+                f"{obj.at('monitors', i, 'group')} field monitors.{i}.group: "
+                f"{group!r} is not one of the page's groups"
+            )
 
 
 def _check_window(obj: Obj, desired: Desired, problems: list[str]) -> None:
@@ -193,8 +216,9 @@ def _check_window(obj: Obj, desired: Desired, problems: list[str]) -> None:
         return
     field = targets[0]
     if obj.body[field] not in desired[field]:
-        problems.append(f"{obj.at(field)} field {field}: no {field} with key "
-                        f"{obj.body[field]!r} in the files")
+        problems.append(
+            f"{obj.at(field)} field {field}: no {field} with key {obj.body[field]!r} in the files"
+        )
 
 
 def check(docs: list[Document], allow_inline_secrets: bool = False) -> Desired:

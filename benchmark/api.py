@@ -62,29 +62,69 @@ async def _seed(database_url: str) -> None:
     engine = db.engine(database_url, pool_size=1)
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        account = await conn.scalar(insert(accounts).values(
-            email="bench@example.com", password_hash="x").returning(accounts.c.id))
+        account = await conn.scalar(
+            insert(accounts)
+            .values(email="bench@example.com", password_hash="x")
+            .returning(accounts.c.id)
+        )
         groups = [f"Group {i}" for i in range(5)]
-        page = await conn.scalar(insert(status_pages).values(
-            account_id=account, slug=SLUG, title="Bench", language="en", groups=groups
-        ).returning(status_pages.c.id))
-        year = await conn.scalar(insert(status_pages).values(
-            account_id=account, slug=YEAR_SLUG, title="Bench year", language="en",
-            groups=groups, history_days=365, sla_target=99.9).returning(status_pages.c.id))
+        page = await conn.scalar(
+            insert(status_pages)
+            .values(account_id=account, slug=SLUG, title="Bench", language="en", groups=groups)
+            .returning(status_pages.c.id)
+        )
+        year = await conn.scalar(
+            insert(status_pages)
+            .values(
+                account_id=account,
+                slug=YEAR_SLUG,
+                title="Bench year",
+                language="en",
+                groups=groups,
+                history_days=365,
+                sla_target=99.9,
+            )
+            .returning(status_pages.c.id)
+        )
         for i in range(MONITORS):
-            monitor = await conn.scalar(insert(monitors).values(
-                account_id=account, name=f"Service {i:03}").returning(monitors.c.id))
-            test = await conn.scalar(insert(tests).values(
-                account_id=account, monitor_id=monitor, kind="http", region="local",
-                interval_s=60, timeout_s=10, config={"url": f"https://s{i}.example/"}
-            ).returning(tests.c.id))
-            await conn.execute(insert(test_state).values(
-                test_id=test, status=0 if i % 17 == 0 else 1, since=now, checked_at=now,
-                latency_ms=20.0, region="local"))
+            monitor = await conn.scalar(
+                insert(monitors)
+                .values(account_id=account, name=f"Service {i:03}")
+                .returning(monitors.c.id)
+            )
+            test = await conn.scalar(
+                insert(tests)
+                .values(
+                    account_id=account,
+                    monitor_id=monitor,
+                    kind="http",
+                    region="local",
+                    interval_s=60,
+                    timeout_s=10,
+                    config={"url": f"https://s{i}.example/"},
+                )
+                .returning(tests.c.id)
+            )
+            await conn.execute(
+                insert(test_state).values(
+                    test_id=test,
+                    status=0 if i % 17 == 0 else 1,
+                    since=now,
+                    checked_at=now,
+                    latency_ms=20.0,
+                    region="local",
+                )
+            )
             for on in (page, year):
-                await conn.execute(insert(status_page_monitors).values(
-                    page_id=on, monitor_id=monitor, account_id=account,
-                    group_name=groups[i % 5], position=i))
+                await conn.execute(
+                    insert(status_page_monitors).values(
+                        page_id=on,
+                        monitor_id=monitor,
+                        account_id=account,
+                        group_name=groups[i % 5],
+                        position=i,
+                    )
+                )
         for statement in _HISTORY:
             await conn.execute(text(statement), {"account": account})
     await engine.dispose()
@@ -92,13 +132,15 @@ async def _seed(database_url: str) -> None:
 
 # What the pages show besides the states: a year of rollups per test (a failure now and
 # then) and an incident every 30 days per monitor, each with an update.
-_HISTORY = ("""
+_HISTORY = (
+    """
 INSERT INTO daily_rollups (test_id, day, checks, failures, degraded, latency_count,
                            latency_sum, sealed)
 SELECT t.id, d::date, 1440, (t.id + (d::date - DATE '2000-01-01')) % 7, 0, 1440, 28800.0, true
 FROM tests t, generate_series(current_date - 364, current_date, interval '1 day') d
 WHERE t.account_id = :account
-""", """
+""",
+    """
 INSERT INTO incidents (test_id, monitor_id, state, cause, started_at, confirmed_at,
                        resolved_at, evidence)
 SELECT t.id, t.monitor_id, 'resolved', 'failing in 1 region(s): local (timeout)', s, s,
@@ -106,11 +148,13 @@ SELECT t.id, t.monitor_id, 'resolved', 'failing in 1 region(s): local (timeout)'
 FROM tests t, LATERAL (SELECT now() - (k * 30 + t.id % 30) * interval '1 day' AS s
                        FROM generate_series(0, 11) k) x
 WHERE t.account_id = :account
-""", """
+""",
+    """
 INSERT INTO incident_updates (incident_id, account_id, message)
 SELECT i.id, :account, 'Resolved: a bad deploy was rolled back.'
 FROM incidents i JOIN tests t ON t.id = i.test_id WHERE t.account_id = :account
-""")
+""",
+)
 
 
 def _free_port() -> int:
@@ -121,11 +165,20 @@ def _free_port() -> int:
 
 def _start_api(database_url: str, cache_ttl: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_API_PORT": str(port),
-           "VIGIL_PUBLIC_CACHE_TTL": cache_ttl, "VIGIL_LOG_LEVEL": "WARNING",
-           "VIGIL_DIRECTORY_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_API_PORT": str(port),
+        "VIGIL_PUBLIC_CACHE_TTL": cache_ttl,
+        "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_DIRECTORY_URL": "",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -148,8 +201,9 @@ BADGE = f"{PAGE}/badge.svg?kind=uptime&period=30d"  # made from the cached page
 YEAR_PAGE = f"/api/v1/public/status-pages/{YEAR_SLUG}"
 
 
-async def _load(url: str, think_s: float, path: str = PAGE,
-                headers: dict[str, str] | None = None) -> tuple[list[float], float]:
+async def _load(
+    url: str, think_s: float, path: str = PAGE, headers: dict[str, str] | None = None
+) -> tuple[list[float], float]:
     """(latencies in ms after the warm-up, answers per second) of the clients; answers other
     than 200 (an overloaded uncached server's 503) are counted in `refused`, not timed."""
     page = f"{url}{path}"
@@ -174,8 +228,9 @@ async def _load(url: str, think_s: float, path: str = PAGE,
     # The answer is read as it comes, gzipped, not inflated: inflating 500 kB of a year's
     # bars costs the load generator, which shares the machine's two cores with the server,
     # more than the server's answer does (a visitor's browser inflates on its own machine).
-    async with aiohttp.ClientSession(connector=connector, headers=headers,
-                                     auto_decompress=False) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, headers=headers, auto_decompress=False
+    ) as session:
         await asyncio.gather(*(client(session, random.Random(i)) for i in range(CLIENTS)))
     if refused[0]:
         print(f"{url}: {refused[0]} requests refused (503) while measured", file=sys.stderr)
@@ -187,16 +242,17 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _measure(database_url: str, cache_ttl: str, path: str = PAGE,
-                   headers: dict[str, str] | None = None) -> tuple[list[float], float]:
+async def _measure(
+    database_url: str, cache_ttl: str, path: str = PAGE, headers: dict[str, str] | None = None
+) -> tuple[list[float], float]:
     """(latencies with think time, requests per second without) of one server."""
     [(latencies, capacity)] = await _measure_each(database_url, cache_ttl, (path,), headers)
     return latencies, capacity
 
 
-async def _measure_each(database_url: str, cache_ttl: str, paths: tuple[str, ...],
-                        headers: dict[str, str] | None = None
-                        ) -> list[tuple[list[float], float]]:
+async def _measure_each(
+    database_url: str, cache_ttl: str, paths: tuple[str, ...], headers: dict[str, str] | None = None
+) -> list[tuple[list[float], float]]:
     """`_measure` of each path in turn, on one server (so they share its machine state)."""
     proc, url = _start_api(database_url, cache_ttl)
     try:
@@ -219,25 +275,56 @@ def bench_api(settings: Settings) -> Iterator[Line]:
         asyncio.run(_seed(database_url))
         # The 90-day page (the baseline of the year's) and the 365-day one, on one server.
         (cached, cached_rps), (year, year_rps) = asyncio.run(
-            _measure_each(database_url, "5", (PAGE, YEAR_PAGE)))
+            _measure_each(database_url, "5", (PAGE, YEAR_PAGE))
+        )
         frozen, _ = asyncio.run(_measure(database_url, "3600"))
         uncached, uncached_rps = asyncio.run(_measure(database_url, "0"))
         badge, _ = asyncio.run(_measure(database_url, "5", BADGE))
     finally:
         asyncio.run(drop_database(database_url))
     for name, q in (("p50", 0.5), ("p99", 0.99)):
-        yield emit("api", f"public_page_{name}_ms", _percentile(cached, q),
-                   "same_page_uncached", _percentile(uncached, q))
-        yield emit("api", f"public_page_{name}_ms", _percentile(cached, q),
-                   "same_page_never_refreshed", _percentile(frozen, q))
+        yield emit(
+            "api",
+            f"public_page_{name}_ms",
+            _percentile(cached, q),
+            "same_page_uncached",
+            _percentile(uncached, q),
+        )
+        yield emit(
+            "api",
+            f"public_page_{name}_ms",
+            _percentile(cached, q),
+            "same_page_never_refreshed",
+            _percentile(frozen, q),
+        )
     # A year of bars beside 90 days, both cached, same server, same run.
     for name, q in (("p50", 0.5), ("p99", 0.99)):
-        yield emit("api", f"public_page_365d_{name}_ms", _percentile(year, q),
-                   "public_page_90d", _percentile(cached, q))
-    yield emit("api", "public_page_365d_requests_per_s_no_think_time", year_rps,
-               "public_page_90d", cached_rps)
+        yield emit(
+            "api",
+            f"public_page_365d_{name}_ms",
+            _percentile(year, q),
+            "public_page_90d",
+            _percentile(cached, q),
+        )
+    yield emit(
+        "api",
+        "public_page_365d_requests_per_s_no_think_time",
+        year_rps,
+        "public_page_90d",
+        cached_rps,
+    )
     # The badge beside the page it is made from, both cached, in the same run.
-    yield emit("api", "badge_p99_ms", _percentile(badge, 0.99),
-               "public_page_cached", _percentile(cached, 0.99))
-    yield emit("api", "public_page_requests_per_s_no_think_time", cached_rps,
-               "same_page_uncached", uncached_rps)
+    yield emit(
+        "api",
+        "badge_p99_ms",
+        _percentile(badge, 0.99),
+        "public_page_cached",
+        _percentile(cached, 0.99),
+    )
+    yield emit(
+        "api",
+        "public_page_requests_per_s_no_think_time",
+        cached_rps,
+        "same_page_uncached",
+        uncached_rps,
+    )

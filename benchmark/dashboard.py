@@ -45,18 +45,21 @@ PASSWORD = "bench-dashboard-password"
 
 # One test a monitor, URLs and tags to search and filter by; about 1 % down, 2 % degraded,
 # 0.5 % never checked (pending).
-SEED = ["""
+SEED = [
+    """
 INSERT INTO monitors (account_id, name, tags)
 SELECT $1, 'Service ' || lpad(i::text, 5, '0'),
        ARRAY['team-' || (i % 20), CASE WHEN i % 2 = 0 THEN 'web' ELSE 'backend' END]
 FROM generate_series(1, $2::int) i
-""", """
+""",
+    """
 INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, timeout_s, config)
 SELECT m.id, $1, 'http', 'local', ARRAY['local'], 60, 10,
        jsonb_build_object('url', 'https://s' || m.id || '.example.com/health', 'method', 'GET',
                           'expected_status', jsonb_build_array(200))
 FROM monitors m WHERE m.account_id = $1
-""", """
+""",
+    """
 INSERT INTO test_state (test_id, status, since, checked_at, latency_ms, http_status, region,
                         error)
 SELECT t.id, CASE WHEN t.id % 97 = 0 THEN 0 WHEN t.id % 53 = 0 THEN 2 ELSE 1 END,
@@ -64,16 +67,19 @@ SELECT t.id, CASE WHEN t.id % 97 = 0 THEN 0 WHEN t.id % 53 = 0 THEN 2 ELSE 1 END
        20 + t.id % 80, CASE WHEN t.id % 97 = 0 THEN 503 ELSE 200 END, 'local',
        CASE WHEN t.id % 97 = 0 THEN 'HTTP 503' END
 FROM tests t WHERE t.account_id = $1 AND t.id % 211 <> 0
-""", """
+""",
+    """
 INSERT INTO results_week (test_id, checked_at, region, node, status, latency_ms, http_status)
 SELECT t.id, ts, 'local', 'node-1', 1, 20 + t.id % 80, 200
 FROM tests t, generate_series(now() - interval '7 days', now(), $2::interval) ts
 WHERE t.account_id = $1
-"""]
+""",
+]
 
 
-async def seed_account(conn: asyncpg.Connection, account_id: int, n: int,
-                       every: timedelta | None = None) -> None:
+async def seed_account(
+    conn: asyncpg.Connection, account_id: int, n: int, every: timedelta | None = None
+) -> None:
     """`n` monitors with states (and a week of results every `every`) for the account, in
     bulk: a few INSERT ... SELECT statements, not `n` API calls."""
     await conn.execute(SEED[0], account_id, n)
@@ -101,15 +107,30 @@ class Server:
 def _start(code: Path, database_url: str) -> Server:
     """The API and the frontend of the code in `code`, on free ports."""
     api_port, web_port = _free_port(), _free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_API_PORT": str(api_port),
-           "VIGIL_SIGNUP_CONFIRM": "false",  # its accounts are made at sign-up
-           "VIGIL_FRONTEND_PORT": str(web_port), "VIGIL_API_URL": f"http://127.0.0.1:{api_port}",
-           "VIGIL_LOG_LEVEL": "WARNING", "VIGIL_DIRECTORY_URL": "", "PYTHONPATH": str(code),
-           "VIGIL_SECRET_KEY": "bench-dashboard-secret-key-long-enough",
-           "VIGIL_AUTH_RATE_PER_IP": "1000", "VIGIL_AUTH_RATE_PER_EMAIL": "1000"}
-    procs = [subprocess.Popen([sys.executable, "-m", "ops.cli", what], env=env, cwd=code,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for what in ("api", "frontend")]
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_API_PORT": str(api_port),
+        "VIGIL_SIGNUP_CONFIRM": "false",  # its accounts are made at sign-up
+        "VIGIL_FRONTEND_PORT": str(web_port),
+        "VIGIL_API_URL": f"http://127.0.0.1:{api_port}",
+        "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_DIRECTORY_URL": "",
+        "PYTHONPATH": str(code),
+        "VIGIL_SECRET_KEY": "bench-dashboard-secret-key-long-enough",
+        "VIGIL_AUTH_RATE_PER_IP": "1000",
+        "VIGIL_AUTH_RATE_PER_EMAIL": "1000",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", what],
+            env=env,
+            cwd=code,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for what in ("api", "frontend")
+    ]
     server = Server(procs, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{api_port}")
     _wait(f"{server.api}/api/v1/health")
     _wait(f"{server.frontend}/login")
@@ -155,8 +176,9 @@ def login(frontend: str, email: str) -> httpx.Client:
     return client
 
 
-def timed(client: httpx.Client, path: str, expect: int = 200,
-          headers: dict[str, str] | None = None) -> list[float]:
+def timed(
+    client: httpx.Client, path: str, expect: int = 200, headers: dict[str, str] | None = None
+) -> list[float]:
     for _ in range(3):  # warm-up: connections, caches, the planner's statistics
         assert client.get(path, headers=headers).status_code == expect, path
     out = []
@@ -176,11 +198,20 @@ def p(values: list[float], q: float) -> float:
 def _export(ref: str) -> Path:
     """The code of `ref` in a scratch directory, translations compiled, to run beside ours."""
     where = Path(tempfile.mkdtemp(prefix="vigil-bench-baseline-"))
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "compile", "-d",
-                    str(where / "frontend" / "translations")], check=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "-q",
+            "compile",
+            "-d",
+            str(where / "frontend" / "translations"),
+        ],
+        check=True,
+    )
     return where
 
 
@@ -190,8 +221,7 @@ async def _accounts(url: str, api: str) -> dict[int, str]:
     async with httpx.AsyncClient(base_url=f"{api}/api/v1") as client:
         for n in (BIG, SMALL):
             email = f"bench-{n}@example.com"
-            signed = await client.post("/auth/signup", json={"email": email,
-                                                             "password": PASSWORD})
+            signed = await client.post("/auth/signup", json={"email": email, "password": PASSWORD})
             assert signed.status_code in (201, 202), signed.text  # 201: the first
             emails[n] = email
     conn = await asyncpg.connect(url)
@@ -214,8 +244,9 @@ def _measure(server: Server, email: str, etags: bool) -> dict[str, list[float]]:
         if etags:
             out["search"] = timed(client, "/dashboard?q=s4242.example")
             first = client.get("/dashboard/data?sort=status")
-            out["refresh"] = timed(client, "/dashboard/data?sort=status", 304,
-                                   {"If-None-Match": first.headers["etag"]})
+            out["refresh"] = timed(
+                client, "/dashboard/data?sort=status", 304, {"If-None-Match": first.headers["etag"]}
+            )
         else:  # main's refresh: the whole table again, every time
             out["refresh"] = timed(client, "/dashboard/data")
     finally:
@@ -240,17 +271,43 @@ def bench_dashboard(settings: Settings) -> Iterator[Line]:
     yield from _lines(big, small, main_big)
 
 
-def _lines(big: dict[str, list[float]], small: dict[str, list[float]],
-           main_big: dict[str, list[float]]) -> Iterator[Line]:
+def _lines(
+    big: dict[str, list[float]], small: dict[str, list[float]], main_big: dict[str, list[float]]
+) -> Iterator[Line]:
     b = "dashboard"
     for q, name in ((0.5, "p50"), (0.99, "p99")):
-        yield emit(b, f"first_page_10k_{name}_ms", p(big["page"], q),
-                   "same_page_100_monitors", p(small["page"], q))
-        yield emit(b, f"first_page_10k_{name}_ms", p(big["page"], q),
-                   "main_first_page_10k (200 rows, no counts)", p(main_big["page"], q))
-        yield emit(b, f"search_10k_{name}_ms", p(big["search"], q),
-                   "same_search_100_monitors", p(small["search"], q))
-        yield emit(b, f"refresh_unchanged_10k_{name}_ms", p(big["refresh"], q),
-                   "same_refresh_100_monitors", p(small["refresh"], q))
-        yield emit(b, f"refresh_unchanged_10k_{name}_ms", p(big["refresh"], q),
-                   "main_refresh_10k (whole table re-rendered)", p(main_big["refresh"], q))
+        yield emit(
+            b,
+            f"first_page_10k_{name}_ms",
+            p(big["page"], q),
+            "same_page_100_monitors",
+            p(small["page"], q),
+        )
+        yield emit(
+            b,
+            f"first_page_10k_{name}_ms",
+            p(big["page"], q),
+            "main_first_page_10k (200 rows, no counts)",
+            p(main_big["page"], q),
+        )
+        yield emit(
+            b,
+            f"search_10k_{name}_ms",
+            p(big["search"], q),
+            "same_search_100_monitors",
+            p(small["search"], q),
+        )
+        yield emit(
+            b,
+            f"refresh_unchanged_10k_{name}_ms",
+            p(big["refresh"], q),
+            "same_refresh_100_monitors",
+            p(small["refresh"], q),
+        )
+        yield emit(
+            b,
+            f"refresh_unchanged_10k_{name}_ms",
+            p(big["refresh"], q),
+            "main_refresh_10k (whole table re-rendered)",
+            p(main_big["refresh"], q),
+        )

@@ -58,22 +58,52 @@ def run(settings: Settings) -> Iterator[Line]:
         yield emit("executor", "checks_per_s_any_verdict", ours["per_s"], "offered", OFFERED)
         # Quorum queues (the default) beside classic ones, on this one broker.
         classic = executor_rate(settings, urls, "classic")
-        yield emit("executor", "checks_per_s_any_verdict_quorum", ours["per_s"],
-                   "classic_queues", classic["per_s"])
+        yield emit(
+            "executor",
+            "checks_per_s_any_verdict_quorum",
+            ours["per_s"],
+            "classic_queues",
+            classic["per_s"],
+        )
         yield emit("executor", "executor_cpu_share", ours["cpu"], "one_core", 1.0)
         # CPU per check tells the ceiling on a busy machine, where rates are the scheduler's.
-        yield emit("executor", "cpu_us_per_check", 1e6 * ours["cpu"] / max(ours["per_s"], 1),
-                   "bare_aiohttp_get_loop_cpu_us_per_request", bare_cpu_us)
-        yield emit("executor", "bytes_per_result_published", ours["bytes_per_result"],
-                   "json_message_per_result", 141.6)
+        yield emit(
+            "executor",
+            "cpu_us_per_check",
+            1e6 * ours["cpu"] / max(ours["per_s"], 1),
+            "bare_aiohttp_get_loop_cpu_us_per_request",
+            bare_cpu_us,
+        )
+        yield emit(
+            "executor",
+            "bytes_per_result_published",
+            ours["bytes_per_result"],
+            "json_message_per_result",
+            141.6,
+        )
         loaded = _in_fresh_process("ours", urls)
         naive = _in_fresh_process("naive", urls)
-        yield emit("executor", f"p99_start_lateness_ms_{LOADED}_tests", loaded["p99_ms"],
-                   "task_per_test", naive["p99_ms"])
-        yield emit("executor", f"p50_start_lateness_ms_{LOADED}_tests", loaded["p50_ms"],
-                   "task_per_test", naive["p50_ms"])
-        yield emit("executor", "rss_bytes_per_loaded_test", loaded["rss_per_test"],
-                   "task_per_test", naive["rss_per_test"])
+        yield emit(
+            "executor",
+            f"p99_start_lateness_ms_{LOADED}_tests",
+            loaded["p99_ms"],
+            "task_per_test",
+            naive["p99_ms"],
+        )
+        yield emit(
+            "executor",
+            f"p50_start_lateness_ms_{LOADED}_tests",
+            loaded["p50_ms"],
+            "task_per_test",
+            naive["p50_ms"],
+        )
+        yield emit(
+            "executor",
+            "rss_bytes_per_loaded_test",
+            loaded["rss_per_test"],
+            "task_per_test",
+            naive["rss_per_test"],
+        )
 
 
 def _run_async(coro):  # type: ignore[no-untyped-def]
@@ -85,6 +115,7 @@ def _run_async(coro):  # type: ignore[no-untyped-def]
 
 
 # --- the baseline: a bare aiohttp loop ------------------------------------------------------
+
 
 async def bare_loop(urls: list[str], seconds: float, concurrency: int = 128) -> float:
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
@@ -106,15 +137,22 @@ async def bare_loop(urls: list[str], seconds: float, concurrency: int = 128) -> 
 
 # --- ours: a real executor process, results counted off RabbitMQ -------------------------
 
-def executor_rate(settings: Settings, urls: list[str],
-                  queue_type: str = "quorum") -> dict[str, float]:
+
+def executor_rate(
+    settings: Settings, urls: list[str], queue_type: str = "quorum"
+) -> dict[str, float]:
     with peers.vhost() as vhost, tempfile.TemporaryDirectory() as state:
-        amqp_url = str(URL(settings.amqp_url.split(",")[0]).with_path("/" + vhost,
-                                                                      encoded=False))
-        env = {**os.environ, "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-               "VIGIL_AMQP_QUEUE_TYPE": queue_type,
-               "VIGIL_STATE_DIR": state, "VIGIL_LOG_LEVEL": "WARNING",
-               "VIGIL_METRICS_PORT": "0", "VIGIL_NODE_ID": NODE}
+        amqp_url = str(URL(settings.amqp_url.split(",")[0]).with_path("/" + vhost, encoded=False))
+        env = {
+            **os.environ,
+            "VIGIL_AMQP_URL": amqp_url,
+            "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+            "VIGIL_AMQP_QUEUE_TYPE": queue_type,
+            "VIGIL_STATE_DIR": state,
+            "VIGIL_LOG_LEVEL": "WARNING",
+            "VIGIL_METRICS_PORT": "0",
+            "VIGIL_NODE_ID": NODE,
+        }
         argv = [sys.executable, "-m", "ops.cli", "executor", "--region", REGION]
         proc = subprocess.Popen(argv, env=env)
         try:
@@ -125,19 +163,20 @@ def executor_rate(settings: Settings, urls: list[str],
             proc.wait(30)
 
 
-async def _drive(amqp_url: str, urls: list[str], pid: int,
-                 options: amqp.QueueOptions) -> dict[str, float]:
+async def _drive(
+    amqp_url: str, urls: list[str], pid: int, options: amqp.QueueOptions
+) -> dict[str, float]:
     connection = await amqp.connect(amqp_url, options)
     async with connection:
         channel = await connection.channel()
         results = await amqp.results_queue(channel, CELL)
         await amqp.node_assignments_queue(channel, REGION, NODE)
-        exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic",
-                                                  durable=True)
+        exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
         specs = _specs(OFFERED * INTERVAL_S, INTERVAL_S, urls)
         body = encode_assignment(Assignment(CELL, REGION, "bench", 1, True, specs, node=NODE))
-        await exchange.publish(amqp.persistent(body),
-                               routing_key=names.assignments_key(REGION, NODE))
+        await exchange.publish(
+            amqp.persistent(body), routing_key=names.assignments_key(REGION, NODE)
+        )
         window = (now_ms() + INTERVAL_S * 1000, now_ms() + (INTERVAL_S + SECONDS) * 1000)
         counts = {"all": 0, "up": 0, "bytes": 0, "rows": 0}
 
@@ -157,20 +196,34 @@ async def _drive(amqp_url: str, urls: list[str], pid: int,
         await asyncio.sleep((window[1] - now_ms()) / 1000)
         cpu = (peers.cpu_seconds(pid) - cpu0) / SECONDS
         await asyncio.sleep(3)  # the last batches of the window
-    return {"per_s": counts["all"] / SECONDS, "up_per_s": counts["up"] / SECONDS,
-            "cpu": cpu, "bytes_per_result": counts["bytes"] / max(1, counts["rows"])}
+    return {
+        "per_s": counts["all"] / SECONDS,
+        "up_per_s": counts["up"] / SECONDS,
+        "cpu": cpu,
+        "bytes_per_result": counts["bytes"] / max(1, counts["rows"]),
+    }
 
 
 # --- 100,000 tests loaded: lateness and memory, ours against a task per test -------------
 
+
 def _specs(n: int, interval_s: int, urls: list[str]) -> list[TestSpec]:
-    return [TestSpec(i, CELL, REGION, "http", interval_s, 5.0,
-                     {"url": urls[i % len(urls)], "retries": 0}, 1) for i in range(1, n + 1)]
+    return [
+        TestSpec(
+            i, CELL, REGION, "http", interval_s, 5.0, {"url": urls[i % len(urls)], "retries": 0}, 1
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def _in_fresh_process(design: str, urls: list[str]) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-m", "benchmark.executor", design, *urls],
-                          capture_output=True, text=True, timeout=600, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmark.executor", design, *urls],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -198,8 +251,12 @@ async def loaded(design: str, urls: list[str], seconds: float = SECONDS) -> dict
             task.cancel()
         await asyncio.gather(*runner, return_exceptions=True)
     late.sort()
-    return {"p50_ms": 1000 * late[len(late) // 2], "p99_ms": 1000 * late[int(len(late) * .99)],
-            "checks": len(late), "rss_per_test": rss_per_test}
+    return {
+        "p50_ms": 1000 * late[len(late) // 2],
+        "p99_ms": 1000 * late[int(len(late) * 0.99)],
+        "checks": len(late),
+        "rss_per_test": rss_per_test,
+    }
 
 
 async def _task_per_test(spec: TestSpec, ctx: CheckContext, late: list[float]) -> None:

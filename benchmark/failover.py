@@ -37,9 +37,12 @@ class Schedulers:
 
     def start(self) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "scheduler"],
-                                env={**self.env, "VIGIL_METRICS_PORT": str(port)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "scheduler"],
+            env={**self.env, "VIGIL_METRICS_PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.procs.append((proc, port))
         return proc, port
 
@@ -96,15 +99,30 @@ def bench_failover(settings: Settings) -> Iterator[Line]:
     try:
         with vhost() as host:
             amqp = urlunsplit(urlsplit(settings.amqp_url)._replace(path=f"/{host}"))
-            env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_AMQP_URL": amqp,
-                   "VIGIL_CELL": "bench", "VIGIL_LOG_LEVEL": "WARNING",
-                   "VIGIL_SCHEDULER_TAKEOVER": str(TAKEOVER_S)}
+            env = {
+                **os.environ,
+                "VIGIL_DATABASE_URL": url,
+                "VIGIL_AMQP_URL": amqp,
+                "VIGIL_CELL": "bench",
+                "VIGIL_LOG_LEVEL": "WARNING",
+                "VIGIL_SCHEDULER_TAKEOVER": str(TAKEOVER_S),
+            }
             killed = [_round(env, signal.SIGKILL) for _ in range(ROUNDS)]
             stopped = [_round(env, signal.SIGSTOP) for _ in range(ROUNDS)]
     finally:
         asyncio.run(_drop_database(settings.database_url, name))
     cold = statistics.median(c for c, _ in killed + stopped)
-    yield emit("failover", "sigkill_leader_to_standby_leading_s",
-               statistics.median(t for _, t in killed), "cold_start_to_leading_s", cold)
-    yield emit("failover", "sigstop_leader_to_standby_leading_s",
-               statistics.median(t for _, t in stopped), "takeover_setting_s", TAKEOVER_S)
+    yield emit(
+        "failover",
+        "sigkill_leader_to_standby_leading_s",
+        statistics.median(t for _, t in killed),
+        "cold_start_to_leading_s",
+        cold,
+    )
+    yield emit(
+        "failover",
+        "sigstop_leader_to_standby_leading_s",
+        statistics.median(t for _, t in stopped),
+        "takeover_setting_s",
+        TAKEOVER_S,
+    )

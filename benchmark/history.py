@@ -74,8 +74,7 @@ FROM generate_series(1, {tests}) t,
 
 async def build(url: str, every_min: int, now: datetime) -> None:
     conn = await asyncpg.connect(url)
-    await conn.execute(_SETUP.format(monitors=TESTS // PER_MONITOR, per=PER_MONITOR,
-                                     tests=TESTS))
+    await conn.execute(_SETUP.format(monitors=TESTS // PER_MONITOR, per=PER_MONITOR, tests=TESTS))
     full, week = partitioning.results_scheme(), partitioning.WEEK
     month = partitioning.partition_at(full, now - timedelta(days=366))
     have = set(await partitions.existing(conn, "results"))
@@ -91,17 +90,20 @@ async def build(url: str, every_min: int, now: datetime) -> None:
     start = now - timedelta(days=365)
     while start < now:  # a month at a time
         end = min(start + step, now)
-        await conn.execute(_ROWS.format(table="results", tests=TESTS), start, end,
-                           timedelta(minutes=every_min))
+        await conn.execute(
+            _ROWS.format(table="results", tests=TESTS), start, end, timedelta(minutes=every_min)
+        )
         print(f"  full history up to {end:%Y-%m-%d}", flush=True)
         start = end
     for d in range(7, 0, -1):
-        await conn.execute(_ROWS.format(table="results_week", tests=TESTS),
-                           now - timedelta(days=d), now - timedelta(days=d - 1),
-                           timedelta(minutes=1))
+        await conn.execute(
+            _ROWS.format(table="results_week", tests=TESTS),
+            now - timedelta(days=d),
+            now - timedelta(days=d - 1),
+            timedelta(minutes=1),
+        )
     print("  week table done", flush=True)
-    await conn.execute(_ROLLUPS.format(tests=TESTS), (now - timedelta(days=365)).date(),
-                       now.date())
+    await conn.execute(_ROLLUPS.format(tests=TESTS), (now - timedelta(days=365)).date(), now.date())
     await conn.execute(_INCIDENTS.format(tests=TESTS, per=PER_MONITOR), now - timedelta(days=365))
     await conn.execute("VACUUM ANALYZE")
     await conn.close()
@@ -117,18 +119,24 @@ def cases(now: datetime) -> dict[str, Query]:
         "monitor_counts_24h (4 tests)": lambda c: queries.monitor_counts_24h(c, 106, now),
         "last_results (50)": lambda c: queries.last_results(c, 421, 50),
         "response_times (24 h, hourly p50/p95/p99)": lambda c: queries.response_times(
-            c, 421, now - timedelta(days=1), now, timedelta(hours=1)),
+            c, 421, now - timedelta(days=1), now, timedelta(hours=1)
+        ),
         "response_times (7 d, 6-hourly)": lambda c: queries.response_times(
-            c, 421, now - timedelta(days=7), now, timedelta(hours=6)),
+            c, 421, now - timedelta(days=7), now, timedelta(hours=6)
+        ),
         "daily_latency (365 days)": lambda c: queries.daily_latency(
-            c, 421, today - timedelta(days=365), today),
+            c, 421, today - timedelta(days=365), today
+        ),
         "daily_bars (90 days, one test)": lambda c: queries.daily_bars(c, [421], today),
         "daily_bars (90 days, a monitor of 4)": lambda c: queries.daily_bars(
-            c, [421, 422, 423, 424], today),
+            c, [421, 422, 423, 424], today
+        ),
         "incidents_between (a year, a monitor)": lambda c: queries.incidents_between(
-            c, now - timedelta(days=365), now, monitor_ids=[106]),
+            c, now - timedelta(days=365), now, monitor_ids=[106]
+        ),
         "incidents_between (30 days, 250 monitors)": lambda c: queries.incidents_between(
-            c, now - timedelta(days=30), now, monitor_ids=list(range(1, 251))),
+            c, now - timedelta(days=30), now, monitor_ids=list(range(1, 251))
+        ),
     }
 
 
@@ -156,11 +164,15 @@ async def measure(url: str, now: datetime) -> None:
             statement, params = captured[-1]
             raw = await c.get_raw_connection()
             plan = await raw.driver_connection.fetch(
-                "EXPLAIN (ANALYZE, BUFFERS) " + statement, *params)
+                "EXPLAIN (ANALYZE, BUFFERS) " + statement, *params
+            )
             lines = [r[0] for r in plan]
             executed = next(x for x in lines if x.startswith("Execution Time"))
-            print(f"| {name} | {statistics.median(times):.2f} | "
-                  f"{executed.split(': ')[1].removesuffix(' ms')} |", flush=True)
+            print(
+                f"| {name} | {statistics.median(times):.2f} | "
+                f"{executed.split(': ')[1].removesuffix(' ms')} |",
+                flush=True,
+            )
             plans.append((name, lines))
     await engine.dispose()
     for name, lines in plans:
@@ -202,7 +214,9 @@ async def _sizes(url: str) -> None:
         size = await conn.fetchval(
             "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c "
             "WHERE c.oid = $1::regclass OR c.oid IN "
-            "(SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)", table)
+            "(SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)",
+            table,
+        )
         print(f"{table}: {n:,} rows, {size}", flush=True)
     await conn.close()
 

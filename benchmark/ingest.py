@@ -54,12 +54,18 @@ def _timings(rng: random.Random, total: float) -> dict[str, float]:
     dns = round(rng.uniform(0.2, 2.0), 3)
     connect = round(dns + total * 0.2, 3)
     tls = round(connect + total * 0.3, 3)
-    return {"dns_ms": dns, "connect_ms": connect, "tls_ms": tls,
-            "ttfb_ms": round(tls + total * 0.4, 3), "cert_days": 61.5}
+    return {
+        "dns_ms": dns,
+        "connect_ms": connect,
+        "tls_ms": tls,
+        "ttfb_ms": round(tls + total * 0.4, 3),
+        "cert_days": 61.5,
+    }
 
 
-def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int,
-                 extras: bool = True) -> list[ResultBatch]:
+def make_batches(
+    n_batches: int, size: int, n_tests: int, start_ms: int, extras: bool = True
+) -> list[ResultBatch]:
     """Results in time order, cycling through `n_tests` tests; 3 % fail. With `extras`,
     every result carries what a real HTTPS check does (timings, certificate days; tries)."""
     rng = random.Random(5)
@@ -70,19 +76,40 @@ def make_batches(n_batches: int, size: int, n_tests: int, start_ms: int,
             test_id, at = 1 + k % n_tests, start_ms + k
             if rng.random() < 0.03:
                 more = {"dns_ms": 0.8, "attempts": 2, "first_error": "timeout"}
-                rows.append(Result(test_id, at, Status.DOWN, None, None, "timeout",
-                                   "no answer within 10.0 s", more if extras else None))
+                rows.append(
+                    Result(
+                        test_id,
+                        at,
+                        Status.DOWN,
+                        None,
+                        None,
+                        "timeout",
+                        "no answer within 10.0 s",
+                        more if extras else None,
+                    )
+                )
             else:
                 latency = rng.lognormvariate(3.5, 0.6)
-                rows.append(Result(test_id, at, Status.UP, latency, 200, None, None,
-                                   _timings(rng, latency) if extras else None))
+                rows.append(
+                    Result(
+                        test_id,
+                        at,
+                        Status.UP,
+                        latency,
+                        200,
+                        None,
+                        None,
+                        _timings(rng, latency) if extras else None,
+                    )
+                )
             k += 1
         out.append(ResultBatch(uuid.uuid4().bytes, "bench", "local", "node-1", rows))
     return out
 
 
-async def processor_rate(settings: Settings, url: str, bodies: list[bytes],
-                         certificates: bool = True) -> float:
+async def processor_rate(
+    settings: Settings, url: str, bodies: list[bytes], certificates: bool = True
+) -> float:
     pool = await db.pool(url, size=settings.processor_writers + 2)
     processor = Processor(replace(settings, cell="bench"), pool)
     # Known before the clock starts: decoding them again would be timed as the processor's.
@@ -90,8 +117,9 @@ async def processor_rate(settings: Settings, url: str, bodies: list[bytes],
     total = sum(len(processor.decode(b).batch.results) for b in bodies)
     if not certificates:  # the baseline of what watching certificates costs
         processor.after = [h for h in processor.after if h is not certs.evaluate]
-    writers = [asyncio.create_task(processor.write_forever())
-               for _ in range(settings.processor_writers)]
+    writers = [
+        asyncio.create_task(processor.write_forever()) for _ in range(settings.processor_writers)
+    ]
     writers.append(asyncio.create_task(processor.stats.run(pool)))  # as `serve` runs it
     started = time.perf_counter()
     for body in bodies:  # as messages arrive: decoded on arrival, stored by the writer
@@ -100,8 +128,9 @@ async def processor_rate(settings: Settings, url: str, bodies: list[bytes],
     while not processor.inbox.empty():
         await asyncio.sleep(0.001)
     async with pool.acquire() as conn:  # done once the last batches' ids are in
-        while await conn.fetchval("SELECT count(*) FROM processed_batches "
-                                  "WHERE batch_id = any($1)", ids) < len(ids):
+        while await conn.fetchval(
+            "SELECT count(*) FROM processed_batches WHERE batch_id = any($1)", ids
+        ) < len(ids):
             await asyncio.sleep(0.001)
     elapsed = time.perf_counter() - started
     for writer in writers:
@@ -116,10 +145,9 @@ async def copy_rate(url: str, batches: list[ResultBatch], group_rows: int) -> fl
     started = time.perf_counter()
     for i in range(0, len(rows), group_rows):
         async with conn.transaction():
-            chunk = rows[i:i + group_rows]
+            chunk = rows[i : i + group_rows]
             await conn.copy_records_to_table("results", records=chunk, columns=RESULT_COLUMNS)
-            await conn.copy_records_to_table("results_week", records=chunk,
-                                             columns=RESULT_COLUMNS)
+            await conn.copy_records_to_table("results_week", records=chunk, columns=RESULT_COLUMNS)
     elapsed = time.perf_counter() - started
     await conn.close()
     return len(rows) / elapsed
@@ -143,26 +171,34 @@ async def drop_partition_times(url: str) -> tuple[float, float]:
     """Seconds to drop a day partition of DROP_ROWS rows, and to DELETE DELETE_ROWS rows."""
     conn = await asyncpg.connect(url)
     day = datetime(2030, 1, 1, tzinfo=UTC)
-    fill = ("INSERT INTO {} (test_id, checked_at, region, node, status, latency_ms, "
-            "http_status) SELECT 1 + g % 1000, "
-            "$1::timestamptz + g * $3::float8 * interval '1 ms', 'local', "
-            "'node-1', 1, 42.0, 200 FROM generate_series(0, $2 - 1) g")
+    fill = (
+        "INSERT INTO {} (test_id, checked_at, region, node, status, latency_ms, "
+        "http_status) SELECT 1 + g % 1000, "
+        "$1::timestamptz + g * $3::float8 * interval '1 ms', 'local', "
+        "'node-1', 1, 42.0, 200 FROM generate_series(0, $2 - 1) g"
+    )
     try:
-        for name, start, n in (("results_week_p2030_01_01", day, DROP_ROWS),
-                               ("results_week_p2030_01_02", day + timedelta(days=1),
-                                DELETE_ROWS)):
+        for name, start, n in (
+            ("results_week_p2030_01_01", day, DROP_ROWS),
+            ("results_week_p2030_01_02", day + timedelta(days=1), DELETE_ROWS),
+        ):
             await conn.execute(f"CREATE TABLE {name} (LIKE results_week)")
             await conn.execute(fill.format(name), start, n, 86_400_000 / n)
-            await conn.execute(f"ALTER TABLE results_week ATTACH PARTITION {name} FOR VALUES "
-                               f"FROM ('{start.isoformat()}') TO "
-                               f"('{(start + timedelta(days=1)).isoformat()}')")
+            await conn.execute(
+                f"ALTER TABLE results_week ATTACH PARTITION {name} FOR VALUES "
+                f"FROM ('{start.isoformat()}') TO "
+                f"('{(start + timedelta(days=1)).isoformat()}')"
+            )
         await conn.execute("CHECKPOINT")
         started = time.perf_counter()
         await conn.execute("DROP TABLE results_week_p2030_01_01")
         dropped = time.perf_counter() - started
         started = time.perf_counter()
-        await conn.execute("DELETE FROM results_week WHERE checked_at >= $1 AND checked_at < $2",
-                           day + timedelta(days=1), day + timedelta(days=2))
+        await conn.execute(
+            "DELETE FROM results_week WHERE checked_at >= $1 AND checked_at < $2",
+            day + timedelta(days=1),
+            day + timedelta(days=2),
+        )
         deleted = time.perf_counter() - started
     finally:
         await conn.close()
@@ -171,8 +207,10 @@ async def drop_partition_times(url: str) -> tuple[float, float]:
 
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(url)
-    await conn.execute("TRUNCATE results, results_week, test_state, daily_rollups, alert_state, "
-                       "processed_batches, incidents, event_outbox, monitor_state CASCADE")
+    await conn.execute(
+        "TRUNCATE results, results_week, test_state, daily_rollups, alert_state, "
+        "processed_batches, incidents, event_outbox, monitor_state CASCADE"
+    )
     await conn.execute("VACUUM ANALYZE")
     await conn.close()
 
@@ -200,8 +238,13 @@ def bench_ingest(settings: Settings) -> Iterator[dict[str, Any]]:
         yield from _ingest_lines(settings, url)
         yield from _broker_lines(settings)
         dropped, deleted = asyncio.run(drop_partition_times(url))
-        yield emit("ingest", f"drop_day_partition_{DROP_ROWS // 1_000_000}m_rows_s", dropped,
-                   f"delete_{DELETE_ROWS // 1_000_000}m_rows_s", deleted)
+        yield emit(
+            "ingest",
+            f"drop_day_partition_{DROP_ROWS // 1_000_000}m_rows_s",
+            dropped,
+            f"delete_{DELETE_ROWS // 1_000_000}m_rows_s",
+            deleted,
+        )
     finally:
         asyncio.run(_drop_database(settings.database_url, name))
 
@@ -213,16 +256,19 @@ def _broker_lines(settings: Settings) -> Iterator[dict[str, Any]]:
     from shared import amqp
 
     size = settings.batch_max_results
-    bodies = [encode_batch(b) for b in make_batches(BATCHES, size, 10_000,
-                                                    int(time.time() * 1000) - 3_600_000)]
+    bodies = [
+        encode_batch(b)
+        for b in make_batches(BATCHES, size, 10_000, int(time.time() * 1000) - 3_600_000)
+    ]
     rates = {}
     with peers.vhost() as vhost:
         url = urlunsplit(urlsplit(settings.amqp_url.split(",")[0])._replace(path=f"/{vhost}"))
         for kind in ("quorum", "classic"):
             options = amqp.QueueOptions(kind, settings.amqp_delivery_limit)
             rates[kind] = asyncio.run(broker_rate(url, bodies, size, options))
-    yield emit("ingest", "broker_results_per_s_quorum", rates["quorum"], "classic_queue",
-               rates["classic"])
+    yield emit(
+        "ingest", "broker_results_per_s_quorum", rates["quorum"], "classic_queue", rates["classic"]
+    )
     yield emit("ingest", "broker_results_per_s_quorum", rates["quorum"], "seed_load", 3_000)
 
 
@@ -240,17 +286,29 @@ def _ingest_lines(settings: Settings, url: str) -> Iterator[dict[str, Any]]:
         if label == "10k_tests":
             asyncio.run(_truncate(url))
             per_row = asyncio.run(sqlalchemy_rate(url, batches))
-            yield emit("ingest", f"processor_results_per_s_{label}", ours,
-                       "sqlalchemy_insert_per_row", per_row)
+            yield emit(
+                "ingest",
+                f"processor_results_per_s_{label}",
+                ours,
+                "sqlalchemy_insert_per_row",
+                per_row,
+            )
             # What carrying the extras costs: the same results without them.
-            plain = [encode_batch(b) for b in make_batches(BATCHES, size, n_tests, start,
-                                                           extras=False)]
+            plain = [
+                encode_batch(b) for b in make_batches(BATCHES, size, n_tests, start, extras=False)
+            ]
             asyncio.run(_truncate(url))
             bare = asyncio.run(processor_rate(settings, url, plain))
-            yield emit("ingest", f"processor_results_per_s_{label}", ours,
-                       "processor_without_extras", bare)
+            yield emit(
+                "ingest", f"processor_results_per_s_{label}", ours, "processor_without_extras", bare
+            )
             # What watching certificates costs: the same run without that hook.
             asyncio.run(_truncate(url))
             blind = asyncio.run(processor_rate(settings, url, bodies, certificates=False))
-            yield emit("ingest", f"processor_results_per_s_{label}", ours,
-                       "processor_without_cert_notices", blind)
+            yield emit(
+                "ingest",
+                f"processor_results_per_s_{label}",
+                ours,
+                "processor_without_cert_notices",
+                blind,
+            )

@@ -74,6 +74,7 @@ async def _run(settings: Settings) -> tuple[float, float]:
             async def post(_: object) -> None:
                 async with session.post(target, data=body) as response:
                     await response.read()
+
             baseline = await _rate(post, deliveries)
         return ours, baseline
     finally:
@@ -92,10 +93,16 @@ async def _no_park(body: bytes, delay_ms: int) -> None:
 
 
 def _delivery(run: str, i: int, url: str) -> Delivery:
-    n = Notification(kind="opened", key=f"bench-{run}-{i}", monitor=f"Monitor {i}",
-                     target="https://example.com/", incident_id=i + 1)
-    return Delivery(f"bench-{run}-{i}/1", "webhook", n, 1, 1,
-                    config={"url": url, "secret": "bench"})
+    n = Notification(
+        kind="opened",
+        key=f"bench-{run}-{i}",
+        monitor=f"Monitor {i}",
+        target="https://example.com/",
+        incident_id=i + 1,
+    )
+    return Delivery(
+        f"bench-{run}-{i}/1", "webhook", n, 1, 1, config={"url": url, "secret": "bench"}
+    )
 
 
 async def _rate(work: Callable[[Delivery], Awaitable[object]], items: list[Delivery]) -> float:
@@ -106,6 +113,7 @@ async def _rate(work: Callable[[Delivery], Awaitable[object]], items: list[Deliv
     async def worker() -> None:
         while not queue.empty():
             await work(queue.get_nowait())
+
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return len(items) / (time.perf_counter() - started)

@@ -58,8 +58,13 @@ def ensure_package(binary: str, package: str) -> str:
     if found:
         return found
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-q", package], check=True, env=env,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", package],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=600,
+    )
     found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/usr/bin")
     if not found:
         raise RuntimeError(f"{package} installed but {binary} not found")
@@ -132,24 +137,34 @@ end
 """
 
 
-def wrk_rate(base: str, paths: list[str], seconds: int, connections: int = 64,
-             what: str = "blackbox_exporter") -> float:
+def wrk_rate(
+    base: str,
+    paths: list[str],
+    seconds: int,
+    connections: int = 64,
+    what: str = "blackbox_exporter",
+) -> float:
     """Requests a second wrk drives at `base`, cycling through `paths` (Debian's wrk); any
     answer that is not 2xx or 3xx fails the run (`what` names the server)."""
     binary = ensure_package("wrk", "wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(WRK_SCRIPT.format(paths=", ".join(f'"{p}"' for p in paths)))
         script.flush()
-        done = subprocess.run([binary, "-t2", f"-c{connections}", f"-d{seconds}s",
-                               "-s", script.name, base], capture_output=True, text=True,
-                              timeout=seconds + 60, check=True)
+        done = subprocess.run(
+            [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
     match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
     if not match:
         raise RuntimeError(f"wrk said: {done.stdout[-500:]}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done.stdout)
     if errors:
-        raise RuntimeError(f"{what} failed {errors.group(1)} requests of "
-                           f"{match.group(1)}/s: {done.stdout[-300:]}")
+        raise RuntimeError(
+            f"{what} failed {errors.group(1)} requests of {match.group(1)}/s: {done.stdout[-300:]}"
+        )
     return float(match.group(1))
 
 
@@ -159,8 +174,12 @@ def vhost() -> Iterator[str]:
     name = f"vigil-bench-{uuid.uuid4().hex[:8]}"
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([ctl, "-q", "add_vhost", name], check=True, capture_output=True, timeout=60)
-    subprocess.run([ctl, "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     try:
         yield name
     finally:

@@ -58,10 +58,16 @@ FROM t
 
 
 def _env(database_url: str, amqp_url: str, **extra: str) -> dict[str, str]:
-    return {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-            "VIGIL_CELL": "bench", "VIGIL_LOG_LEVEL": "WARNING", "VIGIL_DIRECTORY_URL": "",
-            "VIGIL_METRICS_PORT": "0",  # no side port: the default one may be taken here
-            **extra}
+    return {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": "bench",
+        "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_DIRECTORY_URL": "",
+        "VIGIL_METRICS_PORT": "0",  # no side port: the default one may be taken here
+        **extra,
+    }
 
 
 def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -128,9 +134,11 @@ def _throughput(database_url: str, amqp_url: str) -> Iterator[Line]:
     yield emit("ping", "pings_stored_per_s", stored, "bare_uvicorn_200", bare)
 
 
-_SCAN = ("SELECT h.test_id FROM heartbeats h JOIN tests t ON t.id = h.test_id "
-         "WHERE h.state = 'up' AND h.last_success_at + make_interval(secs => t.interval_s "
-         "+ (t.config->>'grace_s')::int) <= now()")
+_SCAN = (
+    "SELECT h.test_id FROM heartbeats h JOIN tests t ON t.id = h.test_id "
+    "WHERE h.state = 'up' AND h.last_success_at + make_interval(secs => t.interval_s "
+    "+ (t.config->>'grace_s')::int) <= now()"
+)
 
 
 async def _arm_missers(database_url: str, armed: bool = True) -> dict[int, datetime]:
@@ -147,7 +155,11 @@ async def _arm_missers(database_url: str, armed: bool = True) -> dict[int, datet
             "due_at = CASE WHEN $4::bool THEN $1::timestamptz + ((test_id / 100) % $2::int) * "
             "  $3::float8 * interval '1 second' END "
             "WHERE test_id % 100 = 0 RETURNING test_id, last_success_at",
-            start, MISSING, WINDOW_S / MISSING, armed)
+            start,
+            MISSING,
+            WINDOW_S / MISSING,
+            armed,
+        )
         return {r["test_id"]: r["last_success_at"] + timedelta(minutes=70) for r in rows}
     finally:
         await conn.close()
@@ -177,8 +189,9 @@ async def _watch(database_url: str, due: dict[int, datetime]) -> list[float]:
     try:
         while len(seen) < len(due) and time.time() < deadline:
             now = time.time()
-            for r in await conn.fetch("SELECT test_id FROM results_week WHERE error_kind = "
-                                      "'missed'"):
+            for r in await conn.fetch(
+                "SELECT test_id FROM results_week WHERE error_kind = 'missed'"
+            ):
                 seen.setdefault(r["test_id"], now)
             await asyncio.sleep(POLL_S)
     finally:
@@ -208,21 +221,25 @@ async def _look_cost(database_url: str, looks: int = 200) -> tuple[float, float]
 def _deadlines(database_url: str, amqp_url: str) -> Iterator[Line]:
     asyncio.run(_seed(database_url, TESTS))
     ours_ms, scan_ms = asyncio.run(_look_cost(database_url))
-    processor = _start([sys.executable, "-m", "ops.cli", "processor"],
-                       _env(database_url, amqp_url))
+    processor = _start([sys.executable, "-m", "ops.cli", "processor"], _env(database_url, amqp_url))
     try:
         time.sleep(3)  # partitions made, the finder looking
         due = asyncio.run(_arm_missers(database_url))
         delays = asyncio.run(_watch(database_url, due))
     finally:
         _stop(processor)
-    scanned = asyncio.run(_scan_delays(database_url,
-                                       asyncio.run(_arm_missers(database_url, armed=False))))
+    scanned = asyncio.run(
+        _scan_delays(database_url, asyncio.run(_arm_missers(database_url, armed=False)))
+    )
     for name, q in (("p50", 0.5), ("p99", 0.99)):
-        yield emit("ping", f"deadline_to_down_{name}_s", _at(delays, q),
-                   "full_scan_each_second_found", _at(scanned, q))
-    yield emit("ping", "deadline_finding_ms_per_s_idle", ours_ms, "full_scan_each_second",
-               scan_ms)
+        yield emit(
+            "ping",
+            f"deadline_to_down_{name}_s",
+            _at(delays, q),
+            "full_scan_each_second_found",
+            _at(scanned, q),
+        )
+    yield emit("ping", "deadline_finding_ms_per_s_idle", ours_ms, "full_scan_each_second", scan_ms)
 
 
 def _at(ordered: list[float], q: float) -> float:

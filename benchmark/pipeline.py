@@ -72,8 +72,7 @@ def _scratch(settings: Settings) -> tuple[str, str]:
     url = urlunsplit(parts._replace(path=f"/vigil_pipe_{uuid.uuid4().hex[:8]}"))
     upgrade(url)
     vhost = f"vigil-pipe-{uuid.uuid4().hex[:8]}"
-    for args in (["add_vhost", vhost], ["set_permissions", "-p", vhost, "guest", ".*", ".*",
-                                          ".*"]):
+    for args in (["add_vhost", vhost], ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]):
         subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
     amqp = urlunsplit(urlsplit(settings.amqp_url)._replace(path=f"/{vhost}"))
     return url, amqp
@@ -88,8 +87,7 @@ def _certs(directory: Path) -> Path:
     # left a result may carry (shared.messages.MAX_CERT_DAYS), and every result would be
     # stored without its certificate days (the processor drops and counts a bad extra).
     leaf = ca.issue_cert("127.0.0.1", not_after=datetime.now(UTC) + timedelta(days=90))
-    leaf.private_key_and_cert_chain_pem.write_to_path(
-        str(directory / "server.pem"))
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(directory / "server.pem"))
     return directory / "ca.pem"
 
 
@@ -99,27 +97,51 @@ async def _seed(url: str, n: int, mix: str, http_port: int, https_port: int) -> 
 
     conn = await asyncpg.connect(url)
     try:
-        account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES "
-                                      "('pipe@example.com', 'x') RETURNING id")
-        await conn.execute("INSERT INTO monitors (account_id, name) SELECT $1, 'm' || g "
-                           "FROM generate_series(1, $2) g", account, n)
-        https = "CASE WHEN $4 = 'real' AND m.id % 10 < 8 THEN 'https://127.0.0.1:' || $5 "\
-                "ELSE 'http://127.0.0.1:' || $6 END"
+        account = await conn.fetchval(
+            "INSERT INTO accounts (email, password_hash) VALUES "
+            "('pipe@example.com', 'x') RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO monitors (account_id, name) SELECT $1, 'm' || g "
+            "FROM generate_series(1, $2) g",
+            account,
+            n,
+        )
+        https = (
+            "CASE WHEN $4 = 'real' AND m.id % 10 < 8 THEN 'https://127.0.0.1:' || $5 "
+            "ELSE 'http://127.0.0.1:' || $6 END"
+        )
         await conn.execute(
             "INSERT INTO tests (id, monitor_id, account_id, kind, region, interval_s, timeout_s,"
             f" config) SELECT m.id, m.id, $1, 'http', 'local', 60, $2, jsonb_build_object("
             f"'url', {https} || '/t/' || m.id, 'method', 'GET', 'expect_status', 200)"
             " FROM monitors m WHERE m.account_id = $1 AND m.id <= $3",
-            account, TIMEOUT_S, n, mix, str(https_port), str(http_port))
+            account,
+            TIMEOUT_S,
+            n,
+            mix,
+            str(https_port),
+            str(http_port),
+        )
         await conn.execute("SELECT setval('tests_id_seq', (SELECT max(id) FROM tests))")
-        await conn.execute("INSERT INTO api_keys (account_id, login_id, name, prefix, key_hash,"
-                           " role) VALUES ($1, $1, 'bench', 'vk_bench', $2, 'owner')",
-                           account, digest(KEY))
-        page = await conn.fetchval("INSERT INTO status_pages (account_id, slug, title, language)"
-                                   " VALUES ($1, $2, 'Bench', 'en') RETURNING id", account, SLUG)
-        await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
-                           "position) SELECT $1, g, $2, g FROM generate_series(3, 52) g",
-                           page, account)
+        await conn.execute(
+            "INSERT INTO api_keys (account_id, login_id, name, prefix, key_hash,"
+            " role) VALUES ($1, $1, 'bench', 'vk_bench', $2, 'owner')",
+            account,
+            digest(KEY),
+        )
+        page = await conn.fetchval(
+            "INSERT INTO status_pages (account_id, slug, title, language)"
+            " VALUES ($1, $2, 'Bench', 'en') RETURNING id",
+            account,
+            SLUG,
+        )
+        await conn.execute(
+            "INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
+            "position) SELECT $1, g, $2, g FROM generate_series(3, 52) g",
+            page,
+            account,
+        )
         await conn.execute("VACUUM ANALYZE tests")
         return [r["id"] for r in await conn.fetch("SELECT id FROM tests ORDER BY id")]
     finally:
@@ -236,8 +258,10 @@ async def _sample_api(api: str, ids: list[int], seconds: float) -> dict[str, lis
                     if test_id in seen:  # the first sight may be of an old row
                         out["lag"].append(now - _epoch(items[0]["checked_at"]))
                     seen[test_id] = items[0]["checked_at"]
-            for key, path in (("page", f"/api/v1/public/status-pages/{SLUG}"),
-                              ("dashboard", "/api/v1/monitors?limit=50")):
+            for key, path in (
+                ("page", f"/api/v1/public/status-pages/{SLUG}"),
+                ("dashboard", "/api/v1/monitors?limit=50"),
+            ):
                 started = time.perf_counter()
                 r = await client.get(path)
                 out[key].append(time.perf_counter() - started)
@@ -257,7 +281,8 @@ async def _disk(url: str) -> tuple[float, int]:
         size = await conn.fetchval(
             "SELECT sum(pg_total_relation_size(relid)) FROM ("
             " SELECT relid FROM pg_partition_tree('results') UNION ALL"
-            " SELECT relid FROM pg_partition_tree('results_week')) t")
+            " SELECT relid FROM pg_partition_tree('results_week')) t"
+        )
         rows = await conn.fetchval("SELECT count(*) FROM results")
         return float(size), int(rows)
     finally:
@@ -277,14 +302,21 @@ def _executors(n_tests: int) -> int:
     return max(1, -(-n_tests // 60_000))
 
 
-def _env(settings: Settings, url: str, amqp: str, ca: Path, state: Path, api_port: int,
-         n_tests: int) -> dict[str, str]:
+def _env(
+    settings: Settings, url: str, amqp: str, ca: Path, state: Path, api_port: int, n_tests: int
+) -> dict[str, str]:
     return {
         **os.environ,
-        "VIGIL_DATABASE_URL": url, "VIGIL_AMQP_URL": amqp, "VIGIL_CELL": "pipe",
-        "VIGIL_REGION": "local", "VIGIL_API_PORT": str(api_port), "VIGIL_DIRECTORY_URL": "",
-        "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_LOG_FORMAT": "text",
-        "VIGIL_SECRET_KEY": "pipeline-bench", "VIGIL_STATE_DIR": str(state),
+        "VIGIL_DATABASE_URL": url,
+        "VIGIL_AMQP_URL": amqp,
+        "VIGIL_CELL": "pipe",
+        "VIGIL_REGION": "local",
+        "VIGIL_API_PORT": str(api_port),
+        "VIGIL_DIRECTORY_URL": "",
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_SECRET_KEY": "pipeline-bench",
+        "VIGIL_STATE_DIR": str(state),
         "VIGIL_MAX_TESTS": str(n_tests + 10),
         # A 300 ms answer at 3,000 checks/s keeps ~900 connections open per core's worth.
         "VIGIL_EXECUTOR_CONCURRENCY": "2048",
@@ -313,8 +345,9 @@ def bench_pipeline(settings: Settings, options: dict[str, Any]) -> Iterator[dict
     yield from _run(settings, n, mix, window, n_exec, tmp)
 
 
-def _run(settings: Settings, n: int, mix: str, window: float, n_exec: int,
-         tmp: Path) -> Iterator[dict[str, Any]]:
+def _run(
+    settings: Settings, n: int, mix: str, window: float, n_exec: int, tmp: Path
+) -> Iterator[dict[str, Any]]:
     from ops.migrate import drop_database
 
     url, amqp = _scratch(settings)
@@ -326,8 +359,10 @@ def _run(settings: Settings, n: int, mix: str, window: float, n_exec: int,
         env = _env(settings, url, amqp, ca, tmp / "state", api_port, n)
         cell = Cell(tmp, env)
         py = [sys.executable, "-m"]
-        cell.start("target", [*py, "benchmark.pipeline_target", str(tmp), str(http_port),
-                              str(https_port), mix])
+        cell.start(
+            "target",
+            [*py, "benchmark.pipeline_target", str(tmp), str(http_port), str(https_port), mix],
+        )
         target = f"http://127.0.0.1:{http_port}"
         _wait("the target", lambda: _counts(target) is not None, 30)
         started = time.time()
@@ -335,17 +370,22 @@ def _run(settings: Settings, n: int, mix: str, window: float, n_exec: int,
         for name, port in [("processor", 0), ("api", 0), ("scheduler", 0)]:
             cell.start(name, [*py, "ops.cli", name], VIGIL_METRICS_PORT=str(port))
         for i, port in enumerate(metrics):
-            cell.start(f"executor{i}", [*py, "ops.cli", "executor"],
-                       VIGIL_NODE_ID=f"pipe-{i}", VIGIL_METRICS_PORT=str(port),
-                       VIGIL_STATE_DIR=str(tmp / f"state{i}"))
+            cell.start(
+                f"executor{i}",
+                [*py, "ops.cli", "executor"],
+                VIGIL_NODE_ID=f"pipe-{i}",
+                VIGIL_METRICS_PORT=str(port),
+                VIGIL_STATE_DIR=str(tmp / f"state{i}"),
+            )
         api = f"http://127.0.0.1:{api_port}"
         _wait("the API", lambda: httpx.get(f"{api}/api/v1/health").status_code == 200)
         _wait("every test checked once", lambda: len(_counts(target)["first"]) >= n, 300)
         cell.assert_running()
         full_minute = max(_counts(target)["first"].values()) - started
         time.sleep(30)  # the first minute's backlog settles
-        yield from _window(cell, url, api, target, metrics, ids, n, mix, window, n_exec,
-                           full_minute)
+        yield from _window(
+            cell, url, api, target, metrics, ids, n, mix, window, n_exec, full_minute
+        )
         yield from _settle(cell, url, target, n_exec, mix)
     finally:
         if cell is not None:
@@ -355,9 +395,19 @@ def _run(settings: Settings, n: int, mix: str, window: float, n_exec: int,
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
 
 
-def _window(cell: Cell, url: str, api: str, target: str, metrics: list[int], ids: list[int],
-            n: int, mix: str, window: float, n_exec: int,
-            full_minute: float) -> Iterator[dict[str, Any]]:
+def _window(
+    cell: Cell,
+    url: str,
+    api: str,
+    target: str,
+    metrics: list[int],
+    ids: list[int],
+    n: int,
+    mix: str,
+    window: float,
+    n_exec: int,
+    full_minute: float,
+) -> Iterator[dict[str, Any]]:
     offered = n / 60
     t0, c0, s0 = time.monotonic(), _total(target), asyncio.run(_stored(url))
     cpu0, pg0, busy0 = cell.cpu_s(), _pg_rabbit_cpu(), _machine_busy_s()
@@ -375,13 +425,20 @@ def _window(cell: Cell, url: str, api: str, target: str, metrics: list[int], ids
     yield emit(b, f"checks_per_s_at_target_{k}", (c1 - c0) / elapsed, "offered_per_s", offered)
     yield emit(b, f"results_stored_per_s_{k}", (s1 - s0) / elapsed, "offered_per_s", offered)
     for q in (0.5, 0.99):
-        yield emit(b, f"start_lateness_p{int(q * 100)}_s_{k}", _quantile(late0, late1, q),
-                   "interval_s", 60)
-        yield emit(b, f"visibility_lag_p{int(q * 100)}_s_{k}", _p(api_figures["lag"], q),
-                   "goal_p99_s", 5)
+        yield emit(
+            b, f"start_lateness_p{int(q * 100)}_s_{k}", _quantile(late0, late1, q), "interval_s", 60
+        )
+        yield emit(
+            b, f"visibility_lag_p{int(q * 100)}_s_{k}", _p(api_figures["lag"], q), "goal_p99_s", 5
+        )
     for key in ("page", "dashboard"):
-        yield emit(b, f"{key}_api_p99_ms_under_load_{k}", _p(api_figures[key], 0.99) * 1000,
-                   f"{key}_api_p50_ms_under_load", _p(api_figures[key], 0.5) * 1000)
+        yield emit(
+            b,
+            f"{key}_api_p99_ms_under_load_{k}",
+            _p(api_figures[key], 0.99) * 1000,
+            f"{key}_api_p50_ms_under_load",
+            _p(api_figures[key], 0.5) * 1000,
+        )
     yield emit(b, f"time_to_first_full_minute_s_{k}", full_minute, "interval_s", 60)
     yield from _cpu_lines(cell, cpu0, cpu1, pg0, pg1, busy1 - busy0, elapsed, n, k)
     size, rows = asyncio.run(_disk(url))
@@ -394,13 +451,23 @@ def _total(target: str) -> int:
 
 
 def _pg_rabbit_cpu() -> dict[str, float]:
-    return {"postgresql_machine": _named_cpu_s(("postgres", "postmaster")),
-            "rabbitmq_machine": _named_cpu_s(("beam.smp",))}
+    return {
+        "postgresql_machine": _named_cpu_s(("postgres", "postmaster")),
+        "rabbitmq_machine": _named_cpu_s(("beam.smp",)),
+    }
 
 
-def _cpu_lines(cell: Cell, cpu0: dict[str, float], cpu1: dict[str, float],
-               pg0: dict[str, float], pg1: dict[str, float], busy: float, elapsed: float,
-               n: int, k: str) -> Iterator[dict[str, Any]]:
+def _cpu_lines(
+    cell: Cell,
+    cpu0: dict[str, float],
+    cpu1: dict[str, float],
+    pg0: dict[str, float],
+    pg1: dict[str, float],
+    busy: float,
+    elapsed: float,
+    n: int,
+    k: str,
+) -> Iterator[dict[str, Any]]:
     cores = os.cpu_count() or 1
     ours = 0.0
     rss = cell.rss_mb()
@@ -410,18 +477,28 @@ def _cpu_lines(cell: Cell, cpu0: dict[str, float], cpu1: dict[str, float],
         yield emit("pipeline", f"cpu_cores_{name}_{k}", used, "machine_cores", cores)
         yield emit("pipeline", f"rss_mb_{name}_{k}", rss.get(name, 0.0), "machine_cores", cores)
     for name in pg1:  # shared services: other helpers' load is in these
-        yield emit("pipeline", f"cpu_cores_{name}_{k}", (pg1[name] - pg0[name]) / elapsed,
-                   "machine_cores", cores)
+        yield emit(
+            "pipeline",
+            f"cpu_cores_{name}_{k}",
+            (pg1[name] - pg0[name]) / elapsed,
+            "machine_cores",
+            cores,
+        )
     yield emit("pipeline", f"cpu_cores_vigil_and_target_{k}", ours, "machine_cores", cores)
-    yield emit("pipeline", f"cpu_cores_per_1000_tests_vigil_and_target_{k}", ours / n * 1000,
-               "machine_cores", cores)
-    yield emit("pipeline", f"machine_busy_cores_all_users_{k}", busy / elapsed,
-               "machine_cores", cores)
+    yield emit(
+        "pipeline",
+        f"cpu_cores_per_1000_tests_vigil_and_target_{k}",
+        ours / n * 1000,
+        "machine_cores",
+        cores,
+    )
+    yield emit(
+        "pipeline", f"machine_busy_cores_all_users_{k}", busy / elapsed, "machine_cores", cores
+    )
     yield emit("pipeline", f"load_average_1m_{k}", os.getloadavg()[0], "machine_cores", cores)
 
 
-def _settle(cell: Cell, url: str, target: str, n_exec: int,
-            mix: str) -> Iterator[dict[str, Any]]:
+def _settle(cell: Cell, url: str, target: str, n_exec: int, mix: str) -> Iterator[dict[str, Any]]:
     """Stop checking (scheduler, then executors: they flush what they hold), let the
     processor drain, and compare every test's checks at the target with its rows."""
     cell.stop("scheduler")
@@ -438,14 +515,26 @@ def _settle(cell: Cell, url: str, target: str, n_exec: int,
     # than results, by design); in-flight checks at the stop are the rest of any gap.
     answering = [t for t in counts if behaviour(t, mix)[0] == 200]
     failing = [t for t in counts if behaviour(t, mix)[0] not in (0, 200)]
-    yield emit("pipeline", "performed_minus_stored_5xx_tests",
-               sum(counts[t] - stored.get(t, 0) for t in failing), "checks_performed",
-               sum(counts[t] for t in failing))
+    yield emit(
+        "pipeline",
+        "performed_minus_stored_5xx_tests",
+        sum(counts[t] - stored.get(t, 0) for t in failing),
+        "checks_performed",
+        sum(counts[t] for t in failing),
+    )
     diff = sum(abs(counts[t] - stored.get(t, 0)) for t in answering)  # 0 lost, 0 doubled
     timeouts = [t for t in counts if behaviour(t, mix)[0] == 0]
-    yield emit("pipeline", "performed_minus_stored_200_tests_abs", diff,
-               "checks_performed", sum(counts[t] for t in answering))
-    yield emit("pipeline", "performed_minus_stored_timeout_tests",
-               sum(counts[t] - stored.get(t, 0) for t in timeouts), "checks_performed",
-               sum(counts[t] for t in timeouts))
-
+    yield emit(
+        "pipeline",
+        "performed_minus_stored_200_tests_abs",
+        diff,
+        "checks_performed",
+        sum(counts[t] for t in answering),
+    )
+    yield emit(
+        "pipeline",
+        "performed_minus_stored_timeout_tests",
+        sum(counts[t] - stored.get(t, 0) for t in timeouts),
+        "checks_performed",
+        sum(counts[t] for t in timeouts),
+    )

@@ -44,8 +44,9 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mi
 
 
 async def _reply(writer: asyncio.StreamWriter, status: int, body: bytes) -> None:
-    head = (f"HTTP/1.1 {status} X\r\ncontent-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n").encode()
+    head = (
+        f"HTTP/1.1 {status} X\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode()
     try:
         writer.write(head + body)
         await writer.drain()

@@ -31,8 +31,11 @@ async def _make_private(database_url: str, settings: Settings) -> str:
     try:
         async with engine.begin() as conn:
             page_id = await conn.scalar(select(status_pages.c.id))
-            await conn.execute(update(status_pages).values(
-                visibility="password", password_hash=password_hash, feed_token="bench"))
+            await conn.execute(
+                update(status_pages).values(
+                    visibility="password", password_hash=password_hash, feed_token="bench"
+                )
+            )
     finally:
         await engine.dispose()
     return page_access.issue(settings, page_id, password_hash)[0]
@@ -45,12 +48,23 @@ def bench_private_page(settings: Settings) -> Iterator[Line]:
         asyncio.run(_seed(database_url))
         public, public_rps = asyncio.run(_measure(database_url, "5"))
         token = asyncio.run(_make_private(database_url, settings))
-        private, private_rps = asyncio.run(_measure(database_url, "5", headers={
-            "X-Vigil-Page-Access": token}))
+        private, private_rps = asyncio.run(
+            _measure(database_url, "5", headers={"X-Vigil-Page-Access": token})
+        )
     finally:
         asyncio.run(drop_database(database_url))
     for name, q in (("p50", 0.5), ("p99", 0.99)):
-        yield emit("private_page", f"private_page_{name}_ms", _percentile(private, q),
-                   "same_page_public", _percentile(public, q))
-    yield emit("private_page", "private_page_requests_per_s_no_think_time", private_rps,
-               "same_page_public", public_rps)
+        yield emit(
+            "private_page",
+            f"private_page_{name}_ms",
+            _percentile(private, q),
+            "same_page_public",
+            _percentile(public, q),
+        )
+    yield emit(
+        "private_page",
+        "private_page_requests_per_s_no_think_time",
+        private_rps,
+        "same_page_public",
+        public_rps,
+    )

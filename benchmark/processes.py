@@ -18,8 +18,9 @@ class Processes:
 
     def start(self, name: str, argv: list[str], **extra: str) -> None:
         with open(self.logs / f"{name}.log", "ab") as out:  # the process has its own copy
-            self.procs[name] = subprocess.Popen(argv, env={**self.env, **extra}, stdout=out,
-                                                stderr=subprocess.STDOUT)
+            self.procs[name] = subprocess.Popen(
+                argv, env={**self.env, **extra}, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def kill(self, name: str) -> None:
         """SIGKILL: no goodbye, nothing flushed."""

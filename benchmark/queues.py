@@ -13,8 +13,9 @@ from shared import amqp, names
 IN_FLIGHT = 32  # unconfirmed publishes at a time, as several executors have them
 
 
-async def broker_rate(amqp_url: str, bodies: list[bytes], results_per_body: int,
-                      options: amqp.QueueOptions) -> float:
+async def broker_rate(
+    amqp_url: str, bodies: list[bytes], results_per_body: int, options: amqp.QueueOptions
+) -> float:
     """Results a second through publish (confirmed) -> queue -> consume (acked)."""
     connection = await amqp.connect(amqp_url, options)
     try:

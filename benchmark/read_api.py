@@ -35,17 +35,28 @@ async def _prepare(url: str) -> None:
     """An API key for the bench account, a status page of 100 monitors, an update."""
     conn = await asyncpg.connect(url)
     await conn.execute("DELETE FROM api_keys WHERE name = 'bench'")
-    await conn.execute("INSERT INTO api_keys (account_id, login_id, name, prefix, key_hash, role) "
-                       "VALUES (1, 1, 'bench', 'vk_bench', $1, 'owner')", digest(KEY))
+    await conn.execute(
+        "INSERT INTO api_keys (account_id, login_id, name, prefix, key_hash, role) "
+        "VALUES (1, 1, 'bench', 'vk_bench', $1, 'owner')",
+        digest(KEY),
+    )
     page = await conn.fetchval("SELECT id FROM status_pages WHERE slug = $1", SLUG)
     if page is None:
-        page = await conn.fetchval("INSERT INTO status_pages (account_id, slug, title, language) "
-                                   "VALUES (1, $1, 'Bench', 'en') RETURNING id", SLUG)
-        await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
-                           "position) SELECT $1, m, 1, m FROM generate_series(1, 100) m", page)
-        await conn.execute("INSERT INTO incident_updates (incident_id, account_id, message) "
-                           "SELECT id, 1, 'we are on it' FROM incidents "
-                           "WHERE monitor_id <= 100 ORDER BY started_at DESC LIMIT 50")
+        page = await conn.fetchval(
+            "INSERT INTO status_pages (account_id, slug, title, language) "
+            "VALUES (1, $1, 'Bench', 'en') RETURNING id",
+            SLUG,
+        )
+        await conn.execute(
+            "INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
+            "position) SELECT $1, m, 1, m FROM generate_series(1, 100) m",
+            page,
+        )
+        await conn.execute(
+            "INSERT INTO incident_updates (incident_id, account_id, message) "
+            "SELECT id, 1, 'we are on it' FROM incidents "
+            "WHERE monitor_id <= 100 ORDER BY started_at DESC LIMIT 50"
+        )
     await conn.close()
 
 
@@ -61,8 +72,9 @@ def _cases() -> dict[str, str]:
         "GET /incidents (first page of 50)": f"{p}/incidents",
         "GET /incidents?monitor_id=106&range=90d": f"{p}/incidents?monitor_id=106&range=90d",
         "GET /incidents/{id}": f"{p}/incidents/1",
-        "GET /public/status-pages/{slug} (100 monitors, uncached)":
-            f"{p}/public/status-pages/{SLUG}",
+        "GET /public/status-pages/{slug} (100 monitors, uncached)": (
+            f"{p}/public/status-pages/{SLUG}"
+        ),
     }
 
 
@@ -79,8 +91,14 @@ async def _time(client: httpx.AsyncClient, path: str) -> tuple[float, float, int
 
 
 async def measure(url: str) -> None:
-    settings = Settings.from_env({"VIGIL_DATABASE_URL": url, "VIGIL_PUBLIC_CACHE_TTL": "0",
-                                  "VIGIL_DIRECTORY_URL": "", "VIGIL_LOG_FORMAT": "text"})
+    settings = Settings.from_env(
+        {
+            "VIGIL_DATABASE_URL": url,
+            "VIGIL_PUBLIC_CACHE_TTL": "0",
+            "VIGIL_DIRECTORY_URL": "",
+            "VIGIL_LOG_FORMAT": "text",
+        }
+    )
     app = create_app(settings)
     print(f"| endpoint | median ms ({RUNS} runs) | worst ms | answer bytes |")
     print("|---|---|---|---|")
@@ -95,8 +113,13 @@ async def measure(url: str) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--full-every", type=int, default=1440, metavar="MINUTES",
-                   help="the full history's spacing (these endpoints never read it)")
+    p.add_argument(
+        "--full-every",
+        type=int,
+        default=1440,
+        metavar="MINUTES",
+        help="the full history's spacing (these endpoints never read it)",
+    )
     p.add_argument("--database", help="reuse this already built database")
     args = p.parse_args()
     name = args.database or f"vigil_readapi_{uuid.uuid4().hex[:6]}"
@@ -105,8 +128,9 @@ def main() -> None:
         if not args.database:
             upgrade(url)
             started = time.perf_counter()
-            asyncio.run(history.build(url, args.full_every, datetime.now(UTC).replace(
-                microsecond=0)))
+            asyncio.run(
+                history.build(url, args.full_every, datetime.now(UTC).replace(microsecond=0))
+            )
             print(f"built {name} in {time.perf_counter() - started:.0f} s", flush=True)
         asyncio.run(_prepare(url))
         asyncio.run(measure(url))

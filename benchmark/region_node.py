@@ -68,11 +68,20 @@ def start() -> RegionNode:
     name = f"vg{uuid.uuid4().hex[:8]}"
     where = tempfile.mkdtemp(prefix="vigil-region-")
     _script("start", where, "--netns", name, "--name", f"{name}@localhost")
-    env = dict(line.split("=", 1) for line in Path(where, "node.env").read_text().splitlines()
-               if "=" in line)
-    return RegionNode(dir=where, node=env["NODE"], netns=env["NETNS"], host_ip=env["HOST_IP"],
-                      region_ip=env["REGION_IP"], port=int(env["PORT"]),
-                      mgmt_port=int(env["MGMT_PORT"]))
+    env = dict(
+        line.split("=", 1)
+        for line in Path(where, "node.env").read_text().splitlines()
+        if "=" in line
+    )
+    return RegionNode(
+        dir=where,
+        node=env["NODE"],
+        netns=env["NETNS"],
+        host_ip=env["HOST_IP"],
+        region_ip=env["REGION_IP"],
+        port=int(env["PORT"]),
+        mgmt_port=int(env["MGMT_PORT"]),
+    )
 
 
 def _script(*args: str) -> str:

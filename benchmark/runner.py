@@ -25,8 +25,14 @@ Line = dict[str, object]
 
 def emit(bench: str, metric: str, value: float, baseline: str, baseline_value: float) -> Line:
     ratio = round(value / baseline_value, 3) if baseline_value else None
-    return {"bench": bench, "metric": metric, "value": round(value, 3), "baseline": baseline,
-            "baseline_value": round(baseline_value, 3), "ratio": ratio}
+    return {
+        "bench": bench,
+        "metric": metric,
+        "value": round(value, 3),
+        "baseline": baseline,
+        "baseline_value": round(baseline_value, 3),
+        "ratio": ratio,
+    }
 
 
 def sample_results(n: int, seed: int = 7) -> list[Result]:
@@ -36,11 +42,27 @@ def sample_results(n: int, seed: int = 7) -> list[Result]:
     out = []
     for i in range(n):
         if rng.random() < 0.03:
-            out.append(Result(100_000 + i, start + i * 20, Status.DOWN, None, None, "timeout",
-                              "no answer within 10.0 s"))
+            out.append(
+                Result(
+                    100_000 + i,
+                    start + i * 20,
+                    Status.DOWN,
+                    None,
+                    None,
+                    "timeout",
+                    "no answer within 10.0 s",
+                )
+            )
         else:
-            out.append(Result(100_000 + i, start + i * 20, Status.UP,
-                              round(rng.lognormvariate(3.5, 0.6), 3), 200))
+            out.append(
+                Result(
+                    100_000 + i,
+                    start + i * 20,
+                    Status.UP,
+                    round(rng.lognormvariate(3.5, 0.6), 3),
+                    200,
+                )
+            )
     return out
 
 
@@ -49,17 +71,31 @@ def bench_codec(settings: Settings) -> Iterator[Line]:
     per result (what a naive design sends)."""
     results = sample_results(settings.batch_max_results)
     batch = ResultBatch(uuid.uuid4().bytes, "a", "local", "node-1", results)
-    dicts = [{"test_id": r.test_id, "checked_at": r.checked_at_ms, "status": r.status.label,
-              "latency_ms": r.latency_ms, "http_status": r.http_status,
-              "error_kind": r.error_kind, "error": r.error} for r in results]
+    dicts = [
+        {
+            "test_id": r.test_id,
+            "checked_at": r.checked_at_ms,
+            "status": r.status.label,
+            "latency_ms": r.latency_ms,
+            "http_status": r.http_status,
+            "error_kind": r.error_kind,
+            "error": r.error,
+        }
+        for r in results
+    ]
     as_json = [json.dumps(d).encode() for d in dicts]
     as_msgpack = [msgpack.packb(result_row(r)) for r in results]
     body = encode_batch(batch)
     n = len(results)
     json_size = sum(map(len, as_json)) / n
     yield emit("codec", "bytes_per_result", len(body) / n, "json_message_per_result", json_size)
-    yield emit("codec", "bytes_per_result_msgpack_uncompressed",
-               sum(map(len, as_msgpack)) / n, "json_message_per_result", json_size)
+    yield emit(
+        "codec",
+        "bytes_per_result_msgpack_uncompressed",
+        sum(map(len, as_msgpack)) / n,
+        "json_message_per_result",
+        json_size,
+    )
     ours = _rate(lambda: decode_batch(encode_batch(batch)), n)
     theirs = _rate(lambda: [json.loads(json.dumps(d).encode()) for d in dicts], n)
     yield emit("codec", "results_per_s_encode_decode", ours, "json_encode_decode", theirs)
@@ -88,8 +124,10 @@ def _wire(settings: Settings) -> Iterator[Line]:
 
 def _lazy(module: str, name: str) -> Callable[[Settings], Iterator[Line]]:
     """A benchmark of a component, imported only when it runs."""
+
     def run(settings: Settings) -> Iterator[Line]:
         return getattr(importlib.import_module(module), name)(settings)  # type: ignore[no-any-return]
+
     return run
 
 
@@ -121,8 +159,10 @@ def run_bench(name: str, settings: Settings, options: dict[str, object] | None =
             print(json.dumps(line), flush=True)
         return 0
     if name not in BENCHES:
-        print(f"vigil bench: unknown benchmark {name!r}; known: {', '.join(BENCHES)}, pipeline",
-              file=sys.stderr)
+        print(
+            f"vigil bench: unknown benchmark {name!r}; known: {', '.join(BENCHES)}, pipeline",
+            file=sys.stderr,
+        )
         return 2
     for line in BENCHES[name](settings):
         print(json.dumps(line), flush=True)

@@ -55,16 +55,23 @@ class _Exchange:
 async def _seed(url: str, n: int) -> None:
     conn = await asyncpg.connect(url)
     try:
-        account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES "
-                                      "('b' || gen_random_uuid() || '@example.com', 'x') "
-                                      "RETURNING id")
+        account = await conn.fetchval(
+            "INSERT INTO accounts (email, password_hash) VALUES "
+            "('b' || gen_random_uuid() || '@example.com', 'x') "
+            "RETURNING id"
+        )
         monitor = await conn.fetchval(
-            "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account)
+            "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account
+        )
         await conn.execute(
             "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s,"
             " config) SELECT $1, $2, 'http', 'local', 60, 10, jsonb_build_object("
             "'url', 'https://s' || g || '.example/', 'method', 'GET', 'expect_status', 200)"
-            " FROM generate_series(1, $3) g", monitor, account, n)
+            " FROM generate_series(1, $3) g",
+            monitor,
+            account,
+            n,
+        )
         await conn.execute("VACUUM ANALYZE tests")
     finally:
         await conn.close()
@@ -88,13 +95,34 @@ def per_region(spec: TestSpec, regions: Sequence[str]) -> list[TestSpec]:
 
 async def old_load(engine: AsyncEngine, cell: str) -> list[TestSpec]:
     """The scheduler's read before this change, at every poll: every enabled test."""
-    query = select(tests.c.id, tests.c.kind, tests.c.regions, tests.c.interval_s,
-                   tests.c.timeout_s, tests.c.config, tests.c.version).where(tests.c.enabled)
+    query = select(
+        tests.c.id,
+        tests.c.kind,
+        tests.c.regions,
+        tests.c.interval_s,
+        tests.c.timeout_s,
+        tests.c.config,
+        tests.c.version,
+    ).where(tests.c.enabled)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [spec for r in rows for spec in per_region(
-        TestSpec(id=r.id, cell=cell, region="", kind=r.kind, interval_s=r.interval_s,
-                 timeout_s=r.timeout_s, config=r.config, version=r.version), r.regions)]
+    return [
+        spec
+        for r in rows
+        for spec in per_region(
+            TestSpec(
+                id=r.id,
+                cell=cell,
+                region="",
+                kind=r.kind,
+                interval_s=r.interval_s,
+                timeout_s=r.timeout_s,
+                config=r.config,
+                version=r.version,
+            ),
+            r.regions,
+        )
+    ]
 
 
 async def old_poll(engine: AsyncEngine, cell: str, plans: dict[str, NodePlan]) -> None:
@@ -123,11 +151,13 @@ async def _cost(work: Callable[[], Awaitable[object]], times: int) -> tuple[floa
 async def _scheduler(settings: Settings, engine: AsyncEngine) -> tuple[Scheduler, _Exchange]:
     registry = Registry(engine, dead_after_s=3600)
     for node in NODES:
-        await registry.beat(Heartbeat("local", node, "bench", int(time.time() * 1000), 5.0,
-                                      0.1, 0, 0, None))
+        await registry.beat(
+            Heartbeat("local", node, "bench", int(time.time() * 1000), 5.0, 0.1, 0, 0, None)
+        )
     exchange = _Exchange()
-    scheduler = Scheduler(replace(settings, cell="bench", scheduler_full_read_s=86400.0),
-                          engine, exchange, registry)  # type: ignore[arg-type]
+    scheduler = Scheduler(
+        replace(settings, cell="bench", scheduler_full_read_s=86400.0), engine, exchange, registry
+    )  # type: ignore[arg-type]
     return scheduler, exchange
 
 
@@ -142,9 +172,12 @@ async def _changed_poll_ms(scheduler: Scheduler, url: str, exchange: _Exchange) 
     try:
         ids = await conn.fetchval("SELECT array_agg(id) FROM tests")
         for round_ in range(5):
-            await conn.execute("UPDATE tests SET interval_s = $1, version = version + 1 "
-                               "WHERE id = any($2::bigint[])", 61 + round_,
-                               rng.sample(ids, CHANGED))
+            await conn.execute(
+                "UPDATE tests SET interval_s = $1, version = version + 1 "
+                "WHERE id = any($2::bigint[])",
+                61 + round_,
+                rng.sample(ids, CHANGED),
+            )
             before = exchange.published
             took.append(await _ms(lambda: _poll(scheduler), 1))
             assert exchange.published - before == len(NODES)  # each node told its share
@@ -163,15 +196,18 @@ async def _measure(settings: Settings, url: str) -> dict[str, float]:
         await _seed(url, TESTS - FEW_TESTS)
         scheduler, exchange = await _scheduler(settings, engine)
         await _poll(scheduler)
-        figures = {"few_steady": few,
-                   "full_read": await _ms(lambda: scheduler.refresh(full=True), LOADS)}
+        figures = {
+            "few_steady": few,
+            "full_read": await _ms(lambda: scheduler.refresh(full=True), LOADS),
+        }
         await scheduler.sync()  # after a full read every region is shared and diffed again
         figures["steady"], figures["steady_cpu"] = await _cost(lambda: _poll(scheduler), POLLS)
         figures["changed"] = await _changed_poll_ms(scheduler, url, exchange)
         figures["old_load"] = await _ms(lambda: old_load(engine, "bench"), LOADS)
         plans = {n: NodePlan(1, scheduler.plans[("local", n)].sent) for n in NODES}
         figures["old_poll"], figures["old_poll_cpu"] = await _cost(
-            lambda: old_poll(engine, "bench", plans), LOADS)
+            lambda: old_poll(engine, "bench", plans), LOADS
+        )
         return figures
     finally:
         await engine.dispose()
@@ -186,15 +222,41 @@ def bench_scheduler(settings: Settings) -> Iterator[dict[str, Any]]:
     finally:
         asyncio.run(drop_database(url))
     k = TESTS // 1000
-    yield emit("scheduler", f"steady_poll_ms_{k}k_tests", f["steady"], "old_full_load_ms",
-               f["old_load"])
-    yield emit("scheduler", f"steady_poll_ms_{k}k_tests", f["steady"],
-               "old_full_poll_ms_read_share_diff", f["old_poll"])
-    yield emit("scheduler", f"steady_poll_ms_{k}k_tests", f["steady"],
-               f"steady_poll_ms_{FEW_TESTS // 1000}k_tests", f["few_steady"])
-    yield emit("scheduler", f"steady_poll_scheduler_cpu_ms_{k}k_tests", f["steady_cpu"],
-               "old_full_poll_scheduler_cpu_ms", f["old_poll_cpu"])
-    yield emit("scheduler", f"poll_ms_{CHANGED}_changed_of_{k}k", f["changed"],
-               "old_full_load_ms", f["old_load"])
-    yield emit("scheduler", f"full_read_ms_{k}k_tests_start_resync_backstop",
-               f["full_read"], "old_full_load_ms", f["old_load"])
+    yield emit(
+        "scheduler", f"steady_poll_ms_{k}k_tests", f["steady"], "old_full_load_ms", f["old_load"]
+    )
+    yield emit(
+        "scheduler",
+        f"steady_poll_ms_{k}k_tests",
+        f["steady"],
+        "old_full_poll_ms_read_share_diff",
+        f["old_poll"],
+    )
+    yield emit(
+        "scheduler",
+        f"steady_poll_ms_{k}k_tests",
+        f["steady"],
+        f"steady_poll_ms_{FEW_TESTS // 1000}k_tests",
+        f["few_steady"],
+    )
+    yield emit(
+        "scheduler",
+        f"steady_poll_scheduler_cpu_ms_{k}k_tests",
+        f["steady_cpu"],
+        "old_full_poll_scheduler_cpu_ms",
+        f["old_poll_cpu"],
+    )
+    yield emit(
+        "scheduler",
+        f"poll_ms_{CHANGED}_changed_of_{k}k",
+        f["changed"],
+        "old_full_load_ms",
+        f["old_load"],
+    )
+    yield emit(
+        "scheduler",
+        f"full_read_ms_{k}k_tests_start_resync_backstop",
+        f["full_read"],
+        "old_full_load_ms",
+        f["old_load"],
+    )

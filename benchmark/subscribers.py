@@ -59,8 +59,7 @@ def bench_subscribers(settings: Settings) -> Iterator[dict[str, object]]:
     from benchmark.runner import emit
 
     ours, baseline = asyncio.run(_measure(settings))
-    yield emit("subscribers", "fanout_10k_mails_s", ours, "bare_aiosmtplib_10k_mails_s",
-               baseline)
+    yield emit("subscribers", "fanout_10k_mails_s", ours, "bare_aiosmtplib_10k_mails_s", baseline)
 
 
 async def _measure(settings: Settings) -> tuple[float, float]:
@@ -99,33 +98,60 @@ async def _seed(url: str) -> IncidentEvent:
     """A page of one monitor, N confirmed subscribers, and an open incident of the monitor."""
     conn = await asyncpg.connect(url)
     try:
-        account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES "
-                                      "('bench@example.com', 'x') RETURNING id")
-        monitor = await conn.fetchval("INSERT INTO monitors (account_id, name) VALUES ($1, "
-                                      "'Checkout') RETURNING id", account)
+        account = await conn.fetchval(
+            "INSERT INTO accounts (email, password_hash) VALUES "
+            "('bench@example.com', 'x') RETURNING id"
+        )
+        monitor = await conn.fetchval(
+            "INSERT INTO monitors (account_id, name) VALUES ($1, 'Checkout') RETURNING id", account
+        )
         test = await conn.fetchval(
             "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, "
-            "config) VALUES ($1, $2, 'http', 'eu', 60, 5, '{}') RETURNING id", monitor, account)
-        page = await conn.fetchval("INSERT INTO status_pages (account_id, slug, title, "
-                                   "language) VALUES ($1, 'bench', 'Shop', 'en') RETURNING id",
-                                   account)
-        await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id) "
-                           "VALUES ($1, $2, $3)", page, monitor, account)
+            "config) VALUES ($1, $2, 'http', 'eu', 60, 5, '{}') RETURNING id",
+            monitor,
+            account,
+        )
+        page = await conn.fetchval(
+            "INSERT INTO status_pages (account_id, slug, title, "
+            "language) VALUES ($1, 'bench', 'Shop', 'en') RETURNING id",
+            account,
+        )
+        await conn.execute(
+            "INSERT INTO status_page_monitors (page_id, monitor_id, account_id) "
+            "VALUES ($1, $2, $3)",
+            page,
+            monitor,
+            account,
+        )
         await conn.copy_records_to_table(
-            "status_subscribers", columns=["page_id", "account_id", "kind", "address",
-                                           "language", "confirmed_at"],
-            records=[(page, account, "email", f"s{i}@example.com", "en",
-                      time_now()) for i in range(N)])
+            "status_subscribers",
+            columns=["page_id", "account_id", "kind", "address", "language", "confirmed_at"],
+            records=[
+                (page, account, "email", f"s{i}@example.com", "en", time_now()) for i in range(N)
+            ],
+        )
         incident = await conn.fetchval(
             "INSERT INTO incidents (test_id, monitor_id, state, cause, started_at, "
             "confirmed_at, evidence) VALUES ($1, $2, 'down', 'bench', now(), now(), '{}') "
-            "RETURNING id", test, monitor)
+            "RETURNING id",
+            test,
+            monitor,
+        )
     finally:
         await conn.close()
     now = int(time.time() * 1000)
-    return IncidentEvent(kind="opened", cell="bench", incident_id=incident, test_id=test,
-                         monitor_id=monitor, state="down", cause="bench", started_at_ms=now,
-                         confirmed_at_ms=now, resolved_at_ms=None)
+    return IncidentEvent(
+        kind="opened",
+        cell="bench",
+        incident_id=incident,
+        test_id=test,
+        monitor_id=monitor,
+        state="down",
+        cause="bench",
+        started_at_ms=now,
+        confirmed_at_ms=now,
+        resolved_at_ms=None,
+    )
 
 
 def time_now() -> datetime:
@@ -136,15 +162,21 @@ async def _wait_count(counter: Path, target: int, what: str) -> None:
     deadline = time.monotonic() + TIMEOUT_S
     while counter.stat().st_size < target:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: {counter.stat().st_size} of {target} mails in "
-                               f"{TIMEOUT_S:.0f} s")
+            raise RuntimeError(
+                f"{what}: {counter.stat().st_size} of {target} mails in {TIMEOUT_S:.0f} s"
+            )
         await asyncio.sleep(0.05)
 
 
 async def _bare(port: int, counter: Path, concurrency: int) -> float:
     """N mails of the same shape, handed to the sink by aiosmtplib alone."""
-    n = Notification(kind="opened", key="bench", monitor="Checkout", incident_id=1,
-                     url="http://127.0.0.1:8080/s/bench")
+    n = Notification(
+        kind="opened",
+        key="bench",
+        monitor="Checkout",
+        incident_id=1,
+        url="http://127.0.0.1:8080/s/bench",
+    )
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(N):
         queue.put_nowait(i)
@@ -152,25 +184,44 @@ async def _bare(port: int, counter: Path, concurrency: int) -> float:
     async def worker() -> None:
         while not queue.empty():
             i = queue.get_nowait()
-            message = build(n, "vigil@localhost", [f"b{i}@example.com"],
-                            f"http://127.0.0.1:8080/s/bench/subscription/unsubscribe?token={i}")
+            message = build(
+                n,
+                "vigil@localhost",
+                [f"b{i}@example.com"],
+                f"http://127.0.0.1:8080/s/bench/subscription/unsubscribe?token={i}",
+            )
             await aiosmtplib.send(message, hostname="127.0.0.1", port=port, timeout=30)
+
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     await _wait_count(counter, N, "baseline")
     return time.perf_counter() - started
 
 
-async def _through_notifier(settings: Settings, url: str, amqp_url: str, port: int,
-                            counter: Path, event: IncidentEvent, tmp: Path) -> float:
-    env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_AMQP_URL": amqp_url,
-           "VIGIL_CELL": "bench", "VIGIL_SECRET_KEY": settings.secret_key,
-           "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{port}?security=plain",
-           "VIGIL_LOG_LEVEL": "INFO", "VIGIL_STATE_DIR": str(tmp / "state"),
-           "VIGIL_NOTIFY_CONCURRENCY": str(CONCURRENCY)}
+async def _through_notifier(
+    settings: Settings,
+    url: str,
+    amqp_url: str,
+    port: int,
+    counter: Path,
+    event: IncidentEvent,
+    tmp: Path,
+) -> float:
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": "bench",
+        "VIGIL_SECRET_KEY": settings.secret_key,
+        "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{port}?security=plain",
+        "VIGIL_LOG_LEVEL": "INFO",
+        "VIGIL_STATE_DIR": str(tmp / "state"),
+        "VIGIL_NOTIFY_CONCURRENCY": str(CONCURRENCY),
+    }
     log = open(tmp / "notifier.log", "wb")  # noqa: SIM115 - closed below
-    notifier = subprocess.Popen([sys.executable, "-m", "ops.cli", "notifier"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+    notifier = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "notifier"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         connection = await amqp.connect(amqp_url)
         async with connection:
@@ -180,9 +231,10 @@ async def _through_notifier(settings: Settings, url: str, amqp_url: str, port: i
             exchange = await channel.get_exchange(names.EVENTS_EXCHANGE)
             before = counter.stat().st_size
             started = time.perf_counter()
-            await exchange.publish(aio_pika.Message(encode_incident_event(event),
-                                                    message_id="bench-opened"),
-                                   routing_key=names.incident_key("opened", "bench"))
+            await exchange.publish(
+                aio_pika.Message(encode_incident_event(event), message_id="bench-opened"),
+                routing_key=names.incident_key("opened", "bench"),
+            )
             await _wait_count(counter, before + N, "notifier")
             return time.perf_counter() - started
     finally:
@@ -191,7 +243,8 @@ async def _through_notifier(settings: Settings, url: str, amqp_url: str, port: i
         log.close()
         if os.environ.get("VIGIL_BENCH_KEEP_LOG"):  # a path: keep the notifier's log there
             Path(os.environ["VIGIL_BENCH_KEEP_LOG"]).write_bytes(
-                (tmp / "notifier.log").read_bytes())
+                (tmp / "notifier.log").read_bytes()
+            )
 
 
 async def _wait_running(log: Path) -> None:

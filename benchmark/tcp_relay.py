@@ -45,8 +45,10 @@ class Relay:
             self._tasks.discard(task)
             return
         try:
-            await asyncio.gather(self._pipe(reader, up_writer, inbound=True),
-                                 self._pipe(up_reader, writer, inbound=False))
+            await asyncio.gather(
+                self._pipe(reader, up_writer, inbound=True),
+                self._pipe(up_reader, writer, inbound=False),
+            )
         except asyncio.CancelledError:
             pass  # the relay is closing: end quietly (asyncio would log a cancelled handler)
         finally:
@@ -54,8 +56,9 @@ class Relay:
                 w.close()
             self._tasks.discard(task)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    inbound: bool) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, inbound: bool
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(65536):
                 if inbound:

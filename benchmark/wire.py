@@ -50,8 +50,11 @@ async def _run(settings: Settings) -> list[Line]:
     node = await asyncio.to_thread(region_node.start)
     vhost = f"vigil-bench-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*",
-                    ".*"], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     try:
         return await _measure(settings, node, vhost)
     finally:
@@ -63,10 +66,13 @@ async def _measure(settings: Settings, node: region_node.RegionNode, vhost: str)
     centre_hop = await Relay(node.host_ip, 0, "127.0.0.1", 5672).start()
     region_hop = await Relay("127.0.0.1", 0, node.region_ip, node.port).start()
     centre_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    local = Settings.from_env({"VIGIL_AMQP_URL": centre_url,
-                               "VIGIL_REGIONS_FILE": f"{node.dir}/regions.json"})
-    env = {"C": f"amqp://guest:guest@{node.host_ip}:{centre_hop.port}/{vhost}",
-           "M": node.management_url}
+    local = Settings.from_env(
+        {"VIGIL_AMQP_URL": centre_url, "VIGIL_REGIONS_FILE": f"{node.dir}/regions.json"}
+    )
+    env = {
+        "C": f"amqp://guest:guest@{node.host_ip}:{centre_hop.port}/{vhost}",
+        "M": node.management_url,
+    }
     region = regions.Region("bench", "M", "C", reconnect_delay_s=1)
     await regions.add(local, region, env)
     cell = "bench"
@@ -79,10 +85,20 @@ async def _measure(settings: Settings, node: region_node.RegionNode, vhost: str)
         n = settings.batch_max_results * BATCHES
         results = sample_results(n)
         await _wait_shovels(node)
-        ours = await _hops(centre_hop, region_hop, queue, BATCHES,
-                           _publish_batches(up, cell, results, settings.batch_max_results))
-        timed = await _hops(centre_hop, region_hop, queue, BATCHES,
-                            _publish_timed(up, cell, results, settings.batch_max_results))
+        ours = await _hops(
+            centre_hop,
+            region_hop,
+            queue,
+            BATCHES,
+            _publish_batches(up, cell, results, settings.batch_max_results),
+        )
+        timed = await _hops(
+            centre_hop,
+            region_hop,
+            queue,
+            BATCHES,
+            _publish_timed(up, cell, results, settings.batch_max_results),
+        )
         theirs = await _hops(centre_hop, region_hop, queue, n, _publish_json(up, cell, results))
     finally:
         await executor.close()
@@ -92,17 +108,33 @@ async def _measure(settings: Settings, node: region_node.RegionNode, vhost: str)
     return _lines(n, ours, timed, theirs)
 
 
-def _lines(n: int, ours: dict[str, float], timed: dict[str, float],
-           theirs: dict[str, float]) -> list[Line]:
+def _lines(
+    n: int, ours: dict[str, float], timed: dict[str, float], theirs: dict[str, float]
+) -> list[Line]:
     base = "json_message_per_result"
     return [
         emit("wire", "bytes_per_result_both_hops", ours["total"] / n, base, theirs["total"] / n),
-        emit("wire", "bytes_per_result_executor_to_region", ours["region"] / n, base,
-             theirs["region"] / n),
-        emit("wire", "bytes_per_result_shovel_to_centre", ours["centre"] / n, base,
-             theirs["centre"] / n),
-        emit("wire", "bytes_per_result_both_hops_with_timings_emulated", timed["total"] / n,
-             base, theirs["total"] / n),
+        emit(
+            "wire",
+            "bytes_per_result_executor_to_region",
+            ours["region"] / n,
+            base,
+            theirs["region"] / n,
+        ),
+        emit(
+            "wire",
+            "bytes_per_result_shovel_to_centre",
+            ours["centre"] / n,
+            base,
+            theirs["centre"] / n,
+        ),
+        emit(
+            "wire",
+            "bytes_per_result_both_hops_with_timings_emulated",
+            timed["total"] / n,
+            base,
+            theirs["total"] / n,
+        ),
         emit("wire", "seconds_to_deliver", ours["seconds"], base, theirs["seconds"]),
     ]
 
@@ -118,8 +150,9 @@ async def _wait_shovels(node: region_node.RegionNode) -> None:
     raise RuntimeError("the shovels did not start")
 
 
-async def _hops(centre_hop: Relay, region_hop: Relay, queue: Any, expect: int,
-                publish: Any) -> dict[str, float]:
+async def _hops(
+    centre_hop: Relay, region_hop: Relay, queue: Any, expect: int, publish: Any
+) -> dict[str, float]:
     """Bytes on each hop while `publish` runs and its messages arrive at the centre."""
     c0, r0, started = centre_hop.total, region_hop.total, time.perf_counter()
     await publish
@@ -138,8 +171,9 @@ async def _hops(centre_hop: Relay, region_hop: Relay, queue: Any, expect: int,
 
 async def _publish_batches(up: Any, cell: str, results: list[Result], size: int) -> None:
     for i in range(0, len(results), size):
-        body = encode_batch(ResultBatch(uuid.uuid4().bytes, cell, "bench", "node-1",
-                                        results[i:i + size]))
+        body = encode_batch(
+            ResultBatch(uuid.uuid4().bytes, cell, "bench", "node-1", results[i : i + size])
+        )
         await up.publish(amqp.persistent(body, encoding="zstd"), routing_key=cell)
 
 
@@ -148,24 +182,45 @@ async def _publish_timed(up: Any, cell: str, results: list[Result], size: int) -
     rng = random.Random(3)
     compressor = zstandard.ZstdCompressor(level=3)
     for i in range(0, len(results), size):
-        rows = [[*result_row(r), *(int(rng.lognormvariate(m, 0.5)) for m in (2, 4, 5, 5.5))]
-                for r in results[i:i + size]]
-        body = compressor.compress(msgpack.packb(
-            {"v": 1, "id": uuid.uuid4().bytes, "cell": cell, "region": "bench",
-             "node": "node-1", "rows": rows}, use_bin_type=True))
+        rows = [
+            [*result_row(r), *(int(rng.lognormvariate(m, 0.5)) for m in (2, 4, 5, 5.5))]
+            for r in results[i : i + size]
+        ]
+        body = compressor.compress(
+            msgpack.packb(
+                {
+                    "v": 1,
+                    "id": uuid.uuid4().bytes,
+                    "cell": cell,
+                    "region": "bench",
+                    "node": "node-1",
+                    "rows": rows,
+                },
+                use_bin_type=True,
+            )
+        )
         await up.publish(amqp.persistent(body, encoding="zstd"), routing_key=cell)
 
 
 async def _publish_json(up: Any, cell: str, results: list[Result]) -> None:
     """One message a result, up to 500 awaiting their confirms at once (a fair pipeline)."""
     for i in range(0, len(results), 500):
-        await asyncio.gather(*(_publish_one(up, cell, r) for r in results[i:i + 500]))
+        await asyncio.gather(*(_publish_one(up, cell, r) for r in results[i : i + 500]))
 
 
 async def _publish_one(up: Any, cell: str, r: Result) -> None:
-    body = json.dumps({"test_id": r.test_id, "checked_at": r.checked_at_ms,
-                           "status": r.status.label, "latency_ms": r.latency_ms,
-                           "http_status": r.http_status, "error_kind": r.error_kind,
-                           "error": r.error, "cell": cell, "region": "bench",
-                       "node": "node-1"}).encode()
+    body = json.dumps(
+        {
+            "test_id": r.test_id,
+            "checked_at": r.checked_at_ms,
+            "status": r.status.label,
+            "latency_ms": r.latency_ms,
+            "http_status": r.http_status,
+            "error_kind": r.error_kind,
+            "error": r.error,
+            "cell": cell,
+            "region": "bench",
+            "node": "node-1",
+        }
+    ).encode()
     await up.publish(amqp.persistent(body, content_type="application/json"), routing_key=cell)

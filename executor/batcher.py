@@ -44,6 +44,7 @@ MEMORY, WRITING, ON_DISK = 0, 1, 2  # where a sealed batch is, besides memory
 @dataclass(eq=False, slots=True)
 class Sealed:
     """A batch sealed for sending; its id (hex) names its spill file."""
+
     cell: str
     body: bytes
     rows: int
@@ -56,6 +57,7 @@ class Sealed:
 @dataclass(frozen=True)
 class SpillEarly:
     """Where and when unconfirmed batches go to disk while the executor runs."""
+
     folder: Path
     after_s: float = 5.0
     memory_batches: int = 200
@@ -63,9 +65,17 @@ class SpillEarly:
 
 
 class Batcher:
-    def __init__(self, publish: Publish, region: str, node: str, max_results: int,
-                 max_delay_s: float, retry_s: float = 1.0, spill_early: SpillEarly | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        publish: Publish,
+        region: str,
+        node: str,
+        max_results: int,
+        max_delay_s: float,
+        retry_s: float = 1.0,
+        spill_early: SpillEarly | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._publish = publish
         self._region = region
         self._node = node
@@ -162,7 +172,7 @@ class Batcher:
     def _seal(self) -> None:
         for cell, rows in self._pending.items():
             for start in range(0, len(rows), self._max):
-                chunk = rows[start: start + self._max]
+                chunk = rows[start : start + self._max]
                 batch_id = uuid.uuid4().bytes
                 body = encode_batch(ResultBatch(batch_id, cell, self._region, self._node, chunk))
                 sealed = Sealed(cell, body, len(chunk), batch_id.hex(), self._clock())
@@ -241,13 +251,22 @@ class Batcher:
         SPILLED_EARLY.inc(written)
         path = str(self._early.folder)
         if written:
-            log.warning("unconfirmed results spilled to disk", extra={
-                "batches": written, "after_s": self._early.after_s, "path": path})
+            log.warning(
+                "unconfirmed results spilled to disk",
+                extra={"batches": written, "after_s": self._early.after_s, "path": path},
+            )
         if lost:
             self._spill_retry_at = self._clock() + SPILL_RETRY_S
-            log.error("results not spilled to disk, kept in memory", extra={
-                "batches": len(lost), "in_memory": len(self._sealed), "path": path,
-                "error": next(iter(lost.values())), "retry_in_s": SPILL_RETRY_S})
+            log.error(
+                "results not spilled to disk, kept in memory",
+                extra={
+                    "batches": len(lost),
+                    "in_memory": len(self._sealed),
+                    "path": path,
+                    "error": next(iter(lost.values())),
+                    "retry_in_s": SPILL_RETRY_S,
+                },
+            )
 
     def _let_go(self) -> None:
         """Past the memory bound, keep only the file of the oldest batches already on disk."""
@@ -262,8 +281,10 @@ class Batcher:
         for batch in gone:
             self._sealed.remove(batch)
             self._held.discard(batch.batch_id)
-        log.info("spilled batches let go of memory, to be sent from disk", extra={
-            "batches": len(gone), "in_memory": len(self._sealed)})
+        log.info(
+            "spilled batches let go of memory, to be sent from disk",
+            extra={"batches": len(gone), "in_memory": len(self._sealed)},
+        )
         if self._early.on_let_go is not None:
             self._early.on_let_go()
 
@@ -272,6 +293,8 @@ class Batcher:
         try:
             (self._early.folder / f"{batch.batch_id}{spill.SUFFIX}").unlink(missing_ok=True)
         except OSError as exc:  # sent again from disk at worst: the processor stores it once
-            log.error("spill file confirmed but not deleted", extra={
-                "batch_id": batch.batch_id, "error": str(exc)})
+            log.error(
+                "spill file confirmed but not deleted",
+                extra={"batch_id": batch.batch_id, "error": str(exc)},
+            )
         self._held.discard(batch.batch_id)

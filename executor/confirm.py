@@ -28,8 +28,11 @@ async def confirmed(run: Check, spec: TestSpec, ctx: CheckContext) -> Outcome:
     outcome = await run(spec, ctx)
     attempts, first_error = 1, outcome.error_kind
     retries = retries_of(spec)
-    while (outcome.status is Status.DOWN and attempts <= retries
-           and outcome.error_kind not in NOT_RETRIED):
+    while (
+        outcome.status is Status.DOWN
+        and attempts <= retries
+        and outcome.error_kind not in NOT_RETRIED
+    ):
         outcome = await run(spec, ctx)
         attempts += 1
     if attempts == 1:

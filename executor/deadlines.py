@@ -68,13 +68,20 @@ class Within:
         self._owner._add(self, task.get_loop())
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._left = True
         # As asyncio.timeout: our cancellation becomes TimeoutError, unless someone else
         # asked to cancel the task too (then the CancelledError is theirs and goes on).
-        if self._expired and self._task is not None and (
-                self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError):
+        if (
+            self._expired
+            and self._task is not None
+            and (self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError)
+        ):
             raise TimeoutError from exc
 
     def expire(self) -> None:

@@ -51,9 +51,15 @@ def _kept(spec: TestSpec) -> TestSpec:
 
 
 class Dispatcher:
-    def __init__(self, ctx: CheckContext, sink: ResultSink, max_in_flight: int = 4096,
-                 observe: Observe = _observe_lateness, ask: AskOthers | None = None,
-                 grace_s: float = BACKSTOP_GRACE_S) -> None:
+    def __init__(
+        self,
+        ctx: CheckContext,
+        sink: ResultSink,
+        max_in_flight: int = 4096,
+        observe: Observe = _observe_lateness,
+        ask: AskOthers | None = None,
+        grace_s: float = BACKSTOP_GRACE_S,
+    ) -> None:
         self._ctx = ctx
         self._sink = sink
         self._observe = observe
@@ -113,8 +119,10 @@ class Dispatcher:
                 self._sweep(loop.time())
                 sweep_at = now + SWEEP_MS
             self._wake.clear()
-            until = min(self._heap[0][0] if self._heap else now + 3_600_000,
-                        sweep_at if self._tasks else now + 3_600_000)
+            until = min(
+                self._heap[0][0] if self._heap else now + 3_600_000,
+                sweep_at if self._tasks else now + 3_600_000,
+            )
             # A bare timer, not wait_for: this loop wakes thousands of times a second.
             timer = loop.call_later((until - now) / 1000, self._wake.set)
             await self._wake.wait()
@@ -130,8 +138,9 @@ class Dispatcher:
             # At its first check rather than in upsert: a big assignment makes no pause.
             spec = _kept(spec)
             self._held[key] = (spec, token)
-        heapq.heappush(self._heap,
-                       (schedule.slot_after(due, spec.interval_s), token, cell, test_id))
+        heapq.heappush(
+            self._heap, (schedule.slot_after(due, spec.interval_s), token, cell, test_id)
+        )
         if key in self._running:
             return  # the previous check is still going: skip this slot, keep the grid
         self._start(spec, due)
@@ -182,9 +191,19 @@ class Dispatcher:
             extras = outcome.extras
             if asked_by is not None:
                 extras = {**(extras or {}), CHECK_NOW_EXTRA: asked_by}
-            self._sink(spec.cell, Result(spec.id, due, outcome.status, outcome.latency_ms,
-                                         outcome.http_status, outcome.error_kind, outcome.error,
-                                         extras))
+            self._sink(
+                spec.cell,
+                Result(
+                    spec.id,
+                    due,
+                    outcome.status,
+                    outcome.latency_ms,
+                    outcome.http_status,
+                    outcome.error_kind,
+                    outcome.error,
+                    extras,
+                ),
+            )
             self._after(spec, outcome, due, asked_by)
         finally:
             self._running.discard((spec.cell, spec.id))
@@ -199,8 +218,13 @@ class Dispatcher:
             return
         new = key not in self._failing
         self._failing.add(key)
-        if (new and asked_by is None and self._ask is not None and len(spec.regions) > 1
-                and outcome.error_kind not in confirm.NOT_RETRIED):
+        if (
+            new
+            and asked_by is None
+            and self._ask is not None
+            and len(spec.regions) > 1
+            and outcome.error_kind not in confirm.NOT_RETRIED
+        ):
             self._ask(spec, due)
 
     def _count(self) -> None:

@@ -75,8 +75,10 @@ class Tally:
         oldest = current - int(self.window_s // self.bucket_s) + 1
         for key in [k for k in self._buckets if k < oldest]:
             del self._buckets[key]
-        return (sum(c[0] for c in self._buckets.values()),
-                sum(c[1] for c in self._buckets.values()))
+        return (
+            sum(c[0] for c in self._buckets.values()),
+            sum(c[1] for c in self._buckets.values()),
+        )
 
 
 async def run(publish: Publish, make: Callable[[], Heartbeat], interval_s: float) -> None:

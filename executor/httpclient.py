@@ -83,8 +83,11 @@ class Client:
             if https:
                 clock.enter("tls", mark="connect_ms")
                 tls = await loop.start_tls(
-                    transport, exchange, request.tls or self._verifying(),
-                    server_hostname=url.raw_host.rstrip("."))
+                    transport,
+                    exchange,
+                    request.tls or self._verifying(),
+                    server_hostname=url.raw_host.rstrip("."),
+                )
                 if tls is None:  # the loop API allows it (none of ours does); never pass it as TLS
                     raise ProtocolError("the connection closed during the TLS handshake")
                 transport = exchange.transport = tls
@@ -118,11 +121,15 @@ class Client:
     async def _lookup(self, host: str, port: int) -> list[str]:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
+            )
         except (socket.gaierror, UnicodeError) as exc:
             raise socket.gaierror(f"cannot resolve {host}: {exc}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in
-                                       sorted(infos, key=lambda i: i[0] != socket.AF_INET)))
+        addresses = list(
+            dict.fromkeys(
+                str(info[4][0]) for info in sorted(infos, key=lambda i: i[0] != socket.AF_INET)
+            )
+        )
         allowed = [a for a in addresses if self.allow_private or not is_forbidden(a)]
         if not allowed:
             raise ForbiddenTarget(f"{host} resolves only to private or local addresses")
@@ -142,8 +149,13 @@ def _is_address(host: str) -> bool:
     return True
 
 
-async def _connect(loop: asyncio.AbstractEventLoop, exchange: Exchange, addresses: list[str],
-                   port: int, clock: Clock) -> asyncio.Transport:
+async def _connect(
+    loop: asyncio.AbstractEventLoop,
+    exchange: Exchange,
+    addresses: list[str],
+    port: int,
+    clock: Clock,
+) -> asyncio.Transport:
     """TCP to the first address that answers, in order (IPv4 first)."""
     clock.phase = "connect"
     last: OSError | None = None
@@ -166,8 +178,11 @@ def _head(request: Request) -> bytes:
         head += f"Host: {url.host_port_subcomponent}\r\n"
     if headers:
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        head += "".join(f"{name}: {value}\r\n" for name, value in DEFAULT_HEADERS.items()
-                        if name.lower() not in own)
+        head += "".join(
+            f"{name}: {value}\r\n"
+            for name, value in DEFAULT_HEADERS.items()
+            if name.lower() not in own
+        )
     else:
         head += _DEFAULT_LINES
     auth = request.auth

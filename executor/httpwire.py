@@ -45,8 +45,9 @@ class Response:
 class Exchange(asyncio.Protocol):
     """Reads one response; `done` resolves to it (or to why there is none)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Clock, limit: int,
-                 head: bool) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, clock: Clock, limit: int, head: bool
+    ) -> None:
         self.done: asyncio.Future[Response] = loop.create_future()
         self.transport: asyncio.BaseTransport | None = None
         self._clock = clock
@@ -54,9 +55,11 @@ class Exchange(asyncio.Protocol):
         self._head = head  # a HEAD answer has no body, whatever its headers say
         self._parser = httptools.HttpResponseParser(self)
         # What aiohttp tolerates of real servers, so a check fails for the same reasons.
-        self._parser.set_dangerous_leniencies(lenient_headers=True,
-                                              lenient_optional_cr_before_lf=True,
-                                              lenient_spaces_after_chunk_size=True)
+        self._parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True,
+        )
         self._status = 0
         self._headers: dict[str, str] = {}
         self._count = 0
@@ -120,8 +123,9 @@ class Exchange(asyncio.Protocol):
             self._finish()
             return
         headers = self._headers
-        framed = "content-length" in headers or "chunked" in headers.get(
-            "transfer-encoding", "").lower()
+        framed = (
+            "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
+        )
         self._until_eof = not framed
         coding = headers.get("content-encoding", "").strip().lower()
         if coding in ("gzip", "deflate"):
@@ -148,8 +152,7 @@ class Exchange(asyncio.Protocol):
 
     def _finish(self) -> None:
         if not self.done.done():
-            self.done.set_result(Response(self._status, self._headers,
-                                          b"".join(self._chunks)))
+            self.done.set_result(Response(self._status, self._headers, b"".join(self._chunks)))
 
     def _fail(self, exc: BaseException) -> None:
         if not self.done.done():
@@ -174,8 +177,11 @@ class _Decoder:
         if self._inflate is None:
             # Some servers send raw deflate without the zlib header, as aiohttp allows for.
             raw = self._coding == "deflate" and bool(data) and data[0] & 0x0F != 8
-            bits = 16 + zlib.MAX_WBITS if self._coding == "gzip" else (
-                -zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+            bits = (
+                16 + zlib.MAX_WBITS
+                if self._coding == "gzip"
+                else (-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+            )
             self._inflate = zlib.decompressobj(bits)
         try:
             return self._inflate.decompress(data, max(room, 1))[:room]

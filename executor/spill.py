@@ -56,6 +56,7 @@ class Spillable(Protocol):
 
 class Lost(NamedTuple):
     """A batch a stop could not write to disk."""
+
     batch_id: str
     results: int
     error: str
@@ -111,8 +112,13 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-async def keep_replaying(folder: Path, send: Send, wake: asyncio.Event,
-                         legacy: Path | None = None, held: Held | None = None) -> None:
+async def keep_replaying(
+    folder: Path,
+    send: Send,
+    wake: asyncio.Event,
+    legacy: Path | None = None,
+    held: Held | None = None,
+) -> None:
     """Replay what is on disk now, then again each time `wake` is set, until cancelled."""
     while True:
         await replay(folder, send, legacy, held)
@@ -121,8 +127,9 @@ async def keep_replaying(folder: Path, send: Send, wake: asyncio.Event,
         wake.clear()
 
 
-async def replay(folder: Path, send: Send, legacy: Path | None = None,
-                 held: Held | None = None) -> int:
+async def replay(
+    folder: Path, send: Send, legacy: Path | None = None, held: Held | None = None
+) -> int:
     """Publish every spilled batch in `folder` (and files adopted from the flat `legacy`
     folder of older versions) but those `held` in memory, retrying what fails with a
     growing pause until none is left; returns how many were sent."""
@@ -133,9 +140,15 @@ async def replay(folder: Path, send: Send, legacy: Path | None = None,
         if not left:
             break
         pause = next_pause(pause, progressed=done > 0)
-        log.warning("spilled batches not sent yet, will retry", extra={
-            "left": left, "retry_in_s": pause, "path": str(folder),
-            "errors": dict(list(errors.items())[:3])})  # each error, and a file it hit
+        log.warning(
+            "spilled batches not sent yet, will retry",
+            extra={
+                "left": left,
+                "retry_in_s": pause,
+                "path": str(folder),
+                "errors": dict(list(errors.items())[:3]),
+            },
+        )  # each error, and a file it hit
         await asyncio.sleep(pause)
     if sent:
         log.info("spilled results published", extra={"batches": sent, "path": str(folder)})
@@ -148,8 +161,9 @@ def next_pause(pause: float, progressed: bool) -> float:
     return RETRY_FIRST_S if progressed else min(max(pause * 2, RETRY_FIRST_S), RETRY_MAX_S)
 
 
-async def _pass(folder: Path, send: Send, legacy: Path | None,
-                held: Held | None = None) -> tuple[int, int, dict[str, str]]:
+async def _pass(
+    folder: Path, send: Send, legacy: Path | None, held: Held | None = None
+) -> tuple[int, int, dict[str, str]]:
     """One try at every file: how many were sent, how many are left, and why."""
     try:
         if legacy is not None:
@@ -205,8 +219,7 @@ async def _replay_one(folder: Path, path: Path, send: Send) -> int:
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:  # counted as sent; a copy sent again is stored once all the same
-        log.error("spill file sent but not deleted", extra={"path": str(path),
-                                                            "error": str(exc)})
+        log.error("spill file sent but not deleted", extra={"path": str(path), "error": str(exc)})
     return 1
 
 
@@ -214,5 +227,6 @@ def _set_aside(folder: Path, path: Path, error: str) -> None:
     bad = folder / "bad"
     bad.mkdir(exist_ok=True)
     os.replace(path, bad / path.name)
-    log.warning("spill file unreadable, set aside", extra={"path": str(bad / path.name),
-                                                           "error": error})
+    log.warning(
+        "spill file unreadable, set aside", extra={"path": str(bad / path.name), "error": error}
+    )

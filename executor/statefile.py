@@ -33,8 +33,10 @@ def path_for(state_dir: str, region: str, node: str) -> Path:
 
 
 def save(path: Path, region: str, holdings: Holdings) -> None:
-    cells = [encode_assignment(Assignment(cell, region, pos.generation, pos.seq, True, specs))
-             for cell, (pos, specs) in holdings.items()]
+    cells = [
+        encode_assignment(Assignment(cell, region, pos.generation, pos.seq, True, specs))
+        for cell, (pos, specs) in holdings.items()
+    ]
     data = msgpack.packb({"v": FORMAT_VERSION, "region": region, "cells": cells})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -56,8 +58,9 @@ def load(path: Path, region: str) -> Holdings:
     except (DecodeError, ValueError, TypeError, KeyError) as exc:
         aside = path.with_suffix(".bad")
         os.replace(path, aside)
-        log.warning("state file unreadable, set aside", extra={"path": str(aside),
-                                                               "error": str(exc)})
+        log.warning(
+            "state file unreadable, set aside", extra={"path": str(aside), "error": str(exc)}
+        )
         return {}
 
 
@@ -77,8 +80,9 @@ def _decode(data: bytes, region: str) -> Holdings:
 class Keeper:
     """Saves the holdings a moment after they change (at most once per `every_s`)."""
 
-    def __init__(self, path: Path, region: str, snapshot: Callable[[], Holdings],
-                 every_s: float = 1.0) -> None:
+    def __init__(
+        self, path: Path, region: str, snapshot: Callable[[], Holdings], every_s: float = 1.0
+    ) -> None:
         self.path = path
         self._region = region
         self._snapshot = snapshot
@@ -99,5 +103,4 @@ class Keeper:
         try:
             await asyncio.to_thread(save, self.path, self._region, self._snapshot())
         except OSError as exc:  # a full disk must not stop the checks
-            log.error("state file not saved", extra={"path": str(self.path),
-                                                     "error": str(exc)})
+            log.error("state file not saved", extra={"path": str(self.path), "error": str(exc)})

@@ -22,15 +22,27 @@ PASSWORD_FIELDS = ("current_password", "new_password")
 
 def _page(prefs: forms.Form, password: forms.Form, status: int = 200) -> ResponseReturnValue:
     me = call("GET", "/auth/me")
-    html = render_template("account.html", me=me, prefs=prefs, password=password,
-                           languages=LANGUAGES, zones=zones.names())
+    html = render_template(
+        "account.html",
+        me=me,
+        prefs=prefs,
+        password=password,
+        languages=LANGUAGES,
+        zones=zones.names(),
+    )
     return private_page(html, status)
 
 
 def _stored_prefs() -> forms.Form:
     me = call("GET", "/auth/me")
-    return forms.read({}, PREF_FIELDS, {"language": str(me.get("language") or "en"),
-                                        "time_zone": str(me.get("time_zone") or "UTC")})
+    return forms.read(
+        {},
+        PREF_FIELDS,
+        {
+            "language": str(me.get("language") or "en"),
+            "time_zone": str(me.get("time_zone") or "UTC"),
+        },
+    )
 
 
 @bp.get("/account")
@@ -49,8 +61,11 @@ def preferences() -> ResponseReturnValue:
         form.add("time_zone", _("Choose one of the offered time zones."))
     if form.ok:
         try:
-            call("PATCH", "/auth/me", json={"language": form.values["language"],
-                                            "time_zone": form.values["time_zone"]})
+            call(
+                "PATCH",
+                "/auth/me",
+                json={"language": form.values["language"], "time_zone": form.values["time_zone"]},
+            )
         except Invalid as exc:
             forms.api_errors(form, exc.errors, PREF_FIELDS)
         else:

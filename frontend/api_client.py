@@ -100,22 +100,25 @@ class ApiClient:
 
     def login(self, email: str, password: str, base_url: str | None = None) -> str:
         """Exchange credentials for a bearer token; Unauthorized if they are wrong."""
-        body = self._call("POST", "/api/v1/auth/login", base_url,
-                          json={"email": email, "password": password})
+        body = self._call(
+            "POST", "/api/v1/auth/login", base_url, json={"email": email, "password": password}
+        )
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             raise BadResponse("login answer has no access_token")
         return token
 
-    def monitors(self, token: str, base_url: str | None = None,
-                 params: dict[str, str] | None = None) -> dict[str, Any]:
+    def monitors(
+        self, token: str, base_url: str | None = None, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """The caller's monitors as the API sends them: {"items", "next", "counts"}."""
         body, _ = self.monitor_list(token, base_url, params or {})
         assert body is not None  # no ETag sent, so never a 304
         return body
 
-    def monitor_list(self, token: str, base_url: str | None, params: dict[str, str],
-                     etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    def monitor_list(
+        self, token: str, base_url: str | None, params: dict[str, str], etag: str | None = None
+    ) -> tuple[dict[str, Any] | None, str | None]:
         """One page of the monitor list and its ETag; (None, etag) when `etag` still holds."""
         headers = {"Authorization": f"Bearer {token}"}
         if etag:
@@ -123,8 +126,9 @@ class ApiClient:
         path = "/api/v1/monitors"
         url = f"{base_url}{path}" if base_url else path
         try:
-            response = self._http.get(url, params={"limit": MONITORS_PAGE, **params},
-                                      headers=headers)
+            response = self._http.get(
+                url, params={"limit": MONITORS_PAGE, **params}, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"GET {path}: {exc!r}") from exc
         if response.status_code == 304:
@@ -143,12 +147,15 @@ class ApiClient:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Any call under /api/v1 with the user's token; {} for a 204 No Content."""
-        headers = {**({"Authorization": f"Bearer {token}"} if token else {}),
-                   **kwargs.pop("headers", {})}
+        headers = {
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+            **kwargs.pop("headers", {}),
+        }
         return self._call(method, f"/api/v1{path}", base_url, headers=headers, **kwargs)
 
-    def revalidate(self, path: str, etag: str | None, headers: dict[str, str]
-                   ) -> tuple[dict[str, Any] | None, str | None]:
+    def revalidate(
+        self, path: str, etag: str | None, headers: dict[str, str]
+    ) -> tuple[dict[str, Any] | None, str | None]:
         """GET under /api/v1 without a token, following redirects, asking with If-None-Match
         when an ETag is known: (None, etag) if the API answers 304 (the copy still holds),
         else the body and its ETag; a 401, 404 or failure raises as `send` does."""
@@ -161,8 +168,9 @@ class ApiClient:
             return None, response.headers.get("etag") or etag
         return _decode("GET", path, response), response.headers.get("etag")
 
-    def download(self, path: str, token: str | None,
-                 base_url: str | None = None) -> tuple[bytes, str]:
+    def download(
+        self, path: str, token: str | None, base_url: str | None = None
+    ) -> tuple[bytes, str]:
         """A file the API serves (an export): its bytes and content type."""
         url = f"{base_url}/api/v1{path}" if base_url else f"/api/v1{path}"
         try:
@@ -242,6 +250,7 @@ def _detail_list(response: httpx.Response) -> list[dict[str, Any]]:
     if not isinstance(detail, list):
         return []
     return [
-        e for e in detail
+        e
+        for e in detail
         if isinstance(e, dict) and isinstance(e.get("loc"), list) and isinstance(e.get("msg"), str)
     ]

@@ -34,9 +34,14 @@ LINK_FIELDS = ("monitor_id",)
 def _events() -> dict[str, str]:
     """The API's `event` values in the request's language; "other" (or a value this
     frontend does not know) shows the key."""
-    return {"test": _("Test notification"), "cert_expiring": _("Certificate expiry notice"),
-            "incident_opened": _("Incident opened"), "incident_changed": _("Incident changed"),
-            "incident_resolved": _("Incident resolved"), "incident_reminder": _("Reminder")}
+    return {
+        "test": _("Test notification"),
+        "cert_expiring": _("Certificate expiry notice"),
+        "incident_opened": _("Incident opened"),
+        "incident_changed": _("Incident changed"),
+        "incident_resolved": _("Incident resolved"),
+        "incident_reminder": _("Reminder"),
+    }
 
 
 def _path(cid: int, tail: str = "") -> str:
@@ -45,8 +50,7 @@ def _path(cid: int, tail: str = "") -> str:
 
 def newest_attempts(cid: int) -> tuple[list[dict[str, Any]], bool]:
     """The channel's newest attempts, newest first, and whether older ones exist."""
-    body = call("GET", _path(cid, "/attempts"),
-                params={"order": "newest", "limit": ATTEMPTS_SHOWN})
+    body = call("GET", _path(cid, "/attempts"), params={"order": "newest", "limit": ATTEMPTS_SHOWN})
     found = [a for a in body.get("items") or [] if isinstance(a, dict)]
     return found, bool(body.get("next"))
 
@@ -60,10 +64,14 @@ def shown(attempt: dict[str, Any]) -> dict[str, Any]:
     label = _events().get(str(attempt.get("event")))
     exit_code = _int(attempt.get("exit_code"))
     output = attempt.get("output")
-    return {**attempt, "at": moment(attempt.get("attempted_at")),
-            "label": label or str(attempt.get("key") or ""),
-            "incident_id": _int(attempt.get("incident_id")), "exit_code": exit_code,
-            "output": output if exit_code is not None and isinstance(output, str) else ""}
+    return {
+        **attempt,
+        "at": moment(attempt.get("attempted_at")),
+        "label": label or str(attempt.get("key") or ""),
+        "incident_id": _int(attempt.get("incident_id")),
+        "exit_code": exit_code,
+        "output": output if exit_code is not None and isinstance(output, str) else "",
+    }
 
 
 @bp.get("/channels/<int:cid>")
@@ -78,9 +86,16 @@ def _view(cid: int, link: forms.Form) -> ResponseReturnValue:
     linked = items(_path(cid, "/monitors"))
     taken = {m.get("monitor_id") for m in linked}
     offered = [m for m in items("/monitors") if m.get("id") not in taken]
-    html = render_template("channel.html", channel=channel, cid=cid,
-                           attempts=[shown(a) for a in rows], more=more, linked=linked,
-                           offered=offered, link=link)
+    html = render_template(
+        "channel.html",
+        channel=channel,
+        cid=cid,
+        attempts=[shown(a) for a in rows],
+        more=more,
+        linked=linked,
+        offered=offered,
+        link=link,
+    )
     return private_page(html, 200 if link.ok else 422)
 
 
@@ -90,8 +105,9 @@ def send_test(cid: int) -> ResponseReturnValue:
     try:
         key = str(call("POST", _path(cid, "/test")).get("key") or "")
     except ApiUnavailable:
-        flash(_("The test notification could not be queued just now. "
-                "Please try again in a moment."))
+        flash(
+            _("The test notification could not be queued just now. Please try again in a moment.")
+        )
     except Refused as exc:
         flash(exc.detail or _("The monitoring service refused this change."))
     else:
@@ -140,8 +156,9 @@ def link(cid: int) -> ResponseReturnValue:
 @bp.post("/channels/<int:cid>/monitors/<int:mid>/delete")
 @login_required
 def unlink(cid: int, mid: int) -> ResponseReturnValue:
-    return remove(_path(cid, f"/monitors/{mid}"), _("Changes saved."),
-                  url_for("channels.show", cid=cid))
+    return remove(
+        _path(cid, f"/monitors/{mid}"), _("Changes saved."), url_for("channels.show", cid=cid)
+    )
 
 
 def alerting_for(mid: int) -> list[dict[str, Any]]:

@@ -62,8 +62,9 @@ def _browser_etag(api_etag: str | None) -> str | None:
     return f'W/"{match.group(1)}.{_view_mark()}"' if match else None
 
 
-def _load(params: dict[str, str], etag: str | None = None
-          ) -> tuple[MonitorPage | None, str | None, list[dict[str, Any]]]:
+def _load(
+    params: dict[str, str], etag: str | None = None
+) -> tuple[MonitorPage | None, str | None, list[dict[str, Any]]]:
     """The page (None when `etag` still holds), its ETag, and the API's 422 errors."""
     token = current_token()
     if token is None:
@@ -81,8 +82,9 @@ def _bad_fields(errors: list[dict[str, Any]]) -> list[str]:
 
 def _status_pages() -> list[dict[str, Any]]:
     try:
-        body = api().send("GET", "/status-pages", current_token(), current_api_url(),
-                          params={"limit": 200})
+        body = api().send(
+            "GET", "/status-pages", current_token(), current_api_url(), params={"limit": 200}
+        )
     except (NotFound, Refused):
         return []
     items = body.get("items")
@@ -90,8 +92,13 @@ def _status_pages() -> list[dict[str, Any]]:
 
 
 def _table(page: MonitorPage, params: dict[str, str], errors: list[dict[str, Any]]) -> str:
-    return render_template("_monitor_table.html", page=page, now=datetime.now(UTC),
-                           params=params, bad_fields=_bad_fields(errors))
+    return render_template(
+        "_monitor_table.html",
+        page=page,
+        now=datetime.now(UTC),
+        params=params,
+        bad_fields=_bad_fields(errors),
+    )
 
 
 @bp.get("/dashboard")
@@ -101,11 +108,21 @@ def show() -> ResponseReturnValue:
     page, etag, errors = _load(params)
     assert page is not None
     html = render_template(
-        "dashboard.html", page=page, now=datetime.now(UTC), refresh_ms=REFRESH_S * 1000,
-        params=params, bad_fields=_bad_fields(errors), sorts=SORTS, kinds=KINDS,
-        statuses=STATUSES, status_pages=_status_pages(), actions=BULK_ACTIONS,
-        sort_label=sort_label, action_label=action_label,
-        etag=_browser_etag(etag) or "")
+        "dashboard.html",
+        page=page,
+        now=datetime.now(UTC),
+        refresh_ms=REFRESH_S * 1000,
+        params=params,
+        bad_fields=_bad_fields(errors),
+        sorts=SORTS,
+        kinds=KINDS,
+        statuses=STATUSES,
+        status_pages=_status_pages(),
+        actions=BULK_ACTIONS,
+        sort_label=sort_label,
+        action_label=action_label,
+        etag=_browser_etag(etag) or "",
+    )
     return private(Response(html))
 
 
@@ -147,8 +164,7 @@ def bulk() -> ResponseReturnValue:
         flash(_("Tick the monitors to act on first."))
         return back
     try:
-        done = api().send("POST", "/monitors/bulk", current_token(), current_api_url(),
-                          json=body)
+        done = api().send("POST", "/monitors/bulk", current_token(), current_api_url(), json=body)
     except Invalid as exc:
         fields = ", ".join(_bad_fields(exc.errors))
         flash(_("The monitoring service refused this action (%(fields)s).", fields=fields))
@@ -158,13 +174,21 @@ def bulk() -> ResponseReturnValue:
 
 
 def sort_label(sort: str) -> str:
-    return {"status": _("Status, down first"), "name": _("Name"), "newest": _("Newest first"),
-            "oldest": _("Oldest first")}[sort]
+    return {
+        "status": _("Status, down first"),
+        "name": _("Name"),
+        "newest": _("Newest first"),
+        "oldest": _("Oldest first"),
+    }[sort]
 
 
 def action_label(action: str) -> str:
-    return {"pause": _("Pause"), "resume": _("Resume"), "delete": _("Delete"),
-            "add_to_status_page": _("Add to status page")}[action]
+    return {
+        "pause": _("Pause"),
+        "resume": _("Resume"),
+        "delete": _("Delete"),
+        "add_to_status_page": _("Add to status page"),
+    }[action]
 
 
 def _done_text(action: str, count: int) -> str:

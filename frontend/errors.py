@@ -51,8 +51,11 @@ def http_error(exc: HTTPException) -> ResponseReturnValue:
             _("Please go back, reload the page and try again."),
         )
     if code == 403:
-        return _page(403, _("Not for this account"),
-                     _("This page is for the operators of this Vigil installation."))
+        return _page(
+            403,
+            _("Not for this account"),
+            _("This page is for the operators of this Vigil installation."),
+        )
     if code == 404:
         return _page(404, _("Page not found"), _("There is nothing at this address."))
     return _page(code, _("Something went wrong"), _("Please try again in a moment."))

@@ -41,16 +41,22 @@ def _name(current: ascode_state.Current) -> str:
 @login_required
 def show() -> ResponseReturnValue:
     account = ascode_state.read(_Reader())
-    managed = [(kind, o.key, _name(o)) for kind in KINDS for o in account.objects[kind]
-               if o.key is not None]
+    managed = [
+        (kind, o.key, _name(o))
+        for kind in KINDS
+        for o in account.objects[kind]
+        if o.key is not None
+    ]
     return private(Response(render_template("files.html", managed=managed)))
 
 
 @bp.route("/account/export.yaml")
 @login_required
 def export() -> ResponseReturnValue:
-    text = ascode_export.dump(ascode_export.document(ascode_state.read(_Reader())),
-                              cell_api_url().rstrip("/") + SCHEMA_PATH)
+    text = ascode_export.dump(
+        ascode_export.document(ascode_state.read(_Reader())),
+        cell_api_url().rstrip("/") + SCHEMA_PATH,
+    )
     response = Response(text, mimetype="application/yaml")
     response.headers["Content-Disposition"] = 'attachment; filename="vigil.yaml"'
     return private(response)

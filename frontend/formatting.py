@@ -90,14 +90,19 @@ def window_label(window: str) -> str:
 
 def ping_label(kind: str) -> str:
     """What a heartbeat's ping said."""
-    labels = {"success": _("Success"), "start": _("Start"), "fail": _("Failure"),
-              "log": _("Log")}
+    labels = {"success": _("Success"), "start": _("Start"), "fail": _("Failure"), "log": _("Log")}
     return labels.get(kind, kind)
 
 
 def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.globals.update(
-        status_label=status_label, latency=latency, ago=ago, absolute=absolute,
-        percent=percent, window_label=window_label, number=number, ping_label=ping_label,
+        status_label=status_label,
+        latency=latency,
+        ago=ago,
+        absolute=absolute,
+        percent=percent,
+        window_label=window_label,
+        number=number,
+        ping_label=ping_label,
     )

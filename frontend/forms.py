@@ -18,12 +18,21 @@ KINDS = (*CHECK_KINDS, HEARTBEAT)
 METHODS = checkspec.HTTP_METHODS
 GENERAL_FIELDS = ("kind", "url", "interval_s", "timeout_s", "region", "grace_s", "cron", "tz")
 # The alert rule's own section (result_processor/alerting.Rule): "rule.<name>" in the form.
-RULE_FIELDS = ("rule.retries", "rule.regions", "rule.recover_after", "rule.threshold",
-               "rule.limit", "rule.window_s")
+RULE_FIELDS = (
+    "rule.retries",
+    "rule.regions",
+    "rule.recover_after",
+    "rule.threshold",
+    "rule.limit",
+    "rule.window_s",
+)
 THRESHOLDS = ("max_failures", "max_5xx")
-KIND_FIELDS = tuple(key for kind in CHECK_KINDS for f in kinds.fields(kind)
-                    for key in ((f.key, f"{f.key}.password") if f.widget == "auth"
-                                else (f.key,)))
+KIND_FIELDS = tuple(
+    key
+    for kind in CHECK_KINDS
+    for f in kinds.fields(kind)
+    for key in ((f.key, f"{f.key}.password") if f.widget == "auth" else (f.key,))
+)
 TEST_FIELDS = (*GENERAL_FIELDS, *KIND_FIELDS, *RULE_FIELDS)
 NAME_MAX = 200
 URL_MAX = 2048
@@ -68,7 +77,8 @@ def _unticked(form: Any, key: str) -> bool:
     and is absent: unticked. A section switched to without a script takes its defaults."""
     kind, _, name = key.partition(".")
     return f"{kind}.{SHOWN}" in form and any(
-        f.name == name and f.widget == "bool" for f in kinds.fields(kind))
+        f.name == name and f.widget == "bool" for f in kinds.fields(kind)
+    )
 
 
 def ident(text: str) -> int | None:
@@ -79,8 +89,16 @@ def ident(text: str) -> int | None:
 
 
 def test_defaults(kind: str = "http") -> dict[str, str]:
-    values = {"kind": kind, "url": "", "interval_s": "60", "timeout_s": "10", "region": "",
-              "grace_s": "3600", "cron": "", "tz": "UTC"}
+    values = {
+        "kind": kind,
+        "url": "",
+        "interval_s": "60",
+        "timeout_s": "10",
+        "region": "",
+        "grace_s": "3600",
+        "cron": "",
+        "tz": "UTC",
+    }
     for k in CHECK_KINDS:
         for f in kinds.fields(k):
             values[f.key] = kinds.as_text(f, f.default)
@@ -109,13 +127,19 @@ def test_values(test: dict[str, Any]) -> dict[str, str]:
 def _rule_values(rule: Any) -> dict[str, str]:
     if not isinstance(rule, dict):
         return {}
-    values = {f"rule.{n}": str(rule[n]) for n in ("retries", "regions", "recover_after")
-              if rule.get(n) is not None}
+    values = {
+        f"rule.{n}": str(rule[n])
+        for n in ("retries", "regions", "recover_after")
+        if rule.get(n) is not None
+    }
     threshold = shapes.as_dict(rule.get("threshold"))
     for name in THRESHOLDS:
         if threshold.get(name) is not None:
-            values |= {"rule.threshold": name, "rule.limit": str(threshold[name]),
-                       "rule.window_s": str(threshold.get("window_s") or "")}
+            values |= {
+                "rule.threshold": name,
+                "rule.limit": str(threshold[name]),
+                "rule.window_s": str(threshold.get("window_s") or ""),
+            }
     return values
 
 
@@ -123,8 +147,9 @@ def _number_text(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def test_body(form: Form, editing: bool = False, stored: dict[str, str] | None = None
-              ) -> dict[str, Any]:
+def test_body(
+    form: Form, editing: bool = False, stored: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The API body for the test part of the form; parse errors land on the form.
 
     The kind cannot change once a test exists (the API's patch has no kind). An edit sends
@@ -288,8 +313,7 @@ def _statuses(form: Form, key: str, text: str) -> list[int] | None:
     return codes
 
 
-def api_errors(form: Form, errors: list[dict[str, Any]] | str, fields: tuple[str, ...]
-               ) -> None:
+def api_errors(form: Form, errors: list[dict[str, Any]] | str, fields: tuple[str, ...]) -> None:
     """Put each of the API's 422 errors beside the field its `loc` names.
 
     A loc is like ["body", "tests", 0, "url"] or ["body", "alert_rule", "threshold",
@@ -341,13 +365,24 @@ def _rule_field(names: list[str]) -> str:
         return "rule.retries"
     if names[0] == "threshold":
         rest = names[1:]
-        return "rule.window_s" if rest[:1] == ["window_s"] else \
-            "rule.limit" if rest[:1] and rest[0] in THRESHOLDS else "rule.threshold"
+        return (
+            "rule.window_s"
+            if rest[:1] == ["window_s"]
+            else "rule.limit"
+            if rest[:1] and rest[0] in THRESHOLDS
+            else "rule.threshold"
+        )
     return f"rule.{names[0]}" if f"rule.{names[0]}" in RULE_FIELDS else "rule.retries"
 
 
-_PARSERS = {"int": _integer, "decimal": _decimal, "codes": _statuses, "lines": _lines,
-            "json": _json, "headers": _headers}
+_PARSERS = {
+    "int": _integer,
+    "decimal": _decimal,
+    "codes": _statuses,
+    "lines": _lines,
+    "json": _json,
+    "headers": _headers,
+}
 
 
 def message(error: dict[str, Any]) -> str:

@@ -35,8 +35,11 @@ def with_times(incident: dict[str, Any]) -> dict[str, Any]:
     out = dict(incident)
     for key in ("started_at", "resolved_at", "acknowledged_at"):
         out[key.removesuffix("_at")] = moment(incident.get(key))
-    out["updates"] = [dict(u, at=moment(u.get("created_at")))
-                      for u in incident.get("updates") or [] if isinstance(u, dict)]
+    out["updates"] = [
+        dict(u, at=moment(u.get("created_at")))
+        for u in incident.get("updates") or []
+        if isinstance(u, dict)
+    ]
     return out
 
 
@@ -61,14 +64,20 @@ def show(iid: int) -> ResponseReturnValue:
             except Invalid as exc:
                 forms.api_errors(form, exc.errors, ("message",))
             except Refused as exc:
-                form.add(forms.GENERAL,
-                         exc.detail or _("The monitoring service refused this change."))
+                form.add(
+                    forms.GENERAL, exc.detail or _("The monitoring service refused this change.")
+                )
             else:
                 flash(_("Update posted."))
                 return redirect(url_for("incidents.show", iid=iid))
     incident = with_times(call("GET", f"/incidents/{iid}"))
-    html = render_template("incident.html", incident=incident, iid=iid, form=form,
-                           acknowledger=_acknowledger(incident.get("acknowledged_by")))
+    html = render_template(
+        "incident.html",
+        incident=incident,
+        iid=iid,
+        form=form,
+        acknowledger=_acknowledger(incident.get("acknowledged_by")),
+    )
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -95,5 +104,7 @@ def _acknowledger(login_id: Any) -> str | None:
         members = call("GET", "/members", params={"limit": 200}).get("items") or []
     except (NotFound, Refused):
         return None
-    return next((str(m.get("email")) for m in members
-                 if isinstance(m, dict) and m.get("id") == login_id), None)
+    return next(
+        (str(m.get("email")) for m in members if isinstance(m, dict) and m.get("id") == login_id),
+        None,
+    )

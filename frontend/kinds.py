@@ -24,21 +24,44 @@ LATER = frozenset({"retries", "degraded_ms", "verify_tls", "ca_pem"})
 
 # The widget of each field; the field list itself is checkspec's.
 WIDGETS: dict[str, str] = {
-    "retries": "int", "degraded_ms": "decimal", "verify_tls": "bool", "ca_pem": "textarea",
-    "method": "choice", "expected_status": "codes", "headers": "headers", "body": "textarea",
-    "follow_redirects": "bool", "contains": "text", "not_contains": "text", "regex": "text",
-    "json_path": "text", "json_expected": "json", "basic_auth": "auth",
-    "cert_warn_days": "int", "warn_days": "int", "server_name": "text", "count": "int",
-    "name": "text", "record_type": "choice", "expected": "lines", "tcp": "bool",
-    "starttls": "bool", "banner_contains": "text",
+    "retries": "int",
+    "degraded_ms": "decimal",
+    "verify_tls": "bool",
+    "ca_pem": "textarea",
+    "method": "choice",
+    "expected_status": "codes",
+    "headers": "headers",
+    "body": "textarea",
+    "follow_redirects": "bool",
+    "contains": "text",
+    "not_contains": "text",
+    "regex": "text",
+    "json_path": "text",
+    "json_expected": "json",
+    "basic_auth": "auth",
+    "cert_warn_days": "int",
+    "warn_days": "int",
+    "server_name": "text",
+    "count": "int",
+    "name": "text",
+    "record_type": "choice",
+    "expected": "lines",
+    "tcp": "bool",
+    "starttls": "bool",
+    "banner_contains": "text",
 }
-CHOICES: dict[str, tuple[str, ...]] = {"method": checkspec.HTTP_METHODS,
-                                       "record_type": checkspec.DNS_TYPES}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method": checkspec.HTTP_METHODS,
+    "record_type": checkspec.DNS_TYPES,
+}
 # A target a user can adapt; each parses as its kind's URL (tests/frontend/test_kinds.py).
 EXAMPLES: dict[str, str] = {
-    "http": "https://www.example.com/health", "tcp": "tcp://db.example.com:5432",
-    "tls": "tls://www.example.com:443", "ping": "icmp://router.example.com",
-    "dns": "dns://9.9.9.9", "smtp": "smtp://mail.example.com:25",
+    "http": "https://www.example.com/health",
+    "tcp": "tcp://db.example.com:5432",
+    "tls": "tls://www.example.com:443",
+    "ping": "icmp://router.example.com",
+    "dns": "dns://9.9.9.9",
+    "smtp": "smtp://mail.example.com:25",
     "redis": "redis://cache.example.com:6379",
     "postgres": "postgresql://monitor@db.example.com:5432/app",
     "mysql": "mysql://monitor@db.example.com:3306/app",
@@ -80,8 +103,11 @@ def fields(kind: str) -> tuple[Field, ...]:
         return ()
     minimal = {"url": EXAMPLES[kind], "name": "example.com"}
     filled = checkspec.validate(kind, minimal)
-    found = [Field(kind, name, WIDGETS.get(name, "text"), None if name in minimal else value)
-             for name, value in filled.items() if name not in GENERAL_FIELDS]
+    found = [
+        Field(kind, name, WIDGETS.get(name, "text"), None if name in minimal else value)
+        for name, value in filled.items()
+        if name not in GENERAL_FIELDS
+    ]
     # What every kind shares (tries, latency limit, TLS trust) after what the kind is about.
     return tuple(sorted(found, key=lambda f: f.name in LATER))
 
@@ -101,8 +127,7 @@ def as_text(field: Field, value: Any) -> str:
     if field.widget == "lines":
         return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
     if field.widget == "headers":
-        return "\n".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) \
-            else ""
+        return "\n".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else ""
     if field.widget == "auth":
         return str(value.get("username", "")) if isinstance(value, dict) else ""
     if field.widget == "json":
@@ -155,9 +180,10 @@ def hints() -> dict[str, str]:
         "not_contains": _("Text the answer must not hold, e.g. an error message."),
         "regex": _("A Python regular expression, e.g. version \\d+."),
         "json_path": _("Where the value is, e.g. $.status or $.items[0].state."),
-        "json_expected": _("JSON, e.g. \"ok\", 42 or true; other text is compared as text."),
-        "basic_auth": _("Sent as an Authorization header. "
-                        "On edit, type the password again to change it."),
+        "json_expected": _('JSON, e.g. "ok", 42 or true; other text is compared as text.'),
+        "basic_auth": _(
+            "Sent as an Authorization header. On edit, type the password again to change it."
+        ),
         "cert_warn_days": _("0: never warn."),
         "warn_days": _("0: never warn."),
         "server_name": _("Leave empty to use the host of the URL."),

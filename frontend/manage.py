@@ -70,8 +70,7 @@ def _monitor_form(form: forms.Form) -> ResponseReturnValue:
 
 
 def _form_helpers() -> dict[str, Any]:
-    return {"kinds": forms.KINDS, "placeholder": forms.placeholder,
-            "kind_fields": kinds.fields}
+    return {"kinds": forms.KINDS, "placeholder": forms.placeholder, "kind_fields": kinds.fields}
 
 
 def _asked_kind() -> str:
@@ -85,15 +84,20 @@ def _asked_kind() -> str:
 def edit_monitor(mid: int) -> ResponseReturnValue:
     monitor = get_monitor(mid)
     tags = shapes.as_list(monitor.get("tags"))
-    form = forms.read(request.form if request.method == "POST" else {}, ("name", "tags"),
-                      {"name": monitor["name"], "tags": ", ".join(map(str, tags))})
+    form = forms.read(
+        request.form if request.method == "POST" else {},
+        ("name", "tags"),
+        {"name": monitor["name"], "tags": ", ".join(map(str, tags))},
+    )
     if request.method == "POST":
         if not form.values["name"]:
             form.add("name", _("This field is required."))
         if form.ok:
             # Tags are typed comma-separated; the API judges each (and names the field).
-            body = {"name": form.values["name"],
-                    "tags": [t.strip() for t in form.values["tags"].split(",") if t.strip()]}
+            body = {
+                "name": form.values["name"],
+                "tags": [t.strip() for t in form.values["tags"].split(",") if t.strip()],
+            }
             try:
                 call("PATCH", f"/monitors/{mid}", json=body)
             except Invalid as exc:
@@ -110,10 +114,14 @@ def edit_monitor(mid: int) -> ResponseReturnValue:
 def delete_monitor(mid: int) -> ResponseReturnValue:
     monitor = get_monitor(mid)
     if request.method == "GET":
-        return private_page(render_template(
-            "confirm_delete.html", what=monitor["name"],
-            action=url_for("manage.delete_monitor", mid=mid),
-            back=url_for("monitor_page.show", mid=mid)))
+        return private_page(
+            render_template(
+                "confirm_delete.html",
+                what=monitor["name"],
+                action=url_for("manage.delete_monitor", mid=mid),
+                back=url_for("monitor_page.show", mid=mid),
+            )
+        )
     try:
         call("DELETE", f"/monitors/{mid}")
     except NotFound:
@@ -130,8 +138,7 @@ def test_form(mid: int, tid: int | None = None) -> ResponseReturnValue:
     editing = tid is not None
     stored = forms.test_values(get_test(monitor, tid)) if tid is not None else None
     defaults = stored or forms.test_defaults(_asked_kind())
-    form = forms.read(request.form if request.method == "POST" else {}, forms.TEST_FIELDS,
-                      defaults)
+    form = forms.read(request.form if request.method == "POST" else {}, forms.TEST_FIELDS, defaults)
     if stored is not None:
         form.values["kind"] = stored["kind"]  # a test keeps its kind
     if request.method == "POST" and not request.form.get("choose_kind"):
@@ -145,13 +152,15 @@ def test_form(mid: int, tid: int | None = None) -> ResponseReturnValue:
             except Invalid as exc:
                 forms.api_errors(form, exc.errors or exc.detail, forms.TEST_FIELDS)
             except Refused as exc:
-                form.add(forms.GENERAL,
-                         exc.detail or _("The monitoring service refused this change."))
+                form.add(
+                    forms.GENERAL, exc.detail or _("The monitoring service refused this change.")
+                )
             else:
                 flash(_("Changes saved."))
                 return redirect(url_for("monitor_page.show", mid=mid))
-    html = render_template("test_form.html", form=form, monitor=monitor, mid=mid, tid=tid,
-                           **_form_helpers())
+    html = render_template(
+        "test_form.html", form=form, monitor=monitor, mid=mid, tid=tid, **_form_helpers()
+    )
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -162,10 +171,14 @@ def delete_test(mid: int, tid: int) -> ResponseReturnValue:
     test = get_test(monitor, tid)
     what = f"{test.get('kind', '')} {forms.test_values(test)['url']}"
     if request.method == "GET":
-        return private_page(render_template(
-            "confirm_delete.html", what=what,
-            action=url_for("manage.delete_test", mid=mid, tid=tid),
-            back=url_for("monitor_page.show", mid=mid)))
+        return private_page(
+            render_template(
+                "confirm_delete.html",
+                what=what,
+                action=url_for("manage.delete_test", mid=mid, tid=tid),
+                back=url_for("monitor_page.show", mid=mid),
+            )
+        )
     try:
         call("DELETE", f"/monitors/{mid}/tests/{tid}")
     except NotFound:

@@ -12,10 +12,18 @@ from prometheus_client.exposition import generate_latest
 def init_app(app: Flask) -> None:
     # A registry per app, so several apps in one test process keep their own counts.
     registry = CollectorRegistry()
-    requests = Counter("vigil_frontend_requests_total", "Requests by endpoint and status",
-                       ["endpoint", "status"], registry=registry)
-    latency = Histogram("vigil_frontend_request_seconds", "Request latency by endpoint",
-                        ["endpoint"], registry=registry)
+    requests = Counter(
+        "vigil_frontend_requests_total",
+        "Requests by endpoint and status",
+        ["endpoint", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "vigil_frontend_request_seconds",
+        "Request latency by endpoint",
+        ["endpoint"],
+        registry=registry,
+    )
 
     @app.before_request
     def _start() -> None:

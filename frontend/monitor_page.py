@@ -48,11 +48,23 @@ def show(mid: int) -> ResponseReturnValue:
     results = _results(tests)
     beats = [_beat(t) for t in tests if t.get("kind") == heartbeat.KIND]
     html = render_template(
-        "monitor.html", monitor=monitor, mid=mid, tests=tests, ranges=RANGES, chosen=chosen,
-        uptime=_uptime(stats), percentiles=_latency(stats), stats_missing=stats is None,
-        chart=chart, series_missing=series_missing, results=results,
-        incidents=recent({"monitor_id": mid, "limit": 10}), channels=alerting_for(mid),
-        beats=beats, timings=_timings(results), target_text=kinds.target_text,
+        "monitor.html",
+        monitor=monitor,
+        mid=mid,
+        tests=tests,
+        ranges=RANGES,
+        chosen=chosen,
+        uptime=_uptime(stats),
+        percentiles=_latency(stats),
+        stats_missing=stats is None,
+        chart=chart,
+        series_missing=series_missing,
+        results=results,
+        incidents=recent({"monitor_id": mid, "limit": 10}),
+        channels=alerting_for(mid),
+        beats=beats,
+        timings=_timings(results),
+        target_text=kinds.target_text,
     )
     return private_page(html)
 
@@ -63,12 +75,17 @@ def _beat(test: dict[str, Any]) -> dict[str, Any]:
     url = str(test.get("ping_url") or "")
     config = shapes.as_dict(test.get("config"))
     cron = config.get("cron") if isinstance(config.get("cron"), str) else None
-    return {"test": test, "url": url, "examples": heartbeat.examples(url, cron),
-            "schedule": heartbeat.schedule_words(test),
-            "status": (test.get("heartbeat") or {}).get("status", "new"),
-            "times": heartbeat.moments(test.get("heartbeat")),
-            "pings": heartbeat.pings(optional(f"/tests/{test.get('id')}/pings",
-                                              params={"limit": PINGS}))}
+    return {
+        "test": test,
+        "url": url,
+        "examples": heartbeat.examples(url, cron),
+        "schedule": heartbeat.schedule_words(test),
+        "status": (test.get("heartbeat") or {}).get("status", "new"),
+        "times": heartbeat.moments(test.get("heartbeat")),
+        "pings": heartbeat.pings(
+            optional(f"/tests/{test.get('id')}/pings", params={"limit": PINGS})
+        ),
+    }
 
 
 def _lines(tests: list[dict[str, Any]], chosen: str) -> tuple[list[charts.Line], bool]:
@@ -84,8 +101,11 @@ def _lines(tests: list[dict[str, Any]], chosen: str) -> tuple[list[charts.Line],
             region = series.get("region") or _("all regions")
             if series.get("region") is None and len(body.get("series") or []) > 1:
                 continue  # the per-region lines say it; the overall one would repeat them
-            points = [(_when(p.get("at")), _num(p.get("p50_ms")))
-                      for p in series.get("points") or [] if isinstance(p, dict)]
+            points = [
+                (_when(p.get("at")), _num(p.get("p50_ms")))
+                for p in series.get("points") or []
+                if isinstance(p, dict)
+            ]
             lines.append(charts.Line(f"{test.get('kind')} · {region}", points))
     return lines, False
 
@@ -93,8 +113,11 @@ def _lines(tests: list[dict[str, Any]], chosen: str) -> tuple[list[charts.Line],
 def _uptime(stats: dict[str, Any] | None) -> list[tuple[str, float | None]]:
     if not stats:
         return []
-    return [(w.get("window", ""), _num(w.get("uptime"))) for w in stats.get("windows") or []
-            if isinstance(w, dict)]
+    return [
+        (w.get("window", ""), _num(w.get("uptime")))
+        for w in stats.get("windows") or []
+        if isinstance(w, dict)
+    ]
 
 
 def _latency(stats: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -110,8 +133,7 @@ def _results(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         body = optional(f"/tests/{test.get('id')}/results", params={"limit": RESULTS})
         for item in (body or {}).get("items") or []:
             if isinstance(item, dict):
-                rows.append({**item, "at": _when(item.get("checked_at")),
-                             "kind": test.get("kind")})
+                rows.append({**item, "at": _when(item.get("checked_at")), "kind": test.get("kind")})
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows[:RESULTS]
 
@@ -123,8 +145,9 @@ def _timings(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in results:
         timings = r.get("timings")
         if r.get("kind") == "http" and isinstance(timings, dict):
-            phases = {k: _num(timings.get(k)) for k in ("dns_ms", "connect_ms", "tls_ms",
-                                                         "ttfb_ms")}
+            phases = {
+                k: _num(timings.get(k)) for k in ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
+            }
             rows.append({**r, "timings": phases, "latency_ms": _num(r.get("latency_ms"))})
     return rows
 

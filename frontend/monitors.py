@@ -47,15 +47,20 @@ def parse_page(body: dict[str, Any]) -> MonitorPage:
     nxt = body.get("next")
     if nxt is not None and not isinstance(nxt, str):
         raise BadResponse("monitors: 'next' is neither null nor a string")
-    return MonitorPage([parse_monitor(item) for item in items], truncated=nxt is not None,
-                       next=nxt, counts=_counts(body.get("counts")))
+    return MonitorPage(
+        [parse_monitor(item) for item in items],
+        truncated=nxt is not None,
+        next=nxt,
+        counts=_counts(body.get("counts")),
+    )
 
 
 def _counts(raw: Any) -> dict[str, int] | None:
     if raw is None:  # an API from before the counts
         return None
     if not isinstance(raw, dict) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw.values()):
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw.values()
+    ):
         raise BadResponse("monitors: 'counts' is not a map of counts")
     return {status: int(raw.get(status, 0)) for status in STATUSES}
 

@@ -45,8 +45,10 @@ MAX_EMAIL = 254
 def locked(visibility: str) -> dict[str, Any]:
     """What the public cache keeps of a private page asked without access: that it is
     locked, and by what (a password unless the API says a sign-in by mail)."""
-    return {"visibility": "locked", "needs": EMAIL_DOMAIN if visibility == EMAIL_DOMAIN
-            else PASSWORD}
+    return {
+        "visibility": "locked",
+        "needs": EMAIL_DOMAIN if visibility == EMAIL_DOMAIN else PASSWORD,
+    }
 
 
 def is_locked(page: dict[str, Any]) -> bool:
@@ -73,12 +75,12 @@ def is_private(page: dict[str, Any]) -> bool:
     return page.get("visibility", "public") != "public"
 
 
-def password_form(slug: str, status: int = 401, error: str | None = None,
-                  mode: str = PASSWORD, **extra: Any) -> ResponseReturnValue:
+def password_form(
+    slug: str, status: int = 401, error: str | None = None, mode: str = PASSWORD, **extra: Any
+) -> ResponseReturnValue:
     """What a visitor without access sees (a password form, an email form, a sent notice,
     the sign-in link's button), never cached or indexed."""
-    html = render_template("status_page_locked.html", slug=slug, error=error, mode=mode,
-                           **extra)
+    html = render_template("status_page_locked.html", slug=slug, error=error, mode=mode, **extra)
     return html, status, {"Cache-Control": "no-store", "X-Robots-Tag": NOINDEX}
 
 
@@ -91,22 +93,27 @@ def give_password(slug: str) -> ResponseReturnValue:
         return password_form(slug, 422, _("Enter the page's password."))
     try:
         # The API limits attempts per visitor: it trusts this header from the frontend only.
-        answer = api().send("POST", f"/public/status-pages/{slug}/access", None,
-                            json={"password": password}, follow_redirects=True,
-                            headers={"X-Forwarded-For": request.remote_addr or ""})
+        answer = api().send(
+            "POST",
+            f"/public/status-pages/{slug}/access",
+            None,
+            json={"password": password},
+            follow_redirects=True,
+            headers={"X-Forwarded-For": request.remote_addr or ""},
+        )
     except Unauthorized:
         return password_form(slug, 401, _("That password is not right."))
     except Limited as exc:
         wait = exc.retry_after or 60
-        return password_form(slug, 429, _("Too many attempts; try again in %(seconds)s s.",
-                                          seconds=wait))
+        return password_form(
+            slug, 429, _("Too many attempts; try again in %(seconds)s s.", seconds=wait)
+        )
     except Invalid:
         return password_form(slug, 422, _("Enter the page's password."))
     except NotFound:  # public now, or gone: the page says which
         return redirect(url_for("public.show", slug=slug))
     except ApiUnavailable:
-        return password_form(slug, 503, _("The page cannot be opened right now; try again "
-                                          "later."))
+        return password_form(slug, 503, _("The page cannot be opened right now; try again later."))
     return _signed_in(slug, answer)
 
 
@@ -116,8 +123,15 @@ def _signed_in(slug: str, answer: dict[str, Any]) -> ResponseReturnValue:
         abort(502)
     response = redirect(url_for("public.show", slug=slug), 303)
     max_age = max(60, _expires(answer) - int(time.time()))
-    response.set_cookie(cookie_name(slug), value, max_age=max_age, httponly=True,
-                        samesite="Lax", secure=request.is_secure, path="/")
+    response.set_cookie(
+        cookie_name(slug),
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/",
+    )
     return response
 
 
@@ -138,9 +152,14 @@ def ask_sign_in(slug: str) -> ResponseReturnValue:
         return password_form(slug, status, error, EMAIL_DOMAIN, email=email)
 
     try:
-        api().send("POST", f"/public/status-pages/{slug}/sign-in", None,
-                   json={"email": email}, follow_redirects=True,
-                   headers={"X-Forwarded-For": request.remote_addr or ""})
+        api().send(
+            "POST",
+            f"/public/status-pages/{slug}/sign-in",
+            None,
+            json={"email": email},
+            follow_redirects=True,
+            headers={"X-Forwarded-For": request.remote_addr or ""},
+        )
     except Invalid:
         return again(422, _("Only addresses of the domains this page allows can sign in."))
     except Limited:
@@ -167,15 +186,29 @@ def confirm_sign_in(slug: str) -> ResponseReturnValue:
     if not SLUG.match(slug) or not 0 < len(link) <= MAX_TOKEN:
         abort(404)
     try:
-        answer = api().send("POST", f"/public/status-pages/{slug}/sign-in/confirm", None,
-                            json={"token": link}, follow_redirects=True)
+        answer = api().send(
+            "POST",
+            f"/public/status-pages/{slug}/sign-in/confirm",
+            None,
+            json={"token": link},
+            follow_redirects=True,
+        )
     except (Refused, Invalid):
-        return password_form(slug, 400, _("This sign-in link was used already or has "
-                                          "expired; ask for a new one."), EMAIL_DOMAIN,
-                             email="")
+        return password_form(
+            slug,
+            400,
+            _("This sign-in link was used already or has expired; ask for a new one."),
+            EMAIL_DOMAIN,
+            email="",
+        )
     except NotFound:
         return redirect(url_for("public.show", slug=slug))
     except ApiUnavailable:
-        return password_form(slug, 503, _("The page cannot be opened right now; try again "
-                                          "later."), "confirm", token=link)
+        return password_form(
+            slug,
+            503,
+            _("The page cannot be opened right now; try again later."),
+            "confirm",
+            token=link,
+        )
     return _signed_in(slug, answer)

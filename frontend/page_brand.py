@@ -32,6 +32,7 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
     def channel(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(c) for c in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -72,8 +73,10 @@ def style(page: dict[str, Any]) -> str | None:
         return None
     accent = accent.lower()
     link = readable(accent)
-    return (f":root{{--accent:{link};--accent-text:{text_on(link)};--brand:{accent};"
-            f"--brand-text:{text_on(accent)}}}")
+    return (
+        f":root{{--accent:{link};--accent-text:{text_on(link)};--brand:{accent};"
+        f"--brand-text:{text_on(accent)}}}"
+    )
 
 
 def style_hash(text: str) -> str:
@@ -84,12 +87,16 @@ def style_hash(text: str) -> str:
 
 def footer_links(page: dict[str, Any]) -> list[dict[str, str]]:
     out = []
-    for link in shapes.as_list(page.get("footer_links"))[:names.MAX_FOOTER_LINKS]:
+    for link in shapes.as_list(page.get("footer_links"))[: names.MAX_FOOTER_LINKS]:
         if not isinstance(link, dict):
             continue
         label, url = link.get("label"), link.get("url")
-        if (isinstance(label, str) and isinstance(url, str) and label.strip()
-                and urlsplit(url).scheme.lower() in ("http", "https")):
+        if (
+            isinstance(label, str)
+            and isinstance(url, str)
+            and label.strip()
+            and urlsplit(url).scheme.lower() in ("http", "https")
+        ):
             out.append({"label": label, "url": url})
     return out
 

@@ -19,17 +19,21 @@ bp = Blueprint("page_subscribers", __name__)
 @login_required
 def subscribers(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
-    rows = [dict(s, since=moment(s.get("confirmed_at") or s.get("created_at")))
-            for s in items(f"/status-pages/{pid}/subscribers")]
-    return private_page(render_template("page_subscribers.html", page=page, pid=pid,
-                                        subscribers=rows))
+    rows = [
+        dict(s, since=moment(s.get("confirmed_at") or s.get("created_at")))
+        for s in items(f"/status-pages/{pid}/subscribers")
+    ]
+    return private_page(
+        render_template("page_subscribers.html", page=page, pid=pid, subscribers=rows)
+    )
 
 
 @bp.get("/status-pages/<int:pid>/subscribers.csv")
 @login_required
 def export(pid: int) -> ResponseReturnValue:
-    body, kind = api().download(f"/status-pages/{pid}/subscribers.csv", current_token(),
-                                current_api_url())
+    body, kind = api().download(
+        f"/status-pages/{pid}/subscribers.csv", current_token(), current_api_url()
+    )
     response = Response(body, content_type=kind)
     response.headers["Content-Disposition"] = f'attachment; filename="subscribers-{pid}.csv"'
     return private(response)
@@ -38,5 +42,8 @@ def export(pid: int) -> ResponseReturnValue:
 @bp.post("/status-pages/<int:pid>/subscribers/<int:sid>/delete")
 @login_required
 def remove_subscriber(pid: int, sid: int) -> ResponseReturnValue:
-    return remove(f"/status-pages/{pid}/subscribers/{sid}", _("Subscriber removed."),
-                  url_for("page_subscribers.subscribers", pid=pid))
+    return remove(
+        f"/status-pages/{pid}/subscribers/{sid}",
+        _("Subscriber removed."),
+        url_for("page_subscribers.subscribers", pid=pid),
+    )

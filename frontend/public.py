@@ -87,8 +87,9 @@ def fetch_page(slug: str, cache: TtlCache) -> dict[str, Any] | None:
     return body
 
 
-def _read(slug: str, headers: dict[str, str], etag: str | None
-          ) -> tuple[dict[str, Any] | None, str | None]:
+def _read(
+    slug: str, headers: dict[str, str], etag: str | None
+) -> tuple[dict[str, Any] | None, str | None]:
     """(the page or None if there is none, its ETag); (None, etag) for a 304."""
     try:
         return api().revalidate(f"/public/status-pages/{slug}", etag, headers)
@@ -122,8 +123,12 @@ def domain_of(host: str) -> str | None:
     name = host.lower().rsplit(":", 1)[0] if not host.startswith("[") else ""
     name = name.removesuffix(".")
     labels = name.split(".")
-    if (len(name) > 253 or len(labels) < 2 or not all(LABEL.match(x) for x in labels)
-            or labels[-1].isdigit()):
+    if (
+        len(name) > 253
+        or len(labels) < 2
+        or not all(LABEL.match(x) for x in labels)
+        or labels[-1].isdigit()
+    ):
         return None  # malformed, a single label such as localhost, or an IPv4 address
     return name
 
@@ -156,12 +161,14 @@ def _page(slug: str) -> ResponseReturnValue:
     g.fallback_language = page.get("language")
     private = page_access.is_private(page)
     shown = view(page)
-    html = render_template("status_page.html", **shown, refresh_s=REFRESH_S, slug=slug,
-                           private=private)
+    html = render_template(
+        "status_page.html", **shown, refresh_s=REFRESH_S, slug=slug, private=private
+    )
     response = Response(html)
     if shown["brand_style"] or shown["favicon"]:
         response.headers["Content-Security-Policy"] = page_brand.csp(
-            page_brand.CSP, shown["brand_style"], (shown["favicon"] or ("", None))[1])
+            page_brand.CSP, shown["brand_style"], (shown["favicon"] or ("", None))[1]
+        )
     if private:  # the visitor's own, for no shared cache and no search engine
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["X-Robots-Tag"] = page_access.NOINDEX
@@ -182,11 +189,18 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
     for group in page["groups"]:
         if not isinstance(group, dict) or not isinstance(group.get("monitors"), list):
             raise BadResponse("public page group is malformed")
-        monitors = [{**m, "status": _status(m.get("status")),
-                     "bars": bars.get(m.get("id")), "days": days,
-                     "figures": public_figures.figures(per_monitor.get(m.get("id"), {})),
-                     "sla": public_figures.sla(per_monitor.get(m.get("id"), {}), days)}
-                    for m in group["monitors"] if isinstance(m, dict)]
+        monitors = [
+            {
+                **m,
+                "status": _status(m.get("status")),
+                "bars": bars.get(m.get("id")),
+                "days": days,
+                "figures": public_figures.figures(per_monitor.get(m.get("id"), {})),
+                "sla": public_figures.sla(per_monitor.get(m.get("id"), {}), days),
+            }
+            for m in group["monitors"]
+            if isinstance(m, dict)
+        ]
         groups.append({"name": group.get("name"), "monitors": monitors})
     incidents = [i for i in page.get("incidents") or [] if isinstance(i, dict)]
     names = {m["id"]: m.get("name") for g in groups for m in g["monitors"] if "id" in m}
@@ -194,19 +208,29 @@ def view(page: dict[str, Any]) -> dict[str, Any]:
         incident["monitor_name"] = names.get(incident.get("monitor_id"), "")
         incident["started"] = moment(incident.get("started_at"))
         incident["resolved"] = moment(incident.get("resolved_at"))
-        incident["updates"] = [dict(u, at=moment(u.get("created_at")))
-                               for u in incident.get("updates") or [] if isinstance(u, dict)]
-    maintenance = [dict(w, starts=moment(w.get("starts_at")), ends=moment(w.get("ends_at")))
-                   for w in page.get("maintenance") or [] if isinstance(w, dict)]
+        incident["updates"] = [
+            dict(u, at=moment(u.get("created_at")))
+            for u in incident.get("updates") or []
+            if isinstance(u, dict)
+        ]
+    maintenance = [
+        dict(w, starts=moment(w.get("starts_at")), ends=moment(w.get("ends_at")))
+        for w in page.get("maintenance") or []
+        if isinstance(w, dict)
+    ]
     return {
         "posted": posted(page, names),
-        "title": page["title"], "logo_url": page.get("logo_url"),
-        "status": _status(page.get("status")), "groups": groups,
+        "title": page["title"],
+        "logo_url": page.get("logo_url"),
+        "status": _status(page.get("status")),
+        "groups": groups,
         "active": [i for i in incidents if i["resolved"] is None],
         "past": [i for i in incidents if i["resolved"] is not None],
-        "maintenance": maintenance, "generated": moment(page.get("generated_at")),
+        "maintenance": maintenance,
+        "generated": moment(page.get("generated_at")),
         "announcements": announcements(page),
-        "brand_style": page_brand.style(page), "footer_links": page_brand.footer_links(page),
+        "brand_style": page_brand.style(page),
+        "footer_links": page_brand.footer_links(page),
         "favicon": page_brand.favicon(page),
     }
 
@@ -217,20 +241,33 @@ def posted(page: dict[str, Any], names: dict[Any, Any]) -> list[dict[str, Any]]:
     for item in page.get("manual_incidents") or []:
         if not isinstance(item, dict):
             continue
-        shown.append(dict(
-            item, started=moment(item.get("started_at")), resolved=moment(item.get("resolved_at")),
-            affected=[dict(a, name=names.get(a.get("monitor_id"), ""))
-                      for a in item.get("affected") or [] if isinstance(a, dict)],
-            updates=[dict(u, at=moment(u.get("created_at")))
-                     for u in item.get("updates") or [] if isinstance(u, dict)]))
+        shown.append(
+            dict(
+                item,
+                started=moment(item.get("started_at")),
+                resolved=moment(item.get("resolved_at")),
+                affected=[
+                    dict(a, name=names.get(a.get("monitor_id"), ""))
+                    for a in item.get("affected") or []
+                    if isinstance(a, dict)
+                ],
+                updates=[
+                    dict(u, at=moment(u.get("created_at")))
+                    for u in item.get("updates") or []
+                    if isinstance(u, dict)
+                ],
+            )
+        )
     return shown
 
 
 def announcements(page: dict[str, Any]) -> list[dict[str, Any]]:
     """The page's live banners: their text and until when."""
-    return [{"message": a["message"], "ends": moment(a.get("ends_at"))}
-            for a in page.get("announcements") or []
-            if isinstance(a, dict) and isinstance(a.get("message"), str)]
+    return [
+        {"message": a["message"], "ends": moment(a.get("ends_at"))}
+        for a in page.get("announcements") or []
+        if isinstance(a, dict) and isinstance(a.get("message"), str)
+    ]
 
 
 def _bars(raw: Any) -> dict[Any, Any]:
@@ -240,10 +277,14 @@ def _bars(raw: Any) -> dict[Any, Any]:
         days = _days(entry) if isinstance(entry, dict) else None
         if days is None:
             continue
-        bars = [charts.Bar(str(d.get("status", "none")), _tooltip(d))
-                for d in days if isinstance(d, dict)]
+        bars = [
+            charts.Bar(str(d.get("status", "none")), _tooltip(d))
+            for d in days
+            if isinstance(d, dict)
+        ]
         out[entry.get("monitor_id")] = charts.uptime_bars(
-            bars, _("Uptime over the last %(days)s days", days=len(bars)))
+            bars, _("Uptime over the last %(days)s days", days=len(bars))
+        )
     return out
 
 
@@ -253,15 +294,16 @@ def _days(entry: dict[str, Any]) -> list[Any] | None:
     if isinstance(entry.get("days"), list):
         return list(entry["days"])
     uptime, status = entry.get("uptime"), entry.get("status")
-    if not (isinstance(uptime, list) and isinstance(status, list)
-            and len(uptime) == len(status)):
+    if not (isinstance(uptime, list) and isinstance(status, list) and len(uptime) == len(status)):
         return None
     try:
         first = date.fromisoformat(str(entry.get("first_day")))
     except ValueError:
         return None
-    return [{"day": (first + timedelta(days=i)).isoformat(), "uptime": u, "status": st}
-            for i, (u, st) in enumerate(zip(uptime, status, strict=True))]
+    return [
+        {"day": (first + timedelta(days=i)).isoformat(), "uptime": u, "status": st}
+        for i, (u, st) in enumerate(zip(uptime, status, strict=True))
+    ]
 
 
 def _tooltip(day: dict[str, Any]) -> str:
@@ -272,8 +314,7 @@ def _tooltip(day: dict[str, Any]) -> str:
     uptime = day.get("uptime")
     if not isinstance(uptime, int | float) or isinstance(uptime, bool):
         return _("%(day)s: no data", day=when)
-    return _("%(day)s: %(uptime)s uptime", day=when,
-             uptime=format_percent(uptime, "#,##0.##%"))
+    return _("%(day)s: %(uptime)s uptime", day=when, uptime=format_percent(uptime, "#,##0.##%"))
 
 
 def _status(raw: Any) -> str:

@@ -13,8 +13,13 @@ PERIODS = ("24h", "7d", "30d", "90d", "365d")
 
 
 def _labels() -> dict[str, str]:
-    return {"24h": _("24 hours"), "7d": _("7 days"), "30d": _("30 days"),
-            "90d": _("90 days"), "365d": _("365 days")}
+    return {
+        "24h": _("24 hours"),
+        "7d": _("7 days"),
+        "30d": _("30 days"),
+        "90d": _("90 days"),
+        "365d": _("365 days"),
+    }
 
 
 def _number(raw: Any) -> float | None:
@@ -37,9 +42,15 @@ def figures(bar: dict[str, Any]) -> list[dict[str, str | None]]:
         if not isinstance(figure, dict):
             continue
         response = _number(figure.get("response_ms"))
-        out.append({"label": labels[name], "uptime": percent(figure.get("uptime")) or "–",
-                    "response": None if response is None else _(
-                        "%(ms)s ms", ms=format_decimal(round(response), "#,##0"))})
+        out.append(
+            {
+                "label": labels[name],
+                "uptime": percent(figure.get("uptime")) or "–",
+                "response": None
+                if response is None
+                else _("%(ms)s ms", ms=format_decimal(round(response), "#,##0")),
+            }
+        )
     return out
 
 
@@ -52,11 +63,19 @@ def sla(bar: dict[str, Any], days: int) -> dict[str, str] | None:
     uptime = percent(verdict.get("uptime"))
     met = verdict.get("met")
     if met is True and uptime:
-        words = _("SLA %(target)s: met, %(uptime)s over %(days)s days", target=target,
-                  uptime=uptime, days=days)
+        words = _(
+            "SLA %(target)s: met, %(uptime)s over %(days)s days",
+            target=target,
+            uptime=uptime,
+            days=days,
+        )
     elif met is False and uptime:
-        words = _("SLA %(target)s: missed, %(uptime)s over %(days)s days", target=target,
-                  uptime=uptime, days=days)
+        words = _(
+            "SLA %(target)s: missed, %(uptime)s over %(days)s days",
+            target=target,
+            uptime=uptime,
+            days=days,
+        )
     else:
         return {"state": "unknown", "words": _("SLA %(target)s: no data yet", target=target)}
     return {"state": "met" if met else "missed", "words": words}

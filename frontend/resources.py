@@ -33,10 +33,24 @@ from shared import names
 
 bp = Blueprint("resources", __name__)
 
-PAGE_FIELDS = ("slug", "title", "language", "groups", "group_tags", "logo_url",
-               "custom_domain", "visibility", "password", "rotate_feed_token",
-               "allowed_domains", "history_days", "sla_target", "accent_color",
-               "footer_links", "favicon_url")
+PAGE_FIELDS = (
+    "slug",
+    "title",
+    "language",
+    "groups",
+    "group_tags",
+    "logo_url",
+    "custom_domain",
+    "visibility",
+    "password",
+    "rotate_feed_token",
+    "allowed_domains",
+    "history_days",
+    "sla_target",
+    "accent_color",
+    "footer_links",
+    "favicon_url",
+)
 VISIBILITIES = ("public", "password", "email_domain")
 LINK_FIELDS = ("monitor_id", "group", "monitor_sla_target")  # a monitor added to a page
 HISTORY_DAYS = tuple(map(str, names.HISTORY_DAYS))  # the lengths a page offers (the API's)
@@ -61,8 +75,9 @@ def items(path: str) -> list[dict[str, Any]]:
     return [i for i in body.get("items") or [] if isinstance(i, dict)]
 
 
-def submit(form: forms.Form, fields: tuple[str, ...], method: str, path: str,
-           body: dict[str, Any]) -> dict[str, Any] | None:
+def submit(
+    form: forms.Form, fields: tuple[str, ...], method: str, path: str, body: dict[str, Any]
+) -> dict[str, Any] | None:
     """Send the form's body; None (with the errors on the form) when the API refuses it."""
     if not form.ok:
         return None
@@ -86,17 +101,25 @@ def remove(path: str, message: str, back: str) -> ResponseReturnValue:
 
 # Status pages -------------------------------------------------------------------------
 
-def _page_body(form: forms.Form, stored_domain: str | None = None,
-               stored_tags: bool = False, stored: dict[str, Any] | None = None
-               ) -> dict[str, Any]:
+
+def _page_body(
+    form: forms.Form,
+    stored_domain: str | None = None,
+    stored_tags: bool = False,
+    stored: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     v = form.values
     for name in ("slug", "title"):
         if not v[name]:
             form.add(name, _("This field is required."))
     groups = [g.strip() for g in v["groups"].split(",") if g.strip()]
-    body: dict[str, Any] = {"slug": v["slug"].lower(), "title": v["title"],
-                            "language": v["language"], "groups": groups,
-                            "logo_url": v["logo_url"] or None}
+    body: dict[str, Any] = {
+        "slug": v["slug"].lower(),
+        "title": v["title"],
+        "language": v["language"],
+        "groups": groups,
+        "logo_url": v["logo_url"] or None,
+    }
     # Sent only when there is one to set or clear: an API without the field refuses it.
     if v["custom_domain"] or stored_domain:
         body["custom_domain"] = v["custom_domain"].lower().removesuffix(".") or None
@@ -171,7 +194,7 @@ def _visibility(form: forms.Form, stored: str) -> dict[str, Any]:
 
 
 def _group_tags(form: forms.Form) -> dict[str, str]:
-    """"Website=web, API=backend" as {group: tag}; an item without "=" is marked."""
+    """ "Website=web, API=backend" as {group: tag}; an item without "=" is marked."""
     out = {}
     for item in (i.strip() for i in form.values["group_tags"].split(",")):
         if not item:
@@ -187,16 +210,24 @@ def _group_tags(form: forms.Form) -> dict[str, str]:
 @bp.route("/status-pages", methods=["GET", "POST"])
 @login_required
 def status_pages() -> ResponseReturnValue:
-    form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
-                      {"language": "en", "history_days": "90"})
+    form = forms.read(
+        request.form if request.method == "POST" else {},
+        PAGE_FIELDS,
+        {"language": "en", "history_days": "90"},
+    )
     if request.method == "POST":
         created = submit(form, PAGE_FIELDS, "POST", "/status-pages", _page_body(form))
         if created is not None:
             flash(_("Status page created."))
             return redirect(url_for("resources.status_page", pid=created.get("id", 0)))
-    html = render_template("status_pages.html", pages=items("/status-pages"), form=form,
-                           languages=LANGUAGES, visibilities=VISIBILITIES,
-                           max_footer_links=names.MAX_FOOTER_LINKS)
+    html = render_template(
+        "status_pages.html",
+        pages=items("/status-pages"),
+        form=form,
+        languages=LANGUAGES,
+        visibilities=VISIBILITIES,
+        max_footer_links=names.MAX_FOOTER_LINKS,
+    )
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -204,25 +235,43 @@ def status_pages() -> ResponseReturnValue:
 @login_required
 def status_page(pid: int) -> ResponseReturnValue:
     page = call("GET", f"/status-pages/{pid}")
-    form = forms.read(request.form if request.method == "POST" else {}, PAGE_FIELDS,
-                      _page_values(page))
-    if request.method == "POST" and submit(form, PAGE_FIELDS, "PATCH", f"/status-pages/{pid}",
-                                           _page_body(form, page.get("custom_domain"),
-                                                      bool(page.get("group_tags")), page)
-                                           ) is not None:
+    form = forms.read(
+        request.form if request.method == "POST" else {}, PAGE_FIELDS, _page_values(page)
+    )
+    if (
+        request.method == "POST"
+        and submit(
+            form,
+            PAGE_FIELDS,
+            "PATCH",
+            f"/status-pages/{pid}",
+            _page_body(form, page.get("custom_domain"), bool(page.get("group_tags")), page),
+        )
+        is not None
+    ):
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
     link = forms.read(request.form if request.method == "POST" else {}, LINK_FIELDS, {})
     return _page_view(pid, page, form, link)
 
 
-def _page_view(pid: int, page: dict[str, Any], form: forms.Form, link: forms.Form
-               ) -> ResponseReturnValue:
+def _page_view(
+    pid: int, page: dict[str, Any], form: forms.Form, link: forms.Form
+) -> ResponseReturnValue:
     html = render_template(
-        "status_page_edit.html", page=page, pid=pid, form=form, link=link,
-        on_page=items(f"/status-pages/{pid}/monitors"), monitors=items("/monitors"),
-        languages=LANGUAGES, check=_domain_check(page), visibilities=VISIBILITIES,
-        private_links=_private_links(page), max_footer_links=names.MAX_FOOTER_LINKS)
+        "status_page_edit.html",
+        page=page,
+        pid=pid,
+        form=form,
+        link=link,
+        on_page=items(f"/status-pages/{pid}/monitors"),
+        monitors=items("/monitors"),
+        languages=LANGUAGES,
+        check=_domain_check(page),
+        visibilities=VISIBILITIES,
+        private_links=_private_links(page),
+        max_footer_links=names.MAX_FOOTER_LINKS,
+    )
     return private_page(html, 200 if form.ok and link.ok else 422)
 
 
@@ -233,8 +282,11 @@ def _private_links(page: dict[str, Any]) -> dict[str, str] | None:
         return None
     base = f"{cell_api_url()}/api/v1/public/status-pages/{slug}"
     query = urlencode({"token": token})
-    return {"rss": f"{base}/feed.rss?{query}", "atom": f"{base}/feed.atom?{query}",
-            "badge": f"{base}/badge.svg?{query}"}
+    return {
+        "rss": f"{base}/feed.rss?{query}",
+        "atom": f"{base}/feed.atom?{query}",
+        "badge": f"{base}/badge.svg?{query}",
+    }
 
 
 def _domain_check(page: dict[str, Any]) -> dict[str, Any] | None:
@@ -245,9 +297,13 @@ def _domain_check(page: dict[str, Any]) -> dict[str, Any] | None:
         return None
     status = check.get("status")
     text_of = {k: v if isinstance(v := check.get(k), str) else "" for k in ("record", "value")}
-    return {"domain": domain, "status": status if status in ("verified", "released")
-            else "pending", **text_of, "verified_at": moment(check.get("verified_at")),
-            "expires_at": moment(check.get("claim_expires_at"))}
+    return {
+        "domain": domain,
+        "status": status if status in ("verified", "released") else "pending",
+        **text_of,
+        "verified_at": moment(check.get("verified_at")),
+        "expires_at": moment(check.get("claim_expires_at")),
+    }
 
 
 @bp.post("/status-pages/<int:pid>/domain/verify")
@@ -259,14 +315,26 @@ def verify_domain(pid: int) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     except ApiUnavailable:
-        flash(_("The domain could not be checked just now: DNS or the monitoring service "
-                "did not answer. Please try again in a minute."))
+        flash(
+            _(
+                "The domain could not be checked just now: DNS or the monitoring service "
+                "did not answer. Please try again in a minute."
+            )
+        )
     except (Invalid, Refused) as exc:
-        flash(_("Not verified: %(reason)s", reason=exc.detail
-                or _("the monitoring service refused it.")))
+        flash(
+            _(
+                "Not verified: %(reason)s",
+                reason=exc.detail or _("the monitoring service refused it."),
+            )
+        )
     else:
-        flash(_("%(domain)s is verified: the status page is served there.",
-                domain=str(page.get("custom_domain") or "")))
+        flash(
+            _(
+                "%(domain)s is verified: the status page is served there.",
+                domain=str(page.get("custom_domain") or ""),
+            )
+        )
     return redirect(url_for("resources.status_page", pid=pid))
 
 
@@ -280,10 +348,10 @@ def add_to_page(pid: int) -> ResponseReturnValue:
         link.add("monitor_id", _("Choose one of the offered monitors."))
     body: dict[str, Any] = {"monitor_id": mid or 0, "group": link.values["group"] or None}
     if link.values["monitor_sla_target"]:  # its range is the API's to judge
-        body["sla_target"] = forms.decimal(link, "monitor_sla_target",
-                                           link.values["monitor_sla_target"])
-    if submit(link, LINK_FIELDS, "POST", f"/status-pages/{pid}/monitors",
-              body) is not None:
+        body["sla_target"] = forms.decimal(
+            link, "monitor_sla_target", link.values["monitor_sla_target"]
+        )
+    if submit(link, LINK_FIELDS, "POST", f"/status-pages/{pid}/monitors", body) is not None:
         flash(_("Changes saved."))
         return redirect(url_for("resources.status_page", pid=pid))
     return _page_view(pid, page, forms.read({}, PAGE_FIELDS, _page_values(page)), link)
@@ -293,34 +361,48 @@ def _page_values(page: dict[str, Any]) -> dict[str, str]:
     """A stored status page as form text."""
     tags = shapes.as_dict(page.get("group_tags"))
     domains = shapes.as_list(page.get("allowed_domains"))
-    stored = {**page, "groups": ", ".join(page.get("groups") or []),
-              "group_tags": ", ".join(f"{g}={t}" for g, t in tags.items()),
-              "allowed_domains": ", ".join(str(d) for d in domains),
-              "history_days": page.get("history_days") or 90,
-              "footer_links": "\n".join(
-                  f"{link.get('label')} {link.get('url')}"
-                  for link in shapes.as_list(page.get("footer_links")) if isinstance(link, dict))}
+    stored = {
+        **page,
+        "groups": ", ".join(page.get("groups") or []),
+        "group_tags": ", ".join(f"{g}={t}" for g, t in tags.items()),
+        "allowed_domains": ", ".join(str(d) for d in domains),
+        "history_days": page.get("history_days") or 90,
+        "footer_links": "\n".join(
+            f"{link.get('label')} {link.get('url')}"
+            for link in shapes.as_list(page.get("footer_links"))
+            if isinstance(link, dict)
+        ),
+    }
     values = {k: str(stored.get(k) or "") for k in PAGE_FIELDS}
     # Never shown again once set; the rotation is a one-off wish.
-    return {**values, "password": "", "rotate_feed_token": "",
-            "visibility": values["visibility"] or "public"}
+    return {
+        **values,
+        "password": "",
+        "rotate_feed_token": "",
+        "visibility": values["visibility"] or "public",
+    }
 
 
 @bp.post("/status-pages/<int:pid>/monitors/<int:mid>/delete")
 @login_required
 def remove_from_page(pid: int, mid: int) -> ResponseReturnValue:
-    return remove(f"/status-pages/{pid}/monitors/{mid}", _("Changes saved."),
-                  url_for("resources.status_page", pid=pid))
+    return remove(
+        f"/status-pages/{pid}/monitors/{mid}",
+        _("Changes saved."),
+        url_for("resources.status_page", pid=pid),
+    )
 
 
 @bp.post("/status-pages/<int:pid>/delete")
 @login_required
 def delete_status_page(pid: int) -> ResponseReturnValue:
-    return remove(f"/status-pages/{pid}", _("Status page deleted."),
-                  url_for("resources.status_pages"))
+    return remove(
+        f"/status-pages/{pid}", _("Status page deleted."), url_for("resources.status_pages")
+    )
 
 
 # Notification channels ----------------------------------------------------------------
+
 
 def _channel_body(form: forms.Form) -> dict[str, Any]:
     v = form.values
@@ -342,26 +424,32 @@ def _channel_body(form: forms.Form) -> dict[str, Any]:
 @bp.route("/channels", methods=["GET", "POST"])
 @login_required
 def channels() -> ResponseReturnValue:
-    form = forms.read(request.form if request.method == "POST" else {}, CHANNEL_FIELDS,
-                      {"kind": "email"})
+    form = forms.read(
+        request.form if request.method == "POST" else {}, CHANNEL_FIELDS, {"kind": "email"}
+    )
     if request.method == "POST":
         body = _channel_body(form)
         if submit(form, CHANNEL_FIELDS, "POST", "/notification-channels", body) is not None:
             flash(_("Notification channel created."))
             return redirect(url_for("resources.channels"))
-    html = render_template("channels.html", channels=items("/notification-channels"), form=form,
-                           kinds=CHANNEL_KINDS)
+    html = render_template(
+        "channels.html", channels=items("/notification-channels"), form=form, kinds=CHANNEL_KINDS
+    )
     return private_page(html, 200 if form.ok else 422)
 
 
 @bp.post("/channels/<int:cid>/delete")
 @login_required
 def delete_channel(cid: int) -> ResponseReturnValue:
-    return remove(f"/notification-channels/{cid}", _("Notification channel deleted."),
-                  url_for("resources.channels"))
+    return remove(
+        f"/notification-channels/{cid}",
+        _("Notification channel deleted."),
+        url_for("resources.channels"),
+    )
 
 
 # Maintenance windows ------------------------------------------------------------------
+
 
 def _utc(form: forms.Form, name: str, zone: str | None) -> str | None:
     """A datetime-local value, read in the form's time zone, as ISO 8601 in UTC."""
@@ -379,9 +467,11 @@ def _window_body(form: forms.Form) -> dict[str, Any]:
     zone = zones.valid(form.values["zone"])
     if zone is None:
         form.add("zone", _("Choose one of the offered time zones."))
-    body: dict[str, Any] = {"title": form.values["title"],
-                            "starts_at": _utc(form, "starts_at", zone),
-                            "ends_at": _utc(form, "ends_at", zone)}
+    body: dict[str, Any] = {
+        "title": form.values["title"],
+        "starts_at": _utc(form, "starts_at", zone),
+        "ends_at": _utc(form, "ends_at", zone),
+    }
     kind, _sep, text = form.values["target"].partition(":")
     target = forms.ident(text)
     if kind not in ("monitor", "page") or target is None:
@@ -399,8 +489,11 @@ def _window_body(form: forms.Form) -> dict[str, Any]:
 @bp.route("/maintenance", methods=["GET", "POST"])
 @login_required
 def maintenance() -> ResponseReturnValue:
-    form = forms.read(request.form if request.method == "POST" else {}, WINDOW_FIELDS,
-                      {"zone": zones.select_timezone()})
+    form = forms.read(
+        request.form if request.method == "POST" else {},
+        WINDOW_FIELDS,
+        {"zone": zones.select_timezone()},
+    )
     if request.method == "POST":
         body = _window_body(form)
         fields = (*WINDOW_FIELDS, "monitor_id", "status_page_id", "recurrence", "timezone")
@@ -408,14 +501,24 @@ def maintenance() -> ResponseReturnValue:
             zones.remember(form.values["zone"])  # later pages show times in it too
             flash(_("Maintenance window planned."))
             return redirect(url_for("resources.maintenance"))
-        for api_name, field in (("monitor_id", "target"), ("status_page_id", "target"),
-                                ("recurrence", "repeat"), ("timezone", "zone")):
+        for api_name, field in (
+            ("monitor_id", "target"),
+            ("status_page_id", "target"),
+            ("recurrence", "repeat"),
+            ("timezone", "zone"),
+        ):
             form.errors.setdefault(field, []).extend(form.errors.pop(api_name, []))
         for field in ("target", "repeat", "zone"):
             if not form.errors.get(field):
                 form.errors.pop(field, None)
-    html = render_template("maintenance.html", windows=_windows(), zones=zones.names(),
-                           monitors=items("/monitors"), pages=items("/status-pages"), form=form)
+    html = render_template(
+        "maintenance.html",
+        windows=_windows(),
+        zones=zones.names(),
+        monitors=items("/monitors"),
+        pages=items("/status-pages"),
+        form=form,
+    )
     return private_page(html, 200 if form.ok else 422)
 
 
@@ -434,5 +537,8 @@ def _windows() -> list[dict[str, Any]]:
 @bp.post("/maintenance/<int:wid>/delete")
 @login_required
 def delete_window(wid: int) -> ResponseReturnValue:
-    return remove(f"/maintenance-windows/{wid}", _("Maintenance window deleted."),
-                  url_for("resources.maintenance"))
+    return remove(
+        f"/maintenance-windows/{wid}",
+        _("Maintenance window deleted."),
+        url_for("resources.maintenance"),
+    )

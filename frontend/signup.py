@@ -51,8 +51,7 @@ def _page(template: str, form: forms.Form, **context: Any) -> ResponseReturnValu
     """The form again; a typed password is never sent back in the page."""
     if "password" in form.values:
         form.values["password"] = ""
-    return private_page(render_template(template, form=form, **context),
-                        200 if form.ok else 422)
+    return private_page(render_template(template, form=form, **context), 200 if form.ok else 422)
 
 
 def _log_in(email: str, password: str, api_url: str | None) -> ResponseReturnValue:
@@ -67,9 +66,13 @@ def _session(token: str, api_url: str | None) -> ResponseReturnValue:
 
 def _sent() -> ResponseReturnValue:
     """What every sign-up but the first run is told, whether the address is free or not."""
-    flash(_("We have sent a mail to this address. If it can sign up, follow the link in the "
+    flash(
+        _(
+            "We have sent a mail to this address. If it can sign up, follow the link in the "
             "mail to make your account; the link works once, and only for a while. If it "
-            "already has an account, the mail says so."))
+            "already has an account, the mail says so."
+        )
+    )
     return redirect(url_for("auth.login"))
 
 
@@ -98,9 +101,14 @@ def _account_form(policy: dict[str, Any], template: str) -> ResponseReturnValue:
         email, password = form.values["email"], form.values["password"]
         api_url = cell_of(email)
         try:
-            answer = api().send("POST", "/auth/signup", None, api_url,
-                                json={"email": email, "password": password},
-                                headers={"Accept-Language": str(get_locale() or "en")})
+            answer = api().send(
+                "POST",
+                "/auth/signup",
+                None,
+                api_url,
+                json={"email": email, "password": password},
+                headers={"Accept-Language": str(get_locale() or "en")},
+            )
         except Invalid as exc:
             forms.api_errors(form, exc.errors, ACCOUNT_FIELDS)
         except Refused as exc:
@@ -130,8 +138,13 @@ def activate(token: str) -> ResponseReturnValue:
         try:
             made = api().send("POST", "/auth/signup/confirm", None, json={"token": token})
         except Unauthorized:
-            form.add(forms.GENERAL, _("This link has been used or has expired. Sign up "
-                                      "again, or log in if your account is made."))
+            form.add(
+                forms.GENERAL,
+                _(
+                    "This link has been used or has expired. Sign up "
+                    "again, or log in if your account is made."
+                ),
+            )
         except Refused as exc:
             form.add(forms.GENERAL, _refusal(exc))
         except Limited:
@@ -144,8 +157,10 @@ def activate(token: str) -> ResponseReturnValue:
 
 
 def _refusal(exc: Refused) -> str:
-    return _("Sign-up is not open to this email address. Ask the team that uses Vigil "
-             "here for an invitation.")
+    return _(
+        "Sign-up is not open to this email address. Ask the team that uses Vigil "
+        "here for an invitation."
+    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -153,15 +168,18 @@ def accept_invite(token: str) -> ResponseReturnValue:
     form = _read(PASSWORD_FIELDS)
     if request.method == "POST" and form.ok:
         try:
-            member = api().send("POST", "/auth/accept-invite", None,
-                                json={"token": token, "password": form.values["password"]})
+            member = api().send(
+                "POST",
+                "/auth/accept-invite",
+                None,
+                json={"token": token, "password": form.values["password"]},
+            )
         except Invalid as exc:
             forms.api_errors(form, exc.errors, PASSWORD_FIELDS)
         except Unauthorized:
             form.add(forms.GENERAL, _("This invitation is no longer valid. Ask for a new one."))
         except Refused:
-            form.add(forms.GENERAL, _("This email address already has a log-in. Log in "
-                                      "instead."))
+            form.add(forms.GENERAL, _("This email address already has a log-in. Log in instead."))
         else:
             return _log_in(str(member.get("email", "")), form.values["password"], None)
     return _page("invite.html", form, token=token)
@@ -173,15 +191,18 @@ def forgot() -> ResponseReturnValue:
     if request.method == "POST" and form.ok:
         email = form.values["email"]
         try:
-            api().send("POST", "/auth/password-reset", None, cell_of(email),
-                       json={"email": email})
+            api().send("POST", "/auth/password-reset", None, cell_of(email), json={"email": email})
         except Invalid as exc:
             forms.api_errors(form, exc.errors, ("email",))
         except Limited:
             form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
         else:
-            flash(_("If an account uses this address, we have sent it a link to choose a new "
-                    "password. The link works once, and only for a while."))
+            flash(
+                _(
+                    "If an account uses this address, we have sent it a link to choose a new "
+                    "password. The link works once, and only for a while."
+                )
+            )
             return redirect(url_for("auth.login"))
     return _page("forgot.html", form)
 
@@ -193,13 +214,16 @@ def reset(token: str) -> ResponseReturnValue:
     form = _read(PASSWORD_FIELDS)
     if request.method == "POST" and form.ok:
         try:
-            api().send("POST", "/auth/password-reset/confirm", None,
-                       json={"token": token, "password": form.values["password"]})
+            api().send(
+                "POST",
+                "/auth/password-reset/confirm",
+                None,
+                json={"token": token, "password": form.values["password"]},
+            )
         except Invalid as exc:
             forms.api_errors(form, exc.errors, PASSWORD_FIELDS)
         except Unauthorized:
-            form.add(forms.GENERAL, _("This link has been used or has expired. Ask for a new "
-                                      "one."))
+            form.add(forms.GENERAL, _("This link has been used or has expired. Ask for a new one."))
         except Limited:
             form.add(forms.GENERAL, _("Too many attempts. Please wait a minute and try again."))
         else:

@@ -68,14 +68,25 @@ def start(name: str) -> ResponseReturnValue:
     if found is None:
         return refused("provider")
     endpoint, scopes = found
-    flow = {"provider": name, "state": secrets.token_urlsafe(24),
-            "nonce": secrets.token_urlsafe(24), "verifier": secrets.token_urlsafe(48)}
+    flow = {
+        "provider": name,
+        "state": secrets.token_urlsafe(24),
+        "nonce": secrets.token_urlsafe(24),
+        "verifier": secrets.token_urlsafe(48),
+    }
     session[FLOW_KEY] = flow
-    query = urlencode({
-        "response_type": "code", "client_id": provider.client_id, "scope": scopes,
-        "redirect_uri": _redirect_uri(name), "state": flow["state"], "nonce": flow["nonce"],
-        "code_challenge": create_s256_code_challenge(flow["verifier"]),
-        "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "scope": scopes,
+            "redirect_uri": _redirect_uri(name),
+            "state": flow["state"],
+            "nonce": flow["nonce"],
+            "code_challenge": create_s256_code_challenge(flow["verifier"]),
+            "code_challenge_method": "S256",
+        }
+    )
     return redirect(f"{endpoint}?{query}")
 
 
@@ -90,15 +101,27 @@ def callback(name: str) -> ResponseReturnValue:
     state = request.args.get("state", "")
     # The state ties this answer to a click in this browser: without it, an attacker's
     # code could log the victim into the attacker's account (login CSRF).
-    if (not isinstance(flow, dict) or flow.get("provider") != name or not state
-            or not secrets.compare_digest(str(flow.get("state")), state)):
+    if (
+        not isinstance(flow, dict)
+        or flow.get("provider") != name
+        or not state
+        or not secrets.compare_digest(str(flow.get("state")), state)
+    ):
         return refused("state")
     if request.args.get("error") or not request.args.get("code"):
         return refused("denied")
     try:
-        body = api().send("POST", f"/auth/oidc/{name}/login", None, json={
-            "code": request.args["code"], "redirect_uri": _redirect_uri(name),
-            "code_verifier": flow["verifier"], "nonce": flow["nonce"]})
+        body = api().send(
+            "POST",
+            f"/auth/oidc/{name}/login",
+            None,
+            json={
+                "code": request.args["code"],
+                "redirect_uri": _redirect_uri(name),
+                "code_verifier": flow["verifier"],
+                "nonce": flow["nonce"],
+            },
+        )
     except Unauthorized as exc:
         return refused(_reason(exc))
     except (Invalid, NotFound):
@@ -116,16 +139,22 @@ def _reason(exc: Unauthorized) -> str:
 
 def reasons() -> dict[str, str]:
     return {
-        "state": _("The log-in answer does not belong to this browser's log-in (its state "
-                   "does not match). Start again from the log-in page."),
-        "nonce": _("The provider's token was not issued for this log-in (its nonce does "
-                   "not match)."),
+        "state": _(
+            "The log-in answer does not belong to this browser's log-in (its state "
+            "does not match). Start again from the log-in page."
+        ),
+        "nonce": _(
+            "The provider's token was not issued for this log-in (its nonce does not match)."
+        ),
         "issuer": _("The token was not issued by the configured provider (wrong issuer)."),
         "audience": _("The token was issued for another application (wrong audience)."),
-        "email_unverified": _("The provider has not verified your email address, so it "
-                              "cannot be matched to an account."),
-        "signup_closed": _("There is no account with this email address, and sign-up is "
-                           "not open to it."),
+        "email_unverified": _(
+            "The provider has not verified your email address, so it "
+            "cannot be matched to an account."
+        ),
+        "signup_closed": _(
+            "There is no account with this email address, and sign-up is not open to it."
+        ),
         "denied": _("The provider did not log you in."),
         "provider": _("The provider could not be reached or gave an unusable answer."),
     }

@@ -28,8 +28,9 @@ TOKEN_MAX = 200
 
 
 def _page_or_404(slug: str) -> dict[str, Any]:
-    page = fetch_page(slug, current_app.extensions["vigil_public_cache"]) \
-        if SLUG.match(slug) else None
+    page = (
+        fetch_page(slug, current_app.extensions["vigil_public_cache"]) if SLUG.match(slug) else None
+    )
     if page is None:
         abort(404)
     if is_locked(page):  # a private page: its password (or a sign-in) first
@@ -39,14 +40,24 @@ def _page_or_404(slug: str) -> dict[str, Any]:
 
 
 def _groups(page: dict[str, Any]) -> list[str]:
-    return [grp["name"] for grp in page.get("groups") or []
-            if isinstance(grp, dict) and isinstance(grp.get("name"), str) and grp["name"]]
+    return [
+        grp["name"]
+        for grp in page.get("groups") or []
+        if isinstance(grp, dict) and isinstance(grp.get("name"), str) and grp["name"]
+    ]
 
 
-def _render(page: dict[str, Any], slug: str, mode: str, status: int = 200,
-            **extra: Any) -> ResponseReturnValue:
-    html = render_template("subscription.html", title=page.get("title", ""), slug=slug,
-                           mode=mode, groups=_groups(page), **extra)
+def _render(
+    page: dict[str, Any], slug: str, mode: str, status: int = 200, **extra: Any
+) -> ResponseReturnValue:
+    html = render_template(
+        "subscription.html",
+        title=page.get("title", ""),
+        slug=slug,
+        mode=mode,
+        groups=_groups(page),
+        **extra,
+    )
     return html, status, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
@@ -66,18 +77,43 @@ def subscribe(slug: str) -> ResponseReturnValue:
         body["groups"] = chosen
     try:
         # The API limits sign-ups per visitor: it trusts this header from the frontend only.
-        api().send("POST", f"/public/status-pages/{slug}/subscribers", None, json=body,
-                   headers={"X-Forwarded-For": request.remote_addr or "",
-                            **access_headers(slug)})
+        api().send(
+            "POST",
+            f"/public/status-pages/{slug}/subscribers",
+            None,
+            json=body,
+            headers={"X-Forwarded-For": request.remote_addr or "", **access_headers(slug)},
+        )
     except Invalid:
-        return _render(page, slug, "form", 422, email=email, chosen=chosen,
-                       error=_("That is not an email address we can send to."))
+        return _render(
+            page,
+            slug,
+            "form",
+            422,
+            email=email,
+            chosen=chosen,
+            error=_("That is not an email address we can send to."),
+        )
     except Limited:
-        return _render(page, slug, "form", 429, email=email, chosen=chosen,
-                       error=_("Too many sign-ups at once; try again in a few minutes."))
+        return _render(
+            page,
+            slug,
+            "form",
+            429,
+            email=email,
+            chosen=chosen,
+            error=_("Too many sign-ups at once; try again in a few minutes."),
+        )
     except ApiUnavailable:
-        return _render(page, slug, "form", 503, email=email, chosen=chosen,
-                       error=_("Mail cannot be sent right now; try again later."))
+        return _render(
+            page,
+            slug,
+            "form",
+            503,
+            email=email,
+            chosen=chosen,
+            error=_("Mail cannot be sent right now; try again later."),
+        )
     return _render(page, slug, "sent", 202, email=email)
 
 
@@ -107,8 +143,13 @@ def _act(slug: str, action: str, done: str) -> ResponseReturnValue:
     try:
         api().send("POST", f"/public/subscriptions/{action}", None, json={"token": _token()})
     except (Refused, Invalid):
-        return _render(page, slug, "done", 400,
-                       message=_("This link is not valid. Copy it whole from the mail."))
+        return _render(
+            page,
+            slug,
+            "done",
+            400,
+            message=_("This link is not valid. Copy it whole from the mail."),
+        )
     except ApiUnavailable:
         return _render(page, slug, "done", 503, message=_("Try again later."))
     return _render(page, slug, "done", message=done)

@@ -34,16 +34,25 @@ def show() -> ResponseReturnValue:
         system = call("GET", "/system")
     except NotFound:
         system = None  # an API from before /system
-    html = render_template("system.html", regions=_regions(nodes),
-                           system=_system(system) if system is not None else None)
+    html = render_template(
+        "system.html",
+        regions=_regions(nodes),
+        system=_system(system) if system is not None else None,
+    )
     return private_page(html)
 
 
 def _regions(body: dict[str, Any]) -> list[dict[str, Any]]:
-    nodes = [dict(n, heartbeat=moment(n.get("last_heartbeat")))
-             for n in body.get("items") or [] if isinstance(n, dict)]
-    regions = [dict(r, heartbeat=moment(r.get("last_heartbeat")))
-               for r in body.get("regions") or [] if isinstance(r, dict)]
+    nodes = [
+        dict(n, heartbeat=moment(n.get("last_heartbeat")))
+        for n in body.get("items") or []
+        if isinstance(n, dict)
+    ]
+    regions = [
+        dict(r, heartbeat=moment(r.get("last_heartbeat")))
+        for r in body.get("regions") or []
+        if isinstance(r, dict)
+    ]
     for region in regions:
         region["members"] = [n for n in nodes if n.get("region") == region.get("region")]
     return regions
@@ -56,10 +65,15 @@ def _system(body: dict[str, Any]) -> dict[str, Any]:
     tests = shapes.as_dict(body.get("tests"))
     cells = [dict(c, load=load(c)) for c in body.get("cells") or [] if isinstance(c, dict)]
     queues = [q for q in body.get("queues") or [] if isinstance(q, dict)]
-    return {"cell": dict(cell, load=load(cell)), "cells": cells, "queues": queues,
-            "queues_error": _text(body.get("queues_error")),
-            "cells_error": _text(body.get("cells_error")),
-            "ingest": dict(ingest, last=moment(ingest.get("last_result_at"))), "tests": tests}
+    return {
+        "cell": dict(cell, load=load(cell)),
+        "cells": cells,
+        "queues": queues,
+        "queues_error": _text(body.get("queues_error")),
+        "cells_error": _text(body.get("cells_error")),
+        "ingest": dict(ingest, last=moment(ingest.get("last_result_at"))),
+        "tests": tests,
+    }
 
 
 def load(cell: dict[str, Any]) -> float | None:

@@ -40,8 +40,13 @@ def _items(path: str) -> list[dict[str, Any]]:
     return [i for i in body.get("items") or [] if isinstance(i, dict)]
 
 
-def _send(form: forms.Form, fields: tuple[str, ...], method: str, path: str,
-          body: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, int]:
+def _send(
+    form: forms.Form,
+    fields: tuple[str, ...],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any] | None, int]:
     """The API's answer, or None with the errors on the form and the status to answer."""
     try:
         return call(method, path, **({"json": body} if body is not None else {})), 200
@@ -58,6 +63,7 @@ def _send(form: forms.Form, fields: tuple[str, ...], method: str, path: str,
 
 # Team ---------------------------------------------------------------------------------
 
+
 @bp.get("/team")
 @login_required
 def show() -> ResponseReturnValue:
@@ -67,10 +73,16 @@ def show() -> ResponseReturnValue:
 def _team_page(form: forms.Form, status: int = 200, link: str = "") -> ResponseReturnValue:
     refresh_role()
     invitations = _items("/invitations") if may("owner") else []
-    html = render_template("team.html", members=[_dated(m) for m in _items("/members")],
-                           invitations=[_dated(i, "expires_at") for i in invitations],
-                           form=form, roles=ROLES, role_names=role_names(),
-                           owner=may("owner"), link=link)
+    html = render_template(
+        "team.html",
+        members=[_dated(m) for m in _items("/members")],
+        invitations=[_dated(i, "expires_at") for i in invitations],
+        form=form,
+        roles=ROLES,
+        role_names=role_names(),
+        owner=may("owner"),
+        link=link,
+    )
     return private_page(html, status)
 
 
@@ -88,8 +100,13 @@ def invite() -> ResponseReturnValue:
         form.add("role", _("Choose one of the offered roles."))
     if not form.ok:
         return _team_page(form, 422)
-    created, status = _send(form, INVITE_FIELDS, "POST", "/invitations",
-                            {"email": form.values["email"], "role": form.values["role"]})
+    created, status = _send(
+        form,
+        INVITE_FIELDS,
+        "POST",
+        "/invitations",
+        {"email": form.values["email"], "role": form.values["role"]},
+    )
     if created is None:
         return _team_page(form, status)
     flash(_("Invitation sent to %(email)s.", email=form.values["email"]))
@@ -104,8 +121,9 @@ def change_role(member_id: int) -> ResponseReturnValue:
     if form.values["role"] not in ROLES:
         form.add("role", _("Choose one of the offered roles."))
         return _team_page(form, 422)
-    done, status = _send(form, ("role",), "PATCH", f"/members/{member_id}",
-                         {"role": form.values["role"]})
+    done, status = _send(
+        form, ("role",), "PATCH", f"/members/{member_id}", {"role": form.values["role"]}
+    )
     if done is None:
         return _team_page(form, status)
     flash(_("Role changed."))
@@ -136,6 +154,7 @@ def cancel_invitation(invitation_id: int) -> ResponseReturnValue:
 
 # API keys -----------------------------------------------------------------------------
 
+
 @bp.get("/api-keys")
 @login_required
 def api_keys() -> ResponseReturnValue:
@@ -144,12 +163,24 @@ def api_keys() -> ResponseReturnValue:
 
 def _keys_page(form: forms.Form, status: int = 200) -> ResponseReturnValue:
     refresh_role()
-    keys = [{**k, "when": moment(k.get("created_at")),
-             "used": moment(k.get("last_used_at")) if k.get("last_used_at") else ""}
-            for k in _items("/api-keys")]
-    html = render_template("api_keys.html", keys=keys, form=form, scopes=SCOPES,
-                           scope_names=scope_names(), role_names=role_names(),
-                           editor=may("editor"), new_key=session.pop(NEW_KEY, None))
+    keys = [
+        {
+            **k,
+            "when": moment(k.get("created_at")),
+            "used": moment(k.get("last_used_at")) if k.get("last_used_at") else "",
+        }
+        for k in _items("/api-keys")
+    ]
+    html = render_template(
+        "api_keys.html",
+        keys=keys,
+        form=form,
+        scopes=SCOPES,
+        scope_names=scope_names(),
+        role_names=role_names(),
+        editor=may("editor"),
+        new_key=session.pop(NEW_KEY, None),
+    )
     return private_page(html, status)
 
 
@@ -163,9 +194,13 @@ def create_key() -> ResponseReturnValue:
         form.add("role", _("Choose one of the offered scopes."))
     if not form.ok:
         return _keys_page(form, 422)
-    created, status = _send(form, KEY_FIELDS, "POST", "/api-keys",
-                            {"name": form.values["name"][:forms.NAME_MAX],
-                             "role": form.values["role"]})
+    created, status = _send(
+        form,
+        KEY_FIELDS,
+        "POST",
+        "/api-keys",
+        {"name": form.values["name"][: forms.NAME_MAX], "role": form.values["role"]},
+    )
     if created is None:
         return _keys_page(form, status)
     # Through the session to the list page, so a reload does not make a second key; it

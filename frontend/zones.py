@@ -20,8 +20,17 @@ SESSION_KEY = "tz"
 COOKIE = "vigil_tz"
 DEFAULT = "UTC"
 # Real places only: not the legacy aliases (US/Eastern, EST5EDT) nor the Etc/GMT+n zones.
-AREAS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
-         "Indian", "Pacific"}
+AREAS = {
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+}
 
 
 @cache

@@ -39,9 +39,17 @@ def checked_at(event: CertEvent) -> datetime:
 
 def notification(event: CertEvent, row: Any) -> Notification:
     return Notification(
-        kind=KIND, key=event_key(event), monitor=row["monitor"],
-        target=target_of(row["config"]), expires_at=_time(event.expires_at_ms),
+        kind=KIND,
+        key=event_key(event),
+        monitor=row["monitor"],
+        target=target_of(row["config"]),
+        expires_at=_time(event.expires_at_ms),
         language=known_language(row["language"]),
-        extra={"test_id": event.test_id, "days": event.days, "region": event.region,
-               "checked_at": _time(event.checked_at_ms).isoformat(), "cell": event.cell})
-
+        extra={
+            "test_id": event.test_id,
+            "days": event.days,
+            "region": event.region,
+            "checked_at": _time(event.checked_at_ms).isoformat(),
+            "cell": event.cell,
+        },
+    )

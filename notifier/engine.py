@@ -38,10 +38,10 @@ from shared.secrets import SecretError, decrypt_json
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = Counter("vigil_notifier_deliveries_total", "Delivery messages by outcome",
-                     ["outcome"])
-ATTEMPTS = Counter("vigil_notifier_attempts_total", "Delivery attempts by channel and outcome",
-                   ["kind", "outcome"])
+DELIVERIES = Counter("vigil_notifier_deliveries_total", "Delivery messages by outcome", ["outcome"])
+ATTEMPTS = Counter(
+    "vigil_notifier_attempts_total", "Delivery attempts by channel and outcome", ["kind", "outcome"]
+)
 DB_RETRY_S = 1.0
 LEASE_MARGIN_S = 30.0
 
@@ -49,8 +49,9 @@ Park = Callable[[bytes, int], Awaitable[None]]
 
 
 class Engine:
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, ctx: Context,
-                 park: Park, delays: list[int]) -> None:
+    def __init__(
+        self, settings: Settings, pool: asyncpg.Pool, ctx: Context, park: Park, delays: list[int]
+    ) -> None:
         self.settings = settings
         self.pool = pool
         self.ctx = ctx
@@ -86,15 +87,25 @@ class Engine:
             await self.park(body, park_ms(claim.wait_ms, self.delays))
             return "parked"
         attempt = await self.attempt(d, claim.attempt)
-        retry_in = backoff_ms(attempt.attempt, self.settings.notify_backoff_base_ms,
-                              self.settings.notify_backoff_max_ms)
+        retry_in = backoff_ms(
+            attempt.attempt,
+            self.settings.notify_backoff_base_ms,
+            self.settings.notify_backoff_max_ms,
+        )
         async with self.pool.acquire() as conn:
             await ledger.settle(conn, d, attempt, retry_in if attempt.outcome == "retry" else 0)
         if attempt.outcome == "retry":
             await self.park(body, retry_in)
-        log.info("delivery attempt", extra={"key": d.key, "kind": d.channel_kind,
-                                            "attempt": attempt.attempt,
-                                            "outcome": attempt.outcome, "error": attempt.error})
+        log.info(
+            "delivery attempt",
+            extra={
+                "key": d.key,
+                "kind": d.channel_kind,
+                "attempt": attempt.attempt,
+                "outcome": attempt.outcome,
+                "error": attempt.error,
+            },
+        )
         return attempt.outcome
 
     async def attempt(self, d: Delivery, number: int) -> ledger.Attempt:
@@ -103,8 +114,9 @@ class Engine:
         note: str | None  # what the receiver answered, recorded either way
         try:
             send = channels.get(d.channel_kind)
-            note = await asyncio.wait_for(send(d.notification, self._config(d), self.ctx),
-                                          self._timeout(d))
+            note = await asyncio.wait_for(
+                send(d.notification, self._config(d), self.ctx), self._timeout(d)
+            )
         except DeliveryError as exc:
             error, permanent, note = exc.message, exc.permanent, exc.detail
         except TimeoutError:
@@ -121,8 +133,9 @@ class Engine:
             outcome = "failed"
         else:
             outcome = "retry"
-        ATTEMPTS.labels(d.channel_kind if d.channel_kind in channels.REGISTRY else "unknown",
-                        outcome).inc()
+        ATTEMPTS.labels(
+            d.channel_kind if d.channel_kind in channels.REGISTRY else "unknown", outcome
+        ).inc()
         return ledger.Attempt(number, outcome, took, error, permanent, note)
 
     def _config(self, d: Delivery) -> dict[str, object]:

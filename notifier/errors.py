@@ -8,8 +8,7 @@ class DeliveryError(Exception):
     `detail` is what the receiver answered, if it did (an HTTP status and body, a hook's
     exit code and output), recorded with the attempt as a success's note is."""
 
-    def __init__(self, message: str, permanent: bool = False,
-                 detail: str | None = None) -> None:
+    def __init__(self, message: str, permanent: bool = False, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent

@@ -47,16 +47,19 @@ from shared.secrets import SecretError, decrypt_json, encrypt_json
 
 log = logging.getLogger(__name__)
 
-EVENTS = Counter("vigil_notifier_events_total", "Incident and certificate events by outcome",
-                 ["outcome"])
-FANNED = Counter("vigil_notifier_fanout_deliveries_total",
-                 "Deliveries published for incident and certificate events", ["kind"])
+EVENTS = Counter(
+    "vigil_notifier_events_total", "Incident and certificate events by outcome", ["outcome"]
+)
+FANNED = Counter(
+    "vigil_notifier_fanout_deliveries_total",
+    "Deliveries published for incident and certificate events",
+    ["kind"],
+)
 DB_RETRY_S = 1.0
 # Deliveries published before their confirms are awaited: a page's thousands of subscribers
 # go out at the broker's pace, not at one round trip each.
 PUBLISH_AT_ONCE = 500
-KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved",
-         "reminder": "reminder"}
+KINDS = {"opened": "opened", "changed": "updated", "resolved": "resolved", "reminder": "reminder"}
 TOLD = ("opened", "confirmed", "updated")  # deliveries that told a channel of an incident
 
 Publish = Callable[[bytes], Awaitable[None]]
@@ -93,15 +96,19 @@ ON CONFLICT (idempotency_key) DO NOTHING
 
 
 def event_key(event: IncidentEvent, message_id: str | None) -> str:
-    return delivery_keys.incident(event.cell, event.incident_id, event.kind, event.state,
-                                  message_id)
+    return delivery_keys.incident(
+        event.cell, event.incident_id, event.kind, event.state, message_id
+    )
 
 
 def event_time(event: IncidentEvent) -> datetime:
     """When it happened, for the maintenance check: a late event is judged by its time (an
     update or a reminder happens now)."""
-    ms = event.resolved_at_ms or (None if event.kind in ("changed", "reminder") else
-                                  event.confirmed_at_ms or event.started_at_ms)
+    ms = event.resolved_at_ms or (
+        None
+        if event.kind in ("changed", "reminder")
+        else event.confirmed_at_ms or event.started_at_ms
+    )
     return datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
@@ -110,17 +117,29 @@ def notification(event: IncidentEvent, key: str, row: Any) -> Notification:
     if isinstance(evidence, str):
         evidence = json.loads(evidence)
     regions = tuple(
-        RegionEvidence(str(region)[:64], (found[-1].get("status") or "down")
-                       if found[-1].get("status") in ("down", "up", "degraded") else "down",
-                       str(found[-1].get("error_kind") or found[-1].get("error") or ""))
-        for region, found in sorted((evidence or {}).items()) if found)
+        RegionEvidence(
+            str(region)[:64],
+            (found[-1].get("status") or "down")
+            if found[-1].get("status") in ("down", "up", "degraded")
+            else "down",
+            str(found[-1].get("error_kind") or found[-1].get("error") or ""),
+        )
+        for region, found in sorted((evidence or {}).items())
+        if found
+    )
     return Notification(
-        kind=KINDS[event.kind], key=key, monitor=row["monitor"],
-        target=target_of(row["config"]), regions=regions,
-        started_at=row["started_at"], resolved_at=row["resolved_at"],
-        incident_id=event.incident_id, language=known_language(row["language"]),
+        kind=KINDS[event.kind],
+        key=key,
+        monitor=row["monitor"],
+        target=target_of(row["config"]),
+        regions=regions,
+        started_at=row["started_at"],
+        resolved_at=row["resolved_at"],
+        incident_id=event.incident_id,
+        language=known_language(row["language"]),
         note=f"now {event.state}: {row['cause']}" if event.kind == "changed" else "",
-        extra={"state": event.state, "cause": row["cause"], "cell": event.cell})
+        extra={"state": event.state, "cause": row["cause"], "cell": event.cell},
+    )
 
 
 class FanOut:
@@ -152,22 +171,26 @@ class FanOut:
             return
         await message.ack()
 
-    async def handle(self, event: IncidentEvent | CertEvent | PageEvent,
-                     message_id: str | None) -> str:
+    async def handle(
+        self, event: IncidentEvent | CertEvent | PageEvent, message_id: str | None
+    ) -> str:
         """Returns fanned | muted | unknown (the incident, or its test, is gone)."""
         if isinstance(event, CertEvent):
             what, (deliveries, muted) = "certificate", await self.plan_cert(event)
         elif isinstance(event, PageEvent):
             async with self.pool.acquire() as conn:
-                what, deliveries, muted = "page", await page_notices.plan(
-                    conn, self.settings, event), False
+                what, deliveries, muted = (
+                    "page",
+                    await page_notices.plan(conn, self.settings, event),
+                    False,
+                )
         else:
             what, (deliveries, muted) = "incident", await self.plan(event, message_id)
         if deliveries is None:
             EVENTS.labels("unknown").inc()
             return "unknown"
         for start in range(0, len(deliveries), PUBLISH_AT_ONCE):
-            chunk = deliveries[start:start + PUBLISH_AT_ONCE]
+            chunk = deliveries[start : start + PUBLISH_AT_ONCE]
             await asyncio.gather(*(self.publish(encode_delivery(d)) for d in chunk))
             for d in chunk:
                 FANNED.labels(d.channel_kind).inc()
@@ -176,12 +199,12 @@ class FanOut:
             log.info(f"{what} event muted by maintenance", extra=_about(event))
             return "muted"
         EVENTS.labels("fanned").inc()
-        log.info(f"{what} event fanned out",
-                 extra={**_about(event), "deliveries": len(deliveries)})
+        log.info(f"{what} event fanned out", extra={**_about(event), "deliveries": len(deliveries)})
         return "fanned"
 
-    async def plan(self, event: IncidentEvent, message_id: str | None
-                   ) -> tuple[list[Delivery] | None, bool]:
+    async def plan(
+        self, event: IncidentEvent, message_id: str | None
+    ) -> tuple[list[Delivery] | None, bool]:
         """The deliveries of an event (registered in the ledger) and whether it is muted."""
         key = event_key(event, message_id)
         async with self.pool.acquire() as conn:
@@ -191,12 +214,12 @@ class FanOut:
             if event.kind == "reminder" and (row["resolved_at"] or row["acknowledged_at"]):
                 return [], False  # ended or acknowledged since the reminder was decided
             muted = await self.muted(conn, row["monitor_id"], event_time(event))
-            told = {r["channel_id"] for r in await conn.fetch(_TOLD, event.incident_id,
-                                                               list(TOLD))}
+            told = {r["channel_id"] for r in await conn.fetch(_TOLD, event.incident_id, list(TOLD))}
             n = notification(event, key, row)
             deliveries = await self.register(conn, n, row, muted, told)
             return deliveries + await subscribers.plan(
-                conn, self.settings, n, row["account_id"], row["monitor_id"], muted), muted
+                conn, self.settings, n, row["account_id"], row["monitor_id"], muted
+            ), muted
 
     async def plan_cert(self, event: CertEvent) -> tuple[list[Delivery] | None, bool]:
         """The deliveries of a certificate event (registered in the ledger), and whether a
@@ -211,24 +234,27 @@ class FanOut:
 
     async def muted(self, conn: asyncpg.Connection, monitor_id: int, at: datetime) -> bool:
         """Whether a maintenance window covers the monitor at `at`."""
-        windows = [noise.MaintenanceWindow(w["starts_at"], w["ends_at"], frozenset({monitor_id}))
-                   for w in await conn.fetch(_WINDOWS, monitor_id, at)]
+        windows = [
+            noise.MaintenanceWindow(w["starts_at"], w["ends_at"], frozenset({monitor_id}))
+            for w in await conn.fetch(_WINDOWS, monitor_id, at)
+        ]
         return noise.in_maintenance(windows, monitor_id, at)
 
-    async def register(self, conn: asyncpg.Connection, n: Notification, row: Any, muted: bool,
-                       told: set[int]) -> list[Delivery]:
+    async def register(
+        self, conn: asyncpg.Connection, n: Notification, row: Any, muted: bool, told: set[int]
+    ) -> list[Delivery]:
         """One delivery per channel of the monitor that should hear of `n`, registered in the
         ledger as waiting (`row` names the monitor and the account)."""
         out = []
         for channel in await conn.fetch(_CHANNELS, row["monitor_id"]):
-            if not noise.should_notify(n.kind, muted=muted,
-                                       told_of_incident=channel["id"] in told):
+            if not noise.should_notify(n.kind, muted=muted, told_of_incident=channel["id"] in told):
                 continue
             d = self._delivery(n, row["account_id"], channel)
             if d is None:
                 continue
-            await conn.execute(_REGISTER, d.key, d.account_id, d.channel_id, d.channel_kind,
-                               n.kind, n.incident_id)
+            await conn.execute(
+                _REGISTER, d.key, d.account_id, d.channel_id, d.channel_kind, n.kind, n.incident_id
+            )
             out.append(d)
         return out
 
@@ -238,17 +264,25 @@ class FanOut:
         if isinstance(config, str):
             config = json.loads(config)
         try:
-            secret = decrypt_json(self.settings.secret_key, channel["secrets"]) \
-                if channel["secrets"] else {}
+            secret = (
+                decrypt_json(self.settings.secret_key, channel["secrets"])
+                if channel["secrets"]
+                else {}
+            )
         except SecretError:
-            log.error("channel secrets cannot be opened with this VIGIL_SECRET_KEY",
-                      extra={"channel": channel["id"]})
+            log.error(
+                "channel secrets cannot be opened with this VIGIL_SECRET_KEY",
+                extra={"channel": channel["id"]},
+            )
             return None
-        return Delivery(key=delivery_keys.for_channel(n.key, channel["id"]),
-                        channel_kind=channel["kind"],
-                        notification=n, channel_id=channel["id"], account_id=account_id,
-                        sealed_config=encrypt_json(self.settings.secret_key,
-                                                   {**config, **secret}))
+        return Delivery(
+            key=delivery_keys.for_channel(n.key, channel["id"]),
+            channel_kind=channel["kind"],
+            notification=n,
+            channel_id=channel["id"],
+            account_id=account_id,
+            sealed_config=encrypt_json(self.settings.secret_key, {**config, **secret}),
+        )
 
 
 def _about(event: IncidentEvent | CertEvent | PageEvent) -> dict[str, Any]:

@@ -33,8 +33,7 @@ SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 class HookRunner:
     """Runs registered hook programs; one instance for the notifier's lifetime."""
 
-    def __init__(self, programs: dict[str, str], timeout_s: float,
-                 user: str | None = None) -> None:
+    def __init__(self, programs: dict[str, str], timeout_s: float, user: str | None = None) -> None:
         self.programs = programs
         self.timeout_s = timeout_s
         self.user = user
@@ -66,19 +65,27 @@ class HookRunner:
         try:
             account = pwd.getpwnam(self.user)
         except KeyError:
-            raise DeliveryError(f"VIGIL_HOOKS_USER {self.user!r} does not exist",
-                                permanent=True) from None
+            raise DeliveryError(
+                f"VIGIL_HOOKS_USER {self.user!r} does not exist", permanent=True
+            ) from None
         for path in (workdir, event_file):
             os.chown(path, account.pw_uid, account.pw_gid)
 
-    async def _execute(self, path: str, event_file: str, event: bytes, env: dict[str, str],
-                       workdir: str) -> tuple[int, bytes]:
+    async def _execute(
+        self, path: str, event_file: str, event: bytes, env: dict[str, str], workdir: str
+    ) -> tuple[int, bytes]:
         try:
             proc = await asyncio.create_subprocess_exec(
-                path, event_file, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                env=env, cwd=workdir, start_new_session=True,
-                user=self.user or None)  # None: the notifier's own user
+                path,
+                event_file,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=env,
+                cwd=workdir,
+                start_new_session=True,
+                user=self.user or None,
+            )  # None: the notifier's own user
         except (OSError, ValueError) as exc:  # missing, not executable, unknown user
             raise DeliveryError(f"cannot start hook {path}: {exc}", permanent=True) from None
         try:
@@ -93,9 +100,13 @@ class HookRunner:
 
 
 def event_env(n: Notification, event_file: str) -> dict[str, str]:
-    return {"VIGIL_EVENT_FILE": event_file, "VIGIL_EVENT_KIND": n.kind,
-            "VIGIL_EVENT_KEY": n.key, "VIGIL_EVENT_MONITOR": n.monitor,
-            "VIGIL_EVENT_INCIDENT": "" if n.incident_id is None else str(n.incident_id)}
+    return {
+        "VIGIL_EVENT_FILE": event_file,
+        "VIGIL_EVENT_KIND": n.kind,
+        "VIGIL_EVENT_KEY": n.key,
+        "VIGIL_EVENT_MONITOR": n.monitor,
+        "VIGIL_EVENT_INCIDENT": "" if n.incident_id is None else str(n.incident_id),
+    }
 
 
 async def _collect(proc: asyncio.subprocess.Process, event: bytes) -> bytes:
@@ -111,7 +122,7 @@ async def _collect(proc: asyncio.subprocess.Process, event: bytes) -> bytes:
     kept = bytearray()
     while chunk := await proc.stdout.read(65536):
         if len(kept) < MAX_OUTPUT:
-            kept += chunk[:MAX_OUTPUT - len(kept)]
+            kept += chunk[: MAX_OUTPUT - len(kept)]
     return bytes(kept)
 
 

@@ -32,10 +32,12 @@ class HttpClient:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow_private),
-                                             limit=100)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
-                                                  headers={"User-Agent": USER_AGENT})
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self.allow_private), limit=100
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, headers={"User-Agent": USER_AGENT}
+            )
         return self._session
 
     async def close(self) -> None:
@@ -47,8 +49,9 @@ class HttpClient:
         """POST `body`; returns a note ("HTTP 200: ...") or raises a classified DeliveryError."""
         _check_url(url, self.allow_private)
         try:
-            async with self._client().post(url, data=body, headers=headers,
-                                           allow_redirects=False) as response:
+            async with self._client().post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 text = (await response.content.read(4096)).decode("utf-8", "replace")
                 status = response.status
         except ForbiddenTarget as exc:
@@ -65,8 +68,7 @@ class HttpClient:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         return _classify(status, text.strip()[:MAX_NOTE])
 
-    async def post_json(self, url: str, payload: Any,
-                        headers: dict[str, str] | None = None) -> str:
+    async def post_json(self, url: str, payload: Any, headers: dict[str, str] | None = None) -> str:
         body = json.dumps(payload, separators=(",", ":")).encode()
         return await self.post(url, body, {"Content-Type": "application/json", **(headers or {})})
 
@@ -90,7 +92,11 @@ def _classify(status: int, text: str) -> str:
     if 200 <= status < 300:
         return note
     if 300 <= status < 400:
-        raise DeliveryError(f"{note} (redirects are not followed: configure the final URL)",
-                            permanent=True, detail=note)
-    raise DeliveryError(note, permanent=400 <= status < 500 and status not in RETRYABLE_4XX,
-                        detail=note)
+        raise DeliveryError(
+            f"{note} (redirects are not followed: configure the final URL)",
+            permanent=True,
+            detail=note,
+        )
+    raise DeliveryError(
+        note, permanent=400 <= status < 500 and status not in RETRYABLE_4XX, detail=note
+    )

@@ -79,8 +79,9 @@ class Attempt:
 
 async def claim(conn: asyncpg.Connection, d: Delivery, lease_s: float) -> Claim:
     n = d.notification
-    attempt = await conn.fetchval(_CLAIM, d.key, d.account_id, d.channel_id, d.channel_kind,
-                                  n.kind, n.incident_id, lease_s)
+    attempt = await conn.fetchval(
+        _CLAIM, d.key, d.account_id, d.channel_id, d.channel_kind, n.kind, n.incident_id, lease_s
+    )
     if attempt is not None:
         return Claim(attempt, "sending")
     row = await conn.fetchrow(_LOOK, d.key, lease_s)
@@ -91,6 +92,17 @@ async def settle(conn: asyncpg.Connection, d: Delivery, a: Attempt, retry_in_ms:
     """Record the attempt and move the delivery on, in one transaction."""
     state = {"sent": "sent", "retry": "waiting", "failed": "failed"}[a.outcome]
     async with conn.transaction():
-        await conn.execute(_ATTEMPT, d.key, d.account_id, d.channel_id, d.channel_kind,
-                           a.attempt, a.duration_ms, a.outcome, a.permanent, a.error, a.detail)
+        await conn.execute(
+            _ATTEMPT,
+            d.key,
+            d.account_id,
+            d.channel_id,
+            d.channel_kind,
+            a.attempt,
+            a.duration_ms,
+            a.outcome,
+            a.permanent,
+            a.error,
+            a.detail,
+        )
         await conn.execute(_SETTLE, d.key, a.attempt, state, a.error, retry_in_ms)

@@ -20,8 +20,16 @@ from shared.delivery_message import (
     RegionEvidence,
 )
 
-__all__ = ["ACCOUNT_MAILS", "EVENT_KINDS", "LANGUAGES", "MAX_TEXT", "Notification",
-           "RegionEvidence", "known_language", "target_of"]
+__all__ = [
+    "ACCOUNT_MAILS",
+    "EVENT_KINDS",
+    "LANGUAGES",
+    "MAX_TEXT",
+    "Notification",
+    "RegionEvidence",
+    "known_language",
+    "target_of",
+]
 
 
 def target_of(config: Any) -> str:

@@ -32,8 +32,9 @@ def in_maintenance(windows: Iterable[MaintenanceWindow], monitor_id: int, at: da
 ALWAYS_TOLD = ("test",)  # a channel test is the user asking; maintenance does not mute it
 
 
-def should_notify(kind: str, *, muted: bool, told_of_incident: bool,
-                  recovery_notices: bool = True) -> bool:
+def should_notify(
+    kind: str, *, muted: bool, told_of_incident: bool, recovery_notices: bool = True
+) -> bool:
     """Whether a channel hears of an event.
 
     A muted (maintenance) event is not told; a recovery is told only when the channel was

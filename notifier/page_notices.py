@@ -59,11 +59,19 @@ SELECT subscriber_id FROM notification_deliveries
 WHERE idempotency_key = any($1::text[]) AND state <> 'failed'
 """
 # How noise control sees each kind, and the event whose delivery counts as "told of it".
-AS_NOISE = {"manual_opened": "opened", "manual_updated": "updated",
-            "manual_resolved": "resolved", "maintenance_scheduled": "opened",
-            "maintenance_started": "opened", "maintenance_ended": "resolved"}
-OPENING = {"manual_updated": "manual_opened", "manual_resolved": "manual_opened",
-           "maintenance_ended": "maintenance_started"}
+AS_NOISE = {
+    "manual_opened": "opened",
+    "manual_updated": "updated",
+    "manual_resolved": "resolved",
+    "maintenance_scheduled": "opened",
+    "maintenance_started": "opened",
+    "maintenance_ended": "resolved",
+}
+OPENING = {
+    "manual_updated": "manual_opened",
+    "manual_resolved": "manual_opened",
+    "maintenance_ended": "maintenance_started",
+}
 
 
 def _when(ms: int | None) -> datetime | None:
@@ -74,30 +82,44 @@ def key_of(e: PageEvent, kind: str | None = None) -> str:
     return delivery_keys.page(e.cell, kind or e.kind, e.ref_id, e.update_id, e.starts_at_ms)
 
 
-async def _manual(conn: asyncpg.Connection, e: PageEvent
-                  ) -> tuple[Notification, int, list[Any]] | None:
+async def _manual(
+    conn: asyncpg.Connection, e: PageEvent
+) -> tuple[Notification, int, list[Any]] | None:
     row = await conn.fetchrow(_MANUAL, e.ref_id, e.update_id)
     if row is None:
         return None
     affected = await conn.fetch(_AFFECTED, e.ref_id, row["page_id"])
-    n = Notification(kind=e.kind, key=key_of(e), monitor=row["title"],
-                     started_at=row["started_at"], resolved_at=row["resolved_at"],
-                     note=row["message"],
-                     extra={"status": row["status"],
-                            "affected": [[a["name"], a["impact"]] for a in affected]})
+    n = Notification(
+        kind=e.kind,
+        key=key_of(e),
+        monitor=row["title"],
+        started_at=row["started_at"],
+        resolved_at=row["resolved_at"],
+        note=row["message"],
+        extra={"status": row["status"], "affected": [[a["name"], a["impact"]] for a in affected]},
+    )
     groups = sorted({a["group_name"] for a in affected if a["group_name"]})
-    return n, row["account_id"], await conn.fetch(
-        _OF_PAGE, row["page_id"], False, [a["id"] for a in affected], groups)
+    return (
+        n,
+        row["account_id"],
+        await conn.fetch(_OF_PAGE, row["page_id"], False, [a["id"] for a in affected], groups),
+    )
 
 
-async def _maintenance(conn: asyncpg.Connection, e: PageEvent
-                       ) -> tuple[Notification, int, list[Any]] | None:
+async def _maintenance(
+    conn: asyncpg.Connection, e: PageEvent
+) -> tuple[Notification, int, list[Any]] | None:
     row = await conn.fetchrow(_WINDOW, e.ref_id)
     if row is None:
         return None
-    n = Notification(kind=e.kind, key=key_of(e), monitor=row["title"],
-                     started_at=_when(e.starts_at_ms), resolved_at=_when(e.ends_at_ms),
-                     extra={"monitor": row["monitor"] or ""})
+    n = Notification(
+        kind=e.kind,
+        key=key_of(e),
+        monitor=row["title"],
+        started_at=_when(e.starts_at_ms),
+        resolved_at=_when(e.ends_at_ms),
+        extra={"monitor": row["monitor"] or ""},
+    )
     if row["status_page_id"] is not None:
         found = await conn.fetch(_OF_PAGE, row["status_page_id"], True, [], [])
     else:
@@ -105,8 +127,7 @@ async def _maintenance(conn: asyncpg.Connection, e: PageEvent
     return n, row["account_id"], found
 
 
-async def plan(conn: asyncpg.Connection, settings: Settings, e: PageEvent
-               ) -> list[Delivery] | None:
+async def plan(conn: asyncpg.Connection, settings: Settings, e: PageEvent) -> list[Delivery] | None:
     """The subscribers' deliveries of `e`, registered in the ledger; None when what it
     speaks of is gone."""
     found = await (_manual if e.kind.startswith("manual_") else _maintenance)(conn, e)
@@ -120,12 +141,14 @@ async def plan(conn: asyncpg.Connection, settings: Settings, e: PageEvent
         told = {r["subscriber_id"] for r in await conn.fetch(_TOLD, keys)}
     out, register = [], []
     for s in rows:
-        if not noise.should_notify(AS_NOISE[e.kind], muted=False,
-                                   told_of_incident=s["id"] in told):
+        if not noise.should_notify(AS_NOISE[e.kind], muted=False, told_of_incident=s["id"] in told):
             continue
-        mine = replace(n, language=known_language(s["language"]),
-                       url=f"{settings.public_url}/s/{s['slug']}",
-                       extra={**n.extra, "status_page": s["slug"]})
+        mine = replace(
+            n,
+            language=known_language(s["language"]),
+            url=f"{settings.public_url}/s/{s['slug']}",
+            extra={**n.extra, "status_page": s["slug"]},
+        )
         d = subscribers.delivery_for(settings, mine, account_id, s)
         if d is not None:
             out.append(d)

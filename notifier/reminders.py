@@ -28,8 +28,7 @@ SELECT id, test_id, monitor_id, state, cause, started_at, confirmed_at FROM inci
 WHERE resolved_at IS NULL AND acknowledged_at IS NULL AND confirmed_at IS NOT NULL
   AND confirmed_at <= $1
 """
-_ALREADY = ("SELECT 1 FROM notification_deliveries WHERE idempotency_key LIKE $1"
-            " LIMIT 1")
+_ALREADY = "SELECT 1 FROM notification_deliveries WHERE idempotency_key LIKE $1 LIMIT 1"
 
 
 def _ms(at: datetime) -> int:
@@ -49,11 +48,18 @@ async def remind_once(fan: FanOut, every: timedelta, now: datetime | None = None
     reminded = 0
     for row in rows:
         n = owed(row["confirmed_at"], now, every)
-        event = IncidentEvent(kind="reminder", cell=fan.settings.cell, incident_id=row["id"],
-                              test_id=row["test_id"], monitor_id=row["monitor_id"],
-                              state=row["state"], cause=row["cause"],
-                              started_at_ms=_ms(row["started_at"]),
-                              confirmed_at_ms=_ms(row["confirmed_at"]), resolved_at_ms=None)
+        event = IncidentEvent(
+            kind="reminder",
+            cell=fan.settings.cell,
+            incident_id=row["id"],
+            test_id=row["test_id"],
+            monitor_id=row["monitor_id"],
+            state=row["state"],
+            cause=row["cause"],
+            started_at_ms=_ms(row["started_at"]),
+            confirmed_at_ms=_ms(row["confirmed_at"]),
+            resolved_at_ms=None,
+        )
         key = event_key(event, str(n))
         async with fan.pool.acquire() as conn:
             if await conn.fetchval(_ALREADY, delivery_keys.any_channel_like(key)):

@@ -53,43 +53,76 @@ HEADLINES = {
 }
 PAGE_KINDS = tuple(k for k in HEADLINES if k.startswith(("manual_", "maintenance_")))
 # What an owner's manual incident says of its state and of each affected monitor.
-MANUAL_STATUSES = {"investigating": N_("Investigating"), "identified": N_("Identified"),
-                   "monitoring": N_("Monitoring"), "resolved": N_("Resolved")}
-IMPACTS = {"degraded": N_("degraded performance"), "partial_outage": N_("partial outage"),
-           "major_outage": N_("major outage")}
+MANUAL_STATUSES = {
+    "investigating": N_("Investigating"),
+    "identified": N_("Identified"),
+    "monitoring": N_("Monitoring"),
+    "resolved": N_("Resolved"),
+}
+IMPACTS = {
+    "degraded": N_("degraded performance"),
+    "partial_outage": N_("partial outage"),
+    "major_outage": N_("major outage"),
+}
 ACCOUNT_NOTES = {
     "invitation": N_("Follow the link to choose your password and join the team."),
-    "password_reset": N_("Someone asked to reset this password. If it was not you, ignore "
-                         "this mail: the password stays as it is."),
-    "page_sign_in": N_("Follow the link to see the page; it works once. If you did not ask "
-                       "for it, ignore this mail."),
-    "signup_confirm": N_("Follow the link to make your account; it works once. If you did "
-                         "not sign up, ignore this mail: no account is made."),
-    "signup_taken": N_("This address already has an account, so no new one was made. If it "
-                       "was you, log in, or reset your password if you forgot it. If not, "
-                       "ignore this mail: nothing has changed."),
+    "password_reset": N_(
+        "Someone asked to reset this password. If it was not you, ignore "
+        "this mail: the password stays as it is."
+    ),
+    "page_sign_in": N_(
+        "Follow the link to see the page; it works once. If you did not ask "
+        "for it, ignore this mail."
+    ),
+    "signup_confirm": N_(
+        "Follow the link to make your account; it works once. If you did "
+        "not sign up, ignore this mail: no account is made."
+    ),
+    "signup_taken": N_(
+        "This address already has an account, so no new one was made. If it "
+        "was you, log in, or reset your password if you forgot it. If not, "
+        "ignore this mail: nothing has changed."
+    ),
 }
 DETAILS = N_("View details")
-LINK_LABELS = {"invitation": N_("Accept the invitation"),
-               "password_reset": N_("Choose a new password"),
-               "subscribe_confirm": N_("Confirm subscription"),
-               "page_sign_in": N_("Open the status page"),
-               "signup_confirm": N_("Make my account"),
-               "signup_taken": N_("Log in")}
+LINK_LABELS = {
+    "invitation": N_("Accept the invitation"),
+    "password_reset": N_("Choose a new password"),
+    "subscribe_confirm": N_("Confirm subscription"),
+    "page_sign_in": N_("Open the status page"),
+    "signup_confirm": N_("Make my account"),
+    "signup_taken": N_("Log in"),
+}
 STATUSES = {"down": N_("down"), "up": N_("up"), "degraded": N_("degraded")}
 TEST_BODY = N_("This is a test. If you read it, this channel works.")
-CONFIRM_BODY = N_("Follow the link to hear of this page's incidents and maintenance. If you "
-                  "did not ask for this, ignore this mail: nothing more will be sent.")
+CONFIRM_BODY = N_(
+    "Follow the link to hear of this page's incidents and maintenance. If you "
+    "did not ask for this, ignore this mail: nothing more will be sent."
+)
 UNSUBSCRIBE = N_("Unsubscribe")
 FIXED_BODY = {"test": TEST_BODY, "subscribe_confirm": CONFIRM_BODY}  # no incident to describe
 # How loud each kind is, for formats that colour or rank a message.
-SEVERITY = {"opened": "critical", "confirmed": "critical", "reminder": "critical",
-            "updated": "warning", "cert_expiring": "warning", "resolved": "info", "test": "info",
-            "invitation": "info", "password_reset": "info", "subscribe_confirm": "info",
-            "manual_opened": "critical", "manual_updated": "warning", "manual_resolved": "info",
-            "maintenance_scheduled": "info", "maintenance_started": "warning",
-            "maintenance_ended": "info",
-            "page_sign_in": "info", "signup_confirm": "info", "signup_taken": "info"}
+SEVERITY = {
+    "opened": "critical",
+    "confirmed": "critical",
+    "reminder": "critical",
+    "updated": "warning",
+    "cert_expiring": "warning",
+    "resolved": "info",
+    "test": "info",
+    "invitation": "info",
+    "password_reset": "info",
+    "subscribe_confirm": "info",
+    "manual_opened": "critical",
+    "manual_updated": "warning",
+    "manual_resolved": "info",
+    "maintenance_scheduled": "info",
+    "maintenance_started": "warning",
+    "maintenance_ended": "info",
+    "page_sign_in": "info",
+    "signup_confirm": "info",
+    "signup_taken": "info",
+}
 COLOUR = {"critical": 0xD93025, "warning": 0xF29900, "info": 0x1E8E3E}
 
 
@@ -117,17 +150,27 @@ class Rendered:
 
     @property
     def html(self) -> str:
-        rows = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td>"
-                       "</tr>" for k, v in self.rows)
-        link = (f'<p><a href="{html.escape(self.url, quote=True)}">'
-                f"{html.escape(self.link_label)}</a></p>" if self.url else "")
+        rows = "".join(
+            f'<tr><th align="left">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
+            for k, v in self.rows
+        )
+        link = (
+            f'<p><a href="{html.escape(self.url, quote=True)}">'
+            f"{html.escape(self.link_label)}</a></p>"
+            if self.url
+            else ""
+        )
         if self.unsubscribe_url:
-            link += (f'<p><small><a href="{html.escape(self.unsubscribe_url, quote=True)}">'
-                     f"{html.escape(self.unsubscribe_label)}</a></small></p>")
-        return (f'<!DOCTYPE html><html lang="{self.language}"><head><meta charset="utf-8">'
-                f"<title>{html.escape(self.subject)}</title></head><body>"
-                f"<h1>{html.escape(self.headline)}</h1><table>{rows}</table>{link}"
-                "</body></html>")
+            link += (
+                f'<p><small><a href="{html.escape(self.unsubscribe_url, quote=True)}">'
+                f"{html.escape(self.unsubscribe_label)}</a></small></p>"
+            )
+        return (
+            f'<!DOCTYPE html><html lang="{self.language}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(self.subject)}</title></head><body>"
+            f"<h1>{html.escape(self.headline)}</h1><table>{rows}</table>{link}"
+            "</body></html>"
+        )
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -148,12 +191,22 @@ def render(n: Notification, unsubscribe_url: str = "") -> Rendered:
     _ = translations(lang).gettext
     headline = _(HEADLINES[n.kind]) % {"monitor": n.monitor}
     label = _(LINK_LABELS.get(n.kind, DETAILS))
-    return Rendered(language=lang, subject=f"[Vigil] {headline}", headline=headline,
-                    rows=tuple(_account_rows(n, lang) if n.kind in ACCOUNT_NOTES
-                               else _page_rows(n, lang) if n.kind in PAGE_KINDS
-                               else _rows(n, lang)),
-                    link_label=label, url=n.url,
-                    unsubscribe_label=_(UNSUBSCRIBE), unsubscribe_url=unsubscribe_url)
+    return Rendered(
+        language=lang,
+        subject=f"[Vigil] {headline}",
+        headline=headline,
+        rows=tuple(
+            _account_rows(n, lang)
+            if n.kind in ACCOUNT_NOTES
+            else _page_rows(n, lang)
+            if n.kind in PAGE_KINDS
+            else _rows(n, lang)
+        ),
+        link_label=label,
+        url=n.url,
+        unsubscribe_label=_(UNSUBSCRIBE),
+        unsubscribe_url=unsubscribe_url,
+    )
 
 
 def _rows(n: Notification, lang: str) -> list[tuple[str, str]]:
@@ -174,8 +227,12 @@ def _rows(n: Notification, lang: str) -> list[tuple[str, str]]:
         rows.append((_("Certificate expires"), _when(n.expires_at, lang)))
     for r in n.regions:
         verdict = _(STATUSES.get(r.status, r.status))
-        rows.append((_("Region %(region)s") % {"region": r.region},
-                     f"{verdict} ({r.detail})" if r.detail else verdict))
+        rows.append(
+            (
+                _("Region %(region)s") % {"region": r.region},
+                f"{verdict} ({r.detail})" if r.detail else verdict,
+            )
+        )
     if n.incident_id is not None:
         rows.append((_("Incident"), f"#{n.incident_id}"))
     if n.note:
@@ -190,10 +247,14 @@ def _page_rows(n: Notification, lang: str) -> list[tuple[str, str]]:
     extra, rows = n.extra, []
     if n.kind.startswith("manual_"):
         status = str(extra.get("status", ""))
-        rows.append((_("Status"), _(MANUAL_STATUSES[status]) if status in MANUAL_STATUSES
-                     else status))
-        affected = [f"{name} ({_(IMPACTS[impact])})" for name, impact
-                    in extra.get("affected") or [] if impact in IMPACTS]
+        rows.append(
+            (_("Status"), _(MANUAL_STATUSES[status]) if status in MANUAL_STATUSES else status)
+        )
+        affected = [
+            f"{name} ({_(IMPACTS[impact])})"
+            for name, impact in extra.get("affected") or []
+            if impact in IMPACTS
+        ]
         if affected:
             rows.append((_("Affected"), ", ".join(affected)))
         if n.started_at:
@@ -231,5 +292,10 @@ def colour(n: Notification) -> int:
 def document(n: Notification) -> dict[str, object]:
     """The event as a JSON document, for webhooks and hook programs."""
     r = render(n)
-    return {"event": n.kind, "subject": r.subject, "text": r.text, "severity": SEVERITY[n.kind],
-            "notification": n.to_dict()}
+    return {
+        "event": n.kind,
+        "subject": r.subject,
+        "text": r.text,
+        "severity": SEVERITY[n.kind],
+        "notification": n.to_dict(),
+    }

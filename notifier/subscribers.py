@@ -55,8 +55,14 @@ TOLD = ("opened", "confirmed", "updated")
 HEARD = ("opened", "updated", "resolved")  # what subscribers are told; reminders are not
 
 
-async def plan(conn: asyncpg.Connection, settings: Settings, n: Notification, account_id: int,
-               monitor_id: int, muted: bool) -> list[Delivery]:
+async def plan(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    n: Notification,
+    account_id: int,
+    monitor_id: int,
+    muted: bool,
+) -> list[Delivery]:
     """The subscribers' deliveries of `n`, registered in the ledger as waiting."""
     if n.kind not in HEARD or n.incident_id is None:
         return []
@@ -75,20 +81,29 @@ async def plan(conn: asyncpg.Connection, settings: Settings, n: Notification, ac
 
 def public(n: Notification, s: Any, public_url: str) -> Notification:
     """What the page's visitors may know of the event, in the page's language."""
-    return Notification(kind=n.kind, key=n.key, monitor=n.monitor,
-                        started_at=n.started_at, resolved_at=n.resolved_at,
-                        incident_id=n.incident_id, language=known_language(s["language"]),
-                        url=f"{public_url}/s/{s['slug']}",
-                        extra={"status_page": s["slug"], "state": n.extra.get("state")})
+    return Notification(
+        kind=n.kind,
+        key=n.key,
+        monitor=n.monitor,
+        started_at=n.started_at,
+        resolved_at=n.resolved_at,
+        incident_id=n.incident_id,
+        language=known_language(s["language"]),
+        url=f"{public_url}/s/{s['slug']}",
+        extra={"status_page": s["slug"], "state": n.extra.get("state")},
+    )
 
 
-def delivery_for(settings: Settings, n: Notification, account_id: int, s: Any
-                 ) -> Delivery | None:
+def delivery_for(settings: Settings, n: Notification, account_id: int, s: Any) -> Delivery | None:
     """Subscriber `s`'s delivery of `n`: its email (with the unsubscribe link) or webhook."""
     key = delivery_key(n.key, f"sub{s['id']}")
     if s["kind"] == "email":
-        leave = tokens.link(settings.public_url, s["slug"], tokens.UNSUBSCRIBE,
-                            tokens.make(settings.secret_key, tokens.UNSUBSCRIBE, s["id"]))
+        leave = tokens.link(
+            settings.public_url,
+            s["slug"],
+            tokens.UNSUBSCRIBE,
+            tokens.make(settings.secret_key, tokens.UNSUBSCRIBE, s["id"]),
+        )
         config: dict[str, Any] = {"to": [s["address"]], "unsubscribe_url": leave}
     else:
         try:
@@ -96,5 +111,10 @@ def delivery_for(settings: Settings, n: Notification, account_id: int, s: Any
         except (SecretError, TypeError, KeyError):
             return None  # sealed under another key: nothing this notifier can sign with
         config = {"url": s["address"], "secret": secret}
-    return Delivery(key=key, channel_kind=s["kind"], notification=n, account_id=account_id,
-                    sealed_config=encrypt_json(settings.secret_key, config))
+    return Delivery(
+        key=key,
+        channel_kind=s["kind"],
+        notification=n,
+        account_id=account_id,
+        sealed_config=encrypt_json(settings.secret_key, config),
+    )

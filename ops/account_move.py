@@ -111,24 +111,35 @@ ACCOUNT_TABLES = [
     Spec(monitors, {"account_id": "logins"}, "monitors"),
     Spec(tests, {"account_id": "logins", "monitor_id": "monitors"}, "tests"),
     Spec(status_pages, {"account_id": "logins"}, "pages"),
-    Spec(status_page_monitors, {"account_id": "logins", "page_id": "pages",
-                                "monitor_id": "monitors"}),
+    Spec(
+        status_page_monitors, {"account_id": "logins", "page_id": "pages", "monitor_id": "monitors"}
+    ),
     Spec(notification_channels, {"account_id": "logins"}, "channels"),
-    Spec(channel_monitors, {"account_id": "logins", "channel_id": "channels",
-                            "monitor_id": "monitors"}),
-    Spec(maintenance_windows, {"account_id": "logins", "monitor_id": "monitors",
-                               "status_page_id": "pages"}),
+    Spec(
+        channel_monitors,
+        {"account_id": "logins", "channel_id": "channels", "monitor_id": "monitors"},
+    ),
+    Spec(
+        maintenance_windows,
+        {"account_id": "logins", "monitor_id": "monitors", "status_page_id": "pages"},
+    ),
     Spec(monitor_state, {"monitor_id": "monitors"}, via="monitor_id"),
     Spec(daily_rollups, {"test_id": "tests"}, via="test_id"),
-    Spec(incidents, {"test_id": "tests", "monitor_id": "monitors", "acknowledged_by": "logins"},
-         "incidents", via="test_id"),
+    Spec(
+        incidents,
+        {"test_id": "tests", "monitor_id": "monitors", "acknowledged_by": "logins"},
+        "incidents",
+        via="test_id",
+    ),
     Spec(alert_state, {"test_id": "tests"}, via="test_id", transform=_alert_incident),
     # Heartbeat tests keep their ping tokens (the directory follows the account), state and
     # last pings, so a job's crontab line keeps working after the move.
     Spec(heartbeats, {"test_id": "tests"}, via="test_id"),
     Spec(heartbeat_pings, {"test_id": "tests"}, via="test_id"),
-    Spec(incident_updates, {"account_id": "logins", "incident_id": "incidents",
-                            "author_id": "logins"}),
+    Spec(
+        incident_updates,
+        {"account_id": "logins", "incident_id": "incidents", "author_id": "logins"},
+    ),
 ]
 # Rows of the tables above with no foreign key to the account: deleted by hand at the end.
 PROCESSOR_TABLES = [spec for spec in ACCOUNT_TABLES if spec.via]
@@ -153,7 +164,8 @@ def _of_account(spec: Spec, account_id: int) -> ColumnElement[bool]:
         return spec.table.c.test_id.in_(select(tests.c.id).where(tests.c.account_id == account_id))
     if spec.via == "monitor_id":
         return spec.table.c.monitor_id.in_(
-            select(monitors.c.id).where(monitors.c.account_id == account_id))
+            select(monitors.c.id).where(monitors.c.account_id == account_id)
+        )
     return spec.table.c.account_id == account_id
 
 
@@ -172,8 +184,9 @@ def _translated(spec: Spec, values: dict[str, Any], maps: Maps) -> dict[str, Any
     return values
 
 
-async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: int
-                       ) -> tuple[Maps, dict[str, int]]:
+async def copy_account(
+    src: AsyncConnection, dst: AsyncConnection, account_id: int
+) -> tuple[Maps, dict[str, int]]:
     """Insert the account's rows into dst under new ids: (id maps, rows per table)."""
     maps: Maps = {"logins": {}}
     counts: dict[str, int] = {}
@@ -181,8 +194,9 @@ async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: i
         table = spec.table
         query = select(table).where(_of_account(spec, account_id))
         if "id" in table.c:  # the owner before the members, parents before children
-            query = query.order_by(*([accounts.c.owner_id.nulls_first()]
-                                     if table is accounts else []), table.c.id)
+            query = query.order_by(
+                *([accounts.c.owner_id.nulls_first()] if table is accounts else []), table.c.id
+            )
         rows = (await src.execute(query)).mappings().all()
         copied = 0
         for row in rows:
@@ -200,23 +214,29 @@ async def copy_account(src: AsyncConnection, dst: AsyncConnection, account_id: i
     return maps, counts
 
 
-async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]
-                      ) -> None:
-    rows = (await src.execute(select(test_state).where(test_state.c.test_id.in_(list(test_map))))
-            ).mappings().all()
+async def copy_states(src: AsyncConnection, dst: AsyncConnection, test_map: dict[int, int]) -> None:
+    rows = (
+        (await src.execute(select(test_state).where(test_state.c.test_id.in_(list(test_map)))))
+        .mappings()
+        .all()
+    )
     for row in rows:
         await dst.execute(insert(test_state).values(**{**row, "test_id": test_map[row["test_id"]]}))
 
 
 async def _freeze(engine: AsyncEngine, account_email: str, frozen: bool) -> int | None:
     async with engine.begin() as conn:
-        return await conn.scalar(update(accounts).where(
-            accounts.c.email == account_email, accounts.c.owner_id.is_(None)
-        ).values(frozen=frozen).returning(accounts.c.id))
+        return await conn.scalar(
+            update(accounts)
+            .where(accounts.c.email == account_email, accounts.c.owner_id.is_(None))
+            .values(frozen=frozen)
+            .returning(accounts.c.id)
+        )
 
 
-async def move_account(directory: Directory, email: str, target_name: str,
-                       settle_s: float = 10.0) -> MoveReport:
+async def move_account(
+    directory: Directory, email: str, target_name: str, settle_s: float = 10.0
+) -> MoveReport:
     account_email = await directory.account_of(email.lower())
     source_cell = await directory.locate(email.lower())
     target_cell = await directory.cell(target_name)
@@ -237,8 +257,9 @@ async def move_account(directory: Directory, email: str, target_name: str,
     return report
 
 
-async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report: MoveReport,
-                settle_s: float) -> None:
+async def _move(
+    directory: Directory, src: AsyncEngine, dst: AsyncEngine, report: MoveReport, settle_s: float
+) -> None:
     account_id = await _freeze(src, report.account, True)
     if account_id is None:
         raise MoveError(f"{report.account}: not in the database of cell {report.source}")
@@ -252,24 +273,38 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
             test_map = maps.get("tests", {})
             report.results = await copy_results(s, d, test_map)
             await copy_states(s, d, test_map)
-            enabled = dict((await d.execute(select(tests.c.id, tests.c.interval_s).where(
-                tests.c.id.in_(list(test_map.values())), tests.c.enabled))).all())
+            enabled = dict(
+                (
+                    await d.execute(
+                        select(tests.c.id, tests.c.interval_s).where(
+                            tests.c.id.in_(list(test_map.values())), tests.c.enabled
+                        )
+                    )
+                ).all()
+            )
             newest = await newest_results(d, list(enabled))
     except BaseException:
         await _freeze(src, report.account, False)
         raise
-    log.info("account copied", extra={"account": report.account, "rows": report.rows,
-                                      "results": report.results})
+    log.info(
+        "account copied",
+        extra={"account": report.account, "rows": report.rows, "results": report.results},
+    )
     # Never neither: the source checks on until the target has checked each test itself
     # (a test's first slot comes within its interval), or gives up waiting.
     longest = min(max(enabled.values(), default=0), MAX_START_WAIT_S)
     report.not_started = await wait_checking(dst, newest, longest + settle_s)
     if report.not_started:
-        log.warning("tests not checked by the target yet", extra={
-            "account": report.account, "tests": report.not_started})
+        log.warning(
+            "tests not checked by the target yet",
+            extra={"account": report.account, "tests": report.not_started},
+        )
     async with src.begin() as s:
-        await s.execute(update(tests).where(tests.c.account_id == account_id).values(
-            enabled=False, version=tests.c.version + 1, updated_at=func.now()))
+        await s.execute(
+            update(tests)
+            .where(tests.c.account_id == account_id)
+            .values(enabled=False, version=tests.c.version + 1, updated_at=func.now())
+        )
     await directory.switch(report.account, report.target)
     await _freeze(dst, report.account, False)
     since = started - LATE_MARGIN
@@ -278,9 +313,15 @@ async def _move(directory: Directory, src: AsyncEngine, dst: AsyncEngine, report
     async with src.begin() as s, dst.begin() as d:
         report.late_results, report.overlap = await hand_over_results(s, d, test_map, since)
         await _delete_account(s, account_id, list(test_map))
-    log.info("account moved", extra={"account": report.account, "to": report.target,
-                                     "late_results": report.late_results,
-                                     "overlap": report.overlap})
+    log.info(
+        "account moved",
+        extra={
+            "account": report.account,
+            "to": report.target,
+            "late_results": report.late_results,
+            "overlap": report.overlap,
+        },
+    )
 
 
 async def _delete_account(s: AsyncConnection, account_id: int, test_ids: list[int]) -> None:

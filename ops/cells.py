@@ -1,9 +1,9 @@
 """`vigil cells ...`: the operator's view of the cells behind the directory.
 
-    vigil cells list                           each cell with its load and capacity
-    vigil cells add NAME --api-url U --database-url D [--capacity N] [--ping-url P]
-    vigil cells close NAME / vigil cells open NAME     stop / resume placing new accounts
-    vigil cells move EMAIL --to NAME [--settle S]      move an account with its history
+vigil cells list                           each cell with its load and capacity
+vigil cells add NAME --api-url U --database-url D [--capacity N] [--ping-url P]
+vigil cells close NAME / vigil cells open NAME     stop / resume placing new accounts
+vigil cells move EMAIL --to NAME [--settle S]      move an account with its history
 """
 
 from __future__ import annotations
@@ -30,16 +30,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add.add_argument("--api-url", required=True)
     add.add_argument("--database-url", required=True)
     add.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY)
-    add.add_argument("--ping-url", default=None,
-                     help="the cell's public base of ping URLs (its VIGIL_PING_URL), where "
-                          "other cells send pings of its heartbeat tests; default: --api-url")
+    add.add_argument(
+        "--ping-url",
+        default=None,
+        help="the cell's public base of ping URLs (its VIGIL_PING_URL), where "
+        "other cells send pings of its heartbeat tests; default: --api-url",
+    )
     for action in ("open", "close"):
         actions.add_parser(action, help=f"{action} a cell to new accounts").add_argument("name")
     move = actions.add_parser("move", help="move an account and its history to another cell")
     move.add_argument("email")
     move.add_argument("--to", required=True, dest="target")
-    move.add_argument("--settle", type=float, default=10.0,
-                      help="seconds without a new result before the last copy (default 10)")
+    move.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="seconds without a new result before the last copy (default 10)",
+    )
     return cells
 
 
@@ -70,8 +77,13 @@ async def _list(directory: Directory, args: argparse.Namespace) -> int:
 
 
 async def _add(directory: Directory, args: argparse.Namespace) -> int:
-    await directory.add_cell(args.name, args.api_url.rstrip("/"), args.database_url,
-                             args.capacity, args.ping_url and args.ping_url.rstrip("/"))
+    await directory.add_cell(
+        args.name,
+        args.api_url.rstrip("/"),
+        args.database_url,
+        args.capacity,
+        args.ping_url and args.ping_url.rstrip("/"),
+    )
     return 0
 
 
@@ -90,10 +102,12 @@ async def _move(directory: Directory, args: argparse.Namespace) -> int:
     except MoveError as exc:
         print(f"vigil cells move: {exc}", file=sys.stderr)
         return 1
-    print(f"moved {report.account} from {report.source} to {report.target}: "
-          f"{sum(report.rows.values())} rows, {report.results} results "
-          f"(+{report.late_results} that arrived during the move; {report.overlap} redundant "
-          "checks of the hand-over dropped)")
+    print(
+        f"moved {report.account} from {report.source} to {report.target}: "
+        f"{sum(report.rows.values())} rows, {report.results} results "
+        f"(+{report.late_results} that arrived during the move; {report.overlap} redundant "
+        "checks of the hand-over dropped)"
+    )
     return 0
 
 

@@ -6,10 +6,16 @@ from __future__ import annotations
 from shared.config import DEV_SECRET, VARIABLES, Var
 
 ORDER = ("all", "api", "frontend", "scheduler", "executor", "processor", "notifier", "ops")
-TITLES = {"all": "Every component", "api": "API (`vigil api`)",
-          "frontend": "Frontend (`vigil frontend`)", "scheduler": "Scheduler",
-          "executor": "Executor", "processor": "Result processor", "notifier": "Notifier",
-          "ops": "Operator commands (`vigil region`, `vigil cells`, `vigil stack`)"}
+TITLES = {
+    "all": "Every component",
+    "api": "API (`vigil api`)",
+    "frontend": "Frontend (`vigil frontend`)",
+    "scheduler": "Scheduler",
+    "executor": "Executor",
+    "processor": "Result processor",
+    "notifier": "Notifier",
+    "ops": "Operator commands (`vigil region`, `vigil cells`, `vigil stack`)",
+}
 HEAD = """# Configuration
 
 Every component reads `VIGIL_*` environment variables once at start-up; a bad value stops it
@@ -43,8 +49,11 @@ def _row(var: Var) -> str:
 
 
 def _num(value: float | None) -> str:
-    return f"{value:g}" if isinstance(value, float) and not value.is_integer() else (
-        f"{int(value or 0):,}")
+    return (
+        f"{value:g}"
+        if isinstance(value, float) and not value.is_integer()
+        else (f"{int(value or 0):,}")
+    )
 
 
 def markdown() -> str:
@@ -52,6 +61,8 @@ def markdown() -> str:
     for component in ORDER:
         group = [v for v in VARIABLES if v.components[0] == component]
         if group:
-            parts.append(f"\n## {TITLES[component]}\n\n| variable | default | meaning |\n"
-                         "|---|---|---|\n" + "\n".join(_row(v) for v in group) + "\n")
+            parts.append(
+                f"\n## {TITLES[component]}\n\n| variable | default | meaning |\n"
+                "|---|---|---|\n" + "\n".join(_row(v) for v in group) + "\n"
+            )
     return "".join(parts)

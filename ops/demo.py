@@ -25,8 +25,9 @@ async def _broken(request: web.Request) -> web.Response:
 
 def app() -> web.Application:
     application = web.Application()
-    application.add_routes([web.get("/", _ok), web.get("/api/status", _api),
-                            web.get("/checkout", _broken)])
+    application.add_routes(
+        [web.get("/", _ok), web.get("/api/status", _api), web.get("/checkout", _broken)]
+    )
     return application
 
 

@@ -31,8 +31,11 @@ CLASSIC_ONLY = ("x-queue-mode", "x-max-priority", "x-queue-master-locator", "x-q
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    queues = sub.add_parser("queues", help="the cell's RabbitMQ queues: `vigil queues migrate` "
-                            "moves classic queues to quorum queues without losing messages")
+    queues = sub.add_parser(
+        "queues",
+        help="the cell's RabbitMQ queues: `vigil queues migrate` "
+        "moves classic queues to quorum queues without losing messages",
+    )
     queues.add_argument("action", choices=["migrate"])
     return queues
 
@@ -56,8 +59,12 @@ def to_move(queue: dict[str, Any]) -> str | None:
     name = queue["name"]
     if not name.startswith("vigil.") or name == names.REGION_UPLINK or name.endswith(MIGRATING):
         return "not a queue of a cell"
-    if queue.get("type", "classic") != "classic" or not queue["durable"] \
-            or queue["exclusive"] or queue["auto_delete"]:
+    if (
+        queue.get("type", "classic") != "classic"
+        or not queue["durable"]
+        or queue["exclusive"]
+        or queue["auto_delete"]
+    ):
         return "not a durable classic queue"
     if queue.get("consumers"):
         return f"{queue['consumers']} consumer(s): stop them first"
@@ -68,8 +75,7 @@ async def migrate(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]
     options = amqp.QueueOptions("quorum", settings.amqp_delivery_limit)
     moved: list[str] = []
     left: list[tuple[str, str]] = []
-    async with RabbitAdmin(settings.rabbitmq_management_url,
-                           vhost_of(settings.amqp_url)) as admin:
+    async with RabbitAdmin(settings.rabbitmq_management_url, vhost_of(settings.amqp_url)) as admin:
         connection = await amqp.connect(settings.amqp_url, options)
         try:
             channel: AbstractChannel = await connection.channel(publisher_confirms=True)
@@ -92,8 +98,9 @@ async def _consumed(channel: AbstractChannel, name: str) -> str | None:
     return f"{consumers} consumer(s): stop them first" if consumers else None
 
 
-def quorum_arguments(name: str, arguments: dict[str, Any],
-                     options: amqp.QueueOptions) -> dict[str, Any]:
+def quorum_arguments(
+    name: str, arguments: dict[str, Any], options: amqp.QueueOptions
+) -> dict[str, Any]:
     """What shared.amqp declares the queue with on quorum queues; the very same arguments,
     or the components' next declaration would be refused."""
     kept = {k: v for k, v in arguments.items() if k not in CLASSIC_ONLY}
@@ -102,9 +109,13 @@ def quorum_arguments(name: str, arguments: dict[str, Any],
     return {**kept, **amqp.queue_type_arguments(options, poison_limit=limit)}
 
 
-async def _migrate_one(admin: RabbitAdmin, connection: AbstractConnection,
-                       channel: AbstractChannel, queue: dict[str, Any],
-                       options: amqp.QueueOptions) -> AbstractChannel:
+async def _migrate_one(
+    admin: RabbitAdmin,
+    connection: AbstractConnection,
+    channel: AbstractChannel,
+    queue: dict[str, Any],
+    options: amqp.QueueOptions,
+) -> AbstractChannel:
     """Returns the channel to go on with (a fresh one of `connection`)."""
     name, temporary = queue["name"], queue["name"] + MIGRATING
     arguments = quorum_arguments(name, queue.get("arguments") or {}, options)
@@ -132,14 +143,16 @@ async def _delete_emptied(channel: AbstractChannel, temporary: str, name: str) -
     await channel.queue_delete(temporary)
 
 
-async def _rebind(admin: RabbitAdmin, channel: AbstractChannel, bindings: list[dict[str, Any]],
-                  old: str, new: str) -> None:
+async def _rebind(
+    admin: RabbitAdmin, channel: AbstractChannel, bindings: list[dict[str, Any]], old: str, new: str
+) -> None:
     """Bind `new` as `old` is bound, then unbind `old`: a message is routed to at least one
     of them at every moment."""
     target = await channel.declare_queue(new, passive=True)
     for binding in bindings:
-        await target.bind(binding["source"], binding["routing_key"],
-                          arguments=binding.get("arguments") or None)
+        await target.bind(
+            binding["source"], binding["routing_key"], arguments=binding.get("arguments") or None
+        )
     for binding in bindings:
         await admin.unbind({**binding, "destination": old})
 
@@ -150,10 +163,17 @@ async def _move(channel: AbstractChannel, source: str, target: str) -> None:
     queue = await channel.declare_queue(source, passive=True)
     while (message := await queue.get(no_ack=False, fail=False)) is not None:
         copy = aio_pika.Message(
-            message.body, headers=message.headers, content_type=message.content_type,
-            content_encoding=message.content_encoding, message_id=message.message_id,
-            correlation_id=message.correlation_id, timestamp=message.timestamp,
-            expiration=message.expiration, type=message.type, app_id=message.app_id,
-            delivery_mode=message.delivery_mode or aio_pika.DeliveryMode.PERSISTENT)
+            message.body,
+            headers=message.headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            timestamp=message.timestamp,
+            expiration=message.expiration,
+            type=message.type,
+            app_id=message.app_id,
+            delivery_mode=message.delivery_mode or aio_pika.DeliveryMode.PERSISTENT,
+        )
         await channel.default_exchange.publish(copy, routing_key=target)
         await message.ack()

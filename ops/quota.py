@@ -48,8 +48,11 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         async with engine.begin() as conn:
             if changes:
                 await conn.execute(update(accounts).where(owner).values(**changes))
-            row = (await conn.execute(select(accounts.c.max_tests, accounts.c.min_interval_s)
-                                      .where(owner))).first()
+            row = (
+                await conn.execute(
+                    select(accounts.c.max_tests, accounts.c.min_interval_s).where(owner)
+                )
+            ).first()
     finally:
         await engine.dispose()
     if row is None:

@@ -69,6 +69,7 @@ def read_secret(env: Mapping[str, str], var: str) -> str:
 
 # --- the regions file ---------------------------------------------------------------------
 
+
 def load(path: str) -> dict[str, Region]:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -93,6 +94,7 @@ def save(path: str, regions: dict[str, Region]) -> None:
 
 # --- the shovels, as data -----------------------------------------------------------------
 
+
 def local_uri(vhost: str) -> str:
     """A shovel's URI for its own node: a direct connection, no network, no password."""
     return "amqp://" if vhost == "/" else f"amqp:///{quote(vhost, safe='')}"
@@ -114,15 +116,28 @@ def shovels(region: Region, centre_url: str) -> dict[str, dict[str, Any]]:
     nodes = [with_heartbeat(u) for u in broker_urls(centre_url)]
     centre: str | list[str] = nodes[0] if len(nodes) == 1 else nodes
     local = local_uri(region.vhost)
-    common = {"src-protocol": "amqp091", "dest-protocol": "amqp091", "ack-mode": "on-confirm",
-              "reconnect-delay": region.reconnect_delay_s, "src-delete-after": "never"}
+    common = {
+        "src-protocol": "amqp091",
+        "dest-protocol": "amqp091",
+        "ack-mode": "on-confirm",
+        "reconnect-delay": region.reconnect_delay_s,
+        "src-delete-after": "never",
+    }
     return {
         names.shovel_name(region.name, "down"): {
-            **common, "src-uri": centre, "src-queue": names.assignments_queue(region.name),
-            "dest-uri": local, "dest-exchange": names.ASSIGNMENTS_EXCHANGE},
+            **common,
+            "src-uri": centre,
+            "src-queue": names.assignments_queue(region.name),
+            "dest-uri": local,
+            "dest-exchange": names.ASSIGNMENTS_EXCHANGE,
+        },
         names.shovel_name(region.name, "up"): {
-            **common, "src-uri": local, "src-queue": names.REGION_UPLINK,
-            "dest-uri": centre, "dest-exchange": names.UP_EXCHANGE},
+            **common,
+            "src-uri": local,
+            "src-queue": names.REGION_UPLINK,
+            "dest-uri": centre,
+            "dest-exchange": names.UP_EXCHANGE,
+        },
     }
 
 
@@ -131,6 +146,7 @@ def uplink_arguments(buffer_bytes: int) -> dict[str, Any]:
 
 
 # --- add, remove, status ------------------------------------------------------------------
+
 
 async def declare_centre(settings: Settings, region: str) -> None:
     """At the centre: the region's assignments queue, and the exchange the up shovel feeds."""
@@ -178,13 +194,17 @@ async def remove(settings: Settings, name: str, env: Mapping[str, str]) -> list[
         await admin.delete_queue(names.REGION_UPLINK, if_empty=True)
         left = await admin.queue(names.REGION_UPLINK)
         if left:
-            warnings.append(f"{names.REGION_UPLINK} on the region still holds "
-                            f"{left.get('messages', '?')} messages; kept")
+            warnings.append(
+                f"{names.REGION_UPLINK} on the region still holds "
+                f"{left.get('messages', '?')} messages; kept"
+            )
     connection = await amqp.connect(settings.amqp_url)
     async with connection:
         channel = await connection.channel()
-        for queue in (names.assignments_queue(name),
-                      names.dead_letter(names.assignments_queue(name))):
+        for queue in (
+            names.assignments_queue(name),
+            names.dead_letter(names.assignments_queue(name)),
+        ):
             await channel.queue_delete(queue)
     del regions[name]
     save(settings.regions_file, regions)
@@ -198,9 +218,11 @@ async def status(settings: Settings, env: Mapping[str, str]) -> list[dict[str, A
     out = []
     for region in load(settings.regions_file).values():
         entry: dict[str, Any] = {
-            "region": region.name, "vhost": region.vhost,
+            "region": region.name,
+            "vhost": region.vhost,
             "centre_queue": await _centre_depth(settings, names.assignments_queue(region.name)),
-            "nodes": fleet.get(region.name, [])}
+            "nodes": fleet.get(region.name, []),
+        }
         try:
             url = read_secret(env, region.management_url_env)
             async with RabbitAdmin(url, region.vhost) as admin:
@@ -210,8 +232,10 @@ async def status(settings: Settings, env: Mapping[str, str]) -> list[dict[str, A
             entry["error"] = str(exc)
         else:
             entry["shovels"] = {n: states.get(n, "missing") for n in shovels(region, "amqp://")}
-            entry["uplink"] = {"messages": uplink.get("messages"),
-                               "bytes": uplink.get("message_bytes")}
+            entry["uplink"] = {
+                "messages": uplink.get("messages"),
+                "bytes": uplink.get("message_bytes"),
+            }
         out.append(entry)
     return out
 
@@ -233,15 +257,23 @@ async def _nodes(database_url: str) -> dict[str, list[dict[str, Any]]]:
     except (OSError, asyncpg.PostgresError):
         return {}  # the nodes are a cell's view; shovels and queues still tell a lot
     try:
-        rows = await conn.fetch("SELECT region, node, version, last_heartbeat, tests_held,"
-                                " backlog FROM nodes ORDER BY region, node")
+        rows = await conn.fetch(
+            "SELECT region, node, version, last_heartbeat, tests_held,"
+            " backlog FROM nodes ORDER BY region, node"
+        )
     except asyncpg.PostgresError:
         rows = []
     finally:
         await conn.close()
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        out.setdefault(r["region"], []).append({
-            "node": r["node"], "version": r["version"], "tests_held": r["tests_held"],
-            "backlog": r["backlog"], "last_heartbeat": r["last_heartbeat"].isoformat()})
+        out.setdefault(r["region"], []).append(
+            {
+                "node": r["node"],
+                "version": r["version"],
+                "tests_held": r["tests_held"],
+                "backlog": r["backlog"],
+                "last_heartbeat": r["last_heartbeat"].isoformat(),
+            }
+        )
     return out

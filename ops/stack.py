@@ -53,8 +53,12 @@ def _with_database(url: str, name: str) -> str:
 def local_cells(settings: Settings) -> list[LocalCell]:
     return [
         LocalCell("a", settings.api_port, settings.database_url, (9101, 9102, 9103)),
-        LocalCell("b", settings.api_port + 1, _with_database(settings.database_url, "vigil_b"),
-                  (9104, 9105, 9106)),
+        LocalCell(
+            "b",
+            settings.api_port + 1,
+            _with_database(settings.database_url, "vigil_b"),
+            (9104, 9105, 9106),
+        ),
     ]
 
 
@@ -67,20 +71,36 @@ def children(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
     cells = local_cells(settings)
     children = [
         ("demo-targets", [sys.executable, "-m", "ops.demo"], {}),
-        ("executor", [*vigil, "executor", "--region", settings.region],
-         {"VIGIL_METRICS_PORT": str(EXECUTOR_METRICS_PORT)}),
+        (
+            "executor",
+            [*vigil, "executor", "--region", settings.region],
+            {"VIGIL_METRICS_PORT": str(EXECUTOR_METRICS_PORT)},
+        ),
     ]
     for cell in cells:
-        env = {"VIGIL_CELL": cell.name, "VIGIL_DATABASE_URL": cell.database_url,
-               "VIGIL_API_PORT": str(cell.api_port), "VIGIL_API_URL": cell.api_url}
+        env = {
+            "VIGIL_CELL": cell.name,
+            "VIGIL_DATABASE_URL": cell.database_url,
+            "VIGIL_API_PORT": str(cell.api_port),
+            "VIGIL_API_URL": cell.api_url,
+        }
         processor_port, scheduler_port, notifier_port = cell.metrics_ports
         children += [
-            (f"notifier-{cell.name}", [*vigil, "notifier"],
-             {**env, "VIGIL_METRICS_PORT": str(notifier_port)}),
-            (f"processor-{cell.name}", [*vigil, "processor"],
-             {**env, "VIGIL_METRICS_PORT": str(processor_port)}),
-            (f"scheduler-{cell.name}", [*vigil, "scheduler"],
-             {**env, "VIGIL_METRICS_PORT": str(scheduler_port)}),
+            (
+                f"notifier-{cell.name}",
+                [*vigil, "notifier"],
+                {**env, "VIGIL_METRICS_PORT": str(notifier_port)},
+            ),
+            (
+                f"processor-{cell.name}",
+                [*vigil, "processor"],
+                {**env, "VIGIL_METRICS_PORT": str(processor_port)},
+            ),
+            (
+                f"scheduler-{cell.name}",
+                [*vigil, "scheduler"],
+                {**env, "VIGIL_METRICS_PORT": str(scheduler_port)},
+            ),
             (f"api-{cell.name}", [*vigil, "api"], env),
         ]
     # One frontend for every cell: it asks cell a's API where each user lives.
@@ -133,8 +153,9 @@ def _supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
     while True:
         for name, proc in procs.items():
             if proc.poll() is not None:
-                print(f"vigil stack: {name} exited with {proc.returncode}; stopping",
-                      file=sys.stderr)
+                print(
+                    f"vigil stack: {name} exited with {proc.returncode}; stopping", file=sys.stderr
+                )
                 return 1
         time.sleep(0.5)
 
@@ -190,19 +211,28 @@ def side_ports(settings: Settings) -> str:
     """Where each component of the stack serves /metrics, /healthz and /readyz."""
     ports = [f"executor :{EXECUTOR_METRICS_PORT}"]
     for cell in local_cells(settings):
-        ports += [f"{name}-{cell.name} :{port}" for name, port in
-                  zip(("processor", "scheduler", "notifier"), cell.metrics_ports, strict=True)]
+        ports += [
+            f"{name}-{cell.name} :{port}"
+            for name, port in zip(
+                ("processor", "scheduler", "notifier"), cell.metrics_ports, strict=True
+            )
+        ]
     return ", ".join(ports)
 
 
 def _announce(settings: Settings) -> None:
-    apis = "\n".join(f"  API of cell {c.name}: {c.api_url}/api/v1  (docs: {c.api_url}/api/v1/docs)"
-                     for c in local_cells(settings))
-    print(f"""
+    apis = "\n".join(
+        f"  API of cell {c.name}: {c.api_url}/api/v1  (docs: {c.api_url}/api/v1/docs)"
+        for c in local_cells(settings)
+    )
+    print(
+        f"""
 Vigil is running.
   Frontend:   http://127.0.0.1:{settings.frontend_port}
 {apis}
   Side ports (/metrics, /healthz, /readyz): {side_ports(settings)}
   Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}
 Press Ctrl-C to stop.
-""", flush=True)
+""",
+        flush=True,
+    )

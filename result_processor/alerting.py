@@ -113,20 +113,27 @@ class TestAlert:
     @property
     def idle(self) -> bool:
         """Nothing pending: the row can go."""
-        return (self.phase == "up" and not self.window
-                and all(r.fails == 0 for r in self.regions.values()))
+        return (
+            self.phase == "up"
+            and not self.window
+            and all(r.fails == 0 for r in self.regions.values())
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TestAlert:
-        return cls(phase=data["phase"], incident_id=data.get("incident_id"),
-                   started_ms=data.get("started_ms"),
-                   regions={k: RegionState([_entry(e) for e in v["recent"]])
-                            for k, v in data["regions"].items()},
-                   window=[(int(t), bool(f)) for t, f in data["window"]],
-                   evidence=data.get("evidence", {}))
+        return cls(
+            phase=data["phase"],
+            incident_id=data.get("incident_id"),
+            started_ms=data.get("started_ms"),
+            regions={
+                k: RegionState([_entry(e) for e in v["recent"]]) for k, v in data["regions"].items()
+            },
+            window=[(int(t), bool(f)) for t, f in data["window"]],
+            evidence=data.get("evidence", {}),
+        )
 
 
 def _entry(e: list[int]) -> tuple[int, int, int]:
@@ -166,9 +173,15 @@ def _remember(s: TestAlert, o: Observation, rule: Rule, failed: bool) -> None:
         s.window.append((o.at_ms, o.http_status is not None and 500 <= o.http_status < 600))
     if failed:
         found = s.evidence.setdefault(o.region, [])
-        found.append({"at_ms": o.at_ms, "status": Status(o.status).label,
-                      "http_status": o.http_status, "error_kind": o.error_kind,
-                      "error": (o.error or "")[:200] or None})
+        found.append(
+            {
+                "at_ms": o.at_ms,
+                "status": Status(o.status).label,
+                "http_status": o.http_status,
+                "error_kind": o.error_kind,
+                "error": (o.error or "")[:200] or None,
+            }
+        )
         del found[:-EVIDENCE_PER_REGION]
     s.window = [w for w in s.window if w[0] > horizon][-MAX_WINDOW:]
 
@@ -224,4 +237,4 @@ def describe(s: TestAlert, rule: Rule) -> str:
             parts.append(f"{name} ({last.get('error_kind') or last.get('status', 'failing')})")
         return f"failing in {len(failing)} region(s): " + ", ".join(parts)
     fivexx = sum(f for _, f in s.window)
-    return (f"{len(s.window)} failures ({fivexx} 5xx) in the last {rule.window_s} s")
+    return f"{len(s.window)} failures ({fivexx} 5xx) in the last {rule.window_s} s"

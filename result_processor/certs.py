@@ -36,9 +36,11 @@ from shared.checkspec import CERT_WARN_DAYS, cert_warn_days
 from shared.codec import encode_cert_event
 from shared.messages import CertEvent, ResultBatch
 
-NOTICES = Counter("vigil_processor_cert_notices_total",
-                  "Certificate notices emitted, or held back by maintenance (at each look)",
-                  ["outcome"])
+NOTICES = Counter(
+    "vigil_processor_cert_notices_total",
+    "Certificate notices emitted, or held back by maintenance (at each look)",
+    ["outcome"],
+)
 CERT_EXPIRING = "cert_expiring"  # the executor's verdict: under the test's mark
 MAX_DAYS = 36_500.0  # beyond any real certificate: a larger figure is garbage
 SAME_CERT = timedelta(days=1)
@@ -97,20 +99,27 @@ async def sightings(conn: asyncpg.Connection) -> dict[int, Sighting]:
     so it could not say). Read from the group's rows in PostgreSQL (the codec has checked
     the figures): nearly every HTTPS result carries `cert_days`, and the common case, none
     under a mark, costs the processor nothing."""
-    return {r["test_id"]: Sighting(r["test_id"], r["region"],
-                                   round(r["checked_at"].timestamp() * 1000),
-                                   round(r["cert_days"], 4))  # a float4's digits
-            for r in await conn.fetch(_SIGHTINGS)}
+    return {
+        r["test_id"]: Sighting(
+            r["test_id"],
+            r["region"],
+            round(r["checked_at"].timestamp() * 1000),
+            round(r["cert_days"], 4),
+        )  # a float4's digits
+        for r in await conn.fetch(_SIGHTINGS)
+    }
 
 
 def untold(due: list[Sighting], told: dict[int, list[date]]) -> list[Sighting]:
     """The sightings of certificates nobody was told of yet."""
-    return [s for s in due
-            if not any(abs(s.expires_on - d) <= SAME_CERT for d in told.get(s.test_id, ()))]
+    return [
+        s
+        for s in due
+        if not any(abs(s.expires_on - d) <= SAME_CERT for d in told.get(s.test_id, ()))
+    ]
 
 
-async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
-                   now: datetime) -> None:
+async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch], now: datetime) -> None:
     """The hook: emit one event per certificate newly under its test's mark."""
     seen = await sightings(conn)
     if not seen:
@@ -120,8 +129,11 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     if not due or not (due := untold(due, await _told(conn, due))):
         return
     # Two writers may see one certificate at once: the second waits here, then finds it told.
-    await conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, (id % 2147483647)::int) "
-                       f"FROM unnest($1::bigint[]) AS id ORDER BY id", [s.test_id for s in due])
+    await conn.execute(
+        f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, (id % 2147483647)::int) "
+        f"FROM unnest($1::bigint[]) AS id ORDER BY id",
+        [s.test_id for s in due],
+    )
     due = untold(due, await _told(conn, due))
     muted = await _muted(conn, due, tests)
     cell = batches[0].cell
@@ -132,16 +144,26 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
         if await conn.fetchval(_REMEMBER, s.test_id, s.expires_on, s.days) is None:
             continue
         NOTICES.labels("emitted").inc()
-        event = CertEvent(cell=cell, test_id=s.test_id, monitor_id=tests[s.test_id]["monitor_id"],
-                          expires_at_ms=s.expires_at_ms, checked_at_ms=s.checked_at_ms,
-                          days=s.days, region=s.region)
-        await conn.execute("INSERT INTO event_outbox (routing_key, body) VALUES ($1, $2)",
-                           names.cert_key(cell), encode_cert_event(event))
+        event = CertEvent(
+            cell=cell,
+            test_id=s.test_id,
+            monitor_id=tests[s.test_id]["monitor_id"],
+            expires_at_ms=s.expires_at_ms,
+            checked_at_ms=s.checked_at_ms,
+            days=s.days,
+            region=s.region,
+        )
+        await conn.execute(
+            "INSERT INTO event_outbox (routing_key, body) VALUES ($1, $2)",
+            names.cert_key(cell),
+            encode_cert_event(event),
+        )
 
 
 def _mark(test: asyncpg.Record) -> int:
-    config = {k: json.loads(test[k]) for k in ("cert_warn_days", "warn_days")
-              if test[k] is not None}
+    config = {
+        k: json.loads(test[k]) for k in ("cert_warn_days", "warn_days") if test[k] is not None
+    }
     return cert_warn_days(test["kind"], config)
 
 
@@ -152,18 +174,23 @@ async def _told(conn: asyncpg.Connection, due: list[Sighting]) -> dict[int, list
     return told
 
 
-async def _muted(conn: asyncpg.Connection, due: list[Sighting],
-                 tests: dict[int, asyncpg.Record]) -> set[int]:
+async def _muted(
+    conn: asyncpg.Connection, due: list[Sighting], tests: dict[int, asyncpg.Record]
+) -> set[int]:
     if not due:
         return set()
-    rows = await conn.fetch(_MUTED, [s.test_id for s in due],
-                            [tests[s.test_id]["monitor_id"] for s in due],
-                            [datetime.fromtimestamp(s.checked_at_ms / 1000, UTC) for s in due])
+    rows = await conn.fetch(
+        _MUTED,
+        [s.test_id for s in due],
+        [tests[s.test_id]["monitor_id"] for s in due],
+        [datetime.fromtimestamp(s.checked_at_ms / 1000, UTC) for s in due],
+    )
     return {r["test"] for r in rows}
 
 
 async def prune(conn: asyncpg.Connection, now: datetime) -> int:
     """Forget certificates long expired: no check reports them any more."""
-    status = await conn.execute("DELETE FROM cert_notices WHERE expires_on < $1",
-                                (now - KEEP_AFTER_EXPIRY).date())
+    status = await conn.execute(
+        "DELETE FROM cert_notices WHERE expires_on < $1", (now - KEEP_AFTER_EXPIRY).date()
+    )
     return int(status.split()[-1])

@@ -72,8 +72,10 @@ async def results_of(conn: asyncpg.Connection, batch: PingBatch) -> ResultBatch:
     are gone are dropped: a deleted test alerts nobody)."""
     ids = sorted({p.test_id for p in batch.pings})
     rows = {r["test_id"]: r for r in await conn.fetch(_LOCK, ids)}
-    beats = {i: Beat(r["state"], _ms(r["last_success_at"]), json.loads(r["starts"]),
-                     r["enabled"]) for i, r in rows.items()}
+    beats = {
+        i: Beat(r["state"], _ms(r["last_success_at"]), json.loads(r["starts"]), r["enabled"])
+        for i, r in rows.items()
+    }
     counts = {i: r["pings"] for i, r in rows.items()}
     last_ping: dict[int, int] = {}
     results: list[Result] = []
@@ -88,17 +90,35 @@ async def results_of(conn: asyncpg.Connection, batch: PingBatch) -> ResultBatch:
         counts[ping.test_id] += 1
         last_ping[ping.test_id] = ping.at_ms
         n = counts[ping.test_id]
-        log.append((ping.test_id, n % PING_LOG_SIZE, n, when(ping.at_ms), ping.kind,
-                    ping.exit_status, outcome.duration_ms, ping.rid, ping.method,
-                    _text(ping.source), _text(ping.user_agent), _text(ping.body)))
+        log.append(
+            (
+                ping.test_id,
+                n % PING_LOG_SIZE,
+                n,
+                when(ping.at_ms),
+                ping.kind,
+                ping.exit_status,
+                outcome.duration_ms,
+                ping.rid,
+                ping.method,
+                _text(ping.source),
+                _text(ping.user_agent),
+                _text(ping.body),
+            )
+        )
     await _save(conn, beats, rows, counts, last_ping)
     if log:
         await conn.execute(_LOG, *map(list, zip(*log, strict=True)))
     return ResultBatch(batch.batch_id, batch.cell, PUSH_REGION, batch.node, results)
 
 
-async def _save(conn: asyncpg.Connection, beats: dict[int, Beat], rows: dict[int, asyncpg.Record],
-                counts: dict[int, int], last_ping: dict[int, int]) -> None:
+async def _save(
+    conn: asyncpg.Connection,
+    beats: dict[int, Beat],
+    rows: dict[int, asyncpg.Record],
+    counts: dict[int, int],
+    last_ping: dict[int, int],
+) -> None:
     touched = sorted(last_ping)
     if not touched:
         return
@@ -106,10 +126,20 @@ async def _save(conn: asyncpg.Connection, beats: dict[int, Beat], rows: dict[int
     for test_id in touched:
         beat, row = beats[test_id], rows[test_id]
         late_at, due_at = deadlines(beat, schedule_of(row["interval_s"], _config(row)))
-        for column, value in zip(columns, (
-                test_id, beat.state, when(last_ping[test_id]), _at(beat.last_success_ms),
-                _at(late_at), _at(due_at), json.dumps(beat.starts), counts[test_id]),
-                strict=True):
+        for column, value in zip(
+            columns,
+            (
+                test_id,
+                beat.state,
+                when(last_ping[test_id]),
+                _at(beat.last_success_ms),
+                _at(late_at),
+                _at(due_at),
+                json.dumps(beat.starts),
+                counts[test_id],
+            ),
+            strict=True,
+        ):
             column.append(value)
     await conn.execute(_SAVE, *columns)
 

@@ -78,8 +78,9 @@ SELECT test_id FROM alert_state WHERE test_id IN (SELECT test_id FROM {INCOMING}
 """
 
 
-def observations(batches: Sequence[ResultBatch], broken: set[str],
-                 wanted: set[int]) -> dict[int, list[Observation]]:
+def observations(
+    batches: Sequence[ResultBatch], broken: set[str], wanted: set[int]
+) -> dict[int, list[Observation]]:
     """The results of the `wanted` tests that count, by test, in time order."""
     out: dict[int, list[Observation]] = defaultdict(list)
     for b in batches:
@@ -89,9 +90,17 @@ def observations(batches: Sequence[ResultBatch], broken: set[str],
             if r.test_id not in wanted or not _counts(r.error_kind):
                 continue
             status = Status.UP if r.error_kind == CERT_EXPIRING else r.status
-            out[r.test_id].append(Observation(b.region, r.checked_at_ms, status,
-                                              r.http_status, r.error_kind, r.error,
-                                              attempts_of(r.extras)))
+            out[r.test_id].append(
+                Observation(
+                    b.region,
+                    r.checked_at_ms,
+                    status,
+                    r.http_status,
+                    r.error_kind,
+                    r.error,
+                    attempts_of(r.extras),
+                )
+            )
     for obs in out.values():
         obs.sort(key=lambda o: o.at_ms)
     return out
@@ -120,8 +129,7 @@ def _counts(error_kind: str | None) -> bool:
     return error_kind != CONFIG_ERROR and not error_kind.startswith(NODE_FAULT_PREFIX)
 
 
-async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
-                   now: datetime) -> None:
+async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch], now: datetime) -> None:
     broken = {r["node"] for r in await conn.fetch("SELECT node FROM broken_nodes")}
     wanted = {r["test_id"] for r in await conn.fetch(_WANTED, sorted(broken))}
     if not wanted:
@@ -130,10 +138,17 @@ async def evaluate(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
     ids = sorted(by_test)
     if not ids:
         return
-    await conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, (id % 2147483647)::int) "
-                       f"FROM unnest($1::bigint[]) AS id ORDER BY id", ids)
-    states = {r["test_id"]: TestAlert.from_json(json.loads(r["state"])) for r in await conn.fetch(
-        "SELECT test_id, state FROM alert_state WHERE test_id = any($1::bigint[])", ids)}
+    await conn.execute(
+        f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, (id % 2147483647)::int) "
+        f"FROM unnest($1::bigint[]) AS id ORDER BY id",
+        ids,
+    )
+    states = {
+        r["test_id"]: TestAlert.from_json(json.loads(r["state"]))
+        for r in await conn.fetch(
+            "SELECT test_id, state FROM alert_state WHERE test_id = any($1::bigint[])", ids
+        )
+    }
     refs = [when(by_test[i][-1].at_ms) for i in ids]
     tests = {r["id"]: r for r in await conn.fetch(_TESTS, ids, refs, sorted(broken))}
     cell = batches[0].cell
@@ -156,13 +171,18 @@ def _rule(info: asyncpg.Record) -> Rule:
             return KIND_RULES.get(info["kind"], Rule())
         return Rule.from_data(data)
     except (RuleError, TypeError, ValueError) as exc:
-        log.warning("bad alert rule, defaults used", extra={"test": info["id"],
-                                                             "error": str(exc)})
+        log.warning("bad alert rule, defaults used", extra={"test": info["id"], "error": str(exc)})
         return Rule()
 
 
-async def _run(conn: asyncpg.Connection, cell: str, test_id: int, info: asyncpg.Record,
-               s: TestAlert, obs: list[Observation]) -> None:
+async def _run(
+    conn: asyncpg.Connection,
+    cell: str,
+    test_id: int,
+    info: asyncpg.Record,
+    s: TestAlert,
+    obs: list[Observation],
+) -> None:
     rule = _rule(info)
     regions = running_regions(info["configured"], info["regions"], {o.region for o in obs})
     evidence_before = json.dumps(s.evidence, sort_keys=True)
@@ -171,27 +191,45 @@ async def _run(conn: asyncpg.Connection, cell: str, test_id: int, info: asyncpg.
         if change is not None:
             await _apply(conn, cell, test_id, info["monitor_id"], s, rule, change)
     if s.incident_id is not None and json.dumps(s.evidence, sort_keys=True) != evidence_before:
-        await conn.execute("UPDATE incidents SET evidence = $2, updated_at = now() "
-                           "WHERE id = $1", s.incident_id, json.dumps(s.evidence))
+        await conn.execute(
+            "UPDATE incidents SET evidence = $2, updated_at = now() WHERE id = $1",
+            s.incident_id,
+            json.dumps(s.evidence),
+        )
 
 
-async def _apply(conn: asyncpg.Connection, cell: str, test_id: int, monitor_id: int | None,
-                 s: TestAlert, rule: Rule, change: Change) -> None:
+async def _apply(
+    conn: asyncpg.Connection,
+    cell: str,
+    test_id: int,
+    monitor_id: int | None,
+    s: TestAlert,
+    rule: Rule,
+    change: Change,
+) -> None:
     at = when(change.at_ms)
     if change.kind == "opened":
         assert s.started_ms is not None
         s.incident_id = await conn.fetchval(
             "INSERT INTO incidents (test_id, monitor_id, state, cause, started_at, "
             "confirmed_at, evidence) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            test_id, monitor_id, change.phase, describe(s, rule), when(s.started_ms), at,
-            json.dumps(s.evidence))
+            test_id,
+            monitor_id,
+            change.phase,
+            describe(s, rule),
+            when(s.started_ms),
+            at,
+            json.dumps(s.evidence),
+        )
         incident_id = s.incident_id
     else:
         incident_id = await conn.fetchval(
             "UPDATE incidents SET state = $2, resolved_at = $3, updated_at = now() "
             "WHERE test_id = $1 AND resolved_at IS NULL RETURNING id",
-            test_id, "resolved" if change.kind == "resolved" else change.phase,
-            at if change.kind == "resolved" else None)
+            test_id,
+            "resolved" if change.kind == "resolved" else change.phase,
+            at if change.kind == "resolved" else None,
+        )
         if incident_id is None:
             return
     row = await conn.fetchrow("SELECT * FROM incidents WHERE id = $1", incident_id)
@@ -203,17 +241,26 @@ def _ms(t: datetime | None) -> int | None:
 
 
 async def _enqueue(conn: asyncpg.Connection, cell: str, kind: str, row: Any) -> None:
-    event = IncidentEvent(kind=kind, cell=cell, incident_id=row["id"], test_id=row["test_id"],
-                          monitor_id=row["monitor_id"], state=row["state"], cause=row["cause"],
-                          started_at_ms=_ms(row["started_at"]) or 0,
-                          confirmed_at_ms=_ms(row["confirmed_at"]),
-                          resolved_at_ms=_ms(row["resolved_at"]))
-    await conn.execute("INSERT INTO event_outbox (routing_key, body) VALUES ($1, $2)",
-                       names.incident_key(kind, cell), encode_incident_event(event))
+    event = IncidentEvent(
+        kind=kind,
+        cell=cell,
+        incident_id=row["id"],
+        test_id=row["test_id"],
+        monitor_id=row["monitor_id"],
+        state=row["state"],
+        cause=row["cause"],
+        started_at_ms=_ms(row["started_at"]) or 0,
+        confirmed_at_ms=_ms(row["confirmed_at"]),
+        resolved_at_ms=_ms(row["resolved_at"]),
+    )
+    await conn.execute(
+        "INSERT INTO event_outbox (routing_key, body) VALUES ($1, $2)",
+        names.incident_key(kind, cell),
+        encode_incident_event(event),
+    )
 
 
-async def _save(conn: asyncpg.Connection, states: dict[int, TestAlert],
-                known: set[int]) -> None:
+async def _save(conn: asyncpg.Connection, states: dict[int, TestAlert], known: set[int]) -> None:
     """Write the machines that remember something; forget the idle ones (one statement each)."""
     idle = [t for t, s in states.items() if s.idle and t in known]
     busy = sorted(t for t, s in states.items() if not s.idle)
@@ -224,4 +271,6 @@ async def _save(conn: asyncpg.Connection, states: dict[int, TestAlert],
             "INSERT INTO alert_state (test_id, state, updated_at) "
             "SELECT id, state, now() FROM unnest($1::bigint[], $2::jsonb[]) AS u(id, state) "
             "ON CONFLICT (test_id) DO UPDATE SET state = excluded.state, updated_at = now()",
-            busy, [json.dumps(states[t].to_json()) for t in busy])
+            busy,
+            [json.dumps(states[t].to_json()) for t in busy],
+        )

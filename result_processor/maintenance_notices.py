@@ -31,9 +31,11 @@ from shared.messages import PageEvent
 
 log = logging.getLogger(__name__)
 
-NOTICES = Counter("vigil_processor_maintenance_notices_total",
-                  "Maintenance phases noticed, by phase and whether they were told",
-                  ["phase", "told"])
+NOTICES = Counter(
+    "vigil_processor_maintenance_notices_total",
+    "Maintenance phases noticed, by phase and whether they were told",
+    ["phase", "told"],
+)
 TICK_S = 2.0
 GRACE = timedelta(days=1)  # an end told this long after it, if its start was told
 
@@ -70,16 +72,30 @@ def _occurrences(w: Any, now: datetime) -> list[tuple[datetime, datetime]]:
     if w["recurrence"] is None or w["timezone"] is None:
         return [(w["starts_at"], w["ends_at"])] if w["ends_at"] > now - GRACE else []
     rule, zone = recurrence.parse(w["recurrence"]), recurrence.zone(w["timezone"])
-    return recurrence.around(rule, w["starts_at"], w["ends_at"] - w["starts_at"], zone,
-                             now - GRACE, now + timedelta(microseconds=1))
+    return recurrence.around(
+        rule,
+        w["starts_at"],
+        w["ends_at"] - w["starts_at"],
+        zone,
+        now - GRACE,
+        now + timedelta(microseconds=1),
+    )
 
 
 def due(w: Any, now: datetime) -> list[Notice]:
     """The notices window `w` (starts_at, ends_at, recurrence, timezone) owes at `now`."""
-    start, end = recurrence.window_at(w["starts_at"], w["ends_at"], w["recurrence"],
-                                      w["timezone"], now)
-    out = [Notice("scheduled", w["starts_at"], start, end,
-                  recurrence.phase(start, end, now) == "scheduled")]
+    start, end = recurrence.window_at(
+        w["starts_at"], w["ends_at"], w["recurrence"], w["timezone"], now
+    )
+    out = [
+        Notice(
+            "scheduled",
+            w["starts_at"],
+            start,
+            end,
+            recurrence.phase(start, end, now) == "scheduled",
+        )
+    ]
     for start, end in _occurrences(w, now):
         if start <= now < end:
             out.append(Notice("started", start, start, end, True))
@@ -97,8 +113,10 @@ async def notice_once(pool: asyncpg.Pool, cell: str, now: datetime | None = None
     now = now or datetime.now(UTC)
     async with pool.acquire() as conn:
         windows = await conn.fetch(_WINDOWS, now - GRACE)
-        known = {(r["window_id"], r["occurrence_start"], r["phase"])
-                 for r in await conn.fetch(_KNOWN, [w["id"] for w in windows])}
+        known = {
+            (r["window_id"], r["occurrence_start"], r["phase"])
+            for r in await conn.fetch(_KNOWN, [w["id"] for w in windows])
+        }
         told = 0
         for w in windows:
             try:
@@ -119,8 +137,13 @@ async def _record(conn: asyncpg.Connection, cell: str, window_id: int, n: Notice
         NOTICES.labels(n.phase, str(told).lower()).inc()
         if not told:
             return 0
-        event = PageEvent(kind=f"maintenance_{n.phase}", cell=cell, ref_id=window_id,
-                          starts_at_ms=_ms(n.starts_at), ends_at_ms=_ms(n.ends_at))
+        event = PageEvent(
+            kind=f"maintenance_{n.phase}",
+            cell=cell,
+            ref_id=window_id,
+            starts_at_ms=_ms(n.starts_at),
+            ends_at_ms=_ms(n.ends_at),
+        )
         await conn.execute(_OUTBOX, names.page_key(event.kind, cell), encode_page_event(event))
     return 1
 

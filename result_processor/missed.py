@@ -46,20 +46,33 @@ _NEXT = "SELECT min(due_at) FROM heartbeats WHERE due_at IS NOT NULL"
 
 def _result(row: asyncpg.Record) -> Result:
     since = row["last_success_at"]
-    text = ("no ping since " + since.astimezone(UTC).isoformat(timespec="seconds")
-            if since else "the run that started did not end in time")
-    return Result(row["test_id"], int(row["due_at"].timestamp() * 1000), Status.DOWN, None,
-                  None, MISSED_KIND, text, {"ping": MISSED_KIND})
+    text = (
+        "no ping since " + since.astimezone(UTC).isoformat(timespec="seconds")
+        if since
+        else "the run that started did not end in time"
+    )
+    return Result(
+        row["test_id"],
+        int(row["due_at"].timestamp() * 1000),
+        Status.DOWN,
+        None,
+        None,
+        MISSED_KIND,
+        text,
+        {"ping": MISSED_KIND},
+    )
 
 
-async def claim_missed(conn: asyncpg.Connection, cell: str, node: str, now: datetime,
-                       after: list[AfterStore]) -> int:
+async def claim_missed(
+    conn: asyncpg.Connection, cell: str, node: str, now: datetime, after: list[AfterStore]
+) -> int:
     """Claim what is due at `now` and store its DOWN results, in one transaction."""
     async with conn.transaction():
         rows = await conn.fetch(_CLAIM, now, CLAIM_LIMIT)
         if rows:
-            batch = ResultBatch(uuid.uuid4().bytes, cell, PUSH_REGION, node,
-                                [_result(r) for r in rows])
+            batch = ResultBatch(
+                uuid.uuid4().bytes, cell, PUSH_REGION, node, [_result(r) for r in rows]
+            )
             await store_group(conn, [Decoded(batch)], now, after)
     return len(rows)
 
@@ -68,8 +81,9 @@ async def next_due(conn: asyncpg.Connection) -> datetime | None:
     return await conn.fetchval(_NEXT)
 
 
-async def find_forever(pool: asyncpg.Pool, cell: str, node: str,
-                       after: list[AfterStore], wake: asyncio.Event) -> None:
+async def find_forever(
+    pool: asyncpg.Pool, cell: str, node: str, after: list[AfterStore], wake: asyncio.Event
+) -> None:
     """Claim missed deadlines as they come; `wake` is set after each claim that stored."""
     while True:
         try:
@@ -83,9 +97,7 @@ async def find_forever(pool: asyncpg.Pool, cell: str, node: str,
                         continue
                 soonest = await next_due(conn)
         except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("finding missed heartbeats failed, will retry",
-                        extra={"error": str(exc)})
+            log.warning("finding missed heartbeats failed, will retry", extra={"error": str(exc)})
             soonest = None
         wait = MAX_SLEEP_S if soonest is None else (soonest - datetime.now(UTC)).total_seconds()
         await asyncio.sleep(min(max(wait, MIN_SLEEP_S), MAX_SLEEP_S))
-

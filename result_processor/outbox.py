@@ -32,18 +32,23 @@ class Publisher:
         self.cell = cell
 
     async def publish_pending(self) -> int:
-        exchange = await self.channel.declare_exchange(names.EVENTS_EXCHANGE, "topic",
-                                                       durable=True)
+        exchange = await self.channel.declare_exchange(names.EVENTS_EXCHANGE, "topic", durable=True)
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch("SELECT id, routing_key, body FROM event_outbox ORDER BY id "
-                                    "LIMIT $1 FOR UPDATE SKIP LOCKED", BATCH)
+            rows = await conn.fetch(
+                "SELECT id, routing_key, body FROM event_outbox ORDER BY id "
+                "LIMIT $1 FOR UPDATE SKIP LOCKED",
+                BATCH,
+            )
             for row in rows:
                 # The row's id travels as the message id: a replayed event keeps it.
-                await exchange.publish(amqp.persistent(row["body"], message_id=str(row["id"])),
-                                       routing_key=row["routing_key"])
+                await exchange.publish(
+                    amqp.persistent(row["body"], message_id=str(row["id"])),
+                    routing_key=row["routing_key"],
+                )
             if rows:
-                await conn.execute("DELETE FROM event_outbox WHERE id = any($1::bigint[])",
-                                   [r["id"] for r in rows])
+                await conn.execute(
+                    "DELETE FROM event_outbox WHERE id = any($1::bigint[])", [r["id"] for r in rows]
+                )
         return len(rows)
 
     async def run(self, wake: asyncio.Event) -> None:

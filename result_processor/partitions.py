@@ -24,7 +24,9 @@ async def existing(conn: asyncpg.Connection, table: str) -> list[str]:
     """Names of the partitions attached to `table`."""
     rows = await conn.fetch(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = $1::regclass", table)
+        "WHERE i.inhparent = $1::regclass",
+        table,
+    )
     return [r["relname"] for r in rows]
 
 
@@ -32,7 +34,8 @@ async def stray_periods(conn: asyncpg.Connection, scheme: parts.Scheme) -> list[
     """Periods of the rows sitting in the default partition (normally none)."""
     rows = await conn.fetch(
         f"SELECT DISTINCT date_trunc('{scheme.unit}', checked_at AT TIME ZONE 'UTC') AS t "
-        f"FROM {scheme.default}")
+        f"FROM {scheme.default}"
+    )
     return [r["t"].replace(tzinfo=UTC) for r in rows]
 
 
@@ -42,15 +45,19 @@ async def create(conn: asyncpg.Connection, scheme: parts.Scheme, p: parts.Partit
     bounds = (p.start, p.end)
     async with conn.transaction():
         await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        await conn.execute(f"CREATE TABLE {p.name} "
-                           f"(LIKE {scheme.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        await conn.execute(
+            f"CREATE TABLE {p.name} (LIKE {scheme.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
         status = await conn.execute(
             f"WITH moved AS (DELETE FROM {scheme.default} "
             f"WHERE checked_at >= $1 AND checked_at < $2 RETURNING *) "
-            f"INSERT INTO {p.name} SELECT * FROM moved", *bounds)
+            f"INSERT INTO {p.name} SELECT * FROM moved",
+            *bounds,
+        )
         await conn.execute(
             f"ALTER TABLE {scheme.table} ATTACH PARTITION {p.name} "
-            f"FOR VALUES FROM ('{p.start.isoformat()}') TO ('{p.end.isoformat()}')")
+            f"FOR VALUES FROM ('{p.start.isoformat()}') TO ('{p.end.isoformat()}')"
+        )
     return int(status.split()[-1])
 
 
@@ -70,8 +77,9 @@ async def purge_default(conn: asyncpg.Connection, scheme: parts.Scheme, now: dat
     return int(status.split()[-1])
 
 
-async def maintain(conn: asyncpg.Connection, schemes: list[parts.Scheme],
-                   now: datetime) -> dict[str, int] | None:
+async def maintain(
+    conn: asyncpg.Connection, schemes: list[parts.Scheme], now: datetime
+) -> dict[str, int] | None:
     """One round for every scheme; None when another processor holds the lock."""
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
         return None
@@ -87,11 +95,13 @@ async def maintain(conn: asyncpg.Connection, schemes: list[parts.Scheme],
     return done
 
 
-async def purge_default_and_plan(conn: asyncpg.Connection, scheme: parts.Scheme,
-                                 now: datetime, done: dict[str, int]) -> None:
+async def purge_default_and_plan(
+    conn: asyncpg.Connection, scheme: parts.Scheme, now: datetime, done: dict[str, int]
+) -> None:
     done["purged"] += await purge_default(conn, scheme, now)
-    plan = parts.plan(scheme, await existing(conn, scheme.table), now,
-                      await stray_periods(conn, scheme))
+    plan = parts.plan(
+        scheme, await existing(conn, scheme.table), now, await stray_periods(conn, scheme)
+    )
     for p in plan.create:
         done["moved"] += await create(conn, scheme, p)
         done["created"] += 1

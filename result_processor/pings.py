@@ -60,15 +60,21 @@ def step(beat: Beat, ping: Ping) -> Outcome:
         extras["exit_status"] = ping.exit_status
     if failed:
         beat.state = "down"
-        kind, text = (("exit_status", f"the job exited with status {ping.exit_status}")
-                      if ping.exit_status else ("ping_fail", "the job reported a failure"))
-        return Outcome(Result(ping.test_id, ping.at_ms, Status.DOWN, duration, None, kind,
-                              text, extras), duration)
+        kind, text = (
+            ("exit_status", f"the job exited with status {ping.exit_status}")
+            if ping.exit_status
+            else ("ping_fail", "the job reported a failure")
+        )
+        return Outcome(
+            Result(ping.test_id, ping.at_ms, Status.DOWN, duration, None, kind, text, extras),
+            duration,
+        )
     assert ping.kind == SUCCESS
     beat.state = "up"
     beat.last_success_ms = max(beat.last_success_ms or 0, ping.at_ms)
-    return Outcome(Result(ping.test_id, ping.at_ms, Status.UP, duration, None, None, None,
-                          extras), duration)
+    return Outcome(
+        Result(ping.test_id, ping.at_ms, Status.UP, duration, None, None, None, extras), duration
+    )
 
 
 def _forget_old_starts(beat: Beat, now_ms: int) -> None:
@@ -78,5 +84,6 @@ def _forget_old_starts(beat: Beat, now_ms: int) -> None:
 
 def deadlines(beat: Beat, schedule: Schedule) -> tuple[int | None, int | None]:
     """(late_at, due_at) of the test as the beat leaves it (`shared.heartbeat.deadlines`)."""
-    return heartbeat.deadlines(schedule, beat.state, beat.enabled, beat.last_success_ms,
-                               list(beat.starts.values()))
+    return heartbeat.deadlines(
+        schedule, beat.state, beat.enabled, beat.last_success_ms, list(beat.starts.values())
+    )

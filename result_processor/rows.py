@@ -50,7 +50,18 @@ def split_extras(extras: dict[str, Any]) -> tuple[Any, ...]:
 def records(batch: ResultBatch) -> list[tuple[Any, ...]]:
     """The batch's results as tuples in RESULT_COLUMNS order, for COPY."""
     region, node, split, fromts, utc = batch.region, batch.node, split_extras, _fromtimestamp, UTC
-    return [(r.test_id, fromts(r.checked_at_ms / 1000, utc), region, node, int(r.status),
-             r.latency_ms, r.http_status, r.error_kind, r.error,
-             *(_NO_EXTRAS if r.extras is None else split(r.extras)))
-            for r in batch.results]
+    return [
+        (
+            r.test_id,
+            fromts(r.checked_at_ms / 1000, utc),
+            region,
+            node,
+            int(r.status),
+            r.latency_ms,
+            r.http_status,
+            r.error_kind,
+            r.error,
+            *(_NO_EXTRAS if r.extras is None else split(r.extras)),
+        )
+        for r in batch.results
+    ]

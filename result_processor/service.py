@@ -43,10 +43,13 @@ log = logging.getLogger(__name__)
 BATCHES = Counter("vigil_processor_batches_total", "Result batches by outcome", ["outcome"])
 RESULTS = Counter("vigil_processor_results_total", "Results stored")
 REJECTED_ROWS = Counter("vigil_processor_rejected_rows_total", "Rows set aside as invalid")
-TRIMMED = Counter("vigil_processor_dropped_extras_total",
-                  "Results stored without extras that were out of range or of a wrong type")
-GROUP_SIZE = Histogram("vigil_processor_group_batches", "Batches per transaction",
-                       buckets=(1, 2, 4, 8, 16, 32, 64))
+TRIMMED = Counter(
+    "vigil_processor_dropped_extras_total",
+    "Results stored without extras that were out of range or of a wrong type",
+)
+GROUP_SIZE = Histogram(
+    "vigil_processor_group_batches", "Batches per transaction", buckets=(1, 2, 4, 8, 16, 32, 64)
+)
 
 DB_RETRY_S = 1.0
 DB_RETRY_MAX_S = 5.0
@@ -104,8 +107,9 @@ class Processor:
                 # under it): a writer that died here would leave its batches unacked, never
                 # stored, and the processor one writer short without a word. Requeue them.
                 BATCHES.labels("retried").inc(len(group))
-                log.exception("storing failed unexpectedly, batches requeued",
-                              extra={"batches": len(group)})
+                log.exception(
+                    "storing failed unexpectedly, batches requeued", extra={"batches": len(group)}
+                )
                 try:
                     await self._requeue(group)
                 except Exception:  # the channel is gone: the broker requeues them itself
@@ -140,8 +144,7 @@ class Processor:
         while True:
             try:
                 async with self.pool.acquire() as conn:
-                    return await store_group(conn, decoded, datetime.now(UTC),
-                                             after=self.after)
+                    return await store_group(conn, decoded, datetime.now(UTC), after=self.after)
             except asyncpg.PostgresError as exc:
                 if not database_unavailable(exc):
                     BATCHES.labels("retried").inc(len(group))
@@ -151,8 +154,10 @@ class Processor:
             except OSError as exc:  # refused, reset, timed out: the database is away
                 error = exc
             BATCHES.labels("held").inc(len(group))
-            log.warning("database unavailable, batches held", extra={
-                "batches": len(group), "error": str(error), "retry_in_s": pause})
+            log.warning(
+                "database unavailable, batches held",
+                extra={"batches": len(group), "error": str(error), "retry_in_s": pause},
+            )
             await asyncio.sleep(pause)
             pause = min(pause * 2, DB_RETRY_MAX_S)
 
@@ -171,17 +176,21 @@ class Processor:
             # The results are stored; what the executor sent beside them was not storable.
             TRIMMED.inc(len(stored.trimmed))
             test_id, reason = stored.trimmed[0]
-            log.warning("results stored without bad extras",
-                        extra={"results": len(stored.trimmed), "test_id": test_id,
-                               "reason": reason})
+            log.warning(
+                "results stored without bad extras",
+                extra={"results": len(stored.trimmed), "test_id": test_id, "reason": reason},
+            )
 
 
 def database_unavailable(exc: asyncpg.PostgresError) -> bool:
     """The server is away or cannot take us now (a connection lost, a shutdown or a start,
     too many connections, a full disk), as opposed to an error of what we sent."""
-    return isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InsufficientResourcesError
-                      | asyncpg.OperatorInterventionError) and not isinstance(
-        exc, asyncpg.QueryCanceledError)
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InsufficientResourcesError
+        | asyncpg.OperatorInterventionError,
+    ) and not isinstance(exc, asyncpg.QueryCanceledError)
 
 
 async def maintain(pool: asyncpg.Pool, settings: Settings, now: datetime) -> None:
@@ -225,18 +234,26 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await channel.set_qos(prefetch_count=settings.processor_prefetch)
         queue = await amqp.results_queue(channel, settings.cell)
         processor = Processor(settings, pool)
-        publisher = outbox.Publisher(await connection.channel(publisher_confirms=True), pool,
-                                     settings.cell)
-        tasks = [asyncio.create_task(processor.write_forever())
-                 for _ in range(settings.processor_writers)]
-        tasks += [asyncio.create_task(maintain_forever(pool, settings)),
-                  asyncio.create_task(missed.find_forever(pool, settings.cell, settings.node_id,
-                                                          processor.after,
-                                                          processor.wake_outbox)),
-                 asyncio.create_task(maintenance_notices.notice_forever(
-                     pool, settings.cell, processor.wake_outbox)),
-                 asyncio.create_task(publisher.run(processor.wake_outbox)),
-                 asyncio.create_task(processor.stats.run(pool))]
+        publisher = outbox.Publisher(
+            await connection.channel(publisher_confirms=True), pool, settings.cell
+        )
+        tasks = [
+            asyncio.create_task(processor.write_forever())
+            for _ in range(settings.processor_writers)
+        ]
+        tasks += [
+            asyncio.create_task(maintain_forever(pool, settings)),
+            asyncio.create_task(
+                missed.find_forever(
+                    pool, settings.cell, settings.node_id, processor.after, processor.wake_outbox
+                )
+            ),
+            asyncio.create_task(
+                maintenance_notices.notice_forever(pool, settings.cell, processor.wake_outbox)
+            ),
+            asyncio.create_task(publisher.run(processor.wake_outbox)),
+            asyncio.create_task(processor.stats.run(pool)),
+        ]
         tag = await queue.consume(processor.on_batch)
         log.info("processor running", extra={"cell": settings.cell})
         await stop.wait()

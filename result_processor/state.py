@@ -55,11 +55,14 @@ WITH newest AS (
         since = CASE WHEN {_NEWER} AND (s.status <> excluded.status OR {_MISCONFIGURED.format("s")}
                                         <> {_MISCONFIGURED.format("excluded")})
                      THEN excluded.checked_at ELSE s.since END,
-        {", ".join(f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE s.{c} END"
-                   for c in _NEWEST)},
+        {", ".join(f"{c} = CASE WHEN {_NEWER} THEN excluded.{c} ELSE s.{c} END" for c in _NEWEST)},
         day = excluded.day,
-        {", ".join(f"day_{c} = CASE WHEN s.day = excluded.day THEN s.day_{c} ELSE 0 END"
-                   f" + excluded.day_{c}" for c in _COUNTS)}
+        {
+    ", ".join(
+        f"day_{c} = CASE WHEN s.day = excluded.day THEN s.day_{c} ELSE 0 END + excluded.day_{c}"
+        for c in _COUNTS
+    )
+}
     RETURNING s.test_id, s.since = s.checked_at AS changed
 )
 INSERT INTO changed_tests SELECT test_id FROM up WHERE changed

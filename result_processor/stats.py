@@ -77,8 +77,16 @@ class IngestStats:
     async def write(self, pool: asyncpg.Pool, prune: bool = False) -> None:
         rate = self.rate.update(time.monotonic(), self.total)
         async with pool.acquire() as conn:
-            await conn.execute(UPSERT, self.processor, self.cell, self.started_at, self.total,
-                               rate, self.window_s, self.last_result_at)
+            await conn.execute(
+                UPSERT,
+                self.processor,
+                self.cell,
+                self.started_at,
+                self.total,
+                rate,
+                self.window_s,
+                self.last_result_at,
+            )
             if prune:
                 await conn.execute(PRUNE)
 

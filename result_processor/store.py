@@ -77,8 +77,7 @@ def unique_batches(group: Sequence[Decoded]) -> list[Decoded]:
 async def claim(conn: asyncpg.Connection, group: Sequence[Decoded]) -> list[Decoded]:
     """Claim the batch ids; returns the batches not stored before."""
     ids = [d.batch.batch_id for d in group]
-    claimed = await conn.fetch(_CLAIM, ids, [d.batch.node for d in group],
-                               [d.rows for d in group])
+    claimed = await conn.fetch(_CLAIM, ids, [d.batch.node for d in group], [d.rows for d in group])
     fresh = {r["batch_id"] for r in claimed}
     return [d for d in group if d.batch.batch_id in fresh]
 
@@ -93,12 +92,13 @@ CREATE TEMPORARY TABLE IF NOT EXISTS {INCOMING} ON COMMIT DELETE ROWS AS
 SELECT {_COLUMNS} FROM results WITH NO DATA
 """
 _TO_RESULTS = f"INSERT INTO results ({_COLUMNS}) SELECT {_COLUMNS} FROM {INCOMING}"
-_TO_WEEK = (f"INSERT INTO results_week ({_COLUMNS}) SELECT {_COLUMNS} FROM {INCOMING} "
-            "WHERE $1::timestamptz IS NULL OR checked_at >= $1")
+_TO_WEEK = (
+    f"INSERT INTO results_week ({_COLUMNS}) SELECT {_COLUMNS} FROM {INCOMING} "
+    "WHERE $1::timestamptz IS NULL OR checked_at >= $1"
+)
 
 
-async def copy_rows(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
-                    now: datetime) -> int:
+async def copy_rows(conn: asyncpg.Connection, batches: Sequence[ResultBatch], now: datetime) -> int:
     """COPY every row into the full table, and the rows of the last week into the week
     table (a result late by more than a week belongs to history only)."""
     rows = [row for b in batches for row in records(b)]
@@ -112,16 +112,24 @@ async def copy_rows(conn: asyncpg.Connection, batches: Sequence[ResultBatch],
 
 
 async def set_aside(conn: asyncpg.Connection, group: Sequence[Decoded]) -> int:
-    rows = [(d.batch.batch_id, json.dumps(row, default=repr), reason)
-            for d in group for row, reason in d.rejected]
+    rows = [
+        (d.batch.batch_id, json.dumps(row, default=repr), reason)
+        for d in group
+        for row, reason in d.rejected
+    ]
     if rows:
         await conn.executemany(
-            "INSERT INTO rejected_results (batch_id, row, reason) VALUES ($1, $2, $3)", rows)
+            "INSERT INTO rejected_results (batch_id, row, reason) VALUES ($1, $2, $3)", rows
+        )
     return len(rows)
 
 
-async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: datetime,
-                      after: Sequence[AfterStore] = ()) -> Stored:
+async def store_group(
+    conn: asyncpg.Connection,
+    group: Sequence[Decoded],
+    now: datetime,
+    after: Sequence[AfterStore] = (),
+) -> Stored:
     """Store a group of decoded batches in one transaction; the caller acks after."""
     unique = unique_batches(group)
     out = Stored(duplicates=len(group) - len(unique))
@@ -150,6 +158,5 @@ async def store_group(conn: asyncpg.Connection, group: Sequence[Decoded], now: d
 
 async def prune_batch_ids(conn: asyncpg.Connection, older_than: datetime) -> int:
     """Forget batch ids older than any redelivery can be (a region cut off for weeks)."""
-    status = await conn.execute("DELETE FROM processed_batches WHERE processed_at < $1",
-                                older_than)
+    status = await conn.execute("DELETE FROM processed_batches WHERE processed_at < $1", older_than)
     return int(status.split()[-1])

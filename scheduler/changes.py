@@ -31,9 +31,16 @@ from shared.tables import test_deletions, tests
 
 # `regions` as the driver gives it (a list): SQLAlchemy's ARRAY type would walk every list
 # again, a third of a full read's time in Python.
-COLUMNS = (tests.c.id, tests.c.kind, type_coerce(tests.c.regions, NullType).label("regions"),
-           tests.c.interval_s, tests.c.timeout_s, tests.c.config, tests.c.version,
-           tests.c.enabled)
+COLUMNS = (
+    tests.c.id,
+    tests.c.kind,
+    type_coerce(tests.c.regions, NullType).label("regions"),
+    tests.c.interval_s,
+    tests.c.timeout_s,
+    tests.c.config,
+    tests.c.version,
+    tests.c.enabled,
+)
 _XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 Seen = tuple[int | None, int]  # a row of test_deletions: (test id, transaction id)
@@ -54,8 +61,7 @@ async def _snapshot(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection,
     a deletion committed between the read of the rows and that of the deletions would be
     applied, and then the row read before it would bring the test back."""
     async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ",
-                                     postgresql_readonly=True)
+        await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         async with conn.begin():
             yield conn, await conn.scalar(_XMIN)
 
@@ -64,8 +70,13 @@ async def read_all(engine: AsyncEngine) -> Read:
     """Every enabled test. The deletions this snapshot holds are accounted for by it."""
     async with _snapshot(engine) as (conn, xmin):
         rows = (await conn.execute(select(*COLUMNS).where(tests.c.enabled))).all()
-        seen = (await conn.execute(select(test_deletions.c.test_id, test_deletions.c.change_xid)
-                                   .where(test_deletions.c.change_xid >= xmin))).all()
+        seen = (
+            await conn.execute(
+                select(test_deletions.c.test_id, test_deletions.c.change_xid).where(
+                    test_deletions.c.change_xid >= xmin
+                )
+            )
+        ).all()
     return Read(xmin, rows, seen=[(s.test_id, s.change_xid) for s in seen])
 
 
@@ -74,15 +85,22 @@ async def read_since(engine: AsyncEngine, xmin: int) -> Read:
     alive = exists().where(tests.c.id == test_deletions.c.test_id)
     async with _snapshot(engine) as (conn, now):
         rows = (await conn.execute(select(*COLUMNS).where(tests.c.change_xid >= xmin))).all()
-        gone = (await conn.execute(select(test_deletions.c.test_id, test_deletions.c.change_xid,
-                                          alive.label("alive"))
-                                   .where(test_deletions.c.change_xid >= xmin))).all()
+        gone = (
+            await conn.execute(
+                select(
+                    test_deletions.c.test_id, test_deletions.c.change_xid, alive.label("alive")
+                ).where(test_deletions.c.change_xid >= xmin)
+            )
+        ).all()
     # A deletion of a test whose id is back (an explicit re-insert) is older than the row we
     # see: the row wins, whether or not it was read again.
-    return Read(now, rows, deleted=[g.test_id for g in gone if g.test_id is not None
-                                    and not g.alive],
-                truncated=any(g.test_id is None for g in gone),
-                seen=[(g.test_id, g.change_xid) for g in gone])
+    return Read(
+        now,
+        rows,
+        deleted=[g.test_id for g in gone if g.test_id is not None and not g.alive],
+        truncated=any(g.test_id is None for g in gone),
+        seen=[(g.test_id, g.change_xid) for g in gone],
+    )
 
 
 async def prune(engine: AsyncEngine, seen: Sequence[Seen], below: int | None = None) -> None:
@@ -92,8 +110,9 @@ async def prune(engine: AsyncEngine, seen: Sequence[Seen], below: int | None = N
         return
     async with engine.begin() as conn:
         if seen:
-            await conn.execute(_PRUNE_SEEN, {"ids": [s[0] for s in seen],
-                                             "xids": [s[1] for s in seen]})
+            await conn.execute(
+                _PRUNE_SEEN, {"ids": [s[0] for s in seen], "xids": [s[1] for s in seen]}
+            )
         if below is not None:
             await conn.execute(delete(test_deletions).where(test_deletions.c.change_xid < below))
 
@@ -101,4 +120,5 @@ async def prune(engine: AsyncEngine, seen: Sequence[Seen], below: int | None = N
 # Arrays, not one parameter a row: an account's deletion can leave thousands of rows.
 _PRUNE_SEEN = text(
     "DELETE FROM test_deletions d USING unnest(CAST(:ids AS bigint[]), CAST(:xids AS bigint[]))"
-    " AS r(test_id, xid) WHERE d.change_xid = r.xid AND d.test_id IS NOT DISTINCT FROM r.test_id")
+    " AS r(test_id, xid) WHERE d.change_xid = r.xid AND d.test_id IS NOT DISTINCT FROM r.test_id"
+)

@@ -13,8 +13,14 @@ from scheduler.plan import NodePlan
 Key = tuple[str, str]  # (region, node)
 
 
-def targets(plans: Mapping[Key, NodePlan], test_id: int, asking_region: str,
-            is_live: Callable[[str, str], bool]) -> list[Key]:
-    return sorted((region, node) for (region, node), plan in plans.items()
-                  if region != asking_region and test_id in plan.sent
-                  and is_live(region, node))
+def targets(
+    plans: Mapping[Key, NodePlan],
+    test_id: int,
+    asking_region: str,
+    is_live: Callable[[str, str], bool],
+) -> list[Key]:
+    return sorted(
+        (region, node)
+        for (region, node), plan in plans.items()
+        if region != asking_region and test_id in plan.sent and is_live(region, node)
+    )

@@ -29,8 +29,11 @@ class Signs:
 
     @property
     def cut_off(self) -> bool:
-        return (self.checks is not None and self.checks >= MIN_CHECKS
-                and self.network_failures == self.checks)
+        return (
+            self.checks is not None
+            and self.checks >= MIN_CHECKS
+            and self.network_failures == self.checks
+        )
 
     @property
     def reaching(self) -> bool:
@@ -44,6 +47,8 @@ def broken_reason(me: Signs, peers: Iterable[Signs], max_skew_s: float) -> str |
     if offset is not None and abs(offset) > max_skew_s * 1000:
         return f"{PREFIX}clock off by {offset / 1000:+.1f} s (more than {max_skew_s:g} s)"
     if me.cut_off and any(p.reaching for p in peers):
-        return (f"{PREFIX}all {me.checks} checks of the last minute failed at the network "
-                "level while other nodes of the region reached their targets")
+        return (
+            f"{PREFIX}all {me.checks} checks of the last minute failed at the network "
+            "level while other nodes of the region reached their targets"
+        )
     return None

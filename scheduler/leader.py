@@ -33,8 +33,13 @@ log = logging.getLogger(__name__)
 
 LOCK_CLASS = 0x7669_6731  # "vig1": the first key of every Vigil scheduler's lock
 EXIT_HUNG = 70  # the watchdog's exit status (EX_SOFTWARE)
-ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-          TimeoutError)
+ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    TimeoutError,
+)
 PROBE_TIMEOUT_S = 1.5  # a standby's /readyz look at its connection: inside health's timeout
 
 # The session holding this cell's lock, if its last statement is older than $3 seconds: a
@@ -73,14 +78,21 @@ class Leadership:
             timeout_ms = str(int(self.takeover_s * 1000))
             keepalive = str(max(1, int(self.takeover_s / 3)))
             self.conn = await asyncpg.connect(
-                self.database_url, timeout=self.takeover_s, server_settings={
+                self.database_url,
+                timeout=self.takeover_s,
+                server_settings={
                     "application_name": "vigil-scheduler-lock",
-                    "tcp_user_timeout": timeout_ms, "tcp_keepalives_idle": keepalive,
-                    "tcp_keepalives_interval": keepalive, "tcp_keepalives_count": "2"})
+                    "tcp_user_timeout": timeout_ms,
+                    "tcp_keepalives_idle": keepalive,
+                    "tcp_keepalives_interval": keepalive,
+                    "tcp_keepalives_count": "2",
+                },
+            )
         return self.conn
 
-    async def _fetch(self, query: str, *args: object, reconnect: bool = True,
-                     timeout: float | None = None) -> object:
+    async def _fetch(
+        self, query: str, *args: object, reconnect: bool = True, timeout: float | None = None
+    ) -> object:
         async with self._using:
             if reconnect:
                 conn = await self._connect()
@@ -110,12 +122,19 @@ class Leadership:
         lock is freed as the session ends, which the next try may not see yet: wait a little)."""
         async with self._using:
             conn = await self._connect()
-            row = await conn.fetchrow(_END_SILENT_HOLDER, LOCK_CLASS, self.key,
-                                      self.takeover_s, timeout=self.takeover_s / 4)
+            row = await conn.fetchrow(
+                _END_SILENT_HOLDER,
+                LOCK_CLASS,
+                self.key,
+                self.takeover_s,
+                timeout=self.takeover_s / 4,
+            )
         if row is None or not row["ended"]:
             return False
-        log.warning("the leading scheduler stopped pinging: its session ended",
-                    extra={"pid": row["pid"], "takeover_s": self.takeover_s})
+        log.warning(
+            "the leading scheduler stopped pinging: its session ended",
+            extra={"pid": row["pid"], "takeover_s": self.takeover_s},
+        )
         await asyncio.sleep(0.2)
         return True
 
@@ -215,7 +234,9 @@ class Watchdog:
             if loop is not None and not loop.is_running():
                 continue
             if armed is not None and time.monotonic() - armed > self.limit_s:
-                log.critical("scheduler hung: no poll finished in time; exiting so a standby"
-                             " leads", extra={"limit_s": self.limit_s})
+                log.critical(
+                    "scheduler hung: no poll finished in time; exiting so a standby leads",
+                    extra={"limit_s": self.limit_s},
+                )
                 logging.shutdown()
                 os._exit(EXIT_HUNG)

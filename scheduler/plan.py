@@ -31,8 +31,12 @@ class NodePlan:
             self.sent.pop(test_id, None)
 
 
-def changes(plans: Mapping[str, NodePlan], specs: Mapping[int, TestSpec],
-            test_ids: Iterable[int], live: Collection[str]) -> Changes:
+def changes(
+    plans: Mapping[str, NodePlan],
+    specs: Mapping[int, TestSpec],
+    test_ids: Iterable[int],
+    live: Collection[str],
+) -> Changes:
     """What a region's nodes must be told about these tests alone: the same as sharing all
     of `specs` among `live` again and diffing, provided the plans were last shared among the
     same live nodes. Costs what the changed tests do, not what the region holds."""

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 
 class Registry:
-    def __init__(self, engine: AsyncEngine, dead_after_s: float,
-                 max_clock_skew_s: float = 30.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, dead_after_s: float, max_clock_skew_s: float = 30.0
+    ) -> None:
         self.engine = engine
         self.dead_after_s = dead_after_s
         self.max_clock_skew_s = max_clock_skew_s
@@ -39,11 +40,19 @@ class Registry:
     async def restore(self) -> None:
         """At start: the nodes that beat recently enough still count as live."""
         async with self.engine.connect() as conn:
-            self.broken = {r.node: r.reason for r in (await conn.execute(
-                select(broken_nodes.c.node, broken_nodes.c.reason).where(
-                    broken_nodes.c.reason.startswith(health.PREFIX)))).all()}
-            rows = (await conn.execute(select(nodes.c.region, nodes.c.node,
-                                              nodes.c.last_heartbeat))).all()
+            self.broken = {
+                r.node: r.reason
+                for r in (
+                    await conn.execute(
+                        select(broken_nodes.c.node, broken_nodes.c.reason).where(
+                            broken_nodes.c.reason.startswith(health.PREFIX)
+                        )
+                    )
+                ).all()
+            }
+            rows = (
+                await conn.execute(select(nodes.c.region, nodes.c.node, nodes.c.last_heartbeat))
+            ).all()
         now_wall, now = datetime.now(UTC), time.monotonic()
         for r in rows:
             age = (now_wall - r.last_heartbeat).total_seconds()
@@ -64,19 +73,30 @@ class Registry:
         """Record a heartbeat; True if the node was not live before it."""
         was_live = self.is_live(hb.region, hb.node)
         self._seen[(hb.region, hb.node)] = time.monotonic()
-        row = {"region": hb.region, "node": hb.node, "version": hb.version,
-               "last_heartbeat": datetime.now(UTC),
-               "sent_at": datetime.fromtimestamp(hb.sent_at_ms / 1000, UTC),
-               "interval_s": hb.interval_s, "load": hb.load, "tests_held": hb.tests_held,
-               "backlog": hb.backlog, "clock_offset_ms": hb.clock_offset_ms}
+        row = {
+            "region": hb.region,
+            "node": hb.node,
+            "version": hb.version,
+            "last_heartbeat": datetime.now(UTC),
+            "sent_at": datetime.fromtimestamp(hb.sent_at_ms / 1000, UTC),
+            "interval_s": hb.interval_s,
+            "load": hb.load,
+            "tests_held": hb.tests_held,
+            "backlog": hb.backlog,
+            "clock_offset_ms": hb.clock_offset_ms,
+        }
         upsert = insert(nodes).values(row)
         upsert = upsert.on_conflict_do_update(
             index_elements=[nodes.c.region, nodes.c.node],
-            set_={k: upsert.excluded[k] for k in row if k not in ("region", "node")})
+            set_={k: upsert.excluded[k] for k in row if k not in ("region", "node")},
+        )
         signs = health.Signs(hb.clock_offset_ms, hb.checks, hb.network_failures)
         self._signs[(hb.region, hb.node)] = signs
-        peers = [self._signs[(hb.region, n)] for n in self.live(hb.region)
-                 if n != hb.node and (hb.region, n) in self._signs]
+        peers = [
+            self._signs[(hb.region, n)]
+            for n in self.live(hb.region)
+            if n != hb.node and (hb.region, n) in self._signs
+        ]
         reason = health.broken_reason(signs, peers, self.max_clock_skew_s)
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
@@ -88,16 +108,25 @@ class Registry:
         if reason == self.broken.get(hb.node):
             return
         if reason is None:
-            await conn.execute(delete(broken_nodes).where(
-                broken_nodes.c.node == hb.node, broken_nodes.c.reason.startswith(health.PREFIX)))
+            await conn.execute(
+                delete(broken_nodes).where(
+                    broken_nodes.c.node == hb.node, broken_nodes.c.reason.startswith(health.PREFIX)
+                )
+            )
             del self.broken[hb.node]
             log.warning("node healthy again", extra={"region": hb.region, "node": hb.node})
             return
         upsert = insert(broken_nodes).values(node=hb.node, reason=reason)
-        await conn.execute(upsert.on_conflict_do_update(
-            index_elements=[broken_nodes.c.node], set_={"reason": reason},
-            where=broken_nodes.c.reason.startswith(health.PREFIX)))
+        await conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[broken_nodes.c.node],
+                set_={"reason": reason},
+                where=broken_nodes.c.reason.startswith(health.PREFIX),
+            )
+        )
         if hb.node not in self.broken:
-            log.error("node broken: its results do not count", extra={
-                "region": hb.region, "node": hb.node, "reason": reason})
+            log.error(
+                "node broken: its results do not count",
+                extra={"region": hb.region, "node": hb.node, "reason": reason},
+            )
         self.broken[hb.node] = reason

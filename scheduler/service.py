@@ -59,25 +59,40 @@ from shared.messages import Assignment, TestSpec
 log = logging.getLogger(__name__)
 
 LIVE_NODES = Gauge("vigil_scheduler_live_nodes", "Live executor nodes, by region", ["region"])
-REGIONS_WITHOUT_NODES = Gauge("vigil_scheduler_regions_without_live_nodes",
-                              "Regions with tests and no live executor node (an alert)")
+REGIONS_WITHOUT_NODES = Gauge(
+    "vigil_scheduler_regions_without_live_nodes",
+    "Regions with tests and no live executor node (an alert)",
+)
 
-ROWS_READ = Counter("vigil_scheduler_rows_read", "Rows of tests the scheduler read, by kind of"
-                    " read: a quiet poll reads none; many while a long transaction is open",
-                    ["read"])
-TESTS_REJECTED = Gauge("vigil_scheduler_tests_rejected",
-                       "Enabled tests left out: their row cannot be sent (see the log)")
-LEADING = Gauge("vigil_scheduler_leading", "1 while this scheduler leads its cell, 0 while it"
-                " stands by")
-CHECK_NOW_FORWARDED = Counter("vigil_scheduler_check_now_forwarded",
-                              "Check-now requests forwarded to a node of another region")
+ROWS_READ = Counter(
+    "vigil_scheduler_rows_read",
+    "Rows of tests the scheduler read, by kind of"
+    " read: a quiet poll reads none; many while a long transaction is open",
+    ["read"],
+)
+TESTS_REJECTED = Gauge(
+    "vigil_scheduler_tests_rejected",
+    "Enabled tests left out: their row cannot be sent (see the log)",
+)
+LEADING = Gauge(
+    "vigil_scheduler_leading", "1 while this scheduler leads its cell, 0 while it stands by"
+)
+CHECK_NOW_FORWARDED = Counter(
+    "vigil_scheduler_check_now_forwarded",
+    "Check-now requests forwarded to a node of another region",
+)
 
 Key = tuple[str, str]  # (region, node)
 
 
 class Scheduler:
-    def __init__(self, settings: Settings, engine: AsyncEngine, exchange: AbstractExchange,
-                 registry: Registry):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        exchange: AbstractExchange,
+        registry: Registry,
+    ):
         self.cell = settings.cell
         self.engine = engine
         self.exchange = exchange
@@ -139,8 +154,7 @@ class Scheduler:
         async with self._lock:
             changed, self.changed = self.changed, {}
             reshare, self.reshare = self.reshare, False
-            regions = set(self.view.regions) | {r for r, _ in self.plans} | \
-                self.registry.regions()
+            regions = set(self.view.regions) | {r for r, _ in self.plans} | self.registry.regions()
             try:
                 for region in sorted(regions):
                     await self._sync_region(region, changed.get(region, set()), full, reshare)
@@ -149,8 +163,9 @@ class Scheduler:
                 raise
             REGIONS_WITHOUT_NODES.set(len(self.stranded))
 
-    async def _sync_region(self, region: str, changed: set[int], full: Collection[Key],
-                           reshare: bool) -> None:
+    async def _sync_region(
+        self, region: str, changed: set[int], full: Collection[Key], reshare: bool
+    ) -> None:
         live = self.registry.live(region)
         LIVE_NODES.labels(region).set(len(live))
         specs = self.view.regions.get(region, {})
@@ -166,12 +181,14 @@ class Scheduler:
         elif changed:
             plans = {n: p for (r, n), p in self.plans.items() if r == region}
             for node, (upserts, removals) in sorted(
-                    plan_changes(plans, specs, changed, live).items()):
+                plan_changes(plans, specs, changed, live).items()
+            ):
                 await self._send(region, node, plans[node], upserts, removals, full=False)
                 plans[node].record(upserts, removals)
 
-    async def _share(self, region: str, specs: dict[int, TestSpec], live: list[str],
-                     full: Collection[Key]) -> None:
+    async def _share(
+        self, region: str, specs: dict[int, TestSpec], live: list[str], full: Collection[Key]
+    ) -> None:
         """Share all of the region's tests among its live nodes and send each its diff."""
         shares = split(specs, live)
         for node in sorted(set(shares) | {n for r, n in self.plans if r == region}):
@@ -186,37 +203,56 @@ class Scheduler:
                     await self._send(region, node, plan, upserts, removals, full=False)
             plan.sent = share  # a dead node keeps its plan (and sequence) for its return
         # A node that died before it was served gets its full set when it appears again.
-        self.owed_full -= {(region, n) for r, n in self.owed_full if r == region
-                           and n not in live}
+        self.owed_full -= {(region, n) for r, n in self.owed_full if r == region and n not in live}
 
     def _alert(self, region: str, stranded: bool) -> None:
         if stranded and region not in self.stranded:
             self.stranded.add(region)
-            log.error("operator alert: region has tests but no live executor node; its"
-                      " silence is not counted as the sites being down",
-                      extra={"region": region, "alert": "region_without_nodes"})
+            log.error(
+                "operator alert: region has tests but no live executor node; its"
+                " silence is not counted as the sites being down",
+                extra={"region": region, "alert": "region_without_nodes"},
+            )
         elif not stranded and region in self.stranded:
             self.stranded.discard(region)
             log.warning("region has a live executor node again", extra={"region": region})
 
-    async def _send(self, region: str, node: str, plan: NodePlan, upserts: list[TestSpec],
-                    removals: list[int], full: bool) -> None:
+    async def _send(
+        self,
+        region: str,
+        node: str,
+        plan: NodePlan,
+        upserts: list[TestSpec],
+        removals: list[int],
+        full: bool,
+    ) -> None:
         plan.seq += 1
-        message = Assignment(self.cell, region, self.generation, plan.seq, full, upserts,
-                             removals, node=node)
+        message = Assignment(
+            self.cell, region, self.generation, plan.seq, full, upserts, removals, node=node
+        )
         body = amqp.persistent(encode_assignment(message))
         body.headers = {names.SENT_AT_HEADER: time.time_ns() // 1_000_000}
         await self.exchange.publish(body, routing_key=names.assignments_key(region, node))
-        log.info("assignments sent", extra={"region": region, "node": node, "seq": plan.seq,
-                                             "full": full, "upserts": len(upserts),
-                                             "removals": len(removals)})
+        log.info(
+            "assignments sent",
+            extra={
+                "region": region,
+                "node": node,
+                "seq": plan.seq,
+                "full": full,
+                "upserts": len(upserts),
+                "removals": len(removals),
+            },
+        )
 
     async def on_resync(self, message: AbstractIncomingMessage) -> None:
         request = await amqp.decode_or_dead_letter(message, decode_resync, "resync request")
         if request is None:
             return
-        log.info("resync requested", extra={"region": request.region, "node": request.node,
-                                             "reason": request.reason})
+        log.info(
+            "resync requested",
+            extra={"region": request.region, "node": request.node, "reason": request.reason},
+        )
         # A node that missed something may be one of many: read everything again first.
         # A node not yet live gets its full set when its first heartbeat makes it live.
         try:
@@ -232,18 +268,31 @@ class Scheduler:
         request = await amqp.decode_or_dead_letter(message, decode_check_now, "check now")
         if request is None:
             return
-        asked = checknow.targets(self.plans, request.test_id, request.region,
-                                 self.registry.is_live) if request.cell == self.cell else []
+        asked = (
+            checknow.targets(self.plans, request.test_id, request.region, self.registry.is_live)
+            if request.cell == self.cell
+            else []
+        )
         body = encode_check_now(request)
         for region, node in asked:
             await self.exchange.publish(
-                aio_pika.Message(body, content_type="application/msgpack",
-                                 type=names.CHECK_NOW_TYPE,
-                                 expiration=names.CHECK_NOW_TTL_MS / 1000),
-                routing_key=names.node_check_now_key(region, node))
+                aio_pika.Message(
+                    body,
+                    content_type="application/msgpack",
+                    type=names.CHECK_NOW_TYPE,
+                    expiration=names.CHECK_NOW_TTL_MS / 1000,
+                ),
+                routing_key=names.node_check_now_key(region, node),
+            )
         CHECK_NOW_FORWARDED.inc(len(asked))
-        log.info("check now", extra={"test_id": request.test_id, "from": request.region,
-                                     "asked": [f"{r}/{n}" for r, n in asked]})
+        log.info(
+            "check now",
+            extra={
+                "test_id": request.test_id,
+                "from": request.region,
+                "asked": [f"{r}/{n}" for r, n in asked],
+            },
+        )
         await message.ack()
 
     async def on_heartbeat(self, message: AbstractIncomingMessage) -> None:
@@ -258,8 +307,10 @@ class Scheduler:
         appeared = await self.registry.beat(beat)
         await message.ack()
         if appeared:
-            log.info("node live", extra={"region": beat.region, "node": beat.node,
-                                         "version": beat.version})
+            log.info(
+                "node live",
+                extra={"region": beat.region, "node": beat.node, "version": beat.version},
+            )
             await self.sync()
 
 
@@ -288,9 +339,13 @@ async def _stand_by(leadership: Leadership, stop: asyncio.Event) -> bool:
     return await leadership.acquire(stop)
 
 
-async def _lead_until_lost(settings: Settings, connection: AbstractRobustConnection,
-                           leadership: Leadership, watchdog: Watchdog,
-                           stop: asyncio.Event) -> None:
+async def _lead_until_lost(
+    settings: Settings,
+    connection: AbstractRobustConnection,
+    leadership: Leadership,
+    watchdog: Watchdog,
+    stop: asyncio.Event,
+) -> None:
     health.HEALTH.role = "leading"
     LEADING.set(1)
     holding = asyncio.create_task(leadership.hold())
@@ -309,15 +364,22 @@ async def _lead_until_lost(settings: Settings, connection: AbstractRobustConnect
         await _wait_any(stop, asyncio.Event(), settings.scheduler_takeover_s / 5)
 
 
-async def lead(settings: Settings, connection: AbstractRobustConnection, stop: asyncio.Event,
-               lost: asyncio.Event, watchdog: Watchdog) -> None:
+async def lead(
+    settings: Settings,
+    connection: AbstractRobustConnection,
+    stop: asyncio.Event,
+    lost: asyncio.Event,
+    watchdog: Watchdog,
+) -> None:
     """The leader's work, in a new generation: every duty that must run once per cell."""
     engine = db.engine(settings.database_url, pool_size=2)
     try:
         async with await connection.channel() as channel:  # closing it cancels the consumers
             scheduler = await _start(settings, engine, channel)
-            log.info("scheduler leading", extra={"cell": settings.cell,
-                                                 "generation": scheduler.generation})
+            log.info(
+                "scheduler leading",
+                extra={"cell": settings.cell, "generation": scheduler.generation},
+            )
             while not (stop.is_set() or lost.is_set()):
                 watchdog.fed()
                 await _wait_any(stop, lost, settings.scheduler_poll_s)
@@ -327,8 +389,7 @@ async def lead(settings: Settings, connection: AbstractRobustConnection, stop: a
         await engine.dispose()
 
 
-async def _start(settings: Settings, engine: AsyncEngine,
-                 channel: AbstractChannel) -> Scheduler:
+async def _start(settings: Settings, engine: AsyncEngine, channel: AbstractChannel) -> Scheduler:
     exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
     registry = Registry(engine, settings.node_dead_after_s, settings.max_clock_skew_s)
     await registry.restore()  # the nodes the previous leader heard from still count as live
@@ -364,8 +425,9 @@ async def _sync_logged(scheduler: Scheduler) -> None:
         log.exception("sync failed")
 
 
-async def _prune_logged(engine: AsyncEngine, seen: list[changes.Seen],
-                        below: int | None = None) -> None:
+async def _prune_logged(
+    engine: AsyncEngine, seen: list[changes.Seen], below: int | None = None
+) -> None:
     try:
         await changes.prune(engine, seen, below)
     except Exception:  # kept rows are read again (harmlessly); the next full read prunes

@@ -73,9 +73,20 @@ class TestView:
         # dataclasses.replace each: a full read makes 180,000.
         regions = tuple(dict.fromkeys(row.regions))
         several = regions if len(regions) > 1 else ()
-        return tuple(TestSpec(row.id, self.cell, region, row.kind, row.interval_s,
-                              row.timeout_s, row.config, row.version, several)
-                     for region in regions)
+        return tuple(
+            TestSpec(
+                row.id,
+                self.cell,
+                region,
+                row.kind,
+                row.interval_s,
+                row.timeout_s,
+                row.config,
+                row.version,
+                several,
+            )
+            for region in regions
+        )
 
     def replace(self, rows: Iterable[Row]) -> None:
         """A full read: every enabled test."""
@@ -126,8 +137,9 @@ class TestView:
             log.info("test usable again", extra={"test_id": test_id})
             return
         self.rejected[test_id] = reason
-        log.warning("test left out: its row cannot be sent", extra={"test_id": test_id,
-                                                                     "reason": reason})
+        log.warning(
+            "test left out: its row cannot be sent", extra={"test_id": test_id, "reason": reason}
+        )
 
     def __len__(self) -> int:
         return len(self._specs)

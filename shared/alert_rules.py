@@ -21,18 +21,30 @@ from typing import Any
 FIELD = "alert_rule"
 # name -> (lowest, highest, description); the API's schema is generated from this table.
 LIMITS: dict[str, tuple[int, int, str]] = {
-    "retries": (0, 10, "failed results in a row a region needs beyond the first before it "
-                       "confirms a failure"),
-    "regions": (1, 50, "regions that must confirm a failure before an incident opens "
-                       "(capped at the regions the test runs in)"),
-    "recover_after": (1, 10, "successes in a row, in every region, before an incident "
-                             "resolves"),
+    "retries": (
+        0,
+        10,
+        "failed results in a row a region needs beyond the first before it confirms a failure",
+    ),
+    "regions": (
+        1,
+        50,
+        "regions that must confirm a failure before an incident opens "
+        "(capped at the regions the test runs in)",
+    ),
+    "recover_after": (1, 10, "successes in a row, in every region, before an incident resolves"),
 }
 THRESHOLD: dict[str, tuple[int, int, str]] = {
-    "max_failures": (0, 100_000, "a DEGRADED incident opens with more failures than this "
-                                 "within window_s"),
-    "max_5xx": (1, 100_000, "a DEGRADED incident opens with at least this many 5xx answers "
-                            "within window_s"),
+    "max_failures": (
+        0,
+        100_000,
+        "a DEGRADED incident opens with more failures than this within window_s",
+    ),
+    "max_5xx": (
+        1,
+        100_000,
+        "a DEGRADED incident opens with at least this many 5xx answers within window_s",
+    ),
     "window_s": (10, 86_400, "the seconds the threshold counts over"),
 }
 _FLAT = ("max_failures", "max_5xx", "window_s")
@@ -67,23 +79,29 @@ class Rule:
         threshold = data.get("threshold")
         if threshold is not None:
             if any(data.get(name) is not None for name in _FLAT):
-                raise RuleError(f"{FIELD}.threshold",
-                                "give the threshold here or flat, not both")
+                raise RuleError(f"{FIELD}.threshold", "give the threshold here or flat, not both")
             values |= _threshold(threshold)
         else:  # the flat form of older rows
-            values |= _whole_numbers({k: data[k] for k in _FLAT if k in data}, THRESHOLD,
-                                     FIELD)
+            values |= _whole_numbers({k: data[k] for k in _FLAT if k in data}, THRESHOLD, FIELD)
         return cls(**values)
 
     def to_data(self) -> dict[str, Any]:
         """The form a user writes and the API stores (and answers)."""
-        out: dict[str, Any] = {"retries": self.retries, "regions": self.regions,
-                               "recover_after": self.recover_after}
+        out: dict[str, Any] = {
+            "retries": self.retries,
+            "regions": self.regions,
+            "recover_after": self.recover_after,
+        }
         if self.max_failures is not None or self.max_5xx is not None:
-            out["threshold"] = {k: v for k, v in (("max_failures", self.max_failures),
-                                                  ("max_5xx", self.max_5xx),
-                                                  ("window_s", self.window_s))
-                                if v is not None}
+            out["threshold"] = {
+                k: v
+                for k, v in (
+                    ("max_failures", self.max_failures),
+                    ("max_5xx", self.max_5xx),
+                    ("window_s", self.window_s),
+                )
+                if v is not None
+            }
         return out
 
 
@@ -97,8 +115,12 @@ def _threshold(data: Any) -> dict[str, Any]:
     return values
 
 
-def _whole_numbers(data: Mapping[str, Any], limits: dict[str, tuple[int, int, str]],
-                   where: str, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+def _whole_numbers(
+    data: Mapping[str, Any],
+    limits: dict[str, tuple[int, int, str]],
+    where: str,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
     unknown = sorted(str(k) for k in set(data) - set(limits) - set(extra))
     if unknown:
         raise RuleError(f"{where}.{unknown[0]}", "unknown field")
@@ -117,17 +139,33 @@ def _whole_numbers(data: Mapping[str, Any], limits: dict[str, tuple[int, int, st
 
 def json_schema() -> dict[str, Any]:
     """The rule's JSON schema, from the tables above (the API's OpenAPI shows it)."""
+
     def numbers(table: dict[str, tuple[int, int, str]]) -> dict[str, Any]:
-        return {name: {"type": "integer", "minimum": low, "maximum": high, "description": why}
-                for name, (low, high, why) in table.items()}
+        return {
+            name: {"type": "integer", "minimum": low, "maximum": high, "description": why}
+            for name, (low, high, why) in table.items()
+        }
 
     return {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "description": "when failures open an incident and when it resolves; null: defaults "
-                       "(retries 1, regions 2, recover_after 2, no threshold)",
-        "properties": numbers(LIMITS) | {"threshold": {
-            "type": "object", "additionalProperties": False, "properties": numbers(THRESHOLD),
-            "description": "a DEGRADED incident on a count of failures in a window"}},
-        "examples": [{"retries": 2, "regions": 1, "recover_after": 2,
-                      "threshold": {"max_5xx": 3, "window_s": 300}}],
+        "(retries 1, regions 2, recover_after 2, no threshold)",
+        "properties": numbers(LIMITS)
+        | {
+            "threshold": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": numbers(THRESHOLD),
+                "description": "a DEGRADED incident on a count of failures in a window",
+            }
+        },
+        "examples": [
+            {
+                "retries": 2,
+                "regions": 1,
+                "recover_after": 2,
+                "threshold": {"max_5xx": 3, "window_s": 300},
+            }
+        ],
     }

@@ -42,6 +42,7 @@ class QueueOptions:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> QueueOptions:
         from shared.config import Settings  # the whole table, so bad values fail the same way
+
         settings = Settings.from_env(os.environ if env is None else env)
         return cls(settings.amqp_queue_type, settings.amqp_delivery_limit)
 
@@ -51,8 +52,7 @@ class FailoverConnection(RobustConnection):
     goes to the next URL, so a dead node is left for a live one. aio-pika re-declares the
     exchanges, queues and consumers of its robust channels on the new node."""
 
-    def __init__(self, urls: list[str], start: int, options: QueueOptions,
-                 **kwargs: Any) -> None:
+    def __init__(self, urls: list[str], start: int, options: QueueOptions, **kwargs: Any) -> None:
         self._urls = [URL(u) for u in urls]
         self._at = start % len(self._urls)
         self.vigil_queue_options = options
@@ -82,8 +82,9 @@ class FailoverConnection(RobustConnection):
         self.__dict__["_transport"] = value
 
 
-async def connect(url: str, options: QueueOptions | None = None,
-                  timeout: float = 10.0) -> AbstractRobustConnection:
+async def connect(
+    url: str, options: QueueOptions | None = None, timeout: float = 10.0
+) -> AbstractRobustConnection:
     """A connection that reconnects by itself and restores its consumers. `url` may name
     several brokers (comma-separated): the first that answers is used, and a lost one is
     replaced by another on reconnection."""
@@ -91,15 +92,18 @@ async def connect(url: str, options: QueueOptions | None = None,
     options = options or QueueOptions.from_env()
     error: BaseException | None = None
     for start in range(len(urls)):
-        connection = FailoverConnection(urls, start, options,
-                                        client_properties={"connection_name": "vigil"})
+        connection = FailoverConnection(
+            urls, start, options, client_properties={"connection_name": "vigil"}
+        )
         try:
             await connection.connect(timeout=timeout)
             return connection
         except (ConnectionError, OSError, aiormq.exceptions.AMQPError, TimeoutError) as exc:
             error = exc
-            log.warning("broker unreachable, trying the next",
-                        extra={"broker": str(URL(urls[start]).with_password(None).with_user(None))})
+            log.warning(
+                "broker unreachable, trying the next",
+                extra={"broker": str(URL(urls[start]).with_password(None).with_user(None))},
+            )
             await connection.close()
     assert error is not None
     raise error
@@ -123,8 +127,9 @@ def queue_type_arguments(options: QueueOptions, poison_limit: bool = True) -> di
     return arguments
 
 
-async def _declare_typed(channel: AbstractChannel, queue: str, arguments: dict[str, Any],
-                         poison_limit: bool = True) -> AbstractQueue:
+async def _declare_typed(
+    channel: AbstractChannel, queue: str, arguments: dict[str, Any], poison_limit: bool = True
+) -> AbstractQueue:
     """Declare `queue` with the configured type. A classic queue left by an earlier version
     keeps working as it is (declared with its old arguments, a warning logged) until an
     operator moves it with `vigil queues migrate`: the broker refuses to change a queue's
@@ -152,19 +157,28 @@ async def _accepts(channel: AbstractChannel, queue: str, arguments: dict[str, An
     return True
 
 
-async def durable_queue(channel: AbstractChannel, queue: str, exchange: str, key: str,
-                        exchange_type: str = "direct",
-                        arguments: dict[str, Any] | None = None) -> AbstractQueue:
+async def durable_queue(
+    channel: AbstractChannel,
+    queue: str,
+    exchange: str,
+    key: str,
+    exchange_type: str = "direct",
+    arguments: dict[str, Any] | None = None,
+) -> AbstractQueue:
     """Declare `queue` bound to `exchange`, with its dead-letter queue beside it."""
     ex = await channel.declare_exchange(exchange, exchange_type, durable=True)
     dlx = await channel.declare_exchange(names.DEAD_LETTER_EXCHANGE, "direct", durable=True)
     dead = await _declare_typed(channel, names.dead_letter(queue), {}, poison_limit=False)
     await dead.bind(dlx, names.dead_letter(queue))
-    q = await _declare_typed(channel, queue, {
-        "x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE,
-        "x-dead-letter-routing-key": names.dead_letter(queue),
-        **(arguments or {}),
-    })
+    q = await _declare_typed(
+        channel,
+        queue,
+        {
+            "x-dead-letter-exchange": names.DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": names.dead_letter(queue),
+            **(arguments or {}),
+        },
+    )
     await q.bind(ex, key)
     return q
 
@@ -180,13 +194,17 @@ async def results_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     return q
 
 
-async def node_assignments_queue(channel: AbstractChannel, region: str,
-                                 node: str) -> AbstractQueue:
+async def node_assignments_queue(channel: AbstractChannel, region: str, node: str) -> AbstractQueue:
     """One executor node's assignments (and check-now requests), on its own broker. A node
     gone for good leaves no queue behind: it expires after NODE_QUEUE_EXPIRES_MS unused."""
-    q = await durable_queue(channel, names.node_assignments_queue(region, node),
-                            names.ASSIGNMENTS_EXCHANGE, names.assignments_key(region, node),
-                            exchange_type="topic", arguments={"x-expires": NODE_QUEUE_EXPIRES_MS})
+    q = await durable_queue(
+        channel,
+        names.node_assignments_queue(region, node),
+        names.ASSIGNMENTS_EXCHANGE,
+        names.assignments_key(region, node),
+        exchange_type="topic",
+        arguments={"x-expires": NODE_QUEUE_EXPIRES_MS},
+    )
     await q.bind(names.ASSIGNMENTS_EXCHANGE, names.node_check_now_key(region, node))
     return q
 
@@ -195,22 +213,32 @@ async def check_now_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     """A cell's scheduler hears its nodes asking for confirmation from other regions; a
     request older than CHECK_NOW_TTL_MS is dropped."""
     await up_exchange(channel)
-    return await durable_queue(channel, names.check_now_queue(cell), names.UP_EXCHANGE,
-                               names.check_now_key(cell), exchange_type="topic",
-                               arguments={"x-message-ttl": names.CHECK_NOW_TTL_MS})
+    return await durable_queue(
+        channel,
+        names.check_now_queue(cell),
+        names.UP_EXCHANGE,
+        names.check_now_key(cell),
+        exchange_type="topic",
+        arguments={"x-message-ttl": names.CHECK_NOW_TTL_MS},
+    )
 
 
 async def region_assignments_queue(channel: AbstractChannel, region: str) -> AbstractQueue:
     """At the centre: every node's assignments of a remote region, for its down shovel."""
-    return await durable_queue(channel, names.assignments_queue(region),
-                               names.ASSIGNMENTS_EXCHANGE,
-                               names.region_assignments_pattern(region), exchange_type="topic")
+    return await durable_queue(
+        channel,
+        names.assignments_queue(region),
+        names.ASSIGNMENTS_EXCHANGE,
+        names.region_assignments_pattern(region),
+        exchange_type="topic",
+    )
 
 
 async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     """A cell's scheduler hears resync requests addressed to it and to every cell."""
-    q = await durable_queue(channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell,
-                            exchange_type="topic")
+    q = await durable_queue(
+        channel, names.resync_queue(cell), names.RESYNC_EXCHANGE, cell, exchange_type="topic"
+    )
     await q.bind(names.RESYNC_EXCHANGE, names.RESYNC_ALL)
     up = await up_exchange(channel)
     await q.bind(up, names.resync_key(cell))
@@ -219,51 +247,77 @@ async def resync_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
 
 
 async def deliveries_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
-    return await durable_queue(channel, names.deliveries_queue(cell), names.DELIVERIES_EXCHANGE,
-                               cell)
+    return await durable_queue(
+        channel, names.deliveries_queue(cell), names.DELIVERIES_EXCHANGE, cell
+    )
 
 
-async def deliveries_wait_queue(channel: AbstractChannel, cell: str,
-                                delay_ms: int) -> AbstractQueue:
+async def deliveries_wait_queue(
+    channel: AbstractChannel, cell: str, delay_ms: int
+) -> AbstractQueue:
     """A queue nobody consumes: its messages expire after `delay_ms` and are dead-lettered
     back to the cell's deliveries queue. A queue-wide TTL (not a per-message one) because
     RabbitMQ expires messages only at the head of a queue: one long wait would hold back
     every shorter one queued behind it."""
     await channel.declare_exchange(names.DELIVERIES_EXCHANGE, "direct", durable=True)
-    return await _declare_typed(channel, names.deliveries_wait_queue(cell, delay_ms), {
-        "x-message-ttl": delay_ms,
-        "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
-        "x-dead-letter-routing-key": cell,
-    }, poison_limit=False)
+    return await _declare_typed(
+        channel,
+        names.deliveries_wait_queue(cell, delay_ms),
+        {
+            "x-message-ttl": delay_ms,
+            "x-dead-letter-exchange": names.DELIVERIES_EXCHANGE,
+            "x-dead-letter-routing-key": cell,
+        },
+        poison_limit=False,
+    )
 
 
 async def heartbeats_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     """A cell's scheduler hears every node's heartbeats; old ones are worth nothing."""
     await up_exchange(channel)
-    return await durable_queue(channel, names.heartbeats_queue(cell), names.UP_EXCHANGE,
-                               names.HEARTBEAT_PATTERN, exchange_type="topic",
-                               arguments={"x-message-ttl": HEARTBEAT_TTL_MS})
+    return await durable_queue(
+        channel,
+        names.heartbeats_queue(cell),
+        names.UP_EXCHANGE,
+        names.HEARTBEAT_PATTERN,
+        exchange_type="topic",
+        arguments={"x-message-ttl": HEARTBEAT_TTL_MS},
+    )
 
 
 async def notifications_queue(channel: AbstractChannel, cell: str) -> AbstractQueue:
     """The incident and certificate events of one cell, for its notifiers' fan-out."""
     first, *more = names.notifications_bindings(cell)
-    q = await durable_queue(channel, names.notifications_queue(cell), names.EVENTS_EXCHANGE,
-                            first, exchange_type="topic")
+    q = await durable_queue(
+        channel,
+        names.notifications_queue(cell),
+        names.EVENTS_EXCHANGE,
+        first,
+        exchange_type="topic",
+    )
     for key in more:
         await q.bind(names.EVENTS_EXCHANGE, key)
     return q
 
 
-def persistent(body: bytes, content_type: str = "application/msgpack",
-               encoding: str | None = None, message_id: str | None = None) -> aio_pika.Message:
-    return aio_pika.Message(body, content_type=content_type, content_encoding=encoding,
-                            message_id=message_id,
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+def persistent(
+    body: bytes,
+    content_type: str = "application/msgpack",
+    encoding: str | None = None,
+    message_id: str | None = None,
+) -> aio_pika.Message:
+    return aio_pika.Message(
+        body,
+        content_type=content_type,
+        content_encoding=encoding,
+        message_id=message_id,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
 
 
-async def decode_or_dead_letter(message: AbstractIncomingMessage,
-                                decode: Callable[[bytes], T], what: str) -> T | None:
+async def decode_or_dead_letter(
+    message: AbstractIncomingMessage, decode: Callable[[bytes], T], what: str
+) -> T | None:
     """Decode a message; garbage is dead-lettered and logged, never a crash loop."""
     try:
         return decode(message.body)

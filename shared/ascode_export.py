@@ -45,8 +45,10 @@ def _item(current: Current, key: str, keys: dict[str, dict[int, str]]) -> dict[s
     if current.kind == "channel":
         view["config"] = _channel_config(view, key)
     if current.kind == "status_page":  # a monitor without a target of its own: said once
-        view["monitors"] = [{k: v for k, v in e.items() if k != "sla_target" or v is not None}
-                            for e in view["monitors"]]
+        view["monitors"] = [
+            {k: v for k, v in e.items() if k != "sla_target" or v is not None}
+            for e in view["monitors"]
+        ]
     if current.kind == "maintenance":
         view = {k: v for k, v in view.items() if v is not None}
     return {**item, **view}
@@ -64,11 +66,13 @@ def _rekey(view: dict[str, Any], renamed: dict[str, dict[str, str]]) -> None:
     # References to objects made in the UI read "#id" until the export names them.
     def fix(kind: str, ref: str) -> str:
         return renamed[kind].get(ref, ref)
+
     if "monitors" in view and view["monitors"] and isinstance(view["monitors"][0], str):
         view["monitors"] = sorted(fix("monitor", m) for m in view["monitors"])
     elif "monitors" in view:
-        view["monitors"] = [{**e, "monitor": fix("monitor", e["monitor"])}
-                            for e in view["monitors"]]
+        view["monitors"] = [
+            {**e, "monitor": fix("monitor", e["monitor"])} for e in view["monitors"]
+        ]
     for ref in ("monitor", "status_page"):
         if ref in view:
             view[ref] = fix(ref, view[ref])

@@ -69,9 +69,17 @@ def page_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _page_entries(api: Api, page_id: int, keys: dict[int, str]) -> list[dict[str, Any]]:
     entries = api.all(f"/status-pages/{page_id}/monitors")
-    return page_entries([{"monitor": keys.get(e["monitor_id"], f"#{e['monitor_id']}"),
-                          "group": e["group"], "position": e["position"],
-                          "sla_target": e.get("sla_target")} for e in entries])
+    return page_entries(
+        [
+            {
+                "monitor": keys.get(e["monitor_id"], f"#{e['monitor_id']}"),
+                "group": e["group"],
+                "position": e["position"],
+                "sla_target": e.get("sla_target"),
+            }
+            for e in entries
+        ]
+    )
 
 
 def read(api: Api) -> Account:
@@ -82,33 +90,40 @@ def read(api: Api) -> Account:
     mk = keys["monitor"]
     objects: dict[str, list[Current]] = {kind: [] for kind in KINDS}
     for item in api.all("/monitors"):
-        objects["monitor"].append(Current("monitor", item["id"], mk.get(item["id"]),
-                                          _monitor(item), item))
+        objects["monitor"].append(
+            Current("monitor", item["id"], mk.get(item["id"]), _monitor(item), item)
+        )
     for item in api.all("/notification-channels"):
         linked = api.all(f"/notification-channels/{item['id']}/monitors")
-        view = {"name": item["name"], "kind": item["kind"], "config": item["config"],
-                "enabled": item["enabled"],
-                "monitors": sorted(mk.get(m["monitor_id"], f"#{m['monitor_id']}")
-                                   for m in linked)}
-        objects["channel"].append(Current("channel", item["id"], keys["channel"].get(item["id"]),
-                                          view, item))
+        view = {
+            "name": item["name"],
+            "kind": item["kind"],
+            "config": item["config"],
+            "enabled": item["enabled"],
+            "monitors": sorted(mk.get(m["monitor_id"], f"#{m['monitor_id']}") for m in linked),
+        }
+        objects["channel"].append(
+            Current("channel", item["id"], keys["channel"].get(item["id"]), view, item)
+        )
     for item in api.all("/status-pages"):
         view = {name: item[name] for name in ("slug", "title", "logo_url", "language", "groups")}
         view["history_days"] = item.get("history_days", names.DEFAULT_HISTORY_DAYS)
         view["sla_target"] = item.get("sla_target")
-        for name, default in (("accent_color", None), ("footer_links", []),
-                              ("favicon_url", None)):
+        for name, default in (("accent_color", None), ("footer_links", []), ("favicon_url", None)):
             view[name] = item.get(name, default)
         view["monitors"] = _page_entries(api, item["id"], mk)
-        objects["status_page"].append(Current("status_page", item["id"],
-                                              keys["status_page"].get(item["id"]), view, item))
+        objects["status_page"].append(
+            Current("status_page", item["id"], keys["status_page"].get(item["id"]), view, item)
+        )
     for item in api.all("/maintenance-windows"):
         view = {name: item[name] for name in ("title", "starts_at", "ends_at")}
         if item["monitor_id"] is not None:
             view["monitor"] = mk.get(item["monitor_id"], f"#{item['monitor_id']}")
         else:
-            view["status_page"] = keys["status_page"].get(item["status_page_id"],
-                                                          f"#{item['status_page_id']}")
-        objects["maintenance"].append(Current("maintenance", item["id"],
-                                              keys["maintenance"].get(item["id"]), view, item))
+            view["status_page"] = keys["status_page"].get(
+                item["status_page_id"], f"#{item['status_page_id']}"
+            )
+        objects["maintenance"].append(
+            Current("maintenance", item["id"], keys["maintenance"].get(item["id"]), view, item)
+        )
     return Account(objects, keys)

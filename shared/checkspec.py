@@ -98,8 +98,11 @@ def target(kind: str, url: str) -> Target:
     if not port and kind != "ping":
         raise ValueError("url: needs a port")
     # Executors validate every check's config: skip the user-info parsing when there is none.
-    user, password = ((_unquoted(parts.username), _unquoted(parts.password))
-                      if "@" in parts.netloc else (None, None))
+    user, password = (
+        (_unquoted(parts.username), _unquoted(parts.password))
+        if "@" in parts.netloc
+        else (None, None)
+    )
     return Target(parts.scheme, host, port, user, password, _path(parts))
 
 
@@ -113,8 +116,8 @@ def _path(parts: SplitResult) -> str:
 
 # --- field readers: each names its field in the error -------------------------------------
 
-def _str(cfg: Mapping[str, Any], name: str, default: str | None = None,
-         max_len: int = 2048) -> Any:
+
+def _str(cfg: Mapping[str, Any], name: str, default: str | None = None, max_len: int = 2048) -> Any:
     value = cfg.get(name, default)
     if value is None:
         return None
@@ -154,8 +157,11 @@ def _str_list(cfg: Mapping[str, Any], name: str, max_items: int = 50) -> list[st
     value = cfg.get(name)
     if value is None:
         return None
-    if not isinstance(value, list) or len(value) > max_items or not all(
-            isinstance(v, str) and len(v) <= 1024 for v in value):
+    if (
+        not isinstance(value, list)
+        or len(value) > max_items
+        or not all(isinstance(v, str) and len(v) <= 1024 for v in value)
+    ):
         raise ValueError(f"{name}: expected a list of at most {max_items} strings")
     return value
 
@@ -171,9 +177,11 @@ def _url(cfg: Mapping[str, Any], kind: str) -> str:
 def _common(cfg: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if not isinstance(cfg, dict | Mapping):  # dict first: an ABC check costs more
         raise ValueError("config: expected an object")
-    return {"url": _url(cfg, kind),
-            "retries": _int(cfg, "retries", 1, 0, MAX_RETRIES),
-            "degraded_ms": _number(cfg, "degraded_ms", 0, 600_000)}
+    return {
+        "url": _url(cfg, kind),
+        "retries": _int(cfg, "retries", 1, 0, MAX_RETRIES),
+        "degraded_ms": _number(cfg, "degraded_ms", 0, 600_000),
+    }
 
 
 def _tls_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,15 +193,20 @@ def _tls_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- one validator per kind ---------------------------------------------------------------
 
+
 def _http(cfg: Mapping[str, Any]) -> dict[str, Any]:
     out = _common(cfg, "http") | _tls_options(cfg)
     method = _str(cfg, "method", "GET")
     if method not in HTTP_METHODS:
         raise ValueError(f"method: must be one of {', '.join(HTTP_METHODS)}")
     expected = cfg.get("expected_status", [200])
-    if not isinstance(expected, list) or not 0 < len(expected) <= 20 or not all(
-            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599
-            for c in expected):
+    if (
+        not isinstance(expected, list)
+        or not 0 < len(expected) <= 20
+        or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599 for c in expected
+        )
+    ):
         raise ValueError("expected_status: expected 1-20 status codes from 100 to 599")
     regex = _str(cfg, "regex", max_len=500)
     if regex is not None:
@@ -204,14 +217,20 @@ def _http(cfg: Mapping[str, Any]) -> dict[str, Any]:
     json_path = _str(cfg, "json_path", max_len=500)
     if json_path is not None:
         parse_json_path(json_path)
-    out.update(method=method, expected_status=expected, headers=_headers(cfg),
-               body=_str(cfg, "body", max_len=MAX_TEXT),
-               follow_redirects=_bool(cfg, "follow_redirects", True),
-               contains=_str(cfg, "contains", max_len=1000),
-               not_contains=_str(cfg, "not_contains", max_len=1000), regex=regex,
-               json_path=json_path, json_expected=cfg.get("json_expected"),
-               basic_auth=_basic_auth(cfg),
-               cert_warn_days=_warn_days(cfg, "http"))
+    out.update(
+        method=method,
+        expected_status=expected,
+        headers=_headers(cfg),
+        body=_str(cfg, "body", max_len=MAX_TEXT),
+        follow_redirects=_bool(cfg, "follow_redirects", True),
+        contains=_str(cfg, "contains", max_len=1000),
+        not_contains=_str(cfg, "not_contains", max_len=1000),
+        regex=regex,
+        json_path=json_path,
+        json_expected=cfg.get("json_expected"),
+        basic_auth=_basic_auth(cfg),
+        cert_warn_days=_warn_days(cfg, "http"),
+    )
     return out
 
 
@@ -231,8 +250,12 @@ def _basic_auth(cfg: Mapping[str, Any]) -> dict[str, str] | None:
     auth = cfg.get("basic_auth")
     if auth is None:
         return None
-    if not isinstance(auth, Mapping) or not isinstance(auth.get("username"), str) or not \
-            isinstance(auth.get("password", ""), str) or ":" in auth["username"]:
+    if (
+        not isinstance(auth, Mapping)
+        or not isinstance(auth.get("username"), str)
+        or not isinstance(auth.get("password", ""), str)
+        or ":" in auth["username"]
+    ):
         raise ValueError("basic_auth: expected {username, password} (no ':' in the username)")
     return {"username": auth["username"], "password": auth.get("password", "")}
 
@@ -263,16 +286,14 @@ def _tcp(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 def _tls(cfg: Mapping[str, Any]) -> dict[str, Any]:
     out = _common(cfg, "tls") | _tls_options(cfg)
-    out.update(server_name=_str(cfg, "server_name", max_len=253),
-               warn_days=_warn_days(cfg, "tls"))
+    out.update(server_name=_str(cfg, "server_name", max_len=253), warn_days=_warn_days(cfg, "tls"))
     return out
 
 
 def _warn_days(cfg: Mapping[str, Any], kind: str) -> int:
     """HTTP names it `cert_warn_days`; TLS `warn_days` (its first name) or `cert_warn_days`,
     so the API has one name for both."""
-    name = "warn_days" if kind == "tls" and cfg.get("warn_days") is not None \
-        else "cert_warn_days"
+    name = "warn_days" if kind == "tls" and cfg.get("warn_days") is not None else "cert_warn_days"
     days = _int(cfg, name, CERT_WARN_DAYS, 0, MAX_WARN_DAYS)
     if days is None:  # an explicit null: there is no "no value" for this mark (0 is never)
         raise ValueError(f"{name}: expected a whole number from 0 to {MAX_WARN_DAYS}")
@@ -302,15 +323,21 @@ def _dns(cfg: Mapping[str, Any]) -> dict[str, Any]:
     record_type = _str(cfg, "record_type", "A")
     if record_type not in DNS_TYPES:
         raise ValueError(f"record_type: must be one of {', '.join(DNS_TYPES)}")
-    out.update(name=name, record_type=record_type, expected=_str_list(cfg, "expected"),
-               tcp=_bool(cfg, "tcp", False))
+    out.update(
+        name=name,
+        record_type=record_type,
+        expected=_str_list(cfg, "expected"),
+        tcp=_bool(cfg, "tcp", False),
+    )
     return out
 
 
 def _smtp(cfg: Mapping[str, Any]) -> dict[str, Any]:
     out = _common(cfg, "smtp") | _tls_options(cfg)
-    out.update(starttls=_bool(cfg, "starttls", False),
-               banner_contains=_str(cfg, "banner_contains", max_len=200))
+    out.update(
+        starttls=_bool(cfg, "starttls", False),
+        banner_contains=_str(cfg, "banner_contains", max_len=200),
+    )
     return out
 
 
@@ -322,8 +349,15 @@ def _plain(kind: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
 
 
 VALIDATORS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
-    "http": _http, "tcp": _tcp, "tls": _tls, "ping": _ping, "dns": _dns, "smtp": _smtp,
-    "redis": _plain("redis"), "postgres": _plain("postgres"), "mysql": _plain("mysql"),
+    "http": _http,
+    "tcp": _tcp,
+    "tls": _tls,
+    "ping": _ping,
+    "dns": _dns,
+    "smtp": _smtp,
+    "redis": _plain("redis"),
+    "postgres": _plain("postgres"),
+    "mysql": _plain("mysql"),
     "rabbitmq": _plain("rabbitmq"),
 }
 
@@ -337,8 +371,7 @@ def validate(kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
     out = VALIDATORS[kind](config)
     for name, value in config.items() if isinstance(config, Mapping) else ():
         if not _storable(value):
-            raise ValueError(f"{name}: must be text without NUL characters or lone "
-                             "surrogates")
+            raise ValueError(f"{name}: must be text without NUL characters or lone surrogates")
     return out
 
 
@@ -355,6 +388,7 @@ def _storable(value: Any) -> bool:
 
 
 # --- configs an executor holds: validated once, as small as they came ------------------------
+
 
 class Valid(dict):  # type: ignore[type-arg]
     """A config that passed `validate`: the values it gave, as validated, and the kind's
@@ -382,7 +416,8 @@ def _defaults(kind: str) -> dict[str, Any]:
 
 _VALID: dict[str, type[Valid]] = {
     kind: type(f"Valid{kind.title()}", (Valid,), {"__slots__": (), "defaults": _defaults(kind)})
-    for kind in VALIDATORS}
+    for kind in VALIDATORS
+}
 
 
 def keep(kind: str, config: Mapping[str, Any]) -> Valid:
@@ -394,6 +429,7 @@ def keep(kind: str, config: Mapping[str, Any]) -> Valid:
 # --- the options a user may set, per kind: the API's schema is generated from this table ----
 # Only names, JSON types, help text and examples: the rules are the validators above, and
 # tests/shared/test_checkspec.py proves the table names exactly what they read.
+
 
 @dataclass(frozen=True)
 class Option:
@@ -412,9 +448,12 @@ def _integer(low: int, high: int) -> dict[str, Any]:
 _TEXT = {"type": "string"}
 _BOOL = {"type": "boolean"}
 EXAMPLE_URLS: dict[str, str] = {
-    "http": "https://example.com/health", "tcp": "tcp://db.example.com:5432",
-    "tls": "tls://example.com:443", "ping": "icmp://example.com",
-    "dns": "dns://9.9.9.9", "smtp": "smtp://mail.example.com:25",
+    "http": "https://example.com/health",
+    "tcp": "tcp://db.example.com:5432",
+    "tls": "tls://example.com:443",
+    "ping": "icmp://example.com",
+    "dns": "dns://9.9.9.9",
+    "smtp": "smtp://mail.example.com:25",
     "redis": "redis://:password@cache.example.com:6379",
     "postgres": "postgresql://monitor:password@db.example.com:5432/app",
     "mysql": "mysql://monitor:password@db.example.com:3306/app",
@@ -425,69 +464,115 @@ EXAMPLE_URLS: dict[str, str] = {
 def _common_options(kind: str) -> dict[str, Option]:
     schemes = ", ".join(f"{s}://" for s in SCHEMES[kind])
     return {
-        "url": Option({**_TEXT, "maxLength": 2048}, f"the target; scheme {schemes}",
-                      EXAMPLE_URLS[kind], required=True),
-        "retries": Option(_integer(0, MAX_RETRIES), "tries again on the node before a "
-                          "failure is reported (default 1)", 1),
-        "degraded_ms": Option({"type": "number", "exclusiveMinimum": 0, "maximum": 600_000},
-                              "answered slower than this: DEGRADED (reason slow)", 2000),
+        "url": Option(
+            {**_TEXT, "maxLength": 2048},
+            f"the target; scheme {schemes}",
+            EXAMPLE_URLS[kind],
+            required=True,
+        ),
+        "retries": Option(
+            _integer(0, MAX_RETRIES),
+            "tries again on the node before a failure is reported (default 1)",
+            1,
+        ),
+        "degraded_ms": Option(
+            {"type": "number", "exclusiveMinimum": 0, "maximum": 600_000},
+            "answered slower than this: DEGRADED (reason slow)",
+            2000,
+        ),
     }
 
 
 _TLS_OPTIONS = {
     "verify_tls": Option(_BOOL, "verify the certificate (default true)", True),
-    "ca_pem": Option({**_TEXT, "maxLength": MAX_TEXT}, "PEM certificates to trust instead "
-                     "of the system's", "-----BEGIN CERTIFICATE-----\n..."),
+    "ca_pem": Option(
+        {**_TEXT, "maxLength": MAX_TEXT},
+        "PEM certificates to trust instead of the system's",
+        "-----BEGIN CERTIFICATE-----\n...",
+    ),
 }
-_WARN_DAYS = Option(_integer(0, MAX_WARN_DAYS), "with fewer days left the certificate is "
-                    f"reported as expiring (DEGRADED); 0 never (default {CERT_WARN_DAYS})", 14)
+_WARN_DAYS = Option(
+    _integer(0, MAX_WARN_DAYS),
+    "with fewer days left the certificate is "
+    f"reported as expiring (DEGRADED); 0 never (default {CERT_WARN_DAYS})",
+    14,
+)
 _HTTP_OPTIONS = {
     "method": Option({"enum": list(HTTP_METHODS)}, "the request method (default GET)", "GET"),
-    "expected_status": Option({"type": "array", "items": _integer(100, 599), "minItems": 1,
-                               "maxItems": 20}, "the status codes that count as up "
-                              "(default [200])", [200, 204]),
-    "headers": Option({"type": "object", "additionalProperties": _TEXT, "maxProperties": 50},
-                      "request headers (one line each; secret ones are masked when read)",
-                      {"Accept": "application/json"}),
+    "expected_status": Option(
+        {"type": "array", "items": _integer(100, 599), "minItems": 1, "maxItems": 20},
+        "the status codes that count as up (default [200])",
+        [200, 204],
+    ),
+    "headers": Option(
+        {"type": "object", "additionalProperties": _TEXT, "maxProperties": 50},
+        "request headers (one line each; secret ones are masked when read)",
+        {"Accept": "application/json"},
+    ),
     "body": Option({**_TEXT, "maxLength": MAX_TEXT}, "the request body", '{"ping": true}'),
     "follow_redirects": Option(_BOOL, "follow redirects (default true)", True),
-    "contains": Option({**_TEXT, "maxLength": 1000}, "the answer must contain this text",
-                       "ok"),
-    "not_contains": Option({**_TEXT, "maxLength": 1000}, "the answer must not contain this "
-                           "text", "error"),
-    "regex": Option({**_TEXT, "maxLength": 500}, "the answer must match this regular "
-                    "expression (Python syntax)", r"version \d+"),
-    "json_path": Option({**_TEXT, "maxLength": 500}, "a value in the JSON answer, "
-                        "$.a.b[0] form", "$.status"),
+    "contains": Option({**_TEXT, "maxLength": 1000}, "the answer must contain this text", "ok"),
+    "not_contains": Option(
+        {**_TEXT, "maxLength": 1000}, "the answer must not contain this text", "error"
+    ),
+    "regex": Option(
+        {**_TEXT, "maxLength": 500},
+        "the answer must match this regular expression (Python syntax)",
+        r"version \d+",
+    ),
+    "json_path": Option(
+        {**_TEXT, "maxLength": 500}, "a value in the JSON answer, $.a.b[0] form", "$.status"
+    ),
     "json_expected": Option({}, "the value json_path must hold (any JSON)", "ok"),
-    "basic_auth": Option({"type": "object", "properties": {"username": _TEXT,
-                                                           "password": _TEXT},
-                          "required": ["username"], "additionalProperties": False},
-                         "HTTP basic authentication (the password is masked when read)",
-                         {"username": "monitor", "password": "secret"}),
+    "basic_auth": Option(
+        {
+            "type": "object",
+            "properties": {"username": _TEXT, "password": _TEXT},
+            "required": ["username"],
+            "additionalProperties": False,
+        },
+        "HTTP basic authentication (the password is masked when read)",
+        {"username": "monitor", "password": "secret"},
+    ),
     "cert_warn_days": _WARN_DAYS,
 }
 
 OPTIONS: dict[str, dict[str, Option]] = {
     "http": _common_options("http") | _TLS_OPTIONS | _HTTP_OPTIONS,
     "tcp": _common_options("tcp"),
-    "tls": _common_options("tls") | _TLS_OPTIONS | {
-        "server_name": Option({**_TEXT, "maxLength": 253}, "the SNI name to send (default: "
-                              "the URL's host)", "example.com"),
-        "warn_days": _WARN_DAYS, "cert_warn_days": Option(
-            _WARN_DAYS.schema, "another name of warn_days", 14)},
-    "ping": _common_options("ping") | {
-        "count": Option(_integer(1, 10), "echo requests sent (default 3)", 3)},
-    "dns": _common_options("dns") | {
-        "name": Option({**_TEXT, "maxLength": 253}, "the name to look up", "example.com",
-                       required=True),
+    "tls": _common_options("tls")
+    | _TLS_OPTIONS
+    | {
+        "server_name": Option(
+            {**_TEXT, "maxLength": 253},
+            "the SNI name to send (default: the URL's host)",
+            "example.com",
+        ),
+        "warn_days": _WARN_DAYS,
+        "cert_warn_days": Option(_WARN_DAYS.schema, "another name of warn_days", 14),
+    },
+    "ping": _common_options("ping")
+    | {"count": Option(_integer(1, 10), "echo requests sent (default 3)", 3)},
+    "dns": _common_options("dns")
+    | {
+        "name": Option(
+            {**_TEXT, "maxLength": 253}, "the name to look up", "example.com", required=True
+        ),
         "record_type": Option({"enum": list(DNS_TYPES)}, "the record type (default A)", "A"),
-        "expected": Option({"type": "array", "items": _TEXT, "maxItems": 50},
-                           "records the answer must hold", ["93.184.215.14"]),
-        "tcp": Option(_BOOL, "ask over TCP instead of UDP (default false)", False)},
-    "smtp": _common_options("smtp") | _TLS_OPTIONS | {
+        "expected": Option(
+            {"type": "array", "items": _TEXT, "maxItems": 50},
+            "records the answer must hold",
+            ["93.184.215.14"],
+        ),
+        "tcp": Option(_BOOL, "ask over TCP instead of UDP (default false)", False),
+    },
+    "smtp": _common_options("smtp")
+    | _TLS_OPTIONS
+    | {
         "starttls": Option(_BOOL, "upgrade with STARTTLS (smtp://; default false)", False),
-        "banner_contains": Option({**_TEXT, "maxLength": 200}, "the greeting must contain "
-                                  "this text", "ESMTP")},
+        "banner_contains": Option(
+            {**_TEXT, "maxLength": 200}, "the greeting must contain this text", "ESMTP"
+        ),
+    },
     **{kind: _common_options(kind) for kind in ("redis", "postgres", "mysql", "rabbitmq")},
 }

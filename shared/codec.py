@@ -91,9 +91,17 @@ def _field(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
 
 # --- result batches -----------------------------------------------------------------------
 
+
 def result_row(r: Result) -> list[Any]:
-    row: list[Any] = [r.test_id, r.checked_at_ms, int(r.status), r.latency_ms, r.http_status,
-           r.error_kind, r.error]
+    row: list[Any] = [
+        r.test_id,
+        r.checked_at_ms,
+        int(r.status),
+        r.latency_ms,
+        r.http_status,
+        r.error_kind,
+        r.error,
+    ]
     if r.extras:  # an optional 8th field, so rows without extras stay as they were
         row.append(r.extras)
     return row
@@ -133,14 +141,30 @@ def decode_row(row: Any) -> Result:
         else:
             return _decode_row_carefully(row)
         verdict = _STATUSES.get(status) if type(status) is int else None
-        if (type(test_id) is int and 0 < test_id < 2**63 and type(checked_at) is int
-                and EARLIEST_MS <= checked_at <= LATEST_MS and verdict is not None
-                and (latency is None or type(latency) is float and latency >= 0.0)
-                and (http_status is None or type(http_status) is int
-                     and 0 <= http_status < 1000)
-                and error_kind is None and error is None):
-            return _tuple_new(Result, (test_id, checked_at, verdict, latency, http_status, None,
-                                       None, None if extras is None else _extras(extras)))
+        if (
+            type(test_id) is int
+            and 0 < test_id < 2**63
+            and type(checked_at) is int
+            and EARLIEST_MS <= checked_at <= LATEST_MS
+            and verdict is not None
+            and (latency is None or type(latency) is float and latency >= 0.0)
+            and (http_status is None or type(http_status) is int and 0 <= http_status < 1000)
+            and error_kind is None
+            and error is None
+        ):
+            return _tuple_new(
+                Result,
+                (
+                    test_id,
+                    checked_at,
+                    verdict,
+                    latency,
+                    http_status,
+                    None,
+                    None,
+                    None if extras is None else _extras(extras),
+                ),
+            )
     return _decode_row_carefully(row)
 
 
@@ -160,16 +184,24 @@ def _decode_row_carefully(row: Any) -> Result:
     if latency is not None and (not isinstance(latency, int | float) or latency < 0):
         raise RowError("latency_ms: expected a non-negative number or nil")
     if http_status is not None and (
-            not isinstance(http_status, int) or not 0 <= http_status < 1000):
+        not isinstance(http_status, int) or not 0 <= http_status < 1000
+    ):
         raise RowError("http_status: expected 0-999 or nil")
     for name, text in (("error_kind", error_kind), ("error", error)):
         if text is not None and not isinstance(text, str):
             raise RowError(f"{name}: expected a string or nil")
     if error_kind is not None and len(error_kind) > MAX_ERROR_KIND:
         raise RowError(f"error_kind: longer than {MAX_ERROR_KIND} characters")
-    return Result(test_id, checked_at, verdict, None if latency is None else float(latency),
-                  http_status, error_kind, None if error is None else error[:MAX_ERROR],
-                  extras)
+    return Result(
+        test_id,
+        checked_at,
+        verdict,
+        None if latency is None else float(latency),
+        http_status,
+        error_kind,
+        None if error is None else error[:MAX_ERROR],
+        extras,
+    )
 
 
 def _extras(extras: Any) -> dict[str, Any] | None:
@@ -190,12 +222,13 @@ def _extras(extras: Any) -> dict[str, Any] | None:
     cert = get(CERT_DAYS)
     # Floats in range, in one expression (the hot path); anything else, an int among them,
     # is looked at one by one, which names what is wrong.
-    if not ((dns is None or type(dns) is float and 0.0 <= dns <= MAX_TIMING_MS)
-            and (connect is None or type(connect) is float and 0.0 <= connect <= MAX_TIMING_MS)
-            and (tls is None or type(tls) is float and 0.0 <= tls <= MAX_TIMING_MS)
-            and (ttfb is None or type(ttfb) is float and 0.0 <= ttfb <= MAX_TIMING_MS)
-            and (cert is None or type(cert) is float
-                 and -MAX_CERT_DAYS <= cert <= MAX_CERT_DAYS)):
+    if not (
+        (dns is None or type(dns) is float and 0.0 <= dns <= MAX_TIMING_MS)
+        and (connect is None or type(connect) is float and 0.0 <= connect <= MAX_TIMING_MS)
+        and (tls is None or type(tls) is float and 0.0 <= tls <= MAX_TIMING_MS)
+        and (ttfb is None or type(ttfb) is float and 0.0 <= ttfb <= MAX_TIMING_MS)
+        and (cert is None or type(cert) is float and -MAX_CERT_DAYS <= cert <= MAX_CERT_DAYS)
+    ):
         return _sift(extras)
     known = 5 - (dns, connect, tls, ttfb, cert).count(None)
     if len(extras) > known and not _others_fine(extras):
@@ -220,8 +253,10 @@ def _others_fine(extras: dict[Any, Any]) -> bool:
     return True
 
 
-_FIGURES = {**{key: (0, MAX_TIMING_MS, "milliseconds") for key in TIMING_EXTRAS},
-            CERT_DAYS: (-MAX_CERT_DAYS, MAX_CERT_DAYS, "days")}
+_FIGURES = {
+    **{key: (0, MAX_TIMING_MS, "milliseconds") for key in TIMING_EXTRAS},
+    CERT_DAYS: (-MAX_CERT_DAYS, MAX_CERT_DAYS, "days"),
+}
 
 
 def _sift(extras: dict[Any, Any]) -> dict[str, Any]:
@@ -291,9 +326,13 @@ def decode_batch(data: bytes) -> tuple[ResultBatch, list[tuple[Any, str]]]:
     return batch, bad
 
 
-def _keep_without_bad_extras(row: list[Any], exc: ExtrasError, good: list[Result],
-                             bad: list[tuple[Any, str]], trimmed: list[tuple[int, str]]
-                             ) -> None:
+def _keep_without_bad_extras(
+    row: list[Any],
+    exc: ExtrasError,
+    good: list[Result],
+    bad: list[tuple[Any, str]],
+    trimmed: list[tuple[int, str]],
+) -> None:
     """A row whose extras are bad is decoded again with what is left of them: a bad figure
     loses that figure, not the check's result. The row is bad only if the rest is."""
     try:
@@ -311,8 +350,14 @@ MAX_REGIONS = 10  # regions one test runs in
 
 
 def _spec_to_wire(s: TestSpec) -> dict[str, Any]:
-    wire = {"id": s.id, "kind": s.kind, "interval": s.interval_s, "timeout": s.timeout_s,
-            "config": s.config, "version": s.version}
+    wire = {
+        "id": s.id,
+        "kind": s.kind,
+        "interval": s.interval_s,
+        "timeout": s.timeout_s,
+        "config": s.config,
+        "version": s.version,
+    }
     if s.regions:  # optional: older executors and single-region tests go without
         wire["regions"] = list(s.regions)
     return wire
@@ -323,7 +368,8 @@ def _regions(m: dict[str, Any]) -> tuple[str, ...]:
         return ()
     regions = _field(m, "regions", list)
     if len(regions) > MAX_REGIONS or not all(
-            isinstance(r, str) and 0 < len(r) <= MAX_NAME for r in regions):
+        isinstance(r, str) and 0 < len(r) <= MAX_NAME for r in regions
+    ):
         raise DecodeError(f"field 'regions': expected at most {MAX_REGIONS} region names")
     return tuple(regions)
 
@@ -331,17 +377,33 @@ def _regions(m: dict[str, Any]) -> tuple[str, ...]:
 def _spec_from_wire(obj: Any, cell: str, region: str) -> TestSpec:
     m = _map(obj, "test")
     timeout = _field(m, "timeout", (int, float))
-    return TestSpec(id=_field(m, "id", int), cell=cell, region=region, kind=_field(m, "kind", str),
-                    interval_s=_field(m, "interval", int), timeout_s=float(timeout),
-                    config=_field(m, "config", dict), version=_field(m, "version", int),
-                    regions=_regions(m))
+    return TestSpec(
+        id=_field(m, "id", int),
+        cell=cell,
+        region=region,
+        kind=_field(m, "kind", str),
+        interval_s=_field(m, "interval", int),
+        timeout_s=float(timeout),
+        config=_field(m, "config", dict),
+        version=_field(m, "version", int),
+        regions=_regions(m),
+    )
 
 
 def encode_assignment(a: Assignment) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "cell": a.cell, "region": a.region,
-                  "generation": a.generation, "seq": a.seq, "full": a.full,
-                  "upserts": [_spec_to_wire(s) for s in a.upserts], "removals": a.removals,
-                  "node": a.node})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "cell": a.cell,
+            "region": a.region,
+            "generation": a.generation,
+            "seq": a.seq,
+            "full": a.full,
+            "upserts": [_spec_to_wire(s) for s in a.upserts],
+            "removals": a.removals,
+            "node": a.node,
+        }
+    )
 
 
 def decode_assignment(data: bytes) -> Assignment:
@@ -352,11 +414,16 @@ def decode_assignment(data: bytes) -> Assignment:
     removals = _field(m, "removals", list)
     if not all(isinstance(i, int) for i in removals):
         raise DecodeError("field 'removals': expected test ids")
-    return Assignment(cell=cell, region=region, generation=_field(m, "generation", str),
-                      seq=_field(m, "seq", int), full=_field(m, "full", bool),
-                      upserts=[_spec_from_wire(s, cell, region)
-                               for s in _field(m, "upserts", list)],
-                      removals=removals, node=_optional_str(m, "node", ""))
+    return Assignment(
+        cell=cell,
+        region=region,
+        generation=_field(m, "generation", str),
+        seq=_field(m, "seq", int),
+        full=_field(m, "full", bool),
+        upserts=[_spec_from_wire(s, cell, region) for s in _field(m, "upserts", list)],
+        removals=removals,
+        node=_optional_str(m, "node", ""),
+    )
 
 
 def _optional_str(m: dict[str, Any], key: str, default: str) -> str:
@@ -364,21 +431,41 @@ def _optional_str(m: dict[str, Any], key: str, default: str) -> str:
 
 
 def encode_resync(r: ResyncRequest) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "cell": r.cell, "region": r.region, "node": r.node,
-                  "reason": r.reason})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "cell": r.cell,
+            "region": r.region,
+            "node": r.node,
+            "reason": r.reason,
+        }
+    )
 
 
 def decode_resync(data: bytes) -> ResyncRequest:
     m = _map(_unpack(data), "resync")
-    return ResyncRequest(_field(m, "cell", str), _field(m, "region", str),
-                         _field(m, "node", str), _field(m, "reason", str))
+    return ResyncRequest(
+        _field(m, "cell", str),
+        _field(m, "region", str),
+        _field(m, "node", str),
+        _field(m, "reason", str),
+    )
 
 
 # --- check now ------------------------------------------------------------------------------
 
+
 def encode_check_now(c: CheckNow) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "cell": c.cell, "test": c.test_id, "region": c.region,
-                  "node": c.node, "at": c.at_ms})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "cell": c.cell,
+            "test": c.test_id,
+            "region": c.region,
+            "node": c.node,
+            "at": c.at_ms,
+        }
+    )
 
 
 def decode_check_now(data: bytes) -> CheckNow:
@@ -388,21 +475,40 @@ def decode_check_now(data: bytes) -> CheckNow:
     cell, region, node = (_field(m, k, str) for k in ("cell", "region", "node"))
     if any(not 0 < len(name) <= MAX_NAME for name in (cell, region, node)):
         raise DecodeError(f"cell, region and node must be 1-{MAX_NAME} characters")
-    return CheckNow(cell=cell, test_id=_bounded(m, "test", int, 1, 2**63 - 1), region=region,
-                    node=node, at_ms=_bounded(m, "at", int, EARLIEST_MS, LATEST_MS))
+    return CheckNow(
+        cell=cell,
+        test_id=_bounded(m, "test", int, 1, 2**63 - 1),
+        region=region,
+        node=node,
+        at_ms=_bounded(m, "at", int, EARLIEST_MS, LATEST_MS),
+    )
 
 
 # --- heartbeats ---------------------------------------------------------------------------
 
+
 def encode_heartbeat(h: Heartbeat) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "region": h.region, "node": h.node, "version": h.version,
-                  "sent": h.sent_at_ms, "interval": h.interval_s, "load": h.load,
-                  "held": h.tests_held, "backlog": h.backlog, "offset": h.clock_offset_ms,
-                  "checks": h.checks, "netfail": h.network_failures})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "region": h.region,
+            "node": h.node,
+            "version": h.version,
+            "sent": h.sent_at_ms,
+            "interval": h.interval_s,
+            "load": h.load,
+            "held": h.tests_held,
+            "backlog": h.backlog,
+            "offset": h.clock_offset_ms,
+            "checks": h.checks,
+            "netfail": h.network_failures,
+        }
+    )
 
 
-def _bounded(m: dict[str, Any], key: str, kind: type | tuple[type, ...], low: float,
-             high: float) -> Any:
+def _bounded(
+    m: dict[str, Any], key: str, kind: type | tuple[type, ...], low: float, high: float
+) -> Any:
     value = _field(m, key, kind)
     if not low <= value <= high:
         raise DecodeError(f"field {key!r}: {value} is out of range")
@@ -419,17 +525,24 @@ def decode_heartbeat(data: bytes) -> Heartbeat:
     offset = m.get("offset")
     if offset is not None:
         offset = _bounded(m, "offset", int, -(2**40), 2**40)
-    checks, netfail = (None if m.get(k) is None else _bounded(m, k, int, 0, 2**40)
-                       for k in ("checks", "netfail"))
+    checks, netfail = (
+        None if m.get(k) is None else _bounded(m, k, int, 0, 2**40) for k in ("checks", "netfail")
+    )
     if checks is not None and netfail is not None and netfail > checks:
         raise DecodeError("field 'netfail': more network failures than checks")
-    return Heartbeat(region=region, node=node, version=version,
-                     sent_at_ms=_bounded(m, "sent", int, EARLIEST_MS, LATEST_MS),
-                     interval_s=float(_bounded(m, "interval", (int, float), 0.01, 3600)),
-                     load=float(_bounded(m, "load", (int, float), 0, 1e6)),
-                     tests_held=_bounded(m, "held", int, 0, 2**31),
-                     backlog=_bounded(m, "backlog", int, 0, 2**40),
-                     clock_offset_ms=offset, checks=checks, network_failures=netfail)
+    return Heartbeat(
+        region=region,
+        node=node,
+        version=version,
+        sent_at_ms=_bounded(m, "sent", int, EARLIEST_MS, LATEST_MS),
+        interval_s=float(_bounded(m, "interval", (int, float), 0.01, 3600)),
+        load=float(_bounded(m, "load", (int, float), 0, 1e6)),
+        tests_held=_bounded(m, "held", int, 0, 2**31),
+        backlog=_bounded(m, "backlog", int, 0, 2**40),
+        clock_offset_ms=offset,
+        checks=checks,
+        network_failures=netfail,
+    )
 
 
 # --- incident events -----------------------------------------------------------------------
@@ -439,10 +552,21 @@ _EVENT_STATES = ("down", "degraded", "resolved")
 
 
 def encode_incident_event(e: IncidentEvent) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "kind": e.kind, "cell": e.cell, "id": e.incident_id,
-                  "test": e.test_id, "monitor": e.monitor_id, "state": e.state,
-                  "cause": e.cause, "started": e.started_at_ms,
-                  "confirmed": e.confirmed_at_ms, "resolved": e.resolved_at_ms})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "kind": e.kind,
+            "cell": e.cell,
+            "id": e.incident_id,
+            "test": e.test_id,
+            "monitor": e.monitor_id,
+            "state": e.state,
+            "cause": e.cause,
+            "started": e.started_at_ms,
+            "confirmed": e.confirmed_at_ms,
+            "resolved": e.resolved_at_ms,
+        }
+    )
 
 
 def _optional_int(m: dict[str, Any], key: str) -> int | None:
@@ -460,30 +584,49 @@ def _incident_event(m: dict[str, Any]) -> IncidentEvent:
     kind, state = _field(m, "kind", str), _field(m, "state", str)
     if kind not in _EVENT_KINDS or state not in _EVENT_STATES:
         raise DecodeError(f"unknown incident event kind or state {kind!r}/{state!r}")
-    return IncidentEvent(kind=kind, cell=_field(m, "cell", str), incident_id=_field(m, "id", int),
-                         test_id=_field(m, "test", int), monitor_id=_optional_int(m, "monitor"),
-                         state=state, cause=_field(m, "cause", str),
-                         started_at_ms=_field(m, "started", int),
-                         confirmed_at_ms=_optional_int(m, "confirmed"),
-                         resolved_at_ms=_optional_int(m, "resolved"))
+    return IncidentEvent(
+        kind=kind,
+        cell=_field(m, "cell", str),
+        incident_id=_field(m, "id", int),
+        test_id=_field(m, "test", int),
+        monitor_id=_optional_int(m, "monitor"),
+        state=state,
+        cause=_field(m, "cause", str),
+        started_at_ms=_field(m, "started", int),
+        confirmed_at_ms=_optional_int(m, "confirmed"),
+        resolved_at_ms=_optional_int(m, "resolved"),
+    )
 
 
 CERT_EXPIRING = "cert_expiring"
 
 
 def encode_cert_event(e: CertEvent) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "kind": CERT_EXPIRING, "cell": e.cell, "test": e.test_id,
-                  "monitor": e.monitor_id, "expires": e.expires_at_ms,
-                  "checked": e.checked_at_ms, "days": e.days, "region": e.region})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "kind": CERT_EXPIRING,
+            "cell": e.cell,
+            "test": e.test_id,
+            "monitor": e.monitor_id,
+            "expires": e.expires_at_ms,
+            "checked": e.checked_at_ms,
+            "days": e.days,
+            "region": e.region,
+        }
+    )
 
 
 def _cert_event(m: dict[str, Any]) -> CertEvent:
-    return CertEvent(cell=_field(m, "cell", str), test_id=_field(m, "test", int),
-                     monitor_id=_optional_int(m, "monitor"),
-                     expires_at_ms=_bounded(m, "expires", int, EARLIEST_MS, LATEST_MS),
-                     checked_at_ms=_bounded(m, "checked", int, EARLIEST_MS, LATEST_MS),
-                     days=float(_bounded(m, "days", (int, float), 0, 36_500)),
-                     region=_bounded_text(m, "region", MAX_NAME))
+    return CertEvent(
+        cell=_field(m, "cell", str),
+        test_id=_field(m, "test", int),
+        monitor_id=_optional_int(m, "monitor"),
+        expires_at_ms=_bounded(m, "expires", int, EARLIEST_MS, LATEST_MS),
+        checked_at_ms=_bounded(m, "checked", int, EARLIEST_MS, LATEST_MS),
+        days=float(_bounded(m, "days", (int, float), 0, 36_500)),
+        region=_bounded_text(m, "region", MAX_NAME),
+    )
 
 
 def _bounded_text(m: dict[str, Any], key: str, limit: int) -> str:
@@ -494,8 +637,17 @@ def _bounded_text(m: dict[str, Any], key: str, limit: int) -> str:
 
 
 def encode_page_event(e: PageEvent) -> bytes:
-    return _pack({"v": FORMAT_VERSION, "kind": e.kind, "cell": e.cell, "ref": e.ref_id,
-                  "update": e.update_id, "starts": e.starts_at_ms, "ends": e.ends_at_ms})
+    return _pack(
+        {
+            "v": FORMAT_VERSION,
+            "kind": e.kind,
+            "cell": e.cell,
+            "ref": e.ref_id,
+            "update": e.update_id,
+            "starts": e.starts_at_ms,
+            "ends": e.ends_at_ms,
+        }
+    )
 
 
 def _optional_ms(m: dict[str, Any], key: str) -> int | None:
@@ -503,9 +655,14 @@ def _optional_ms(m: dict[str, Any], key: str) -> int | None:
 
 
 def _page_event(m: dict[str, Any]) -> PageEvent:
-    return PageEvent(kind=m["kind"], cell=_bounded_text(m, "cell", MAX_NAME),
-                     ref_id=_field(m, "ref", int), update_id=_optional_int(m, "update"),
-                     starts_at_ms=_optional_ms(m, "starts"), ends_at_ms=_optional_ms(m, "ends"))
+    return PageEvent(
+        kind=m["kind"],
+        cell=_bounded_text(m, "cell", MAX_NAME),
+        ref_id=_field(m, "ref", int),
+        update_id=_optional_int(m, "update"),
+        starts_at_ms=_optional_ms(m, "starts"),
+        ends_at_ms=_optional_ms(m, "ends"),
+    )
 
 
 def decode_event(data: bytes) -> IncidentEvent | CertEvent | PageEvent:

@@ -22,8 +22,9 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(sqlalchemy_url(database_url), pool_size=pool_size,
-                               pool_pre_ping=True)
+    return create_async_engine(
+        sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True
+    )
 
 
 async def pool(database_url: str, size: int = 4) -> asyncpg.Pool:

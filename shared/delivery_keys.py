@@ -32,8 +32,9 @@ def cert(cell: str, test_id: int, expires_on: str) -> str:
     return f"cert/{cell}/{test_id}/{expires_on}"
 
 
-def incident(cell: str, incident_id: int, kind: str, state: str = "",
-             message_id: str | None = None) -> str:
+def incident(
+    cell: str, incident_id: int, kind: str, state: str = "", message_id: str | None = None
+) -> str:
     """Opening and end happen once per incident; a severity change may repeat, so it is
     keyed by the outbox row that carried it (the message id, the same on a replay); a
     reminder by its number."""
@@ -45,8 +46,9 @@ def incident(cell: str, incident_id: int, kind: str, state: str = "",
     return base
 
 
-def page(cell: str, kind: str, ref_id: int, update_id: int | None = None,
-         starts_at_ms: int | None = None) -> str:
+def page(
+    cell: str, kind: str, ref_id: int, update_id: int | None = None, starts_at_ms: int | None = None
+) -> str:
     """A status page event (`shared.messages.PageEvent`): a manual incident opens and ends
     once, each update is its own; a maintenance phase happens once per occurrence."""
     about, _, what = kind.partition("_")
@@ -81,7 +83,9 @@ _INCIDENT = re.compile(
     rf"incident/{NAME_PATTERN}/(?P<incident>{_ID})/(?:"
     rf"(?P<once>opened|resolved)/{_ID}"
     rf"|(?P<changed>changed)/[a-z]+/.*"  # the message id is the broker's: any text
-    rf"|(?P<reminder>reminder)/[0-9]{{1,9}}/{_ID})", re.DOTALL)
+    rf"|(?P<reminder>reminder)/[0-9]{{1,9}}/{_ID})",
+    re.DOTALL,
+)
 
 
 def parse(key: str) -> Parsed:

@@ -39,11 +39,23 @@ from shared.messages import PAGE_EVENT_KINDS
 # tried to sign up with it (`monitor` the address, `url` the log-in page);
 # page_sign_in: the one-time sign-in link to a private status page (`monitor` the page's title,
 # `url` the link, `expires_at` when it stops working).
-EVENT_KINDS = ("opened", "confirmed", "updated", "resolved", "reminder", "cert_expiring", "test",
-               "invitation", "password_reset", "subscribe_confirm", "page_sign_in",
-               "signup_confirm", "signup_taken", *PAGE_EVENT_KINDS)
-ACCOUNT_MAILS = ("invitation", "password_reset", "page_sign_in", "signup_confirm",
-                 "signup_taken")
+EVENT_KINDS = (
+    "opened",
+    "confirmed",
+    "updated",
+    "resolved",
+    "reminder",
+    "cert_expiring",
+    "test",
+    "invitation",
+    "password_reset",
+    "subscribe_confirm",
+    "page_sign_in",
+    "signup_confirm",
+    "signup_taken",
+    *PAGE_EVENT_KINDS,
+)
+ACCOUNT_MAILS = ("invitation", "password_reset", "page_sign_in", "signup_confirm", "signup_taken")
 LANGUAGES = ("en", "nl", "de", "fr", "es")
 MAX_TEXT = 2000  # a field longer than this is truncated, not refused: the alert still goes
 WIRE_VERSION = 1
@@ -79,12 +91,21 @@ class Notification:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "key": self.key, "monitor": self.monitor, "target": self.target,
-            "regions": [{"region": r.region, "status": r.status, "detail": r.detail}
-                        for r in self.regions],
-            "started_at": _iso(self.started_at), "resolved_at": _iso(self.resolved_at),
-            "incident_id": self.incident_id, "url": self.url, "language": self.language,
-            "note": self.note, "expires_at": _iso(self.expires_at), "extra": self.extra,
+            "kind": self.kind,
+            "key": self.key,
+            "monitor": self.monitor,
+            "target": self.target,
+            "regions": [
+                {"region": r.region, "status": r.status, "detail": r.detail} for r in self.regions
+            ],
+            "started_at": _iso(self.started_at),
+            "resolved_at": _iso(self.resolved_at),
+            "incident_id": self.incident_id,
+            "url": self.url,
+            "language": self.language,
+            "note": self.note,
+            "expires_at": _iso(self.expires_at),
+            "extra": self.extra,
         }
 
     @classmethod
@@ -97,20 +118,27 @@ class Notification:
             raise DecodeError(f"notification.kind: {kind!r} is not one of {EVENT_KINDS}")
         language = _text(obj, "language") or "en"
         incident_id = obj.get("incident_id")
-        if incident_id is not None and (not isinstance(incident_id, int)
-                                        or isinstance(incident_id, bool)):
+        if incident_id is not None and (
+            not isinstance(incident_id, int) or isinstance(incident_id, bool)
+        ):
             raise DecodeError("notification.incident_id: expected an integer")
         extra = {} if obj.get("extra") is None else obj["extra"]
         if not isinstance(extra, dict):
             raise DecodeError("notification.extra: expected an object")
         return cls(
-            kind=kind, key=_text(obj, "key", required=True),
-            monitor=_text(obj, "monitor", required=True), target=_text(obj, "target"),
+            kind=kind,
+            key=_text(obj, "key", required=True),
+            monitor=_text(obj, "monitor", required=True),
+            target=_text(obj, "target"),
             regions=_regions(obj.get("regions")),
-            started_at=_time(obj, "started_at"), resolved_at=_time(obj, "resolved_at"),
-            incident_id=incident_id, url=_text(obj, "url"),
+            started_at=_time(obj, "started_at"),
+            resolved_at=_time(obj, "resolved_at"),
+            incident_id=incident_id,
+            url=_text(obj, "url"),
             language=language if language in LANGUAGES else "en",
-            note=_text(obj, "note"), expires_at=_time(obj, "expires_at"), extra=extra,
+            note=_text(obj, "note"),
+            expires_at=_time(obj, "expires_at"),
+            extra=extra,
         )
 
 
@@ -131,9 +159,16 @@ def encode_delivery(d: Delivery) -> bytes:
         channel["sealed"] = d.sealed_config
     else:
         channel["config"] = d.config or {}
-    return json.dumps({"v": WIRE_VERSION, "key": d.key, "account_id": d.account_id,
-                       "channel": channel, "notification": d.notification.to_dict()},
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "v": WIRE_VERSION,
+            "key": d.key,
+            "account_id": d.account_id,
+            "channel": channel,
+            "notification": d.notification.to_dict(),
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def decode_delivery(body: bytes) -> Delivery:
@@ -151,14 +186,23 @@ def decode_delivery(body: bytes) -> Delivery:
     if not isinstance(channel, dict) or not isinstance(channel.get("kind"), str):
         raise DecodeError("delivery.channel: expected an object with a kind")
     config, sealed = channel.get("config"), channel.get("sealed")
-    if (config is None) == (sealed is None) or config is not None and not isinstance(
-            config, dict) or sealed is not None and not isinstance(sealed, str):
+    if (
+        (config is None) == (sealed is None)
+        or config is not None
+        and not isinstance(config, dict)
+        or sealed is not None
+        and not isinstance(sealed, str)
+    ):
         raise DecodeError("delivery.channel: needs a config object or a sealed string")
-    return Delivery(key=key, channel_kind=channel["kind"][:32],
-                    notification=Notification.from_dict(obj.get("notification")),
-                    channel_id=_id(channel.get("id"), "channel.id"),
-                    account_id=_id(obj.get("account_id"), "account_id"),
-                    config=config, sealed_config=sealed)
+    return Delivery(
+        key=key,
+        channel_kind=channel["kind"][:32],
+        notification=Notification.from_dict(obj.get("notification")),
+        channel_id=_id(channel.get("id"), "channel.id"),
+        account_id=_id(obj.get("account_id"), "account_id"),
+        config=config,
+        sealed_config=sealed,
+    )
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -170,8 +214,11 @@ def _text(obj: dict[str, Any], key: str, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
-        raise DecodeError(f"notification.{key}: expected a non-empty string"
-                          if required else f"notification.{key}: expected a string")
+        raise DecodeError(
+            f"notification.{key}: expected a non-empty string"
+            if required
+            else f"notification.{key}: expected a string"
+        )
     return value[:MAX_TEXT]
 
 
@@ -198,10 +245,15 @@ def _regions(value: Any) -> tuple[RegionEvidence, ...]:
         if not isinstance(item, dict):
             raise DecodeError("notification.regions: expected objects")
         region, status, detail = item.get("region"), item.get("status"), item.get("detail", "")
-        if not isinstance(region, str) or status not in ("down", "up", "degraded") \
-                or not isinstance(detail, str):
-            raise DecodeError("notification.regions: each needs region, status (down, up "
-                              "or degraded) and a text detail")
+        if (
+            not isinstance(region, str)
+            or status not in ("down", "up", "degraded")
+            or not isinstance(detail, str)
+        ):
+            raise DecodeError(
+                "notification.regions: each needs region, status (down, up "
+                "or degraded) and a text detail"
+            )
         out.append(RegionEvidence(region[:64], status, detail[:MAX_TEXT]))
     return tuple(out)
 

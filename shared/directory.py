@@ -82,8 +82,15 @@ _LOAD = (
 
 def _cell(row: object) -> Cell:
     m = row._mapping  # type: ignore[attr-defined]  # a Row
-    return Cell(m["name"], m["api_url"], m["database_url"], m["capacity"], m["open"],
-                m.get("load", 0), m.get("ping_url") or "")
+    return Cell(
+        m["name"],
+        m["api_url"],
+        m["database_url"],
+        m["capacity"],
+        m["open"],
+        m.get("load", 0),
+        m.get("ping_url") or "",
+    )
 
 
 class Directory:
@@ -133,8 +140,9 @@ class Directory:
 
     async def add_login(self, email: str, account_email: str) -> None:
         """A team member's log-in, in its account's cell. Raises Taken."""
-        query = pg_insert(logins).values(email=email, account=account_email
-                                         ).on_conflict_do_nothing()
+        query = (
+            pg_insert(logins).values(email=email, account=account_email).on_conflict_do_nothing()
+        )
         async with self.engine.begin() as conn:
             if (await conn.execute(query)).rowcount == 0:
                 raise Taken(email)
@@ -155,22 +163,32 @@ class Directory:
     async def locate_slug(self, slug: str) -> Cell | None:
         return await self._locate(slugs, slug)
 
-    async def claim_domain(self, domain: str, account_email: str, now: datetime,
-                           lapse: timedelta) -> bool:
+    async def claim_domain(
+        self, domain: str, account_email: str, now: datetime, lapse: timedelta
+    ) -> bool:
         """Raises Taken if another account (in any cell) holds the custom domain; True if newly
         held, with a new token to prove it by.
 
         An unverified claim older than `lapse` blocks no one: another account takes it over
         (new token, unverified), so a squatted name frees itself.
         """
-        new = {"domain": domain, "account": account_email, "token": new_token(),
-               "claimed_at": now, "verified_at": None}
+        new = {
+            "domain": domain,
+            "account": account_email,
+            "token": new_token(),
+            "claimed_at": now,
+            "verified_at": None,
+        }
         query = pg_insert(domains).values(new)
         query = query.on_conflict_do_update(
             index_elements=[domains.c.domain],
             set_={k: query.excluded[k] for k in ("account", "token", "claimed_at", "verified_at")},
-            where=(domains.c.verified_at.is_(None) & (domains.c.claimed_at < now - lapse)
-                   & (domains.c.account != query.excluded.account)))
+            where=(
+                domains.c.verified_at.is_(None)
+                & (domains.c.claimed_at < now - lapse)
+                & (domains.c.account != query.excluded.account)
+            ),
+        )
         async with self.engine.begin() as conn:
             if (await conn.execute(query)).rowcount == 1:
                 return True
@@ -183,8 +201,11 @@ class Directory:
         """Give the domain back, if this account still holds it (it may have lapsed to
         another)."""
         async with self.engine.begin() as conn:
-            await conn.execute(delete(domains).where(domains.c.domain == domain,
-                                                     domains.c.account == account_email))
+            await conn.execute(
+                delete(domains).where(
+                    domains.c.domain == domain, domains.c.account == account_email
+                )
+            )
 
     async def domain_claims(self, names: Sequence[str]) -> dict[str, DomainClaim]:
         """The claims on these domains, by domain (those nobody holds left out)."""
@@ -197,10 +218,15 @@ class Directory:
     async def mark_verified(self, claim: DomainClaim, now: datetime) -> bool:
         """Record the proof of this very claim; False if it changed meanwhile (released,
         taken over). A second proof keeps the first time."""
-        query = (update(domains).where(domains.c.domain == claim.domain,
-                                       domains.c.account == claim.account,
-                                       domains.c.token == claim.token)
-                 .values(verified_at=func.coalesce(domains.c.verified_at, now)))
+        query = (
+            update(domains)
+            .where(
+                domains.c.domain == claim.domain,
+                domains.c.account == claim.account,
+                domains.c.token == claim.token,
+            )
+            .values(verified_at=func.coalesce(domains.c.verified_at, now))
+        )
         async with self.engine.begin() as conn:
             return (await conn.execute(query)).rowcount == 1
 
@@ -221,8 +247,11 @@ class Directory:
     # Slugs, domains and ping tokens are names an account holds, found through its cell.
     async def _claim(self, table: Table, name: str, account_email: str) -> bool:
         key = table.primary_key.columns[0]
-        query = pg_insert(table).values({key.name: name, "account": account_email}
-                                        ).on_conflict_do_nothing()
+        query = (
+            pg_insert(table)
+            .values({key.name: name, "account": account_email})
+            .on_conflict_do_nothing()
+        )
         async with self.engine.begin() as conn:
             if (await conn.execute(query)).rowcount == 1:
                 return True
@@ -236,35 +265,48 @@ class Directory:
             await conn.execute(delete(table).where(table.primary_key.columns[0] == name))
 
     async def _locate(self, table: Table, name: str) -> Cell | None:
-        query = (select(cells).join(accounts, accounts.c.cell == cells.c.name)
-                 .join(table, table.c.account == accounts.c.email)
-                 .where(table.primary_key.columns[0] == name))
+        query = (
+            select(cells)
+            .join(accounts, accounts.c.cell == cells.c.name)
+            .join(table, table.c.account == accounts.c.email)
+            .where(table.primary_key.columns[0] == name)
+        )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else _cell(row)
 
-    async def add_cell(self, name: str, api_url: str, database_url: str, capacity: int,
-                       ping_url: str | None = None) -> None:
+    async def add_cell(
+        self, name: str, api_url: str, database_url: str, capacity: int, ping_url: str | None = None
+    ) -> None:
         """Add a cell, or update its URLs and capacity if it exists."""
-        values = {"api_url": api_url, "database_url": database_url, "capacity": capacity,
-                  "ping_url": ping_url}
-        query = pg_insert(cells).values(name=name, **values).on_conflict_do_update(
-            index_elements=[cells.c.name], set_=values)
+        values = {
+            "api_url": api_url,
+            "database_url": database_url,
+            "capacity": capacity,
+            "ping_url": ping_url,
+        }
+        query = (
+            pg_insert(cells)
+            .values(name=name, **values)
+            .on_conflict_do_update(index_elements=[cells.c.name], set_=values)
+        )
         async with self.engine.begin() as conn:
             await conn.execute(query)
 
     async def set_open(self, name: str, is_open: bool) -> bool:
         """Open or close a cell to new accounts; False if there is no such cell."""
         async with self.engine.begin() as conn:
-            done = await conn.execute(update(cells).where(cells.c.name == name)
-                                      .values(open=is_open))
+            done = await conn.execute(
+                update(cells).where(cells.c.name == name).values(open=is_open)
+            )
         return done.rowcount == 1
 
     async def switch(self, account_email: str, cell: str) -> None:
         """From now on the account, its log-ins and its slugs are found in `cell`."""
         async with self.engine.begin() as conn:
-            await conn.execute(update(accounts).where(accounts.c.email == account_email)
-                               .values(cell=cell))
+            await conn.execute(
+                update(accounts).where(accounts.c.email == account_email).values(cell=cell)
+            )
 
     async def account_of(self, email: str) -> str | None:
         """The owner's email of the account this log-in belongs to."""
@@ -273,7 +315,11 @@ class Directory:
 
 
 async def _login_cell(conn: AsyncConnection, email: str) -> Cell | None:
-    query = (select(cells).join(accounts, accounts.c.cell == cells.c.name)
-             .join(logins, logins.c.account == accounts.c.email).where(logins.c.email == email))
+    query = (
+        select(cells)
+        .join(accounts, accounts.c.cell == cells.c.name)
+        .join(logins, logins.c.account == accounts.c.email)
+        .where(logins.c.email == email)
+    )
     row = (await conn.execute(query)).first()
     return None if row is None else _cell(row)

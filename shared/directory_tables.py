@@ -50,18 +50,26 @@ logins = Table(
     "logins",
     metadata,
     Column("email", String(320), primary_key=True),
-    Column("account", String(320),
-           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "account",
+        String(320),
+        ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
 )
 
 slugs = Table(
     "slugs",
     metadata,
     Column("slug", String(63), primary_key=True),
-    Column("account", String(320),
-           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "account",
+        String(320),
+        ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
 )
 
 # A status page's custom domain, claimed like its slug (the page keeps both in its cell),
@@ -70,11 +78,19 @@ domains = Table(
     "domains",
     metadata,
     Column("domain", String(253), primary_key=True),
-    Column("account", String(320),
-           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
-           nullable=False, index=True),
-    Column("token", String(64), nullable=False,
-           server_default=text("replace(gen_random_uuid()::text, '-', '')")),
+    Column(
+        "account",
+        String(320),
+        ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "token",
+        String(64),
+        nullable=False,
+        server_default=text("replace(gen_random_uuid()::text, '-', '')"),
+    ),
     # An unverified claim older than the grace period no longer blocks another account.
     Column("claimed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("verified_at", DateTime(timezone=True)),
@@ -87,7 +103,11 @@ ping_tokens = Table(
     "ping_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("account", String(320),
-           ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "account",
+        String(320),
+        ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
 )

@@ -85,8 +85,10 @@ async def _safely(probe: Probe) -> bool:
 
 def broker(connection: AbstractRobustConnection) -> Probe:
     """Connected to the broker now (a robust connection that is reconnecting is not)."""
+
     async def probe() -> bool:
         return not connection.is_closed and connection.connected.is_set()
+
     return probe
 
 
@@ -94,12 +96,14 @@ def engine(db: AsyncEngine) -> Probe:
     async def probe() -> bool:
         async with db.connect() as conn:
             return bool(await conn.scalar(text("SELECT 1")) == 1)
+
     return probe
 
 
 def pool(db: asyncpg.Pool) -> Probe:
     async def probe() -> bool:
         return bool(await db.fetchval("SELECT 1") == 1)
+
     return probe
 
 

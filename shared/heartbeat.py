@@ -71,8 +71,12 @@ class Schedule:
 
 def schedule_of(interval_s: int, config: Mapping[str, Any]) -> Schedule:
     """The schedule of a stored (already validated) heartbeat test."""
-    return Schedule(interval_s, int(config.get("grace_s", DEFAULT_GRACE_S)),
-                    config.get("cron"), config.get("tz") or "UTC")
+    return Schedule(
+        interval_s,
+        int(config.get("grace_s", DEFAULT_GRACE_S)),
+        config.get("cron"),
+        config.get("tz") or "UTC",
+    )
 
 
 def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,8 +124,9 @@ def status(enabled: bool, state: str | None, late_at_ms: int | None, now_ms: int
     return "late" if late_at_ms is not None and now_ms >= late_at_ms else "up"
 
 
-def deadlines(schedule: Schedule, state: str, enabled: bool, last_success_ms: int | None,
-              starts_ms: list[int]) -> tuple[int | None, int | None]:
+def deadlines(
+    schedule: Schedule, state: str, enabled: bool, last_success_ms: int | None, starts_ms: list[int]
+) -> tuple[int | None, int | None]:
     """(late_at, due_at) in epoch ms: when the next ping is expected, and when the test goes
     down without one. Nothing is awaited while paused, down (until a success) or new
     (unless a run started)."""

@@ -31,11 +31,15 @@ class Ingest:
 async def read(conn: AsyncConnection, cell: str) -> Ingest:
     ps = processor_stats
     live = ps.c.updated_at > func.now() - func.make_interval(0, 0, 0, 0, 0, 0, STALE_S)
-    row = (await conn.execute(
-        select(func.coalesce(func.sum(ps.c.results_per_second).filter(live), 0.0),
-               func.max(ps.c.window_s).filter(live),
-               func.max(ps.c.last_result_at),
-               func.count().filter(live))
-        .where(ps.c.cell == cell))).one()
+    row = (
+        await conn.execute(
+            select(
+                func.coalesce(func.sum(ps.c.results_per_second).filter(live), 0.0),
+                func.max(ps.c.window_s).filter(live),
+                func.max(ps.c.last_result_at),
+                func.count().filter(live),
+            ).where(ps.c.cell == cell)
+        )
+    ).one()
     rate, window, last, processors = row
     return Ingest(float(rate), window or WINDOW_S, last, processors)

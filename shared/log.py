@@ -8,8 +8,12 @@ import sys
 import time
 
 # Record attributes that are not structured fields (uvicorn adds a coloured copy of its text).
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName",
-                                                     "color_message"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

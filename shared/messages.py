@@ -32,8 +32,18 @@ CONFIG_ERROR = "config"
 LANGUAGES = ("en", "nl", "de", "fr", "es")
 
 # The kinds of test the executor runs; a test asserts each has a registered check.
-CHECK_KINDS = ("http", "tcp", "tls", "ping", "dns", "smtp", "redis", "postgres", "mysql",
-               "rabbitmq")
+CHECK_KINDS = (
+    "http",
+    "tcp",
+    "tls",
+    "ping",
+    "dns",
+    "smtp",
+    "redis",
+    "postgres",
+    "mysql",
+    "rabbitmq",
+)
 
 
 @dataclass(frozen=True)
@@ -211,8 +221,14 @@ class IncidentEvent:
     resolved_at_ms: int | None
 
 
-PAGE_EVENT_KINDS = ("manual_opened", "manual_updated", "manual_resolved",
-                    "maintenance_scheduled", "maintenance_started", "maintenance_ended")
+PAGE_EVENT_KINDS = (
+    "manual_opened",
+    "manual_updated",
+    "manual_resolved",
+    "maintenance_scheduled",
+    "maintenance_started",
+    "maintenance_ended",
+)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ def check_now_queue(cell: str) -> str:
 
 def node_check_now_key(region: str, node: str) -> str:
     return f"{assignments_key(region, node)}.now"
+
+
 SENT_AT_HEADER = "x-sent-at-ms"  # on assignments: the scheduler's clock, for the node's offset
 
 
@@ -155,8 +157,14 @@ def notifications_bindings(cell: str) -> tuple[str, ...]:
 
 def cell_queues(cell: str) -> list[str]:
     """The queues a cell consumes from, each followed by its dead-letter queue."""
-    queues = [results_queue(cell), resync_queue(cell), heartbeats_queue(cell),
-              check_now_queue(cell), notifications_queue(cell), deliveries_queue(cell)]
+    queues = [
+        results_queue(cell),
+        resync_queue(cell),
+        heartbeats_queue(cell),
+        check_now_queue(cell),
+        notifications_queue(cell),
+        deliveries_queue(cell),
+    ]
     return [name for queue in queues for name in (queue, dead_letter(queue))]
 
 

@@ -26,9 +26,15 @@ class ForbiddenTarget(OSError):
 # reaching: the deprecated 6to4 relay anycast, the IETF protocol block (all of it, its
 # anycast services too), local-use NAT64 (RFC 8215: the operator's own translator maps it
 # as it likes, so the embedded address says nothing) and the new documentation prefix.
-_NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
-    "192.88.99.0/24", "192.0.0.0/24", "64:ff9b:1::/48", "3fff::/20",
-))
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.88.99.0/24",
+        "192.0.0.0/24",
+        "64:ff9b:1::/48",
+        "3fff::/20",
+    )
+)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address is the last 32 bits
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
 
@@ -65,10 +71,17 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 def _not_global_unicast(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # `is_global` alone passes multicast, site-local and the ranges above; `is_reserved`
     # covers 240.0.0.0/4 and IPv6's unassigned blocks.
-    return (not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-            or ip.is_loopback or ip.is_link_local or ip.is_private
-            or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
-            or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version))
+    return (
+        not ip.is_global
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_private
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)
+        or any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    )
 
 
 def check_literal(host: str, allow_private: bool) -> None:
@@ -88,13 +101,13 @@ class GuardedResolver(AbstractResolver):
         self._inner = DefaultResolver()
         self._allow_private = allow_private
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         try:
             answers = await self._inner.resolve(host, port, family)
         except UnicodeError:  # not a host name at all (empty or overlong label)
-            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name") \
-                from None
+            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} is not a valid host name") from None
         if self._allow_private:
             return answers
         allowed = [a for a in answers if not is_forbidden(a["host"])]

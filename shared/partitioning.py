@@ -113,8 +113,12 @@ class Plan:
     drop: list[Partition]
 
 
-def plan(scheme: Scheme, existing_names: Iterable[str], now: datetime,
-         stray_times: Iterable[datetime] = ()) -> Plan:
+def plan(
+    scheme: Scheme,
+    existing_names: Iterable[str],
+    now: datetime,
+    stray_times: Iterable[datetime] = (),
+) -> Plan:
     """What to create and drop. `stray_times` are the periods of rows sitting in the default
     partition: each gets its own partition unless it is past retention."""
     existing = [p for p in (parse_name(scheme, n) for n in existing_names) if p]
@@ -122,6 +126,5 @@ def plan(scheme: Scheme, existing_names: Iterable[str], now: datetime,
     cutoff = keep_from(scheme, now)
     needed = set(wanted(scheme, now))
     needed |= {partition_at(scheme, t) for t in stray_times}
-    create = sorted(p for p in needed
-                    if p.name not in have and (cutoff is None or p.end > cutoff))
+    create = sorted(p for p in needed if p.name not in have and (cutoff is None or p.end > cutoff))
     return Plan(create=create, drop=expired(scheme, existing, now))

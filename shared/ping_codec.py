@@ -24,10 +24,17 @@ _decompressor = zstandard.ZstdDecompressor()
 
 
 def encode_pings(batch: PingBatch) -> bytes:
-    rows = [[p.test_id, p.at_ms, p.kind, p.exit_status, p.rid, p.method, p.source,
-             p.user_agent, p.body] for p in batch.pings]
-    body = {"v": FORMAT_VERSION, "id": batch.batch_id, "cell": batch.cell, "node": batch.node,
-            "pings": rows}
+    rows = [
+        [p.test_id, p.at_ms, p.kind, p.exit_status, p.rid, p.method, p.source, p.user_agent, p.body]
+        for p in batch.pings
+    ]
+    body = {
+        "v": FORMAT_VERSION,
+        "id": batch.batch_id,
+        "cell": batch.cell,
+        "node": batch.node,
+        "pings": rows,
+    }
     return _compressor.compress(msgpack.packb(body, use_bin_type=True))
 
 
@@ -35,8 +42,9 @@ def decode_pings(data: bytes) -> tuple[PingBatch, list[tuple[Any, str]]]:
     """The batch with its good pings, and the bad ones with reasons; DecodeError for a bad
     envelope."""
     try:
-        body = msgpack.unpackb(_decompressor.decompress(data, max_output_size=MAX_DECOMPRESSED),
-                               raw=False)
+        body = msgpack.unpackb(
+            _decompressor.decompress(data, max_output_size=MAX_DECOMPRESSED), raw=False
+        )
     except Exception as exc:  # zstd and msgpack raise several unrelated types
         raise DecodeError(f"not a ping batch: {exc}") from None
     if not isinstance(body, dict) or body.get("v") != FORMAT_VERSION:
@@ -75,5 +83,14 @@ def _ping(row: Any) -> Ping:
     if not isinstance(body, bytes):
         raise ValueError("body: expected bytes")
     rid, method, source, agent = (None if t is None else t[:MAX_TEXT] for t in texts)
-    return Ping(test_id, at_ms, kind, exit_status, rid, method or "GET", source or "",
-                agent or "", body[:BODY_LIMIT])
+    return Ping(
+        test_id,
+        at_ms,
+        kind,
+        exit_status,
+        rid,
+        method or "GET",
+        source or "",
+        agent or "",
+        body[:BODY_LIMIT],
+    )

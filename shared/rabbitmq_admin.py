@@ -44,8 +44,9 @@ class RabbitAdmin:
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, body: Any = None,
-                    missing_ok: bool = False) -> Any:
+    async def _call(
+        self, method: str, path: str, body: Any = None, missing_ok: bool = False
+    ) -> Any:
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
@@ -53,8 +54,9 @@ class RabbitAdmin:
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code >= 400:
-            raise AdminError(f"{method} {path} on {self.where}: {response.status_code} "
-                             f"{response.text[:300]}")
+            raise AdminError(
+                f"{method} {path} on {self.where}: {response.status_code} {response.text[:300]}"
+            )
         return response.json() if response.content else None
 
     async def overview(self) -> dict[str, Any]:
@@ -62,20 +64,30 @@ class RabbitAdmin:
         return body
 
     async def declare_exchange(self, name: str, kind: str) -> None:
-        await self._call("PUT", f"/exchanges/{_q(self.vhost)}/{_q(name)}",
-                         {"type": kind, "durable": True, "auto_delete": False})
+        await self._call(
+            "PUT",
+            f"/exchanges/{_q(self.vhost)}/{_q(name)}",
+            {"type": kind, "durable": True, "auto_delete": False},
+        )
 
     async def declare_queue(self, name: str, arguments: dict[str, Any]) -> None:
-        await self._call("PUT", f"/queues/{_q(self.vhost)}/{_q(name)}",
-                         {"durable": True, "auto_delete": False, "arguments": arguments})
+        await self._call(
+            "PUT",
+            f"/queues/{_q(self.vhost)}/{_q(name)}",
+            {"durable": True, "auto_delete": False, "arguments": arguments},
+        )
 
     async def bind(self, exchange: str, queue: str, key: str) -> None:
-        await self._call("POST", f"/bindings/{_q(self.vhost)}/e/{_q(exchange)}/q/{_q(queue)}",
-                         {"routing_key": key})
+        await self._call(
+            "POST",
+            f"/bindings/{_q(self.vhost)}/e/{_q(exchange)}/q/{_q(queue)}",
+            {"routing_key": key},
+        )
 
     async def queue(self, name: str) -> dict[str, Any] | None:
         body: dict[str, Any] | None = await self._call(
-            "GET", f"/queues/{_q(self.vhost)}/{_q(name)}", missing_ok=True)
+            "GET", f"/queues/{_q(self.vhost)}/{_q(name)}", missing_ok=True
+        )
         return body
 
     async def queues(self) -> list[dict[str, Any]]:
@@ -94,22 +106,26 @@ class RabbitAdmin:
         return [b for b in found if b["source"]]
 
     async def unbind(self, binding: dict[str, Any]) -> None:
-        await self._call("DELETE", f"/bindings/{_q(self.vhost)}/e/{_q(binding['source'])}/q/"
-                         f"{_q(binding['destination'])}/{_q(binding['properties_key'])}",
-                         missing_ok=True)
+        await self._call(
+            "DELETE",
+            f"/bindings/{_q(self.vhost)}/e/{_q(binding['source'])}/q/"
+            f"{_q(binding['destination'])}/{_q(binding['properties_key'])}",
+            missing_ok=True,
+        )
 
     async def delete_queue(self, name: str, if_empty: bool) -> None:
         suffix = "?if-empty=true" if if_empty else ""
-        await self._call("DELETE", f"/queues/{_q(self.vhost)}/{_q(name)}{suffix}",
-                         missing_ok=True)
+        await self._call("DELETE", f"/queues/{_q(self.vhost)}/{_q(name)}{suffix}", missing_ok=True)
 
     async def set_shovel(self, name: str, definition: dict[str, Any]) -> None:
-        await self._call("PUT", f"/parameters/shovel/{_q(self.vhost)}/{_q(name)}",
-                         {"value": definition})
+        await self._call(
+            "PUT", f"/parameters/shovel/{_q(self.vhost)}/{_q(name)}", {"value": definition}
+        )
 
     async def delete_shovel(self, name: str) -> None:
-        await self._call("DELETE", f"/parameters/shovel/{_q(self.vhost)}/{_q(name)}",
-                         missing_ok=True)
+        await self._call(
+            "DELETE", f"/parameters/shovel/{_q(self.vhost)}/{_q(name)}", missing_ok=True
+        )
 
     async def shovel_states(self) -> dict[str, str]:
         """Each dynamic shovel of the vhost and its state: running, starting, terminated."""

@@ -99,14 +99,20 @@ def parse(text: str) -> Rule:
         weekdays = tuple(sorted({DAYS.index(n) for n in names}))
     monthdays: tuple[int, ...] = ()
     if "BYMONTHDAY" in parts:
-        monthdays = tuple(sorted({_monthday(v) for v in parts["BYMONTHDAY"].split(",")},
-                                 key=lambda d: d if d > 0 else 99))
-    return Rule(freq=freq, interval=_int_in("INTERVAL", parts.get("INTERVAL", "1"), 1,
-                                            MAX_INTERVAL),
-                weekdays=weekdays, monthdays=monthdays,
-                count=_int_in("COUNT", parts["COUNT"], 1, MAX_COUNT) if "COUNT" in parts
-                else None,
-                until=_until(parts["UNTIL"]) if "UNTIL" in parts else None)
+        monthdays = tuple(
+            sorted(
+                {_monthday(v) for v in parts["BYMONTHDAY"].split(",")},
+                key=lambda d: d if d > 0 else 99,
+            )
+        )
+    return Rule(
+        freq=freq,
+        interval=_int_in("INTERVAL", parts.get("INTERVAL", "1"), 1, MAX_INTERVAL),
+        weekdays=weekdays,
+        monthdays=monthdays,
+        count=_int_in("COUNT", parts["COUNT"], 1, MAX_COUNT) if "COUNT" in parts else None,
+        until=_until(parts["UNTIL"]) if "UNTIL" in parts else None,
+    )
 
 
 def zone(name: str) -> ZoneInfo:
@@ -126,8 +132,10 @@ def _month_days(rule: Rule, first: date, period: int) -> list[date]:
     months = first.year * 12 + first.month - 1 + period * rule.interval
     year, month = divmod(months, 12)
     last = calendar.monthrange(year, month + 1)[1]
-    return [date(year, month + 1, last if d == -1 else d)
-            for d in (rule.monthdays or (min(first.day, 28),))]
+    return [
+        date(year, month + 1, last if d == -1 else d)
+        for d in (rule.monthdays or (min(first.day, 28),))
+    ]
 
 
 def _local_days(rule: Rule, first: date) -> Iterator[date]:
@@ -137,8 +145,9 @@ def _local_days(rule: Rule, first: date) -> Iterator[date]:
         yield from sorted(d for d in days_of(rule, first, period) if d >= first)
 
 
-def occurrences(rule: Rule, first_start: datetime, duration: timedelta, tz: ZoneInfo,
-                until: datetime) -> list[tuple[datetime, datetime]]:
+def occurrences(
+    rule: Rule, first_start: datetime, duration: timedelta, tz: ZoneInfo, until: datetime
+) -> list[tuple[datetime, datetime]]:
     """The windows (UTC start, UTC end) of the rule that start before `until`, in order."""
     local = first_start.astimezone(tz)
     windows: list[tuple[datetime, datetime]] = []
@@ -153,8 +162,14 @@ def occurrences(rule: Rule, first_start: datetime, duration: timedelta, tz: Zone
     return windows
 
 
-def around(rule: Rule, first_start: datetime, duration: timedelta, tz: ZoneInfo,
-           since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+def around(
+    rule: Rule,
+    first_start: datetime,
+    duration: timedelta,
+    tz: ZoneInfo,
+    since: datetime,
+    until: datetime,
+) -> list[tuple[datetime, datetime]]:
     """The windows overlapping [since, until): what a page or a bar of days shows."""
     return [w for w in occurrences(rule, first_start, duration, tz, until) if w[1] > since]
 
@@ -169,8 +184,13 @@ def phase(starts_at: datetime, ends_at: datetime, now: datetime) -> str:
     return "in_progress" if now < ends_at else "completed"
 
 
-def window_at(starts_at: datetime, ends_at: datetime, rule_text: str | None,
-              zone_name: str | None, now: datetime) -> tuple[datetime, datetime]:
+def window_at(
+    starts_at: datetime,
+    ends_at: datetime,
+    rule_text: str | None,
+    zone_name: str | None,
+    now: datetime,
+) -> tuple[datetime, datetime]:
     """The window that matters at `now`: the one on now, else the next, else the last.
 
     A single window is itself; a recurring one is the occurrence of its rule (each lasting
@@ -179,8 +199,9 @@ def window_at(starts_at: datetime, ends_at: datetime, rule_text: str | None,
     if rule_text is None or zone_name is None:
         return starts_at, ends_at
     duration = ends_at - starts_at
-    windows = occurrences(parse(rule_text), starts_at, duration, zone(zone_name),
-                          now + duration + timedelta(days=400))
+    windows = occurrences(
+        parse(rule_text), starts_at, duration, zone(zone_name), now + duration + timedelta(days=400)
+    )
     for start, end in windows:
         if end > now:
             return start, end

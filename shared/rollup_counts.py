@@ -11,9 +11,11 @@ from __future__ import annotations
 from shared.messages import Status
 
 # A day's counts of a set of results (rows shaped as the result tables'), as rollups keep them.
-DAY_COUNTS = (f"count(*) AS checks, count(*) FILTER (WHERE status = {int(Status.DOWN)}) AS "
-              f"failures, count(*) FILTER (WHERE status = {int(Status.DEGRADED)}) AS degraded, "
-              "count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum")
+DAY_COUNTS = (
+    f"count(*) AS checks, count(*) FILTER (WHERE status = {int(Status.DOWN)}) AS "
+    f"failures, count(*) FILTER (WHERE status = {int(Status.DEGRADED)}) AS degraded, "
+    "count(latency_ms) AS latency_count, coalesce(sum(latency_ms), 0) AS latency_sum"
+)
 
 
 def add_counts(rows: str, where: str = "true") -> str:

@@ -22,6 +22,7 @@ def run(service: Service, metrics_port: int = 0, metrics_host: str = "127.0.0.1"
     runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
     try:
         import uvloop
+
         runner = uvloop.run
     except ImportError:
         pass

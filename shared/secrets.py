@@ -27,7 +27,8 @@ class SecretError(ValueError):
 @lru_cache(maxsize=8)
 def _fernet(secret_key: str) -> Fernet:
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-        secret_key.encode("utf-8"))
+        secret_key.encode("utf-8")
+    )
     return Fernet(base64.urlsafe_b64encode(raw))
 
 

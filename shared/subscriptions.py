@@ -48,8 +48,9 @@ def _mac(secret: str, purpose: str, subscriber_id: int, expires: int) -> str:
 
 
 def make(secret: str, purpose: str, subscriber_id: int, now: float | None = None) -> str:
-    expires = 0 if purpose == UNSUBSCRIBE else \
-        int(time.time() if now is None else now) + CONFIRM_TTL_S
+    expires = (
+        0 if purpose == UNSUBSCRIBE else int(time.time() if now is None else now) + CONFIRM_TTL_S
+    )
     return f"{subscriber_id}.{expires}.{_mac(secret, purpose, subscriber_id, expires)}"
 
 

@@ -62,8 +62,13 @@ monitors = Table(
     "monitors",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "account_id",
+        BigInteger,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("name", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -77,11 +82,21 @@ tests = Table(
     "tests",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "monitor_id",
+        BigInteger,
+        ForeignKey("monitors.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     # Denormalised so every query can be scoped to the account without a join.
-    Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "account_id",
+        BigInteger,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("kind", String(32), nullable=False),
     # The primary region: always the first of `regions` (a trigger keeps them so, and fills
     # `regions` from it for writers that know only this column; migration 0007).
@@ -148,14 +163,20 @@ def _result_columns() -> list[Column[Any]]:
 # The columns a result row is written with (COPY), in order.
 RESULT_COLUMNS = tuple(c.name for c in _result_columns())
 
-results = Table("results", metadata, *_result_columns(),
-                postgresql_partition_by="RANGE (checked_at)")
+results = Table(
+    "results", metadata, *_result_columns(), postgresql_partition_by="RANGE (checked_at)"
+)
 Index("results_test_time", results.c.test_id, results.c.checked_at.desc())
 
-results_week = Table("results_week", metadata, *_result_columns(),
-                     postgresql_partition_by="RANGE (checked_at)")
-Index("results_week_test_time", results_week.c.test_id, results_week.c.checked_at.desc(),
-      postgresql_include=["status", "latency_ms"])
+results_week = Table(
+    "results_week", metadata, *_result_columns(), postgresql_partition_by="RANGE (checked_at)"
+)
+Index(
+    "results_week_test_time",
+    results_week.c.test_id,
+    results_week.c.checked_at.desc(),
+    postgresql_include=["status", "latency_ms"],
+)
 
 # The newest known state of each test, kept by the result processor. This table and the
 # other rows updated in place (monitor_state, daily_rollups, alert_state) have fillfactor 50
@@ -177,8 +198,10 @@ test_state = Table(
     # changes, a trigger adds the old day's counts to daily_rollups. Readers of daily
     # counts read both (api.queries).
     Column("day", Date),
-    *(Column(f"day_{name}", Integer, nullable=False, server_default=text("0"))
-      for name in ("checks", "failures", "degraded", "latency_count")),
+    *(
+        Column(f"day_{name}", Integer, nullable=False, server_default=text("0"))
+        for name in ("checks", "failures", "degraded", "latency_count")
+    ),
     Column("day_latency_sum", Float, nullable=False, server_default=text("0")),
 )
 
@@ -263,8 +286,7 @@ notification_deliveries = Table(
     Column("subscriber_id", BigInteger),  # a status page subscriber's delivery (migration 0017)
     Column("state", String(16), nullable=False),  # waiting | sending | sent | failed
     Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False,
-           server_default=func.now()),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("claimed_at", DateTime(timezone=True)),
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -288,12 +310,18 @@ notification_attempts = Table(
     Column("error", Text),
     Column("detail", Text),  # the channel's note: an HTTP status, a hook's exit code and output
 )
-Index("notification_attempts_channel_time", notification_attempts.c.channel_id,
-      notification_attempts.c.attempted_at.desc())
+Index(
+    "notification_attempts_channel_time",
+    notification_attempts.c.channel_id,
+    notification_attempts.c.attempted_at.desc(),
+)
 
 # A channel's attempts paged by id, either way (migration 0013).
-Index("notification_attempts_channel_id", notification_attempts.c.channel_id,
-      notification_attempts.c.id)
+Index(
+    "notification_attempts_channel_id",
+    notification_attempts.c.channel_id,
+    notification_attempts.c.id,
+)
 
 # The executor fleet as this cell's scheduler hears it: one row per node, from its heartbeats.
 nodes = Table(
@@ -413,9 +441,15 @@ broken_nodes = Table(
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+
 def _account_id() -> Column[Any]:
-    return Column("account_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
-                  nullable=False, index=True)
+    return Column(
+        "account_id",
+        BigInteger,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
 
 
 def _timestamps() -> list[Column[Any]]:
@@ -443,8 +477,13 @@ refresh_tokens = Table(
     "refresh_tokens",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("login_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "login_id",
+        BigInteger,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -456,8 +495,7 @@ api_keys = Table(
     metadata,
     Column("id", BigInteger, primary_key=True),
     _account_id(),
-    Column("login_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
-           nullable=False),
+    Column("login_id", BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("prefix", String(16), nullable=False),  # shown in lists, to tell keys apart
     Column("key_hash", LargeBinary(32), nullable=False, unique=True),
@@ -504,8 +542,13 @@ status_page_sign_ins = Table(
     "status_page_sign_ins",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "page_id",
+        BigInteger,
+        ForeignKey("status_pages.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("email", String(254), nullable=False),
     Column("secret_sha256", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -516,10 +559,16 @@ status_page_sign_ins = Table(
 status_page_monitors = Table(
     "status_page_monitors",
     metadata,
-    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           nullable=False),
-    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "monitor_id",
+        BigInteger,
+        ForeignKey("monitors.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     _account_id(),
     Column("group_name", String(100)),
     Column("position", Integer, nullable=False, server_default=text("0")),
@@ -534,8 +583,9 @@ status_subscribers = Table(
     "status_subscribers",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False
+    ),
     _account_id(),
     Column("kind", String(16), nullable=False),  # email | webhook
     Column("address", String(2048), nullable=False),
@@ -546,8 +596,9 @@ status_subscribers = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("confirmed_at", DateTime(timezone=True)),
     UniqueConstraint("page_id", "kind", "address", name="status_subscribers_page_address"),
-    Index("status_subscribers_confirmed", "page_id",
-          postgresql_where=text("confirmed_at IS NOT NULL")),
+    Index(
+        "status_subscribers_confirmed", "page_id", postgresql_where=text("confirmed_at IS NOT NULL")
+    ),
 )
 
 # A banner on a status page from its start to its end time (migration 0017).
@@ -555,8 +606,9 @@ status_announcements = Table(
     "status_announcements",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False
+    ),
     _account_id(),
     Column("message", Text, nullable=False),
     Column("starts_at", DateTime(timezone=True), nullable=False),
@@ -583,10 +635,19 @@ notification_channels = Table(
 channel_monitors = Table(
     "channel_monitors",
     metadata,
-    Column("channel_id", BigInteger, ForeignKey("notification_channels.id", ondelete="CASCADE"),
-           nullable=False),
-    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "channel_id",
+        BigInteger,
+        ForeignKey("notification_channels.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "monitor_id",
+        BigInteger,
+        ForeignKey("monitors.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     _account_id(),
     PrimaryKeyConstraint("channel_id", "monitor_id"),
 )
@@ -601,18 +662,21 @@ maintenance_windows = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"), index=True),
-    Column("status_page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           index=True),
+    Column(
+        "status_page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"), index=True
+    ),
     *_timestamps(),
     CheckConstraint("ends_at > starts_at", name="maintenance_ends_after_start"),
     # A recurring window (migration 0019): the RRULE subset of shared/recurrence, expanded
     # in `timezone` from starts_at, each occurrence lasting ends_at - starts_at.
     Column("recurrence", String(200)),
     Column("timezone", String(64)),
-    CheckConstraint("(monitor_id IS NULL) <> (status_page_id IS NULL)",
-                    name="maintenance_one_target"),
-    CheckConstraint("(recurrence IS NULL) = (timezone IS NULL)",
-                    name="maintenance_recurrence_zone"),
+    CheckConstraint(
+        "(monitor_id IS NULL) <> (status_page_id IS NULL)", name="maintenance_one_target"
+    ),
+    CheckConstraint(
+        "(recurrence IS NULL) = (timezone IS NULL)", name="maintenance_recurrence_zone"
+    ),
 )
 
 
@@ -621,15 +685,18 @@ maintenance_windows = Table(
 maintenance_notices = Table(
     "maintenance_notices",
     metadata,
-    Column("window_id", BigInteger, ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "window_id",
+        BigInteger,
+        ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("occurrence_start", DateTime(timezone=True), nullable=False),
     Column("phase", String(16), nullable=False),  # scheduled | started | ended
     Column("told", Boolean, nullable=False),
     Column("noticed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("window_id", "occurrence_start", "phase"),
-    CheckConstraint("phase IN ('scheduled', 'started', 'ended')",
-                    name="maintenance_notices_phase"),
+    CheckConstraint("phase IN ('scheduled', 'started', 'ended')", name="maintenance_notices_phase"),
 )
 
 
@@ -639,40 +706,60 @@ manual_incidents = Table(
     "manual_incidents",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "page_id", BigInteger, ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False
+    ),
     _account_id(),
     Column("title", String(200), nullable=False),
     Column("status", String(16), nullable=False),  # investigating .. resolved
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("resolved_at", DateTime(timezone=True)),
-    CheckConstraint("status IN ('investigating', 'identified', 'monitoring', 'resolved')",
-                    name="manual_incidents_status"),
-    CheckConstraint("(status = 'resolved') = (resolved_at IS NOT NULL)",
-                    name="manual_incidents_resolved"),
+    CheckConstraint(
+        "status IN ('investigating', 'identified', 'monitoring', 'resolved')",
+        name="manual_incidents_status",
+    ),
+    CheckConstraint(
+        "(status = 'resolved') = (resolved_at IS NOT NULL)", name="manual_incidents_resolved"
+    ),
     Index("manual_incidents_page_started", "page_id", "started_at"),
 )
 
 manual_incident_monitors = Table(
     "manual_incident_monitors",
     metadata,
-    Column("incident_id", BigInteger, ForeignKey("manual_incidents.id", ondelete="CASCADE"),
-           nullable=False),
-    Column("monitor_id", BigInteger, ForeignKey("monitors.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "incident_id",
+        BigInteger,
+        ForeignKey("manual_incidents.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "monitor_id",
+        BigInteger,
+        ForeignKey("monitors.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("impact", String(16), nullable=False),  # degraded | partial_outage | major_outage
     PrimaryKeyConstraint("incident_id", "monitor_id"),
-    CheckConstraint("impact IN ('degraded', 'partial_outage', 'major_outage')",
-                    name="manual_incident_monitors_impact"),
+    CheckConstraint(
+        "impact IN ('degraded', 'partial_outage', 'major_outage')",
+        name="manual_incident_monitors_impact",
+    ),
 )
 
 manual_incident_updates = Table(
     "manual_incident_updates",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("incident_id", BigInteger, ForeignKey("manual_incidents.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "incident_id",
+        BigInteger,
+        ForeignKey("manual_incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("status", String(16), nullable=False),
     Column("message", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -684,8 +771,13 @@ incident_updates = Table(
     "incident_updates",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("incident_id", BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "incident_id",
+        BigInteger,
+        ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     _account_id(),
     Column("author_id", BigInteger, ForeignKey("accounts.id", ondelete="SET NULL")),
     Column("message", Text, nullable=False),

@@ -36,8 +36,16 @@ class Node:
         os.kill(pid, signal.SIGKILL)
 
     def start(self) -> None:
-        _script("start", self.dir, "--name", self.name, "--port", str(self.port),
-                "--mgmt-port", str(self.mgmt_port))
+        _script(
+            "start",
+            self.dir,
+            "--name",
+            self.name,
+            "--port",
+            str(self.port),
+            "--mgmt-port",
+            str(self.mgmt_port),
+        )
 
 
 @dataclass
@@ -74,8 +82,15 @@ def available() -> str | None:
 def start(size: int = 3) -> Cluster:
     tag = uuid.uuid4().hex[:6]
     base = random.randrange(22000, 30000, 10)  # AMQP; dist +20000 (its CLI +30000), management +1
-    nodes = [Node(f"vq{tag}{i}@localhost", tempfile.mkdtemp(prefix="vigil-cluster-"),
-                  base + 2 * i, base + 2 * i + 1) for i in range(size)]
+    nodes = [
+        Node(
+            f"vq{tag}{i}@localhost",
+            tempfile.mkdtemp(prefix="vigil-cluster-"),
+            base + 2 * i,
+            base + 2 * i + 1,
+        )
+        for i in range(size)
+    ]
     cluster = Cluster(nodes)
     try:
         for node in nodes:

@@ -28,13 +28,17 @@ SERVICE_MARKERS = ("integration", "e2e")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    untrue = [item.nodeid for item in items
-              if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
-              and not any(item.get_closest_marker(m) for m in SERVICE_MARKERS)]
+    untrue = [
+        item.nodeid
+        for item in items
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
+    ]
     if untrue:
         raise pytest.UsageError(
             "these tests use PostgreSQL or RabbitMQ but are not marked integration or e2e:\n  "
-            + "\n  ".join(untrue[:20]))
+            + "\n  ".join(untrue[:20])
+        )
 
 
 @pytest.fixture(scope="session")

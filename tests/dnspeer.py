@@ -52,18 +52,20 @@ class _Server(asyncio.DatagramProtocol):
         elif not any(n == name for n, _ in self.zone):
             reply.set_rcode(dns.rcode.NXDOMAIN)
         elif self.zone.get((name, rdtype)):
-            reply.answer.append(dns.rrset.from_text_list(name, 60, "IN", rdtype,
-                                                         self.zone[(name, rdtype)]))
+            reply.answer.append(
+                dns.rrset.from_text_list(name, 60, "IN", rdtype, self.zone[(name, rdtype)])
+            )
         self.transport.sendto(reply.to_wire(), addr)  # type: ignore[attr-defined]
 
 
 @asynccontextmanager
-async def dns_server(zone: Zone | None = None, silent: Collection[str] = SILENT,
-                     broken: Collection[str] = BROKEN) -> AsyncIterator[int]:
+async def dns_server(
+    zone: Zone | None = None, silent: Collection[str] = SILENT, broken: Collection[str] = BROKEN
+) -> AsyncIterator[int]:
     """Serves `zone` (the module's ZONE by default) on 127.0.0.1; yields the port."""
     transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-        lambda: _Server(ZONE if zone is None else zone, silent, broken),
-        local_addr=("127.0.0.1", 0))
+        lambda: _Server(ZONE if zone is None else zone, silent, broken), local_addr=("127.0.0.1", 0)
+    )
     try:
         yield transport.get_extra_info("sockname")[1]
     finally:
@@ -84,8 +86,9 @@ def dns_server_thread(zone: Zone) -> Iterator[int]:
             started.set()
             await stop.wait()
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),),
-                              name="dns-server", daemon=True)
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(serve(),), name="dns-server", daemon=True
+    )
     thread.start()
     assert started.wait(10), "the DNS server did not start"
     try:
@@ -105,15 +108,21 @@ def getaddrinfo_via(port: int, system: Getaddrinfo) -> Getaddrinfo:
     resolver = dns.asyncresolver.Resolver(configure=False)
     resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], port, 2.0
 
-    async def getaddrinfo(host: str, port_: int | str | None, *, family: int = 0,
-                          type: int = 0, proto: int = 0, flags: int = 0) -> list:
+    async def getaddrinfo(
+        host: str,
+        port_: int | str | None,
+        *,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list:
         try:
             ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
             pass
         else:
-            return await system(host, port_, family=family, type=type, proto=proto,
-                                flags=flags)
+            return await system(host, port_, family=family, type=type, proto=proto, flags=flags)
         infos = []
         for rdtype, af in (("A", socket.AF_INET), ("AAAA", socket.AF_INET6)):
             try:
@@ -121,8 +130,11 @@ def getaddrinfo_via(port: int, system: Getaddrinfo) -> Getaddrinfo:
             except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
                 continue
             for record in answer:
-                sockaddr = ((record.address, int(port_ or 0)) if af == socket.AF_INET
-                            else (record.address, int(port_ or 0), 0, 0))
+                sockaddr = (
+                    (record.address, int(port_ or 0))
+                    if af == socket.AF_INET
+                    else (record.address, int(port_ or 0), 0, 0)
+                )
                 infos.append((af, type or socket.SOCK_STREAM, proto, "", sockaddr))
         if not infos:
             raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address")

@@ -23,8 +23,9 @@ def short_name(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], what: str, timeout: float = 30,
-                     every: float = 0.1) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], what: str, timeout: float = 30, every: float = 0.1
+) -> T:
     """Poll `probe` until it returns something truthy; fail naming what we waited for."""
     deadline = time.monotonic() + timeout
     while True:

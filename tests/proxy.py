@@ -43,8 +43,9 @@ class Cuttable:
         asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
 
     async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._pipe, "127.0.0.1", self.port, reuse_address=True
+        )
 
     async def _cut(self) -> None:
         if self._server is not None:

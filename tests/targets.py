@@ -40,9 +40,15 @@ def target_app() -> web.Application:
         raise web.HTTPFound("/loop")
 
     app = web.Application()
-    app.add_routes([web.get("/ok", ok), web.get("/status/{code}", status),
-                    web.get("/slow", slow), web.get("/redirect", redirect),
-                    web.get("/loop", loop)])
+    app.add_routes(
+        [
+            web.get("/ok", ok),
+            web.get("/status/{code}", status),
+            web.get("/slow", slow),
+            web.get("/redirect", redirect),
+            web.get("/loop", loop),
+        ]
+    )
     return app
 
 

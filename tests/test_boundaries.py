@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPONENTS = {"scheduler", "executor", "result_processor", "api", "frontend", "notifier",
-              "ascode"}
+COMPONENTS = {"scheduler", "executor", "result_processor", "api", "frontend", "notifier", "ascode"}
 TOOLS = {"ops", "benchmark"}  # like tests/, these may import any component
 PACKAGES = COMPONENTS | TOOLS | {"shared"}
 
@@ -67,14 +66,24 @@ def _top(module: str) -> str:
 
 
 def test_components_import_only_shared_and_themselves() -> None:
-    wrong = sorted(f"{m} imports {t}" for m, targets in GRAPH.items() if _top(m) in COMPONENTS
-                   for t in targets if _top(t) not in {"shared", _top(m)})
+    wrong = sorted(
+        f"{m} imports {t}"
+        for m, targets in GRAPH.items()
+        if _top(m) in COMPONENTS
+        for t in targets
+        if _top(t) not in {"shared", _top(m)}
+    )
     assert wrong == []
 
 
 def test_shared_imports_no_component() -> None:
-    wrong = sorted(f"{m} imports {t}" for m, targets in GRAPH.items() if _top(m) == "shared"
-                   for t in targets if _top(t) != "shared")
+    wrong = sorted(
+        f"{m} imports {t}"
+        for m, targets in GRAPH.items()
+        if _top(m) == "shared"
+        for t in targets
+        if _top(t) != "shared"
+    )
     assert wrong == []
 
 
@@ -94,8 +103,7 @@ def _cycle_from(start: str) -> list[str] | None:
 
 
 def test_no_import_cycles() -> None:
-    cycles = {" -> ".join(c) for m in GRAPH
-              if _top(m) not in TOOLS and (c := _cycle_from(m))}
+    cycles = {" -> ".join(c) for m in GRAPH if _top(m) not in TOOLS and (c := _cycle_from(m))}
     assert sorted(cycles) == []
 
 
@@ -104,4 +112,5 @@ def test_the_graph_sees_real_imports() -> None:
     something."""
     assert "shared.config" in GRAPH["ops.cli"]
     assert "shared.checkspec" in GRAPH["executor.checks.base"] or any(
-        "shared." in t for t in GRAPH["executor.checks.base"])
+        "shared." in t for t in GRAPH["executor.checks.base"]
+    )

@@ -18,8 +18,14 @@ from shared.tables import api_keys
 router = APIRouter(prefix=f"{PREFIX}/api-keys", tags=["api keys"])
 
 PREFIX_LENGTH = 10  # "vk_" and 7 random characters: enough to tell keys apart in a list
-_KEY = (api_keys.c.id, api_keys.c.name, api_keys.c.prefix, api_keys.c.role,
-        api_keys.c.created_at, api_keys.c.last_used_at)
+_KEY = (
+    api_keys.c.id,
+    api_keys.c.name,
+    api_keys.c.prefix,
+    api_keys.c.role,
+    api_keys.c.created_at,
+    api_keys.c.last_used_at,
+)
 
 
 @router.get("", response_model=Page[ApiKeyOut])
@@ -35,23 +41,46 @@ async def list_keys(
 async def create_key(body: ApiKeyIn, caller: EditorCaller, conn: Conn) -> ApiKeyCreatedOut:
     role = body.role or caller.role
     if RANK[role] > RANK[caller.role]:
-        raise RequestValidationError([{
-            "type": "value_error", "loc": ("body", "role"), "input": role,
-            "msg": f"Value error, a key cannot have more rights than you ({caller.role})"}])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "role"),
+                    "input": role,
+                    "msg": f"Value error, a key cannot have more rights than you ({caller.role})",
+                }
+            ]
+        )
     key, key_hash = security.new_secret(security.API_KEY_PREFIX)
-    row = (await conn.execute(insert(api_keys).values(
-        account_id=caller.account_id, login_id=caller.login_id, name=body.name,
-        prefix=key[:PREFIX_LENGTH], key_hash=key_hash, role=role).returning(*_KEY))).one()
+    row = (
+        await conn.execute(
+            insert(api_keys)
+            .values(
+                account_id=caller.account_id,
+                login_id=caller.login_id,
+                name=body.name,
+                prefix=key[:PREFIX_LENGTH],
+                key_hash=key_hash,
+                role=role,
+            )
+            .returning(*_KEY)
+        )
+    ).one()
     await conn.commit()
     return ApiKeyCreatedOut(**row._mapping, key=key)
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={404: {"model": ErrorOut, "description": "no such key"}})
-async def revoke_key(key_id: Annotated[int, Path(ge=1, le=MAX_ID)], caller: EditorCaller,
-                     conn: Conn) -> Response:
-    gone = await conn.execute(delete(api_keys).where(
-        api_keys.c.id == key_id, api_keys.c.account_id == caller.account_id))
+@router.delete(
+    "/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": ErrorOut, "description": "no such key"}},
+)
+async def revoke_key(
+    key_id: Annotated[int, Path(ge=1, le=MAX_ID)], caller: EditorCaller, conn: Conn
+) -> Response:
+    gone = await conn.execute(
+        delete(api_keys).where(api_keys.c.id == key_id, api_keys.c.account_id == caller.account_id)
+    )
     if gone.rowcount == 0:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "API key not found")
     await conn.commit()

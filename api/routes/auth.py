@@ -65,21 +65,39 @@ def taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists")
 
 
-SIGNUP_SENT = ("check the mail of this address: if it may sign up, a link that makes its "
-               "account is on its way; if it has an account already, a note saying so")
+SIGNUP_SENT = (
+    "check the mail of this address: if it may sign up, a link that makes its "
+    "account is on its way; if it has an account already, a note saying so"
+)
 INVALID_SIGNUP_LINK = "invalid, used or expired sign-up link"
 
 
-@router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=SignupSentOut,
-             responses={**LIMITED, **signup_policy.REFUSED,
-                        202: {"description": "the one answer to a free address and to one "
-                                             "with a log-in: a mail follows"},
-                        201: {"model": AccountOut,
-                              "description": "first run: the operator's account, made at once"},
-                        307: {"description": "sign up at this cell instead"},
-                        503: {"model": ErrorOut, "description": "no cell takes accounts"}})
-async def signup(body: SignupIn, request: Request, background: BackgroundTasks,
-                 engine: EngineDep, settings: SettingsDep) -> Response | SignupSentOut:
+@router.post(
+    "/signup",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignupSentOut,
+    responses={
+        **LIMITED,
+        **signup_policy.REFUSED,
+        202: {
+            "description": "the one answer to a free address and to one "
+            "with a log-in: a mail follows"
+        },
+        201: {
+            "model": AccountOut,
+            "description": "first run: the operator's account, made at once",
+        },
+        307: {"description": "sign up at this cell instead"},
+        503: {"model": ErrorOut, "description": "no cell takes accounts"},
+    },
+)
+async def signup(
+    body: SignupIn,
+    request: Request,
+    background: BackgroundTasks,
+    engine: EngineDep,
+    settings: SettingsDep,
+) -> Response | SignupSentOut:
     """The same answer whether the address is free or has a log-in, so sign-up tells no one
     which addresses have an account: a 202, and a mail after it. A free address is sent the
     link that makes the account (VIGIL_SIGNUP_CONFIRM; without it the account is made at
@@ -109,13 +127,15 @@ async def signup(body: SignupIn, request: Request, background: BackgroundTasks,
             return JSONResponse(jsonable_encoder(made), status.HTTP_201_CREATED)
     elif not settings.signup_confirm:
         made = await _make_account(request, engine, settings.cell, email, password_hash)
-    background.add_task(_signup_mail, request, engine, settings, email, password_hash,
-                        made is not None)
+    background.add_task(
+        _signup_mail, request, engine, settings, email, password_hash, made is not None
+    )
     return SignupSentOut(detail=SIGNUP_SENT)
 
 
-async def _make_account(request: Request, engine: EngineDep, here: str, email: str,
-                        password_hash: str) -> AccountOut | None:
+async def _make_account(
+    request: Request, engine: EngineDep, here: str, email: str, password_hash: str
+) -> AccountOut | None:
     """The account, recorded in the directory (if any) and here; None if the address has a
     log-in already."""
     directory = cells.directory(request)
@@ -132,28 +152,47 @@ async def _make_account(request: Request, engine: EngineDep, here: str, email: s
     )
     async with engine.begin() as conn:
         row = (await conn.execute(query)).first()
-    return None if row is None else AccountOut(id=row.id, email=row.email,
-                                               created_at=row.created_at)
+    return (
+        None if row is None else AccountOut(id=row.id, email=row.email, created_at=row.created_at)
+    )
 
 
-async def _signup_mail(request: Request, engine: EngineDep, settings: Settings, email: str,
-                       password_hash: str, made: bool) -> None:
+async def _signup_mail(
+    request: Request,
+    engine: EngineDep,
+    settings: Settings,
+    email: str,
+    password_hash: str,
+    made: bool,
+) -> None:
     """After the answer: the link to a free address, the note to one with a log-in."""
     if made:
         return
     async with engine.connect() as conn:
-        language = await conn.scalar(select(accounts.c.language).where(
-            accounts.c.email == email))
+        language = await conn.scalar(select(accounts.c.language).where(accounts.c.email == email))
     nonce = secrets.token_hex(8)
     if language is not None:
-        mail = notify.account_mail("signup_taken", f"signup-taken/{nonce}", email, email,
-                                   f"{settings.frontend_url}/login", language, None)
+        mail = notify.account_mail(
+            "signup_taken",
+            f"signup-taken/{nonce}",
+            email,
+            email,
+            f"{settings.frontend_url}/login",
+            language,
+            None,
+        )
     elif settings.signup_confirm:
         token = security.signup_token(email, password_hash, settings)
         expires = datetime.now(UTC) + timedelta(seconds=settings.reset_ttl_s)
-        mail = notify.account_mail("signup_confirm", f"signup/{nonce}", email, email,
-                                   f"{settings.frontend_url}/activate/{token}",
-                                   _language(request), expires)
+        mail = notify.account_mail(
+            "signup_confirm",
+            f"signup/{nonce}",
+            email,
+            email,
+            f"{settings.frontend_url}/activate/{token}",
+            _language(request),
+            expires,
+        )
     else:
         return
     await send_mail(request, mail)
@@ -177,11 +216,18 @@ async def send_mail(request: Request, body: bytes) -> None:
         log.warning("account mail not queued", extra={"error": str(exc)})
 
 
-@router.post("/signup/confirm", response_model=TokenOut, responses={
-    401: {"model": ErrorOut, "description": INVALID_SIGNUP_LINK}, **LIMITED,
-    **signup_policy.REFUSED})
-async def confirm_signup(body: SignupConfirmIn, request: Request, engine: EngineDep,
-                         settings: SettingsDep) -> TokenOut:
+@router.post(
+    "/signup/confirm",
+    response_model=TokenOut,
+    responses={
+        401: {"model": ErrorOut, "description": INVALID_SIGNUP_LINK},
+        **LIMITED,
+        **signup_policy.REFUSED,
+    },
+)
+async def confirm_signup(
+    body: SignupConfirmIn, request: Request, engine: EngineDep, settings: SettingsDep
+) -> TokenOut:
     """Follow the mailed link: the account is made, logged in. The link works once."""
     _limit(request, "signup-confirm")
     claims = security.signup_claims(body.token, settings)
@@ -217,8 +263,11 @@ async def issue_tokens(conn: AsyncConnection, login_id: int, settings: Settings)
     """A new access token and a new refresh token (stored hashed) for this log-in."""
     refresh, refresh_hash = security.new_secret(security.REFRESH_PREFIX)
     expires = datetime.now(UTC) + timedelta(seconds=settings.refresh_ttl_s)
-    await conn.execute(insert(refresh_tokens).values(
-        login_id=login_id, token_hash=refresh_hash, expires_at=expires))
+    await conn.execute(
+        insert(refresh_tokens).values(
+            login_id=login_id, token_hash=refresh_hash, expires_at=expires
+        )
+    )
     return TokenOut(
         access_token=security.issue_token(login_id, settings),
         expires_in=settings.token_ttl_s,
@@ -227,8 +276,11 @@ async def issue_tokens(conn: AsyncConnection, login_id: int, settings: Settings)
     )
 
 
-@router.post("/login", response_model=TokenOut, responses={
-    401: {"model": ErrorOut, "description": WRONG_CREDENTIALS}, **LIMITED})
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    responses={401: {"model": ErrorOut, "description": WRONG_CREDENTIALS}, **LIMITED},
+)
 async def login(
     body: LoginIn, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> TokenOut:
@@ -257,9 +309,14 @@ async def _rehash(request: Request, engine: EngineDep, account_id: int, password
         await conn.execute(query)
 
 
-@router.post("/refresh", response_model=TokenOut, responses={
-    401: {"model": ErrorOut, "description": "unknown, used or expired refresh token"},
-    **LIMITED})
+@router.post(
+    "/refresh",
+    response_model=TokenOut,
+    responses={
+        401: {"model": ErrorOut, "description": "unknown, used or expired refresh token"},
+        **LIMITED,
+    },
+)
 async def refresh(
     body: RefreshIn, request: Request, engine: EngineDep, settings: SettingsDep
 ) -> TokenOut:
@@ -267,8 +324,10 @@ async def refresh(
     _limit(request, "refresh")
     spent = (
         delete(refresh_tokens)
-        .where(refresh_tokens.c.token_hash == security.digest(body.refresh_token),
-               refresh_tokens.c.expires_at > func.now())
+        .where(
+            refresh_tokens.c.token_hash == security.digest(body.refresh_token),
+            refresh_tokens.c.expires_at > func.now(),
+        )
         .returning(refresh_tokens.c.login_id)
     )
     async with engine.begin() as conn:
@@ -282,30 +341,44 @@ async def refresh(
 async def logout(body: RefreshIn, engine: EngineDep) -> Response:
     """Forget a refresh token; unknown ones are forgotten too (nothing to tell)."""
     async with engine.begin() as conn:
-        await conn.execute(delete(refresh_tokens).where(
-            refresh_tokens.c.token_hash == security.digest(body.refresh_token)))
+        await conn.execute(
+            delete(refresh_tokens).where(
+                refresh_tokens.c.token_hash == security.digest(body.refresh_token)
+            )
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/password", response_model=TokenOut, responses={
-    401: {"model": ErrorOut, "description": "wrong current password"}})
+@router.post(
+    "/password",
+    response_model=TokenOut,
+    responses={401: {"model": ErrorOut, "description": "wrong current password"}},
+)
 async def change_password(
-    body: PasswordChangeIn, caller: CallerDep, request: Request, engine: EngineDep,
+    body: PasswordChangeIn,
+    caller: CallerDep,
+    request: Request,
+    engine: EngineDep,
     settings: SettingsDep,
 ) -> TokenOut:
     """Every token issued before, access and refresh, stops working; a new pair is given."""
     async with engine.connect() as conn:
         current = await conn.scalar(
-            select(accounts.c.password_hash).where(accounts.c.id == caller.login_id))
+            select(accounts.c.password_hash).where(accounts.c.id == caller.login_id)
+        )
     if not await _hashing(request, security.verify_password, current, body.current_password):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong current password")
     new_hash = await _hashing(request, security.hash_password, body.new_password)
     async with engine.begin() as conn:
         # This process's clock, as the token below is issued by it: that one stays valid.
-        await conn.execute(update(accounts).where(accounts.c.id == caller.login_id).values(
-            password_hash=new_hash, tokens_after=datetime.now(UTC)))
-        await conn.execute(delete(refresh_tokens).where(
-            refresh_tokens.c.login_id == caller.login_id))
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == caller.login_id)
+            .values(password_hash=new_hash, tokens_after=datetime.now(UTC))
+        )
+        await conn.execute(
+            delete(refresh_tokens).where(refresh_tokens.c.login_id == caller.login_id)
+        )
         return await issue_tokens(conn, caller.login_id, settings)
 
 
@@ -316,41 +389,62 @@ async def me(caller: CallerDep, engine: EngineDep, settings: SettingsDep) -> MeO
 
 
 @router.patch("/me", response_model=MeOut)
-async def change_me(body: MePatch, caller: CallerDep, engine: EngineDep,
-                    settings: SettingsDep) -> MeOut:
+async def change_me(
+    body: MePatch, caller: CallerDep, engine: EngineDep, settings: SettingsDep
+) -> MeOut:
     """Choose this log-in's language (its pages and notifications; the owner's serves the
     account) and time zone."""
     changes = body.model_dump(exclude_none=True)
     async with engine.begin() as conn:
         if changes:
-            await conn.execute(update(accounts).where(accounts.c.id == caller.login_id)
-                               .values(**changes))
+            await conn.execute(
+                update(accounts).where(accounts.c.id == caller.login_id).values(**changes)
+            )
         return await _me(conn, caller, settings)
 
 
 async def _me(conn: AsyncConnection, caller: Any, settings: Settings) -> MeOut:
-    row = (await conn.execute(select(accounts.c.email, accounts.c.created_at,
-                                     accounts.c.language, accounts.c.time_zone).where(
-        accounts.c.id == caller.login_id))).one()
+    row = (
+        await conn.execute(
+            select(
+                accounts.c.email, accounts.c.created_at, accounts.c.language, accounts.c.time_zone
+            ).where(accounts.c.id == caller.login_id)
+        )
+    ).one()
     # Decided as the admin routes decide (deps.admin_account): by the account acted in, so
     # a member of the operator's account is an admin there as its owner is.
-    return MeOut(id=caller.login_id, email=row.email, role=caller.role,
-                 account_id=caller.account_id, created_at=row.created_at,
-                 language=row.language, time_zone=row.time_zone,
-                 is_admin=await is_operator(conn, settings, caller.account_id))
+    return MeOut(
+        id=caller.login_id,
+        email=row.email,
+        role=caller.role,
+        account_id=caller.account_id,
+        created_at=row.created_at,
+        language=row.language,
+        time_zone=row.time_zone,
+        is_admin=await is_operator(conn, settings, caller.account_id),
+    )
 
 
-@router.post("/accept-invite", status_code=status.HTTP_201_CREATED, response_model=AccountOut,
-             responses={401: {"model": ErrorOut, "description": "unknown or expired invitation"},
-                        **TAKEN, **LIMITED})
+@router.post(
+    "/accept-invite",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AccountOut,
+    responses={
+        401: {"model": ErrorOut, "description": "unknown or expired invitation"},
+        **TAKEN,
+        **LIMITED,
+    },
+)
 async def accept_invite(body: AcceptInviteIn, request: Request, engine: EngineDep) -> AccountOut:
     """Become a member of the inviting account, with the invitation's role."""
     _limit(request, "accept-invite")
     password_hash = await _hashing(request, security.hash_password, body.password)
     spent = (
         delete(invitations)
-        .where(invitations.c.token_hash == security.digest(body.token),
-               invitations.c.expires_at > func.now())
+        .where(
+            invitations.c.token_hash == security.digest(body.token),
+            invitations.c.expires_at > func.now(),
+        )
         .returning(invitations.c.account_id, invitations.c.email, invitations.c.role)
     )
     async with engine.begin() as conn:
@@ -358,19 +452,27 @@ async def accept_invite(body: AcceptInviteIn, request: Request, engine: EngineDe
         if invite is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid invitation")
         await _register_member(request, conn, invite.email, invite.account_id)
-        row = (await conn.execute(
-            pg_insert(accounts)
-            .values(email=invite.email, password_hash=password_hash,
-                    owner_id=invite.account_id, role=invite.role)
-            .on_conflict_do_nothing(index_elements=[accounts.c.email])
-            .returning(accounts.c.id, accounts.c.email, accounts.c.created_at))).first()
+        row = (
+            await conn.execute(
+                pg_insert(accounts)
+                .values(
+                    email=invite.email,
+                    password_hash=password_hash,
+                    owner_id=invite.account_id,
+                    role=invite.role,
+                )
+                .on_conflict_do_nothing(index_elements=[accounts.c.email])
+                .returning(accounts.c.id, accounts.c.email, accounts.c.created_at)
+            )
+        ).first()
         if row is None:
             raise taken()  # rolls back: the invitation stays usable
     return AccountOut(id=row.id, email=row.email, created_at=row.created_at)
 
 
-async def _register_member(request: Request, conn: AsyncConnection, email: str,
-                           account_id: int) -> None:
+async def _register_member(
+    request: Request, conn: AsyncConnection, email: str, account_id: int
+) -> None:
     """Tell the directory this log-in lives with its account; 409 if it is taken."""
     directory = cells.directory(request)
     if directory is None:

@@ -36,19 +36,27 @@ NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such inciden
 
 @router.get("", response_model=Page[IncidentOut])
 async def list_incidents(
-    account_id: AccountId, conn: Conn,
+    account_id: AccountId,
+    conn: Conn,
     monitor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     state: Annotated[IncidentState | None, Query()] = None,
-    range_: Annotated[Range | None, Query(alias="range",
-                                          description="open during the last 24h, 7d...")] = None,
+    range_: Annotated[
+        Range | None, Query(alias="range", description="open during the last 24h, 7d...")
+    ] = None,
     limit: paging.Limit = 50,
     cursor: paging.Cursor = None,
 ) -> Page[IncidentOut]:
     """Newest first."""
     before_id = cursors.decode_id(cursor) if cursor else None
     since = datetime.now(UTC) - SPANS[range_] if range_ else None
-    query = store.page_query(account_id, monitor_id=monitor_id, state=state, since=since,
-                             before_id=before_id, limit=limit + 1)
+    query = store.page_query(
+        account_id,
+        monitor_id=monitor_id,
+        state=state,
+        since=since,
+        before_id=before_id,
+        limit=limit + 1,
+    )
     rows = (await conn.execute(query)).all()
     page = rows[:limit]
     following = cursors.encode_id(page[-1].id) if len(rows) > limit else None
@@ -63,15 +71,16 @@ async def _detail(conn: Conn, account_id: int, incident_id: int) -> IncidentDeta
 
 
 @router.get("/{incident_id}", response_model=IncidentDetailOut, responses=NOT_FOUND)
-async def get_incident(incident_id: IncidentId, account_id: AccountId, conn: Conn
-                       ) -> IncidentDetailOut:
+async def get_incident(
+    incident_id: IncidentId, account_id: AccountId, conn: Conn
+) -> IncidentDetailOut:
     return await _detail(conn, account_id, incident_id)
 
 
-@router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut,
-             responses=NOT_FOUND)
-async def acknowledge_incident(incident_id: IncidentId, caller: EditorCaller, conn: Conn
-                               ) -> IncidentDetailOut:
+@router.post("/{incident_id}/acknowledge", response_model=IncidentDetailOut, responses=NOT_FOUND)
+async def acknowledge_incident(
+    incident_id: IncidentId, caller: EditorCaller, conn: Conn
+) -> IncidentDetailOut:
     """Records who acknowledged it and when; the first acknowledgement stands."""
     if await store.find(conn, caller.account_id, incident_id) is None:
         raise not_found("incident")
@@ -81,8 +90,9 @@ async def acknowledge_incident(incident_id: IncidentId, caller: EditorCaller, co
 
 
 @router.patch("/{incident_id}", response_model=IncidentDetailOut, responses=NOT_FOUND)
-async def name_incident(incident_id: IncidentId, body: PublicWordsIn, caller: EditorCaller,
-                        conn: Conn) -> IncidentDetailOut:
+async def name_incident(
+    incident_id: IncidentId, body: PublicWordsIn, caller: EditorCaller, conn: Conn
+) -> IncidentDetailOut:
     """Give a detected incident a public title and message, shown on the status pages."""
     if await store.find(conn, caller.account_id, incident_id) is None:
         raise not_found("incident")
@@ -91,14 +101,20 @@ async def name_incident(incident_id: IncidentId, body: PublicWordsIn, caller: Ed
     return await _detail(conn, caller.account_id, incident_id)
 
 
-@router.post("/{incident_id}/updates", status_code=status.HTTP_201_CREATED,
-             response_model=UpdateOut, responses=NOT_FOUND)
-async def add_incident_update(incident_id: IncidentId, body: UpdateIn, caller: EditorCaller,
-                              conn: Conn) -> UpdateOut:
+@router.post(
+    "/{incident_id}/updates",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UpdateOut,
+    responses=NOT_FOUND,
+)
+async def add_incident_update(
+    incident_id: IncidentId, body: UpdateIn, caller: EditorCaller, conn: Conn
+) -> UpdateOut:
     """A message for the status pages that show the incident's monitor."""
     if await store.find(conn, caller.account_id, incident_id) is None:
         raise not_found("incident")
-    update = await store.add_update(conn, incident_id, caller.account_id, caller.login_id,
-                                    body.message)
+    update = await store.add_update(
+        conn, incident_id, caller.account_id, caller.login_id, body.message
+    )
     await conn.commit()
     return update

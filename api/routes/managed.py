@@ -28,8 +28,12 @@ from shared.tables import (
 
 router = APIRouter(tags=["monitors as code"])
 
-TABLES: dict[str, Table] = {"monitor": monitors, "channel": notification_channels,
-                            "status_page": status_pages, "maintenance": maintenance_windows}
+TABLES: dict[str, Table] = {
+    "monitor": monitors,
+    "channel": notification_channels,
+    "status_page": status_pages,
+    "maintenance": maintenance_windows,
+}
 Kind = Annotated[str, Path(pattern="^(" + "|".join(ascode_format.KINDS) + ")$")]
 Key = Annotated[str, Path(pattern=ascode_format.KEY_PATTERN)]
 NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "no such object of this account"}}
@@ -66,42 +70,63 @@ async def _live(conn: Conn, account_id: int) -> list[dict[str, Any]]:
     # An object deleted in the UI leaves its binding behind: it is not managed any more.
     out: list[dict[str, Any]] = []
     for kind, table in TABLES.items():
-        query = (select(managed_objects.c.kind, managed_objects.c.key, managed_objects.c.object_id)
-                 .join(table, table.c.id == managed_objects.c.object_id)
-                 .where(managed_objects.c.account_id == account_id,
-                        managed_objects.c.kind == kind, table.c.account_id == account_id)
-                 .order_by(managed_objects.c.key))
+        query = (
+            select(managed_objects.c.kind, managed_objects.c.key, managed_objects.c.object_id)
+            .join(table, table.c.id == managed_objects.c.object_id)
+            .where(
+                managed_objects.c.account_id == account_id,
+                managed_objects.c.kind == kind,
+                table.c.account_id == account_id,
+            )
+            .order_by(managed_objects.c.key)
+        )
         out += [dict(row._mapping) for row in await conn.execute(query)]
     return out
 
 
 @router.put(f"{PREFIX}/managed/{{kind}}/{{key}}", response_model=ManagedOut, responses=NOT_FOUND)
-async def bind(kind: Kind, key: Key, body: ManagedIn, account_id: EditorAccountId,
-               conn: Conn) -> ManagedOut:
+async def bind(
+    kind: Kind, key: Key, body: ManagedIn, account_id: EditorAccountId, conn: Conn
+) -> ManagedOut:
     """Marks an object of the account as managed by a file under `key`."""
     table = TABLES[kind]
-    owned = await conn.scalar(select(table.c.id).where(
-        table.c.id == body.object_id, table.c.account_id == account_id))
+    owned = await conn.scalar(
+        select(table.c.id).where(table.c.id == body.object_id, table.c.account_id == account_id)
+    )
     if owned is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind} not found")
-    await conn.execute(delete(managed_objects).where(
-        managed_objects.c.account_id == account_id, managed_objects.c.kind == kind,
-        managed_objects.c.object_id == body.object_id))
-    await conn.execute(insert(managed_objects).values(
-        account_id=account_id, kind=kind, key=key, object_id=body.object_id
-    ).on_conflict_do_update(index_elements=["account_id", "kind", "key"],
-                            set_={"object_id": body.object_id}))
+    await conn.execute(
+        delete(managed_objects).where(
+            managed_objects.c.account_id == account_id,
+            managed_objects.c.kind == kind,
+            managed_objects.c.object_id == body.object_id,
+        )
+    )
+    await conn.execute(
+        insert(managed_objects)
+        .values(account_id=account_id, kind=kind, key=key, object_id=body.object_id)
+        .on_conflict_do_update(
+            index_elements=["account_id", "kind", "key"], set_={"object_id": body.object_id}
+        )
+    )
     await conn.commit()
     return ManagedOut(kind=kind, key=key, object_id=body.object_id)
 
 
-@router.delete(f"{PREFIX}/managed/{{kind}}/{{key}}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=NOT_FOUND)
+@router.delete(
+    f"{PREFIX}/managed/{{kind}}/{{key}}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=NOT_FOUND,
+)
 async def unbind(kind: Kind, key: Key, account_id: EditorAccountId, conn: Conn) -> Response:
     """Forgets the binding (the object stays): the UI owns it again."""
-    gone = await conn.execute(delete(managed_objects).where(
-        managed_objects.c.account_id == account_id, managed_objects.c.kind == kind,
-        managed_objects.c.key == key))
+    gone = await conn.execute(
+        delete(managed_objects).where(
+            managed_objects.c.account_id == account_id,
+            managed_objects.c.kind == kind,
+            managed_objects.c.key == key,
+        )
+    )
     if gone.rowcount == 0:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no object under that key")
     await conn.commit()

@@ -40,10 +40,14 @@ def monitor_not_found() -> HTTPException:
     return HTTPException(status_code.HTTP_404_NOT_FOUND, "monitor not found")
 
 
-TagQuery = Annotated[str | None, Query(max_length=50, description="monitors with this tag"),
-                    AfterValidator(lambda v: v if v is None else printable(v))]
-RegionQuery = Annotated[str | None, Query(pattern=REGION_PATTERN,
-                                          description="monitors with a test in this region")]
+TagQuery = Annotated[
+    str | None,
+    Query(max_length=50, description="monitors with this tag"),
+    AfterValidator(lambda v: v if v is None else printable(v)),
+]
+RegionQuery = Annotated[
+    str | None, Query(pattern=REGION_PATTERN, description="monitors with a test in this region")
+]
 NOT_MODIFIED: Responses = {304: {"description": "unchanged since the ETag given in If-None-Match"}}
 
 
@@ -74,16 +78,16 @@ async def list_monitors(  # noqa: PLR0913 -- one argument a query parameter
     headers = {"ETag": tag_now, "Cache-Control": "private, no-cache"}
     if request.headers.get("if-none-match") == tag_now:
         return Response(status_code=status_code.HTTP_304_NOT_MODIFIED, headers=headers)
-    rows, following, counts = await monitor_list.page(conn, account_id, f, sort, cursor,
-                                                      limit)
+    rows, following, counts = await monitor_list.page(conn, account_id, f, sort, cursor, limit)
     items = await store.monitors_out(conn, account_id, rows, settings.ping_url)
     body = MonitorListOut(items=items, next=following, counts=counts)
     return Response(body.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.post("/validate", status_code=status_code.HTTP_204_NO_CONTENT)
-async def validate_monitor(body: MonitorIn, account_id: EditorAccountId, conn: Conn,
-                           settings: SettingsDep) -> Response:
+async def validate_monitor(
+    body: MonitorIn, account_id: EditorAccountId, conn: Conn, settings: SettingsDep
+) -> Response:
     """The checks of a create (the body, its tests under the cell's and the account's rules),
     nothing stored: `vigil apply` asks before it changes anything. The quota is the create's
     own (it counts what is already there)."""
@@ -92,10 +96,14 @@ async def validate_monitor(body: MonitorIn, account_id: EditorAccountId, conn: C
     return Response(status_code=status_code.HTTP_204_NO_CONTENT)
 
 
-@router.post("", status_code=status_code.HTTP_201_CREATED, response_model=MonitorOut,
-             responses=QUOTA)
+@router.post(
+    "", status_code=status_code.HTTP_201_CREATED, response_model=MonitorOut, responses=QUOTA
+)
 async def create_monitor(
-    body: MonitorIn, account_id: EditorAccountId, conn: Conn, settings: SettingsDep,
+    body: MonitorIn,
+    account_id: EditorAccountId,
+    conn: Conn,
+    settings: SettingsDep,
     request: Request,
 ) -> MonitorOut:
     limit = await quotas.quota(conn, account_id, settings, lock=True)
@@ -110,8 +118,9 @@ async def create_monitor(
 
 
 @router.get("/{monitor_id}", response_model=MonitorOut, responses=NOT_FOUND)
-async def get_monitor(monitor_id: MonitorId, account_id: AccountId, conn: Conn,
-                      settings: SettingsDep) -> MonitorOut:
+async def get_monitor(
+    monitor_id: MonitorId, account_id: AccountId, conn: Conn, settings: SettingsDep
+) -> MonitorOut:
     row = await store.find_monitor(conn, account_id, monitor_id)
     if row is None:
         raise monitor_not_found()
@@ -121,7 +130,10 @@ async def get_monitor(monitor_id: MonitorId, account_id: AccountId, conn: Conn,
 
 @router.patch("/{monitor_id}", response_model=MonitorOut, responses=NOT_FOUND)
 async def change_monitor(
-    monitor_id: MonitorId, body: MonitorPatch, account_id: EditorAccountId, conn: Conn,
+    monitor_id: MonitorId,
+    body: MonitorPatch,
+    account_id: EditorAccountId,
+    conn: Conn,
     settings: SettingsDep,
 ) -> MonitorOut:
     query = (
@@ -139,12 +151,14 @@ async def change_monitor(
 
 
 @router.delete("/{monitor_id}", status_code=status_code.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def delete_monitor(monitor_id: MonitorId, account_id: EditorAccountId, conn: Conn,
-                         request: Request) -> Response:
+async def delete_monitor(
+    monitor_id: MonitorId, account_id: EditorAccountId, conn: Conn, request: Request
+) -> Response:
     """The monitor and its tests go (the scheduler stops them); their results stay."""
     tokens = await heartbeats.tokens_of(conn, account_id, monitor_id=monitor_id)
-    gone = await conn.execute(delete(monitors).where(
-        monitors.c.id == monitor_id, monitors.c.account_id == account_id))
+    gone = await conn.execute(
+        delete(monitors).where(monitors.c.id == monitor_id, monitors.c.account_id == account_id)
+    )
     if gone.rowcount == 0:
         raise monitor_not_found()
     await conn.commit()

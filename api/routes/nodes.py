@@ -47,22 +47,41 @@ class NodesOut(BaseModel):
 
 
 @router.get("/nodes", response_model=NodesOut)
-async def list_nodes(_: AdminAccountId, conn: Conn,
-                     settings: SettingsDep) -> NodesOut:
+async def list_nodes(_: AdminAccountId, conn: Conn, settings: SettingsDep) -> NodesOut:
     query = select(nodes, broken_nodes.c.reason).select_from(
-        nodes.outerjoin(broken_nodes, broken_nodes.c.node == nodes.c.node))
+        nodes.outerjoin(broken_nodes, broken_nodes.c.node == nodes.c.node)
+    )
     rows = (await conn.execute(query.order_by(nodes.c.region, nodes.c.node))).all()
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.node_dead_after_s)
-    items = [NodeOut(region=r.region, node=r.node, version=r.version,
-                     live=r.last_heartbeat > cutoff, last_heartbeat=r.last_heartbeat,
-                     first_seen=r.first_seen, load=r.load, tests_held=r.tests_held,
-                     backlog=r.backlog, clock_offset_ms=r.clock_offset_ms, broken=r.reason)
-             for r in rows]
+    items = [
+        NodeOut(
+            region=r.region,
+            node=r.node,
+            version=r.version,
+            live=r.last_heartbeat > cutoff,
+            last_heartbeat=r.last_heartbeat,
+            first_seen=r.first_seen,
+            load=r.load,
+            tests_held=r.tests_held,
+            backlog=r.backlog,
+            clock_offset_ms=r.clock_offset_ms,
+            broken=r.reason,
+        )
+        for r in rows
+    ]
     regions: dict[str, list[NodeOut]] = {}
     for item in items:
         regions.setdefault(item.region, []).append(item)
-    return NodesOut(items=items, regions=[
-        RegionOut(region=name, nodes=len(group), live_nodes=sum(n.live for n in group),
-                  last_heartbeat=max(n.last_heartbeat for n in group),
-                  alert=None if any(n.live for n in group) else "no live node")
-        for name, group in regions.items()])
+    return NodesOut(
+        items=items,
+        regions=[
+            RegionOut(
+                region=name,
+                nodes=len(group),
+                live_nodes=sum(n.live for n in group),
+                last_heartbeat=max(n.last_heartbeat for n in group),
+                alert=None if any(n.live for n in group) else "no live node",
+            )
+            for name, group in regions.items()
+        ],
+    )

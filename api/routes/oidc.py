@@ -30,16 +30,21 @@ _Text = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^[\x21-\x7
 class OidcLoginIn(Input):
     code: _Text = Field(description="the authorization code the provider sent the browser")
     redirect_uri: _Text = Field(description="the redirect URI the code was sent to")
-    code_verifier: Annotated[str, Field(min_length=43, max_length=128,
-                                        pattern=r"^[A-Za-z0-9._~-]+$")]
+    code_verifier: Annotated[
+        str, Field(min_length=43, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")
+    ]
     nonce: Annotated[str, Field(min_length=16, max_length=256, pattern=r"^[\x21-\x7e]+$")]
 
 
 REFUSED: Responses = {
-    401: {"model": ErrorOut, "description": "refused: the detail names the failed check "
-          "(issuer, audience, nonce, token, code, subject, email_unverified, "
-          "signup_closed, provider)"},
-    404: {"model": ErrorOut, "description": "no such provider"}}
+    401: {
+        "model": ErrorOut,
+        "description": "refused: the detail names the failed check "
+        "(issuer, audience, nonce, token, code, subject, email_unverified, "
+        "signup_closed, provider)",
+    },
+    404: {"model": ErrorOut, "description": "no such provider"},
+}
 
 
 def refused(reason: str) -> HTTPException:
@@ -47,15 +52,19 @@ def refused(reason: str) -> HTTPException:
 
 
 @router.post("/{name}/login", response_model=TokenOut, responses={**REFUSED, **LIMITED})
-async def oidc_login(body: OidcLoginIn, request: Request, engine: EngineDep,
-                     settings: SettingsDep,
-                     name: Annotated[str, Path(max_length=32, pattern=r"^[a-z0-9_-]+$")]
-                     ) -> TokenOut:
+async def oidc_login(
+    body: OidcLoginIn,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    name: Annotated[str, Path(max_length=32, pattern=r"^[a-z0-9_-]+$")],
+) -> TokenOut:
     provider = _provider(settings, name)
     _limit(request, "login")
     try:
-        claims = await oidc.identity(provider, body.code, body.redirect_uri,
-                                     body.code_verifier, body.nonce)
+        claims = await oidc.identity(
+            provider, body.code, body.redirect_uri, body.code_verifier, body.nonce
+        )
     except oidc.Refused as exc:
         raise refused(exc.reason) from None
     email = _verified_email(claims)
@@ -89,19 +98,29 @@ def _role(provider: OidcProvider, claims: dict[str, Any]) -> str:
     return "viewer"
 
 
-async def _login_of(request: Request, conn: AsyncConnection, settings: Settings,
-                    provider: OidcProvider, email: str, role: str) -> int:
+async def _login_of(
+    request: Request,
+    conn: AsyncConnection,
+    settings: Settings,
+    provider: OidcProvider,
+    email: str,
+    role: str,
+) -> int:
     """The log-in with this email; a provider with a team keeps its role in step with the
     groups. None yet: one is made, in the provider's team or as an account of its own."""
-    row = (await conn.execute(select(accounts.c.id, accounts.c.owner_id)
-                              .where(accounts.c.email == email))).first()
+    row = (
+        await conn.execute(
+            select(accounts.c.id, accounts.c.owner_id).where(accounts.c.email == email)
+        )
+    ).first()
     team = await _team_id(conn, provider)
     if row is not None:
         if team is not None and row.owner_id == team:
             await conn.execute(update(accounts).where(accounts.c.id == row.id).values(role=role))
         return int(row.id)
-    if team is None and not (signup_policy.allows(settings, email)
-                             or await signup_policy.first_run(conn.engine)):
+    if team is None and not (
+        signup_policy.allows(settings, email) or await signup_policy.first_run(conn.engine)
+    ):
         raise refused("signup_closed")
     # No password: a random one nobody knows; "forgotten password" can set a real one.
     unusable = await _hashing(request, security.hash_password, secrets.token_urlsafe(32))
@@ -114,8 +133,11 @@ async def _login_of(request: Request, conn: AsyncConnection, settings: Settings,
 async def _team_id(conn: AsyncConnection, provider: OidcProvider) -> int | None:
     if not provider.team:
         return None
-    owner = await conn.scalar(select(accounts.c.id).where(
-        accounts.c.email == provider.team, accounts.c.owner_id.is_(None)))
+    owner = await conn.scalar(
+        select(accounts.c.id).where(
+            accounts.c.email == provider.team, accounts.c.owner_id.is_(None)
+        )
+    )
     if owner is None:
         raise refused("signup_closed")  # the team's owner has not signed up yet
     return int(owner)

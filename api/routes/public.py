@@ -110,20 +110,26 @@ async def _page(app: Any, slug: str) -> Answer | None:
         build = None
         days = live.page.history_days
         if kept is None or not kept.fits(now.date(), live.monitor_ids, live.watermark, days):
-            build = await public_history.read(conn, live.monitor_ids, now, live.watermark,
-                                              days)
+            build = await public_history.read(conn, live.monitor_ids, now, live.watermark, days)
 
     def render() -> tuple[History, Answer]:
         history = build() if build is not None else kept
         assert history is not None
-        body = orjson.dumps({**_render(live.page, live.states, live.windows, now),
-                             "announcements": [{"message": a.message,
-                                                "starts_at": a.starts_at.isoformat(),
-                                                "ends_at": a.ends_at.isoformat()}
-                                               for a in live.announcements],
-                             "manual_incidents": live.manual,
-                             **public_history.with_today(history, live.today, now,
-                                                         live.targets)})
+        body = orjson.dumps(
+            {
+                **_render(live.page, live.states, live.windows, now),
+                "announcements": [
+                    {
+                        "message": a.message,
+                        "starts_at": a.starts_at.isoformat(),
+                        "ends_at": a.ends_at.isoformat(),
+                    }
+                    for a in live.announcements
+                ],
+                "manual_incidents": live.manual,
+                **public_history.with_today(history, live.today, now, live.targets),
+            }
+        )
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
         guard = page_access.guard_of(live.page)
         return history, Answer(200, body, [], etag, _gzip(body), guard)
@@ -145,41 +151,73 @@ def _gzip(body: bytes) -> bytes:
 
 
 async def _live(conn: AsyncConnection, slug: str, now: datetime) -> _Live | None:
-    page = (await conn.execute(select(status_pages).where(status_pages.c.slug == slug))
-            ).first()
+    page = (await conn.execute(select(status_pages).where(status_pages.c.slug == slug))).first()
     if page is None:
         return None
-    states = (await conn.execute(
-        select(spm.c.monitor_id, monitors.c.name, spm.c.group_name, spm.c.position,
-               test_state.c.status, test_state.c.error_kind, spm.c.sla_target)
-        .join(monitors, monitors.c.id == spm.c.monitor_id)
-        .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
-        .outerjoin(test_state, test_state.c.test_id == tests.c.id)
-        .where(spm.c.page_id == page.id)
-        .order_by(spm.c.position, monitors.c.name, spm.c.monitor_id))).all()
+    states = (
+        await conn.execute(
+            select(
+                spm.c.monitor_id,
+                monitors.c.name,
+                spm.c.group_name,
+                spm.c.position,
+                test_state.c.status,
+                test_state.c.error_kind,
+                spm.c.sla_target,
+            )
+            .join(monitors, monitors.c.id == spm.c.monitor_id)
+            .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
+            .outerjoin(test_state, test_state.c.test_id == tests.c.id)
+            .where(spm.c.page_id == page.id)
+            .order_by(spm.c.position, monitors.c.name, spm.c.monitor_id)
+        )
+    ).all()
     # A recurring window is read whatever its first times: its occurrence decides.
-    windows = public_posted.windows((await conn.execute(
-        select(mw.c.title, mw.c.starts_at, mw.c.ends_at, mw.c.monitor_id, mw.c.recurrence,
-               mw.c.timezone)
-        .where(or_(mw.c.status_page_id == page.id,
-                   mw.c.monitor_id.in_(select(spm.c.monitor_id).where(
-                       spm.c.page_id == page.id))),
-               or_(mw.c.recurrence.is_not(None),
-                   (mw.c.ends_at > now) & (mw.c.starts_at < now + UPCOMING))))).all(),
-        now, UPCOMING)
+    windows = public_posted.windows(
+        (
+            await conn.execute(
+                select(
+                    mw.c.title,
+                    mw.c.starts_at,
+                    mw.c.ends_at,
+                    mw.c.monitor_id,
+                    mw.c.recurrence,
+                    mw.c.timezone,
+                ).where(
+                    or_(
+                        mw.c.status_page_id == page.id,
+                        mw.c.monitor_id.in_(
+                            select(spm.c.monitor_id).where(spm.c.page_id == page.id)
+                        ),
+                    ),
+                    or_(
+                        mw.c.recurrence.is_not(None),
+                        (mw.c.ends_at > now) & (mw.c.starts_at < now + UPCOMING),
+                    ),
+                )
+            )
+        ).all(),
+        now,
+        UPCOMING,
+    )
     states = [*states, *await _tagged(conn, page, {r.monitor_id for r in states})]
-    announced = (await conn.execute(
-        select(ann.c.message, ann.c.starts_at, ann.c.ends_at)
-        .where(ann.c.page_id == page.id, ann.c.ends_at > now, ann.c.starts_at <= now)
-        .order_by(ann.c.starts_at, ann.c.id))).all()
+    announced = (
+        await conn.execute(
+            select(ann.c.message, ann.c.starts_at, ann.c.ends_at)
+            .where(ann.c.page_id == page.id, ann.c.ends_at > now, ann.c.starts_at <= now)
+            .order_by(ann.c.starts_at, ann.c.id)
+        )
+    ).all()
     monitor_ids = tuple(dict.fromkeys(r.monitor_id for r in states))
-    today, mark = await public_history.today_and_watermark(conn, monitor_ids, now.date(),
-                                                           page.history_days)
+    today, mark = await public_history.today_and_watermark(
+        conn, monitor_ids, now.date(), page.history_days
+    )
     manual = await public_posted.incidents(conn, page.id, now)
     targets: dict[int, float | None] = {}
     for row in states:
-        targets.setdefault(row.monitor_id, page.sla_target if row.sla_target is None
-                           else row.sla_target)
+        targets.setdefault(
+            row.monitor_id, page.sla_target if row.sla_target is None else row.sla_target
+        )
     return _Live(page, states, windows, monitor_ids, today, mark, announced, manual, targets)
 
 
@@ -189,14 +227,23 @@ async def _tagged(conn: AsyncConnection, page: Any, placed: set[int]) -> list[An
     if not page.group_tags:
         return []
     tag_of = {g: page.group_tags[g] for g in page.groups if g in page.group_tags}
-    rows = (await conn.execute(
-        select(monitors.c.id.label("monitor_id"), monitors.c.name, monitors.c.tags,
-               test_state.c.status)
-        .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
-        .outerjoin(test_state, test_state.c.test_id == tests.c.id)
-        .where(monitors.c.account_id == page.account_id,
-               monitors.c.tags.overlap(list(tag_of.values())))
-        .order_by(monitors.c.name, monitors.c.id))).all()
+    rows = (
+        await conn.execute(
+            select(
+                monitors.c.id.label("monitor_id"),
+                monitors.c.name,
+                monitors.c.tags,
+                test_state.c.status,
+            )
+            .outerjoin(tests, (tests.c.monitor_id == monitors.c.id) & tests.c.enabled)
+            .outerjoin(test_state, test_state.c.test_id == tests.c.id)
+            .where(
+                monitors.c.account_id == page.account_id,
+                monitors.c.tags.overlap(list(tag_of.values())),
+            )
+            .order_by(monitors.c.name, monitors.c.id)
+        )
+    ).all()
     out = []
     for row in rows:
         if row.monitor_id in placed:
@@ -224,10 +271,12 @@ def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> 
     per_monitor: dict[int, dict[str, Any]] = {}
     test_states: dict[int, list[str | None]] = defaultdict(list)
     for row in states:
-        per_monitor.setdefault(row.monitor_id, {"id": row.monitor_id, "name": row.name,
-                                                "group": row.group_name})
+        per_monitor.setdefault(
+            row.monitor_id, {"id": row.monitor_id, "name": row.name, "group": row.group_name}
+        )
         test_states[row.monitor_id].append(
-            None if row.status is None else state_label(row.status, row.error_kind))
+            None if row.status is None else state_label(row.status, row.error_kind)
+        )
     groups: dict[str | None, list[dict[str, Any]]] = {None: []}
     groups.update({name: [] for name in page.groups})
     for monitor_id, monitor in per_monitor.items():
@@ -235,15 +284,22 @@ def _render(page: Any, states: list[Any], windows: list[Any], now: datetime) -> 
         status = "maintenance" if maintained else _public(monitor_status(test_states[monitor_id]))
         groups.setdefault(monitor.pop("group"), []).append({**monitor, "status": status})
     return {
-        "slug": page.slug, "title": page.title, "logo_url": page.logo_url,
-        "language": page.language, "visibility": page.visibility,
-        "history_days": page.history_days, "sla_target": page.sla_target,
-        "accent_color": page.accent_color, "footer_links": page.footer_links,
+        "slug": page.slug,
+        "title": page.title,
+        "logo_url": page.logo_url,
+        "language": page.language,
+        "visibility": page.visibility,
+        "history_days": page.history_days,
+        "sla_target": page.sla_target,
+        "accent_color": page.accent_color,
+        "footer_links": page.footer_links,
         "favicon_url": page.favicon_url,
         "status": _overall([m["status"] for ms in groups.values() for m in ms]),
         "groups": [{"name": name, "monitors": ms} for name, ms in groups.items() if ms],
-        "maintenance": [{**w, "starts_at": w["starts_at"].isoformat(),
-                         "ends_at": w["ends_at"].isoformat()} for w in windows],
+        "maintenance": [
+            {**w, "starts_at": w["starts_at"].isoformat(), "ends_at": w["ends_at"].isoformat()}
+            for w in windows
+        ],
         "generated_at": now.isoformat(),
     }
 
@@ -261,23 +317,34 @@ def _overall(statuses: list[str]) -> str:
     return "up"
 
 
-@router.get("/status-pages/{slug}", responses={401: {"model": ErrorOut, "description": (
-                                                   "a private page, asked without a valid "
-                                                   "access token (X-Vigil-Page-Access) or "
-                                                   "feed token (?token=)")},
-                                               404: {"model": ErrorOut},
-                                               503: {"model": ErrorOut}},
-            response_description="the page, its groups and the state of each monitor")
-async def public_status_page(slug: Slug, request: Request,
-                             token: page_access.TokenQ = None) -> Response:
+@router.get(
+    "/status-pages/{slug}",
+    responses={
+        401: {
+            "model": ErrorOut,
+            "description": (
+                "a private page, asked without a valid "
+                "access token (X-Vigil-Page-Access) or "
+                "feed token (?token=)"
+            ),
+        },
+        404: {"model": ErrorOut},
+        503: {"model": ErrorOut},
+    },
+    response_description="the page, its groups and the state of each monitor",
+)
+async def public_status_page(
+    slug: Slug, request: Request, token: page_access.TokenQ = None
+) -> Response:
     app = request.app
     try:
         answer = await app.state.public_cache.get(slug, lambda: _answer(app, slug))
     except PoolTimeout:
         # More misses than connections for longer than the pool waits (a cache turned off
         # under a crowd): say so, and when to come back, rather than fail with a 500.
-        return Response(BUSY, status_code=503, media_type="application/json",
-                        headers={"Retry-After": "1"})
+        return Response(
+            BUSY, status_code=503, media_type="application/json", headers={"Retry-After": "1"}
+        )
     if not page_access.allowed(request, answer.guard):
         return page_access.refused(answer.guard)  # type: ignore[arg-type]
     ttl = int(app.state.settings.public_cache_ttl_s)
@@ -285,7 +352,8 @@ async def public_status_page(slug: Slug, request: Request,
     private = answer.guard is not None
     status, headers, body = answer.head(
         f"private, max-age={ttl}".encode() if private else cache_control(ttl),
-        Asked.of(request.scope))
+        Asked.of(request.scope),
+    )
     response = Response(body, status_code=status)
     response.raw_headers = [*headers, page_access.NOINDEX] if private else headers
     return response

@@ -36,29 +36,42 @@ class AccessOut(BaseModel):
     expires_at: datetime
 
 
-WRONG = HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password",
-                      headers={"x-robots-tag": "noindex, nofollow"})
+WRONG = HTTPException(
+    status.HTTP_401_UNAUTHORIZED, "wrong password", headers={"x-robots-tag": "noindex, nofollow"}
+)
 
 
-@router.post("/status-pages/{slug}/access", response_model=AccessOut, responses={
-    401: {"model": ErrorOut, "description": "wrong password"},
-    404: {"model": ErrorOut, "description": "no password-protected page of this slug"},
-    429: {"model": ErrorOut, "description": "too many attempts"}})
-async def give_password(slug: Slug, body: AccessIn, request: Request, conn: Conn
-                        ) -> AccessOut:
+@router.post(
+    "/status-pages/{slug}/access",
+    response_model=AccessOut,
+    responses={
+        401: {"model": ErrorOut, "description": "wrong password"},
+        404: {"model": ErrorOut, "description": "no password-protected page of this slug"},
+        429: {"model": ErrorOut, "description": "too many attempts"},
+    },
+)
+async def give_password(slug: Slug, body: AccessIn, request: Request, conn: Conn) -> AccessOut:
     settings = request.app.state.settings
     request.app.state.page_password_limits.check(
-        request, "page-password", slug, forwarded_client(request, settings.trusted_proxies))
-    page = (await conn.execute(
-        select(status_pages.c.id, status_pages.c.password_hash)
-        .where(status_pages.c.slug == slug,
-               status_pages.c.visibility == page_access.PASSWORD))).first()
+        request, "page-password", slug, forwarded_client(request, settings.trusted_proxies)
+    )
+    page = (
+        await conn.execute(
+            select(status_pages.c.id, status_pages.c.password_hash).where(
+                status_pages.c.slug == slug, status_pages.c.visibility == page_access.PASSWORD
+            )
+        )
+    ).first()
     if page is None or page.password_hash is None:
         raise await page_access.elsewhere(request, slug) or HTTPException(
-            status.HTTP_404_NOT_FOUND, "no password-protected status page")
+            status.HTTP_404_NOT_FOUND, "no password-protected status page"
+        )
     right = await anyio.to_thread.run_sync(
-        security.verify_password, page.password_hash, body.password,
-        limiter=request.app.state.hash_limiter)
+        security.verify_password,
+        page.password_hash,
+        body.password,
+        limiter=request.app.state.hash_limiter,
+    )
     if not right:
         raise WRONG
     token, expires = page_access.issue(settings, page.id, page.password_hash)  # its stamp

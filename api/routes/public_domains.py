@@ -31,11 +31,17 @@ class DomainOut(BaseModel):
     slug: str
 
 
-@router.get("/domains/{host}", response_model=DomainOut, responses={
-    307: {"description": "the domain's page is in another cell: ask there"},
-    404: {"model": ErrorOut, "description": "no status page at this domain"}})
-async def page_at(host: Host, conn: Conn, settings: SettingsDep, request: Request
-                  ) -> DomainOut | Response:
+@router.get(
+    "/domains/{host}",
+    response_model=DomainOut,
+    responses={
+        307: {"description": "the domain's page is in another cell: ask there"},
+        404: {"model": ErrorOut, "description": "no status page at this domain"},
+    },
+)
+async def page_at(
+    host: Host, conn: Conn, settings: SettingsDep, request: Request
+) -> DomainOut | Response:
     domain = lookup_form(host)
     directory = cells.directory(request)
     if domain is None or directory is None:  # not a host name, or nothing can be proven
@@ -45,15 +51,19 @@ async def page_at(host: Host, conn: Conn, settings: SettingsDep, request: Reques
         raise _not_found()
     # The page of the account that proved it (a lapsed claimant's page may still name it).
     slug = await conn.scalar(
-        select(status_pages.c.slug).join(accounts, accounts.c.id == status_pages.c.account_id)
-        .where(status_pages.c.custom_domain == domain, accounts.c.email == held.account))
+        select(status_pages.c.slug)
+        .join(accounts, accounts.c.id == status_pages.c.account_id)
+        .where(status_pages.c.custom_domain == domain, accounts.c.email == held.account)
+    )
     if slug is not None:
         return DomainOut(slug=slug)
     cell = await directory.cell_for_domain(domain)
     if cell is None or cell.name == settings.cell:
         raise _not_found()
-    return Response(status_code=status.HTTP_307_TEMPORARY_REDIRECT,
-                    headers={"Location": f"{cell.api_url}{DOMAINS}{domain}"})
+    return Response(
+        status_code=status.HTTP_307_TEMPORARY_REDIRECT,
+        headers={"Location": f"{cell.api_url}{DOMAINS}{domain}"},
+    )
 
 
 def _not_found() -> HTTPException:

@@ -25,15 +25,23 @@ MAX_RENDERED = 20_000  # feeds and badges kept, of every page's current version
 PERIODS = public_periods.PERIODS  # days of bars the figure covers
 Period = Literal["24h", "7d", "30d", "90d", "365d"]
 Kind = Literal["status", "uptime", "response_time"]
-COLOURS = {"up": "#2e7d32", "degraded": "#b26a00", "down": "#c62828",
-           "maintenance": "#1565c0", "pending": "#616161"}
+COLOURS = {
+    "up": "#2e7d32",
+    "degraded": "#b26a00",
+    "down": "#c62828",
+    "maintenance": "#1565c0",
+    "pending": "#616161",
+}
 NOT_FOUND: Responses = {404: {"model": ErrorOut}}
 
 
 def _answers(media_type: str) -> dict[int | str, dict[str, Any]]:
     """What the OpenAPI document says of a route answering `media_type` (not JSON)."""
-    return {200: {"content": {media_type: {"schema": {"type": "string"}}}}, **NOT_FOUND,
-            401: {"model": ErrorOut, "description": "a private page, without its ?token="}}
+    return {
+        200: {"content": {media_type: {"schema": {"type": "string"}}}},
+        **NOT_FOUND,
+        401: {"model": ErrorOut, "description": "a private page, without its ?token="},
+    }
 
 
 class _Page:
@@ -78,10 +86,17 @@ def _kept(request: Request, key: tuple[Any, ...], make: Any) -> bytes | None:
 def _send(request: Request, body: bytes, media_type: str, private: bool) -> Response:
     ttl = int(request.app.state.settings.public_cache_ttl_s)
     if private:  # the token is in the URL: no shared cache keeps it, no search engine
-        return Response(body, media_type=media_type, headers={
-            "cache-control": f"private, max-age={ttl}", "x-robots-tag": "noindex, nofollow"})
-    return Response(body, media_type=media_type,
-                    headers={"cache-control": cache_control(ttl).decode()})
+        return Response(
+            body,
+            media_type=media_type,
+            headers={
+                "cache-control": f"private, max-age={ttl}",
+                "x-robots-tag": "noindex, nofollow",
+            },
+        )
+    return Response(
+        body, media_type=media_type, headers={"cache-control": cache_control(ttl).decode()}
+    )
 
 
 def _missing() -> Response:
@@ -89,6 +104,7 @@ def _missing() -> Response:
 
 
 # --- feeds ---------------------------------------------------------------------------
+
 
 def _entries(page: dict[str, Any]) -> list[dict[str, str]]:
     """Incidents and maintenance windows, newest first, as feed entries."""
@@ -99,14 +115,23 @@ def _entries(page: dict[str, Any]) -> list[dict[str, str]]:
         title = incident["title"] or f"{name}: {incident['severity']}"
         words = [incident["message"] or ""] + [u["message"] for u in incident["updates"]]
         state = "resolved" if incident["resolved_at"] else "ongoing"
-        entries.append({"id": f"incident-{incident['id']}", "title": f"{title} ({state})",
-                        "text": "\n".join(w for w in words if w),
-                        "at": incident["resolved_at"] or incident["started_at"]})
+        entries.append(
+            {
+                "id": f"incident-{incident['id']}",
+                "title": f"{title} ({state})",
+                "text": "\n".join(w for w in words if w),
+                "at": incident["resolved_at"] or incident["started_at"],
+            }
+        )
     for window in page["maintenance"]:
-        entries.append({"id": f"maintenance-{window['starts_at']}-{window['title']}",
-                        "title": f"Maintenance: {window['title']}",
-                        "text": f"{window['starts_at']} – {window['ends_at']}",
-                        "at": window["starts_at"]})
+        entries.append(
+            {
+                "id": f"maintenance-{window['starts_at']}-{window['title']}",
+                "title": f"Maintenance: {window['title']}",
+                "text": f"{window['starts_at']} – {window['ends_at']}",
+                "at": window["starts_at"],
+            }
+        )
     return sorted(entries, key=lambda e: e["at"], reverse=True)
 
 
@@ -117,26 +142,34 @@ def _link(request: Request, slug: str) -> str:
 def rss(page: dict[str, Any], link: str) -> bytes:
     items = "".join(
         f"<item><title>{escape(e['title'])}</title><link>{escape(link)}</link>"
-        f"<guid isPermaLink=\"false\">{escape(link)}#{escape(e['id'])}</guid>"
+        f'<guid isPermaLink="false">{escape(link)}#{escape(e["id"])}</guid>'
         f"<pubDate>{format_datetime(datetime.fromisoformat(e['at']))}</pubDate>"
-        f"<description>{escape(e['text'])}</description></item>" for e in _entries(page))
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>{escape(page['title'])}</title><link>{escape(link)}</link>"
-            f"<description>{escape(page['title'])}</description>"
-            f"<lastBuildDate>{format_datetime(datetime.fromisoformat(page['generated_at']))}"
-            f"</lastBuildDate>{items}</channel></rss>").encode()
+        f"<description>{escape(e['text'])}</description></item>"
+        for e in _entries(page)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(page['title'])}</title><link>{escape(link)}</link>"
+        f"<description>{escape(page['title'])}</description>"
+        f"<lastBuildDate>{format_datetime(datetime.fromisoformat(page['generated_at']))}"
+        f"</lastBuildDate>{items}</channel></rss>"
+    ).encode()
 
 
 def atom(page: dict[str, Any], link: str) -> bytes:
     entries = "".join(
         f"<entry><id>{escape(link)}#{escape(e['id'])}</id><title>{escape(e['title'])}</title>"
-        f"<updated>{e['at']}</updated><link href=\"{escape(link)}\"/>"
-        f"<summary>{escape(e['text'])}</summary></entry>" for e in _entries(page))
-    return (f'<?xml version="1.0" encoding="utf-8"?>'
-            f'<feed xmlns="http://www.w3.org/2005/Atom"><id>{escape(link)}</id>'
-            f"<title>{escape(page['title'])}</title><updated>{page['generated_at']}</updated>"
-            f'<link href="{escape(link)}"/><author><name>{escape(page["title"])}</name>'
-            f"</author>{entries}</feed>").encode()
+        f'<updated>{e["at"]}</updated><link href="{escape(link)}"/>'
+        f"<summary>{escape(e['text'])}</summary></entry>"
+        for e in _entries(page)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>'
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><id>{escape(link)}</id>'
+        f"<title>{escape(page['title'])}</title><updated>{page['generated_at']}</updated>"
+        f'<link href="{escape(link)}"/><author><name>{escape(page["title"])}</name>'
+        f"</author>{entries}</feed>"
+    ).encode()
 
 
 FEEDS = {"rss": (rss, "application/rss+xml"), "atom": (atom, "application/atom+xml")}
@@ -152,23 +185,32 @@ async def _feed(request: Request, slug: str, kind: str) -> Response:
     return _send(request, body, media_type, found.private)
 
 
-@router.get("/status-pages/{slug}/feed.rss", responses=_answers("application/rss+xml"),
-            response_class=Response,
-            response_description="the page's incidents and maintenance as RSS 2.0")
-async def page_rss(slug: public.Slug, request: Request,
-                   token: page_access.TokenQ = None) -> Response:
+@router.get(
+    "/status-pages/{slug}/feed.rss",
+    responses=_answers("application/rss+xml"),
+    response_class=Response,
+    response_description="the page's incidents and maintenance as RSS 2.0",
+)
+async def page_rss(
+    slug: public.Slug, request: Request, token: page_access.TokenQ = None
+) -> Response:
     return await _feed(request, slug, "rss")
 
 
-@router.get("/status-pages/{slug}/feed.atom", responses=_answers("application/atom+xml"),
-            response_class=Response,
-            response_description="the page's incidents and maintenance as Atom")
-async def page_atom(slug: public.Slug, request: Request,
-                    token: page_access.TokenQ = None) -> Response:
+@router.get(
+    "/status-pages/{slug}/feed.atom",
+    responses=_answers("application/atom+xml"),
+    response_class=Response,
+    response_description="the page's incidents and maintenance as Atom",
+)
+async def page_atom(
+    slug: public.Slug, request: Request, token: page_access.TokenQ = None
+) -> Response:
     return await _feed(request, slug, "atom")
 
 
 # --- badges --------------------------------------------------------------------------
+
 
 def uptime(bars: list[dict[str, Any]], days: int) -> float | None:
     """The mean of the last `days` daily uptimes of these bars (days without checks left
@@ -186,20 +228,27 @@ def badge(label: str, value: str, colour: str) -> bytes:
     left, right = _text_width(label), _text_width(value)
     width = left + right
     label, value = escape(label), escape(value)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" '
-            f'role="img" aria-label="{label}: {value}"><title>{label}: {value}</title>'
-            f'<rect width="{left}" height="20" fill="#555"/>'
-            f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
-            f'<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif"'
-            f' font-size="11"><text x="{left / 2}" y="14">{label}</text>'
-            f'<text x="{left + right / 2}" y="14">{value}</text></g></svg>').encode()
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" '
+        f'role="img" aria-label="{label}: {value}"><title>{label}: {value}</title>'
+        f'<rect width="{left}" height="20" fill="#555"/>'
+        f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif"'
+        f' font-size="11"><text x="{left / 2}" y="14">{label}</text>'
+        f'<text x="{left + right / 2}" y="14">{value}</text></g></svg>'
+    ).encode()
 
 
 def response_ms(bars: list[dict[str, Any]], period: str) -> float | None:
     """The mean response time of these bars' monitors over `period` (each monitor's mean
     weighted by its checks); None if none has a timed check in it (or the page is shorter)."""
-    known = [p for bar in bars if (p := (bar.get("periods") or {}).get(period))
-             and p["response_ms"] is not None and p["checks"]]
+    known = [
+        p
+        for bar in bars
+        if (p := (bar.get("periods") or {}).get(period))
+        and p["response_ms"] is not None
+        and p["checks"]
+    ]
     checks = sum(p["checks"] for p in known)
     return sum(p["response_ms"] * p["checks"] for p in known) / checks if checks else None
 
@@ -209,13 +258,17 @@ def _response_badge(bars: list[dict[str, Any]], period: str) -> bytes:
     if figure is None:
         return badge(f"response {period}", "no data", COLOURS["pending"])
     # shields.io's response-time scale: under 300 ms is good, over a second is bad.
-    colour = COLOURS["up"] if figure < 300 else (
-        COLOURS["degraded"] if figure < 1000 else COLOURS["down"])
+    colour = (
+        COLOURS["up"]
+        if figure < 300
+        else (COLOURS["degraded"] if figure < 1000 else COLOURS["down"])
+    )
     return badge(f"response {period}", f"{figure:.0f} ms", colour)
 
 
-def _badge_for(statuses: list[str], bars: list[dict[str, Any]], kind: str, period: str,
-               days: int) -> bytes:
+def _badge_for(
+    statuses: list[str], bars: list[dict[str, Any]], kind: str, period: str, days: int
+) -> bytes:
     if kind == "status":
         status = public._overall(statuses)
         return badge("status", status, COLOURS[status])
@@ -225,52 +278,77 @@ def _badge_for(statuses: list[str], bars: list[dict[str, Any]], kind: str, perio
     figure = uptime(bars, PERIODS[period]) if PERIODS[period] <= days else None
     if figure is None:
         return badge(f"uptime {period}", "no data", COLOURS["pending"])
-    colour = COLOURS["up"] if figure >= 0.99 else (
-        COLOURS["degraded"] if figure >= 0.95 else COLOURS["down"])
+    colour = (
+        COLOURS["up"]
+        if figure >= 0.99
+        else (COLOURS["degraded"] if figure >= 0.95 else COLOURS["down"])
+    )
     return badge(f"uptime {period}", f"{figure * 100:.2f}%", colour)
 
 
-def _badge_of(page: dict[str, Any], monitor_id: int | None, kind: str, period: str
-              ) -> bytes | None:
+def _badge_of(page: dict[str, Any], monitor_id: int | None, kind: str, period: str) -> bytes | None:
     """The badge of the page, or of one of its monitors (None if it has no such monitor)."""
-    statuses = [m["status"] for g in page["groups"] for m in g["monitors"]
-                if monitor_id is None or m["id"] == monitor_id]
+    statuses = [
+        m["status"]
+        for g in page["groups"]
+        for m in g["monitors"]
+        if monitor_id is None or m["id"] == monitor_id
+    ]
     if not statuses and monitor_id is not None:
         return None
     bars = [b for b in page["bars"] if monitor_id is None or b["monitor_id"] == monitor_id]
     return _badge_for(statuses, bars, kind, period, page.get("history_days", 90))
 
 
-KindQ = Annotated[Kind, Query(description=(
-    "status, or uptime or mean response time over `period`"))]
+KindQ = Annotated[
+    Kind, Query(description=("status, or uptime or mean response time over `period`"))
+]
 PeriodQ = Annotated[Period, Query()]
 
 
-@router.get("/status-pages/{slug}/badge.svg", responses=_answers("image/svg+xml"),
-            response_class=Response,
-            response_description="an SVG badge of the whole page")
-async def page_badge(slug: public.Slug, request: Request, kind: KindQ = "status",
-                     period: PeriodQ = "30d", token: page_access.TokenQ = None) -> Response:
+@router.get(
+    "/status-pages/{slug}/badge.svg",
+    responses=_answers("image/svg+xml"),
+    response_class=Response,
+    response_description="an SVG badge of the whole page",
+)
+async def page_badge(
+    slug: public.Slug,
+    request: Request,
+    kind: KindQ = "status",
+    period: PeriodQ = "30d",
+    token: page_access.TokenQ = None,
+) -> Response:
     found = await _page(request)
     if found is None:
         return _missing()
-    body = _kept(request, (found.etag, kind, period), lambda: _badge_of(found.json(), None,
-                                                                         kind, period))
+    body = _kept(
+        request, (found.etag, kind, period), lambda: _badge_of(found.json(), None, kind, period)
+    )
     assert body is not None
     return _send(request, body, "image/svg+xml", found.private)
 
 
-@router.get("/status-pages/{slug}/monitors/{monitor_id}/badge.svg",
-            responses=_answers("image/svg+xml"), response_class=Response,
-            response_description="an SVG badge of one monitor of the page")
-async def monitor_badge(slug: public.Slug, request: Request,
-                        monitor_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-                        kind: KindQ = "status", period: PeriodQ = "30d",
-                        token: page_access.TokenQ = None) -> Response:
+@router.get(
+    "/status-pages/{slug}/monitors/{monitor_id}/badge.svg",
+    responses=_answers("image/svg+xml"),
+    response_class=Response,
+    response_description="an SVG badge of one monitor of the page",
+)
+async def monitor_badge(
+    slug: public.Slug,
+    request: Request,
+    monitor_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    kind: KindQ = "status",
+    period: PeriodQ = "30d",
+    token: page_access.TokenQ = None,
+) -> Response:
     found = await _page(request)
     if found is None:
         return _missing()
-    body = _kept(request, (found.etag, monitor_id, kind, period),
-                 lambda: _badge_of(found.json(), monitor_id, kind, period))
-    return _missing() if body is None else _send(request, body, "image/svg+xml",
-                                                 found.private)
+    body = _kept(
+        request,
+        (found.etag, monitor_id, kind, period),
+        lambda: _badge_of(found.json(), monitor_id, kind, period),
+    )
+    return _missing() if body is None else _send(request, body, "image/svg+xml", found.private)

@@ -115,8 +115,15 @@ async def list_pings(
     ping, with its body. Other kinds of test have none."""
     await _owned(conn, account_id, test_id)
     p = heartbeat_pings.c
-    rows = (await conn.execute(select(heartbeat_pings).where(p.test_id == test_id)
-                               .order_by(p.n.desc()).limit(limit))).all()
-    return Page[PingOut](items=[PingOut(**{k: v for k, v in row._mapping.items()
-                                           if k in PingOut.model_fields}) for row in rows],
-                         next=None)
+    rows = (
+        await conn.execute(
+            select(heartbeat_pings).where(p.test_id == test_id).order_by(p.n.desc()).limit(limit)
+        )
+    ).all()
+    return Page[PingOut](
+        items=[
+            PingOut(**{k: v for k, v in row._mapping.items() if k in PingOut.model_fields})
+            for row in rows
+        ],
+        next=None,
+    )

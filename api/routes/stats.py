@@ -35,8 +35,11 @@ def utc_now() -> datetime:
 
 async def _monitor_tests(conn: Conn, account_id: int, monitor_id: int) -> list[int]:
     await row_of(conn, monitors, account_id, monitor_id, "monitor", (monitors.c.id,))
-    query = select(tests.c.id).where(tests.c.monitor_id == monitor_id,
-                                     tests.c.account_id == account_id).order_by(tests.c.id)
+    query = (
+        select(tests.c.id)
+        .where(tests.c.monitor_id == monitor_id, tests.c.account_id == account_id)
+        .order_by(tests.c.id)
+    )
     return list((await conn.execute(query)).scalars())
 
 
@@ -65,7 +68,9 @@ async def stats_of_test(test_id: TestId, account_id: AccountId, conn: Conn) -> S
 
 @router.get("/tests/{test_id}/series", response_model=SeriesPageOut, responses=TEST_404)
 async def series_of_test(
-    test_id: TestId, account_id: AccountId, conn: Conn,
+    test_id: TestId,
+    account_id: AccountId,
+    conn: Conn,
     range_: Annotated[Range, Query(alias="range")] = "24h",
 ) -> SeriesPageOut:
     """Response-time percentiles per bucket: 15 minutes over 24 h, 2 hours over 7 days

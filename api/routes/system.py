@@ -72,17 +72,24 @@ class SystemOut(BaseModel):
 
 
 @router.get("/system", response_model=SystemOut)
-async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
-                 request: Request) -> SystemOut:
+async def system(
+    _: AdminAccountId, conn: Conn, settings: SettingsDep, request: Request
+) -> SystemOut:
     # The broker's API is the slowest source: asked first, awaited last.
     asking_broker = asyncio.create_task(_queues(settings))
     try:
-        owners = (await conn.execute(select(func.count()).select_from(accounts)
-                                     .where(accounts.c.owner_id.is_(None)))).scalar_one()
+        owners = (
+            await conn.execute(
+                select(func.count()).select_from(accounts).where(accounts.c.owner_id.is_(None))
+            )
+        ).scalar_one()
         cells, cells_error = await _cells(request)
         rates = await ingest.read(conn, settings.cell)
-        enabled, total = (await conn.execute(select(func.count().filter(tests.c.enabled),
-                                                    func.count()).select_from(tests))).one()
+        enabled, total = (
+            await conn.execute(
+                select(func.count().filter(tests.c.enabled), func.count()).select_from(tests)
+            )
+        ).one()
     except BaseException:
         asking_broker.cancel()
         raise
@@ -91,9 +98,15 @@ async def system(_: AdminAccountId, conn: Conn, settings: SettingsDep,
     for entry in cells:
         if entry.name == settings.cell:
             cell = cell.model_copy(update={"capacity": entry.capacity, "closed": entry.closed})
-    return SystemOut(cell=cell, cells=cells, cells_error=cells_error, queues=queues,
-                     queues_error=queues_error, ingest=IngestRateOut(**asdict(rates)),
-                     tests=CellTestsOut(enabled=enabled, total=total))
+    return SystemOut(
+        cell=cell,
+        cells=cells,
+        cells_error=cells_error,
+        queues=queues,
+        queues_error=queues_error,
+        ingest=IngestRateOut(**asdict(rates)),
+        tests=CellTestsOut(enabled=enabled, total=total),
+    )
 
 
 async def _cells(request: Request) -> tuple[list[DirectoryCellOut], str | None]:
@@ -107,25 +120,41 @@ async def _cells(request: Request) -> tuple[list[DirectoryCellOut], str | None]:
     except (OSError, SQLAlchemyError) as exc:
         log.warning("directory unreadable", extra={"error": str(exc)})
         return [], "the directory database cannot be reached"
-    return [DirectoryCellOut(name=c.name, api_url=c.api_url, accounts=c.load,
-                             capacity=c.capacity, closed=not c.open) for c in listed], None
+    return [
+        DirectoryCellOut(
+            name=c.name, api_url=c.api_url, accounts=c.load, capacity=c.capacity, closed=not c.open
+        )
+        for c in listed
+    ], None
 
 
 async def _queues(settings: Settings) -> tuple[list[QueueOut], str | None]:
     """This cell's queues, by name; or none and the reason the broker's API gave none."""
     try:
-        async with RabbitAdmin(settings.rabbitmq_management_url, vhost_of(settings.amqp_url),
-                               timeout=MANAGEMENT_TIMEOUT_S) as admin:
+        async with RabbitAdmin(
+            settings.rabbitmq_management_url,
+            vhost_of(settings.amqp_url),
+            timeout=MANAGEMENT_TIMEOUT_S,
+        ) as admin:
             found = await admin.queues()
     except AdminError as exc:
         return [], str(exc)
     except ValueError:  # not JSON: the URL names something else than the management API
         return [], "the management API answered something that is not JSON"
-    mine = [q for q in found if isinstance(q, dict)
-            and names.is_cell_queue(str(q.get("name")), settings.cell)]
-    return [QueueOut(name=q["name"], messages=q.get("messages") or 0,
-                     consumers=q.get("consumers") or 0, rate_in=_rate(q))
-            for q in sorted(mine, key=lambda q: q["name"])], None
+    mine = [
+        q
+        for q in found
+        if isinstance(q, dict) and names.is_cell_queue(str(q.get("name")), settings.cell)
+    ]
+    return [
+        QueueOut(
+            name=q["name"],
+            messages=q.get("messages") or 0,
+            consumers=q.get("consumers") or 0,
+            rate_in=_rate(q),
+        )
+        for q in sorted(mine, key=lambda q: q["name"])
+    ], None
 
 
 def _rate(queue: dict) -> float | None:

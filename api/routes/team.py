@@ -28,10 +28,16 @@ INVITATION_TTL = timedelta(days=7)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 MEMBER_404: Responses = {404: {"model": ErrorOut, "description": "no such member of this account"}}
 INVITE_404: Responses = {
-    404: {"model": ErrorOut, "description": "no such invitation of this account"}}
+    404: {"model": ErrorOut, "description": "no such invitation of this account"}
+}
 _MEMBER = (accounts.c.id, accounts.c.email, accounts.c.role, accounts.c.created_at)
-_INVITE = (invitations.c.id, invitations.c.email, invitations.c.role, invitations.c.expires_at,
-           invitations.c.created_at)
+_INVITE = (
+    invitations.c.id,
+    invitations.c.email,
+    invitations.c.role,
+    invitations.c.expires_at,
+    invitations.c.created_at,
+)
 
 
 def _of_account(account_id: int):  # noqa: ANN202 - a SQL expression
@@ -51,25 +57,43 @@ async def list_members(
     return Page[MemberOut](items=[MemberOut(**row._mapping) for row in rows], next=following)
 
 
-@router.patch("/members/{member_id}", response_model=MemberOut, responses={
-    **MEMBER_404, 409: {"model": ErrorOut, "description": "the account's owner stays owner"}})
-async def change_role(member_id: Id, body: MemberPatch, caller: OwnerCaller, conn: Conn
-                      ) -> MemberOut:
+@router.patch(
+    "/members/{member_id}",
+    response_model=MemberOut,
+    responses={
+        **MEMBER_404,
+        409: {"model": ErrorOut, "description": "the account's owner stays owner"},
+    },
+)
+async def change_role(
+    member_id: Id, body: MemberPatch, caller: OwnerCaller, conn: Conn
+) -> MemberOut:
     await _member(conn, caller.account_id, member_id)
-    row = (await conn.execute(update(accounts).where(accounts.c.id == member_id)
-                              .values(role=body.role).returning(*_MEMBER))).one()
+    row = (
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == member_id)
+            .values(role=body.role)
+            .returning(*_MEMBER)
+        )
+    ).one()
     await conn.commit()
     return MemberOut(**row._mapping)
 
 
-@router.delete("/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT, responses={
-    **MEMBER_404, 409: {"model": ErrorOut, "description": "the account's owner stays"}})
-async def remove_member(member_id: Id, caller: OwnerCaller, conn: Conn, request: Request
-                        ) -> Response:
+@router.delete(
+    "/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**MEMBER_404, 409: {"model": ErrorOut, "description": "the account's owner stays"}},
+)
+async def remove_member(
+    member_id: Id, caller: OwnerCaller, conn: Conn, request: Request
+) -> Response:
     """The member's log-in, tokens and API keys go; the account's resources stay."""
     await _member(conn, caller.account_id, member_id)
-    email = await conn.scalar(delete(accounts).where(accounts.c.id == member_id)
-                              .returning(accounts.c.email))
+    email = await conn.scalar(
+        delete(accounts).where(accounts.c.id == member_id).returning(accounts.c.email)
+    )
     await conn.commit()
     directory = cells.directory(request)
     if directory is not None and email is not None:
@@ -78,8 +102,7 @@ async def remove_member(member_id: Id, caller: OwnerCaller, conn: Conn, request:
 
 
 async def _member(conn: Conn, account_id: int, member_id: int) -> None:
-    query = select(accounts.c.owner_id).where(accounts.c.id == member_id,
-                                              _of_account(account_id))
+    query = select(accounts.c.owner_id).where(accounts.c.id == member_id, _of_account(account_id))
     found = (await conn.execute(query)).first()
     if found is None:
         raise not_found("member")
@@ -96,36 +119,66 @@ async def list_invitations(
     return Page[InvitationOut](items=[InvitationOut(**r._mapping) for r in rows], next=following)
 
 
-@router.post("/invitations", status_code=status.HTTP_201_CREATED,
-             response_model=InvitationCreatedOut,
-             responses={409: {"model": ErrorOut, "description": "email already has a log-in"}})
-async def invite(body: InvitationIn, caller: OwnerCaller, conn: Conn, request: Request,
-                 background: BackgroundTasks, settings: SettingsDep) -> InvitationCreatedOut:
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationCreatedOut,
+    responses={409: {"model": ErrorOut, "description": "email already has a log-in"}},
+)
+async def invite(
+    body: InvitationIn,
+    caller: OwnerCaller,
+    conn: Conn,
+    request: Request,
+    background: BackgroundTasks,
+    settings: SettingsDep,
+) -> InvitationCreatedOut:
     """The token is shown once, and mailed to the invitee as a link to the frontend's page
     that accepts it (/auth/accept-invite)."""
     email = body.email.lower()
     if await conn.scalar(select(accounts.c.id).where(accounts.c.email == email)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "this email already has a log-in")
     token, token_hash = security.new_secret(security.INVITE_PREFIX)
-    row = (await conn.execute(insert(invitations).values(
-        account_id=caller.account_id, email=email, role=body.role, token_hash=token_hash,
-        expires_at=datetime.now(UTC) + INVITATION_TTL).returning(*_INVITE))).one()
+    row = (
+        await conn.execute(
+            insert(invitations)
+            .values(
+                account_id=caller.account_id,
+                email=email,
+                role=body.role,
+                token_hash=token_hash,
+                expires_at=datetime.now(UTC) + INVITATION_TTL,
+            )
+            .returning(*_INVITE)
+        )
+    ).one()
     inviter = await cells.owner_email(conn, caller.account_id)
-    language = await conn.scalar(select(accounts.c.language).where(
-        accounts.c.id == caller.account_id))
+    language = await conn.scalar(
+        select(accounts.c.language).where(accounts.c.id == caller.account_id)
+    )
     await conn.commit()
-    mail = notify.account_mail("invitation", f"invite/{row.id}", email, inviter,
-                               f"{settings.frontend_url}/invite/{token}", language or "en",
-                               row.expires_at)
+    mail = notify.account_mail(
+        "invitation",
+        f"invite/{row.id}",
+        email,
+        inviter,
+        f"{settings.frontend_url}/invite/{token}",
+        language or "en",
+        row.expires_at,
+    )
     background.add_task(send_mail, request, mail)
     return InvitationCreatedOut(**row._mapping, token=token)
 
 
-@router.delete("/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=INVITE_404)
+@router.delete(
+    "/invitations/{invitation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=INVITE_404
+)
 async def cancel_invitation(invitation_id: Id, caller: OwnerCaller, conn: Conn) -> Response:
-    gone = await conn.execute(delete(invitations).where(
-        invitations.c.id == invitation_id, invitations.c.account_id == caller.account_id))
+    gone = await conn.execute(
+        delete(invitations).where(
+            invitations.c.id == invitation_id, invitations.c.account_id == caller.account_id
+        )
+    )
     if gone.rowcount == 0:
         raise not_found("invitation")
     await conn.commit()

@@ -31,8 +31,9 @@ def test_not_found() -> HTTPException:
 
 
 @router.get("", response_model=Page[TestOut], responses=NOT_FOUND)
-async def list_tests(monitor_id: MonitorId, account_id: AccountId, conn: Conn,
-                     settings: SettingsDep) -> Page[TestOut]:
+async def list_tests(
+    monitor_id: MonitorId, account_id: AccountId, conn: Conn, settings: SettingsDep
+) -> Page[TestOut]:
     if await store.find_monitor(conn, account_id, monitor_id) is None:
         raise monitor_not_found()
     by_monitor = await store.tests_of(conn, account_id, [monitor_id], settings.ping_url)
@@ -70,8 +71,9 @@ async def add_test(
     return test
 
 
-async def _test_of(conn: Conn, account_id: int, monitor_id: int, test_id: int,
-                   ping_base: str) -> TestOut:
+async def _test_of(
+    conn: Conn, account_id: int, monitor_id: int, test_id: int, ping_base: str
+) -> TestOut:
     test = await store.find_test(conn, account_id, test_id, ping_base)
     if test is None or test.monitor_id != monitor_id:
         raise test_not_found()
@@ -79,8 +81,9 @@ async def _test_of(conn: Conn, account_id: int, monitor_id: int, test_id: int,
 
 
 @router.get("/{test_id}", response_model=TestOut, responses=TEST_404)
-async def get_test(monitor_id: MonitorId, test_id: TestId, account_id: AccountId, conn: Conn,
-                   settings: SettingsDep) -> TestOut:
+async def get_test(
+    monitor_id: MonitorId, test_id: TestId, account_id: AccountId, conn: Conn, settings: SettingsDep
+) -> TestOut:
     return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
 
 
@@ -91,8 +94,11 @@ def _patched(stored: Any, patch: TestPatch) -> TestIn:
     `region` alone (what a client that knows one region per test sends) makes it the only
     region; `regions` replaces the list; both must agree. A secret sent back masked keeps
     the stored one (api.masking)."""
-    changes = {k: v for k, v in patch.model_dump(exclude_unset=True, exclude={"enabled"}).items()
-               if v is not None or k not in ("region", "regions", "url")}  # null: no change
+    changes = {
+        k: v
+        for k, v in patch.model_dump(exclude_unset=True, exclude={"enabled"}).items()
+        if v is not None or k not in ("region", "regions", "url")
+    }  # null: no change
     if "kind" in changes:
         raise _invalid("kind", "a test's kind cannot change: create a test of the new kind")
     if "region" in changes and "regions" not in changes:
@@ -103,9 +109,13 @@ def _patched(stored: Any, patch: TestPatch) -> TestIn:
     except MaskError as exc:
         raise _invalid(exc.field, str(exc).partition(": ")[2]) from None
     merged: dict[str, Any] = {
-        "kind": stored.kind, **config, "interval_s": stored.interval_s,
-        "timeout_s": stored.timeout_s, "regions": list(stored.regions),
-        "alert_rule": stored.alert_rule, **changes,
+        "kind": stored.kind,
+        **config,
+        "interval_s": stored.interval_s,
+        "timeout_s": stored.timeout_s,
+        "regions": list(stored.regions),
+        "alert_rule": stored.alert_rule,
+        **changes,
     }
     if "interval_s" in changes and "timeout_s" not in changes:
         # The stored timeout was the default for the old interval, or chosen for it: a new
@@ -130,14 +140,20 @@ def _only_pausing(patch: TestPatch) -> bool:
 
 @router.patch("/{test_id}", response_model=TestOut, responses={**TEST_404, **QUOTA})
 async def change_test(
-    monitor_id: MonitorId, test_id: TestId, body: TestPatch, account_id: EditorAccountId,
-    conn: Conn, settings: SettingsDep,
+    monitor_id: MonitorId,
+    test_id: TestId,
+    body: TestPatch,
+    account_id: EditorAccountId,
+    conn: Conn,
+    settings: SettingsDep,
 ) -> TestOut:
     current = await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
     if _only_pausing(body):
-        await conn.execute(update(tests).where(
-            tests.c.id == test_id, tests.c.account_id == account_id).values(
-            enabled=False, version=tests.c.version + 1, updated_at=func.now()))
+        await conn.execute(
+            update(tests)
+            .where(tests.c.id == test_id, tests.c.account_id == account_id)
+            .values(enabled=False, version=tests.c.version + 1, updated_at=func.now())
+        )
         if current.kind == HEARTBEAT:
             await heartbeats.rearm(conn, test_id, False, current.enabled)
         await conn.commit()
@@ -149,15 +165,22 @@ async def change_test(
     check_test(changed, settings, ("body",), limit.min_interval_s)
     regions = changed.region_list(current.region)
     values: dict[str, Any] = {
-        "config": changed.config(), "alert_rule": changed.rule(),
+        "config": changed.config(),
+        "alert_rule": changed.rule(),
         "interval_s": changed.interval_s,
-        "timeout_s": changed.timeout_s, "region": regions[0], "regions": regions,
-        "version": tests.c.version + 1, "updated_at": func.now(),
+        "timeout_s": changed.timeout_s,
+        "region": regions[0],
+        "regions": regions,
+        "version": tests.c.version + 1,
+        "updated_at": func.now(),
     }
     if body.enabled is not None:
         values["enabled"] = body.enabled
-    await conn.execute(update(tests).where(
-        tests.c.id == test_id, tests.c.account_id == account_id).values(**values))
+    await conn.execute(
+        update(tests)
+        .where(tests.c.id == test_id, tests.c.account_id == account_id)
+        .values(**values)
+    )
     if changed.is_heartbeat:
         enabled = current.enabled if body.enabled is None else body.enabled
         await heartbeats.rearm(conn, test_id, enabled, current.enabled)
@@ -165,12 +188,19 @@ async def change_test(
     return await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
 
 
-@router.post("/{test_id}/ping-token", response_model=TestOut,
-             responses={**TEST_404, 409: {"model": ErrorOut,
-                                          "description": "not a heartbeat test"}})
-async def regenerate_ping_token(monitor_id: MonitorId, test_id: TestId,
-                                account_id: EditorAccountId, conn: Conn, settings: SettingsDep,
-                                request: Request) -> TestOut:
+@router.post(
+    "/{test_id}/ping-token",
+    response_model=TestOut,
+    responses={**TEST_404, 409: {"model": ErrorOut, "description": "not a heartbeat test"}},
+)
+async def regenerate_ping_token(
+    monitor_id: MonitorId,
+    test_id: TestId,
+    account_id: EditorAccountId,
+    conn: Conn,
+    settings: SettingsDep,
+    request: Request,
+) -> TestOut:
     """A new ping URL for a heartbeat test; the old one answers 404 from now on."""
     await _test_of(conn, account_id, monitor_id, test_id, settings.ping_url)
     tokens = await heartbeats.regenerate(conn, test_id)
@@ -184,16 +214,24 @@ async def regenerate_ping_token(monitor_id: MonitorId, test_id: TestId,
 
 
 @router.delete("/{test_id}", status_code=status.HTTP_204_NO_CONTENT, responses=TEST_404)
-async def delete_test(monitor_id: MonitorId, test_id: TestId, account_id: EditorAccountId,
-                      conn: Conn, request: Request) -> Response:
+async def delete_test(
+    monitor_id: MonitorId,
+    test_id: TestId,
+    account_id: EditorAccountId,
+    conn: Conn,
+    request: Request,
+) -> Response:
     """The test stops at the next scheduler pass; its results stay."""
     tokens = await heartbeats.tokens_of(conn, account_id, test_id=test_id)
-    gone = await conn.execute(delete(tests).where(
-        tests.c.id == test_id, tests.c.monitor_id == monitor_id,
-        tests.c.account_id == account_id))
+    gone = await conn.execute(
+        delete(tests).where(
+            tests.c.id == test_id,
+            tests.c.monitor_id == monitor_id,
+            tests.c.account_id == account_id,
+        )
+    )
     if gone.rowcount == 0:
         raise test_not_found()
     await conn.commit()
     await heartbeats.forget(directory(request), tokens)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-

@@ -37,8 +37,10 @@ class Result:
         if self.inline_secrets:
             return value
         ref = reference(env)
-        self.skipped.append(f"a secret, written as {{env: {ref['env']}}}: set {ref['env']} "
-                            "to the value in the source before apply")
+        self.skipped.append(
+            f"a secret, written as {{env: {ref['env']}}}: set {ref['env']} "
+            "to the value in the source before apply"
+        )
         return ref
 
     def document(self) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def read_text(path: Any) -> str:
 
 
 def status_codes(spans: list[str], note: list[str]) -> list[int]:
-    """"200-299" and "301" to a list of codes, at most 20 (what a test takes)."""
+    """ "200-299" and "301" to a list of codes, at most 20 (what a test takes)."""
     codes: list[int] = []
     for span in spans:
         low, _, high = str(span).partition("-")
@@ -74,7 +76,9 @@ def status_codes(spans: list[str], note: list[str]) -> list[int]:
     if len(codes) > 20:  # a wide range ("200-299"): the codes a server really answers
         codes = [c for c in codes if c in _REGISTERED]
     if len(codes) > 20:
-        note.append(f"accepted {', '.join(map(str, spans))}: kept {codes[0]}-{codes[19]} "
-                    "(a test takes at most 20 codes)")
+        note.append(
+            f"accepted {', '.join(map(str, spans))}: kept {codes[0]}-{codes[19]} "
+            "(a test takes at most 20 codes)"
+        )
         codes = codes[:20]
     return codes or [200]

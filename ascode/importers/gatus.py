@@ -22,8 +22,17 @@ CHANNELS: dict[str, tuple[str, dict[str, str], set[str]]] = {
     "mattermost": ("mattermost", {"url": "webhook-url"}, {"url"}),
     "telegram": ("telegram", {"token": "token", "chat_id": "id"}, {"token"}),
     "pagerduty": ("pagerduty", {"routing_key": "integration-key"}, {"routing_key"}),
-    "email": ("email", {"from": "from", "username": "username", "password": "password",
-                        "host": "host", "port": "port"}, {"password"}),
+    "email": (
+        "email",
+        {
+            "from": "from",
+            "username": "username",
+            "password": "password",
+            "host": "host",
+            "port": "port",
+        },
+        {"password"},
+    ),
 }
 _CONDITION = re.compile(r"^\s*(\[[A-Z_]+\][^\s=<>!]*)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 _DURATION = re.compile(r"(\d+)(ms|s|m|h)")
@@ -44,13 +53,22 @@ def _channels(alerting: dict[str, Any], out: Result) -> dict[str, dict[str, Any]
             continue
         kind, fields, secrets = CHANNELS[provider]
         key = out.key(provider, "channel")
-        mapped = {ours: out.secret(str(config[theirs]), f"{key}_{ours}")
-                  if ours in secrets else config[theirs]
-                  for ours, theirs in fields.items() if config.get(theirs) not in (None, "")}
+        mapped = {
+            ours: out.secret(str(config[theirs]), f"{key}_{ours}")
+            if ours in secrets
+            else config[theirs]
+            for ours, theirs in fields.items()
+            if config.get(theirs) not in (None, "")
+        }
         if kind == "email":
             mapped["to"] = [a.strip() for a in str(config.get("to", "")).split(",") if a.strip()]
-        made[provider] = {"key": key, "name": f"Gatus {provider}", "kind": kind,
-                          "config": mapped, "monitors": []}
+        made[provider] = {
+            "key": key,
+            "name": f"Gatus {provider}",
+            "kind": kind,
+            "config": mapped,
+            "monitors": [],
+        }
         out.channels.append(made[provider])
     return made
 
@@ -76,7 +94,7 @@ def _condition(text: str, test: dict[str, Any], note: list[str]) -> None:
     elif left == "[BODY]" and op == "==" and right.startswith("pat(*") and right.endswith("*)"):
         test["contains"] = right[5:-2]
     elif left.startswith("[BODY].") and op == "==":
-        test["json_path"] = "$" + left[len("[BODY]"):]
+        test["json_path"] = "$" + left[len("[BODY]") :]
         test["json_expected"] = _value(right)
     elif left == "[CERTIFICATE_EXPIRATION]" and op == ">":
         test["cert_warn_days"] = max(1, math.ceil(seconds(right, 0) / 86400))
@@ -96,8 +114,12 @@ def _target(e: dict[str, Any]) -> dict[str, Any] | None:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if "dns" in e:
         dns = e["dns"] or {}
-        return {"kind": "dns", "url": f"dns://{url}" if ":" in url else f"dns://{url}:53",
-                "name": dns.get("query-name"), "record_type": dns.get("query-type", "A")}
+        return {
+            "kind": "dns",
+            "url": f"dns://{url}" if ":" in url else f"dns://{url}:53",
+            "name": dns.get("query-name"),
+            "record_type": dns.get("query-type", "A"),
+        }
     if scheme in ("http", "https"):
         method = str(e.get("method") or "GET").upper()
         test: dict[str, Any] = {"kind": "http", "url": url, "method": method}
@@ -126,8 +148,7 @@ def _test(e: dict[str, Any], note: list[str]) -> dict[str, Any] | None:
     for condition in e.get("conditions") or []:
         _condition(condition, test, note)
     if test["kind"] != "http":
-        for name in ("expected_status", "contains", "json_path", "json_expected",
-                     "degraded_ms"):
+        for name in ("expected_status", "contains", "json_path", "json_expected", "degraded_ms"):
             test.pop(name, None)
     if e.get("enabled") is False:
         test["enabled"] = False
@@ -149,8 +170,7 @@ def _endpoint(e: dict[str, Any], out: Result, channels: dict[str, dict[str, Any]
         if alert.get("type") in channels:
             channels[alert["type"]]["monitors"].append(key)
         else:
-            out.skipped.append(f"endpoint {label!r}: alert {alert.get('type')!r} has no "
-                               "channel")
+            out.skipped.append(f"endpoint {label!r}: alert {alert.get('type')!r} has no channel")
 
 
 def convert(path: Path, inline_secrets: bool = False) -> Result:
@@ -167,10 +187,19 @@ def convert(path: Path, inline_secrets: bool = False) -> Result:
     for e in config.get("external-endpoints") or []:
         key = out.key(e.get("name"), "heartbeat")
         beat = e.get("heartbeat") or {}
-        out.monitors.append({"key": key, "name": str(e.get("name") or key), "tests": [{
-            "kind": "heartbeat", "interval_s": int(seconds(beat.get("interval"), 3600))}]})
-        out.skipped.append(f"external endpoint {e.get('name')!r}: its job must call the new "
-                           "ping URL (Vigil makes its own token)")
+        out.monitors.append(
+            {
+                "key": key,
+                "name": str(e.get("name") or key),
+                "tests": [
+                    {"kind": "heartbeat", "interval_s": int(seconds(beat.get("interval"), 3600))}
+                ],
+            }
+        )
+        out.skipped.append(
+            f"external endpoint {e.get('name')!r}: its job must call the new "
+            "ping URL (Vigil makes its own token)"
+        )
     for ui in ("ui", "storage", "security"):
         if ui in config:
             out.skipped.append(f"{ui}: Gatus's own setting, nothing to carry over")

@@ -16,14 +16,25 @@ CHANNELS: dict[str, tuple[str, dict[str, str], set[str]]] = {
     "slack": ("slack", {"url": "slackwebhookURL"}, {"url"}),
     "discord": ("discord", {"url": "discordWebhookUrl"}, {"url"}),
     "teams": ("teams", {"url": "webhookUrl"}, {"url"}),
-    "mattermost": ("mattermost", {"url": "mattermostWebhookUrl",
-                                  "username": "mattermostusername"}, {"url"}),
-    "telegram": ("telegram", {"token": "telegramBotToken", "chat_id": "telegramChatID"},
-                 {"token"}),
+    "mattermost": (
+        "mattermost",
+        {"url": "mattermostWebhookUrl", "username": "mattermostusername"},
+        {"url"},
+    ),
+    "telegram": ("telegram", {"token": "telegramBotToken", "chat_id": "telegramChatID"}, {"token"}),
     "webhook": ("webhook", {"url": "webhookURL"}, {"url"}),
     "PagerDuty": ("pagerduty", {"routing_key": "pagerdutyIntegrationKey"}, {"routing_key"}),
-    "smtp": ("email", {"host": "smtpHost", "port": "smtpPort", "username": "smtpUsername",
-                       "password": "smtpPassword", "from": "smtpFrom"}, {"password"}),
+    "smtp": (
+        "email",
+        {
+            "host": "smtpHost",
+            "port": "smtpPort",
+            "username": "smtpUsername",
+            "password": "smtpPassword",
+            "from": "smtpFrom",
+        },
+        {"password"},
+    ),
 }
 
 
@@ -40,8 +51,9 @@ def _channel(item: dict[str, Any], out: Result) -> tuple[str, dict[str, Any]] | 
     config = _json(item.get("config"), {})
     kuma_type = config.get("type")
     if kuma_type not in CHANNELS:
-        out.skipped.append(f"notification {item.get('name')!r}: type {kuma_type!r} has no "
-                           "Vigil channel")
+        out.skipped.append(
+            f"notification {item.get('name')!r}: type {kuma_type!r} has no Vigil channel"
+        )
         return None
     kind, fields, secrets = CHANNELS[kuma_type]
     key = out.key(item.get("name"), "channel")
@@ -52,24 +64,38 @@ def _channel(item: dict[str, Any], out: Result) -> tuple[str, dict[str, Any]] | 
             continue
         mapped[ours] = out.secret(str(value), f"{key}_{ours}") if ours in secrets else value
     if kind == "email":
-        mapped["to"] = [a.strip() for field in ("smtpTo", "smtpCC", "smtpBCC")
-                        for a in str(config.get(field) or "").split(",") if a.strip()]
+        mapped["to"] = [
+            a.strip()
+            for field in ("smtpTo", "smtpCC", "smtpBCC")
+            for a in str(config.get(field) or "").split(",")
+            if a.strip()
+        ]
         mapped["security"] = "tls" if config.get("smtpSecure") else "starttls"
     if kind == "webhook":
         mapped["secret"] = ref = reference(f"{key}_secret")
-        out.skipped.append(f"notification {item.get('name')!r}: Vigil signs each webhook with "
-                           f"an HMAC key that Kuma's has not: set {ref['env']} to 16 or more "
-                           "characters, and read Vigil's body at the receiver (it is not "
-                           "Kuma's)")
-    return key, {"key": key, "name": item.get("name") or key, "kind": kind, "config": mapped,
-                 "enabled": bool(item.get("active", True)), "monitors": []}
+        out.skipped.append(
+            f"notification {item.get('name')!r}: Vigil signs each webhook with "
+            f"an HMAC key that Kuma's has not: set {ref['env']} to 16 or more "
+            "characters, and read Vigil's body at the receiver (it is not "
+            "Kuma's)"
+        )
+    return key, {
+        "key": key,
+        "name": item.get("name") or key,
+        "kind": kind,
+        "config": mapped,
+        "enabled": bool(item.get("active", True)),
+        "monitors": [],
+    }
 
 
 def _http(m: dict[str, Any], out: Result, note: list[str]) -> dict[str, Any]:
-    test: dict[str, Any] = {"kind": "http", "url": m.get("url"),
-                            "method": str(m.get("method") or "GET").upper(),
-                            "expected_status": status_codes(m.get("accepted_statuscodes")
-                                                            or ["200-299"], note)}
+    test: dict[str, Any] = {
+        "kind": "http",
+        "url": m.get("url"),
+        "method": str(m.get("method") or "GET").upper(),
+        "expected_status": status_codes(m.get("accepted_statuscodes") or ["200-299"], note),
+    }
     if m.get("ignoreTls"):
         test["verify_tls"] = False
     if m.get("maxredirects") == 0:
@@ -83,8 +109,12 @@ def _http(m: dict[str, Any], out: Result, note: list[str]) -> dict[str, Any]:
     if auth != "basic":
         note.append(f"authentication {auth!r} has no Vigil equivalent (Vigil has basic)")
     elif m.get("basic_auth_user"):
-        test["basic_auth"] = {"username": m["basic_auth_user"], "password": out.secret(
-            str(m.get("basic_auth_pass") or ""), f"{m.get('name')}_basic_auth")}
+        test["basic_auth"] = {
+            "username": m["basic_auth_user"],
+            "password": out.secret(
+                str(m.get("basic_auth_pass") or ""), f"{m.get('name')}_basic_auth"
+            ),
+        }
     if m.get("proxyId"):
         note.append("its HTTP proxy is not carried over (Vigil's regions connect directly)")
     if m.get("type") == "keyword" and m.get("keyword"):
@@ -109,8 +139,10 @@ def _timeout(seconds: float, interval_s: int, note: list[str]) -> float:
     """Kuma's timeout where Vigil takes it: under the interval and at most MAX_TIMEOUT_S."""
     kept = min(seconds, MAX_TIMEOUT_S, round(interval_s * 0.8, 1))
     if kept != seconds:
-        note.append(f"timeout {seconds:g} s became {kept:g} s (a check ends before the next "
-                    f"starts, and within {MAX_TIMEOUT_S:g} s)")
+        note.append(
+            f"timeout {seconds:g} s became {kept:g} s (a check ends before the next "
+            f"starts, and within {MAX_TIMEOUT_S:g} s)"
+        )
     return kept
 
 
@@ -124,16 +156,28 @@ def _test(m: dict[str, Any], out: Result, note: list[str]) -> dict[str, Any] | N
         test = {"kind": "ping", "url": f"icmp://{m.get('hostname')}"}
     elif kind == "dns":
         server = m.get("dns_resolve_server") or "1.1.1.1"
-        test = {"kind": "dns", "url": f"dns://{server}:{m.get('port') or 53}",
-                "name": m.get("hostname"), "record_type": m.get("dns_resolve_type") or "A"}
+        test = {
+            "kind": "dns",
+            "url": f"dns://{server}:{m.get('port') or 53}",
+            "name": m.get("hostname"),
+            "record_type": m.get("dns_resolve_type") or "A",
+        }
     elif kind == "push":
-        note.append("Kuma's push URL is not carried over: point the job at the ping URL "
-                    "Vigil shows for the heartbeat after apply")
-        return {"kind": "heartbeat", "interval_s": _int(m.get("interval"), 60),
-                "grace_s": max(1, _int(m.get("retryInterval"), 60))}
+        note.append(
+            "Kuma's push URL is not carried over: point the job at the ping URL "
+            "Vigil shows for the heartbeat after apply"
+        )
+        return {
+            "kind": "heartbeat",
+            "interval_s": _int(m.get("interval"), 60),
+            "grace_s": max(1, _int(m.get("retryInterval"), 60)),
+        }
     else:
-        why = "docker containers are not reachable from Vigil's regions" \
-            if kind == "docker" else "Vigil has no such check"
+        why = (
+            "docker containers are not reachable from Vigil's regions"
+            if kind == "docker"
+            else "Vigil has no such check"
+        )
         out.skipped.append(f"monitor {m.get('name')!r}: type {kind!r} skipped ({why})")
         return None
     test["interval_s"] = _int(m.get("interval"), 60)
@@ -147,12 +191,12 @@ def _test(m: dict[str, Any], out: Result, note: list[str]) -> dict[str, Any] | N
     return test
 
 
-def _monitor(m: dict[str, Any], out: Result, channels: dict[int, dict[str, Any]]
-             ) -> str | None:
+def _monitor(m: dict[str, Any], out: Result, channels: dict[int, dict[str, Any]]) -> str | None:
     """Adds the monitor; its key, or None when it is not carried over."""
     if m.get("type") == "group":
-        out.skipped.append(f"monitor {m.get('name')!r}: groups are not carried over "
-                           "(their members are)")
+        out.skipped.append(
+            f"monitor {m.get('name')!r}: groups are not carried over (their members are)"
+        )
         return None
     note: list[str] = []
     test = _test(m, out, note)
@@ -169,8 +213,9 @@ def _monitor(m: dict[str, Any], out: Result, channels: dict[int, dict[str, Any]]
     return key
 
 
-def convert(path: Path, inline_secrets: bool = False,
-            status_pages: list[Path] | None = None) -> Result:
+def convert(
+    path: Path, inline_secrets: bool = False, status_pages: list[Path] | None = None
+) -> Result:
     """The backup and the status pages saved from Kuma; every file is checked whole first."""
     backup = kuma_shape.backup(path)
     pages = [kuma_shape.status_page(p) for p in status_pages or []]

@@ -34,8 +34,7 @@ class Shape:
         try:
             return json.loads(read_text(self.path))
         except UnicodeDecodeError as exc:
-            raise FileError(f"{self.path}: not UTF-8 ({exc.reason} at byte {exc.start})") \
-                from None
+            raise FileError(f"{self.path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
         except ValueError as exc:
             raise FileError(f"{self.path}: not JSON: {exc}") from None
 
@@ -70,8 +69,7 @@ class Shape:
         try:
             float(value)
         except (TypeError, ValueError):
-            raise self.fail(f"{where}.{field}", f"must be a number, not {_what(value)}") \
-                from None
+            raise self.fail(f"{where}.{field}", f"must be a number, not {_what(value)}") from None
 
 
 def _what(value: Any) -> str:
@@ -79,8 +77,7 @@ def _what(value: Any) -> str:
         return "null"
     if isinstance(value, str):
         return repr(value[:40])
-    return {bool: "true/false", dict: "an object", list: "a list"}.get(type(value),
-                                                                       repr(value))
+    return {bool: "true/false", dict: "an object", list: "a list"}.get(type(value), repr(value))
 
 
 def backup(path: Path) -> dict[str, Any]:
@@ -109,8 +106,7 @@ def backup(path: Path) -> dict[str, Any]:
         links = m.get("notificationIDList")
         for key in shape.obj(links if links is not None else {}, f"{where}.notificationIDList"):
             if not str(key).isdigit():
-                raise shape.fail(f"{where}.notificationIDList",
-                                 f"{key!r} is not a notification id")
+                raise shape.fail(f"{where}.notificationIDList", f"{key!r} is not a notification id")
     return data
 
 
@@ -119,8 +115,10 @@ def status_page(path: Path) -> dict[str, Any]:
     shape = Shape(path)
     data = shape.load()
     if not isinstance(data, dict) or "publicGroupList" not in data:
-        raise FileError(f"{path}: not an Uptime Kuma status page (no publicGroupList; save "
-                        "what Kuma answers at /api/status-page/<slug>)")
+        raise FileError(
+            f"{path}: not an Uptime Kuma status page (no publicGroupList; save "
+            "what Kuma answers at /api/status-page/<slug>)"
+        )
     config = shape.obj(data.get("config"), "config")
     for field in ("slug", "title"):
         shape.text(config, field, "config", required=True)

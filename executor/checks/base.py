@@ -24,9 +24,14 @@ class Outcome:
     extras: dict[str, Any] | None = None  # timings, certificate days, ... (flat, small)
 
     @classmethod
-    def failed(cls, kind: str, error: str, latency_ms: float | None = None,
-               http_status: int | None = None,
-               extras: dict[str, Any] | None = None) -> Outcome:
+    def failed(
+        cls,
+        kind: str,
+        error: str,
+        latency_ms: float | None = None,
+        http_status: int | None = None,
+        extras: dict[str, Any] | None = None,
+    ) -> Outcome:
         return cls(Status.DOWN, latency_ms, http_status, kind, error[:500], extras)
 
 

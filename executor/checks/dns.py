@@ -32,18 +32,26 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
             answer, _ = await dns.asyncquery.udp_with_fallback(query, resolver, port=target.port)
         latency = clock.ms()
         if answer.rcode() != dns.rcode.NOERROR:
-            raise Failure("dns", f"{cfg['name']} {cfg['record_type']}: "
-                          f"{dns.rcode.to_text(answer.rcode())}")
+            raise Failure(
+                "dns", f"{cfg['name']} {cfg['record_type']}: {dns.rcode.to_text(answer.rcode())}"
+            )
         got = records(answer, cfg["record_type"])
         extras = {**clock.marks, "answers": len(got)}
         expected = cfg["expected"]
         if expected is None and not got:
-            return Outcome.failed("content", f"no {cfg['record_type']} records for "
-                                  f"{cfg['name']}", latency, extras=extras)
+            return Outcome.failed(
+                "content",
+                f"no {cfg['record_type']} records for {cfg['name']}",
+                latency,
+                extras=extras,
+            )
         if expected is not None and got != {normal(e) for e in expected}:
-            return Outcome.failed("content", f"answers {sorted(got)}, expected "
-                                  f"{sorted(normal(e) for e in expected)}", latency,
-                                  extras=extras)
+            return Outcome.failed(
+                "content",
+                f"answers {sorted(got)}, expected {sorted(normal(e) for e in expected)}",
+                latency,
+                extras=extras,
+            )
         return Outcome(Status.UP, latency, extras=extras)
 
     return await net.attempt(spec, body)
@@ -51,8 +59,12 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
 
 def records(answer: dns.message.Message, record_type: str) -> set[str]:
     wanted = dns.rdatatype.from_text(record_type)
-    return {normal(rdata.to_text()) for rrset in answer.answer if rrset.rdtype == wanted
-            for rdata in rrset}
+    return {
+        normal(rdata.to_text())
+        for rrset in answer.answer
+        if rrset.rdtype == wanted
+        for rdata in rrset
+    }
 
 
 def normal(text: str) -> str:

@@ -63,8 +63,7 @@ async def _fetch(ctx: CheckContext, cfg: dict[str, Any], clock: net.Clock) -> An
         resp = await ctx.http.fetch(request, clock, ctx.max_body_bytes)
         location = resp.headers.get("location")
         if not (cfg["follow_redirects"] and resp.status in _REDIRECTS and location):
-            return Answer(resp.status, resp.body, resp.charset, clock.marks.get("cert_days"),
-                          hop)
+            return Answer(resp.status, resp.body, resp.charset, clock.marks.get("cert_days"), hop)
         previous, url = url, url.join(URL(location))
         if resp.status == 303 or resp.status in (301, 302) and method == "POST":
             method, body = "GET", None
@@ -93,16 +92,25 @@ def _judge(cfg: dict[str, Any], answer: Answer, clock: net.Clock) -> Outcome:
     if answer.redirects:
         extras["redirects"] = answer.redirects
     if answer.status not in cfg["expected_status"]:
-        return Outcome.failed("http_status", f"HTTP {answer.status}, expected "
-                              f"{sorted(cfg['expected_status'])}", latency, answer.status, extras)
+        return Outcome.failed(
+            "http_status",
+            f"HTTP {answer.status}, expected {sorted(cfg['expected_status'])}",
+            latency,
+            answer.status,
+            extras,
+        )
     problem = _content_problem(cfg, answer)
     if problem:
         return Outcome.failed("content", problem, latency, answer.status, extras)
     outcome = Outcome(Status.UP, latency, answer.status, extras=extras)
     warn = cfg["cert_warn_days"]
     if warn and answer.cert_days is not None and answer.cert_days < warn:
-        return replace(outcome, status=Status.DEGRADED, error_kind="cert_expiring",
-                       error=f"certificate expires in {answer.cert_days:.1f} days")
+        return replace(
+            outcome,
+            status=Status.DEGRADED,
+            error_kind="cert_expiring",
+            error=f"certificate expires in {answer.cert_days:.1f} days",
+        )
     return net.degrade_if_slow(outcome, cfg)
 
 
@@ -148,6 +156,7 @@ def _classify(exc: BaseException, clock: net.Clock) -> Outcome:
         return Outcome.failed("protocol", f"{type(exc).__name__}: {exc}", latency)
     if clock.phase == "tls" and isinstance(exc, ConnectionError):
         # The peer hung up in the middle of the handshake: TLS is what failed.
-        return Outcome.failed("tls", f"the connection closed during the TLS handshake "
-                              f"({type(exc).__name__})", latency)
+        return Outcome.failed(
+            "tls", f"the connection closed during the TLS handshake ({type(exc).__name__})", latency
+        )
     return net.classify(exc, clock)

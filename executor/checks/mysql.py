@@ -23,11 +23,14 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
     async def body(cfg: dict[str, Any], target: Target, clock: net.Clock) -> Outcome:
         address = await net.address(target.host, target.port, ctx, clock)
         try:
-            conn = await aiomysql.connect(host=address, port=target.port,
-                                          user=target.user or "root",
-                                          password=target.password or "",
-                                          db=target.path or None,
-                                          connect_timeout=spec.timeout_s)
+            conn = await aiomysql.connect(
+                host=address,
+                port=target.port,
+                user=target.user or "root",
+                password=target.password or "",
+                db=target.path or None,
+                connect_timeout=spec.timeout_s,
+            )
             clock.enter("query", mark="connect_ms")
             try:
                 async with conn.cursor() as cursor:

@@ -44,10 +44,18 @@ async def attempt(spec: TestSpec, body: Body) -> Outcome:
 def degrade_if_slow(outcome: Outcome, cfg: dict[str, Any]) -> Outcome:
     """Past the test's `degraded_ms`, an UP answer is DEGRADED (and says by how much)."""
     limit = cfg.get("degraded_ms")
-    if (limit and outcome.status is Status.UP and outcome.latency_ms is not None
-            and outcome.latency_ms > limit):
-        return replace(outcome, status=Status.DEGRADED, error_kind="slow",
-                       error=f"took {outcome.latency_ms:.0f} ms, over {limit:.0f} ms")
+    if (
+        limit
+        and outcome.status is Status.UP
+        and outcome.latency_ms is not None
+        and outcome.latency_ms > limit
+    ):
+        return replace(
+            outcome,
+            status=Status.DEGRADED,
+            error_kind="slow",
+            error=f"took {outcome.latency_ms:.0f} ms, over {limit:.0f} ms",
+        )
     return outcome
 
 
@@ -67,8 +75,9 @@ def classify(exc: BaseException, clock: Clock) -> Outcome:
     if isinstance(exc, TimeoutError):
         if clock.phase in ("dns", "connect"):
             return Outcome.failed("connect_timeout", "timed out connecting", latency)
-        return Outcome.failed("timeout", f"no answer within {latency / 1000:.1f} s "
-                              f"(while {clock.phase})", latency)
+        return Outcome.failed(
+            "timeout", f"no answer within {latency / 1000:.1f} s (while {clock.phase})", latency
+        )
     if isinstance(exc, ConnectionError | OSError):
         return Outcome.failed("connect", f"{type(exc).__name__}: {exc}", latency)
     return Outcome.failed("protocol", f"{type(exc).__name__}: {exc}", latency)
@@ -77,12 +86,14 @@ def classify(exc: BaseException, clock: Clock) -> Outcome:
 async def resolve(host: str, ctx: CheckContext, port: int = 0) -> list[str]:
     """The addresses of `host` this deployment may check, IPv4 first; raises if none."""
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except UnicodeError:
         raise socket.gaierror(f"{host!r} is not a valid host name") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in
-                                   sorted(infos, key=lambda i: i[0] != socket.AF_INET)))
+    addresses = list(
+        dict.fromkeys(
+            str(info[4][0]) for info in sorted(infos, key=lambda i: i[0] != socket.AF_INET)
+        )
+    )
     if ctx.allow_private_targets:
         return addresses
     allowed = [a for a in addresses if not is_forbidden(a)]
@@ -102,9 +113,14 @@ def tls_context(cfg: dict[str, Any]) -> ssl.SSLContext:
     return context
 
 
-async def connect(host: str, port: int, ctx: CheckContext, clock: Clock,
-                  tls: ssl.SSLContext | None = None, server_hostname: str | None = None,
-                  ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def connect(
+    host: str,
+    port: int,
+    ctx: CheckContext,
+    clock: Clock,
+    tls: ssl.SSLContext | None = None,
+    server_hostname: str | None = None,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Resolve (guarded) and open a TCP (optionally TLS) stream, marking the phases."""
     addresses = await resolve(host, ctx, port)
     clock.enter("connect")

@@ -44,8 +44,9 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
             raise Failure("dns", f"{target.host} has no IPv4 address to ping")
         clock.enter("ping")
         # Leave a little of the timeout for the verdict, so loss is counted, not timed out.
-        stats = await probe(addresses[0], cfg["count"], max(0.05, spec.timeout_s - clock.ms()
-                                                              / 1000 - 0.05))
+        stats = await probe(
+            addresses[0], cfg["count"], max(0.05, spec.timeout_s - clock.ms() / 1000 - 0.05)
+        )
         return verdict(stats, clock)
 
     return await net.attempt(spec, body)
@@ -53,16 +54,28 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
 
 def verdict(stats: Stats, clock: net.Clock) -> Outcome:
     rtts = stats.rtts_ms
-    extras = {**clock.marks, "sent": stats.sent, "received": len(rtts),
-              "loss_pct": stats.loss_pct, "mode": stats.mode}
+    extras = {
+        **clock.marks,
+        "sent": stats.sent,
+        "received": len(rtts),
+        "loss_pct": stats.loss_pct,
+        "mode": stats.mode,
+    }
     if not rtts:
-        return Outcome.failed("packet_loss", f"no reply to {stats.sent} pings",
-                              clock.ms(), extras=extras)
+        return Outcome.failed(
+            "packet_loss", f"no reply to {stats.sent} pings", clock.ms(), extras=extras
+        )
     extras.update(rtt_min_ms=min(rtts), rtt_max_ms=max(rtts))
     outcome = Outcome(Status.UP, round(sum(rtts) / len(rtts), 3), extras=extras)
     if len(rtts) < stats.sent:
-        return Outcome(Status.DEGRADED, outcome.latency_ms, None, "packet_loss_partial",
-                       f"{stats.loss_pct} % of pings lost", extras)
+        return Outcome(
+            Status.DEGRADED,
+            outcome.latency_ms,
+            None,
+            "packet_loss_partial",
+            f"{stats.loss_pct} % of pings lost",
+            extras,
+        )
     return outcome
 
 
@@ -76,13 +89,14 @@ def open_socket(modes: tuple[str, ...] = MODES) -> tuple[socket.socket, str]:
             continue
         sock.setblocking(False)
         return sock, mode
-    raise Failure("ping_not_permitted",
-                  "ping not permitted: allow this executor's group in "
-                  "net.ipv4.ping_group_range, or give it CAP_NET_RAW")
+    raise Failure(
+        "ping_not_permitted",
+        "ping not permitted: allow this executor's group in "
+        "net.ipv4.ping_group_range, or give it CAP_NET_RAW",
+    )
 
 
-async def probe(address: str, count: int, wait_s: float,
-                modes: tuple[str, ...] = MODES) -> Stats:
+async def probe(address: str, count: int, wait_s: float, modes: tuple[str, ...] = MODES) -> Stats:
     """Send `count` echo requests; collect replies for at most `wait_s` seconds."""
     sock, mode = open_socket(modes)
     # A ping socket replaces the id with its own; a raw socket sees every reply of the
@@ -133,7 +147,7 @@ def _echo_request(ident: int, seq: int) -> bytes:
 def _reply_seq(packet: bytes, mode: str, ident: int) -> int | None:
     """The sequence number of an echo reply meant for us, else None."""
     if mode == "raw":  # a raw socket sees the IP header, and every ICMP packet of the host
-        packet = packet[(packet[0] & 0x0F) * 4:] if packet else packet
+        packet = packet[(packet[0] & 0x0F) * 4 :] if packet else packet
     if len(packet) < 8:
         return None
     kind, _, _, reply_ident, seq = struct.unpack("!BBHHH", packet[:8])

@@ -23,10 +23,15 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
         address = await net.address(target.host, target.port, ctx, clock)
         user = target.user or "postgres"
         try:
-            conn = await asyncpg.connect(host=address, port=target.port, user=user,
-                                         password=target.password,
-                                         database=target.path or user, ssl=False,
-                                         timeout=spec.timeout_s)
+            conn = await asyncpg.connect(
+                host=address,
+                port=target.port,
+                user=user,
+                password=target.password,
+                database=target.path or user,
+                ssl=False,
+                timeout=spec.timeout_s,
+            )
             clock.enter("query", mark="connect_ms")
             try:
                 value = await conn.fetchval("SELECT 1")

@@ -20,9 +20,14 @@ from shared.messages import Status, TestSpec
 async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
     async def body(cfg: dict[str, Any], target: Target, clock: net.Clock) -> Outcome:
         address = await net.address(target.host, target.port, ctx, clock)
-        url = URL.build(scheme=target.scheme, host=address, port=target.port,
-                        user=target.user or "guest", password=target.password or "guest",
-                        path="/" + (target.path or "/"))
+        url = URL.build(
+            scheme=target.scheme,
+            host=address,
+            port=target.port,
+            user=target.user or "guest",
+            password=target.password or "guest",
+            path="/" + (target.path or "/"),
+        )
         try:
             connection = await aiormq.connect(url)
         except aiormq.exceptions.ProbableAuthenticationError as exc:

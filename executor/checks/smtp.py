@@ -20,9 +20,14 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
     async def body(cfg: dict[str, Any], target: Target, clock: net.Clock) -> Outcome:
         sock = await net.open_socket(target.host, target.port, ctx, clock)
         tls = net.tls_context(cfg)
-        client = aiosmtplib.SMTP(hostname=target.host, sock=sock, start_tls=False,
-                                 use_tls=target.scheme == "smtps", tls_context=tls,
-                                 timeout=spec.timeout_s)
+        client = aiosmtplib.SMTP(
+            hostname=target.host,
+            sock=sock,
+            start_tls=False,
+            use_tls=target.scheme == "smtps",
+            tls_context=tls,
+            timeout=spec.timeout_s,
+        )
         try:
             await _converse(client, cfg, clock, tls)
         except aiosmtplib.SMTPException as exc:
@@ -34,8 +39,9 @@ async def run(spec: TestSpec, ctx: CheckContext) -> Outcome:
     return await net.attempt(spec, body)
 
 
-async def _converse(client: aiosmtplib.SMTP, cfg: dict[str, Any], clock: net.Clock,
-                    tls: Any) -> None:
+async def _converse(
+    client: aiosmtplib.SMTP, cfg: dict[str, Any], clock: net.Clock, tls: Any
+) -> None:
     clock.phase = "banner"
     banner = await client.connect()
     clock.enter("ehlo", mark="banner_ms")

@@ -36,15 +36,15 @@ class Context:
 
 
 class Send(Protocol):
-    def __call__(self, notification: Notification, config: Mapping[str, Any],
-                 ctx: Context) -> Awaitable[str | None]: ...
+    def __call__(
+        self, notification: Notification, config: Mapping[str, Any], ctx: Context
+    ) -> Awaitable[str | None]: ...
 
 
 def need(config: Mapping[str, Any], key: str, kind: type = str) -> Any:
     """A required config field; its absence is a permanent error naming it."""
     value = config.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool \
-            or value == "":
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool or value == "":
         raise DeliveryError(f"config.{key}: missing or not a {kind.__name__}", permanent=True)
     return value
 

@@ -13,9 +13,11 @@ from notifier.render import colour, render
 def payload(n: Notification) -> dict[str, Any]:
     r = render(n)
     embed: dict[str, Any] = {
-        "title": r.headline[:256], "color": colour(n),
-        "fields": [{"name": k[:256], "value": v[:1024], "inline": len(v) < 40}
-                   for k, v in r.rows[:25]],
+        "title": r.headline[:256],
+        "color": colour(n),
+        "fields": [
+            {"name": k[:256], "value": v[:1024], "inline": len(v) < 40} for k, v in r.rows[:25]
+        ],
     }
     if r.url:
         embed["url"] = r.url
@@ -23,8 +25,12 @@ def payload(n: Notification) -> dict[str, Any]:
     if when:
         embed["timestamp"] = when.isoformat()
     # A monitor named "@everyone" must not ping a whole server.
-    return {"username": "Vigil", "content": r.subject[:2000], "embeds": [embed],
-            "allowed_mentions": {"parse": []}}
+    return {
+        "username": "Vigil",
+        "content": r.subject[:2000],
+        "embeds": [embed],
+        "allowed_mentions": {"parse": []},
+    }
 
 
 async def send(notification: Notification, config: Mapping[str, Any], ctx: Context) -> str:

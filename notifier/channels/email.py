@@ -31,8 +31,9 @@ from shared.netguard import ForbiddenTarget, resolve_checked
 PORTS = {"starttls": 587, "tls": 465, "plain": 25}
 
 
-def build(n: Notification, sender: str, recipients: list[str],
-          unsubscribe_url: str = "") -> EmailMessage:
+def build(
+    n: Notification, sender: str, recipients: list[str], unsubscribe_url: str = ""
+) -> EmailMessage:
     r = render(n, unsubscribe_url)
     msg = EmailMessage()
     msg["Subject"] = " ".join(r.subject.split())  # a name with a line break cannot add headers
@@ -56,11 +57,16 @@ def relay(url: str) -> dict[str, Any]:
     """The operator's VIGIL_SMTP_URL as a channel config: smtp:// (STARTTLS), smtps:// (TLS),
     smtp://...?security=plain for a local relay without TLS."""
     parts = urlsplit(url)
-    security = "tls" if parts.scheme == "smtps" else \
-        parse_qs(parts.query).get("security", ["starttls"])[0]
-    return {"host": parts.hostname, "port": parts.port, "security": security,
-            "username": unquote(parts.username or "") or None,
-            "password": unquote(parts.password or "") or None}
+    security = (
+        "tls" if parts.scheme == "smtps" else parse_qs(parts.query).get("security", ["starttls"])[0]
+    )
+    return {
+        "host": parts.hostname,
+        "port": parts.port,
+        "security": security,
+        "username": unquote(parts.username or "") or None,
+        "password": unquote(parts.password or "") or None,
+    }
 
 
 async def send(notification: Notification, config: Mapping[str, Any], ctx: Context) -> str:
@@ -74,8 +80,9 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
         raise DeliveryError("config.from: not an email address", permanent=True)
     message = build(notification, sender, recipients, _unsubscribe_url(config))
     try:
-        await _deliver(message, sender, recipients, server,
-                       ctx.allow_private or trusted, ctx.timeout_s)
+        await _deliver(
+            message, sender, recipients, server, ctx.allow_private or trusted, ctx.timeout_s
+        )
     except ForbiddenTarget as exc:
         raise DeliveryError(str(exc), permanent=True) from None
     except aiosmtplib.SMTPResponseException as exc:
@@ -92,8 +99,9 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
 
 def _unsubscribe_url(config: Mapping[str, Any]) -> str:
     url = optional(config, "unsubscribe_url", str, "")
-    if url and (not url.startswith(("https://", "http://")) or set(url) & set("\r\n <>")
-                or len(url) > 2000):
+    if url and (
+        not url.startswith(("https://", "http://")) or set(url) & set("\r\n <>") or len(url) > 2000
+    ):
         raise DeliveryError("config.unsubscribe_url: not a plain http(s) URL", permanent=True)
     return url
 
@@ -101,31 +109,52 @@ def _unsubscribe_url(config: Mapping[str, Any]) -> str:
 def _recipients(config: Mapping[str, Any]) -> list[str]:
     to = config.get("to")
     recipients = [to] if isinstance(to, str) else to
-    if not isinstance(recipients, list) or not recipients or len(recipients) > 50 or not all(
-            isinstance(a, str) and "@" in a and not set(a) & set("\r\n,") for a in recipients):
+    if (
+        not isinstance(recipients, list)
+        or not recipients
+        or len(recipients) > 50
+        or not all(
+            isinstance(a, str) and "@" in a and not set(a) & set("\r\n,") for a in recipients
+        )
+    ):
         raise DeliveryError("config.to: one to 50 email addresses", permanent=True)
     return recipients
 
 
-async def _deliver(message: EmailMessage, sender: str, recipients: list[str],
-                   server: Mapping[str, Any], allow_private: bool, timeout_s: float) -> None:
+async def _deliver(
+    message: EmailMessage,
+    sender: str,
+    recipients: list[str],
+    server: Mapping[str, Any],
+    allow_private: bool,
+    timeout_s: float,
+) -> None:
     host = need(server, "host")
     security = optional(server, "security", str, "starttls")
     if security not in PORTS:
         raise DeliveryError("config.security: use starttls, tls or plain", permanent=True)
     username = optional(server, "username", str, None)
     if username and security == "plain":
-        raise DeliveryError("config.security: plain SMTP would send the password in clear",
-                            permanent=True)
+        raise DeliveryError(
+            "config.security: plain SMTP would send the password in clear", permanent=True
+        )
     port = optional(server, "port", int, PORTS[security])
     tls = None if security == "plain" else _tls_context(optional(server, "tls_ca", str, None))
     address = await resolve_checked(host, port, allow_private)
     sock = await _connect(address, port, timeout_s)
     await aiosmtplib.send(
-        message, sender=sender, recipients=recipients, hostname=host, sock=sock,
-        username=username, password=optional(server, "password", str, None),
-        use_tls=security == "tls", start_tls=security == "starttls",
-        tls_context=tls, timeout=timeout_s)
+        message,
+        sender=sender,
+        recipients=recipients,
+        hostname=host,
+        sock=sock,
+        username=username,
+        password=optional(server, "password", str, None),
+        use_tls=security == "tls",
+        start_tls=security == "starttls",
+        tls_context=tls,
+        timeout=timeout_s,
+    )
 
 
 @lru_cache(maxsize=64)
@@ -133,8 +162,7 @@ def _tls_context(ca_pem: str | None) -> ssl.SSLContext:
     """Made once per CA and shared by every connection: loading the system's trust store
     costs ~35 ms of CPU, more than the whole SMTP exchange with a local relay."""
     try:
-        return ssl.create_default_context(cadata=ca_pem) if ca_pem else \
-            ssl.create_default_context()
+        return ssl.create_default_context(cadata=ca_pem) if ca_pem else ssl.create_default_context()
     except (ssl.SSLError, ValueError):
         raise DeliveryError("config.tls_ca: not a PEM certificate", permanent=True) from None
 
@@ -145,8 +173,9 @@ async def _connect(address: str, port: int, timeout_s: float) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
-        await asyncio.wait_for(asyncio.get_running_loop().sock_connect(sock, (address, port)),
-                               timeout_s)
+        await asyncio.wait_for(
+            asyncio.get_running_loop().sock_connect(sock, (address, port)), timeout_s
+        )
     except BaseException:
         sock.close()
         raise

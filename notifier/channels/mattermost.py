@@ -13,7 +13,9 @@ from notifier.render import colour, render
 def payload(n: Notification, username: str) -> dict[str, Any]:
     r = render(n)
     attachment: dict[str, Any] = {
-        "fallback": r.text, "color": f"#{colour(n):06x}", "title": r.headline,
+        "fallback": r.text,
+        "color": f"#{colour(n):06x}",
+        "title": r.headline,
         "fields": [{"title": k, "value": v, "short": len(v) < 40} for k, v in r.rows],
     }
     if r.url:

@@ -26,10 +26,16 @@ def event(n: Notification, routing_key: str) -> dict[str, Any]:
         return {**base, "event_action": "resolve"}
     r = render(n)
     body: dict[str, Any] = {
-        **base, "event_action": "trigger", "client": "Vigil",
-        "payload": {"summary": r.headline[:1024], "source": n.target or n.monitor,
-                    "component": n.monitor, "severity": SEVERITY[n.kind],
-                    "custom_details": dict(r.rows)},
+        **base,
+        "event_action": "trigger",
+        "client": "Vigil",
+        "payload": {
+            "summary": r.headline[:1024],
+            "source": n.target or n.monitor,
+            "component": n.monitor,
+            "severity": SEVERITY[n.kind],
+            "custom_details": dict(r.rows),
+        },
     }
     if n.started_at:
         body["payload"]["timestamp"] = n.started_at.isoformat()

@@ -17,14 +17,25 @@ def escape(text: str) -> str:
 
 def payload(r: Rendered) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": r.headline[:150]}}]
+        {"type": "header", "text": {"type": "plain_text", "text": r.headline[:150]}}
+    ]
     if r.rows:
-        blocks.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*{escape(k)}*\n{escape(v)}"[:2000]}
-            for k, v in r.rows[:10]]})
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": f"*{escape(k)}*\n{escape(v)}"[:2000]}
+                    for k, v in r.rows[:10]
+                ],
+            }
+        )
     if r.url:
-        blocks.append({"type": "section", "text": {
-            "type": "mrkdwn", "text": f"<{r.url}|{escape(r.link_label)}>"}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"<{r.url}|{escape(r.link_label)}>"},
+            }
+        )
     return {"text": r.subject, "blocks": blocks}
 
 

@@ -16,17 +16,29 @@ def payload(n: Notification) -> dict[str, Any]:
     r = render(n)
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard", "version": "1.4",
+        "type": "AdaptiveCard",
+        "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": r.headline, "weight": "Bolder", "size": "Medium",
-             "wrap": True, "color": _STYLE[SEVERITY[n.kind]]},
+            {
+                "type": "TextBlock",
+                "text": r.headline,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+                "color": _STYLE[SEVERITY[n.kind]],
+            },
             {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in r.rows]},
         ],
     }
     if r.url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": r.link_label, "url": r.url}]
-    return {"type": "message", "summary": r.subject, "attachments": [
-        {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+    return {
+        "type": "message",
+        "summary": r.subject,
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+        ],
+    }
 
 
 async def send(notification: Notification, config: Mapping[str, Any], ctx: Context) -> str:

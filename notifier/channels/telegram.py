@@ -36,6 +36,12 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
     if not isinstance(chat, int | str) or isinstance(chat, bool) or chat == "":
         raise DeliveryError("config.chat_id: missing", permanent=True)
     url = f"{ctx.telegram_api_url}/bot{token}/sendMessage"
-    return await ctx.http.post_json(url, {"chat_id": chat, "text": text(notification),
-                                          "parse_mode": "HTML",
-                                          "disable_web_page_preview": True})
+    return await ctx.http.post_json(
+        url,
+        {
+            "chat_id": chat,
+            "text": text(notification),
+            "parse_mode": "HTML",
+            "disable_web_page_preview": True,
+        },
+    )

@@ -27,8 +27,14 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str,
-           now: float | None = None, tolerance_s: int = TOLERANCE_S) -> bool:
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    now: float | None = None,
+    tolerance_s: int = TOLERANCE_S,
+) -> bool:
     """What a receiver checks: the signature matches and the timestamp is fresh."""
     try:
         age = abs((time.time() if now is None else now) - int(timestamp))
@@ -42,10 +48,14 @@ async def send(notification: Notification, config: Mapping[str, Any], ctx: Conte
     secret = need(config, "secret")
     body = json.dumps(document(notification), separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    return await ctx.http.post(url, body, {
-        "Content-Type": "application/json",
-        "X-Vigil-Event": notification.kind,
-        "X-Vigil-Key": notification.key,
-        "X-Vigil-Timestamp": timestamp,
-        "X-Vigil-Signature": sign(secret, timestamp, body),
-    })
+    return await ctx.http.post(
+        url,
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-Vigil-Event": notification.kind,
+            "X-Vigil-Key": notification.key,
+            "X-Vigil-Timestamp": timestamp,
+            "X-Vigil-Signature": sign(secret, timestamp, body),
+        },
+    )

@@ -21,8 +21,12 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, compare_type=True,
-                      version_table=VERSION_TABLE)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        version_table=VERSION_TABLE,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -35,8 +39,12 @@ async def _online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=db.sqlalchemy_url(_url()), target_metadata=metadata,
-                      literal_binds=True, version_table=VERSION_TABLE)
+    context.configure(
+        url=db.sqlalchemy_url(_url()),
+        target_metadata=metadata,
+        literal_binds=True,
+        version_table=VERSION_TABLE,
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -32,8 +32,7 @@ async def _online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=db.sqlalchemy_url(_url()), target_metadata=metadata,
-                      literal_binds=True)
+    context.configure(url=db.sqlalchemy_url(_url()), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

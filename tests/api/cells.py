@@ -26,9 +26,14 @@ class CellApi:
 
 
 @asynccontextmanager
-async def two_cells(directory_url: str, a_url: str, b_url: str, capacity_a: int = 100,
-                    capacity_b: int = 100, **env: str
-                    ) -> AsyncIterator[tuple[Directory, CellApi, CellApi]]:
+async def two_cells(
+    directory_url: str,
+    a_url: str,
+    b_url: str,
+    capacity_a: int = 100,
+    capacity_b: int = 100,
+    **env: str,
+) -> AsyncIterator[tuple[Directory, CellApi, CellApi]]:
     """Cells with fresh names in the directory (closed again afterwards), and their APIs
     (with `env` on top of the tests' settings)."""
     engine = db.engine(directory_url, pool_size=2)
@@ -37,8 +42,10 @@ async def two_cells(directory_url: str, a_url: str, b_url: str, capacity_a: int 
         await directory.set_open(cell.name, False)
     names = short_name("a"), short_name("b")
     cells = []
-    async with _cell(directory, names[0], a_url, capacity_a, directory_url, env) as a, \
-            _cell(directory, names[1], b_url, capacity_b, directory_url, env) as b:
+    async with (
+        _cell(directory, names[0], a_url, capacity_a, directory_url, env) as a,
+        _cell(directory, names[1], b_url, capacity_b, directory_url, env) as b,
+    ):
         cells = [a, b]
         try:
             yield directory, a, b
@@ -49,13 +56,25 @@ async def two_cells(directory_url: str, a_url: str, b_url: str, capacity_a: int 
 
 
 @asynccontextmanager
-async def _cell(directory: Directory, name: str, database_url: str, capacity: int,
-                directory_url: str, env: dict[str, str]) -> AsyncIterator[CellApi]:
+async def _cell(
+    directory: Directory,
+    name: str,
+    database_url: str,
+    capacity: int,
+    directory_url: str,
+    env: dict[str, str],
+) -> AsyncIterator[CellApi]:
     url = f"http://{name}.test"
     await directory.add_cell(name, url, database_url, capacity)
-    app = create_app(settings(database_url, VIGIL_CELL=name, VIGIL_API_URL=url,
-                              VIGIL_DIRECTORY_URL=directory_url,
-                              **{"VIGIL_PUBLIC_CACHE_TTL": "0", **env}))
+    app = create_app(
+        settings(
+            database_url,
+            VIGIL_CELL=name,
+            VIGIL_API_URL=url,
+            VIGIL_DIRECTORY_URL=directory_url,
+            **{"VIGIL_PUBLIC_CACHE_TTL": "0", **env},
+        )
+    )
     async with running(app) as client:
         client.base_url = httpx.URL(url)
         yield CellApi(name, url, database_url, client, app)

@@ -56,10 +56,18 @@ async def proving(directory_url: str, a_url: str, b_url: str) -> AsyncIterator[P
     zone: Zone = {}
     silent: set[str] = set()
     broken: set[str] = set()
-    async with dns_server(zone, silent, broken) as port, two_cells(
-            directory_url, a_url, b_url, capacity_a=100_000, capacity_b=100_000,
+    async with (
+        dns_server(zone, silent, broken) as port,
+        two_cells(
+            directory_url,
+            a_url,
+            b_url,
+            capacity_a=100_000,
+            capacity_b=100_000,
             VIGIL_DOMAIN_DNS_SERVERS=f"127.0.0.1:{port}",
-            VIGIL_DOMAIN_DNS_TIMEOUT=str(DNS_TIMEOUT_S)) as (directory, a, b):
+            VIGIL_DOMAIN_DNS_TIMEOUT=str(DNS_TIMEOUT_S),
+        ) as (directory, a, b),
+    ):
         yield Proving(directory, a, b, zone, silent, broken)
 
 
@@ -68,8 +76,11 @@ def domain() -> str:
 
 
 async def new_page(cell: CellApi, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
-    made = await cell.client.post(PAGES, headers=auth, json={
-        "slug": f"page-{uuid.uuid4().hex[:12]}", "title": "Status", **fields})
+    made = await cell.client.post(
+        PAGES,
+        headers=auth,
+        json={"slug": f"page-{uuid.uuid4().hex[:12]}", "title": "Status", **fields},
+    )
     assert made.status_code == 201, made.text
     return made.json()
 
@@ -78,8 +89,9 @@ async def verify(cell: CellApi, auth: dict[str, str], page_id: int) -> httpx.Res
     return await cell.client.post(f"{PAGES}/{page_id}/domain/verify", headers=auth)
 
 
-async def prove(proof: Proving, cell: CellApi, auth: dict[str, str], page: dict[str, Any]
-                ) -> dict[str, Any]:
+async def prove(
+    proof: Proving, cell: CellApi, auth: dict[str, str], page: dict[str, Any]
+) -> dict[str, Any]:
     """Publishes the page's record and verifies it: the page as the API then shows it."""
     check = page["domain_verification"]
     proof.publish(page["custom_domain"], f'"{check["value"]}"')

@@ -59,20 +59,37 @@ def components(cells: list[CellApi], amqp_url: str, logs: Path) -> Iterator[None
     as the fleet does), as subprocesses. The new cell's scheduler looks for new tests
     less often than the old one's (1.5 s, 0.2 s): a move that stopped the old cell's
     checks without waiting for the new cell's first would leave slots checked by neither."""
-    base = {**os.environ, **FAST, "VIGIL_AMQP_URL": amqp_url, "VIGIL_REGION": "local",
-            "VIGIL_SECRET_KEY": SECRET, "VIGIL_LOG_FORMAT": "text",
-            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_DIRECTORY_URL": ""}
+    base = {
+        **os.environ,
+        **FAST,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_REGION": "local",
+        "VIGIL_SECRET_KEY": SECRET,
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_DIRECTORY_URL": "",
+    }
     procs = []
     try:
         for cell, poll in zip(cells, ("0.2", "1.5"), strict=True):
-            env = {**base, "VIGIL_CELL": cell.name, "VIGIL_DATABASE_URL": cell.database_url,
-                   "VIGIL_SCHEDULER_POLL": poll,
-                   "VIGIL_NODE_ID": f"node-{cell.name}",
-                   "VIGIL_STATE_DIR": str(logs / f"state-{cell.name}")}
+            env = {
+                **base,
+                "VIGIL_CELL": cell.name,
+                "VIGIL_DATABASE_URL": cell.database_url,
+                "VIGIL_SCHEDULER_POLL": poll,
+                "VIGIL_NODE_ID": f"node-{cell.name}",
+                "VIGIL_STATE_DIR": str(logs / f"state-{cell.name}"),
+            }
             for name in ("scheduler", "processor", "executor"):
                 with open(logs / f"{name}-{cell.name}.log", "wb") as out:
-                    procs.append(subprocess.Popen([sys.executable, "-m", "ops.cli", name],
-                                                  env=env, stdout=out, stderr=subprocess.STDOUT))
+                    procs.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "ops.cli", name],
+                            env=env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
         yield
         assert all(p.poll() is None for p in procs), "a component died; see " + str(logs)
     finally:
@@ -87,16 +104,19 @@ def components(cells: list[CellApi], amqp_url: str, logs: Path) -> Iterator[None
 
 async def _keys(engine: AsyncEngine, test_ids: list[int]) -> set[Key]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(results.c.test_id, results.c.checked_at,
-                                         results.c.region, results.c.node)
-                                  .where(results.c.test_id.in_(test_ids)))
+        rows = await conn.execute(
+            select(results.c.test_id, results.c.checked_at, results.c.region, results.c.node).where(
+                results.c.test_id.in_(test_ids)
+            )
+        )
         return {tuple(r) for r in rows}  # type: ignore[misc]
 
 
 async def _count(engine: AsyncEngine, table, column, ids: list[int]) -> int:  # noqa: ANN001
     async with engine.connect() as conn:
-        return await conn.scalar(select(func.count()).select_from(table).where(
-            column.in_(ids))) or 0
+        return (
+            await conn.scalar(select(func.count()).select_from(table).where(column.in_(ids))) or 0
+        )
 
 
 @asynccontextmanager
@@ -119,8 +139,9 @@ async def watching(engine: AsyncEngine, test_ids: list[int]) -> AsyncIterator[se
             await task
 
 
-async def test_an_account_moves_under_live_checking(directory_url: str, cell_databases,
-                                                    vhost: str, tmp_path: Path) -> None:
+async def test_an_account_moves_under_live_checking(
+    directory_url: str, cell_databases, vhost: str, tmp_path: Path
+) -> None:
     site = ThreadedServer(target_app()).start()
     db_a, db_b = cell_databases
     try:
@@ -135,9 +156,17 @@ async def _move_while_checking(directory: Directory, a: CellApi, b: CellApi, sit
     email = unique_email()
     await signup(a, email)
     auth = {"Authorization": f"Bearer {(await login(a, email))['access_token']}"}
-    made = (await a.client.post("/api/v1/monitors", headers=auth, json={
-        "name": "shop", "tests": [http_test(url=f"{site}/ok?n={i}", interval_s=INTERVAL_S,
-                                            timeout_s=0.5) for i in range(TESTS)]}))
+    made = await a.client.post(
+        "/api/v1/monitors",
+        headers=auth,
+        json={
+            "name": "shop",
+            "tests": [
+                http_test(url=f"{site}/ok?n={i}", interval_s=INTERVAL_S, timeout_s=0.5)
+                for i in range(TESTS)
+            ],
+        },
+    )
     assert made.status_code == 201, made.text
     old = [t["id"] for t in made.json()["tests"]]
     src, dst = db.engine(a.database_url, pool_size=2), db.engine(b.database_url, pool_size=2)
@@ -157,14 +186,20 @@ async def _move_while_checking(directory: Directory, a: CellApi, b: CellApi, sit
     assert (await directory.locate(email)).name == b.name
     async with dst.connect() as conn:
         account = await conn.scalar(select(accounts.c.id).where(accounts.c.email == email))
-        new = list((await conn.execute(select(tests.c.id).where(
-            tests.c.account_id == account).order_by(tests.c.id))).scalars())
+        new = list(
+            (
+                await conn.execute(
+                    select(tests.c.id).where(tests.c.account_id == account).order_by(tests.c.id)
+                )
+            ).scalars()
+        )
     mapping = dict(zip(old, new, strict=True))
 
     async def checked_on() -> bool:  # the new cell's scheduler runs the tests
         keys = await _keys(dst, new)
-        return all(any(k[0] == t and k[1] > after + timedelta(seconds=3) for k in keys)
-                   for t in new)
+        return all(
+            any(k[0] == t and k[1] > after + timedelta(seconds=3) for k in keys) for t in new
+        )
 
     await eventually(checked_on, "results in the new cell after the move", timeout=30)
     # The old cell's scheduler stopped sending them: nothing came back to it since.
@@ -176,15 +211,19 @@ async def _move_while_checking(directory: Directory, a: CellApi, b: CellApi, sit
     stored = await _keys(dst, new)
     await _assert_no_duplicates(dst, new)
     for old_id, new_id in mapping.items():
-        times = sorted(k[1] for k in stored if k[0] == new_id
-                       and before - timedelta(seconds=3) <= k[1] <= after + timedelta(seconds=3))
+        times = sorted(
+            k[1]
+            for k in stored
+            if k[0] == new_id
+            and before - timedelta(seconds=3) <= k[1] <= after + timedelta(seconds=3)
+        )
         _assert_unbroken(times)
-        assert any(k[0] == old_id and k[1] >= before - timedelta(seconds=3)
-                   for k in seen_in_a)  # the window starts with the old cell's checks
+        assert any(
+            k[0] == old_id and k[1] >= before - timedelta(seconds=3) for k in seen_in_a
+        )  # the window starts with the old cell's checks
         # Every result the old cell stored is in the new one, unless the new cell had
         # already checked the test itself by then (the redundant checks of the overlap).
-        own = [k[1] for k in stored if k[0] == new_id
-               and (old_id, *k[1:]) not in seen_in_a]
+        own = [k[1] for k in stored if k[0] == new_id and (old_id, *k[1:]) not in seen_in_a]
         handover = min(own)
         for key in seen_in_a:
             if key[0] == old_id and key[1] < handover:
@@ -203,7 +242,13 @@ def _assert_unbroken(times: list[datetime]) -> None:
 
 async def _assert_no_duplicates(engine: AsyncEngine, test_ids: list[int]) -> None:
     async with engine.connect() as conn:
-        doubled = (await conn.execute(text(
-            "SELECT test_id, checked_at FROM results WHERE test_id = ANY(:ids) "
-            "GROUP BY 1, 2 HAVING count(*) > 1"), {"ids": test_ids})).all()
+        doubled = (
+            await conn.execute(
+                text(
+                    "SELECT test_id, checked_at FROM results WHERE test_id = ANY(:ids) "
+                    "GROUP BY 1, 2 HAVING count(*) > 1"
+                ),
+                {"ids": test_ids},
+            )
+        ).all()
     assert doubled == []

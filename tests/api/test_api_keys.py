@@ -53,8 +53,12 @@ async def test_an_unknown_key_is_401(client: httpx.AsyncClient) -> None:
 
 
 async def test_bad_key_bodies_are_422(client: httpx.AsyncClient, user: User) -> None:
-    cases = [({}, ["body", "name"]), ({"name": ""}, ["body", "name"]),
-             ({"name": "k", "role": "admin"}, ["body", "role"]),
-             ({"name": "k\x00"}, ["body", "name"]), ({"name": "k", "x": 1}, ["body", "x"])]
+    cases = [
+        ({}, ["body", "name"]),
+        ({"name": ""}, ["body", "name"]),
+        ({"name": "k", "role": "admin"}, ["body", "role"]),
+        ({"name": "k\x00"}, ["body", "name"]),
+        ({"name": "k", "x": 1}, ["body", "x"]),
+    ]
     for body, loc in cases:
         assert_invalid(await send_json(client, "POST", KEYS, body, user.headers), loc)

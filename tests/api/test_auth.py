@@ -58,14 +58,16 @@ async def test_signup_of_a_taken_address_answers_as_a_free_one_and_changes_nothi
     async with engine.connect() as conn:
         before = await conn.scalar(query)
     free = await client.post(SIGNUP, json={"email": unique_email(), "password": PASSWORD})
-    again = await client.post(SIGNUP, json={"email": user.email.title(),
-                                            "password": "another one!"})
+    again = await client.post(
+        SIGNUP, json={"email": user.email.title(), "password": "another one!"}
+    )
     assert again.status_code == free.status_code == 202
     assert again.json() == free.json()
     async with engine.connect() as conn:
         assert await conn.scalar(query) == before
-    assert (await client.post(LOGIN, json={"email": user.email, "password": "another one!"})
-            ).status_code == 401
+    assert (
+        await client.post(LOGIN, json={"email": user.email, "password": "another one!"})
+    ).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -253,10 +255,13 @@ async def test_login_upgrades_a_hash_made_with_weaker_parameters(
 
 
 async def test_me_says_whether_the_caller_is_an_admin_as_the_admin_routes_decide(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     operator = unique_email()
-    async with client_for(database_url, VIGIL_ADMIN_EMAILS=f"x@example.com,{operator.upper()}",
-                          ) as client:
+    async with client_for(
+        database_url,
+        VIGIL_ADMIN_EMAILS=f"x@example.com,{operator.upper()}",
+    ) as client:
         admin = await new_user(client, operator)
         member = await invite_member(client, admin, "viewer")  # acts in the operator's account
         stranger = await new_user(client)
@@ -266,6 +271,7 @@ async def test_me_says_whether_the_caller_is_an_admin_as_the_admin_routes_decide
             assert me.json()["is_admin"] is expected, caller.email
             nodes = await client.get("/api/v1/nodes", headers=caller.headers)
             assert nodes.status_code == (200 if expected else 403), caller.email
-        changed = await client.patch("/api/v1/auth/me", headers=admin.headers,
-                                     json={"language": "de"})
+        changed = await client.patch(
+            "/api/v1/auth/me", headers=admin.headers, json={"language": "de"}
+        )
         assert changed.json()["is_admin"] is True

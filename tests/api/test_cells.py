@@ -22,16 +22,21 @@ async def signup(cell: CellApi, email: str) -> httpx.Response:
 
 
 async def login(cell: CellApi, email: str) -> dict:
-    response = await cell.client.post("/api/v1/auth/login",
-                                      json={"email": email, "password": PASSWORD})
+    response = await cell.client.post(
+        "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
-async def test_sign_up_fills_a_cell_then_the_next(directory_url: str, database_url: str,
-                                                  other_cell_url: str) -> None:
+async def test_sign_up_fills_a_cell_then_the_next(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=2) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         assert all([(await signup(a, unique_email())).status_code in MADE for _ in range(2)])
         email = unique_email()
         sent_on = await signup(a, email)
@@ -51,8 +56,9 @@ async def test_sign_up_fills_a_cell_then_the_next(directory_url: str, database_u
         assert none.status_code == 503
 
 
-async def test_an_email_is_taken_in_every_cell(directory_url: str, database_url: str,
-                                               other_cell_url: str) -> None:
+async def test_an_email_is_taken_in_every_cell(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
     async with two_cells(directory_url, database_url, other_cell_url) as (directory, a, b):
         email = unique_email()
         assert (await signup(a, email)).status_code in MADE
@@ -60,8 +66,11 @@ async def test_an_email_is_taken_in_every_cell(directory_url: str, database_url:
         # (a fills first); there, the answer a free address gets, and nothing is made.
         taken_at_b, free_at_b = await signup(b, email.upper()), await signup(b, unique_email())
         assert taken_at_b.status_code == free_at_b.status_code == 307
-        assert taken_at_b.headers["location"] == free_at_b.headers["location"] == \
-            f"{a.url}/api/v1/auth/signup"
+        assert (
+            taken_at_b.headers["location"]
+            == free_at_b.headers["location"]
+            == f"{a.url}/api/v1/auth/signup"
+        )
         loads = {c.name: c.load for c in await directory.cells()}
         again, fresh = await signup(a, email), await signup(a, unique_email())
         assert again.status_code == fresh.status_code == 202
@@ -69,10 +78,14 @@ async def test_an_email_is_taken_in_every_cell(directory_url: str, database_url:
         assert {c.name: c.load for c in await directory.cells()}[a.name] == loads[a.name] + 1
 
 
-async def test_locate_names_the_cell_of_a_login(directory_url: str, database_url: str,
-                                                other_cell_url: str) -> None:
+async def test_locate_names_the_cell_of_a_login(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=0) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         email = unique_email()
         assert (await signup(b, email)).status_code in MADE
         for cell in (a, b):
@@ -89,22 +102,35 @@ async def test_credentials_of_one_cell_are_refused_by_another(
     directory_url: str, database_url: str, other_cell_url: str
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=0) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         email = unique_email()
         await signup(b, email)
         tokens = await login(b, email)
-        key = (await b.client.post("/api/v1/api-keys", json={"name": "k"}, headers={
-            "Authorization": f"Bearer {tokens['access_token']}"})).json()["key"]
-        wrong_cell = await a.client.post("/api/v1/auth/login",
-                                         json={"email": email, "password": PASSWORD})
+        key = (
+            await b.client.post(
+                "/api/v1/api-keys",
+                json={"name": "k"},
+                headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            )
+        ).json()["key"]
+        wrong_cell = await a.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        )
         assert wrong_cell.status_code == 401
-        for credential, detail in [(tokens["access_token"], "token of another cell"),
-                                   (key, "invalid API key")]:
-            refused = await a.client.get("/api/v1/monitors",
-                                         headers={"Authorization": f"Bearer {credential}"})
+        for credential, detail in [
+            (tokens["access_token"], "token of another cell"),
+            (key, "invalid API key"),
+        ]:
+            refused = await a.client.get(
+                "/api/v1/monitors", headers={"Authorization": f"Bearer {credential}"}
+            )
             assert (refused.status_code, refused.json()) == (401, {"detail": detail})
-        refresh = await a.client.post("/api/v1/auth/refresh",
-                                      json={"refresh_token": tokens["refresh_token"]})
+        refresh = await a.client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
         assert refresh.status_code == 401
 
 
@@ -112,23 +138,32 @@ async def test_slugs_are_unique_across_cells_and_pages_found_anywhere(
     directory_url: str, database_url: str, other_cell_url: str
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=1) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         auth_a, auth_b = await owner_in(a), await owner_in(b)
         slug = f"shared-{uuid.uuid4().hex[:8]}"
-        made = await a.client.post("/api/v1/status-pages", json={"slug": slug, "title": "A"},
-                                   headers=auth_a)
+        made = await a.client.post(
+            "/api/v1/status-pages", json={"slug": slug, "title": "A"}, headers=auth_a
+        )
         assert made.status_code == 201
-        clash = await b.client.post("/api/v1/status-pages", json={"slug": slug, "title": "B"},
-                                    headers=auth_b)
+        clash = await b.client.post(
+            "/api/v1/status-pages", json={"slug": slug, "title": "B"}, headers=auth_b
+        )
         assert clash.status_code == 409
         found = await b.client.get(f"/api/v1/public/status-pages/{slug}")
         assert found.status_code == 307
         assert found.headers["location"] == f"{a.url}/api/v1/public/status-pages/{slug}"
         # Renamed, the old slug is free for anyone again.
-        await a.client.patch(f"/api/v1/status-pages/{made.json()['id']}",
-                             json={"slug": f"{slug}-new"}, headers=auth_a)
-        again = await b.client.post("/api/v1/status-pages", json={"slug": slug, "title": "B"},
-                                    headers=auth_b)
+        await a.client.patch(
+            f"/api/v1/status-pages/{made.json()['id']}",
+            json={"slug": f"{slug}-new"},
+            headers=auth_a,
+        )
+        again = await b.client.post(
+            "/api/v1/status-pages", json={"slug": slug, "title": "B"}, headers=auth_b
+        )
         assert again.status_code == 201
 
 
@@ -136,14 +171,19 @@ async def test_an_invited_member_is_found_in_the_accounts_cell(
     directory_url: str, database_url: str, other_cell_url: str
 ) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=0) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         owner, member = unique_email(), unique_email()
         await signup(b, owner)
         auth = {"Authorization": f"Bearer {(await login(b, owner))['access_token']}"}
-        token = (await b.client.post("/api/v1/invitations", json={"email": member},
-                                     headers=auth)).json()["token"]
-        accepted = await b.client.post("/api/v1/auth/accept-invite",
-                                       json={"token": token, "password": PASSWORD})
+        token = (
+            await b.client.post("/api/v1/invitations", json={"email": member}, headers=auth)
+        ).json()["token"]
+        accepted = await b.client.post(
+            "/api/v1/auth/accept-invite", json={"token": token, "password": PASSWORD}
+        )
         assert accepted.status_code == 201
         found = await a.client.post("/api/v1/auth/locate", json={"email": member})
         assert found.json()["cell"] == b.name

@@ -1,4 +1,4 @@
-""""Send test notification" for every channel kind, for real: the API queues it, the notifier
+""" "Send test notification" for every channel kind, for real: the API queues it, the notifier
 sends it to a local receiver (an aiohttp app standing in for each chat service, an SMTP sink,
 hook programs), and the channel's attempts say what each receiver answered."""
 
@@ -47,8 +47,15 @@ def hooks() -> Iterator[str]:
 def _configs(url: str, smtp_port: int) -> dict[str, tuple[str, dict[str, object]]]:
     """name -> (kind, config), one or more per kind."""
     return {
-        "email": ("email", {"to": ["ops@example.com"], "host": "127.0.0.1", "port": smtp_port,
-                            "security": "plain"}),
+        "email": (
+            "email",
+            {
+                "to": ["ops@example.com"],
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "security": "plain",
+            },
+        ),
         "webhook": ("webhook", {"url": f"{url}/webhook", "secret": "0123456789abcdef"}),
         "slack": ("slack", {"url": f"{url}/slack"}),
         "teams": ("teams", {"url": f"{url}/teams"}),
@@ -62,34 +69,57 @@ def _configs(url: str, smtp_port: int) -> dict[str, tuple[str, dict[str, object]
 
 
 async def test_every_kind_sends_a_test_and_lists_what_its_receiver_answered(
-        database_url: str, amqp_url: str, hooks: str, smtp, receiver) -> None:
+    database_url: str, amqp_url: str, hooks: str, smtp, receiver
+) -> None:
     sink, smtp_port = smtp
     cell, admin = short_name("t"), unique_email()
-    env = {"VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url, "VIGIL_CELL": cell,
-           "VIGIL_SECRET_KEY": SECRET, "VIGIL_HOOKS": hooks}
-    notifier = Settings.from_env({
-        **env, "VIGIL_NOTIFY_ALLOW_PRIVATE": "true", "VIGIL_NOTIFY_TIMEOUT": "5",
-        "VIGIL_NOTIFY_BACKOFF_BASE": "50", "VIGIL_HOOKS_TIMEOUT": "5",
-        "VIGIL_TELEGRAM_API_URL": f"{receiver.url}/telegram",
-        "VIGIL_PAGERDUTY_EVENTS_URL": f"{receiver.url}/pagerduty"})
+    env = {
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": cell,
+        "VIGIL_SECRET_KEY": SECRET,
+        "VIGIL_HOOKS": hooks,
+    }
+    notifier = Settings.from_env(
+        {
+            **env,
+            "VIGIL_NOTIFY_ALLOW_PRIVATE": "true",
+            "VIGIL_NOTIFY_TIMEOUT": "5",
+            "VIGIL_NOTIFY_BACKOFF_BASE": "50",
+            "VIGIL_HOOKS_TIMEOUT": "5",
+            "VIGIL_TELEGRAM_API_URL": f"{receiver.url}/telegram",
+            "VIGIL_PAGERDUTY_EVENTS_URL": f"{receiver.url}/pagerduty",
+        }
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(serve(notifier, stop))
     try:
         await _wait_consumer(amqp_url, cell, names.deliveries_queue(cell))
-        async with client_for(database_url, VIGIL_AMQP_URL=amqp_url, VIGIL_CELL=cell,
-                              VIGIL_HOOKS=hooks, VIGIL_ADMIN_EMAILS=admin) as client:
+        async with client_for(
+            database_url,
+            VIGIL_AMQP_URL=amqp_url,
+            VIGIL_CELL=cell,
+            VIGIL_HOOKS=hooks,
+            VIGIL_ADMIN_EMAILS=admin,
+        ) as client:
             user = await new_user(client, admin)
             keys = {}
             for name, (kind, config) in _configs(receiver.url, smtp_port).items():
-                made = await client.post(CHANNELS, headers=user.headers,
-                                         json={"name": name, "kind": kind, "config": config})
+                made = await client.post(
+                    CHANNELS,
+                    headers=user.headers,
+                    json={"name": name, "kind": kind, "config": config},
+                )
                 assert made.status_code == 201, made.text
-                tested = await client.post(f"{CHANNELS}/{made.json()['id']}/test",
-                                           headers=user.headers)
+                tested = await client.post(
+                    f"{CHANNELS}/{made.json()['id']}/test", headers=user.headers
+                )
                 assert tested.status_code == 202, tested.text
                 keys[name] = (made.json()["id"], tested.json()["key"])
-            attempts = {name: await _attempts(client, user.headers, channel, key)
-                        for name, (channel, key) in keys.items()}
+            attempts = {
+                name: await _attempts(client, user.headers, channel, key)
+                for name, (channel, key) in keys.items()
+            }
     finally:
         stop.set()
         await asyncio.wait_for(task, 20)
@@ -97,9 +127,17 @@ async def test_every_kind_sends_a_test_and_lists_what_its_receiver_answered(
     for name in ("webhook", "slack", "teams", "discord", "mattermost", "telegram", "pagerduty"):
         [a] = attempts[name]
         assert (a["outcome"], a["detail"]) == ("sent", "HTTP 200: ok"), name
-    assert sorted(r.path for r in receiver.requests) == sorted([
-        "/webhook", "/slack", "/teams", "/discord", "/mattermost",
-        f"/telegram/bot{TOKEN}/sendMessage", "/pagerduty"])
+    assert sorted(r.path for r in receiver.requests) == sorted(
+        [
+            "/webhook",
+            "/slack",
+            "/teams",
+            "/discord",
+            "/mattermost",
+            f"/telegram/bot{TOKEN}/sendMessage",
+            "/pagerduty",
+        ]
+    )
     [mail] = attempts["email"]
     assert (mail["outcome"], mail["detail"]) == ("sent", "accepted for 1 recipient(s)")
     [message] = sink.messages
@@ -110,20 +148,25 @@ async def test_every_kind_sends_a_test_and_lists_what_its_receiver_answered(
     assert (broken["outcome"], broken["permanent"]) == ("failed", True)
     assert broken["detail"] == broken["error"] == "hook broken exit 3: no pager"
     # What each attempt told, in fields (api.attempt_fields), from the notifier's own rows.
-    told = {name: (a["event"], a["incident_id"], a["test_id"], a["exit_code"], a["output"])
-            for name, [a] in attempts.items()}
+    told = {
+        name: (a["event"], a["incident_id"], a["test_id"], a["exit_code"], a["output"])
+        for name, [a] in attempts.items()
+    }
     assert told == {name: ("test", None, None, None, None) for name in told} | {
         "paged": ("test", None, None, 0, "paged the on-call"),
-        "broken": ("test", None, None, 3, "no pager")}
+        "broken": ("test", None, None, 3, "no pager"),
+    }
 
 
-async def _attempts(client: httpx.AsyncClient, headers: dict[str, str], channel: int,
-                    key: str) -> list[dict]:
+async def _attempts(
+    client: httpx.AsyncClient, headers: dict[str, str], channel: int, key: str
+) -> list[dict]:
     """The channel's attempts at its test, once the notifier has settled it."""
+
     async def settled() -> list[dict]:
         listed = await client.get(f"{CHANNELS}/{channel}/attempts", headers=headers)
         assert listed.status_code == 200, listed.text
         mine = [a for a in listed.json()["items"] if a["key"] == key]
         return mine if mine and mine[-1]["outcome"] in ("sent", "failed") else []
-    return await eventually(settled, f"the test of channel {channel} to be settled")
 
+    return await eventually(settled, f"the test of channel {channel} to be settled")

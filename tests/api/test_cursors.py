@@ -30,8 +30,7 @@ def test_result_cursor_keeps_microseconds_and_matches_its_pattern(node: str) -> 
     assert cursors.decode_result(cursor) == (at, "eu-west_1", node)
     assert re.fullmatch(cursors.RESULT_PATTERN, cursor)
     before_1970 = datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)
-    assert cursors.decode_result(cursors.encode_result(before_1970, "eu", node))[0] == \
-        before_1970
+    assert cursors.decode_result(cursors.encode_result(before_1970, "eu", node))[0] == before_1970
 
 
 @pytest.mark.parametrize(
@@ -53,8 +52,18 @@ def test_a_cursor_of_the_other_order_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["1.eu", "x.eu.n", "1.EU.n", "1.eu.", "1.e.u.n" + "x" * 64, "1.eu.n" + "x" * 64,
-     "1" * 17 + ".eu.n", "1.e\nu.n", "1.eu.-n", "1.eu.n\n"],
+    [
+        "1.eu",
+        "x.eu.n",
+        "1.EU.n",
+        "1.eu.",
+        "1.e.u.n" + "x" * 64,
+        "1.eu.n" + "x" * 64,
+        "1" * 17 + ".eu.n",
+        "1.e\nu.n",
+        "1.eu.-n",
+        "1.eu.n\n",
+    ],
 )
 def test_bad_result_cursors(cursor: str) -> None:
     with pytest.raises(RequestValidationError):

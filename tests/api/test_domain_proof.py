@@ -31,8 +31,9 @@ GRACE = timedelta(days=7)  # VIGIL_DOMAIN_CLAIM_DAYS' default
 
 
 @pytest.fixture(scope="module")
-async def proof(directory_url: str, database_url: str, other_cell_url: str
-                ) -> AsyncIterator[Proving]:
+async def proof(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> AsyncIterator[Proving]:
     async with proving(directory_url, database_url, other_cell_url) as made:
         yield made
 
@@ -50,8 +51,7 @@ async def test_a_new_domain_is_pending_with_the_record_to_create(proof: Proving)
     assert (check["type"], check["status"], check["verified_at"]) == ("TXT", "pending", None)
     assert TOKEN_VALUE.match(check["value"]), check
     expires = datetime.fromisoformat(check["claim_expires_at"])
-    assert abs(expires - datetime.fromisoformat(page["created_at"]) - GRACE) < timedelta(
-        minutes=1)
+    assert abs(expires - datetime.fromisoformat(page["created_at"]) - GRACE) < timedelta(minutes=1)
     # The same through GET and the list; another page's token differs.
     got = (await proof.a.client.get(f"{PAGES}/{page['id']}", headers=auth)).json()
     assert got["domain_verification"] == check
@@ -75,33 +75,41 @@ async def test_the_record_proves_the_domain_and_it_is_served(proof: Proving) -> 
     done = await verify(proof.a, auth, page["id"])
     assert done.status_code == 200, done.text
     check = done.json()["domain_verification"]
-    assert (check["status"], check["value"], check["claim_expires_at"]) == (
-        "verified", value, None)
+    assert (check["status"], check["value"], check["claim_expires_at"]) == ("verified", value, None)
     assert (await _claim(proof, name)).verified_at is not None
     assert (await lookup(proof.a.client, name)).json() == {"slug": page["slug"]}
     sent = await lookup(proof.b.client, name)  # the other cell sends the asker here
     assert (sent.status_code, sent.headers["location"]) == (
-        307, f"{proof.a.url}/api/v1/public/domains/{name}")
+        307,
+        f"{proof.a.url}/api/v1/public/domains/{name}",
+    )
     # Verifying again changes nothing, even with the record gone.
     proof.zone.clear()
     again = await verify(proof.a, auth, page["id"])
     assert again.json()["domain_verification"] == check
 
 
-@pytest.mark.parametrize(("records", "status", "words"), [
-    (None, 422, ["NXDOMAIN", "_vigil-challenge."]),
-    ("no-txt", 422, ["has no TXT record"]),
-    (['"vigil-verify=00000000000000000000000000000000"'], 422,
-     ["vigil-verify=00000000000000000000000000000000", "not 'vigil-verify="]),
-    (['"vigil-verify="'], 422, ["'vigil-verify='"]),
-    # Bytes that are not text (DNS escapes are decimal: \\010 is a line feed), shown escaped.
-    (['"\\255\\000\\010vigil-verify"'], 422, ["\\\\xff\\\\x00\\\\x0avigil-verify"]),
-    ([f'"{i:03d}{"x" * 247}"' for i in range(200)], 422, ["and 197 more", "…"]),
-    ("broken", 503, ["failed", "try again"]),
-    ("silent", 503, ["timed out", "try again"]),
-])
+@pytest.mark.parametrize(
+    ("records", "status", "words"),
+    [
+        (None, 422, ["NXDOMAIN", "_vigil-challenge."]),
+        ("no-txt", 422, ["has no TXT record"]),
+        (
+            ['"vigil-verify=00000000000000000000000000000000"'],
+            422,
+            ["vigil-verify=00000000000000000000000000000000", "not 'vigil-verify="],
+        ),
+        (['"vigil-verify="'], 422, ["'vigil-verify='"]),
+        # Bytes that are not text (DNS escapes are decimal: \\010 is a line feed), shown escaped.
+        (['"\\255\\000\\010vigil-verify"'], 422, ["\\\\xff\\\\x00\\\\x0avigil-verify"]),
+        ([f'"{i:03d}{"x" * 247}"' for i in range(200)], 422, ["and 197 more", "…"]),
+        ("broken", 503, ["failed", "try again"]),
+        ("silent", 503, ["timed out", "try again"]),
+    ],
+)
 async def test_what_dns_holds_instead_is_said_and_nothing_written(
-        proof: Proving, records: object, status: int, words: list[str]) -> None:
+    proof: Proving, records: object, status: int, words: list[str]
+) -> None:
     auth = await proof.account()
     name = domain()
     page = await new_page(proof.a, auth, custom_domain=name)
@@ -139,8 +147,7 @@ async def test_another_pages_token_does_not_prove_this_one(proof: Proving) -> No
     assert (await _claim(proof, mine)).verified_at is None
 
 
-async def test_verify_without_a_domain_or_of_another_account_is_refused(
-        proof: Proving) -> None:
+async def test_verify_without_a_domain_or_of_another_account_is_refused(proof: Proving) -> None:
     auth, other = await proof.account(), await proof.account()
     bare = await new_page(proof.a, auth)
     none = await verify(proof.a, auth, bare["id"])
@@ -152,8 +159,7 @@ async def test_verify_without_a_domain_or_of_another_account_is_refused(
     for bad in ("0", "-1", "abc", "99999999999999999999", "1.5"):
         answer = await proof.a.client.post(f"{PAGES}/{bad}/domain/verify", headers=auth)
         assert answer.status_code in (404, 422), (bad, answer.text)
-    assert (await proof.a.client.post(f"{PAGES}/{bare['id']}/domain/verify")
-            ).status_code == 401
+    assert (await proof.a.client.post(f"{PAGES}/{bare['id']}/domain/verify")).status_code == 401
 
 
 async def test_changing_the_domain_resets_its_proof(proof: Proving) -> None:
@@ -166,16 +172,18 @@ async def test_changing_the_domain_resets_its_proof(proof: Proving) -> None:
     kept = await proof.a.client.patch(path, json={"title": "New"}, headers=auth)
     assert kept.json()["domain_verification"] == proven["domain_verification"]
     # Another domain: pending, a new token; neither name is served.
-    moved = (await proof.a.client.patch(path, json={"custom_domain": second}, headers=auth)
-             ).json()["domain_verification"]
+    moved = (await proof.a.client.patch(path, json={"custom_domain": second}, headers=auth)).json()[
+        "domain_verification"
+    ]
     assert moved["status"] == "pending"
     assert moved["value"] != proven["domain_verification"]["value"]
     assert (await lookup(proof.a.client, first)).status_code == 404
     assert (await lookup(proof.a.client, second)).status_code == 404
     assert await _claim(proof, first) is None
     # Back to the first: a new claim, a new token; the old record proves nothing now.
-    back = (await proof.a.client.patch(path, json={"custom_domain": first}, headers=auth)
-            ).json()["domain_verification"]
+    back = (await proof.a.client.patch(path, json={"custom_domain": first}, headers=auth)).json()[
+        "domain_verification"
+    ]
     assert back["status"] == "pending"
     assert back["value"] != proven["domain_verification"]["value"]
     assert (await verify(proof.a, auth, page["id"])).status_code == 422
@@ -189,13 +197,19 @@ async def test_an_unproven_claim_lapses_and_another_account_takes_it(proof: Prov
     squatter, owner = await proof.account(), await proof.account()
     name = domain()
     squat = await new_page(proof.a, squatter, custom_domain=name)
-    blocked = await proof.a.client.post(PAGES, headers=owner, json={
-        "slug": "p-" + name[7:17], "title": "Mine", "custom_domain": name})
+    blocked = await proof.a.client.post(
+        PAGES,
+        headers=owner,
+        json={"slug": "p-" + name[7:17], "title": "Mine", "custom_domain": name},
+    )
     assert blocked.status_code == 409
     try:
         proof.move_clock(GRACE - timedelta(minutes=5))  # not yet
-        blocked = await proof.a.client.post(PAGES, headers=owner, json={
-            "slug": "p-" + name[7:17], "title": "Mine", "custom_domain": name})
+        blocked = await proof.a.client.post(
+            PAGES,
+            headers=owner,
+            json={"slug": "p-" + name[7:17], "title": "Mine", "custom_domain": name},
+        )
         assert blocked.status_code == 409
         proof.move_clock(GRACE + timedelta(minutes=5))
         mine = await new_page(proof.a, owner, custom_domain=name)
@@ -212,8 +226,7 @@ async def test_an_unproven_claim_lapses_and_another_account_takes_it(proof: Prov
     assert (await lookup(proof.a.client, name)).json() == {"slug": mine["slug"]}
 
 
-async def test_a_lapsed_claimant_in_another_cell_cannot_undo_the_new_claim(
-        proof: Proving) -> None:
+async def test_a_lapsed_claimant_in_another_cell_cannot_undo_the_new_claim(proof: Proving) -> None:
     squatter, owner = await proof.account(proof.b), await proof.account(proof.a)
     name = domain()
     squat = await new_page(proof.b, squatter, custom_domain=name)
@@ -230,8 +243,9 @@ async def test_a_lapsed_claimant_in_another_cell_cannot_undo_the_new_claim(
     refused = await verify(proof.b, squatter, squat["id"])
     assert (refused.status_code, "another account holds" in refused.text) == (409, True)
     # Dropping it there leaves the new owner's claim alone.
-    await proof.b.client.patch(f"{PAGES}/{squat['id']}", json={"custom_domain": None},
-                               headers=squatter)
+    await proof.b.client.patch(
+        f"{PAGES}/{squat['id']}", json={"custom_domain": None}, headers=squatter
+    )
     assert (await _claim(proof, name)).token in mine["domain_verification"]["value"]
     await prove(proof, proof.a, owner, mine)
     assert (await lookup(proof.a.client, name)).json() == {"slug": mine["slug"]}
@@ -245,8 +259,11 @@ async def test_a_proven_domain_never_lapses(proof: Proving) -> None:
     await prove(proof, proof.a, owner, page)
     try:
         proof.move_clock(timedelta(days=400))
-        clash = await proof.a.client.post(PAGES, headers=other, json={
-            "slug": "p-" + name[7:17], "title": "X", "custom_domain": name})
+        clash = await proof.a.client.post(
+            PAGES,
+            headers=other,
+            json={"slug": "p-" + name[7:17], "title": "X", "custom_domain": name},
+        )
     finally:
         proof.move_clock(timedelta(0))
     assert (clash.status_code, "custom_domain" in clash.text) == (409, True)
@@ -255,8 +272,11 @@ async def test_a_proven_domain_never_lapses(proof: Proving) -> None:
 
 async def test_without_a_directory_no_domain_can_be_set(client: httpx.AsyncClient) -> None:
     user = await new_user(client)
-    refused = await client.post(PAGES, headers=user.headers, json={
-        "slug": f"p-{domain()[7:17]}", "title": "T", "custom_domain": domain()})
+    refused = await client.post(
+        PAGES,
+        headers=user.headers,
+        json={"slug": f"p-{domain()[7:17]}", "title": "T", "custom_domain": domain()},
+    )
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["body", "custom_domain"]
     assert "VIGIL_DIRECTORY_URL" in refused.text

@@ -50,8 +50,10 @@ async def test_list_filters_by_state_monitor_and_range(client, owner, seeded) ->
     assert await _ids(client, owner, state="open") == [h.open_id]
     assert await _ids(client, owner, state="resolved") == [h.resolved_id]
     assert await _ids(client, owner, monitor_id=monitor_id, range="24h") == [h.open_id]
-    assert await _ids(client, owner, monitor_id=monitor_id, range="7d") == [h.open_id,
-                                                                         h.resolved_id]
+    assert await _ids(client, owner, monitor_id=monitor_id, range="7d") == [
+        h.open_id,
+        h.resolved_id,
+    ]
     other = await create_monitor(client, owner)
     assert await _ids(client, owner, monitor_id=other["id"]) == []
 
@@ -59,8 +61,11 @@ async def test_list_filters_by_state_monitor_and_range(client, owner, seeded) ->
 async def test_list_pages_with_a_cursor(client, owner, seeded) -> None:
     first = (await client.get(INCIDENTS, params={"limit": 1}, headers=owner.headers)).json()
     assert [i["id"] for i in first["items"]] == [seeded["history"].open_id]
-    second = (await client.get(INCIDENTS, params={"limit": 1, "cursor": first["next"]},
-                               headers=owner.headers)).json()
+    second = (
+        await client.get(
+            INCIDENTS, params={"limit": 1, "cursor": first["next"]}, headers=owner.headers
+        )
+    ).json()
     assert [i["id"] for i in second["items"]] == [seeded["history"].resolved_id]
     assert second["next"] is None
 
@@ -83,19 +88,24 @@ async def test_acknowledge_records_who_and_when_once(client, user, fresh) -> Non
     assert first.json()["acknowledged_at"] is not None
     again = await client.post(f"{incident}/acknowledge", headers=user.headers)
     assert (again.json()["acknowledged_by"], again.json()["acknowledged_at"]) == (
-        editor.id, first.json()["acknowledged_at"])
+        editor.id,
+        first.json()["acknowledged_at"],
+    )
 
 
 async def test_updates_are_kept_in_order(client, user, fresh) -> None:
     incident = f"{INCIDENTS}/{fresh['history'].open_id}"
     for message in ("Investigating slow pages.", "  Fixed: a cache was cold.\nWatching.  "):
-        made = await client.post(f"{incident}/updates", json={"message": message},
-                                 headers=user.headers)
+        made = await client.post(
+            f"{incident}/updates", json={"message": message}, headers=user.headers
+        )
         assert made.status_code == 201, made.text
         assert made.json()["author_id"] == user.id
     body = (await client.get(incident, headers=user.headers)).json()
     assert [u["message"] for u in body["updates"]] == [
-        "Investigating slow pages.", "Fixed: a cache was cold.\nWatching."]
+        "Investigating slow pages.",
+        "Fixed: a cache was cold.\nWatching.",
+    ]
 
 
 async def test_a_viewer_reads_but_cannot_write(client, owner, seeded) -> None:
@@ -103,10 +113,10 @@ async def test_a_viewer_reads_but_cannot_write(client, owner, seeded) -> None:
     incident = f"{INCIDENTS}/{seeded['history'].open_id}"
     assert (await client.get(incident, headers=viewer.headers)).status_code == 200
     assert (await client.get(INCIDENTS, headers=viewer.headers)).status_code == 200
-    assert (await client.post(f"{incident}/acknowledge", headers=viewer.headers)
-            ).status_code == 403
-    assert (await client.post(f"{incident}/updates", json={"message": "hi"},
-                              headers=viewer.headers)).status_code == 403
+    assert (await client.post(f"{incident}/acknowledge", headers=viewer.headers)).status_code == 403
+    assert (
+        await client.post(f"{incident}/updates", json={"message": "hi"}, headers=viewer.headers)
+    ).status_code == 403
 
 
 async def test_another_account_cannot_see_or_touch_an_incident(client, owner, seeded) -> None:
@@ -114,40 +124,61 @@ async def test_another_account_cannot_see_or_touch_an_incident(client, owner, se
     h = seeded["history"]
     assert await _ids(client, other) == []
     assert await _ids(client, other, monitor_id=seeded["monitor"]["id"]) == []
-    for method, path, body in (("GET", f"{INCIDENTS}/{h.open_id}", None),
-                               ("POST", f"{INCIDENTS}/{h.open_id}/acknowledge", None),
-                               ("POST", f"{INCIDENTS}/{h.open_id}/updates", {"message": "x"})):
+    for method, path, body in (
+        ("GET", f"{INCIDENTS}/{h.open_id}", None),
+        ("POST", f"{INCIDENTS}/{h.open_id}/acknowledge", None),
+        ("POST", f"{INCIDENTS}/{h.open_id}/updates", {"message": "x"}),
+    ):
         response = await client.request(method, path, json=body, headers=other.headers)
-        assert (response.status_code, response.json()) == (
-            404, {"detail": "incident not found"}), (method, path)
+        assert (response.status_code, response.json()) == (404, {"detail": "incident not found"}), (
+            method,
+            path,
+        )
     body = (await client.get(f"{INCIDENTS}/{h.open_id}", headers=owner.headers)).json()
     assert body["acknowledged_at"] is None and body["updates"] == []
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"message": ""}, {"message": "   "}, {"message": 5}, {"message": None},
-    {"message": "x" * 5001}, {"message": "a\x00b"}, {"message": "bell\x07"},
-    {"message": "\ud800"}, {"message": ["x"]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"message": ""},
+        {"message": "   "},
+        {"message": 5},
+        {"message": None},
+        {"message": "x" * 5001},
+        {"message": "a\x00b"},
+        {"message": "bell\x07"},
+        {"message": "\ud800"},
+        {"message": ["x"]},
+    ],
+)
 async def test_a_bad_update_is_refused_naming_the_field(client, owner, seeded, body) -> None:
     path = f"{INCIDENTS}/{seeded['history'].open_id}/updates"
-    assert_invalid(await send_json(client, "POST", path, body, owner.headers),
-                   ["body", "message"])
+    assert_invalid(await send_json(client, "POST", path, body, owner.headers), ["body", "message"])
 
 
 async def test_an_update_with_an_unknown_field_is_refused(client, owner, seeded) -> None:
     path = f"{INCIDENTS}/{seeded['history'].open_id}/updates"
-    response = await client.post(path, json={"message": "ok", "public": True},
-                                 headers=owner.headers)
+    response = await client.post(
+        path, json={"message": "ok", "public": True}, headers=owner.headers
+    )
     assert_invalid(response, ["body", "public"])
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"state": "closed"}, "state"), ({"range": "1y"}, "range"), ({"monitor_id": "0"},
-                                                                 "monitor_id"),
-    ({"monitor_id": "x"}, "monitor_id"), ({"limit": "0"}, "limit"), ({"limit": "201"}, "limit"),
-    ({"cursor": "not-a-cursor"}, "cursor"), ({"cursor": "WyJ4Il0"}, "cursor"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"state": "closed"}, "state"),
+        ({"range": "1y"}, "range"),
+        ({"monitor_id": "0"}, "monitor_id"),
+        ({"monitor_id": "x"}, "monitor_id"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "WyJ4Il0"}, "cursor"),
+    ],
+)
 async def test_bad_filters_are_refused_naming_them(client, owner, params, field) -> None:
     response = await client.get(INCIDENTS, params=params, headers=owner.headers)
     assert_invalid(response, ["query", field])

@@ -54,5 +54,8 @@ async def test_a_cursor_from_another_account_shows_only_your_own(
         await client.get("/api/v1/monitors", params={"limit": 1}, headers=user.headers)
     ).json()["next"]
     page = await client.get("/api/v1/monitors", params={"cursor": cursor}, headers=intruder.headers)
-    assert page.json() == {"items": [], "next": None,
-                           "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0}}
+    assert page.json() == {
+        "items": [],
+        "next": None,
+        "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0},
+    }

@@ -40,8 +40,10 @@ async def test_metrics_count_requests_by_route_template(database_url: str) -> No
     assert response.headers["content-type"].startswith("text/plain")
     found = samples(response.text)
     assert found[requests("GET", "/api/v1/health", "200")] == 3
-    assert (found.get(requests("POST", "/api/v1/auth/signup", "201"), 0)
-            + found.get(requests("POST", "/api/v1/auth/signup", "202"), 0)) == 1
+    assert (
+        found.get(requests("POST", "/api/v1/auth/signup", "201"), 0)
+        + found.get(requests("POST", "/api/v1/auth/signup", "202"), 0)
+    ) == 1
     assert found[requests("GET", "/api/v1/monitors/{monitor_id}", "200")] == 1
     assert found[requests("GET", "/api/v1/monitors/{monitor_id}", "404")] == 1
     assert found[requests("GET", "unmatched", "404")] == 2

@@ -26,13 +26,17 @@ MONITORS = "/api/v1/monitors"
 
 async def _version(engine: AsyncEngine, test_id: int) -> tuple[int, object]:
     async with engine.connect() as conn:
-        row = (await conn.execute(select(tests.c.version, tests.c.updated_at).where(
-            tests.c.id == test_id))).one()
+        row = (
+            await conn.execute(
+                select(tests.c.version, tests.c.updated_at).where(tests.c.id == test_id)
+            )
+        ).one()
     return row.version, row.updated_at
 
 
-async def test_rename_and_delete_a_monitor(client: httpx.AsyncClient, user: User,
-                                           engine: AsyncEngine) -> None:
+async def test_rename_and_delete_a_monitor(
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine
+) -> None:
     monitor = await create_monitor(client, user)
     path = f"{MONITORS}/{monitor['id']}"
     renamed = await client.patch(path, json={"name": " shop "}, headers=user.headers)
@@ -44,15 +48,17 @@ async def test_rename_and_delete_a_monitor(client: httpx.AsyncClient, user: User
     assert await stored_counts(engine, user.id) == (0, 0)
 
 
-async def test_patching_a_test_bumps_its_version(client: httpx.AsyncClient, user: User,
-                                                 engine: AsyncEngine) -> None:
+async def test_patching_a_test_bumps_its_version(
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine
+) -> None:
     monitor = await create_monitor(client, user)
     test = monitor["tests"][0]
     path = f"{MONITORS}/{monitor['id']}/tests/{test['id']}"
     assert (await client.get(path, headers=user.headers)).json() == test
     before = await _version(engine, test["id"])
-    response = await client.patch(path, json={"interval_s": 120, "method": "HEAD",
-                                              "enabled": False}, headers=user.headers)
+    response = await client.patch(
+        path, json={"interval_s": 120, "method": "HEAD", "enabled": False}, headers=user.headers
+    )
     assert response.status_code == 200, response.text
     changed = response.json()
     assert (changed["interval_s"], changed["enabled"]) == (120, False)
@@ -61,8 +67,9 @@ async def test_patching_a_test_bumps_its_version(client: httpx.AsyncClient, user
     assert after[0] == before[0] + 1 and after[1] > before[1]
 
 
-async def test_a_patch_is_validated_as_the_whole_test(client: httpx.AsyncClient, user: User
-                                                      ) -> None:
+async def test_a_patch_is_validated_as_the_whole_test(
+    client: httpx.AsyncClient, user: User
+) -> None:
     monitor = await create_monitor(client, user)
     path = f"{MONITORS}/{monitor['id']}/tests/{monitor['tests'][0]['id']}"
     for body, loc in [
@@ -86,8 +93,9 @@ async def test_delete_a_test(client: httpx.AsyncClient, user: User, engine: Asyn
     assert await stored_counts(engine, user.id) == (1, 1)
 
 
-async def test_a_test_of_another_monitor_is_not_found_here(client: httpx.AsyncClient,
-                                                           user: User) -> None:
+async def test_a_test_of_another_monitor_is_not_found_here(
+    client: httpx.AsyncClient, user: User
+) -> None:
     one, two = await create_monitor(client, user), await create_monitor(client, user)
     path = f"{MONITORS}/{one['id']}/tests/{two['tests'][0]['id']}"
     assert (await client.get(path, headers=user.headers)).status_code == 404
@@ -109,27 +117,42 @@ async def test_the_test_quota_holds(database_url: str, engine: AsyncEngine) -> N
     async with client_for(database_url, VIGIL_MAX_TESTS="3") as api:
         user = await new_user(api)
         monitor = await create_monitor(api, user, name="m", tests=[http_test()] * 3)
-        response = await api.post(f"{MONITORS}/{monitor['id']}/tests", json=http_test(),
-                                  headers=user.headers)
+        response = await api.post(
+            f"{MONITORS}/{monitor['id']}/tests", json=http_test(), headers=user.headers
+        )
         assert response.status_code == 409
         assert response.json()["detail"].startswith("quota: this account may have at most 3")
-        too_many = await api.post(MONITORS, json={"name": "x", "tests": [http_test()]},
-                                  headers=user.headers)
+        too_many = await api.post(
+            MONITORS, json={"name": "x", "tests": [http_test()]}, headers=user.headers
+        )
         assert too_many.status_code == 409
         # The operator raises this account's own quota and lowers its minimum interval.
         async with engine.begin() as conn:
-            await conn.execute(update(accounts).where(accounts.c.id == user.id).values(
-                max_tests=4, min_interval_s=5))
-        more = await api.post(f"{MONITORS}/{monitor['id']}/tests",
-                              json=http_test(interval_s=5, timeout_s=1), headers=user.headers)
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.id == user.id)
+                .values(max_tests=4, min_interval_s=5)
+            )
+        more = await api.post(
+            f"{MONITORS}/{monitor['id']}/tests",
+            json=http_test(interval_s=5, timeout_s=1),
+            headers=user.headers,
+        )
         assert more.status_code == 201, more.text
 
 
 async def test_the_certificate_mark_is_set_changed_and_turned_off(
-        client: httpx.AsyncClient, user: User) -> None:
-    monitor = await create_monitor(client, user, name="tls", tests=[
-        {"kind": "tls", "url": "tls://example.com", "cert_warn_days": 30},
-        {"kind": "tcp", "url": "tcp://example.com:25"}])
+    client: httpx.AsyncClient, user: User
+) -> None:
+    monitor = await create_monitor(
+        client,
+        user,
+        name="tls",
+        tests=[
+            {"kind": "tls", "url": "tls://example.com", "cert_warn_days": 30},
+            {"kind": "tcp", "url": "tcp://example.com:25"},
+        ],
+    )
     tls, tcp = monitor["tests"]
     assert tls["config"]["cert_warn_days"] == 30
     assert "cert_warn_days" not in tcp["config"]  # no certificate to watch
@@ -139,4 +162,6 @@ async def test_the_certificate_mark_is_set_changed_and_turned_off(
     assert changed.json()["config"]["cert_warn_days"] == 0
     refused = await client.patch(path, json={"cert_warn_days": 400}, headers=user.headers)
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == [
-        "body", "cert_warn_days"]
+        "body",
+        "cert_warn_days",
+    ]

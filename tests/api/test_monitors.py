@@ -54,8 +54,12 @@ async def test_create_stores_the_monitor_and_its_tests(
         "interval_s": 60,
         "timeout_s": 10.0,
         "enabled": True,
-        "config": {"url": "https://example.com/", "method": "GET", "expected_status": [200],
-                   "cert_warn_days": 14},
+        "config": {
+            "url": "https://example.com/",
+            "method": "GET",
+            "expected_status": [200],
+            "cert_warn_days": 14,
+        },
         "alert_rule": None,  # the defaults
         "state": None,
         "ping_url": None,  # heartbeat tests only
@@ -113,8 +117,11 @@ async def test_a_full_page_without_more_has_no_next(client: httpx.AsyncClient, u
 
 async def test_a_new_account_has_no_monitors(client: httpx.AsyncClient, user: User) -> None:
     response = await client.get(MONITORS, headers=user.headers)
-    assert response.json() == {"items": [], "next": None,
-                               "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0}}
+    assert response.json() == {
+        "items": [],
+        "next": None,
+        "counts": {"down": 0, "pending": 0, "degraded": 0, "up": 0},
+    }
 
 
 @pytest.mark.parametrize(

@@ -18,12 +18,17 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_ping_at_the_other_cell_lands_in_the_right_cell(
-        directory_url: str, database_url: str, other_cell_url: str, amqp_url: str) -> None:
-    async with two_cells(directory_url, database_url, other_cell_url, capacity_a=0,
-                         VIGIL_AMQP_URL=amqp_url) as (_, a, b):  # accounts go to b
+    directory_url: str, database_url: str, other_cell_url: str, amqp_url: str
+) -> None:
+    async with two_cells(
+        directory_url, database_url, other_cell_url, capacity_a=0, VIGIL_AMQP_URL=amqp_url
+    ) as (_, a, b):  # accounts go to b
         auth = await owner_in(b)
-        made = await b.client.post("/api/v1/monitors", headers=auth, json={
-            "name": "backup", "tests": [{"kind": "heartbeat", "interval_s": 600}]})
+        made = await b.client.post(
+            "/api/v1/monitors",
+            headers=auth,
+            json={"name": "backup", "tests": [{"kind": "heartbeat", "interval_s": 600}]},
+        )
         assert made.status_code == 201, made.text
         test = made.json()["tests"][0]
         assert test["ping_url"].startswith(b.url + "/ping/")
@@ -35,16 +40,20 @@ async def test_a_ping_at_the_other_cell_lands_in_the_right_cell(
         assert (await a.client.get("/ping/NoSuchTokenAnywhere000")).status_code == 404
 
         stop = asyncio.Event()
-        processor = asyncio.create_task(serve(settings(b.database_url, VIGIL_CELL=b.name,
-                                                       VIGIL_AMQP_URL=amqp_url), stop))
+        processor = asyncio.create_task(
+            serve(settings(b.database_url, VIGIL_CELL=b.name, VIGIL_AMQP_URL=amqp_url), stop)
+        )
         try:
             followed = await b.client.post(sent.headers["location"], content=b"exit 3")
             assert followed.status_code == 200 and followed.text == "OK"
             conn = await asyncpg.connect(b.database_url)
             try:
-                row = await eventually(lambda: conn.fetchrow(
-                    "SELECT status, error_kind FROM results_week WHERE test_id = $1",
-                    test["id"]), "the ping stored in cell b")
+                row = await eventually(
+                    lambda: conn.fetchrow(
+                        "SELECT status, error_kind FROM results_week WHERE test_id = $1", test["id"]
+                    ),
+                    "the ping stored in cell b",
+                )
             finally:
                 await conn.close()
             assert (row["status"], row["error_kind"]) == (0, "exit_status")

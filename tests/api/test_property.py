@@ -46,9 +46,9 @@ REFUSES_VALID: dict[str, str] = {
     # Schema, not to the API.
     "POST /api/v1/monitors": "tz/cron parse; URL scheme per kind; strict integers",
     "POST /api/v1/monitors/{monitor_id}/tests": "tz/cron parse; URL scheme per kind; strict "
-                                                "integers",
+    "integers",
     "PATCH /api/v1/monitors/{monitor_id}/tests/{test_id}": "tz/cron parse; URL scheme per "
-                                                           "kind; strict integers",
+    "kind; strict integers",
     "PATCH /api/v1/auth/me": "language or time_zone: at least one of them",
     # The monitor list's cursor is one it gave out (its sort key packed with the id); a
     # monitor's tags must differ from each other.
@@ -67,7 +67,7 @@ REFUSES_VALID: dict[str, str] = {
     "POST /api/v1/auth/password-reset": "special-use email domains",
     # Rules across fields or on the deployment, which JSON Schema cannot say.
     "POST /api/v1/maintenance-windows": "ends_at must be after starts_at; the RRULE subset "
-                                        "and IANA zones parse; recurrence with timezone",
+    "and IANA zones parse; recurrence with timezone",
     "PATCH /api/v1/maintenance-windows/{window_id}": "ends_at must be after starts_at",
     "POST /api/v1/status-pages": "custom_domain needs VIGIL_DIRECTORY_URL",
     # email-validator refuses special-use domains (.test, .invalid ...) that `format: email`
@@ -89,8 +89,7 @@ REFUSES_VALID: dict[str, str] = {
     # An id of 2**63 + 191 is a float 2**63 to a JSON Schema validator, so "at most
     # 2**63 - 1"; the API counts exactly and refuses it.
     "POST /api/v1/status-pages/{page_id}/monitors": "ids beyond a double's precision",
-    "POST /api/v1/notification-channels/{channel_id}/monitors": "ids beyond a double's "
-                                                                "precision",
+    "POST /api/v1/notification-channels/{channel_id}/monitors": "ids beyond a double's precision",
     "PUT /api/v1/managed/{kind}/{key}": "ids beyond a double's precision",
 }
 
@@ -109,8 +108,9 @@ ACCEPTS_INVALID: dict[str, str] = {
 SHARES_A_PATH = {
     "POST /api/v1/monitors/bulk": "/monitors/{monitor_id} takes the other methods",
     "POST /api/v1/monitors/validate": "/monitors/{monitor_id} takes the other methods",
-    "POST /api/v1/notification-channels/validate":
-        "/notification-channels/{channel_id} takes the other methods",
+    "POST /api/v1/notification-channels/validate": (
+        "/notification-channels/{channel_id} takes the other methods"
+    ),
 }
 
 
@@ -125,19 +125,30 @@ def _healthy(url: str) -> bool:
 def live_api(database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
     """A real API process, and the headers of a logged-in user of it."""
     port = free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_API_PORT": str(port),
-           "VIGIL_SECRET_KEY": SECRET, "VIGIL_AUTH_RATE_PER_IP": "0",
-           "VIGIL_AUTH_RATE_PER_EMAIL": "0", "VIGIL_LOG_LEVEL": "WARNING",
-           "VIGIL_DIRECTORY_URL": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_API_PORT": str(port),
+        "VIGIL_SECRET_KEY": SECRET,
+        "VIGIL_AUTH_RATE_PER_IP": "0",
+        "VIGIL_AUTH_RATE_PER_EMAIL": "0",
+        "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_DIRECTORY_URL": "",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "api"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_sync(lambda: _healthy(url), "the API to be healthy", timeout=30)
         email = unique_email()
         httpx.post(f"{url}/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
-        token = httpx.post(f"{url}/api/v1/auth/login",
-                           json={"email": email, "password": PASSWORD}).json()["access_token"]
+        token = httpx.post(
+            f"{url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).json()["access_token"]
         yield url, {"Authorization": f"Bearer {token}"}
     finally:
         proc.terminate()
@@ -151,8 +162,9 @@ schema = schemathesis.openapi.from_dict(create_app(settings("postgresql://unused
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@hypothesis_settings(
+    max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_every_answer_is_as_documented(case, live_api: tuple[str, dict[str, str]]) -> None:
     url, headers = live_api
     load_all_checks()
@@ -161,5 +173,10 @@ def test_every_answer_is_as_documented(case, live_api: tuple[str, dict[str, str]
     lifted += [negative_data_rejection] if operation in ACCEPTS_INVALID else []
     if operation in SHARES_A_PATH:
         lifted += [unsupported_method, allow_header_conformance]
-    case.call_and_validate(base_url=url, headers=headers, timeout=30,
-                           checks=list(CHECKS.get_all()), excluded_checks=lifted)
+    case.call_and_validate(
+        base_url=url,
+        headers=headers,
+        timeout=30,
+        checks=list(CHECKS.get_all()),
+        excluded_checks=lifted,
+    )

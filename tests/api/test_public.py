@@ -24,27 +24,47 @@ PUBLIC = "/api/v1/public/status-pages"
 
 async def set_state(engine: AsyncEngine, test_id: int, status: Status) -> None:
     now = datetime.now(UTC)
-    row = {"test_id": test_id, "status": int(status), "since": now, "checked_at": now,
-           "latency_ms": 12.0, "region": "local"}
+    row = {
+        "test_id": test_id,
+        "status": int(status),
+        "since": now,
+        "checked_at": now,
+        "latency_ms": 12.0,
+        "region": "local",
+    }
     async with engine.begin() as conn:
-        await conn.execute(insert(test_state).values(**row).on_conflict_do_update(
-            index_elements=[test_state.c.test_id], set_=row))
+        await conn.execute(
+            insert(test_state)
+            .values(**row)
+            .on_conflict_do_update(index_elements=[test_state.c.test_id], set_=row)
+        )
 
 
 async def make_page(api: httpx.AsyncClient, user: User, engine: AsyncEngine) -> dict:
     """A page with groups Web and API: shop (up) and blog (down) in Web, api (pending)."""
     slug = f"acme-{uuid.uuid4().hex[:8]}"
-    page = (await api.post("/api/v1/status-pages", json={
-        "slug": slug, "title": "Acme", "groups": ["Web", "API"]}, headers=user.headers)).json()
+    page = (
+        await api.post(
+            "/api/v1/status-pages",
+            json={"slug": slug, "title": "Acme", "groups": ["Web", "API"]},
+            headers=user.headers,
+        )
+    ).json()
     made = {}
-    for name, group, status in [("shop", "Web", Status.UP), ("blog", "Web", Status.DOWN),
-                                ("api", "API", None)]:
+    for name, group, status in [
+        ("shop", "Web", Status.UP),
+        ("blog", "Web", Status.DOWN),
+        ("api", "API", None),
+    ]:
         monitor = await create_monitor(api, user, name=name, tests=[http_test()])
         made[name] = monitor
         if status is not None:
             await set_state(engine, monitor["tests"][0]["id"], status)
-        await api.post(f"/api/v1/status-pages/{page['id']}/monitors",
-                       json={"monitor_id": monitor["id"], "group": group}, headers=user.headers)
+        await api.post(
+            f"/api/v1/status-pages/{page['id']}/monitors",
+            json={"monitor_id": monitor["id"], "group": group},
+            headers=user.headers,
+        )
     return {"page": page, "monitors": made}
 
 
@@ -61,22 +81,31 @@ async def test_a_page_shows_each_group_and_monitor_without_a_token(
     assert response.status_code == 200
     body = response.json()
     assert (body["title"], body["status"], body["language"]) == ("Acme", "down", "en")
-    assert statuses(body) == {"Web": [("blog", "down"), ("shop", "up")],
-                              "API": [("api", "pending")]}
+    assert statuses(body) == {
+        "Web": [("blog", "down"), ("shop", "up")],
+        "API": [("api", "pending")],
+    }
     # No history yet: a bar of 90 empty days per monitor, no incident.
     assert [bars["status"] for bars in body["bars"]] == [["none"] * 90] * 3
     assert body["incidents"] == []
 
 
-async def test_maintenance_shows(client: httpx.AsyncClient, user: User, engine: AsyncEngine,
-                                 database_url: str) -> None:
+async def test_maintenance_shows(
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine, database_url: str
+) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="0") as api:
         made = await make_page(api, user, engine)
         now = datetime.now(UTC)
-        await api.post("/api/v1/maintenance-windows", headers=user.headers, json={
-            "title": "db upgrade", "monitor_id": made["monitors"]["blog"]["id"],
-            "starts_at": (now - timedelta(minutes=5)).isoformat(),
-            "ends_at": (now + timedelta(hours=1)).isoformat()})
+        await api.post(
+            "/api/v1/maintenance-windows",
+            headers=user.headers,
+            json={
+                "title": "db upgrade",
+                "monitor_id": made["monitors"]["blog"]["id"],
+                "starts_at": (now - timedelta(minutes=5)).isoformat(),
+                "ends_at": (now + timedelta(hours=1)).isoformat(),
+            },
+        )
         body = (await api.get(f"{PUBLIC}/{made['page']['slug']}")).json()
     assert statuses(body)["Web"] == [("blog", "maintenance"), ("shop", "up")]
     assert body["status"] == "maintenance"
@@ -92,8 +121,11 @@ async def test_the_cache_holds_until_a_change(database_url: str, engine: AsyncEn
         assert first.headers["Cache-Control"] == "public, max-age=600"
         await set_state(engine, made["monitors"]["blog"]["tests"][0]["id"], Status.UP)
         assert (await api.get(path)).content == first.content  # served from the cache
-        await api.patch(f"/api/v1/status-pages/{made['page']['id']}", json={"title": "Acme Inc"},
-                        headers=user.headers)
+        await api.patch(
+            f"/api/v1/status-pages/{made['page']['id']}",
+            json={"title": "Acme Inc"},
+            headers=user.headers,
+        )
         # An edit of the page itself drops its cached answer, so the next reader has the new
         # one: a page just made private must not be served public once more.
         fresh = (await api.get(path)).json()
@@ -192,8 +224,7 @@ async def test_a_stale_value_is_refreshed_once_for_all_callers(staled_by: str) -
     assert calls == 2
 
 
-async def test_a_log_in_does_not_clear_the_cache(database_url: str, engine: AsyncEngine
-                                                 ) -> None:
+async def test_a_log_in_does_not_clear_the_cache(database_url: str, engine: AsyncEngine) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         user = await new_user(api)
         made = await make_page(api, user, engine)

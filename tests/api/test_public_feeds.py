@@ -28,21 +28,34 @@ async def _page(api, engine, monkeypatch) -> tuple[str, dict, object]:
     history = await seed(engine, monitor["tests"][0]["id"], monitor["id"])
     pin_api_clock(monkeypatch, history.now)
     slug = f"feed-{uuid.uuid4().hex[:8]}"
-    page = (await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop & Co"},
-                           headers=user.headers)).json()
-    await api.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=user.headers,
-                   json={"monitor_id": monitor["id"]})
+    page = (
+        await api.post(
+            "/api/v1/status-pages", json={"slug": slug, "title": "Shop & Co"}, headers=user.headers
+        )
+    ).json()
+    await api.post(
+        f"/api/v1/status-pages/{page['id']}/monitors",
+        headers=user.headers,
+        json={"monitor_id": monitor["id"]},
+    )
     now = datetime.now(UTC)
-    made = await api.post("/api/v1/maintenance-windows", headers=user.headers, json={
-        "title": "db <upgrade>", "status_page_id": page["id"],
-        "starts_at": (now + timedelta(hours=1)).isoformat(),
-        "ends_at": (now + timedelta(hours=2)).isoformat()})
+    made = await api.post(
+        "/api/v1/maintenance-windows",
+        headers=user.headers,
+        json={
+            "title": "db <upgrade>",
+            "status_page_id": page["id"],
+            "starts_at": (now + timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
+        },
+    )
     assert made.status_code == 201, made.text
     return slug, monitor, history
 
 
-async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, engine,
-                                                               monkeypatch) -> None:
+async def test_feeds_carry_the_pages_incidents_and_maintenance(
+    database_url, engine, monkeypatch
+) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         slug, _, history = await _page(api, engine, monkeypatch)
         page = (await api.get(f"{PUBLIC}/{slug}")).json()
@@ -51,7 +64,8 @@ async def test_feeds_carry_the_pages_incidents_and_maintenance(database_url, eng
     assert rss.headers["content-type"].startswith("application/rss+xml")
     assert atom.headers["content-type"].startswith("application/atom+xml")
     expected = {f"incident-{i['id']}" for i in page["incidents"]} | {
-        f"maintenance-{w['starts_at']}-{w['title']}" for w in page["maintenance"]}
+        f"maintenance-{w['starts_at']}-{w['title']}" for w in page["maintenance"]
+    }
     assert len(expected) == 3
     for response, version in ((rss, "rss20"), (atom, "atom10")):
         parsed = feedparser.parse(response.content)

@@ -27,16 +27,23 @@ async def test_bars_and_incidents_with_their_updates(database_url, engine, monke
         history = await seed(engine, monitor["tests"][0]["id"], monitor["id"], marker)
         pin_api_clock(monkeypatch, history.now)
         slug = f"hist-{uuid.uuid4().hex[:8]}"
-        page = (await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop"},
-                               headers=h)).json()
+        page = (
+            await api.post("/api/v1/status-pages", json={"slug": slug, "title": "Shop"}, headers=h)
+        ).json()
         for m in (monitor, quiet):
-            await api.post(f"/api/v1/status-pages/{page['id']}/monitors", headers=h,
-                           json={"monitor_id": m["id"]})
+            await api.post(
+                f"/api/v1/status-pages/{page['id']}/monitors",
+                headers=h,
+                json={"monitor_id": m["id"]},
+            )
         before = (await api.get(f"{PUBLIC}/{slug}")).json()
         assert [i["updates"] for i in before["incidents"]] == [[], []]
         # Writing an update marks the cached page stale: the next reader starts a refresh.
-        made = await api.post(f"/api/v1/incidents/{history.open_id}/updates", headers=h,
-                              json={"message": "We are on it."})
+        made = await api.post(
+            f"/api/v1/incidents/{history.open_id}/updates",
+            headers=h,
+            json={"message": "We are on it."},
+        )
         assert made.status_code == 201, made.text
 
         async def updated() -> httpx.Response | None:
@@ -51,11 +58,15 @@ async def test_bars_and_incidents_with_their_updates(database_url, engine, monke
     assert shop["first_day"] == (history.today - timedelta(days=89)).isoformat()
     assert len(shop["uptime"]) == len(shop["status"]) == 90
     assert (shop["status"][-1], shop["status"][-4], shop["status"][-2]) == (
-        "degraded", "down", "up")
+        "degraded",
+        "down",
+        "up",
+    )
     assert shop["uptime"][-2] == 0.99 and shop["uptime"][0] is None
     assert shop["incident_ids"] == {
         history.today.isoformat(): [history.open_id],
-        (history.today - timedelta(days=3)).isoformat(): [history.resolved_id]}
+        (history.today - timedelta(days=3)).isoformat(): [history.resolved_id],
+    }
     assert bars[quiet["id"]]["status"] == ["none"] * 90
     incidents = {i["id"]: i for i in body["incidents"]}
     assert list(incidents) == [history.open_id, history.resolved_id]  # newest first

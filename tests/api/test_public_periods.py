@@ -23,9 +23,11 @@ def test_figures_weigh_days_by_their_checks() -> None:
     out = public_periods.figures(sums, today)
     assert out["24h"] == {"uptime": 1.0, "response_ms": 20.0, "checks": 100}
     # 7d: today and the six days before it (all busy and good)
-    assert out["7d"] == {"uptime": round(6094 / 6100, 5),
-                         "response_ms": round((6 * 9990 + 2000) / (6 * 999 + 100), 1),
-                         "checks": 6100}
+    assert out["7d"] == {
+        "uptime": round(6094 / 6100, 5),
+        "response_ms": round((6 * 9990 + 2000) / (6 * 999 + 100), 1),
+        "checks": 6100,
+    }
     assert out["30d"]["checks"] == 10 + 8000 + 100
     assert out["30d"]["uptime"] == round((8110 - 13) / 8110, 5)  # not a mean of days
 
@@ -33,8 +35,7 @@ def test_figures_weigh_days_by_their_checks() -> None:
 def test_a_period_without_checks_has_no_figure() -> None:
     out = public_periods.figures(public_periods.closed_sums([None] * 89, 90), None)
     assert out["90d"] == {"uptime": None, "response_ms": None, "checks": 0}
-    assert public_periods.sla(99.9, out["90d"]) == {"target": 99.9, "uptime": None,
-                                                    "met": None}
+    assert public_periods.sla(99.9, out["90d"]) == {"target": 99.9, "uptime": None, "met": None}
 
 
 @pytest.mark.parametrize(("uptime", "met"), [(0.999, True), (0.99899, False), (1.0, True)])

@@ -43,8 +43,9 @@ async def _year(engine, test_id: int, day_of: object, today: date) -> None:
     rows = []
     for k in range(365):
         failures, mean = day_of(k)  # type: ignore[operator]
-        rows.append(rollup(test_id, today - timedelta(days=k), CHECKS, failures, mean_ms=mean,
-                           sealed=k > 0))
+        rows.append(
+            rollup(test_id, today - timedelta(days=k), CHECKS, failures, mean_ms=mean, sealed=k > 0)
+        )
     async with engine.begin() as conn:
         await conn.execute(insert(daily_rollups), rows)
 
@@ -58,8 +59,9 @@ def _expected(day_of: object, n: int) -> tuple[float, float]:
     return round((checks - failures) / checks, 5), round(latency / (checks - failures), 1)
 
 
-async def _page_of_two(api, engine, monkeypatch, **page: object
-                       ) -> tuple[str, dict, dict, dict, object]:
+async def _page_of_two(
+    api, engine, monkeypatch, **page: object
+) -> tuple[str, dict, dict, dict, object]:
     """A page of two monitors with a year of rollups up to today; the API's clock held on
     that day (the rollups' today), even if midnight passes while the test reads."""
     user = await new_user(api)
@@ -71,12 +73,14 @@ async def _page_of_two(api, engine, monkeypatch, **page: object
     await _year(engine, good["tests"][0]["id"], _good, today)
     await _year(engine, bad["tests"][0]["id"], _bad, today)
     slug = f"year-{uuid.uuid4().hex[:8]}"
-    made = await api.post(PAGES, headers=user.headers,
-                          json={"slug": slug, "title": "Year", **page})
+    made = await api.post(PAGES, headers=user.headers, json={"slug": slug, "title": "Year", **page})
     assert made.status_code == 201, made.text
     for monitor, target in ((good, None), (bad, 98.5)):
-        added = await api.post(f"{PAGES}/{made.json()['id']}/monitors", headers=user.headers,
-                               json={"monitor_id": monitor["id"], "sla_target": target})
+        added = await api.post(
+            f"{PAGES}/{made.json()['id']}/monitors",
+            headers=user.headers,
+            json={"monitor_id": monitor["id"], "sla_target": target},
+        )
         assert added.status_code == 201, added.text
         assert added.json()["sla_target"] == target
     return slug, made.json(), good, bad, user
@@ -84,8 +88,9 @@ async def _page_of_two(api, engine, monkeypatch, **page: object
 
 async def test_a_year_of_bars_with_periods_and_slas(database_url, engine, monkeypatch) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
-        slug, page, good, bad, _ = await _page_of_two(api, engine, monkeypatch,
-                                                      history_days=365, sla_target=99.99)
+        slug, page, good, bad, _ = await _page_of_two(
+            api, engine, monkeypatch, history_days=365, sla_target=99.99
+        )
         body = (await api.get(f"{PUBLIC}/{slug}")).json()
     assert (page["history_days"], page["sla_target"]) == (365, 99.99)
     assert (body["history_days"], body["sla_target"]) == (365, 99.99)
@@ -101,21 +106,28 @@ async def test_a_year_of_bars_with_periods_and_slas(database_url, engine, monkey
     for period, n in (("24h", 1), ("7d", 7), ("30d", 30), ("90d", 90), ("365d", 365)):
         for bar, day_of in ((g, _good), (b, _bad)):
             uptime, response = _expected(day_of, n)
-            assert bar["periods"][period] == {"uptime": uptime, "response_ms": response,
-                                              "checks": CHECKS * n}, period
+            assert bar["periods"][period] == {
+                "uptime": uptime,
+                "response_ms": response,
+                "checks": CHECKS * n,
+            }, period
     # The good monitor's 99.97 % misses the page's 99.99; the bad one's 98.61 % meets its own
     # 98.5 (a monitor's target wins over the page's).
     assert g["sla"] == {"target": 99.99, "uptime": _expected(_good, 365)[0], "met": False}
     assert b["sla"] == {"target": 98.5, "uptime": _expected(_bad, 365)[0], "met": True}
 
 
-async def test_the_owner_switches_the_days_and_the_page_follows(database_url, engine,
-                                                               monkeypatch) -> None:
+async def test_the_owner_switches_the_days_and_the_page_follows(
+    database_url, engine, monkeypatch
+) -> None:
     async with client_for(database_url, VIGIL_PUBLIC_CACHE_TTL="600") as api:
         slug, page, good, _, user = await _page_of_two(api, engine, monkeypatch)
         ninety = (await api.get(f"{PUBLIC}/{slug}")).json()
-        changed = await api.patch(f"{PAGES}/{page['id']}", headers=user.headers,
-                                  json={"history_days": 30, "sla_target": None})
+        changed = await api.patch(
+            f"{PAGES}/{page['id']}",
+            headers=user.headers,
+            json={"history_days": 30, "sla_target": None},
+        )
 
         async def refreshed() -> dict | None:  # a change marks the cached page stale
             body = (await api.get(f"{PUBLIC}/{slug}")).json()
@@ -138,12 +150,16 @@ async def test_response_time_badges(database_url, engine, monkeypatch) -> None:
         one = f"{PUBLIC}/{slug}/monitors/{good['id']}/badge.svg?kind=response_time"
         day = badge_words(await api.get(f"{one}&period=24h"))
         month = badge_words(await api.get(f"{one}&period=30d"))
-        slow = badge_words(await api.get(
-            f"{PUBLIC}/{slug}/monitors/{bad['id']}/badge.svg?kind=response_time&period=7d"))
+        slow = badge_words(
+            await api.get(
+                f"{PUBLIC}/{slug}/monitors/{bad['id']}/badge.svg?kind=response_time&period=7d"
+            )
+        )
         page = badge_words(await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=response_time&period=7d"))
         beyond = badge_words(await api.get(f"{one}&period=365d"))  # a 90-day page
-        year_uptime = badge_words(await api.get(
-            f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=365d"))
+        year_uptime = badge_words(
+            await api.get(f"{PUBLIC}/{slug}/badge.svg?kind=uptime&period=365d")
+        )
         wrong = await api.get(f"{one}&period=1y")
     assert day == ["response 24h", "50 ms"] and month == ["response 30d", "50 ms"]
     assert slow == ["response 7d", f"{_expected(_bad, 7)[1]:.0f} ms"]
@@ -160,25 +176,34 @@ async def _count(engine, table, **where: object) -> int:
         return len((await conn.execute(query)).all())
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("history_days", 45), ("history_days", "365"), ("history_days", 0),
-    ("history_days", None), ("sla_target", 100), ("sla_target", 0), ("sla_target", -1),
-    ("sla_target", "99.9%"), ("sla_target", [99.9]), ("sla_target", 100.0001),
-])
-async def test_garbage_is_refused_naming_the_field(database_url, engine, field, value
-                                                   ) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("history_days", 45),
+        ("history_days", "365"),
+        ("history_days", 0),
+        ("history_days", None),
+        ("sla_target", 100),
+        ("sla_target", 0),
+        ("sla_target", -1),
+        ("sla_target", "99.9%"),
+        ("sla_target", [99.9]),
+        ("sla_target", 100.0001),
+    ],
+)
+async def test_garbage_is_refused_naming_the_field(database_url, engine, field, value) -> None:
     async with client_for(database_url) as api:
         user = await new_user(api)
         slug = f"bad-{uuid.uuid4().hex[:8]}"
-        made = await api.post(PAGES, headers=user.headers,
-                              json={"slug": slug, "title": "T", field: value})
+        made = await api.post(
+            PAGES, headers=user.headers, json={"slug": slug, "title": "T", field: value}
+        )
         assert made.status_code == 422, made.text
         assert made.json()["detail"][0]["loc"][-1] == field
         assert await _count(engine, status_pages, slug=slug) == 0
         good = await api.post(PAGES, headers=user.headers, json={"slug": slug, "title": "T"})
         page_id = good.json()["id"]
-        patched = await api.patch(f"{PAGES}/{page_id}", headers=user.headers,
-                                  json={field: value})
+        patched = await api.patch(f"{PAGES}/{page_id}", headers=user.headers, json={field: value})
         if value is None:  # a patch's null leaves the length of history as it is
             assert patched.status_code == 200, patched.text
         else:
@@ -188,8 +213,11 @@ async def test_garbage_is_refused_naming_the_field(database_url, engine, field, 
         assert (stored["history_days"], stored["sla_target"]) == (90, None)
         if field == "sla_target":
             monitor = await create_monitor(api, user, **monitor_body("m"))
-            added = await api.post(f"{PAGES}/{page_id}/monitors", headers=user.headers,
-                                   json={"monitor_id": monitor["id"], "sla_target": value})
+            added = await api.post(
+                f"{PAGES}/{page_id}/monitors",
+                headers=user.headers,
+                json={"monitor_id": monitor["id"], "sla_target": value},
+            )
             assert added.status_code == 422, added.text
             assert added.json()["detail"][0]["loc"][-1] == "sla_target"
             assert await _count(engine, status_page_monitors, page_id=page_id) == 0

@@ -45,8 +45,7 @@ async def history(conn) -> dict:
     rows1 += [down(t1, ms(start) + i * MINUTE) for i in range(110, 120)]
     rows2 = [up(t2, ms(start) + i * MINUTE, 10.0) for i in range(120)]
     old = [up(t1, ms(now - timedelta(days=2)), 5.0)]
-    await store_group(conn, [batch(rows1 + old), batch(rows2)], clock,
-                      after=[incidents.evaluate])
+    await store_group(conn, [batch(rows1 + old), batch(rows2)], clock, after=[incidents.evaluate])
     return {"monitor": monitor, "t1": t1, "t2": t2, "now": now, "start": start}
 
 
@@ -70,8 +69,9 @@ async def test_last_results_newest_first(engine, history) -> None:
 
 async def test_response_time_percentiles_per_bucket(engine, history) -> None:
     async with engine.connect() as c:
-        points = await queries.response_times(c, history["t1"], history["start"],
-                                              history["now"], timedelta(hours=1))
+        points = await queries.response_times(
+            c, history["t1"], history["start"], history["now"], timedelta(hours=1)
+        )
     assert [p.at for p in points] == [history["start"], history["start"] + timedelta(hours=1)]
     assert points[0].checks == 60 and points[0].p50_ms == pytest.approx(30.5)
     assert points[1].checks == 60 and points[1].p99_ms is not None  # ten failures: no latency
@@ -99,16 +99,18 @@ async def test_daily_latency_after_the_day_is_sealed(engine, conn, history) -> N
 async def test_incidents_in_a_range(engine, history) -> None:
     now, monitor = history["now"], history["monitor"]
     async with engine.connect() as c:
-        found = await queries.incidents_between(c, now - timedelta(hours=1), now,
-                                                monitor_ids=[monitor])
-        before = await queries.incidents_between(c, now - timedelta(days=3),
-                                                 now - timedelta(hours=1), monitor_ids=[monitor])
-        by_test = await queries.incidents_between(c, now - timedelta(hours=1), now,
-                                                  test_ids=[history["t1"]])
+        found = await queries.incidents_between(
+            c, now - timedelta(hours=1), now, monitor_ids=[monitor]
+        )
+        before = await queries.incidents_between(
+            c, now - timedelta(days=3), now - timedelta(hours=1), monitor_ids=[monitor]
+        )
+        by_test = await queries.incidents_between(
+            c, now - timedelta(hours=1), now, test_ids=[history["t1"]]
+        )
     assert [(i.test_id, i.state) for i in found] == [(history["t1"], "down")]
     assert found[0].started_at == now - timedelta(minutes=10)
     assert before == [] and by_test == found
-
 
 
 async def test_a_day_counted_in_both_places_is_summed(engine, conn, history) -> None:
@@ -117,8 +119,12 @@ async def test_a_day_counted_in_both_places_is_summed(engine, conn, history) -> 
     t1, today, start = history["t1"], history["now"].date(), history["start"]
     on_today = [i for i in range(120) if (start + timedelta(minutes=i)).date() == today]
     up_today = [i for i in on_today if i < 110]  # the fixture's t1: up, then 10 down
-    await conn.execute("INSERT INTO daily_rollups (test_id, day, checks, failures, degraded, "
-                       "latency_count, latency_sum) VALUES ($1, $2, 4, 1, 0, 3, 300.0)", t1, today)
+    await conn.execute(
+        "INSERT INTO daily_rollups (test_id, day, checks, failures, degraded, "
+        "latency_count, latency_sum) VALUES ($1, $2, 4, 1, 0, 3, 300.0)",
+        t1,
+        today,
+    )
     async with engine.connect() as c:
         [bar] = await queries.daily_bars(c, [t1], today, days=1)
         [latency] = await queries.daily_latency(c, t1, today, today)
@@ -126,6 +132,7 @@ async def test_a_day_counted_in_both_places_is_summed(engine, conn, history) -> 
     assert (bar.checks, bar.failures) == (len(on_today) + 4, len(on_today) - len(up_today) + 1)
     assert latency.checks == bar.checks and latency.p50_ms is None  # not sealed: today
     assert latency.mean_ms == pytest.approx(
-        (sum(float(i % 100 + 1) for i in up_today) + 300.0) / (len(up_today) + 3))
+        (sum(float(i % 100 + 1) for i in up_today) + 300.0) / (len(up_today) + 3)
+    )
     assert (row[0], row[1], first) == (history["monitor"], [0], today)
     assert row[2] == [bar.checks + len(on_today)]  # t2 has a result each minute t1 has

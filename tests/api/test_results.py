@@ -237,16 +237,27 @@ async def test_extras_are_shown_with_timings_picked_out(
     client: httpx.AsyncClient, user: User, engine: AsyncEngine, two_tests: tuple[int, int, int]
 ) -> None:
     _, test_id, _ = two_tests
-    extras = {"dns_ms": 0.5, "connect_ms": 1.5, "tls_ms": 4, "ttfb_ms": 9.25,
-              "cert_days": 30.5, "attempts": 2, "first_error": "refused",
-              "check_now_for": "eu", "redirects": 1}
+    extras = {
+        "dns_ms": 0.5,
+        "connect_ms": 1.5,
+        "tls_ms": 4,
+        "ttfb_ms": 9.25,
+        "cert_days": 30.5,
+        "attempts": 2,
+        "first_error": "refused",
+        "check_now_for": "eu",
+        "redirects": 1,
+    }
     odd = {"dns_ms": "soon", "attempts": True, "first_error": 5, "cert_days": None}
     await store(engine, [result(test_id, 0, extras=extras), result(test_id, 10, extras=odd)])
     [first, second] = (await results_of(client, user, test_id)).json()["items"]
-    assert first["timings"] == {"dns_ms": 0.5, "connect_ms": 1.5, "tls_ms": 4.0,
-                                "ttfb_ms": 9.25}
-    assert (first["cert_days"], first["attempts"], first["first_error"],
-            first["check_now_for"]) == (30.5, 2, "refused", "eu")
+    assert first["timings"] == {"dns_ms": 0.5, "connect_ms": 1.5, "tls_ms": 4.0, "ttfb_ms": 9.25}
+    assert (
+        first["cert_days"],
+        first["attempts"],
+        first["first_error"],
+        first["check_now_for"],
+    ) == (30.5, 2, "refused", "eu")
     assert first["extras"] == extras
     # Figures of an unexpected type are not picked out, but still shown as sent.
     assert (second["timings"], second["attempts"], second["first_error"]) == (None, None, None)
@@ -259,16 +270,26 @@ async def test_timing_columns_are_put_back_into_the_extras(
     # As the processor stores them: the five figures in real columns (24 bits, so 7.2 is
     # 7.19999980926...), the rest as JSON; a TCP result has neither.
     _, test_id, _ = two_tests
-    columns = {"dns_ms": 0.412, "connect_ms": 7.2, "tls_ms": 18.375, "ttfb_ms": 30.5,
-               "cert_days": 61.55}
+    columns = {
+        "dns_ms": 0.412,
+        "connect_ms": 7.2,
+        "tls_ms": 18.375,
+        "ttfb_ms": 30.5,
+        "cert_days": 61.55,
+    }
     none = dict.fromkeys(columns)
-    await store(engine, [
-        result(test_id, 0, **columns, extras={"attempts": 2, "first_error": "refused"}),
-        result(test_id, 10, **columns, extras=None),
-        result(test_id, 20, **none, http_status=None, extras=None)])
+    await store(
+        engine,
+        [
+            result(test_id, 0, **columns, extras={"attempts": 2, "first_error": "refused"}),
+            result(test_id, 10, **columns, extras=None),
+            result(test_id, 20, **none, http_status=None, extras=None),
+        ],
+    )
     [retried, https, tcp] = (await results_of(client, user, test_id)).json()["items"]
-    assert retried["timings"] == {k: columns[k] for k in ("dns_ms", "connect_ms", "tls_ms",
-                                                          "ttfb_ms")}
+    assert retried["timings"] == {
+        k: columns[k] for k in ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
+    }
     assert (retried["cert_days"], retried["attempts"]) == (61.55, 2)
     assert retried["extras"] == {**columns, "attempts": 2, "first_error": "refused"}
     assert https["extras"] == columns and https["cert_days"] == 61.55

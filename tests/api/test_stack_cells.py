@@ -42,21 +42,34 @@ async def _cells(directory_url: str, cells: list[tuple[str, str, str, int]]) -> 
 
 
 @pytest.fixture
-def two_apis(directory_url: str, database_url: str, other_cell_url: str
-             ) -> Iterator[tuple[str, str]]:
+def two_apis(
+    directory_url: str, database_url: str, other_cell_url: str
+) -> Iterator[tuple[str, str]]:
     names, ports = (short_name("a"), short_name("b")), (free_port(), free_port())
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     # Cell a takes nobody: the demo account must land in b through the redirect.
-    asyncio.run(_cells(directory_url, [(names[0], urls[0], database_url, 0),
-                                       (names[1], urls[1], other_cell_url, 10)]))
+    asyncio.run(
+        _cells(
+            directory_url,
+            [(names[0], urls[0], database_url, 0), (names[1], urls[1], other_cell_url, 10)],
+        )
+    )
     procs = []
-    for name, port, url, database in zip(names, ports, urls, (database_url, other_cell_url),
-                                         strict=True):
-        env = {**os.environ, "VIGIL_CELL": name, "VIGIL_API_PORT": str(port),
-               "VIGIL_API_URL": url, "VIGIL_DATABASE_URL": database,
-               "VIGIL_DIRECTORY_URL": directory_url, "VIGIL_SECRET_KEY": SECRET,
-               "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "10",
-               "VIGIL_LOG_LEVEL": "WARNING"}
+    for name, port, url, database in zip(
+        names, ports, urls, (database_url, other_cell_url), strict=True
+    ):
+        env = {
+            **os.environ,
+            "VIGIL_CELL": name,
+            "VIGIL_API_PORT": str(port),
+            "VIGIL_API_URL": url,
+            "VIGIL_DATABASE_URL": database,
+            "VIGIL_DIRECTORY_URL": directory_url,
+            "VIGIL_SECRET_KEY": SECRET,
+            "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+            "VIGIL_MIN_INTERVAL": "10",
+            "VIGIL_LOG_LEVEL": "WARNING",
+        }
         procs.append(subprocess.Popen([sys.executable, "-m", "ops.cli", "api"], env=env))
     try:
         for url in urls:
@@ -83,11 +96,27 @@ def test_make_run_starts_two_cells_and_one_frontend() -> None:
     settings = Settings.from_env({})
     a, b = local_cells(settings)
     assert (a.name, a.api_url, b.name, b.api_url) == (
-        "a", "http://127.0.0.1:8100", "b", "http://127.0.0.1:8101")
+        "a",
+        "http://127.0.0.1:8100",
+        "b",
+        "http://127.0.0.1:8101",
+    )
     assert a.database_url.endswith("/vigil_a") and b.database_url.endswith("/vigil_b")
     names = [name for name, _, _ in children(settings)]
-    assert sorted(names) == sorted([
-        "demo-targets", "executor", "frontend", "processor-a", "scheduler-a", "api-a",
-        "notifier-a", "processor-b", "scheduler-b", "api-b", "notifier-b"])
+    assert sorted(names) == sorted(
+        [
+            "demo-targets",
+            "executor",
+            "frontend",
+            "processor-a",
+            "scheduler-a",
+            "api-a",
+            "notifier-a",
+            "processor-b",
+            "scheduler-b",
+            "api-b",
+            "notifier-b",
+        ]
+    )
     [frontend_env] = [env for name, _, env in children(settings) if name == "frontend"]
     assert frontend_env["VIGIL_API_URL"] == a.api_url

@@ -28,8 +28,9 @@ SYSTEM = "/api/v1/system"
 async def operator(database_url: str, **env: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an API whose operator is logged in (its headers carry the token)."""
     email = unique_email()
-    async with client_for(database_url, VIGIL_ADMIN_EMAILS=f"other@example.com,{email}",
-                          **env) as api:
+    async with client_for(
+        database_url, VIGIL_ADMIN_EMAILS=f"other@example.com,{email}", **env
+    ) as api:
         user = await new_user(api, email)
         api.headers.update(user.headers)
         yield api
@@ -45,20 +46,30 @@ async def test_anyone_else_is_refused(client) -> None:
 
 async def test_the_cell_its_accounts_and_tests(database_url, engine, client) -> None:
     user = await new_user(client)
-    made = await client.post("/api/v1/monitors", headers=user.headers, json={
-        "name": "m", "tests": [{"kind": "http", "url": "https://example.com/"},
-                               {"kind": "http", "url": "https://example.org/"}]})
+    made = await client.post(
+        "/api/v1/monitors",
+        headers=user.headers,
+        json={
+            "name": "m",
+            "tests": [
+                {"kind": "http", "url": "https://example.com/"},
+                {"kind": "http", "url": "https://example.org/"},
+            ],
+        },
+    )
     assert made.status_code in (201, 202), made.text
     async with engine.begin() as conn:
-        await conn.execute(update(tests).where(tests.c.id == made.json()["tests"][1]["id"])
-                           .values(enabled=False))
+        await conn.execute(
+            update(tests).where(tests.c.id == made.json()["tests"][1]["id"]).values(enabled=False)
+        )
     async with operator(database_url) as api:
         got = await api.get(SYSTEM)
     assert got.status_code == 200, got.text
     body = got.json()
     async with engine.connect() as conn:
-        owners = await conn.scalar(select(func.count()).select_from(accounts)
-                                   .where(accounts.c.owner_id.is_(None)))
+        owners = await conn.scalar(
+            select(func.count()).select_from(accounts).where(accounts.c.owner_id.is_(None))
+        )
         enabled = await conn.scalar(select(func.count()).where(tests.c.enabled))
         total = await conn.scalar(select(func.count()).select_from(tests))
     assert body["cell"] == {"name": "a", "accounts": owners, "capacity": None, "closed": False}
@@ -78,12 +89,14 @@ async def test_queue_depths_come_from_the_broker(database_url, amqp_url) -> None
         for _ in range(7):
             await exchange.publish(amqp.persistent(b"x"), routing_key=cell)
     async with operator(database_url, VIGIL_CELL=cell, VIGIL_AMQP_URL=amqp_url) as api:
+
         async def seven() -> dict | None:
             body = (await api.get(SYSTEM)).json()
             queues = {q["name"]: q for q in body["queues"]}
             results = queues.get(names.results_queue(cell))
             sampled = results and results["rate_in"] is not None
             return body if sampled and results["messages"] == 7 else None
+
         # The management API samples queues every few seconds.
         body = await eventually(seven, "the results queue to show 7 messages and a rate")
     listed = [q["name"] for q in body["queues"]]
@@ -95,8 +108,14 @@ async def test_queue_depths_come_from_the_broker(database_url, amqp_url) -> None
     assert isinstance(results["rate_in"], float)  # the publish rate, as last sampled
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "http://guest:wrong@127.0.0.1:15672",
-                                 "http://guest:guest@127.0.0.1:15672/not-the-api"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1",
+        "http://guest:wrong@127.0.0.1:15672",
+        "http://guest:guest@127.0.0.1:15672/not-the-api",
+    ],
+)
 async def test_a_broker_api_away_or_refusing_leaves_the_rest(database_url, url) -> None:
     async with operator(database_url, VIGIL_RABBITMQ_MANAGEMENT_URL=url) as api:
         got = await api.get(SYSTEM)
@@ -118,17 +137,37 @@ def test_a_bad_management_url_stops_start_up(bad) -> None:
 async def test_ingest_sums_the_running_processors(database_url, engine) -> None:
     cell = short_name("c")
     now = datetime.now(UTC)
-    rows = [("fresh-1", now, 120.0, now - timedelta(seconds=1)),
-            ("fresh-2", now, 30.5, now - timedelta(seconds=3)),
-            ("stopped", now - timedelta(minutes=5), 999.0, now - timedelta(minutes=5))]
+    rows = [
+        ("fresh-1", now, 120.0, now - timedelta(seconds=1)),
+        ("fresh-2", now, 30.5, now - timedelta(seconds=3)),
+        ("stopped", now - timedelta(minutes=5), 999.0, now - timedelta(minutes=5)),
+    ]
     async with engine.begin() as conn:
         for processor, updated, rate, last in rows:
-            await conn.execute(insert(processor_stats).values(
-                processor=f"{cell}-{processor}", cell=cell, started_at=now, updated_at=updated,
-                results_total=10, results_per_second=rate, window_s=10, last_result_at=last))
-        await conn.execute(insert(processor_stats).values(  # another cell's
-            processor=f"{cell}-elsewhere", cell=f"{cell}x", started_at=now, updated_at=now,
-            results_total=10, results_per_second=5000.0, window_s=10, last_result_at=now))
+            await conn.execute(
+                insert(processor_stats).values(
+                    processor=f"{cell}-{processor}",
+                    cell=cell,
+                    started_at=now,
+                    updated_at=updated,
+                    results_total=10,
+                    results_per_second=rate,
+                    window_s=10,
+                    last_result_at=last,
+                )
+            )
+        await conn.execute(
+            insert(processor_stats).values(  # another cell's
+                processor=f"{cell}-elsewhere",
+                cell=f"{cell}x",
+                started_at=now,
+                updated_at=now,
+                results_total=10,
+                results_per_second=5000.0,
+                window_s=10,
+                last_result_at=now,
+            )
+        )
     async with operator(database_url, VIGIL_CELL=cell) as api:
         body = (await api.get(SYSTEM)).json()
     ingest = body["ingest"]
@@ -140,31 +179,55 @@ async def test_ingest_sums_the_running_processors(database_url, engine) -> None:
 async def test_ingest_without_any_processor(database_url) -> None:
     async with operator(database_url, VIGIL_CELL=short_name("c")) as api:
         ingest = (await api.get(SYSTEM)).json()["ingest"]
-    assert ingest == {"results_per_second": 0.0, "window_seconds": 10, "last_result_at": None,
-                      "processors": 0}
+    assert ingest == {
+        "results_per_second": 0.0,
+        "window_seconds": 10,
+        "last_result_at": None,
+        "processors": 0,
+    }
 
 
 async def test_cells_from_the_directory(directory_url, database_url, other_cell_url) -> None:
     async with two_cells(directory_url, database_url, other_cell_url, capacity_a=3) as (
-            directory, a, b):
+        directory,
+        a,
+        b,
+    ):
         email = unique_email()
-        signed = await a.client.post("/api/v1/auth/signup",
-                                     json={"email": email, "password": PASSWORD})
+        signed = await a.client.post(
+            "/api/v1/auth/signup", json={"email": email, "password": PASSWORD}
+        )
         assert signed.status_code in (201, 202), signed.text
         await directory.set_open(b.name, False)
-        async with client_for(database_url, VIGIL_CELL=a.name, VIGIL_ADMIN_EMAILS=email,
-                              VIGIL_DIRECTORY_URL=directory_url) as api:
-            token = (await api.post("/api/v1/auth/login",
-                                    json={"email": email, "password": PASSWORD})).json()
-            got = await api.get(SYSTEM, headers={
-                "Authorization": f"Bearer {token['access_token']}"})
+        async with client_for(
+            database_url,
+            VIGIL_CELL=a.name,
+            VIGIL_ADMIN_EMAILS=email,
+            VIGIL_DIRECTORY_URL=directory_url,
+        ) as api:
+            token = (
+                await api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            ).json()
+            got = await api.get(
+                SYSTEM, headers={"Authorization": f"Bearer {token['access_token']}"}
+            )
     assert got.status_code == 200, got.text
     body = got.json()
     listed = {c["name"]: c for c in body["cells"]}
-    assert listed[a.name] == {"name": a.name, "api_url": a.url, "accounts": 1, "capacity": 3,
-                              "closed": False}
-    assert listed[b.name] == {"name": b.name, "api_url": b.url, "accounts": 0,
-                              "capacity": 100, "closed": True}
+    assert listed[a.name] == {
+        "name": a.name,
+        "api_url": a.url,
+        "accounts": 1,
+        "capacity": 3,
+        "closed": False,
+    }
+    assert listed[b.name] == {
+        "name": b.name,
+        "api_url": b.url,
+        "accounts": 0,
+        "capacity": 100,
+        "closed": True,
+    }
     assert (body["cell"]["name"], body["cell"]["capacity"]) == (a.name, 3)
 
 
@@ -173,10 +236,10 @@ async def test_a_directory_away_leaves_the_rest(database_url) -> None:
     async with client_for(database_url) as api:
         await new_user(api, email)
     away = "postgresql://postgres@127.0.0.1:1/vigil_directory"
-    async with client_for(database_url, VIGIL_ADMIN_EMAILS=email,
-                          VIGIL_DIRECTORY_URL=away) as api:
-        token = (await api.post("/api/v1/auth/login",
-                                json={"email": email, "password": PASSWORD})).json()
+    async with client_for(database_url, VIGIL_ADMIN_EMAILS=email, VIGIL_DIRECTORY_URL=away) as api:
+        token = (
+            await api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        ).json()
         got = await api.get(SYSTEM, headers={"Authorization": f"Bearer {token['access_token']}"})
     assert got.status_code == 200, got.text
     body = got.json()

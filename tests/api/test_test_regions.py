@@ -20,19 +20,23 @@ MONITORS = "/api/v1/monitors"
 
 async def _stored(engine: AsyncEngine, test_id: int) -> tuple[str, list[str]]:
     async with engine.connect() as conn:
-        row = (await conn.execute(select(tests.c.region, tests.c.regions).where(
-            tests.c.id == test_id))).one()
+        row = (
+            await conn.execute(select(tests.c.region, tests.c.regions).where(tests.c.id == test_id))
+        ).one()
     return row.region, list(row.regions)
 
 
-async def _add(client: httpx.AsyncClient, user: User, monitor_id: int,
-               **fields: Any) -> httpx.Response:
-    return await send_json(client, "POST", f"{MONITORS}/{monitor_id}/tests",
-                           http_test(**fields), user.headers)
+async def _add(
+    client: httpx.AsyncClient, user: User, monitor_id: int, **fields: Any
+) -> httpx.Response:
+    return await send_json(
+        client, "POST", f"{MONITORS}/{monitor_id}/tests", http_test(**fields), user.headers
+    )
 
 
 async def test_regions_region_or_neither_are_accepted_and_both_are_answered(
-        client: httpx.AsyncClient, user: User, engine: AsyncEngine) -> None:
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine
+) -> None:
     monitor = await create_monitor(client, user)
     for fields, expected in [
         ({"regions": ["eu", "us"]}, ("eu", ["eu", "us"])),
@@ -47,20 +51,24 @@ async def test_regions_region_or_neither_are_accepted_and_both_are_answered(
         assert await _stored(engine, body["id"]) == expected
 
 
-@pytest.mark.parametrize("fields", [
-    {"regions": []},
-    {"regions": [f"r{i}" for i in range(11)]},
-    {"regions": ["eu", "eu"]},
-    {"regions": ["EU"]},
-    {"regions": ["eu west"]},
-    {"regions": "eu"},
-    {"regions": [1]},
-    {"regions": [None]},
-    {"regions": {"eu": True}},
-    {"region": "us", "regions": ["eu", "us"]},  # both given, and they disagree
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"regions": []},
+        {"regions": [f"r{i}" for i in range(11)]},
+        {"regions": ["eu", "eu"]},
+        {"regions": ["EU"]},
+        {"regions": ["eu west"]},
+        {"regions": "eu"},
+        {"regions": [1]},
+        {"regions": [None]},
+        {"regions": {"eu": True}},
+        {"region": "us", "regions": ["eu", "us"]},  # both given, and they disagree
+    ],
+)
 async def test_garbage_regions_are_422_naming_the_field(
-        client: httpx.AsyncClient, user: User, fields: dict[str, Any]) -> None:
+    client: httpx.AsyncClient, user: User, fields: dict[str, Any]
+) -> None:
     monitor = await create_monitor(client, user)
     response = await _add(client, user, monitor["id"], **fields)
     assert response.status_code == 422, response.text
@@ -68,7 +76,8 @@ async def test_garbage_regions_are_422_naming_the_field(
 
 
 async def test_patching_region_alone_makes_it_the_only_one_and_regions_replaces(
-        client: httpx.AsyncClient, user: User, engine: AsyncEngine) -> None:
+    client: httpx.AsyncClient, user: User, engine: AsyncEngine
+) -> None:
     monitor = await create_monitor(client, user)
     created = (await _add(client, user, monitor["id"], regions=["eu", "us"])).json()
     path = f"{MONITORS}/{monitor['id']}/tests/{created['id']}"
@@ -83,14 +92,17 @@ async def test_patching_region_alone_makes_it_the_only_one_and_regions_replaces(
         assert response.status_code == 200, response.text
         assert (response.json()["region"], response.json()["regions"]) == expected
         assert await _stored(engine, created["id"]) == expected
-    assert_invalid(await send_json(client, "PATCH", path, {"regions": ["x", "x"]},
-                                   user.headers), ["body", "regions"])
-    assert_invalid(await send_json(client, "PATCH", path, {"region": "eu", "regions": ["us"]},
-                                   user.headers), ["body", "regions"])
+    assert_invalid(
+        await send_json(client, "PATCH", path, {"regions": ["x", "x"]}, user.headers),
+        ["body", "regions"],
+    )
+    assert_invalid(
+        await send_json(client, "PATCH", path, {"region": "eu", "regions": ["us"]}, user.headers),
+        ["body", "regions"],
+    )
 
 
-async def test_writers_that_know_only_region_still_work(engine: AsyncEngine, client, user
-                                                        ) -> None:
+async def test_writers_that_know_only_region_still_work(engine: AsyncEngine, client, user) -> None:
     """The database keeps `region` the first of `regions` whoever writes (migration 0007)."""
     monitor = await create_monitor(client, user)
     test_id = monitor["tests"][0]["id"]
@@ -98,6 +110,7 @@ async def test_writers_that_know_only_region_still_work(engine: AsyncEngine, cli
         await conn.execute(text("UPDATE tests SET region = 'zz' WHERE id = :id"), {"id": test_id})
     assert await _stored(engine, test_id) == ("zz", ["zz"])
     async with engine.begin() as conn:
-        await conn.execute(text("UPDATE tests SET regions = ARRAY['a1', 'b2'] WHERE id = :id"),
-                           {"id": test_id})
+        await conn.execute(
+            text("UPDATE tests SET regions = ARRAY['a1', 'b2'] WHERE id = :id"), {"id": test_id}
+        )
     assert await _stored(engine, test_id) == ("a1", ["a1", "b2"])

@@ -222,8 +222,10 @@ async def test_errors_do_not_echo_passwords(client: httpx.AsyncClient) -> None:
         ({"cert_warn_days": True}, ["body", "cert_warn_days"]),
         ({"cert_warn_days": 7.5}, ["body", "cert_warn_days"]),
         ({"cert_warn_days": None}, ["body", "cert_warn_days"]),
-        ({"kind": "tcp", "url": "tcp://example.com:25", "cert_warn_days": 7},
-         ["body", "cert_warn_days"]),
+        (
+            {"kind": "tcp", "url": "tcp://example.com:25", "cert_warn_days": 7},
+            ["body", "cert_warn_days"],
+        ),
     ],
 )
 async def test_bad_test_added_to_a_monitor_is_422(

@@ -40,12 +40,20 @@ def test_a_page_keeps_its_groups_in_order_and_its_monitors_by_key():
     assert page["slug"] == "acme" and page["title"] == "Acme services"
     assert page["groups"] == ["Website", "Infrastructure"]
     assert [(m["monitor"], m["group"], m["position"]) for m in page["monitors"]] == [
-        ("site", "Website", 0), ("site-keyword", "Website", 1), ("status-json", "Website", 2),
-        ("web-port", "Infrastructure", 3), ("resolver", "Infrastructure", 4)]
+        ("site", "Website", 0),
+        ("site-keyword", "Website", 1),
+        ("status-json", "Website", 2),
+        ("web-port", "Infrastructure", 3),
+        ("resolver", "Infrastructure", 4),
+    ]
     assert "logo_url" not in page  # Kuma's uploaded logo is a file on the Kuma server
     notes = "\n".join(result.skipped)
-    for why in ("'Redis container' (id 9) was not imported", "logo '/upload/logo1.png'",
-                "its description has no place", "1 pinned incident(s)"):
+    for why in (
+        "'Redis container' (id 9) was not imported",
+        "logo '/upload/logo1.png'",
+        "its description has no place",
+        "1 pinned incident(s)",
+    ):
         assert why in notes, notes
     assert "custom CSS" not in notes  # Kuma's default `body {}` is no custom CSS
 
@@ -67,8 +75,13 @@ def test_a_page_as_kuma_2_serves_it(tmp_path: Path):
     page = json.loads(PAGE.read_text())
     del page["incident"]
     page["incidents"] = []
-    page["config"].update(slug="Acme-Status", icon="https://cdn.example.com/acme.png",
-                          description=None, analyticsId="G-123", autoRefreshInterval=300)
+    page["config"].update(
+        slug="Acme-Status",
+        icon="https://cdn.example.com/acme.png",
+        description=None,
+        analyticsId="G-123",
+        autoRefreshInterval=300,
+    )
     path = tmp_path / "page.json"
     path.write_text(json.dumps(page))
     result = kuma.convert(BACKUP, status_pages=[path])
@@ -82,9 +95,17 @@ def test_a_page_as_kuma_2_serves_it(tmp_path: Path):
 def test_short_slugs_and_odd_groups(tmp_path: Path):
     groups = _groups()
     groups[1]["name"] = "Website"  # two groups of one name: one group
-    groups.append({"id": 3, "name": "", "weight": 3, "monitorList": [
-        {"id": 1, "name": "Site", "sendUrl": 0, "type": "http"},
-        {"id": 7, "name": "Nightly backup", "sendUrl": 0, "type": "push"}]})
+    groups.append(
+        {
+            "id": 3,
+            "name": "",
+            "weight": 3,
+            "monitorList": [
+                {"id": 1, "name": "Site", "sendUrl": 0, "type": "http"},
+                {"id": 7, "name": "Nightly backup", "sendUrl": 0, "type": "push"},
+            ],
+        }
+    )
     page = json.loads(PAGE.read_text())
     page["config"]["slug"] = "ab"
     path = _page(tmp_path, publicGroupList=groups, config=page["config"])
@@ -104,7 +125,8 @@ def test_more_groups_than_a_page_takes(tmp_path: Path):
     result = kuma.convert(BACKUP, status_pages=[_page(tmp_path, publicGroupList=groups)])
     [made] = result.status_pages
     assert len(made["groups"]) == 20 and made["monitors"] == [
-        {"monitor": "web-port", "group": None, "position": 0}]
+        {"monitor": "web-port", "group": None, "position": 0}
+    ]
 
 
 def test_timeouts_only_where_kuma_reads_them_and_under_the_interval():
@@ -118,8 +140,10 @@ def test_timeouts_only_where_kuma_reads_them_and_under_the_interval():
 
 def test_webhooks_get_a_signing_key_to_set():
     [hook] = [c for c in kuma.convert(BACKUP).channels if c["kind"] == "webhook"]
-    assert hook["config"] == {"url": {"env": "VIGIL_SECRET_OPS_WEBHOOK_URL"},
-                              "secret": {"env": "VIGIL_SECRET_OPS_WEBHOOK_SECRET"}}
+    assert hook["config"] == {
+        "url": {"env": "VIGIL_SECRET_OPS_WEBHOOK_URL"},
+        "secret": {"env": "VIGIL_SECRET_OPS_WEBHOOK_SECRET"},
+    }
     assert hook["monitors"] == ["site"]
 
 
@@ -140,49 +164,75 @@ def _set(*where: Any) -> Any:
             del data[last]
         else:
             data[last] = value
+
     return edit
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (_set("monitorList", {"a": 1}), r"monitorList: must be a list, not an object"),
-    (_set("monitorList", 2, "nope"), r"monitorList\[2\]: must be an object, not 'nope'"),
-    (_set("monitorList", 3, "id", KeyError), r"monitorList\[3\]\.id: must be a whole number, "
-                                             "not null"),
-    (_set("monitorList", 0, "interval", "often"), r"monitorList\[0\]\.interval: must be a "
-                                                  "number, not 'often'"),
-    (_set("monitorList", 1, "type", None), r"monitorList\[1\]\.type: must be text"),
-    (_set("monitorList", 0, "notificationIDList", {"slack": True}),
-     r"monitorList\[0\]\.notificationIDList: 'slack' is not a notification id"),
-    (_set("notificationList", 1, "config", "{broken"), r"notificationList\[1\]\.config: not JSON"),
-    (_set("notificationList", 0, "id", "1"), r"notificationList\[0\]\.id: must be a whole"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set("monitorList", {"a": 1}), r"monitorList: must be a list, not an object"),
+        (_set("monitorList", 2, "nope"), r"monitorList\[2\]: must be an object, not 'nope'"),
+        (
+            _set("monitorList", 3, "id", KeyError),
+            r"monitorList\[3\]\.id: must be a whole number, "
+            "not null",
+        ),
+        (
+            _set("monitorList", 0, "interval", "often"),
+            r"monitorList\[0\]\.interval: must be a "
+            "number, not 'often'",
+        ),
+        (_set("monitorList", 1, "type", None), r"monitorList\[1\]\.type: must be text"),
+        (
+            _set("monitorList", 0, "notificationIDList", {"slack": True}),
+            r"monitorList\[0\]\.notificationIDList: 'slack' is not a notification id",
+        ),
+        (
+            _set("notificationList", 1, "config", "{broken"),
+            r"notificationList\[1\]\.config: not JSON",
+        ),
+        (_set("notificationList", 0, "id", "1"), r"notificationList\[0\]\.id: must be a whole"),
+    ],
+)
 def test_a_malformed_backup_names_the_place(tmp_path: Path, edit: Any, message: str):
     path = _edit_backup(tmp_path, edit)
     with pytest.raises(loader.FileError, match=rf"^{path}: {message}"):
         kuma.convert(path)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"publicGroupList": None}, r"publicGroupList: must be a list"),
-    ({"config": []}, r"config: must be an object, not a list"),
-    ({"config": {"title": "No slug"}}, r"config\.slug: must be text, not null"),
-    ({"publicGroupList": [{"name": "A", "monitorList": [{"id": 1}, {"id": "7"}]}]},
-     r"publicGroupList\[0\]\.monitorList\[1\]\.id: must be a whole number, not '7'"),
-    ({"publicGroupList": [{"name": 5, "monitorList": []}]},
-     r"publicGroupList\[0\]\.name: must be text, not 5"),
-    ({"publicGroupList": [{"name": "A", "weight": "first", "monitorList": []}]},
-     r"publicGroupList\[0\]\.weight: must be a number, not 'first'"),
-])
-def test_a_malformed_page_names_the_place(tmp_path: Path, change: dict[str, Any],
-                                          message: str):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"publicGroupList": None}, r"publicGroupList: must be a list"),
+        ({"config": []}, r"config: must be an object, not a list"),
+        ({"config": {"title": "No slug"}}, r"config\.slug: must be text, not null"),
+        (
+            {"publicGroupList": [{"name": "A", "monitorList": [{"id": 1}, {"id": "7"}]}]},
+            r"publicGroupList\[0\]\.monitorList\[1\]\.id: must be a whole number, not '7'",
+        ),
+        (
+            {"publicGroupList": [{"name": 5, "monitorList": []}]},
+            r"publicGroupList\[0\]\.name: must be text, not 5",
+        ),
+        (
+            {"publicGroupList": [{"name": "A", "weight": "first", "monitorList": []}]},
+            r"publicGroupList\[0\]\.weight: must be a number, not 'first'",
+        ),
+    ],
+)
+def test_a_malformed_page_names_the_place(tmp_path: Path, change: dict[str, Any], message: str):
     path = _page(tmp_path, **change)
     with pytest.raises(loader.FileError, match=rf"^{path}: {message}"):
         kuma.convert(BACKUP, status_pages=[path])
 
 
 def test_what_is_not_a_kuma_file(tmp_path: Path):
-    for text, message in (("[1]", "not an Uptime Kuma status page"),
-                          ("{", "not JSON"), ('{"backup": 1}', "not an Uptime Kuma status")):
+    for text, message in (
+        ("[1]", "not an Uptime Kuma status page"),
+        ("{", "not JSON"),
+        ('{"backup": 1}', "not an Uptime Kuma status"),
+    ):
         (tmp_path / "p.json").write_text(text)
         with pytest.raises(loader.FileError, match=message):
             kuma.convert(BACKUP, status_pages=[tmp_path / "p.json"])
@@ -192,15 +242,25 @@ def test_what_is_not_a_kuma_file(tmp_path: Path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_the_command_writes_nothing_for_a_malformed_page(tmp_path: Path):
     out = tmp_path / "vigil.yaml"
     bad = _page(tmp_path, publicGroupList=[{"name": "A", "monitorList": [{"id": None}]}])
-    done = _cli("import", "uptime-kuma", str(BACKUP), "--status-page", str(PAGE),
-                "--status-page", str(bad), "-o", str(out))
+    done = _cli(
+        "import",
+        "uptime-kuma",
+        str(BACKUP),
+        "--status-page",
+        str(PAGE),
+        "--status-page",
+        str(bad),
+        "-o",
+        str(out),
+    )
     assert done.returncode == 2, done.stderr
     assert f"{bad}: publicGroupList[0].monitorList[0].id: must be a whole number" in done.stderr
     assert not out.exists()
@@ -212,25 +272,53 @@ def test_status_pages_are_for_kuma_only(tmp_path: Path):
 
 
 def _monitor(**fields: Any) -> dict[str, Any]:
-    base = {"id": 1, "name": "M", "type": "http", "url": "https://example.com/",
-            "interval": 60, "accepted_statuscodes": ["200-299"], "notificationIDList": {}}
+    base = {
+        "id": 1,
+        "name": "M",
+        "type": "http",
+        "url": "https://example.com/",
+        "interval": 60,
+        "accepted_statuscodes": ["200-299"],
+        "notificationIDList": {},
+    }
     return {**base, **fields}
 
 
-@pytest.mark.parametrize(("fields", "carried", "noted"), [
-    ({"authMethod": None, "basic_auth_user": "u", "basic_auth_pass": "p"},
-     {"basic_auth": {"username": "u", "password": "p"}}, None),
-    ({"authMethod": "ntlm", "basic_auth_user": "u", "basic_auth_pass": "p",
-      "authDomain": "CORP"}, {}, "authentication 'ntlm' has no Vigil equivalent"),
-    ({"authMethod": "oauth2-cc", "oauth_client_id": "c"}, {},
-     "authentication 'oauth2-cc' has no Vigil equivalent"),
-    ({"proxyId": 2}, {}, "its HTTP proxy is not carried over"),
-])
-def test_what_an_http_monitor_carries(tmp_path: Path, fields: dict[str, Any],
-                                      carried: dict[str, Any], noted: str | None):
+@pytest.mark.parametrize(
+    ("fields", "carried", "noted"),
+    [
+        (
+            {"authMethod": None, "basic_auth_user": "u", "basic_auth_pass": "p"},
+            {"basic_auth": {"username": "u", "password": "p"}},
+            None,
+        ),
+        (
+            {
+                "authMethod": "ntlm",
+                "basic_auth_user": "u",
+                "basic_auth_pass": "p",
+                "authDomain": "CORP",
+            },
+            {},
+            "authentication 'ntlm' has no Vigil equivalent",
+        ),
+        (
+            {"authMethod": "oauth2-cc", "oauth_client_id": "c"},
+            {},
+            "authentication 'oauth2-cc' has no Vigil equivalent",
+        ),
+        ({"proxyId": 2}, {}, "its HTTP proxy is not carried over"),
+    ],
+)
+def test_what_an_http_monitor_carries(
+    tmp_path: Path, fields: dict[str, Any], carried: dict[str, Any], noted: str | None
+):
     path = tmp_path / "backup.json"
-    path.write_text(json.dumps({"version": "1.23.16", "notificationList": [],
-                                "monitorList": [_monitor(**fields)]}))
+    path.write_text(
+        json.dumps(
+            {"version": "1.23.16", "notificationList": [], "monitorList": [_monitor(**fields)]}
+        )
+    )
     result = kuma.convert(path, inline_secrets=True)
     [test] = result.monitors[0]["tests"]
     assert {k: test[k] for k in ("basic_auth",) if k in test} == carried
@@ -244,16 +332,45 @@ def test_a_push_monitor_says_its_job_needs_the_new_url():
 
 
 def test_smtp_recipients_include_cc_and_bcc(tmp_path: Path):
-    config = {"name": "Mail", "type": "smtp", "smtpHost": "smtp.example.com", "smtpPort": 465,
-              "smtpSecure": True, "smtpUsername": "kuma", "smtpPassword": "pw",
-              "smtpFrom": "kuma@example.com", "smtpTo": "ops@example.com, lead@example.com",
-              "smtpCC": "cc@example.com", "smtpBCC": ""}
+    config = {
+        "name": "Mail",
+        "type": "smtp",
+        "smtpHost": "smtp.example.com",
+        "smtpPort": 465,
+        "smtpSecure": True,
+        "smtpUsername": "kuma",
+        "smtpPassword": "pw",
+        "smtpFrom": "kuma@example.com",
+        "smtpTo": "ops@example.com, lead@example.com",
+        "smtpCC": "cc@example.com",
+        "smtpBCC": "",
+    }
     path = tmp_path / "backup.json"
-    path.write_text(json.dumps({"version": "1.23.16", "monitorList": [], "notificationList": [
-        {"id": 1, "name": "Mail", "active": True, "userId": 1, "isDefault": False,
-         "config": json.dumps(config)}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": "1.23.16",
+                "monitorList": [],
+                "notificationList": [
+                    {
+                        "id": 1,
+                        "name": "Mail",
+                        "active": True,
+                        "userId": 1,
+                        "isDefault": False,
+                        "config": json.dumps(config),
+                    }
+                ],
+            }
+        )
+    )
     [mail] = kuma.convert(path, inline_secrets=True).channels
     assert mail["kind"] == "email" and mail["config"] == {
-        "host": "smtp.example.com", "port": 465, "username": "kuma", "password": "pw",
-        "from": "kuma@example.com", "security": "tls",
-        "to": ["ops@example.com", "lead@example.com", "cc@example.com"]}
+        "host": "smtp.example.com",
+        "port": 465,
+        "username": "kuma",
+        "password": "pw",
+        "from": "kuma@example.com",
+        "security": "tls",
+        "to": ["ops@example.com", "lead@example.com", "cc@example.com"],
+    }

@@ -40,12 +40,21 @@ def _steps() -> tuple[list[plan.Step], Account]:
 
 def test_a_422_names_the_file_line_column_and_field():
     steps, account = _steps()
-    api = Answers(422, [{"loc": ["body", "tests", 0, "interval_s"],
-                         "msg": "Input should be greater than or equal to 30"}])
+    api = Answers(
+        422,
+        [
+            {
+                "loc": ["body", "tests", 0, "interval_s"],
+                "msg": "Input should be greater than or equal to 30",
+            }
+        ],
+    )
     with pytest.raises(validate.Problems) as caught:
         preflight.check(api, steps, account)  # type: ignore[arg-type]
-    assert caught.value.lines == ["f.yaml:5:63: monitor 'web' field tests.0.interval_s: "
-                                  "Input should be greater than or equal to 30"]
+    assert caught.value.lines == [
+        "f.yaml:5:63: monitor 'web' field tests.0.interval_s: "
+        "Input should be greater than or equal to 30"
+    ]
     [(method, path, body)] = api.calls
     assert (method, path, body["name"]) == ("POST", "/monitors/validate", "Web")
 
@@ -65,8 +74,13 @@ def test_a_monitor_whose_tests_change_is_asked_whole():
     desired = validate.check([loader.parse(FILE, "f.yaml")])
     steps = plan.plan(desired, Account({k: [] for k in KINDS}, {k: {} for k in KINDS}), False)
     [create] = steps
-    update = plan.Step("update", "monitor", "web", obj=create.obj,
-                       tests=[plan.TestOp("update", 0, 7, {"interval_s": 10})])
+    update = plan.Step(
+        "update",
+        "monitor",
+        "web",
+        obj=create.obj,
+        tests=[plan.TestOp("update", 0, 7, {"interval_s": 10})],
+    )
     renamed = plan.Step("update", "monitor", "web", obj=create.obj)  # no test changes
     api = Answers(422, [{"loc": ["body", "tests", 0, "interval_s"], "msg": "too short"}])
     with pytest.raises(validate.Problems):

@@ -42,8 +42,11 @@ def known_variables() -> set[str]:
 def secret_variables() -> set[str]:
     """The variables that hold a secret: those the settings also read from NAME_FILE."""
     asked = known_variables()
-    return {name[: -len("_FILE")] for name in asked if name.endswith("_FILE")
-            and name[: -len("_FILE")] in asked}
+    return {
+        name[: -len("_FILE")]
+        for name in asked
+        if name.endswith("_FILE") and name[: -len("_FILE")] in asked
+    }
 
 
 def is_vigil_command(argv: list[str]) -> bool:
@@ -80,9 +83,15 @@ def project_version() -> str:
 def check_environment(env: dict[str, str]) -> list[str]:
     """What is wrong with the VIGIL_* settings a recipe gives one process (empty: nothing)."""
     known, secrets = known_variables(), secret_variables()
-    problems = [f"{k} is not a setting of shared/config.py" for k in env
-                if k.startswith("VIGIL_") and k not in known]
+    problems = [
+        f"{k} is not a setting of shared/config.py"
+        for k in env
+        if k.startswith("VIGIL_") and k not in known
+    ]
     problems += [f"{k} is a secret: give it as {k}_FILE" for k in env if k in secrets]
-    problems += [f"{k} holds a password in a URL" for k, v in env.items()
-                 if isinstance(v, str) and has_credentials(v)]
+    problems += [
+        f"{k} holds a password in a URL"
+        for k, v in env.items()
+        if isinstance(v, str) and has_credentials(v)
+    ]
     return problems

@@ -13,8 +13,10 @@ from pathlib import Path
 import jsonschema
 
 SCHEMAS = Path(__file__).parent / "schemas"
-CRDS = {("rabbitmq.com", "RabbitmqCluster"): "rabbitmqcluster.json",
-        ("postgresql.cnpg.io", "Cluster"): "cnpg-cluster.json"}
+CRDS = {
+    ("rabbitmq.com", "RabbitmqCluster"): "rabbitmqcluster.json",
+    ("postgresql.cnpg.io", "Cluster"): "cnpg-cluster.json",
+}
 
 
 def _strict(node: object) -> object:
@@ -23,8 +25,11 @@ def _strict(node: object) -> object:
     if not isinstance(node, dict):
         return node
     out = {k: _strict(v) for k, v in node.items()}
-    if ("properties" in out and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        "properties" in out
+        and "additionalProperties" not in out
+        and not out.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 
@@ -47,5 +52,7 @@ def is_custom(resource: dict) -> bool:
 def errors(resource: dict) -> list[str]:
     """Why the resource does not fit its CRD's schema (empty: it fits)."""
     validator = jsonschema.Draft7Validator(schema(resource["apiVersion"], resource["kind"]))
-    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in validator.iter_errors(resource)]
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(resource)
+    ]

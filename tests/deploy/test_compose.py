@@ -44,12 +44,22 @@ def test_a_misspelt_key_is_refused_by_the_schema() -> None:
 
 def test_the_centre_has_every_component() -> None:
     services = _load("compose.yaml")["services"]
-    assert {"postgres", "rabbitmq", "migrate", "api", "scheduler", "processor", "notifier",
-            "executor", "frontend"} <= set(services)
+    assert {
+        "postgres",
+        "rabbitmq",
+        "migrate",
+        "api",
+        "scheduler",
+        "processor",
+        "notifier",
+        "executor",
+        "frontend",
+    } <= set(services)
     for name, service in _vigil_services(_load("compose.yaml")).items():
         if name not in ONE_SHOT:
-            assert service["depends_on"]["migrate"]["condition"] == \
-                "service_completed_successfully", name
+            assert (
+                service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+            ), name
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -60,8 +70,11 @@ def test_every_command_is_a_vigil_subcommand(name: str) -> None:
 
 @pytest.mark.parametrize("name", FILES)
 def test_every_vigil_health_check_is_a_vigil_health_command(name: str) -> None:
-    checks = [(n, s["healthcheck"]["test"]) for n, s in _vigil_services(_load(name)).items()
-              if s["command"][0] in contract.HEALTH_COMPONENTS]
+    checks = [
+        (n, s["healthcheck"]["test"])
+        for n, s in _vigil_services(_load(name)).items()
+        if s["command"][0] in contract.HEALTH_COMPONENTS
+    ]
     assert checks
     for service_name, test in checks:
         assert test[:3] == ["CMD", "vigil", "health"], service_name
@@ -107,8 +120,11 @@ def test_volumes_are_named_and_declared(name: str) -> None:
             source = volume.split(":")[0]
             assert source in doc["volumes"], (service_name, volume)
     declared = {s for n in doc.get("secrets", {}) for s in [n]}
-    used = {s if isinstance(s, str) else s["source"]
-            for service in doc["services"].values() for s in service.get("secrets", [])}
+    used = {
+        s if isinstance(s, str) else s["source"]
+        for service in doc["services"].values()
+        for s in service.get("secrets", [])
+    }
     assert used <= declared
 
 
@@ -138,8 +154,12 @@ def test_make_secrets_writes_every_file_the_compose_files_read(tmp_path) -> None
     secrets = folder / "secrets"
 
     def run(*args: str) -> dict[str, str]:
-        subprocess.run(["bash", str(folder / "make-secrets.sh"), *args], check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ["bash", str(folder / "make-secrets.sh"), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         return {p.name: p.read_text() for p in secrets.iterdir()}
 
     first = run()

@@ -20,10 +20,15 @@ BUILD_TOOLS = ("gcc", "g++", "make", "build-essential", "cc ", "clang", "-dev")
 
 def _instructions(text: str) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined = re.sub(r"\\\n", " ", "\n".join(
-        line for line in text.splitlines() if not line.lstrip().startswith("#")))
-    return [(m.group(1).upper(), m.group(2).strip()) for m in
-            re.finditer(r"^\s*([A-Za-z]+)\s+(.*)$", joined, re.MULTILINE)]
+    joined = re.sub(
+        r"\\\n",
+        " ",
+        "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")),
+    )
+    return [
+        (m.group(1).upper(), m.group(2).strip())
+        for m in re.finditer(r"^\s*([A-Za-z]+)\s+(.*)$", joined, re.MULTILINE)
+    ]
 
 
 def _stages(text: str) -> list[list[tuple[str, str]]]:
@@ -46,8 +51,12 @@ def _hadolint() -> str:
 
 @pytest.mark.lint
 def test_hadolint_finds_nothing() -> None:
-    run = subprocess.run([_hadolint(), "--failure-threshold", "info", str(DOCKERFILE)],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [_hadolint(), "--failure-threshold", "info", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 

@@ -23,8 +23,13 @@ def _render() -> list[dict]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl (which renders Kustomize) is not installed")
-    out = subprocess.run([kubectl, "kustomize", str(KUSTOMIZE)], check=True,
-                         capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [kubectl, "kustomize", str(KUSTOMIZE)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
@@ -65,11 +70,14 @@ def test_the_operators_resources_fit_their_crds(resources: list[dict]) -> None:
         assert crd.errors(r) == [], r["kind"]
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda s: s.update(replicas="three"), "replicas"),
-    (lambda s: s.update(replcas=3), "replcas"),
-    (lambda s: s["persistence"].update(storage=[20]), "storage"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda s: s.update(replicas="three"), "replicas"),
+        (lambda s: s.update(replcas=3), "replcas"),
+        (lambda s: s["persistence"].update(storage=[20]), "storage"),
+    ],
+)
 def test_a_broken_rabbitmqcluster_is_refused_naming_the_field(resources, change, field) -> None:
     broken = yaml.safe_load(yaml.safe_dump(_of(resources, "RabbitmqCluster")["vigil-rabbitmq"]))
     change(broken["spec"])
@@ -94,8 +102,11 @@ def test_the_engines_are_run_by_their_operators(resources: list[dict]) -> None:
 def test_secrets_mounted_are_the_ones_the_operators_make(resources: list[dict]) -> None:
     # CloudNativePG names its application Secret CLUSTER-app, the RabbitMQ operator
     # CLUSTER-default-user; their keys are `uri` and `connection_string`.
-    made = {"vigil-db-app": "uri", "vigil-rabbitmq-default-user": "connection_string",
-            "vigil-secret-key": "secret-key"}
+    made = {
+        "vigil-db-app": "uri",
+        "vigil-rabbitmq-default-user": "connection_string",
+        "vigil-secret-key": "secret-key",
+    }
     for name, _, pod in _containers(resources):
         for volume in pod.get("volumes", []):
             if "secret" in volume:
@@ -112,8 +123,12 @@ def test_every_command_is_a_vigil_subcommand(resources: list[dict]) -> None:
 
 
 def test_every_exec_probe_is_a_vigil_health_command(resources: list[dict]) -> None:
-    probes = [(n, c[p]["exec"]["command"]) for n, c, _ in _containers(resources)
-              for p in ("livenessProbe", "readinessProbe") if "exec" in c.get(p, {})]
+    probes = [
+        (n, c[p]["exec"]["command"])
+        for n, c, _ in _containers(resources)
+        for p in ("livenessProbe", "readinessProbe")
+        if "exec" in c.get(p, {})
+    ]
     assert probes
     for name, command in probes:
         assert command[:2] == ["vigil", "health"], name
@@ -129,8 +144,10 @@ def test_workers_are_probed_by_vigil_health_and_web_by_http(resources) -> None:
             assert live["exec"]["command"] == ["vigil", "health", component, "--live"], name
         elif component in contract.HTTP_HEALTH:
             for probe in (live, ready):
-                assert probe["httpGet"] == {"path": contract.HTTP_HEALTH[component],
-                                            "port": "http"}, name
+                assert probe["httpGet"] == {
+                    "path": contract.HTTP_HEALTH[component],
+                    "port": "http",
+                }, name
 
 
 def test_settings_are_known_and_secrets_come_from_mounted_files(resources) -> None:
@@ -162,11 +179,16 @@ def test_disruption_budgets_and_autoscalers_cover_the_workloads(resources) -> No
     covered = set()
     for budget in _of(resources, "PodDisruptionBudget").values():
         selector = budget["spec"]["selector"]["matchLabels"]
-        covered |= {n for n, d in deployments.items()
-                    if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()}
+        covered |= {
+            n
+            for n, d in deployments.items()
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        }
     assert covered == set(deployments)
-    scaled = {h["spec"]["scaleTargetRef"]["name"] for h in
-              _of(resources, "HorizontalPodAutoscaler").values()}
+    scaled = {
+        h["spec"]["scaleTargetRef"]["name"]
+        for h in _of(resources, "HorizontalPodAutoscaler").values()
+    }
     assert "vigil-api" in scaled
     assert {n for n in deployments if n.startswith("vigil-executor-")} <= scaled
 
@@ -186,6 +208,8 @@ def test_migrations_run_as_a_job_named_after_the_version(resources) -> None:
 
 def test_every_image_is_pinned(resources: list[dict]) -> None:
     images = [c["image"] for _, c, _ in _containers(resources)]
-    images += [_of(resources, "RabbitmqCluster")["vigil-rabbitmq"]["spec"]["image"],
-               _of(resources, "Cluster")["vigil-db"]["spec"]["imageName"]]
+    images += [
+        _of(resources, "RabbitmqCluster")["vigil-rabbitmq"]["spec"]["image"],
+        _of(resources, "Cluster")["vigil-db"]["spec"]["imageName"],
+    ]
     assert [i for i in images if not contract.is_pinned(i)] == []

@@ -12,11 +12,21 @@ import pytest
 
 from tests.deploy import contract, units
 
-CELL = ("vigil-migrate.service", "vigil@scheduler.service", "vigil@processor.service",
-        "vigil@notifier.service", "vigil@api.service", "vigil@frontend.service",
-        "vigil-executor@local.service")
-HARDENING = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
-             "ReadWritePaths": "/var/lib/vigil"}
+CELL = (
+    "vigil-migrate.service",
+    "vigil@scheduler.service",
+    "vigil@processor.service",
+    "vigil@notifier.service",
+    "vigil@api.service",
+    "vigil@frontend.service",
+    "vigil-executor@local.service",
+)
+HARDENING = {
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "PrivateTmp": "yes",
+    "ReadWritePaths": "/var/lib/vigil",
+}
 
 
 def _root(tmp_path: Path, unit_dir: Path) -> Path:
@@ -44,9 +54,13 @@ def _root(tmp_path: Path, unit_dir: Path) -> Path:
 
 def _verify(root: Path) -> subprocess.CompletedProcess[str]:
     names = ["vigil-cell.target", *CELL]
-    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", "--man=no", *names],
-                          cwd=root / "etc/systemd/system", capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", "--man=no", *names],
+        cwd=root / "etc/systemd/system",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.lint
@@ -71,8 +85,15 @@ def test_the_cell_target_starts_every_component_including_the_notifier() -> None
     wanted = [u.name for u in units.wanted_by_target()]
     assert sorted(wanted) == sorted(CELL)
     commands = {u.argv()[1] for u in units.wanted_by_target()}
-    assert commands == {"migrate", "scheduler", "processor", "notifier", "api", "frontend",
-                        "executor"}
+    assert commands == {
+        "migrate",
+        "scheduler",
+        "processor",
+        "notifier",
+        "api",
+        "frontend",
+        "executor",
+    }
 
 
 @pytest.mark.unit

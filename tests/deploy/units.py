@@ -50,8 +50,11 @@ class Unit:
     def values(self, section: str, key: str) -> list[str]:
         found = []
         for value in self.sections.get(section, {}).get(key, []):
-            found += value.replace("%i", self.instance).split() if key in (
-                "Wants", "Requires", "After") else [value.replace("%i", self.instance)]
+            found += (
+                value.replace("%i", self.instance).split()
+                if key in ("Wants", "Requires", "After")
+                else [value.replace("%i", self.instance)]
+            )
         return found
 
     def argv(self) -> list[str]:

@@ -37,29 +37,46 @@ class Account:
 
 def new_account(api_url: str) -> Account:
     email = f"ascode-{uuid.uuid4().hex}@example.com"
-    made = httpx.post(f"{api_url}/api/v1/auth/signup",
-                      json={"email": email, "password": PASSWORD}, timeout=30)
+    made = httpx.post(
+        f"{api_url}/api/v1/auth/signup", json={"email": email, "password": PASSWORD}, timeout=30
+    )
     assert made.status_code in (201, 202), made.text
-    token = httpx.post(f"{api_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD},
-                       timeout=30).json()["access_token"]
-    key = httpx.post(f"{api_url}/api/v1/api-keys", json={"name": "apply"},
-                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    token = httpx.post(
+        f"{api_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=30
+    ).json()["access_token"]
+    key = httpx.post(
+        f"{api_url}/api/v1/api-keys",
+        json={"name": "apply"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert key.status_code == 201, key.text
     return Account(api_url, token, key.json()["key"], email)
 
 
-def vigil(account: Account, *args: str, env: dict[str, str] | None = None
-          ) -> subprocess.CompletedProcess[str]:
+def vigil(
+    account: Account, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`vigil ARGS` in a subprocess with the account's API key, as a user runs it."""
-    full = {**os.environ, "VIGIL_API_KEY": account.api_key, "VIGIL_API_URL": account.api_url,
-            **(env or {})}
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], env=full, text=True,
-                          capture_output=True, timeout=120)
+    full = {
+        **os.environ,
+        "VIGIL_API_KEY": account.api_key,
+        "VIGIL_API_URL": account.api_url,
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args],
+        env=full,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @contextmanager
 def http_target() -> Iterator[str]:
     """A real HTTP server on loopback answering 200 {"status": "UP"} to every GET."""
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
             body = b'{"status": "UP"}'

@@ -42,8 +42,9 @@ class Stack:
         """Start (or start again) a component as `name`, its log appended to `name`.log."""
         argv = [sys.executable, "-m", "ops.cli", component or name]
         with open(self.logs / f"{name}.log", "ab") as out:
-            self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=out,
-                                                stderr=subprocess.STDOUT)
+            self.procs[name] = subprocess.Popen(
+                argv, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
         return self.procs[name]
 
     def log_tail(self, name: str, lines: int = 30) -> str:
@@ -81,36 +82,59 @@ def stack(stack_services: tuple[str, str, str], tmp_path_factory) -> Iterator[St
     database_url, amqp_url, directory_url = stack_services
     zone: Zone = {}
     with dns_server_thread(zone) as dns_port, smtp_sink() as (sink, smtp_port):
-        yield from _stack(database_url, amqp_url, directory_url, zone, dns_port,
-                          tmp_path_factory, sink, smtp_port)
+        yield from _stack(
+            database_url, amqp_url, directory_url, zone, dns_port, tmp_path_factory, sink, smtp_port
+        )
 
 
-def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns_port: int,
-           tmp_path_factory, sink: Sink, smtp_port: int) -> Iterator[Stack]:
+def _stack(
+    database_url: str,
+    amqp_url: str,
+    directory_url: str,
+    zone: Zone,
+    dns_port: int,
+    tmp_path_factory,
+    sink: Sink,
+    smtp_port: int,
+) -> Iterator[Stack]:
     api_port, frontend_port = free_port(), free_port()
     logs = tmp_path_factory.mktemp("stack-logs")
     cell = short_name("e")
     asyncio.run(_register(directory_url, cell, f"http://127.0.0.1:{api_port}", database_url))
     env = {
         **os.environ,
-        "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-        "VIGIL_CELL": cell, "VIGIL_REGION": "local", "VIGIL_DIRECTORY_URL": directory_url,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": cell,
+        "VIGIL_REGION": "local",
+        "VIGIL_DIRECTORY_URL": directory_url,
         # Custom domains are proven against a DNS server of the session's, on loopback.
         "VIGIL_DOMAIN_DNS_SERVERS": f"127.0.0.1:{dns_port}",
-        "VIGIL_API_PORT": str(api_port), "VIGIL_FRONTEND_PORT": str(frontend_port),
-        "VIGIL_ALLOW_PRIVATE_TARGETS": "true", "VIGIL_MIN_INTERVAL": "1",
-        "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_BATCH_MAX_DELAY": "0.2",
-        "VIGIL_SECRET_KEY": "e2e-secret", "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_API_PORT": str(api_port),
+        "VIGIL_FRONTEND_PORT": str(frontend_port),
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+        "VIGIL_MIN_INTERVAL": "1",
+        "VIGIL_SCHEDULER_POLL": "0.2",
+        "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_SECRET_KEY": "e2e-secret",
+        "VIGIL_LOG_FORMAT": "text",
         # Webhooks go to a receiver on loopback; a failed try comes back within a second.
-        "VIGIL_NOTIFY_ALLOW_PRIVATE": "true", "VIGIL_NOTIFY_BACKOFF_BASE": "200",
+        "VIGIL_NOTIFY_ALLOW_PRIVATE": "true",
+        "VIGIL_NOTIFY_BACKOFF_BASE": "200",
         "VIGIL_NOTIFY_TIMEOUT": "5",
         "VIGIL_STATE_DIR": str(logs / "state"),  # no holdings of an earlier run
         "VIGIL_ADMIN_EMAILS": OPERATOR_EMAIL,
         "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?security=plain",
         "VIGIL_PUBLIC_URL": f"http://127.0.0.1:{frontend_port}",  # the links in mails
     }
-    s = Stack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{frontend_port}", logs,
-              dns_zone=zone, smtp=sink, env=env)
+    s = Stack(
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{frontend_port}",
+        logs,
+        dns_zone=zone,
+        smtp=sink,
+        env=env,
+    )
     for name in COMPONENTS:
         s.start(name)
     try:
@@ -122,7 +146,8 @@ def _stack(database_url: str, amqp_url: str, directory_url: str, zone: Zone, dns
         _stop(s)
     for name, proc in s.procs.items():
         assert _stopped_cleanly(name, proc.returncode, s), (
-            f"{name} did not stop cleanly ({proc.returncode}):\n{s.log_tail(name)}")
+            f"{name} did not stop cleanly ({proc.returncode}):\n{s.log_tail(name)}"
+        )
 
 
 def _stopped_cleanly(name: str, code: int, s: Stack) -> bool:

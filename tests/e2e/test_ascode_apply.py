@@ -78,8 +78,10 @@ def setup(stack, tmp_path: Path):
     slug = "ascode-" + tmp_path.name[-12:].lower().replace("_", "-")
 
     def file(text: str, name: str = "vigil.yaml") -> Path:
-        return write(tmp_path / name, text.replace("SECRET_FILE", str(secret))
-                     .replace("SLUG", slug))
+        return write(
+            tmp_path / name, text.replace("SECRET_FILE", str(secret)).replace("SLUG", slug)
+        )
+
     with http_target() as target:
         yield account, env, file, target
 
@@ -98,15 +100,20 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
     assert set(monitors) == {"Web", "Nightly job"}
     assert monitors["Web"]["tests"][0]["alert_rule"]["retries"] == 2
     [channel] = account.get("/notification-channels")
-    assert [m["name"] for m in account.get(f"/notification-channels/{channel['id']}/monitors")
-            ] == ["Web"]
+    assert [m["name"] for m in account.get(f"/notification-channels/{channel['id']}/monitors")] == [
+        "Web"
+    ]
     [page] = account.get("/status-pages")
-    assert [(m["name"], m["group"], m["sla_target"])
-            for m in account.get(f"/status-pages/{page['id']}/monitors")
-            ] == [("Web", "Site", 99.95)]
+    assert [
+        (m["name"], m["group"], m["sla_target"])
+        for m in account.get(f"/status-pages/{page['id']}/monitors")
+    ] == [("Web", "Site", 99.95)]
     assert (page["history_days"], page["sla_target"]) == (365, 99.5)
     assert (page["accent_color"], page["footer_links"], page["favicon_url"]) == (
-        "#0b6bcb", BRAND_LINKS, "https://acme.example/favicon.png")
+        "#0b6bcb",
+        BRAND_LINKS,
+        "https://acme.example/favicon.png",
+    )
     assert [w["title"] for w in account.get("/maintenance-windows")] == ["Database upgrade"]
     assert len(account.get("/managed")) == 5
 
@@ -118,19 +125,26 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
     [written] = yaml.safe_load((tmp_path / "export.yaml").read_text())["status_pages"]
     assert (written["history_days"], written["sla_target"]) == (365, 99.5)
     assert (written["accent_color"], written["footer_links"], written["favicon_url"]) == (
-        "#0b6bcb", BRAND_LINKS, "https://acme.example/favicon.png")
-    assert written["monitors"] == [{"monitor": "web", "group": "Site", "position": 0,
-                                    "sla_target": 99.95}]
-    export_env = {**env, "VIGIL_SECRET_HOOK_CONFIG_URL": "unused",
-                  "VIGIL_SECRET_HOOK_CONFIG_SECRET": "unused"}
+        "#0b6bcb",
+        BRAND_LINKS,
+        "https://acme.example/favicon.png",
+    )
+    assert written["monitors"] == [
+        {"monitor": "web", "group": "Site", "position": 0, "sla_target": 99.95}
+    ]
+    export_env = {
+        **env,
+        "VIGIL_SECRET_HOOK_CONFIG_URL": "unused",
+        "VIGIL_SECRET_HOOK_CONFIG_SECRET": "unused",
+    }
     round_trip = _apply(account, export_env, "-f", str(tmp_path / "export.yaml"))
     assert round_trip.returncode == 0 and "No changes" in round_trip.stdout, (
-        round_trip.stdout + round_trip.stderr)
+        round_trip.stdout + round_trip.stderr
+    )
 
     edited = file(everything(target, name="Web site"))
     plan = _apply(account, env, "-f", str(edited), "--dry-run")
-    assert "~ update monitor web" in plan.stdout and "Plan: 1 to update" in plan.stdout, \
-        plan.stdout
+    assert "~ update monitor web" in plan.stdout and "Plan: 1 to update" in plan.stdout, plan.stdout
     assert 'name: "Web" -> "Web site"' in plan.stdout
     assert "Web" in {m["name"] for m in account.get("/monitors")}  # dry run: unchanged
     done = _apply(account, env, "-f", str(edited))
@@ -139,7 +153,7 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
 
     _ui_monitor(account, target)
     text = everything(target, name="Web site")
-    without_window = file(text[:text.index("maintenance:")])
+    without_window = file(text[: text.index("maintenance:")])
     pruned = _apply(account, env, "-f", str(without_window), "--prune")
     assert pruned.returncode == 0 and "Plan: 1 to delete" in pruned.stdout, pruned.stdout
     assert account.get("/maintenance-windows") == []
@@ -149,42 +163,58 @@ def test_apply_one_of_everything_then_round_trip_edit_and_prune(setup, tmp_path:
 def _ui_monitor(account: Account, target: str) -> None:
     import httpx
 
-    made = httpx.post(f"{account.api_url}/api/v1/monitors", headers=account.headers,
-                      json={"name": "Made in the UI", "tests": [
-                          {"kind": "http", "url": target, "interval_s": 60}]}, timeout=30)
+    made = httpx.post(
+        f"{account.api_url}/api/v1/monitors",
+        headers=account.headers,
+        json={
+            "name": "Made in the UI",
+            "tests": [{"kind": "http", "url": target, "interval_s": 60}],
+        },
+        timeout=30,
+    )
     assert made.status_code == 201, made.text
 
 
 BAD_FILES = {
     "parse": ("monitors:\n  - key: a\n    name: [unclosed\n", ":4:1"),
     "duplicate key": ("monitors:\n  - key: a\n    key: b\n", "vigil.yaml:3:5: duplicate key"),
-    "unknown field": ("monitors:\n  - key: a\n    name: A\n    colour: red\n"
-                      "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n",
-                      "'colour' was unexpected"),
-    "inline secret": ("channels:\n  - key: c\n    name: C\n    kind: slack\n"
-                      "    config: {url: 'https://hooks.slack.com/services/x'}\n",
-                      "channel 'c' field config.url: a secret in clear"),
-    "missing reference": ("channels:\n  - key: c\n    name: C\n    kind: slack\n"
-                          "    config: {url: {env: HOME}}\n    monitors: [nope]\n",
-                          "no monitor with key 'nope'"),
-    "field the API refuses": ("monitors:\n  - key: ok\n    name: OK\n"
-                              "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n"
-                              "  - key: bad\n    name: Bad\n"
-                              "    tests: [{kind: http, url: 'https://example.com', "
-                              "expected_status: [700]}]\n",
-                              "vigil.yaml:7:71: monitor 'bad' field expected_status"),
+    "unknown field": (
+        "monitors:\n  - key: a\n    name: A\n    colour: red\n"
+        "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n",
+        "'colour' was unexpected",
+    ),
+    "inline secret": (
+        "channels:\n  - key: c\n    name: C\n    kind: slack\n"
+        "    config: {url: 'https://hooks.slack.com/services/x'}\n",
+        "channel 'c' field config.url: a secret in clear",
+    ),
+    "missing reference": (
+        "channels:\n  - key: c\n    name: C\n    kind: slack\n"
+        "    config: {url: {env: HOME}}\n    monitors: [nope]\n",
+        "no monitor with key 'nope'",
+    ),
+    "field the API refuses": (
+        "monitors:\n  - key: ok\n    name: OK\n"
+        "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n"
+        "  - key: bad\n    name: Bad\n"
+        "    tests: [{kind: http, url: 'https://example.com', "
+        "expected_status: [700]}]\n",
+        "vigil.yaml:7:71: monitor 'bad' field expected_status",
+    ),
     # Asked of the API before anything changes (POST .../validate): rules only it runs.
     "channel settings the API refuses": (
         "monitors:\n  - key: ok\n    name: OK\n"
         "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n"
         "channels:\n  - key: t\n    name: T\n    kind: telegram\n"
         "    config: {token: {env: ASCODE_HOOK_URL}, chat_id: 'not a chat'}\n",
-        "vigil.yaml:9:54: channel 't' field config.chat_id: String should match pattern"),
+        "vigil.yaml:9:54: channel 't' field config.chat_id: String should match pattern",
+    ),
     "hook channel of a user": (
         "monitors:\n  - key: ok\n    name: OK\n"
         "    tests: [{kind: tcp, url: 'tcp://example.com:80'}]\n"
         "channels:\n  - {key: h, name: H, kind: hook, config: {name: notify-ops}}\n",
-        "channel 'h': the API refuses it: hook channels are for operators"),
+        "channel 'h': the API refuses it: hook channels are for operators",
+    ),
 }
 
 
@@ -214,8 +244,12 @@ def test_a_refusal_only_the_api_knows_stops_with_a_report_and_a_rerun_converges(
     # unique across the deployment), so no check in advance can see it.
     other = new_account(account.api_url)
     taken = f"taken-{uuid.uuid4().hex[:12]}"
-    held = httpx.post(f"{other.api_url}/api/v1/status-pages", headers=other.headers,
-                      json={"slug": taken, "title": "Theirs"}, timeout=30)
+    held = httpx.post(
+        f"{other.api_url}/api/v1/status-pages",
+        headers=other.headers,
+        json={"slug": taken, "title": "Theirs"},
+        timeout=30,
+    )
     assert held.status_code == 201, held.text
     page = f"status_pages:\n  - {{key: p, slug: {taken}, title: P}}\n"
     refused = _apply(account, env, "-f", str(file(monitor + page)))
@@ -241,27 +275,62 @@ status_pages:
 """
 
 
-@pytest.mark.parametrize(("extra", "entry", "message"), [
-    ("    history_days: 45\n", "", "status_pages.0.history_days: 45 is not one of [30, 90, 365]"),
-    ("    sla_target: 101\n", "", "status_pages.0.sla_target: 101 is greater than or equal to "
-                              "the maximum of 100"),
-    ("    sla_target: abc\n", "", "status_pages.0.sla_target: 'abc' is not of type 'number'"),
-    ("", ", sla_target: 0", "status_pages.0.monitors.0.sla_target: 0 is less than or equal to"),
-])
+@pytest.mark.parametrize(
+    ("extra", "entry", "message"),
+    [
+        (
+            "    history_days: 45\n",
+            "",
+            "status_pages.0.history_days: 45 is not one of [30, 90, 365]",
+        ),
+        (
+            "    sla_target: 101\n",
+            "",
+            "status_pages.0.sla_target: 101 is greater than or equal to the maximum of 100",
+        ),
+        ("    sla_target: abc\n", "", "status_pages.0.sla_target: 'abc' is not of type 'number'"),
+        ("", ", sla_target: 0", "status_pages.0.monitors.0.sla_target: 0 is less than or equal to"),
+    ],
+)
 def test_a_pages_garbage_history_or_sla_target_is_refused_and_changes_nothing(
-        setup, extra: str, entry: str, message: str):
+    setup, extra: str, entry: str, message: str
+):
     account, env, file, target = setup
-    good = _apply(account, env, "-f", str(file(PAGE_FILE.format(
-        target=target, extra="    history_days: 30\n    sla_target: 99.9\n",
-        entry=", sla_target: 99.0"))))
+    good = _apply(
+        account,
+        env,
+        "-f",
+        str(
+            file(
+                PAGE_FILE.format(
+                    target=target,
+                    extra="    history_days: 30\n    sla_target: 99.9\n",
+                    entry=", sla_target: 99.0",
+                )
+            )
+        ),
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     [before] = account.get("/status-pages")
     links = account.get(f"/status-pages/{before['id']}/monitors")
     assert (before["history_days"], before["sla_target"], links[0]["sla_target"]) == (
-        30, 99.9, 99.0)
+        30,
+        99.9,
+        99.0,
+    )
 
-    bad = _apply(account, env, "-f", str(file(PAGE_FILE.format(
-        target=target, extra=extra, entry=entry).replace("name: Web", "name: Renamed"))))
+    bad = _apply(
+        account,
+        env,
+        "-f",
+        str(
+            file(
+                PAGE_FILE.format(target=target, extra=extra, entry=entry).replace(
+                    "name: Web", "name: Renamed"
+                )
+            )
+        ),
+    )
     assert bad.returncode == 2, bad.stdout + bad.stderr
     assert message in bad.stderr, bad.stderr
     assert account.get("/status-pages") == [before]

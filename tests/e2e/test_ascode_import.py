@@ -25,22 +25,32 @@ SECRETS = {
 }
 # Kuma's status page (its backup has none), with the monitors each group shows once imported.
 KUMA_PAGE = "uptime-kuma-status-page.json"
-KUMA_GROUPS = [("Site", "Website"), ("Site keyword", "Website"), ("Status JSON", "Website"),
-               ("Web port", "Infrastructure"), ("Resolver", "Infrastructure")]
+KUMA_GROUPS = [
+    ("Site", "Website"),
+    ("Site keyword", "Website"),
+    ("Status JSON", "Website"),
+    ("Web port", "Infrastructure"),
+    ("Resolver", "Infrastructure"),
+]
 
 
-def _localised(source: str, tmp_path: Path, http_port: int, dns_port: int,
-               slug: str = "") -> Path:
-    text = (DATA / source).read_text().replace("18765", str(http_port)).replace(
-        "18753", str(dns_port)).replace('"slug":"acme"', f'"slug":"{slug}"')
+def _localised(source: str, tmp_path: Path, http_port: int, dns_port: int, slug: str = "") -> Path:
+    text = (
+        (DATA / source)
+        .read_text()
+        .replace("18765", str(http_port))
+        .replace("18753", str(dns_port))
+        .replace('"slug":"acme"', f'"slug":"{slug}"')
+    )
     path = tmp_path / source
     path.write_text(text)
     return path
 
 
 def _up(account: Account, names: set[str]) -> dict[str, str]:
-    states = {m["name"]: (m["tests"][0]["state"] or {}).get("status")
-              for m in account.get("/monitors")}
+    states = {
+        m["name"]: (m["tests"][0]["state"] or {}).get("status") for m in account.get("/monitors")
+    }
     return states if all(states.get(n) == "up" for n in names) else {}
 
 
@@ -50,17 +60,35 @@ def _pages(account: Account, slug: str) -> list[tuple[str, str]]:
     return [(m["name"], m["group"]) for m in account.get(f"/status-pages/{page['id']}/monitors")]
 
 
-@pytest.mark.parametrize(("peer", "source", "checked", "skipped"), [
-    ("uptime-kuma", "uptime-kuma-backup.json",
-     {"Site", "Site keyword", "Status JSON", "Web port", "Resolver"},
-     ["type 'docker' skipped", "type 'gotify' has no Vigil channel", "upside-down",
-      "status page 'SLUG': monitor 'Redis container' (id 9) was not imported"]),
-    ("gatus", "gatus-config.yaml", {"website", "homepage", "web-port", "resolver"},
-     ["'ssh://127.0.0.1:22' has no Vigil check kind", "'len([BODY]) > 0': not understood",
-      "alerting 'ntfy'"]),
-])
-def test_import_apply_and_check_for_real(stack, tmp_path: Path, peer: str, source: str,
-                                         checked: set[str], skipped: list[str]):
+@pytest.mark.parametrize(
+    ("peer", "source", "checked", "skipped"),
+    [
+        (
+            "uptime-kuma",
+            "uptime-kuma-backup.json",
+            {"Site", "Site keyword", "Status JSON", "Web port", "Resolver"},
+            [
+                "type 'docker' skipped",
+                "type 'gotify' has no Vigil channel",
+                "upside-down",
+                "status page 'SLUG': monitor 'Redis container' (id 9) was not imported",
+            ],
+        ),
+        (
+            "gatus",
+            "gatus-config.yaml",
+            {"website", "homepage", "web-port", "resolver"},
+            [
+                "'ssh://127.0.0.1:22' has no Vigil check kind",
+                "'len([BODY]) > 0': not understood",
+                "alerting 'ntfy'",
+            ],
+        ),
+    ],
+)
+def test_import_apply_and_check_for_real(
+    stack, tmp_path: Path, peer: str, source: str, checked: set[str], skipped: list[str]
+):
     account = new_account(stack.api_url)
     zone = {("example.com.", "A"): ["192.0.2.7"]}
     slug = f"kuma-{uuid.uuid4().hex[:12]}"  # slugs are unique across the deployment
@@ -68,8 +96,11 @@ def test_import_apply_and_check_for_real(stack, tmp_path: Path, peer: str, sourc
         http_port = int(target.rsplit(":", 1)[1])
         path = _localised(source, tmp_path, http_port, dns_port)
         out = tmp_path / "imported.yaml"
-        pages = [] if peer != "uptime-kuma" else [
-            "--status-page", str(_localised(KUMA_PAGE, tmp_path, http_port, dns_port, slug))]
+        pages = (
+            []
+            if peer != "uptime-kuma"
+            else ["--status-page", str(_localised(KUMA_PAGE, tmp_path, http_port, dns_port, slug))]
+        )
         imported = vigil(account, "import", peer, str(path), *pages, "-o", str(out))
         assert imported.returncode == 0, imported.stderr
         for reason in skipped:
@@ -80,6 +111,5 @@ def test_import_apply_and_check_for_real(stack, tmp_path: Path, peer: str, sourc
         assert "No changes" in again.stdout, again.stdout
         if pages:
             assert _pages(account, slug) == KUMA_GROUPS
-        states = wait_sync(lambda: _up(account, checked), f"{sorted(checked)} to be up",
-                           timeout=90)
+        states = wait_sync(lambda: _up(account, checked), f"{sorted(checked)} to be up", timeout=90)
     assert checked <= set(states)

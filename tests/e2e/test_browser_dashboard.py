@@ -20,11 +20,15 @@ def test_dashboard_turns_red_without_a_reload_and_speaks_dutch(stack: Stack) -> 
     target = ThreadedServer(target_app()).start()
     with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10) as api:
         api.post("/auth/signup", json={"email": email, "password": password}).raise_for_status()
-        token = api.post("/auth/login", json={"email": email, "password": password}
-                         ).json()["access_token"]
+        token = api.post("/auth/login", json={"email": email, "password": password}).json()[
+            "access_token"
+        ]
         test = {"kind": "http", "url": f"{target.url}/ok", "interval_s": 1, "timeout_s": 0.5}
-        monitor = api.post("/monitors", json={"name": "Web shop", "tests": [test]},
-                           headers={"Authorization": f"Bearer {token}"}).json()
+        monitor = api.post(
+            "/monitors",
+            json={"name": "Web shop", "tests": [test]},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
 
     with browser_page(locale="nl-NL") as page:
         page.goto(stack.frontend_url + "/")
@@ -35,12 +39,12 @@ def test_dashboard_turns_red_without_a_reload_and_speaks_dutch(stack: Stack) -> 
 
         row = page.locator(f'tr[data-monitor-id="{monitor["id"]}"]')
         expect(row).to_contain_text("Web shop", timeout=WAIT_MS)
-        expect(row.locator('[data-status="up"]')).to_contain_text("Online",
-                                                                  timeout=CHECK_WAIT_MS)
+        expect(row.locator('[data-status="up"]')).to_contain_text("Online", timeout=CHECK_WAIT_MS)
         page.evaluate("window.sameDocument = true")
         target.stop()
-        expect(row.locator('[data-status="down"]')).to_contain_text("Onbereikbaar",
-                                                                    timeout=CHECK_WAIT_MS)
+        expect(row.locator('[data-status="down"]')).to_contain_text(
+            "Onbereikbaar", timeout=CHECK_WAIT_MS
+        )
         assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
 
         page.get_by_role("link", name="English").click()

@@ -36,8 +36,11 @@ def scaled(database_url: str) -> Iterator[tuple[Server, str]]:
     """The API and frontend of this tree, and an account with 10,000 monitors."""
     email = f"{short_name('scale')}@example.com"
     with running(ROOT, database_url) as server:
-        signed = httpx.post(f"{server.api}/api/v1/auth/signup",
-                            json={"email": email, "password": PASSWORD}, timeout=30)
+        signed = httpx.post(
+            f"{server.api}/api/v1/auth/signup",
+            json={"email": email, "password": PASSWORD},
+            timeout=30,
+        )
         assert signed.status_code in (201, 202), signed.text
         asyncio.run(_seed(database_url, email))
         yield server, email
@@ -103,8 +106,11 @@ def test_garbage_filters_are_named_not_crashed(scaled: tuple[Server, str]) -> No
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("ul.counts")).to_be_visible(timeout=WAIT_MS)
-        for query, field in (("region=NOT%20A%20REGION", "region"), ("cursor=%21%21", "cursor"),
-                             ("q=" + "x" * 201, "q")):
+        for query, field in (
+            ("region=NOT%20A%20REGION", "region"),
+            ("cursor=%21%21", "cursor"),
+            ("q=" + "x" * 201, "q"),
+        ):
             page.goto(f"{server.frontend}/dashboard?{query}")
             expect(page.get_by_role("alert")).to_contain_text(f"not valid: {field}.")
             expect(page.locator("table.monitors")).to_have_count(0)

@@ -27,9 +27,12 @@ def test_files_page_lists_what_a_file_manages_and_downloads_the_export(stack, tm
     account = new_account(stack.api_url)
     applied = vigil(account, "apply", "-f", str(write(tmp_path / "v.yaml", FILE)))
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    made = httpx.post(f"{stack.api_url}/api/v1/monitors", headers=account.headers, timeout=30,
-                      json={"name": "Made in the UI",
-                            "tests": [{"kind": "tcp", "url": "tcp://127.0.0.1:7"}]})
+    made = httpx.post(
+        f"{stack.api_url}/api/v1/monitors",
+        headers=account.headers,
+        timeout=30,
+        json={"name": "Made in the UI", "tests": [{"kind": "tcp", "url": "tcp://127.0.0.1:7"}]},
+    )
     assert made.status_code == 201, made.text
     with browser_page() as page:
         _log_in(page, stack, account.email)
@@ -47,5 +50,4 @@ def test_files_page_lists_what_a_file_manages_and_downloads_the_export(stack, tm
     plan = vigil(account, "apply", "-f", str(exported), "--dry-run")
     assert plan.returncode == 0, plan.stderr
     # The UI's monitor is taken over (adopted), the file's is unchanged.
-    assert "= adopt monitor made-in-the-ui" in plan.stdout and "web" not in plan.stdout, \
-        plan.stdout
+    assert "= adopt monitor made-in-the-ui" in plan.stdout and "web" not in plan.stdout, plan.stdout

@@ -29,8 +29,11 @@ def _log_in(page: Page, stack: Stack, email: str) -> None:
 
 def test_a_heartbeat_made_in_the_form_takes_the_pasted_crontab_line(stack: Stack) -> None:
     email = f"{short_name('beat')}@example.com"
-    httpx.post(f"{stack.api_url}/api/v1/auth/signup", json={"email": email, "password": PASSWORD},
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{stack.api_url}/api/v1/auth/signup",
+        json={"email": email, "password": PASSWORD},
+        timeout=10,
+    ).raise_for_status()
     with browser_page() as page:
         _log_in(page, stack, email)
         page.goto(stack.frontend_url + "/monitors/new")
@@ -44,19 +47,22 @@ def test_a_heartbeat_made_in_the_form_takes_the_pasted_crontab_line(stack: Stack
 
         card = page.locator("section.heartbeat")
         expect(card).to_contain_text("New", timeout=WAIT_MS)
-        expect(card).to_contain_text("At 02:30, Monday through Friday (Europe/Amsterdam), "
-                                     "1 hour of grace")
+        expect(card).to_contain_text(
+            "At 02:30, Monday through Friday (Europe/Amsterdam), 1 hour of grace"
+        )
         line = card.locator("pre.paste").first.inner_text()
         assert line.startswith("30 2 * * 1-5 ")  # at the test's own cron times
         command = line.split(" && ", 1)[1]  # what cron runs after the job succeeded
-        assert re.fullmatch(r"curl -fsS -m 10 --retry 3 http://127\.0\.0\.1:\d+/ping/[\w-]+",
-                            command), command
+        assert re.fullmatch(
+            r"curl -fsS -m 10 --retry 3 http://127\.0\.0\.1:\d+/ping/[\w-]+", command
+        ), command
         ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
         assert ran.returncode == 0 and ran.stdout == "OK", ran
 
         def pinged() -> bool:
             page.reload()
             return card.locator(".badge").inner_text() == "Up"
+
         for _ in range(60):  # the page shows what the API had when it was served: reload
             if pinged():
                 break

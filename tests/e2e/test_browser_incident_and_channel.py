@@ -23,10 +23,13 @@ PASSWORD = "correct horse battery"
 
 def _api(stack: Stack, email: str) -> httpx.Client:
     client = httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10)
-    assert client.post("/auth/signup", json={"email": email, "password": PASSWORD}
-                       ).status_code in (201, 202)  # 201: the cell's first
-    token = client.post("/auth/login", json={"email": email, "password": PASSWORD}
-                        ).json()["access_token"]
+    assert client.post("/auth/signup", json={"email": email, "password": PASSWORD}).status_code in (
+        201,
+        202,
+    )  # 201: the cell's first
+    token = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()[
+        "access_token"
+    ]
     client.headers["Authorization"] = f"Bearer {token}"
     return client
 
@@ -43,18 +46,31 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
     email = f"{short_name('ack')}@example.com"
     receiver, site = Receiver(), Switch()
     api = _api(stack, email)
-    monitor = api.post("/monitors", json={"name": "Shop", "tests": [
-        {"kind": "http", "url": f"{site.server.url}/", "interval_s": 1, "timeout_s": 0.5}]})
+    monitor = api.post(
+        "/monitors",
+        json={
+            "name": "Shop",
+            "tests": [
+                {"kind": "http", "url": f"{site.server.url}/", "interval_s": 1, "timeout_s": 0.5}
+            ],
+        },
+    )
     assert monitor.status_code == 201, monitor.text
     monitor_id = monitor.json()["id"]
-    channel = api.post("/notification-channels", json={
-        "name": "ops hook", "kind": "webhook",
-        "config": {"url": f"{receiver.server.url}/hook", "secret": SECRET}})
+    channel = api.post(
+        "/notification-channels",
+        json={
+            "name": "ops hook",
+            "kind": "webhook",
+            "config": {"url": f"{receiver.server.url}/hook", "secret": SECRET},
+        },
+    )
     assert channel.status_code == 201, channel.text
     channel_id = channel.json()["id"]
     site.healthy = False
-    incident = wait_sync(lambda: (api.get("/incidents").json()["items"] or [None])[0],
-                         "an incident to open")
+    incident = wait_sync(
+        lambda: (api.get("/incidents").json()["items"] or [None])[0], "an incident to open"
+    )
 
     with browser_page(locale="en-GB") as page:
         _log_in(page, stack, email)
@@ -62,8 +78,9 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
         button = page.get_by_role("button", name="Acknowledge")
         button.focus()  # reachable and pressed with the keyboard alone
         page.keyboard.press("Enter")
-        expect(page.get_by_role("status")).to_contain_text("Incident acknowledged.",
-                                                           timeout=WAIT_MS)
+        expect(page.get_by_role("status")).to_contain_text(
+            "Incident acknowledged.", timeout=WAIT_MS
+        )
         expect(page.get_by_role("main")).to_contain_text(f"Acknowledged by {email}")
         expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
         shoot(page, "incident")
@@ -77,8 +94,7 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
         expect(page.get_by_role("link", name="Shop")).to_be_visible(timeout=WAIT_MS)
 
         page.get_by_role("button", name="Send test notification").click()
-        expect(page.get_by_role("status")).to_contain_text("Test notification",
-                                                           timeout=WAIT_MS)
+        expect(page.get_by_role("status")).to_contain_text("Test notification", timeout=WAIT_MS)
         wait_sync(lambda: ("test", None) in receiver.seen(), "the test webhook")
         page.reload()  # the flash may have come before the notifier: the list has it now
         row = page.locator("table.attempts tbody tr", has_text="Test notification")
@@ -88,7 +104,8 @@ def test_acknowledge_an_incident_and_test_a_channel(stack: Stack) -> None:
         page.goto(f"{stack.frontend_url}/monitors/{monitor_id}")
         alerts = page.get_by_role("region", name="Alerts go to")
         expect(alerts.get_by_role("link", name="ops hook")).to_have_attribute(
-            "href", f"/channels/{channel_id}")
+            "href", f"/channels/{channel_id}"
+        )
     assert receiver.bad_signatures == 0
     api.close()
     site.server.stop()
@@ -101,12 +118,18 @@ def test_maintenance_in_the_browsers_time_zone(stack: Stack) -> None:
     user types in it reaches the API in UTC and comes back shown in that zone."""
     email = f"{short_name('tz')}@example.com"
     api = _api(stack, email)
-    monitor = api.post("/monitors", json={"name": "Shop", "tests": [
-        {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 1}]})
+    monitor = api.post(
+        "/monitors",
+        json={
+            "name": "Shop",
+            "tests": [
+                {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 1}
+            ],
+        },
+    )
     assert monitor.status_code == 201, monitor.text
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(locale="en-GB", timezone_id="Asia/Tokyo")
             page = context.new_page()
@@ -119,8 +142,9 @@ def test_maintenance_in_the_browsers_time_zone(stack: Stack) -> None:
             page.get_by_label("Ends").fill("2031-07-01T11:30")
             page.get_by_label("For").select_option(label="Shop")
             page.get_by_role("button", name="Plan").click()
-            expect(page.get_by_role("status")).to_contain_text("Maintenance window planned.",
-                                                               timeout=WAIT_MS)
+            expect(page.get_by_role("status")).to_contain_text(
+                "Maintenance window planned.", timeout=WAIT_MS
+            )
             listed = page.get_by_role("region", name="Planned maintenance")
             expect(listed).to_contain_text(re.compile(r"10:00:00\W+AM Asia/Tokyo"))
             context.close()

@@ -25,8 +25,11 @@ CHECK_WAIT_MS = 60_000
 # The committed PNGs are refreshed on demand (VIGIL_SCREENSHOTS=1), so an ordinary test run
 # leaves the work tree clean; otherwise they go to a throw-away folder.
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SCREENSHOTS = DOCS if os.environ.get("VIGIL_SCREENSHOTS") == "1" else Path(
-    tempfile.gettempdir()) / "vigil-screenshots"
+SCREENSHOTS = (
+    DOCS
+    if os.environ.get("VIGIL_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "vigil-screenshots"
+)
 WIDTHS = {"desktop": (1280, 860), "phone": (390, 844)}
 
 
@@ -42,7 +45,8 @@ def shoot(page: Page, name: str) -> None:
 
 
 def test_create_a_monitor_see_it_up_and_its_public_page(
-        stack: Stack, stack_services: tuple[str, str, str]) -> None:
+    stack: Stack, stack_services: tuple[str, str, str]
+) -> None:
     email, password = f"{short_name('ui')}@example.com", "correct horse battery"
     slug = short_name("page").replace("_", "-").lower()
     target = ThreadedServer(target_app()).start()
@@ -96,20 +100,25 @@ def test_create_a_monitor_see_it_up_and_its_public_page(
         shoot(page, "test-form")
 
     token = _token(stack, email, password)
-    with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}) as api:
-        status_page = api.post("/status-pages", json={
-            "slug": slug, "title": "Web shop status", "groups": ["Shop"]}).json()
-        api.post(f"/status-pages/{status_page['id']}/monitors",
-                 json={"monitor_id": monitor_id, "group": "Shop"}).raise_for_status()
+    with httpx.Client(
+        base_url=f"{stack.api_url}/api/v1", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        status_page = api.post(
+            "/status-pages", json={"slug": slug, "title": "Web shop status", "groups": ["Shop"]}
+        ).json()
+        api.post(
+            f"/status-pages/{status_page['id']}/monitors",
+            json={"monitor_id": monitor_id, "group": "Shop"},
+        ).raise_for_status()
 
-    for locale, lang, words in (("nl-NL", "nl", "Alle systemen werken"),
-                                ("de-DE", "de", "Alle Systeme funktionieren")):
+    for locale, lang, words in (
+        ("nl-NL", "nl", "Alle systemen werken"),
+        ("de-DE", "de", "Alle Systeme funktionieren"),
+    ):
         with browser_page(locale=locale) as page:
             page.goto(f"{stack.frontend_url}/s/{slug}")
             expect(page.locator("html")).to_have_attribute("lang", lang, timeout=WAIT_MS)
-            expect(page.get_by_role("heading", level=1)).to_contain_text(words,
-                                                                          timeout=WAIT_MS)
+            expect(page.get_by_role("heading", level=1)).to_contain_text(words, timeout=WAIT_MS)
             expect(page.get_by_role("main")).to_contain_text("Web shop")
             # 90 days: today and 86 seeded green ones, two seeded outages, one slow day.
             bars = page.locator("svg.bars").first

@@ -37,8 +37,9 @@ def test_the_owner_brands_the_page_and_visitors_see_it(stack: Stack) -> None:
         tab.goto(f"{stack.frontend_url}/status-pages/{page_id}")
         tab.get_by_label("Accent colour").fill("red;}")
         tab.get_by_role("button", name="Save", exact=True).click()
-        expect(tab.locator("#accent_color-errors")).to_contain_text("six hex digits",
-                                                                    timeout=WAIT_MS)
+        expect(tab.locator("#accent_color-errors")).to_contain_text(
+            "six hex digits", timeout=WAIT_MS
+        )
         tab.get_by_label("Accent colour").fill(ACCENT.upper())
         tab.get_by_label("Footer links").fill("Support desk https://acme.example/help")
         tab.get_by_label("Favicon URL").fill(FAVICON)
@@ -47,16 +48,18 @@ def test_the_owner_brands_the_page_and_visitors_see_it(stack: Stack) -> None:
 
     with browser_page() as tab:
         violations: list[str] = []
-        tab.on("console", lambda m: violations.append(m.text)
-               if "Content Security Policy" in m.text else None)
+        tab.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         answer = tab.goto(f"{stack.frontend_url}/s/{slug}")
         assert answer is not None and answer.status == 200
-        link = tab.get_by_role("navigation", name="Links").get_by_role("link",
-                                                                      name="Support desk")
+        link = tab.get_by_role("navigation", name="Links").get_by_role("link", name="Support desk")
         expect(link).to_have_attribute("href", "https://acme.example/help")
         expect(link).to_have_css("color", "rgb(139, 26, 26)")
-        expect(tab.locator("header.site-header")).to_have_css("border-bottom-color",
-                                                              "rgb(139, 26, 26)")
+        expect(tab.locator("header.site-header")).to_have_css(
+            "border-bottom-color", "rgb(139, 26, 26)"
+        )
         assert tab.locator('link[rel="icon"]').get_attribute("href") == FAVICON
         assert violations == []
         results = Axe().run(tab)

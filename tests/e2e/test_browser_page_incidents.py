@@ -19,16 +19,27 @@ pytestmark = pytest.mark.e2e
 
 
 def test_post_update_and_resolve_an_incident_in_the_browser(
-        stack: Stack, stack_services: tuple[str, str, str]) -> None:
+    stack: Stack, stack_services: tuple[str, str, str]
+) -> None:
     owner_email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     owner = _api(stack, owner_email)
-    monitor = owner.post("/monitors", json={"name": "Checkout", "tests": [
-        {"kind": "http", "url": f"{stack.frontend_url}/healthz", "interval_s": 60}]}).json()
+    monitor = owner.post(
+        "/monitors",
+        json={
+            "name": "Checkout",
+            "tests": [{"kind": "http", "url": f"{stack.frontend_url}/healthz", "interval_s": 60}],
+        },
+    ).json()
     slug = f"ui-{uuid.uuid4().hex[:8]}"
-    page = owner.post("/status-pages", json={"slug": slug, "title": "Shop status",
-                                             "language": "en"}).json()
-    assert owner.post(f"/status-pages/{page['id']}/monitors",
-                      json={"monitor_id": monitor["id"]}).status_code == 201
+    page = owner.post(
+        "/status-pages", json={"slug": slug, "title": "Shop status", "language": "en"}
+    ).json()
+    assert (
+        owner.post(
+            f"/status-pages/{page['id']}/monitors", json={"monitor_id": monitor["id"]}
+        ).status_code
+        == 201
+    )
     reader = f"reader-{uuid.uuid4().hex[:8]}@example.com"
     _subscribe(stack, slug, reader)
     listed = f"/status-pages/{page['id']}/manual-incidents"
@@ -38,13 +49,15 @@ def test_post_update_and_resolve_an_incident_in_the_browser(
         tab.goto(f"{stack.frontend_url}/status-pages/{page['id']}")
         tab.get_by_role("link", name="Post an incident").click()
         expect(tab.get_by_role("heading", name="Incidents of Shop status")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         # Garbage: no monitor affected (the form says so), a title the API finds too long.
         tab.get_by_label("Title").fill("Bank down")
         tab.get_by_label("Message").fill("Card payments fail.")
         tab.get_by_role("button", name="Post the incident").click()
         expect(tab.locator("#affected-errors")).to_have_text(
-            "Choose the impact on at least one monitor.", timeout=WAIT_MS)
+            "Choose the impact on at least one monitor.", timeout=WAIT_MS
+        )
         tab.eval_on_selector("#title", "e => e.removeAttribute('maxlength')")
         tab.get_by_label("Title").fill("x" * 201)
         tab.get_by_label("Checkout").select_option("major_outage")
@@ -57,7 +70,8 @@ def test_post_update_and_resolve_an_incident_in_the_browser(
         tab.get_by_label("State", exact=True).select_option("identified")
         tab.get_by_role("button", name="Post the incident").click()
         expect(tab.get_by_role("heading", name="Bank down (Identified)")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
         for state, words in (("monitoring", "A fix is out."), ("resolved", "All good.")):
             tab.get_by_label("New state").select_option(state)
             tab.get_by_label("Update", exact=True).fill(words)
@@ -70,8 +84,9 @@ def test_post_update_and_resolve_an_incident_in_the_browser(
     assert [u["status"] for u in incident["updates"]] == ["identified", "monitoring", "resolved"]
     assert incident["affected"] == [{"monitor_id": monitor["id"], "impact": "major_outage"}]
     wait_sync(lambda: len(_news(stack, reader)) >= 3, "the three mails")
-    assert wait_sync(lambda: _ledger(stack_services[0], reader), "the ledger to settle") == \
-        {"sent": 3}
+    assert wait_sync(lambda: _ledger(stack_services[0], reader), "the ledger to settle") == {
+        "sent": 3
+    }
     assert _news(stack, reader) == ["manual_opened", "manual_updated", "manual_resolved"]
     resolved = _mails_to(stack, reader)[-1]
     assert resolved["Subject"] == "[Vigil] Resolved: Bank down"

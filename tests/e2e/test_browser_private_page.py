@@ -33,14 +33,26 @@ def _no_violations(tab: Page, where: str) -> None:
 
 
 def _public_page(client: httpx.Client) -> tuple[int, str]:
-    monitor = client.post("/monitors", json={"name": "Payroll", "tests": [
-        {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 0.5}]})
+    monitor = client.post(
+        "/monitors",
+        json={
+            "name": "Payroll",
+            "tests": [
+                {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 0.5}
+            ],
+        },
+    )
     assert monitor.status_code == 201, monitor.text
     slug = f"intra-{uuid.uuid4().hex[:8]}"
-    page = client.post("/status-pages", json={"slug": slug, "title": "Intranet status",
-                                              "language": "en"}).json()
-    assert client.post(f"/status-pages/{page['id']}/monitors", json={
-        "monitor_id": monitor.json()["id"]}).status_code == 201
+    page = client.post(
+        "/status-pages", json={"slug": slug, "title": "Intranet status", "language": "en"}
+    ).json()
+    assert (
+        client.post(
+            f"/status-pages/{page['id']}/monitors", json={"monitor_id": monitor.json()["id"]}
+        ).status_code
+        == 201
+    )
     return page["id"], slug
 
 
@@ -77,14 +89,14 @@ def test_a_private_page_refuses_then_opens_with_its_password(stack: Stack) -> No
         _no_violations(tab, "the password form")
         tab.get_by_label("Password").fill("not the password")
         tab.get_by_role("button", name="Open the page").click()
-        expect(tab.get_by_role("alert")).to_have_text("That password is not right.",
-                                                      timeout=WAIT_MS)
+        expect(tab.get_by_role("alert")).to_have_text(
+            "That password is not right.", timeout=WAIT_MS
+        )
         _no_violations(tab, "the password form with an error")
         tab.get_by_label("Password").fill(PAGE_PASSWORD)
         tab.get_by_role("button", name="Open the page").click()
         expect(tab.get_by_text("Payroll", exact=True)).to_be_visible(timeout=WAIT_MS)
-        expect(tab.get_by_role("heading", level=1)).not_to_have_text(
-            "This status page is private")
+        expect(tab.get_by_role("heading", level=1)).not_to_have_text("This status page is private")
         assert tab.locator('meta[name="robots"]').get_attribute("content") == "noindex, nofollow"
         _no_violations(tab, "the private page, opened")
         cookie = next(c for c in tab.context.cookies() if c["name"] == f"vigil_page_{slug}")
@@ -94,7 +106,8 @@ def test_a_private_page_refuses_then_opens_with_its_password(stack: Stack) -> No
         tab.context.add_cookies([{**cookie, "value": cookie["value"][:-3] + "xyz"}])
         tab.reload()
         expect(tab.get_by_role("heading", name="This status page is private")).to_be_visible(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
 
     without = httpx.get(feed_url.split("?")[0], timeout=10)
     tampered = httpx.get(feed_url[:-2] + "zz", timeout=10)
@@ -107,11 +120,16 @@ def test_a_private_page_refuses_then_opens_with_its_password(stack: Stack) -> No
     assert parsed.feed.title == "Intranet status"
 
 
-@pytest.mark.parametrize("private", [
-    {"visibility": "password", "password": PAGE_PASSWORD},
-    {"visibility": "email_domain", "allowed_domains": ["example.com"]}])
+@pytest.mark.parametrize(
+    "private",
+    [
+        {"visibility": "password", "password": PAGE_PASSWORD},
+        {"visibility": "email_domain", "allowed_domains": ["example.com"]},
+    ],
+)
 def test_a_page_made_private_is_locked_at_once_for_a_visitor_who_saw_it_public(
-        stack: Stack, private: dict) -> None:
+    stack: Stack, private: dict
+) -> None:
     """The frontend keeps public pages 30 s and the API 5 s: neither copy may outlive the
     owner's change. The visitor's own browser reads the page twice, the second time right
     after the owner's PATCH through the API (as `vigil apply` or a script would send it)."""
@@ -131,16 +149,15 @@ def test_a_page_made_private_is_locked_at_once_for_a_visitor_who_saw_it_public(
 
             locked = tab.goto(f"{stack.frontend_url}/s/{slug}")
             assert locked is not None and locked.status == 401
-            expect(tab.get_by_role("heading", name="This status page is private")
-                   ).to_be_visible()
+            expect(tab.get_by_role("heading", name="This status page is private")).to_be_visible()
             expect(tab.get_by_text("Payroll")).to_have_count(0)
             tab.reload()
-            expect(tab.get_by_role("heading", name="This status page is private")
-                   ).to_be_visible()
+            expect(tab.get_by_role("heading", name="This status page is private")).to_be_visible()
         # Another visitor, and a client that sends no cookie at all: the same.
-        for answer in (httpx.get(f"{stack.frontend_url}/s/{slug}", timeout=10),
-                       httpx.get(f"{stack.api_url}/api/v1/public/status-pages/{slug}",
-                                 timeout=10)):
+        for answer in (
+            httpx.get(f"{stack.frontend_url}/s/{slug}", timeout=10),
+            httpx.get(f"{stack.api_url}/api/v1/public/status-pages/{slug}", timeout=10),
+        ):
             assert answer.status_code == 401 and "Payroll" not in answer.text
     finally:
         client.close()
@@ -154,16 +171,38 @@ def _mails_to(stack: Stack, address: str) -> list[Message]:
 def test_an_email_domain_page_opens_with_a_mailed_one_time_link(stack: Stack) -> None:
     client = _api(stack, f"owner-{uuid.uuid4().hex[:8]}@example.com")
     try:
-        monitor = client.post("/monitors", json={"name": "Ledger", "tests": [
-            {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60,
-             "timeout_s": 0.5}]}).json()
+        monitor = client.post(
+            "/monitors",
+            json={
+                "name": "Ledger",
+                "tests": [
+                    {
+                        "kind": "http",
+                        "url": "http://127.0.0.1:9/",
+                        "interval_s": 60,
+                        "timeout_s": 0.5,
+                    }
+                ],
+            },
+        ).json()
         slug = f"corp-{uuid.uuid4().hex[:8]}"
-        page = client.post("/status-pages", json={
-            "slug": slug, "title": "Corp status", "language": "en",
-            "visibility": "email_domain", "allowed_domains": ["corp.example"]})
+        page = client.post(
+            "/status-pages",
+            json={
+                "slug": slug,
+                "title": "Corp status",
+                "language": "en",
+                "visibility": "email_domain",
+                "allowed_domains": ["corp.example"],
+            },
+        )
         assert page.status_code == 201, page.text
-        assert client.post(f"/status-pages/{page.json()['id']}/monitors", json={
-            "monitor_id": monitor["id"]}).status_code == 201
+        assert (
+            client.post(
+                f"/status-pages/{page.json()['id']}/monitors", json={"monitor_id": monitor["id"]}
+            ).status_code
+            == 201
+        )
     finally:
         client.close()
     address = f"visitor-{uuid.uuid4().hex[:8]}@corp.example"
@@ -174,12 +213,14 @@ def test_an_email_domain_page_opens_with_a_mailed_one_time_link(stack: Stack) ->
         _no_violations(tab, "the email form")
         tab.get_by_label("Email").fill(f"stranger-{uuid.uuid4().hex[:6]}@elsewhere.example")
         tab.get_by_role("button", name="Send me a link").click()
-        expect(tab.get_by_role("alert")).to_contain_text("Only addresses of the domains",
-                                                         timeout=WAIT_MS)
+        expect(tab.get_by_role("alert")).to_contain_text(
+            "Only addresses of the domains", timeout=WAIT_MS
+        )
         tab.get_by_label("Email").fill(address)
         tab.get_by_role("button", name="Send me a link").click()
-        expect(tab.get_by_role("status")).to_contain_text(f"We sent a link to {address}",
-                                                          timeout=WAIT_MS)
+        expect(tab.get_by_role("status")).to_contain_text(
+            f"We sent a link to {address}", timeout=WAIT_MS
+        )
         [mail] = wait_sync(lambda: _mails_to(stack, address), "the sign-in mail")
         assert mail["Subject"] == "[Vigil] Sign in to the status page Corp status"
         body = mail.get_body(("plain",)).get_content()
@@ -191,6 +232,7 @@ def test_an_email_domain_page_opens_with_a_mailed_one_time_link(stack: Stack) ->
         tab.context.clear_cookies()
         tab.goto(link)  # a link works once
         tab.get_by_role("button", name="Open the page").click()
-        expect(tab.get_by_role("alert")).to_contain_text("used already or has expired",
-                                                         timeout=WAIT_MS)
+        expect(tab.get_by_role("alert")).to_contain_text(
+            "used already or has expired", timeout=WAIT_MS
+        )
         expect(tab.get_by_text("Ledger")).to_have_count(0)

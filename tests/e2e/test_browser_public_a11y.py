@@ -24,14 +24,28 @@ def _no_violations(tab: Page, where: str) -> None:
 
 def _page(client: httpx.Client) -> str:
     """A page of one monitor (its target refuses connections); its slug."""
-    monitor = client.post("/monitors", json={"name": "Checkout", "tests": [
-        {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 0.5}]})
+    monitor = client.post(
+        "/monitors",
+        json={
+            "name": "Checkout",
+            "tests": [
+                {"kind": "http", "url": "http://127.0.0.1:9/", "interval_s": 60, "timeout_s": 0.5}
+            ],
+        },
+    )
     assert monitor.status_code == 201, monitor.text
     slug = f"a11y-{uuid.uuid4().hex[:8]}"
-    page = client.post("/status-pages", json={"slug": slug, "title": "Shop status",
-                                              "language": "en", "groups": ["Web"]}).json()
-    assert client.post(f"/status-pages/{page['id']}/monitors", json={
-        "monitor_id": monitor.json()["id"], "group": "Web"}).status_code == 201
+    page = client.post(
+        "/status-pages",
+        json={"slug": slug, "title": "Shop status", "language": "en", "groups": ["Web"]},
+    ).json()
+    assert (
+        client.post(
+            f"/status-pages/{page['id']}/monitors",
+            json={"monitor_id": monitor.json()["id"], "group": "Web"},
+        ).status_code
+        == 201
+    )
     return slug
 
 
@@ -59,6 +73,5 @@ def test_public_pages_are_accessible_and_pausable(stack: Stack) -> None:
         _no_violations(tab, "the subscribe form with an error")
         tab.get_by_label("Email").fill(f"visitor-{uuid.uuid4().hex[:8]}@example.com")
         tab.get_by_role("button", name="Subscribe").click()
-        expect(tab.get_by_role("heading", name="Check your inbox")).to_be_visible(
-            timeout=WAIT_MS)
+        expect(tab.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=WAIT_MS)
         _no_violations(tab, "the subscribe confirmation")

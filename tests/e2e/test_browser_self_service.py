@@ -45,34 +45,51 @@ def cell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cell]:
     vhost, amqp_url = services.create_vhost("vigil-e2e-self")
     try:
         with smtp_sink() as (sink, smtp_port):
-            yield from _cell(database_url, amqp_url, smtp_port, sink,
-                             tmp_path_factory.mktemp("self-service-logs"))
+            yield from _cell(
+                database_url,
+                amqp_url,
+                smtp_port,
+                sink,
+                tmp_path_factory.mktemp("self-service-logs"),
+            )
     finally:
         services.delete_vhost(vhost)
         services.drop_database_sync(db_name)
 
 
-def _cell(database_url: str, amqp_url: str, smtp_port: int, sink: Sink, logs: Path
-          ) -> Iterator[Cell]:
+def _cell(
+    database_url: str, amqp_url: str, smtp_port: int, sink: Sink, logs: Path
+) -> Iterator[Cell]:
     api_port, frontend_port = free_port(), free_port()
     frontend_url = f"http://127.0.0.1:{frontend_port}"
     env = {
-        **os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-        "VIGIL_CELL": short_name("s"), "VIGIL_API_PORT": str(api_port),
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": short_name("s"),
+        "VIGIL_API_PORT": str(api_port),
         "VIGIL_API_URL": f"http://127.0.0.1:{api_port}",
-        "VIGIL_FRONTEND_PORT": str(frontend_port), "VIGIL_FRONTEND_URL": frontend_url,
-        "VIGIL_SECRET_KEY": "self-service-secret", "VIGIL_LOG_FORMAT": "text",
-        "VIGIL_SIGNUP": "domains", "VIGIL_SIGNUP_DOMAINS": "example.com",
+        "VIGIL_FRONTEND_PORT": str(frontend_port),
+        "VIGIL_FRONTEND_URL": frontend_url,
+        "VIGIL_SECRET_KEY": "self-service-secret",
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_SIGNUP": "domains",
+        "VIGIL_SIGNUP_DOMAINS": "example.com",
         "VIGIL_SIGNUP_CONFIRM": "true",  # the default, which tests/conftest.py turns off
         "VIGIL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?security=plain",
-        "VIGIL_SMTP_FROM": "vigil@example.com", "VIGIL_ADMIN_EMAILS": OWNER,
+        "VIGIL_SMTP_FROM": "vigil@example.com",
+        "VIGIL_ADMIN_EMAILS": OWNER,
         "VIGIL_STATE_DIR": str(logs / "state"),
     }
     s = Stack(env["VIGIL_API_URL"], frontend_url, logs)
     for name in COMPONENTS:
         with open(logs / f"{name}.log", "wb") as out:
-            s.procs[name] = subprocess.Popen([sys.executable, "-m", "ops.cli", name], env=env,
-                                             stdout=out, stderr=subprocess.STDOUT)
+            s.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "ops.cli", name],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
     try:
         wait_sync(lambda: _healthy(s.api_url + "/api/v1/health"), "the API to be healthy")
         wait_sync(lambda: _healthy(s.frontend_url + "/healthz"), "the frontend to be up")
@@ -85,8 +102,7 @@ def _cell(database_url: str, amqp_url: str, smtp_port: int, sink: Sink, logs: Pa
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -100,9 +116,9 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def _mail_to(sink: Sink, address: str, kind: str, seen: int = 0) -> Message:
     def found() -> Message | None:
-        mails = [m for m in sink.messages
-                 if m["To"] == address and m["X-Vigil-Event"] == kind]
+        mails = [m for m in sink.messages if m["To"] == address and m["X-Vigil-Event"] == kind]
         return mails[seen] if len(mails) > seen else None
+
     return wait_sync(found, f"the {kind} mail to {address}", timeout=30)
 
 
@@ -126,7 +142,8 @@ def _log_out(page: Page) -> None:
 
 
 def test_1_first_run_makes_the_owner_then_sign_up_keeps_to_its_domain(
-        cell: Cell, page: Page) -> None:
+    cell: Cell, page: Page
+) -> None:
     base = cell.stack.frontend_url
     page.goto(base + "/signup")
     expect(page).to_have_url(base + "/setup", timeout=WAIT_MS)
@@ -152,13 +169,16 @@ def test_1_first_run_makes_the_owner_then_sign_up_keeps_to_its_domain(
     expect(page.locator("#password-errors")).to_have_text("At least 8 characters.")
     expect(page.get_by_label("Password")).to_have_value("")  # never sent back
     shoot(page, "signup")
-    login = httpx.post(f"{cell.stack.api_url}/api/v1/auth/login",
-                       json={"email": "someone@elsewhere.example", "password": PASSWORD})
+    login = httpx.post(
+        f"{cell.stack.api_url}/api/v1/auth/login",
+        json={"email": "someone@elsewhere.example", "password": PASSWORD},
+    )
     assert login.status_code == 401  # nothing was made
 
 
 def test_1b_sign_up_says_the_same_for_a_taken_address_and_mails_the_rest(
-        cell: Cell, page: Page) -> None:
+    cell: Cell, page: Page
+) -> None:
     """A taken address is told what a free one is; its owner gets a note by mail, and the
     free one a link whose button makes the account."""
     base, joiner = cell.stack.frontend_url, "joiner@example.com"
@@ -173,8 +193,10 @@ def test_1b_sign_up_says_the_same_for_a_taken_address_and_mails_the_rest(
     assert said[0] == said[1] and "We have sent a mail to this address." in said[0]
     note = _mail_to(cell.sink, OWNER, "signup_taken").get_body(("plain",)).get_content()
     assert "already has an account" in note and f"{base}/login" in note
-    owners = httpx.post(f"{cell.stack.api_url}/api/v1/auth/login",
-                        json={"email": OWNER, "password": "someone else's guess"})
+    owners = httpx.post(
+        f"{cell.stack.api_url}/api/v1/auth/login",
+        json={"email": OWNER, "password": "someone else's guess"},
+    )
     assert owners.status_code == 401  # the owner's password is as it was
     link = _link(_mail_to(cell.sink, joiner, "signup_confirm"), "activate")
     page.goto(link)
@@ -191,7 +213,8 @@ def test_1b_sign_up_says_the_same_for_a_taken_address_and_mails_the_rest(
 
 
 def test_2_invite_a_member_who_follows_the_mail_and_whose_role_changes(
-        cell: Cell, browser: Browser, page: Page) -> None:
+    cell: Cell, browser: Browser, page: Page
+) -> None:
     base = cell.stack.frontend_url
     _log_in(page, base, OWNER)
     page.get_by_role("link", name="Team").click()
@@ -214,8 +237,9 @@ def test_2_invite_a_member_who_follows_the_mail_and_whose_role_changes(
     member.goto(base + "/api-keys")
     expect(member.get_by_role("button", name="Create key")).to_have_count(0)
     csrf = member.locator('input[name="csrf_token"]').first.get_attribute("value")
-    refused = member.request.post(base + "/api-keys", form={
-        "csrf_token": csrf, "name": "sneaky", "role": "viewer"})
+    refused = member.request.post(
+        base + "/api-keys", form={"csrf_token": csrf, "name": "sneaky", "role": "viewer"}
+    )
     assert refused.status == 403
     member.goto(base + "/team")
     expect(member.get_by_role("button", name="Send invitation")).to_have_count(0)
@@ -241,7 +265,8 @@ def test_2_invite_a_member_who_follows_the_mail_and_whose_role_changes(
 
 
 def test_3_an_api_key_made_in_the_browser_works_with_its_scope_until_revoked(
-        cell: Cell, page: Page) -> None:
+    cell: Cell, page: Page
+) -> None:
     base, api = cell.stack.frontend_url, f"{cell.stack.api_url}/api/v1"
     _log_in(page, base, OWNER)
     page.get_by_role("link", name="API keys").click()
@@ -253,8 +278,10 @@ def test_3_an_api_key_made_in_the_browser_works_with_its_scope_until_revoked(
     shoot(page, "api-keys")
     headers = {"Authorization": f"Bearer {key}"}
     assert httpx.get(f"{api}/monitors", headers=headers).status_code == 200
-    assert httpx.post(f"{api}/monitors", headers=headers,
-                      json={"name": "x", "tests": []}).status_code == 403  # read-only
+    assert (
+        httpx.post(f"{api}/monitors", headers=headers, json={"name": "x", "tests": []}).status_code
+        == 403
+    )  # read-only
     page.reload()
     expect(page.locator("#new-key")).to_have_count(0)  # shown once
     row = page.locator('tr[data-key="deploy script"]')
@@ -264,8 +291,7 @@ def test_3_an_api_key_made_in_the_browser_works_with_its_scope_until_revoked(
     assert httpx.get(f"{api}/monitors", headers=headers).status_code == 401
 
 
-def test_4_a_forgotten_password_is_reset_by_a_link_that_works_once(
-        cell: Cell, page: Page) -> None:
+def test_4_a_forgotten_password_is_reset_by_a_link_that_works_once(cell: Cell, page: Page) -> None:
     base = cell.stack.frontend_url
     for email in ("nobody@example.com", OWNER):  # the same answer for both
         page.goto(base + "/login")
@@ -294,7 +320,8 @@ def test_4_a_forgotten_password_is_reset_by_a_link_that_works_once(
 
 
 def test_5_language_and_time_zone_follow_the_account_to_another_browser(
-        cell: Cell, browser: Browser, page: Page) -> None:
+    cell: Cell, browser: Browser, page: Page
+) -> None:
     base = cell.stack.frontend_url
     _log_in(page, base, OWNER)
     page.get_by_role("link", name="Account").click()
@@ -315,15 +342,18 @@ def test_5_language_and_time_zone_follow_the_account_to_another_browser(
     fresh.goto(base + "/account")
     expect(fresh.get_by_role("combobox", name="Tijdzone")).to_have_value("Europe/Amsterdam")
     other.close()
-    token = httpx.post(f"{cell.stack.api_url}/api/v1/auth/login",
-                       json={"email": OWNER, "password": PASSWORD}).json()["access_token"]
-    me = httpx.get(f"{cell.stack.api_url}/api/v1/auth/me",
-                   headers={"Authorization": f"Bearer {token}"}).json()
+    token = httpx.post(
+        f"{cell.stack.api_url}/api/v1/auth/login", json={"email": OWNER, "password": PASSWORD}
+    ).json()["access_token"]
+    me = httpx.get(
+        f"{cell.stack.api_url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert (me["language"], me["time_zone"]) == ("nl", "Europe/Amsterdam")
 
 
 def test_6_every_new_form_wants_the_csrf_token_and_names_the_bad_field(
-        cell: Cell, page: Page) -> None:
+    cell: Cell, page: Page
+) -> None:
     base = cell.stack.frontend_url
     _log_in(page, base, OWNER)
     page.goto(base + "/team")
@@ -333,8 +363,10 @@ def test_6_every_new_form_wants_the_csrf_token_and_names_the_bad_field(
         "/team/members/1/role": ({"role": "root"}, "role"),
         "/api-keys": ({"name": "k", "role": "owner"}, "role"),
         "/account": ({"language": "xx", "time_zone": "Europe/Amsterdam"}, "language"),
-        "/account/password": ({"current_password": PASSWORD, "new_password": "short"},
-                              "new_password"),
+        "/account/password": (
+            {"current_password": PASSWORD, "new_password": "short"},
+            "new_password",
+        ),
         "/forgot": ({"email": "not an email"}, "email"),
     }
     for path, (form, field) in garbage.items():
@@ -342,8 +374,14 @@ def test_6_every_new_form_wants_the_csrf_token_and_names_the_bad_field(
         answer = page.request.post(base + path, form={**form, "csrf_token": csrf})
         assert answer.status == 422, (path, answer.status)
         assert f'id="{field}-errors"' in answer.text(), path
-    for path in ("/team/members/1/delete", "/api-keys/1/revoke", "/invite/vi_x", "/reset/1.2.x",
-                 "/signup", "/setup", "/team/invitations/1/delete"):
+    for path in (
+        "/team/members/1/delete",
+        "/api-keys/1/revoke",
+        "/invite/vi_x",
+        "/reset/1.2.x",
+        "/signup",
+        "/setup",
+        "/team/invitations/1/delete",
+    ):
         assert page.request.post(base + path, form={}).status == 400, path
-    assert httpx.get(f"{cell.stack.api_url}/api/v1/auth/signup-policy").json()[
-        "first_run"] is False
+    assert httpx.get(f"{cell.stack.api_url}/api/v1/auth/signup-policy").json()["first_run"] is False

@@ -41,8 +41,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     db_name, database_url = services.create_migrated_database("vigil_e2e_sso")
     api_port, frontend_port, idp_port = free_port(), free_port(), free_port()
     frontend_url = f"http://127.0.0.1:{frontend_port}"
-    redirects = ",".join(f"{frontend_url}/login/sso/{n}/callback"
-                         for n in ("corp", "wrongiss", "staff")) + "," + CATCH
+    redirects = (
+        ",".join(f"{frontend_url}/login/sso/{n}/callback" for n in ("corp", "wrongiss", "staff"))
+        + ","
+        + CATCH
+    )
     STORED["database_url"] = database_url  # the role test reads what the API stored
     secret = logs / "client-secret"
     secret.write_text(CLIENT_SECRET + "\n")
@@ -50,24 +53,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with oidc_provider(idp_port, redirects, logs / "idp.log") as issuer:
             STORED["issuer"] = issuer
             env = {
-                **os.environ, "VIGIL_DATABASE_URL": database_url,
-                "VIGIL_CELL": short_name("o"), "VIGIL_API_PORT": str(api_port),
+                **os.environ,
+                "VIGIL_DATABASE_URL": database_url,
+                "VIGIL_CELL": short_name("o"),
+                "VIGIL_API_PORT": str(api_port),
                 "VIGIL_API_URL": f"http://127.0.0.1:{api_port}",
-                "VIGIL_FRONTEND_PORT": str(frontend_port), "VIGIL_FRONTEND_URL": frontend_url,
-                "VIGIL_SECRET_KEY": "sso-secret", "VIGIL_LOG_FORMAT": "text",
-                "VIGIL_SIGNUP": "domains", "VIGIL_SIGNUP_DOMAINS": "example.com",
+                "VIGIL_FRONTEND_PORT": str(frontend_port),
+                "VIGIL_FRONTEND_URL": frontend_url,
+                "VIGIL_SECRET_KEY": "sso-secret",
+                "VIGIL_LOG_FORMAT": "text",
+                "VIGIL_SIGNUP": "domains",
+                "VIGIL_SIGNUP_DOMAINS": "example.com",
                 "VIGIL_OIDC_PROVIDERS": "corp,wrongiss,staff",
                 # Staff log-ins join alice's team; the provider's "ops" group makes editors.
-                "VIGIL_OIDC_STAFF_ISSUER": issuer, "VIGIL_OIDC_STAFF_CLIENT_ID": CLIENT_ID,
-                "VIGIL_OIDC_STAFF_CLIENT_SECRET": CLIENT_SECRET, "VIGIL_OIDC_STAFF_LABEL": "Staff",
+                "VIGIL_OIDC_STAFF_ISSUER": issuer,
+                "VIGIL_OIDC_STAFF_CLIENT_ID": CLIENT_ID,
+                "VIGIL_OIDC_STAFF_CLIENT_SECRET": CLIENT_SECRET,
+                "VIGIL_OIDC_STAFF_LABEL": "Staff",
                 "VIGIL_OIDC_STAFF_TEAM": "alice@example.com",
                 "VIGIL_OIDC_STAFF_ROLES": "ops=editor",
-                "VIGIL_OIDC_CORP_ISSUER": issuer, "VIGIL_OIDC_CORP_CLIENT_ID": CLIENT_ID,
+                "VIGIL_OIDC_CORP_ISSUER": issuer,
+                "VIGIL_OIDC_CORP_CLIENT_ID": CLIENT_ID,
                 "VIGIL_OIDC_CORP_CLIENT_SECRET_FILE": str(secret),
                 "VIGIL_OIDC_CORP_LABEL": "Corp SSO",
                 # The same server under another name: its discovery names another issuer.
                 "VIGIL_OIDC_WRONGISS_ISSUER": issuer.replace("127.0.0.1", "localhost"),
-                "VIGIL_OIDC_WRONGISS_CLIENT_ID": CLIENT_ID, "VIGIL_OIDC_WRONGISS_LABEL": "Partner",
+                "VIGIL_OIDC_WRONGISS_CLIENT_ID": CLIENT_ID,
+                "VIGIL_OIDC_WRONGISS_LABEL": "Partner",
                 "VIGIL_OIDC_WRONGISS_CLIENT_SECRET": CLIENT_SECRET,
             }
             yield from _run(env, frontend_url, logs)
@@ -79,8 +91,12 @@ def _run(env: dict[str, str], frontend_url: str, logs: Path) -> Iterator[Stack]:
     s = Stack(env["VIGIL_API_URL"], frontend_url, logs)
     for name in ("api", "frontend"):
         with open(logs / f"{name}.log", "wb") as out:
-            s.procs[name] = subprocess.Popen([sys.executable, "-m", "ops.cli", name], env=env,
-                                             stdout=out, stderr=subprocess.STDOUT)
+            s.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "ops.cli", name],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
     try:
         wait_sync(lambda: _healthy(s.api_url + "/api/v1/health"), "the API to be healthy")
         wait_sync(lambda: _healthy(s.frontend_url + "/healthz"), "the frontend to be up")
@@ -93,8 +109,7 @@ def _run(env: dict[str, str], frontend_url: str, logs: Path) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
@@ -120,8 +135,7 @@ def _refused(page: Page, reason: str) -> None:
     expect(page.get_by_role("heading", name="Single sign-on refused")).to_be_visible()
 
 
-def test_first_log_in_makes_the_account_and_log_out_clears_it(stack: Stack, page: Page
-                                                                ) -> None:
+def test_first_log_in_makes_the_account_and_log_out_clears_it(stack: Stack, page: Page) -> None:
     base = stack.frontend_url
     page.goto(base + "/login")
     expect(page.get_by_role("link", name="Log in with Corp SSO")).to_be_visible()
@@ -143,18 +157,19 @@ def _member(email: str) -> tuple[int | None, str] | None:
     async def query() -> tuple[int | None, str] | None:
         conn = await asyncpg.connect(STORED["database_url"])
         try:
-            row = await conn.fetchrow("SELECT owner_id, role FROM accounts WHERE email = $1",
-                                      email)
+            row = await conn.fetchrow("SELECT owner_id, role FROM accounts WHERE email = $1", email)
         finally:
             await conn.close()
         return None if row is None else (row["owner_id"], row["role"])
+
     # Playwright's sync API runs an event loop in this thread: query from another.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, query()).result()
 
 
-def test_a_team_provider_maps_its_group_to_a_role(stack: Stack, page: Page,
-                                                  browser: Browser) -> None:
+def test_a_team_provider_maps_its_group_to_a_role(
+    stack: Stack, page: Page, browser: Browser
+) -> None:
     base = stack.frontend_url
     alice = _member("alice@example.com")
     assert alice is not None and alice[0] is None  # an owner, made by the first test
@@ -195,11 +210,22 @@ def _caught_code(page: Page, stack: Stack) -> tuple[str, dict[str, str]]:
     flow = {"verifier": secrets.token_urlsafe(48), "nonce": secrets.token_urlsafe(24)}
     caught: list[str] = []
     page.on("request", lambda r: caught.append(r.url) if r.url.startswith(CATCH) else None)
-    page.goto(STORED["issuer"] + "/auth?" + urlencode({
-        "response_type": "code", "client_id": CLIENT_ID, "scope": "openid email",
-        "redirect_uri": CATCH, "state": "s" * 16, "nonce": flow["nonce"],
-        "code_challenge": create_s256_code_challenge(flow["verifier"]),
-        "code_challenge_method": "S256"}))
+    page.goto(
+        STORED["issuer"]
+        + "/auth?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": CLIENT_ID,
+                "scope": "openid email",
+                "redirect_uri": CATCH,
+                "state": "s" * 16,
+                "nonce": flow["nonce"],
+                "code_challenge": create_s256_code_challenge(flow["verifier"]),
+                "code_challenge_method": "S256",
+            }
+        )
+    )
     page.locator("input[name=login]").fill("alice@example.com")
     page.locator("input[name=password]").fill("any")
     page.locator("button[type=submit]").click()
@@ -213,10 +239,15 @@ def _caught_code(page: Page, stack: Stack) -> tuple[str, dict[str, str]]:
 
 
 def test_a_real_code_with_a_wrong_nonce_is_refused_and_a_code_works_once(
-        stack: Stack, page: Page) -> None:
+    stack: Stack, page: Page
+) -> None:
     code, flow = _caught_code(page, stack)
-    body = {"code": code, "redirect_uri": CATCH,
-            "code_verifier": flow["verifier"], "nonce": "a-nonce-of-another-log-in"}
+    body = {
+        "code": code,
+        "redirect_uri": CATCH,
+        "code_verifier": flow["verifier"],
+        "nonce": "a-nonce-of-another-log-in",
+    }
     login = f"{stack.api_url}/api/v1/auth/oidc/corp/login"
     answer = httpx.post(login, json=body, timeout=30)
     assert answer.status_code == 401 and answer.json()["detail"] == "nonce", answer.text
@@ -227,7 +258,14 @@ def test_a_real_code_with_a_wrong_nonce_is_refused_and_a_code_works_once(
 
 def test_a_real_code_with_a_wrong_verifier_is_refused(stack: Stack, page: Page) -> None:
     code, flow = _caught_code(page, stack)
-    answer = httpx.post(f"{stack.api_url}/api/v1/auth/oidc/corp/login", timeout=30, json={
-        "code": code, "redirect_uri": CATCH,
-        "code_verifier": "w" * 43, "nonce": flow["nonce"]})
+    answer = httpx.post(
+        f"{stack.api_url}/api/v1/auth/oidc/corp/login",
+        timeout=30,
+        json={
+            "code": code,
+            "redirect_uri": CATCH,
+            "code_verifier": "w" * 43,
+            "nonce": flow["nonce"],
+        },
+    )
     assert answer.status_code == 401 and answer.json()["detail"] == "code", answer.text

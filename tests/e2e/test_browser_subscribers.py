@@ -34,20 +34,34 @@ def _link(mail: Message, purpose: str) -> str:
 
 
 def test_subscribe_confirm_hear_each_event_once_and_unsubscribe(
-        stack: Stack, stack_services: tuple[str, str, str]) -> None:
+    stack: Stack, stack_services: tuple[str, str, str]
+) -> None:
     database_url = stack_services[0]
     site = Switch()
     owner = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     client = _api(stack, owner)
-    monitor = client.post("/monitors", json={"name": "Checkout", "tests": [
-        {"kind": "http", "url": f"{site.server.url}/", "interval_s": 1, "timeout_s": 0.5}]})
+    monitor = client.post(
+        "/monitors",
+        json={
+            "name": "Checkout",
+            "tests": [
+                {"kind": "http", "url": f"{site.server.url}/", "interval_s": 1, "timeout_s": 0.5}
+            ],
+        },
+    )
     assert monitor.status_code == 201, monitor.text
     monitor_id, test_id = monitor.json()["id"], monitor.json()["tests"][0]["id"]
     slug = f"shop-{uuid.uuid4().hex[:8]}"
-    page = client.post("/status-pages", json={"slug": slug, "title": "Shop status",
-                                              "language": "en", "groups": ["Web"]}).json()
-    assert client.post(f"/status-pages/{page['id']}/monitors",
-                       json={"monitor_id": monitor_id, "group": "Web"}).status_code == 201
+    page = client.post(
+        "/status-pages",
+        json={"slug": slug, "title": "Shop status", "language": "en", "groups": ["Web"]},
+    ).json()
+    assert (
+        client.post(
+            f"/status-pages/{page['id']}/monitors", json={"monitor_id": monitor_id, "group": "Web"}
+        ).status_code
+        == 201
+    )
     address = f"visitor-{uuid.uuid4().hex[:8]}@example.com"
 
     with browser_page() as tab:
@@ -55,8 +69,7 @@ def test_subscribe_confirm_hear_each_event_once_and_unsubscribe(
         tab.get_by_role("link", name="Subscribe to updates").click()
         tab.get_by_label("Email").fill(address)
         tab.get_by_role("button", name="Subscribe").click()
-        expect(tab.get_by_role("heading", name="Check your inbox")).to_be_visible(
-            timeout=WAIT_MS)
+        expect(tab.get_by_role("heading", name="Check your inbox")).to_be_visible(timeout=WAIT_MS)
         [confirmation] = wait_sync(lambda: _mails_to(stack, address), "the confirmation")
         assert confirmation["Subject"] == "[Vigil] Confirm your subscription to Shop status"
         confirm = _link(confirmation, "confirm")
@@ -64,7 +77,8 @@ def test_subscribe_confirm_hear_each_event_once_and_unsubscribe(
             tab.goto(confirm)
             tab.get_by_role("button", name="Confirm").click()
             expect(tab.get_by_role("status")).to_have_text(
-                "Your subscription is confirmed.", timeout=WAIT_MS)
+                "Your subscription is confirmed.", timeout=WAIT_MS
+            )
         # The owner sees the subscriber in the frontend and exports the list.
         _log_in(tab, stack, owner)
         tab.goto(f"{stack.frontend_url}/status-pages/{page['id']}")
@@ -76,11 +90,15 @@ def test_subscribe_confirm_hear_each_event_once_and_unsubscribe(
         exported = Path(download.value.path()).read_text()
         assert exported.startswith("id,kind,address,confirmed") and address in exported
 
-    wait_sync(lambda: client.get(f"/monitors/{monitor_id}").json()["status"] == "up",
-              "the monitor to be up")
+    wait_sync(
+        lambda: client.get(f"/monitors/{monitor_id}").json()["status"] == "up",
+        "the monitor to be up",
+    )
     incident = _outage(site, database_url, test_id, 0)
-    mails = wait_sync(lambda: (m := _mails_to(stack, address)) and len(m) >= 3 and m,
-                      "the opened and resolved mails")
+    mails = wait_sync(
+        lambda: (m := _mails_to(stack, address)) and len(m) >= 3 and m,
+        "the opened and resolved mails",
+    )
     kinds = [m["X-Vigil-Event"] for m in mails]
     assert kinds == ["subscribe_confirm", "opened", "resolved"], kinds
     opened = mails[1]
@@ -98,10 +116,15 @@ def test_subscribe_confirm_hear_each_event_once_and_unsubscribe(
 
     second = _outage(site, database_url, test_id, 1)
     log = stack.logs / "notifier.log"
-    wait_sync(lambda: any("incident event fanned out" in line and f"incident={second}" in line
-                          and "kind=resolved" in line
-                          for line in log.read_text().splitlines()),
-              "the second incident's end to be handled")
+    wait_sync(
+        lambda: any(
+            "incident event fanned out" in line
+            and f"incident={second}" in line
+            and "kind=resolved" in line
+            for line in log.read_text().splitlines()
+        ),
+        "the second incident's end to be handled",
+    )
     assert len(_mails_to(stack, address)) == 3 and incident != second
     stack.assert_running()
     site.server.stop()

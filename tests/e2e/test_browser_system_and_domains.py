@@ -61,8 +61,7 @@ def test_a_status_page_at_its_custom_domain(stack: Stack) -> None:
     email = f"{short_name('dom')}@example.com"
     api = _api(stack, email)
     slug = short_name("dom").replace("_", "-").lower()
-    created = api.post("/status-pages", json={"slug": slug, "title": "ACME status",
-                                              "groups": []})
+    created = api.post("/status-pages", json={"slug": slug, "title": "ACME status", "groups": []})
     assert created.status_code == 201, created.text
     with browser_page(locale="en-GB") as page:  # the domain is set and proven with the form
         _log_in(page, stack, email)
@@ -74,28 +73,29 @@ def test_a_status_page_at_its_custom_domain(stack: Stack) -> None:
         expect(record.first).to_have_text(f"_vigil-challenge.{DOMAIN}")
         page.get_by_role("button", name="Verify").click()  # no record yet: refused, said why
         expect(page.get_by_role("status")).to_contain_text("NXDOMAIN", timeout=WAIT_MS)
-        stack.dns_zone[(f"_vigil-challenge.{DOMAIN}.", "TXT")] = [
-            f'"{record.nth(2).inner_text()}"']
+        stack.dns_zone[(f"_vigil-challenge.{DOMAIN}.", "TXT")] = [f'"{record.nth(2).inner_text()}"']
         page.get_by_role("button", name="Verify").click()
-        expect(page.get_by_role("status")).to_contain_text(
-            f"{DOMAIN} is verified", timeout=WAIT_MS)
+        expect(page.get_by_role("status")).to_contain_text(f"{DOMAIN} is verified", timeout=WAIT_MS)
     shown = api.get(f"/status-pages/{created.json()['id']}").json()
-    assert (shown["custom_domain"], shown["domain_verification"]["status"]) == (
-        DOMAIN, "verified")
+    assert (shown["custom_domain"], shown["domain_verification"]["status"]) == (DOMAIN, "verified")
 
     port = urlsplit(stack.frontend_url).port
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1"],
+        )
         try:
             page = browser.new_context(locale="nl-NL").new_page()
             page.goto(f"http://{DOMAIN}:{port}/")
             expect(page.get_by_role("heading", level=1)).to_contain_text(
-                "Alle systemen werken", timeout=WAIT_MS)
+                "Alle systemen werken", timeout=WAIT_MS
+            )
             expect(page.locator("header")).to_contain_text("ACME status")
             expect(page.locator('link[rel="stylesheet"]')).to_have_attribute(
-                "href", "/static/style.css")
+                "href", "/static/style.css"
+            )
             assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # CSS came
             page.goto(f"http://{DOMAIN}:{port}/login")  # only / is the page
             expect(page.locator('input[name="email"]')).to_be_visible()

@@ -36,8 +36,7 @@ def _log_in(page: Page, stack: Stack) -> tuple[str, str]:
 def _badge(page: Page, kind: str) -> str:
     """The status badge of the monitor page's (one) test of `kind`, after a reload."""
     page.reload()
-    row = page.locator("table.monitors tbody tr").filter(
-        has=page.locator(f'th:text-is("{kind}")'))
+    row = page.locator("table.monitors tbody tr").filter(has=page.locator(f'th:text-is("{kind}")'))
     return str(row.locator(".badge").get_attribute("class") or "")
 
 
@@ -62,8 +61,7 @@ def test_tcp_and_dns_tests_made_with_the_form_and_the_tcp_test_goes_up(stack: St
 
         page.get_by_label("Target URL").fill(f"tcp://127.0.0.1:{listener.port}")
         page.get_by_role("button", name="Create monitor").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Database",
-                                                                      timeout=WAIT_MS)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Database", timeout=WAIT_MS)
         monitor_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
         page.get_by_role("link", name="Add a test").click()
@@ -73,14 +71,22 @@ def test_tcp_and_dns_tests_made_with_the_form_and_the_tcp_test_goes_up(stack: St
         page.get_by_label("Interval (seconds)").fill("1")
         page.get_by_label("Timeout (seconds)").fill("0.5")
         page.get_by_role("button", name="Save").click()
-        expect(page.locator("table.monitors").get_by_role(
-            "rowheader", name="dns", exact=True)).to_be_visible(
-            timeout=WAIT_MS)
+        expect(
+            page.locator("table.monitors").get_by_role("rowheader", name="dns", exact=True)
+        ).to_be_visible(timeout=WAIT_MS)
 
-        wait_sync(lambda: "badge-up" in _badge(page, "tcp"), "the TCP test to show up",
-                  timeout=60, every=1)
-        wait_sync(lambda: "badge-up" in _badge(page, "dns"), "the DNS test to show up",
-                  timeout=60, every=1)
+        wait_sync(
+            lambda: "badge-up" in _badge(page, "tcp"),
+            "the TCP test to show up",
+            timeout=60,
+            every=1,
+        )
+        wait_sync(
+            lambda: "badge-up" in _badge(page, "dns"),
+            "the DNS test to show up",
+            timeout=60,
+            every=1,
+        )
     listener.stop()
 
     tests = _tests(stack, email, password, monitor_id)
@@ -95,8 +101,10 @@ def _tests(stack: Stack, email: str, password: str, monitor_id: int) -> list[dic
     with httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=10) as api:
         login = api.post("/auth/login", json={"email": email, "password": password})
         login.raise_for_status()
-        answer = api.get(f"/monitors/{monitor_id}", headers={
-            "Authorization": f"Bearer {login.json()['access_token']}"})
+        answer = api.get(
+            f"/monitors/{monitor_id}",
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        )
         answer.raise_for_status()
         return list(answer.json()["tests"])
 
@@ -137,14 +145,17 @@ def test_every_check_kind_made_with_the_form_goes_up_against_its_peer(stack: Sta
         page.get_by_label("Check kind").select_option("tcp")
         page.get_by_label("Target URL").fill(f"tcp://127.0.0.1:{site.port}")
         page.get_by_role("button", name="Create monitor").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Everything",
-                                                                      timeout=WAIT_MS)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Everything", timeout=WAIT_MS)
         monitor_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
         for kind, (url, own) in tests.items():
             _add_test(page, kind, url, own)
         for kind in ("tcp", *tests):
-            wait_sync(lambda k=kind: "badge-up" in _badge(page, k), f"the {kind} test to be up",
-                      timeout=60, every=1)
+            wait_sync(
+                lambda k=kind: "badge-up" in _badge(page, k),
+                f"the {kind} test to be up",
+                timeout=60,
+                every=1,
+            )
     site.stop()
 
     made = {t["kind"]: t for t in _tests(stack, email, password, monitor_id)}

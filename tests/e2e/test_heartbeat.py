@@ -26,13 +26,18 @@ def client(stack: Stack) -> Iterator[httpx.Client]:
 
 def curl(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """What a crontab line runs."""
-    return subprocess.run(["curl", "-fsS", "--retry", "3", "-m", "10", *args, url],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["curl", "-fsS", "--retry", "3", "-m", "10", *args, url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _heartbeat(client: httpx.Client, name: str, **schedule: int) -> tuple[int, int, str]:
-    monitor = client.post("/monitors", json={"name": name, "tests": [
-        {"kind": "heartbeat", **schedule}]})
+    monitor = client.post(
+        "/monitors", json={"name": name, "tests": [{"kind": "heartbeat", **schedule}]}
+    )
     assert monitor.status_code == 201, monitor.text
     test = monitor.json()["tests"][0]
     assert test["heartbeat"]["status"] == "new"
@@ -44,17 +49,27 @@ def _status(client: httpx.Client, monitor_id: int) -> str:
 
 
 def test_a_silent_job_is_late_then_down_told_once_and_its_return_told_once(
-        stack: Stack, stack_services: tuple[str, str, str], client: httpx.Client) -> None:
+    stack: Stack, stack_services: tuple[str, str, str], client: httpx.Client
+) -> None:
     database_url = stack_services[0]
     receiver = Receiver()
-    monitor_id, test_id, ping_url = _heartbeat(client, "nightly backup", interval_s=3,
-                                               grace_s=3)
-    channel = client.post("/notification-channels", json={
-        "name": "ops", "kind": "webhook",
-        "config": {"url": f"{receiver.server.url}/hook", "secret": SECRET}})
+    monitor_id, test_id, ping_url = _heartbeat(client, "nightly backup", interval_s=3, grace_s=3)
+    channel = client.post(
+        "/notification-channels",
+        json={
+            "name": "ops",
+            "kind": "webhook",
+            "config": {"url": f"{receiver.server.url}/hook", "secret": SECRET},
+        },
+    )
     assert channel.status_code == 201, channel.text
-    assert client.post(f"/notification-channels/{channel.json()['id']}/monitors",
-                       json={"monitor_id": monitor_id}).status_code == 201
+    assert (
+        client.post(
+            f"/notification-channels/{channel.json()['id']}/monitors",
+            json={"monitor_id": monitor_id},
+        ).status_code
+        == 201
+    )
 
     done = curl(ping_url)
     assert done.returncode == 0 and done.stdout == "OK", done
@@ -72,8 +87,10 @@ def test_a_silent_job_is_late_then_down_told_once_and_its_return_told_once(
 
     # It runs again: recovered, told once.
     assert curl(ping_url).returncode == 0
-    wait_sync(lambda: _incidents(database_url, test_id)[0]["resolved_at"] is not None,
-              "the incident to resolve")
+    wait_sync(
+        lambda: _incidents(database_url, test_id)[0]["resolved_at"] is not None,
+        "the incident to resolve",
+    )
     wait_sync(lambda: len(receiver.seen()) == 2, "the recovery webhook")
     assert receiver.seen() == [("opened", opened[0]["id"]), ("resolved", opened[0]["id"])]
     assert len(_incidents(database_url, test_id)) == 1
@@ -84,8 +101,8 @@ def test_a_silent_job_is_late_then_down_told_once_and_its_return_told_once(
 
 @pytest.mark.parametrize("suffix", ["/fail", "/3"])
 def test_fail_and_a_nonzero_exit_status_go_down_at_once(
-        stack: Stack, stack_services: tuple[str, str, str], client: httpx.Client,
-        suffix: str) -> None:
+    stack: Stack, stack_services: tuple[str, str, str], client: httpx.Client, suffix: str
+) -> None:
     monitor_id, test_id, ping_url = _heartbeat(client, "job", interval_s=3600, grace_s=3600)
     assert curl(ping_url + "/start", "--data-raw", "starting").returncode == 0
     assert curl(ping_url + suffix, "--data-raw", "disk full").returncode == 0

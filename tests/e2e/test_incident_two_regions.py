@@ -52,17 +52,29 @@ def system(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
     vhost, amqp_url = services.create_vhost("vigil-e2e-inc")
     cell = short_name("c")
     logs = tmp_path_factory.mktemp("incident-logs")
-    base = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-            "VIGIL_CELL": cell, "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
-            "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text",
-            "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_HEARTBEAT_INTERVAL": "0.5",
-            "VIGIL_NODE_DEAD_AFTER": "5"}
+    base = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": cell,
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+        "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_SCHEDULER_POLL": "0.2",
+        "VIGIL_HEARTBEAT_INTERVAL": "0.5",
+        "VIGIL_NODE_DEAD_AFTER": "5",
+    }
     asyncio.run(_declare_notifications_queue(amqp_url, cell))
-    procs = [_start(["processor"], base, logs / "processor.log"),
-             _start(["scheduler"], base, logs / "scheduler.log")]
+    procs = [
+        _start(["processor"], base, logs / "processor.log"),
+        _start(["scheduler"], base, logs / "scheduler.log"),
+    ]
     for region in REGIONS:
-        env = {**base, "VIGIL_NODE_ID": _node(region),
-               "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}"))}
+        env = {
+            **base,
+            "VIGIL_NODE_ID": _node(region),
+            "VIGIL_STATE_DIR": str(tmp_path_factory.mktemp(f"state-{region}")),
+        }
         procs.append(_start(["executor", "--region", region], env, logs / f"{region}.log"))
     try:
         yield database_url, amqp_url, cell
@@ -86,8 +98,9 @@ def _node(region: str) -> str:
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "ops.cli", *args], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 async def _declare_notifications_queue(amqp_url: str, cell: str) -> None:
@@ -106,15 +119,24 @@ async def _query(url: str, sql: str, *args: object) -> list[asyncpg.Record]:
 
 
 def _make_test(url: str, target: str, interval_s: int = 1, retries: int = 1) -> int:
-    rows = asyncio.run(_query(url, """
+    rows = asyncio.run(
+        _query(
+            url,
+            """
         WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ($5, 'x') RETURNING id),
              m AS (INSERT INTO monitors (account_id, name) SELECT id, 'Shop' FROM a
                    RETURNING id, account_id)
         INSERT INTO tests (monitor_id, account_id, kind, region, regions, interval_s, timeout_s,
                            config, alert_rule)
         SELECT m.id, m.account_id, 'http', $3, $4, $6, 0.5, $1, $2 FROM m RETURNING id""",
-        json.dumps({"url": f"{target}/", "retries": retries}), '{"retries": 1, "regions": 2}',
-        REGIONS[0], list(REGIONS), f"{short_name('e2e')}@example.com", interval_s))
+            json.dumps({"url": f"{target}/", "retries": retries}),
+            '{"retries": 1, "regions": 2}',
+            REGIONS[0],
+            list(REGIONS),
+            f"{short_name('e2e')}@example.com",
+            interval_s,
+        )
+    )
     return rows[0]["id"]
 
 
@@ -130,6 +152,7 @@ def _events(amqp_url: str, cell: str) -> list[tuple[str, str]]:
                 event = decode_event(message.body)
                 out.append((event.kind, event.state))
             return out
+
     return asyncio.run(drain())
 
 
@@ -138,31 +161,38 @@ def test_down_in_two_regions_opens_one_incident_that_closes_on_recovery(system) 
     site = Switch()
     test_id = _make_test(database_url, site.server.url)
     sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
-    wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
-              "up results from both regions")
+    wait_sync(
+        lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
+        "up results from both regions",
+    )
 
     site.healthy = False
     incident_sql = "SELECT * FROM incidents WHERE test_id = $1"
-    [opened] = wait_sync(lambda: asyncio.run(_query(database_url, incident_sql, test_id)),
-                         "an incident to open")
+    [opened] = wait_sync(
+        lambda: asyncio.run(_query(database_url, incident_sql, test_id)), "an incident to open"
+    )
     assert opened["state"] == "down" and opened["confirmed_at"] >= opened["started_at"]
     assert set(json.loads(opened["evidence"])) == set(REGIONS)
 
     site.healthy = True
     closed_sql = incident_sql + " AND resolved_at IS NOT NULL"
-    wait_sync(lambda: asyncio.run(_query(database_url, closed_sql, test_id)),
-              "the incident to close")
+    wait_sync(
+        lambda: asyncio.run(_query(database_url, closed_sql, test_id)), "the incident to close"
+    )
     [closed] = asyncio.run(_query(database_url, incident_sql, test_id))
     assert closed["id"] == opened["id"] and closed["state"] == "resolved"
     events: list[tuple[str, str]] = []
-    wait_sync(lambda: events.extend(_events(amqp_url, cell)) or ("resolved", "resolved") in events,
-              "the resolved event")
+    wait_sync(
+        lambda: events.extend(_events(amqp_url, cell)) or ("resolved", "resolved") in events,
+        "the resolved event",
+    )
     assert events[0] == ("opened", "down") and events[-1] == ("resolved", "resolved")
     site.server.stop()
 
 
 def test_a_failure_is_confirmed_by_the_other_region_at_once_not_at_the_next_interval(
-        system) -> None:
+    system,
+) -> None:
     """Check now: no retry on the node and a rule that wants two failures per region, so
     each region's first failure alone confirms nothing; the other region's check-now answer
     (asked for through the scheduler) is each region's second failure, seconds later."""
@@ -170,18 +200,26 @@ def test_a_failure_is_confirmed_by_the_other_region_at_once_not_at_the_next_inte
     site = Switch()
     test_id = _make_test(database_url, site.server.url, interval_s=10, retries=0)
     sql = "SELECT DISTINCT region FROM results WHERE test_id = $1 AND status = $2"
-    wait_sync(lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
-              "up results from both regions")
+    wait_sync(
+        lambda: len(asyncio.run(_query(database_url, sql, test_id, 1))) == 2,
+        "up results from both regions",
+    )
 
     site.healthy = False
     incident_sql = "SELECT * FROM incidents WHERE test_id = $1"
-    [opened] = wait_sync(lambda: asyncio.run(_query(database_url, incident_sql, test_id)),
-                         "an incident to open")
+    [opened] = wait_sync(
+        lambda: asyncio.run(_query(database_url, incident_sql, test_id)), "an incident to open"
+    )
     took = (opened["confirmed_at"] - opened["started_at"]).total_seconds()
     assert took < 5, f"confirmed {took} s after the first failure: not by a check-now"
-    asked = asyncio.run(_query(
-        database_url, "SELECT region, extras->>'check_now_for' AS asker FROM results "
-        "WHERE test_id = $1 AND extras->>'check_now_for' IS NOT NULL", test_id))
+    asked = asyncio.run(
+        _query(
+            database_url,
+            "SELECT region, extras->>'check_now_for' AS asker FROM results "
+            "WHERE test_id = $1 AND extras->>'check_now_for' IS NOT NULL",
+            test_id,
+        )
+    )
     assert asked and all(r["asker"] in REGIONS and r["asker"] != r["region"] for r in asked)
     site.healthy = True
     site.server.stop()

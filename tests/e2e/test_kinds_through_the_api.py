@@ -47,11 +47,11 @@ def _newest(client: httpx.Client, test_id: int, status: str) -> dict[str, Any] |
     return next((r for r in items if r["status"] == status), None)
 
 
-def test_a_tcp_test_goes_up_then_down_with_its_listener(stack: Stack,
-                                                      client: httpx.Client) -> None:
+def test_a_tcp_test_goes_up_then_down_with_its_listener(stack: Stack, client: httpx.Client) -> None:
     listener = ThreadedServer(target_app()).start()
-    [tcp] = _create(client, {"kind": "tcp", "url": f"tcp://127.0.0.1:{listener.port}",
-                             "retries": 0, **FAST})
+    [tcp] = _create(
+        client, {"kind": "tcp", "url": f"tcp://127.0.0.1:{listener.port}", "retries": 0, **FAST}
+    )
     assert tcp["config"] == {"url": f"tcp://127.0.0.1:{listener.port}", "retries": 0}
     wait_sync(lambda: _newest(client, tcp["id"], "up"), "the TCP test to go up")
     listener.stop()
@@ -72,17 +72,31 @@ def test_http_content_and_latency_options_are_run(stack: Stack, client: httpx.Cl
     try:
         content, slow = _create(
             client,
-            {"kind": "http", "url": f"{site.url}/page", "contains": "all good",
-             "retries": 0, **FAST},
-            {"kind": "http", "url": f"{site.url}/slow?s=0.3", "degraded_ms": 50,
-             "retries": 0, **FAST})
+            {
+                "kind": "http",
+                "url": f"{site.url}/page",
+                "contains": "all good",
+                "retries": 0,
+                **FAST,
+            },
+            {
+                "kind": "http",
+                "url": f"{site.url}/slow?s=0.3",
+                "degraded_ms": 50,
+                "retries": 0,
+                **FAST,
+            },
+        )
         wait_sync(lambda: _newest(client, content["id"], "up"), "the content test to go up")
         page["text"] = "status: on fire"
-        down = wait_sync(lambda: _newest(client, content["id"], "down"),
-                         "the content test to go down when its text is gone")
+        down = wait_sync(
+            lambda: _newest(client, content["id"], "down"),
+            "the content test to go down when its text is gone",
+        )
         assert down["error_kind"] == "content"
-        degraded = wait_sync(lambda: _newest(client, slow["id"], "degraded"),
-                             "the slow test to be degraded")
+        degraded = wait_sync(
+            lambda: _newest(client, slow["id"], "degraded"), "the slow test to be degraded"
+        )
         assert degraded["error_kind"] == "slow"
     finally:
         site.stop()
@@ -90,8 +104,10 @@ def test_http_content_and_latency_options_are_run(stack: Stack, client: httpx.Cl
 
 
 SERVICES = {  # the machine's own services, as the executor's check tests use them
-    "postgres": ("postgresql://postgres@127.0.0.1:5432/postgres",
-                 "postgresql://postgres@127.0.0.1:5432/no_such_db_x"),
+    "postgres": (
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        "postgresql://postgres@127.0.0.1:5432/no_such_db_x",
+    ),
     "redis": ("redis://127.0.0.1:6379", "redis://:wrong@127.0.0.1:6379"),
     "mysql": ("mysql://root@127.0.0.1:3306", "mysql://no_such_user:pw@127.0.0.1:3306"),
     "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672/", "amqp://guest:wrong@127.0.0.1:5672/"),
@@ -99,81 +115,128 @@ SERVICES = {  # the machine's own services, as the executor's check tests use th
 
 
 def test_database_and_broker_tests_go_up_and_misconfigured_ones_down(
-        stack: Stack, client: httpx.Client) -> None:
-    made = _create(client, *({"kind": kind, "url": url, "retries": 0, "interval_s": 2,
-                              "timeout_s": 1.5} for kind, pair in SERVICES.items()
-                             for url in pair))
-    for test, (kind, good) in zip(made[::2], ((k, p[0]) for k, p in SERVICES.items()),
-                                  strict=True):
+    stack: Stack, client: httpx.Client
+) -> None:
+    made = _create(
+        client,
+        *(
+            {"kind": kind, "url": url, "retries": 0, "interval_s": 2, "timeout_s": 1.5}
+            for kind, pair in SERVICES.items()
+            for url in pair
+        ),
+    )
+    for test, (kind, good) in zip(made[::2], ((k, p[0]) for k, p in SERVICES.items()), strict=True):
         assert test["kind"] == kind
         wait_sync(lambda t=test: _newest(client, t["id"], "up"), f"{kind} ({good}) to go up")
     for test in made[1::2]:
-        wait_sync(lambda t=test: _newest(client, t["id"], "down"),
-                  f"{test['kind']} with bad credentials or database to go down")
+        wait_sync(
+            lambda t=test: _newest(client, t["id"], "down"),
+            f"{test['kind']} with bad credentials or database to go down",
+        )
     # The passwords in these URLs are never answered in clear.
     assert "wrong" not in client.get("/monitors").text
     stack.assert_running()
 
 
-def _up_then_down(client: httpx.Client, test: dict[str, Any], stop: Callable[[], None],
-                  error_kinds: set[str]) -> None:
+def _up_then_down(
+    client: httpx.Client, test: dict[str, Any], stop: Callable[[], None], error_kinds: set[str]
+) -> None:
     """The test goes up, its peer is stopped or changed, and it goes down for that reason."""
     wait_sync(lambda: _newest(client, test["id"], "up"), f"the {test['kind']} test to go up")
     stop()
-    down = wait_sync(lambda: _newest(client, test["id"], "down"),
-                     f"the {test['kind']} test to go down")
+    down = wait_sync(
+        lambda: _newest(client, test["id"], "down"), f"the {test['kind']} test to go down"
+    )
     assert down["error_kind"] in error_kinds, down
 
 
 def test_a_tls_test_goes_up_against_a_trusted_server_then_down_when_it_stops(
-        stack: Stack, client: httpx.Client) -> None:
+    stack: Stack, client: httpx.Client
+) -> None:
     with ExitStack() as peer:
         port = peer.enter_context(in_thread(tls_server(server_context())))
         tls, untrusted = _create(
-            client, {"kind": "tls", "url": f"tls://127.0.0.1:{port}", "ca_pem": CA_PEM,
-                     "warn_days": 7, "retries": 0, **FAST},
+            client,
+            {
+                "kind": "tls",
+                "url": f"tls://127.0.0.1:{port}",
+                "ca_pem": CA_PEM,
+                "warn_days": 7,
+                "retries": 0,
+                **FAST,
+            },
             # Without the test CA, the same server's certificate is vouched for by no one.
-            {"kind": "tls", "url": f"tls://127.0.0.1:{port}", "retries": 0, **FAST})
+            {"kind": "tls", "url": f"tls://127.0.0.1:{port}", "retries": 0, **FAST},
+        )
         assert tls["config"]["warn_days"] == 7
-        refused = wait_sync(lambda: _newest(client, untrusted["id"], "down"),
-                            "the TLS test without the CA to go down")
+        refused = wait_sync(
+            lambda: _newest(client, untrusted["id"], "down"),
+            "the TLS test without the CA to go down",
+        )
         assert refused["error_kind"] == "tls", refused
         _up_then_down(client, tls, peer.close, {"refused"})
     stack.assert_running()
 
 
 def test_an_smtp_test_goes_up_against_a_sink_then_down_when_it_stops(
-        stack: Stack, client: httpx.Client) -> None:
+    stack: Stack, client: httpx.Client
+) -> None:
     with ExitStack() as peer:
         _, port = peer.enter_context(smtp_sink())
-        [smtp] = _create(client, {"kind": "smtp", "url": f"smtp://127.0.0.1:{port}",
-                                  "banner_contains": "Python SMTP", "retries": 0, **FAST})
+        [smtp] = _create(
+            client,
+            {
+                "kind": "smtp",
+                "url": f"smtp://127.0.0.1:{port}",
+                "banner_contains": "Python SMTP",
+                "retries": 0,
+                **FAST,
+            },
+        )
         _up_then_down(client, smtp, peer.close, {"refused"})
     stack.assert_running()
 
 
 def test_a_dns_test_goes_up_then_down_when_its_answer_changes(
-        stack: Stack, client: httpx.Client) -> None:
+    stack: Stack, client: httpx.Client
+) -> None:
     zone: Zone = {("shop.kinds.test.", "A"): ["192.0.2.80"]}
     with dns_server_thread(zone) as port:
-        [dns] = _create(client, {"kind": "dns", "url": f"dns://127.0.0.1:{port}",
-                                 "name": "shop.kinds.test", "record_type": "A",
-                                 "expected": ["192.0.2.80"], "retries": 0, **FAST})
+        [dns] = _create(
+            client,
+            {
+                "kind": "dns",
+                "url": f"dns://127.0.0.1:{port}",
+                "name": "shop.kinds.test",
+                "record_type": "A",
+                "expected": ["192.0.2.80"],
+                "retries": 0,
+                **FAST,
+            },
+        )
         # The server now answers another address than the one the test expects.
-        _up_then_down(client, dns, lambda: zone.update({("shop.kinds.test.", "A"):
-                                                        ["192.0.2.81"]}), {"content"})
+        _up_then_down(
+            client,
+            dns,
+            lambda: zone.update({("shop.kinds.test.", "A"): ["192.0.2.81"]}),
+            {"content"},
+        )
     stack.assert_running()
 
 
 def test_a_ping_test_goes_up_on_loopback_and_one_of_a_silent_address_down(
-        stack: Stack, client: httpx.Client) -> None:
+    stack: Stack, client: httpx.Client
+) -> None:
     # 203.0.113.0/24 is for documentation only: nothing there answers (RFC 5737).
     loopback, silent = _create(
-        client, {"kind": "ping", "url": "icmp://127.0.0.1", "count": 2, "retries": 0, **FAST},
-        {"kind": "ping", "url": "icmp://203.0.113.9", "count": 2, "retries": 0, **FAST})
+        client,
+        {"kind": "ping", "url": "icmp://127.0.0.1", "count": 2, "retries": 0, **FAST},
+        {"kind": "ping", "url": "icmp://203.0.113.9", "count": 2, "retries": 0, **FAST},
+    )
     up = wait_sync(lambda: _newest(client, loopback["id"], "up"), "ping of loopback to go up")
     assert up["latency_ms"] is not None
-    down = wait_sync(lambda: _newest(client, silent["id"], "down"),
-                     "ping of a silent address to go down")
+    down = wait_sync(
+        lambda: _newest(client, silent["id"], "down"), "ping of a silent address to go down"
+    )
     assert down["error_kind"] == "packet_loss", down
     stack.assert_running()

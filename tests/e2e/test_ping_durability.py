@@ -29,10 +29,17 @@ def cell(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
     db_name, database_url = services.create_migrated_database("vigil_durable")
     vhost, amqp_url = services.create_vhost("vigil-durable")
     port = free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-           "VIGIL_CELL": short_name("d"), "VIGIL_API_PORT": str(port),
-           "VIGIL_SECRET_KEY": "durable-secret", "VIGIL_LOG_FORMAT": "text",
-           "VIGIL_PING_RATE": "0", "VIGIL_STATE_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": short_name("d"),
+        "VIGIL_API_PORT": str(port),
+        "VIGIL_SECRET_KEY": "durable-secret",
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_PING_RATE": "0",
+        "VIGIL_STATE_DIR": str(tmp_path),
+    }
     try:
         yield env, f"http://127.0.0.1:{port}"
     finally:
@@ -42,8 +49,9 @@ def cell(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
 
 def _start(name: str, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     with open(logs / f"{name}.log", "ab") as out:  # the process has its own copy
-        return subprocess.Popen([sys.executable, "-m", "ops.cli", name], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", name], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -55,10 +63,13 @@ def _stored(database_url: str) -> tuple[int, int]:
     async def count() -> tuple[int, int]:
         conn = await asyncpg.connect(database_url)
         try:
-            return (await conn.fetchval("SELECT count(*) FROM results"),
-                    await conn.fetchval("SELECT count(*) FROM results_week"))
+            return (
+                await conn.fetchval("SELECT count(*) FROM results"),
+                await conn.fetchval("SELECT count(*) FROM results_week"),
+            )
         finally:
             await conn.close()
+
     return asyncio.run(count())
 
 
@@ -69,7 +80,8 @@ async def _burst(url: str, n: int) -> int:
 
 
 def test_answered_pings_survive_sigkill_of_the_processor_and_the_api(
-        cell: tuple[dict[str, str], str], tmp_path: Path) -> None:
+    cell: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
     env, api_url = cell
     procs = {name: _start(name, env, tmp_path) for name in ("api", "processor")}
     try:
@@ -80,8 +92,10 @@ def test_answered_pings_survive_sigkill_of_the_processor_and_the_api(
             client.post("/auth/signup", json=body).raise_for_status()
             token = client.post("/auth/login", json=body).json()["access_token"]
             client.headers["Authorization"] = f"Bearer {token}"
-            made = client.post("/monitors", json={"name": "job", "tests": [
-                {"kind": "heartbeat", "interval_s": 3600}]})
+            made = client.post(
+                "/monitors",
+                json={"name": "job", "tests": [{"kind": "heartbeat", "interval_s": 3600}]},
+            )
             ping_url = made.json()["tests"][0]["ping_url"]
 
         # A burst, and the processor killed the moment its answers are in.
@@ -94,8 +108,11 @@ def test_answered_pings_survive_sigkill_of_the_processor_and_the_api(
 
         procs["processor"] = _start("processor", env, tmp_path)
         database_url = env["VIGIL_DATABASE_URL"]
-        wait_sync(lambda: _stored(database_url) == (2 * PINGS, 2 * PINGS),
-                  "every answered ping to be stored", timeout=60)
+        wait_sync(
+            lambda: _stored(database_url) == (2 * PINGS, 2 * PINGS),
+            "every answered ping to be stored",
+            timeout=60,
+        )
         assert _stored(database_url) == (2 * PINGS, 2 * PINGS)  # and none twice
     finally:
         for proc in procs.values():

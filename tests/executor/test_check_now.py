@@ -38,6 +38,7 @@ def _spec(i: int, regions: tuple[str, ...] = ("eu", "us")) -> TestSpec:
 async def eventually(condition, what: str) -> None:
     async def probe() -> bool:
         return bool(condition())
+
     await _eventually(probe, what, timeout=10, every=0.01)
 
 
@@ -50,9 +51,11 @@ class _Node:
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.results: list[Result] = []
         self.asked: list[tuple[int, int]] = []
-        self.d = Dispatcher(CheckContext(session, 1024, True),
-                            lambda cell, r: self.results.append(r),
-                            ask=lambda spec, at: self.asked.append((spec.id, at)))
+        self.d = Dispatcher(
+            CheckContext(session, 1024, True),
+            lambda cell, r: self.results.append(r),
+            ask=lambda spec, at: self.asked.append((spec.id, at)),
+        )
 
 
 @pytest.fixture
@@ -92,10 +95,13 @@ async def test_a_new_failure_asks_once_until_the_test_recovers(switch, node) -> 
     await eventually(lambda: len(node.asked) == 2, "a new failure, a new ask")
 
 
-@pytest.mark.parametrize("spec, kind", [
-    (_spec(3, regions=()), "refused"),  # runs in this region only
-    (_spec(4), "config"),  # a failure of the test's own making: no other region can help
-])
+@pytest.mark.parametrize(
+    "spec, kind",
+    [
+        (_spec(3, regions=()), "refused"),  # runs in this region only
+        (_spec(4), "config"),  # a failure of the test's own making: no other region can help
+    ],
+)
 async def test_no_ask_where_no_other_region_can_help(switch, node, spec, kind) -> None:
     switch["kind"] = kind
     node.d.upsert(spec)

@@ -51,8 +51,9 @@ async def test_many_blocks_each_get_their_own_deadline() -> None:
             return "timeout"
         return "done"
 
-    got = await asyncio.gather(*(sleeper(0.05, 1) for _ in range(50)),
-                               *(sleeper(1, 0.01) for _ in range(50)))
+    got = await asyncio.gather(
+        *(sleeper(0.05, 1) for _ in range(50)), *(sleeper(1, 0.01) for _ in range(50))
+    )
     assert got == ["timeout"] * 50 + ["done"] * 50
 
 

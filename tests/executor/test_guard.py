@@ -3,10 +3,22 @@ import pytest
 from shared.netguard import ForbiddenTarget, check_literal, is_forbidden
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-    "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "224.0.0.1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+    ],
+)
 def test_private_and_local_addresses_are_forbidden(address: str) -> None:
     assert is_forbidden(address)
 

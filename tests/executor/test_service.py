@@ -27,10 +27,16 @@ async def running(amqp_url: str, tmp_path) -> AsyncIterator[tuple]:
     resyncs = await amqp.resync_queue(channel, cell)
     await amqp.node_assignments_queue(channel, region, "node-t")  # keeps what is sent now
     beats = await amqp.heartbeats_queue(channel, cell)
-    settings = Settings.from_env({"VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-                                  "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_NODE_ID": "node-t",
-                                  "VIGIL_HEARTBEAT_INTERVAL": "0.2",
-                                  "VIGIL_STATE_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {
+            "VIGIL_AMQP_URL": amqp_url,
+            "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+            "VIGIL_BATCH_MAX_DELAY": "0.2",
+            "VIGIL_NODE_ID": "node-t",
+            "VIGIL_HEARTBEAT_INTERVAL": "0.2",
+            "VIGIL_STATE_DIR": str(tmp_path),
+        }
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, region, stop))
     ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
@@ -49,8 +55,10 @@ async def running(amqp_url: str, tmp_path) -> AsyncIterator[tuple]:
 async def test_assigned_tests_run_and_batches_come_back(running) -> None:
     region, cell, assign, results, _, _ = running
     async with serve_target(target_app()) as base:
-        specs = [TestSpec(1, cell, region, "http", 1, 2.0, {"url": f"{base}/ok"}, 1),
-                 TestSpec(2, cell, region, "http", 1, 2.0, {"url": f"{base}/status/500"}, 1)]
+        specs = [
+            TestSpec(1, cell, region, "http", 1, 2.0, {"url": f"{base}/ok"}, 1),
+            TestSpec(2, cell, region, "http", 1, 2.0, {"url": f"{base}/status/500"}, 1),
+        ]
         await assign(Assignment(cell, region, "g", 1, True, specs))
         seen: dict[int, set[Status]] = {1: set(), 2: set()}
         async with results.iterator(timeout=20) as it:
@@ -58,7 +66,11 @@ async def test_assigned_tests_run_and_batches_come_back(running) -> None:
                 await message.ack()
                 batch, rejected = decode_batch(message.body)
                 assert (batch.cell, batch.region, batch.node, rejected) == (
-                    cell, region, "node-t", [])
+                    cell,
+                    region,
+                    "node-t",
+                    [],
+                )
                 for r in batch.results:
                     seen[r.test_id].add(r.status)
                 if all(seen.values()):
@@ -82,8 +94,10 @@ async def test_a_gap_or_garbage_makes_the_executor_ask_for_a_resync(running) -> 
 async def test_heartbeats_say_who_and_how_many_tests(running) -> None:
     region, cell, assign, _, _, beats = running
     spec = TestSpec(7, cell, region, "http", 60, 2.0, {"url": "http://127.0.0.1:9/"}, 1)
-    await assign(Assignment(cell, region, "g", 1, True, [spec]),
-                 headers={names.SENT_AT_HEADER: 1_700_000_000_000})
+    await assign(
+        Assignment(cell, region, "g", 1, True, [spec]),
+        headers={names.SENT_AT_HEADER: 1_700_000_000_000},
+    )
     async with beats.iterator(timeout=20) as it:
         async for incoming in it:
             await incoming.ack()
@@ -92,7 +106,6 @@ async def test_heartbeats_say_who_and_how_many_tests(running) -> None:
                 break
     assert beat.node == "node-t" and beat.version and beat.interval_s == 0.2
     assert beat.clock_offset_ms > 0  # our clock is well past the stamp we sent
-
 
 
 async def test_one_node_serves_every_cell_and_each_result_goes_home(running, amqp_url) -> None:

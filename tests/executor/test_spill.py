@@ -43,25 +43,34 @@ async def _gone(folder: Path) -> bool:
 
 
 async def test_unsent_results_spill_at_stop_and_go_out_at_the_next_start(
-        amqp_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    amqp_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(service, "STOP_FLUSH_S", 1.0)
     region, cell = short_name("r"), short_name("c")
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
     await amqp.node_assignments_queue(channel, region, "node-s")
     ex = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
-    settings = Settings.from_env({
-        "VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-        "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_NODE_ID": "node-s",
-        "VIGIL_STATE_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {
+            "VIGIL_AMQP_URL": amqp_url,
+            "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+            "VIGIL_BATCH_MAX_DELAY": "0.2",
+            "VIGIL_NODE_ID": "node-s",
+            "VIGIL_STATE_DIR": str(tmp_path),
+        }
+    )
     folder = tmp_path / "spill" / region / "node-s"  # each executor its own folder
     async with serve_target(target_app()) as base:
         spec = TestSpec(51, cell, region, "http", 1, 2.0, {"url": f"{base}/ok"}, 1)
         stop = asyncio.Event()
         first = asyncio.create_task(service.serve(settings, region, stop))
-        await ex.publish(amqp.persistent(encode_assignment(
-            Assignment(cell, region, "g", 1, True, [spec], node="node-s"))),
-            routing_key=names.assignments_key(region, "node-s"))
+        await ex.publish(
+            amqp.persistent(
+                encode_assignment(Assignment(cell, region, "g", 1, True, [spec], node="node-s"))
+            ),
+            routing_key=names.assignments_key(region, "node-s"),
+        )
         await asyncio.sleep(2.5)  # a few checks, none of them publishable
         stop.set()
         await asyncio.wait_for(first, 15)
@@ -85,7 +94,9 @@ async def test_unsent_results_spill_at_stop_and_go_out_at_the_next_start(
             assert set(spilled) <= seen
             assert await _gone(folder), "each file is deleted once confirmed"
             assert sorted(p.name for p in (folder / "bad").iterdir()) == [
-                "garbage.batch", "truncated.batch"]
+                "garbage.batch",
+                "truncated.batch",
+            ]
             assert not second.done(), "bad files do not stop the executor"
         finally:
             stop.set()
@@ -94,7 +105,8 @@ async def test_unsent_results_spill_at_stop_and_go_out_at_the_next_start(
 
 
 async def test_a_spill_that_cannot_be_written_is_logged_not_raised(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def refuse(cell: str, body: bytes) -> None:
         raise AssertionError("not published in this test")
 
@@ -119,13 +131,15 @@ def _batcher_with(cells: list[str]) -> service.Batcher:
 
 
 def test_a_batch_that_cannot_be_written_does_not_stop_the_others(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     batcher = _batcher_with(["c1", "c2", "c3"])
     ids = [b.batch_id for b in batcher.to_spill()]
     (tmp_path / f"{ids[0]}.batch").mkdir(parents=True)  # the first one's rename fails
     service.spill_at_stop(tmp_path, batcher)
     assert sorted(p.name for p in tmp_path.glob("*.batch") if p.is_file()) == sorted(
-        f"{i}.batch" for i in ids[1:]), "the batches after the failed one are on disk"
+        f"{i}.batch" for i in ids[1:]
+    ), "the batches after the failed one are on disk"
     assert not list(tmp_path.glob("*.tmp")), "no half-written file left behind"
     lost = next(r for r in caplog.records if r.message.startswith("results lost at stop"))
     assert (lost.batches, lost.results, lost.batch_ids) == (1, 1, [ids[0]])
@@ -155,15 +169,19 @@ async def test_a_stop_interrupted_while_flushing_still_spills(tmp_path: Path) ->
 
 def _spill_file(folder: Path, first_byte: int, cell: str, region: str) -> bytes:
     batch_id = bytes([first_byte]) * 16  # sorts the files in a known order
-    body = encode_batch(ResultBatch(batch_id, cell, region, "node-a",
-                                    [Result(61, 1_700_000_000_000, Status.UP, 5.0)]))
+    body = encode_batch(
+        ResultBatch(
+            batch_id, cell, region, "node-a", [Result(61, 1_700_000_000_000, Status.UP, 5.0)]
+        )
+    )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{batch_id.hex()}.batch").write_bytes(body)
     return batch_id
 
 
 async def test_replay_retries_a_refusing_broker_and_reads_only_its_own_and_old_files(
-        amqp_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    amqp_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(spill, "RETRY_FIRST_S", 0.2)
     monkeypatch.setattr(spill, "RETRY_MAX_S", 0.5)
     region, open_cell, new_cell = short_name("r"), short_name("c"), short_name("c")
@@ -177,9 +195,9 @@ async def test_replay_retries_a_refusing_broker_and_reads_only_its_own_and_old_f
     own = _spill_file(mine, 0x02, open_cell, region)
     old = _spill_file(root, 0x03, open_cell, region)  # left flat by an older version
     other = _spill_file(theirs, 0x04, open_cell, region)  # another node's: not ours to send
-    settings = Settings.from_env({
-        "VIGIL_AMQP_URL": amqp_url, "VIGIL_NODE_ID": "node-a",
-        "VIGIL_STATE_DIR": str(tmp_path)})
+    settings = Settings.from_env(
+        {"VIGIL_AMQP_URL": amqp_url, "VIGIL_NODE_ID": "node-a", "VIGIL_STATE_DIR": str(tmp_path)}
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(service.serve(settings, region, stop))
     try:

@@ -35,6 +35,7 @@ class Broker:
             if not self.open:
                 raise ConnectionError("broker unreachable")
             self.taken.append(batch_id)
+
         return send
 
 
@@ -52,13 +53,16 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spill, "RETRY_MAX_S", 0.1)
 
 
-def _batcher(broker: Broker, folder: Path, clock: Clock, memory: int = 200,
-             wake: asyncio.Event | None = None) -> Batcher:
-    early = SpillEarly(folder, after_s=5.0, memory_batches=memory,
-                       on_let_go=wake.set if wake else None)
+def _batcher(
+    broker: Broker, folder: Path, clock: Clock, memory: int = 200, wake: asyncio.Event | None = None
+) -> Batcher:
+    early = SpillEarly(
+        folder, after_s=5.0, memory_batches=memory, on_let_go=wake.set if wake else None
+    )
     # One result a batch, sealed every 10 ms, retried every 10 ms.
-    return Batcher(broker.send_from("memory"), "r", "n", 1, 0.01, retry_s=0.01,
-                   spill_early=early, clock=clock)
+    return Batcher(
+        broker.send_from("memory"), "r", "n", 1, 0.01, retry_s=0.01, spill_early=early, clock=clock
+    )
 
 
 def _add(batcher: Batcher, n: int) -> None:
@@ -98,7 +102,8 @@ async def test_a_confirmed_batch_is_never_written(tmp_path: Path) -> None:
 
 
 async def test_an_unconfirmed_batch_goes_to_disk_after_spill_after_and_stays_queued(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     broker, clock, folder = Broker(), Clock(), tmp_path / "spill"
     batcher = _batcher(broker, folder, clock)
     async with running(batcher.run()):
@@ -121,7 +126,8 @@ async def test_an_unconfirmed_batch_goes_to_disk_after_spill_after_and_stays_que
 
 
 async def test_past_the_memory_bound_batches_go_out_from_disk_never_from_both(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     broker, clock, folder = Broker(), Clock(), tmp_path / "spill"
     wake = asyncio.Event()
     batcher = _batcher(broker, folder, clock, memory=3, wake=wake)
@@ -133,8 +139,9 @@ async def test_past_the_memory_bound_batches_go_out_from_disk_never_from_both(
         await eventually(lambda: _async(len(_files(folder)) == 10), "all 10 on disk")
         await eventually(lambda: _async(batcher.in_memory() == 3), "7 let go of memory")
         assert batcher.backlog() == 3
-        await eventually(lambda: _async(len(broker.offered["disk"]) == 7),
-                         "the replay to try the 7 let go of")
+        await eventually(
+            lambda: _async(len(broker.offered["disk"]) == 7), "the replay to try the 7 let go of"
+        )
         await asyncio.sleep(0.2)  # more retries from both sides
         assert not broker.offered["disk"] & broker.offered["memory"], "never from both"
 
@@ -148,14 +155,16 @@ async def test_past_the_memory_bound_batches_go_out_from_disk_never_from_both(
 
 @pytest.mark.parametrize("trouble", ["unwritable folder", "disk full"])
 async def test_a_failed_spill_is_logged_and_the_results_kept_in_memory(
-        tmp_path: Path, trouble: str, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, trouble: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     folder = tmp_path / "spill"
     if trouble == "unwritable folder":
         folder.write_bytes(b"a file where the folder should be")
     else:
+
         def full(folder: Path, body: bytes) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
+
         monkeypatch.setattr(spill, "_write_one", full)
     broker, clock = Broker(), Clock()
     batcher = _batcher(broker, folder, clock, memory=1)
@@ -163,21 +172,28 @@ async def test_a_failed_spill_is_logged_and_the_results_kept_in_memory(
         _add(batcher, 3)
         await eventually(lambda: _async(batcher.in_memory() == 3), "3 batches sealed")
         clock.now += 5
-        record = await eventually(lambda: _async(next((
-            r for r in caplog.records if r.message.startswith("results not spilled")), None)),
-            "the error logged")
+        record = await eventually(
+            lambda: _async(
+                next(
+                    (r for r in caplog.records if r.message.startswith("results not spilled")), None
+                )
+            ),
+            "the error logged",
+        )
         assert record.levelno == logging.ERROR and record.batches == 3
         await asyncio.sleep(0.1)
         assert batcher.in_memory() == 3 and batcher.backlog() == 3, "kept, bound or not"
-        assert len([r for r in caplog.records if r.message.startswith(
-            "results not spilled")]) == 1, "not retried every tick"
+        assert (
+            len([r for r in caplog.records if r.message.startswith("results not spilled")]) == 1
+        ), "not retried every tick"
         broker.open = True
         await eventually(lambda: _async(batcher.published == 3), "all sent from memory")
     assert len(set(broker.taken)) == 3
 
 
 async def test_a_stop_writes_only_what_is_not_on_disk_yet(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     broker, clock, folder = Broker(), Clock(), tmp_path / "spill"
     batcher = _batcher(broker, folder, clock)
     async with running(batcher.run()):
@@ -189,14 +205,16 @@ async def test_a_stop_writes_only_what_is_not_on_disk_yet(
     _add(batcher, 1)  # checked after the last tick: not sealed, not on disk
     service.spill_at_stop(folder, batcher)
     now = {p.name: p.stat().st_ino for p in folder.glob("*.batch")}
-    assert len(now) == 3 and all(now[name] == ino for name, ino in early.items()), \
+    assert len(now) == 3 and all(now[name] == ino for name, ino in early.items()), (
         "the early files were not written again"
+    )
     stop = next(r for r in caplog.records if r.message == "results spilled to disk at stop")
     assert (stop.batches, stop.results) == (1, 1)
 
 
 async def test_a_batch_confirmed_while_its_file_is_written_leaves_no_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broker, clock, folder = Broker(), Clock(), tmp_path / "spill"
     started, release = threading.Event(), threading.Event()
     write = spill.write
@@ -205,6 +223,7 @@ async def test_a_batch_confirmed_while_its_file_is_written_leaves_no_file(
         started.set()
         release.wait(10)
         return write(folder, batches)
+
     monkeypatch.setattr(spill, "write", slow_write)
     batcher = _batcher(broker, folder, clock)
     async with running(batcher.run()):

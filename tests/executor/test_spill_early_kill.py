@@ -33,8 +33,9 @@ NODE = "node-k"
 def executor(region: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     argv = [sys.executable, "-m", "ops.cli", "executor", "--region", region]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         yield proc
     finally:
@@ -48,27 +49,38 @@ def _ids(folder: Path) -> set[bytes]:
 
 
 async def test_spilled_batches_survive_a_sigkill_and_go_out_once(
-        amqp_url: str, tmp_path: Path) -> None:
+    amqp_url: str, tmp_path: Path
+) -> None:
     region, cell = short_name("r"), short_name("c")
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
     await amqp.node_assignments_queue(channel, region, NODE)
     exchange = await channel.declare_exchange(names.ASSIGNMENTS_EXCHANGE, "topic", durable=True)
-    env = {"VIGIL_AMQP_URL": amqp_url, "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
-           "VIGIL_NODE_ID": NODE, "VIGIL_STATE_DIR": str(tmp_path / "state"),
-           "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_SPILL_AFTER": "1",
-           "VIGIL_SPILL_MEMORY_BATCHES": "3", "VIGIL_LOG_FORMAT": "text"}
+    env = {
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "1",
+        "VIGIL_NODE_ID": NODE,
+        "VIGIL_STATE_DIR": str(tmp_path / "state"),
+        "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_SPILL_AFTER": "1",
+        "VIGIL_SPILL_MEMORY_BATCHES": "3",
+        "VIGIL_LOG_FORMAT": "text",
+    }
     folder = tmp_path / "state" / "spill" / region / NODE
     log = tmp_path / "executor.log"
     async with serve_target(target_app()) as base:
         spec = TestSpec(71, cell, region, "http", 1, 2.0, {"url": f"{base}/ok"}, 1)
         with executor(region, env, log) as first:
-            await exchange.publish(amqp.persistent(encode_assignment(
-                Assignment(cell, region, "g", 1, True, [spec], node=NODE))),
-                routing_key=names.assignments_key(region, NODE))
+            await exchange.publish(
+                amqp.persistent(
+                    encode_assignment(Assignment(cell, region, "g", 1, True, [spec], node=NODE))
+                ),
+                routing_key=names.assignments_key(region, NODE),
+            )
             # Results are checked, refused (unroutable), and spilled one second later.
-            await eventually(lambda: _async(len(_ids(folder)) >= 6),
-                             "6 spilled batches", timeout=60)
+            await eventually(
+                lambda: _async(len(_ids(folder)) >= 6), "6 spilled batches", timeout=60
+            )
             assert first.poll() is None, log.read_text()
             first.send_signal(signal.SIGKILL)  # no orderly stop: only the disk remains
             await asyncio.to_thread(first.wait, 30)

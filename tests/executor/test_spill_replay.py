@@ -53,7 +53,8 @@ class Broker:
 
 
 async def test_a_failed_publish_is_retried_not_the_end_of_the_replay(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     _, first = _spill(tmp_path, 0x01)
     _, second = _spill(tmp_path, 0x02)
     broker = Broker(failures=3)  # a drop, then the broker refusing twice
@@ -88,7 +89,8 @@ async def test_one_refused_batch_does_not_hold_up_the_others(tmp_path: Path) -> 
 
 
 async def test_a_file_that_cannot_be_read_is_retried_not_deleted(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     name, body = _batch(0x01)
     unreadable = tmp_path / f"{name}.batch"
     unreadable.mkdir(parents=True)  # reading it fails (IsADirectoryError), as root too
@@ -112,7 +114,8 @@ async def test_a_file_that_cannot_be_read_is_retried_not_deleted(
 
 
 async def test_a_hung_publish_times_out_and_is_retried(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(spill, "SEND_TIMEOUT_S", 0.1)
     _, body = _spill(tmp_path, 0x01)
     calls: list[bytes] = []
@@ -127,7 +130,8 @@ async def test_a_hung_publish_times_out_and_is_retried(
 
 
 async def test_garbage_and_half_written_files_are_set_aside_with_a_reason(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     name, body = _batch(0x01)
     (tmp_path / "garbage.batch").write_bytes(b"\x00not a batch at all")
     (tmp_path / f"{name}.tmp").write_bytes(body[: len(body) // 2])  # a crash mid-write
@@ -137,8 +141,7 @@ async def test_garbage_and_half_written_files_are_set_aside_with_a_reason(
     with caplog.at_level(logging.WARNING):
         assert await asyncio.wait_for(spill.replay(tmp_path, broker.send), 10) == 1
     assert broker.taken == [whole], "a whole temporary file is a batch like any other"
-    assert sorted(p.name for p in (tmp_path / "bad").iterdir()) == [
-        f"{name}.tmp", "garbage.batch"]
+    assert sorted(p.name for p in (tmp_path / "bad").iterdir()) == [f"{name}.tmp", "garbage.batch"]
     assert caplog.text.count("spill file unreadable, set aside") == 2
 
 

@@ -41,15 +41,23 @@ class FaultCell:
         self.target = CountingTarget()
         self.target.server.start()
         self.test_ids = self.run(self._seed(self.target.server.url))
-        self.env = {**os.environ, "VIGIL_DATABASE_URL": self.database_url,
-                    "VIGIL_AMQP_URL": amqp_url, "VIGIL_CELL": "faults",
-                    "VIGIL_REGION": "local", "VIGIL_DIRECTORY_URL": "",
-                    "VIGIL_NODE_ID": "faults-1", "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
-                    "VIGIL_MIN_INTERVAL": "1", "VIGIL_SCHEDULER_POLL": "0.5",
-                    "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_LOG_FORMAT": "text",
-                    # A broker restart takes ~20 s here: the node is not dead meanwhile.
-                    "VIGIL_NODE_DEAD_AFTER": "90",
-                    "VIGIL_STATE_DIR": str(logs / "state")}
+        self.env = {
+            **os.environ,
+            "VIGIL_DATABASE_URL": self.database_url,
+            "VIGIL_AMQP_URL": amqp_url,
+            "VIGIL_CELL": "faults",
+            "VIGIL_REGION": "local",
+            "VIGIL_DIRECTORY_URL": "",
+            "VIGIL_NODE_ID": "faults-1",
+            "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+            "VIGIL_MIN_INTERVAL": "1",
+            "VIGIL_SCHEDULER_POLL": "0.5",
+            "VIGIL_BATCH_MAX_DELAY": "0.2",
+            "VIGIL_LOG_FORMAT": "text",
+            # A broker restart takes ~20 s here: the node is not dead meanwhile.
+            "VIGIL_NODE_DEAD_AFTER": "90",
+            "VIGIL_STATE_DIR": str(logs / "state"),
+        }
         self.processes = Processes(logs, self.env)
 
     @staticmethod
@@ -59,16 +67,25 @@ class FaultCell:
     async def _seed(self, target_url: str) -> list[int]:
         conn = await asyncpg.connect(self.database_url)
         try:
-            account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES "
-                                          "('faults@example.com', 'x') RETURNING id")
-            await conn.execute("INSERT INTO monitors (account_id, name) SELECT $1, 'm' || g "
-                               "FROM generate_series(1, $2) g", account, N_TESTS)
+            account = await conn.fetchval(
+                "INSERT INTO accounts (email, password_hash) VALUES "
+                "('faults@example.com', 'x') RETURNING id"
+            )
+            await conn.execute(
+                "INSERT INTO monitors (account_id, name) SELECT $1, 'm' || g "
+                "FROM generate_series(1, $2) g",
+                account,
+                N_TESTS,
+            )
             await conn.execute(
                 "INSERT INTO tests (id, monitor_id, account_id, kind, region, interval_s,"
                 " timeout_s, config) SELECT m.id, m.id, $1, 'http', 'local', $2, 5,"
                 " jsonb_build_object('url', $3 || '/t/' || m.id, 'method', 'GET',"
                 " 'expect_status', 200) FROM monitors m WHERE m.account_id = $1",
-                account, INTERVAL_S, target_url)
+                account,
+                INTERVAL_S,
+                target_url,
+            )
             await conn.execute("SELECT setval('tests_id_seq', (SELECT max(id) FROM tests))")
             return [r["id"] for r in await conn.fetch("SELECT id FROM tests ORDER BY id")]
         finally:
@@ -111,9 +128,13 @@ class FaultCell:
 
     def rows(self, since_ms: int) -> dict[int, list[int]]:
         """Check times (epoch ms) of the stored results since then, per test."""
-        found = self.run(self._query(
-            "SELECT test_id, round(extract(epoch FROM checked_at) * 1000)::bigint AS at "
-            "FROM results WHERE checked_at >= to_timestamp($1 / 1000.0)", since_ms))
+        found = self.run(
+            self._query(
+                "SELECT test_id, round(extract(epoch FROM checked_at) * 1000)::bigint AS at "
+                "FROM results WHERE checked_at >= to_timestamp($1 / 1000.0)",
+                since_ms,
+            )
+        )
         out: dict[int, list[int]] = {}
         for r in found:
             out.setdefault(r["test_id"], []).append(r["at"])
@@ -121,19 +142,27 @@ class FaultCell:
 
     def newest_ms(self) -> int | None:
         try:
-            [r] = self.run(self._query("SELECT round(extract(epoch FROM max(checked_at))"
-                                       " * 1000)::bigint AS at FROM results"))
+            [r] = self.run(
+                self._query(
+                    "SELECT round(extract(epoch FROM max(checked_at))"
+                    " * 1000)::bigint AS at FROM results"
+                )
+            )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             return None  # the database is the fault
         return r["at"]  # type: ignore[no-any-return]
 
     def dead_lettered(self) -> int:
         """Result batches the broker set aside (a delivery limit reached): not stored."""
-        listing = self.mq.node.ctl("list_queues", "-p", self.vhost, "--no-table-headers",
-                                   "name", "messages")
+        listing = self.mq.node.ctl(
+            "list_queues", "-p", self.vhost, "--no-table-headers", "name", "messages"
+        )
         dead = names.dead_letter(names.results_queue(self.env["VIGIL_CELL"]))
-        return sum(int(n) for name, n in (line.split() for line in listing.splitlines()
-                                          if line.strip()) if name == dead)
+        return sum(
+            int(n)
+            for name, n in (line.split() for line in listing.splitlines() if line.strip())
+            if name == dead
+        )
 
     def incidents(self) -> int:
         [r] = self.run(self._query("SELECT count(*) AS n FROM incidents"))
@@ -158,9 +187,14 @@ class FaultCell:
         end = now_ms()
         self.assert_running()
         result = self.settle(start_ms, end, timeout)
-        report.update(seen=result.seen, stored=result.stored, lost=result.lost,
-                      doubled=result.doubled, unseen=result.unseen,
-                      dead_lettered=self.dead_lettered())
+        report.update(
+            seen=result.seen,
+            stored=result.stored,
+            lost=result.lost,
+            doubled=result.doubled,
+            unseen=result.unseen,
+            dead_lettered=self.dead_lettered(),
+        )
         return result
 
     def caught_up(self, within_ms: int = 3000) -> bool:
@@ -169,9 +203,11 @@ class FaultCell:
 
     def recovered(self, after_ms: int, timeout: float = 90) -> float:
         """Seconds until a check made after `after_ms` (the fault's end) is stored."""
+
         def stored() -> bool:
             newest = self.newest_ms()
             return newest is not None and newest > after_ms
+
         return wait(stored, "a check made after the fault to be stored", timeout)
 
     def log_count(self, name: str, text: str) -> int:

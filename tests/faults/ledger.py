@@ -63,8 +63,9 @@ class Tally:
         return not (self.lost or self.doubled or self.unseen)
 
 
-def tally(arrivals: dict[int, list[int]], rows: dict[int, list[int]], start_ms: int,
-          end_ms: int) -> Tally:
+def tally(
+    arrivals: dict[int, list[int]], rows: dict[int, list[int]], start_ms: int, end_ms: int
+) -> Tally:
     """Pair requests (arrival ms per test) with rows (check ms per test) over [start, end].
 
     A request is in the window by its arrival, a row by its check time; each side looks a
@@ -72,8 +73,9 @@ def tally(arrivals: dict[int, list[int]], rows: dict[int, list[int]], start_ms: 
     neither lost nor unseen."""
     out = Tally()
     for test_id in set(arrivals) | set(rows):
-        _pair(sorted(arrivals.get(test_id, [])), sorted(rows.get(test_id, [])), start_ms,
-              end_ms, out)
+        _pair(
+            sorted(arrivals.get(test_id, [])), sorted(rows.get(test_id, [])), start_ms, end_ms, out
+        )
     return out
 
 

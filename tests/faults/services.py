@@ -38,8 +38,9 @@ def _free(port: int) -> bool:
 
 
 def _as_postgres(*argv: str, timeout: float = 120) -> str:
-    done = subprocess.run(["runuser", "-u", "postgres", "--", *argv], capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        ["runuser", "-u", "postgres", "--", *argv], capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed: {(done.stderr or done.stdout).strip()[-2000:]}")
     return done.stdout
@@ -58,15 +59,35 @@ class OwnPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def init(self) -> OwnPostgres:
-        _as_postgres("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                     "-E", "UTF8", "--no-sync")
+        _as_postgres(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         self.start()
         return self
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        _as_postgres("pg_ctl", "-D", str(self.data), "-o", options, "-l",
-                     str(self.dir / "server.log"), "-w", "-t", "60", "start")
+        _as_postgres(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         _as_postgres("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
@@ -88,9 +109,12 @@ class OwnRabbit:
     """A RabbitMQ node of its own beside the machine's, with the shovel plugin like any."""
 
     def __init__(self) -> None:
-        self.node = cluster.Node(f"vfault{uuid.uuid4().hex[:6]}@localhost",
-                                 tempfile.mkdtemp(prefix="vigil-faults-mq-"), _node_port(),
-                                 free_port())
+        self.node = cluster.Node(
+            f"vfault{uuid.uuid4().hex[:6]}@localhost",
+            tempfile.mkdtemp(prefix="vigil-faults-mq-"),
+            _node_port(),
+            free_port(),
+        )
 
     def start(self) -> OwnRabbit:
         self.node.start()

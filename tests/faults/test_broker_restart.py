@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 
 def test_rabbitmq_restarted_under_load_loses_and_doubles_nothing(
-        cell: FaultCell, report: dict[str, object]) -> None:
+    cell: FaultCell, report: dict[str, object]
+) -> None:
     start = cell.wait_steady()
     fault = time.monotonic()
     during = cell.target.total()

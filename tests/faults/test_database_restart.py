@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
 @pytest.mark.parametrize("down_s", [0, 30], ids=["restart", "down-30s"])
 def test_postgresql_restarted_under_load_loses_and_doubles_nothing(
-        cell: FaultCell, report: dict[str, object], down_s: float) -> None:
+    cell: FaultCell, report: dict[str, object], down_s: float
+) -> None:
     start = cell.wait_steady()
     fault = time.monotonic()
     cell.pg.stop("fast")

@@ -17,7 +17,8 @@ BATCH_MAX_DELAY_MS = 200  # the cell's VIGIL_BATCH_MAX_DELAY
 
 
 def test_executor_sigkilled_loses_only_what_it_held_in_memory(
-        cell: FaultCell, report: dict[str, object]) -> None:
+    cell: FaultCell, report: dict[str, object]
+) -> None:
     start = cell.wait_steady()
     killed = now_ms()
     cell.kill("executor")
@@ -25,13 +26,18 @@ def test_executor_sigkilled_loses_only_what_it_held_in_memory(
     report["recovered_s"] = round(cell.recovered(now_ms()), 1)
     result = cell.count(start, report, timeout=20)
     rate = N_TESTS / INTERVAL_S
-    report.update(lost_checks_per_s_of_load=round(result.lost / rate, 2),
-                  lost_before_kill_ms=[killed - max(result.lost_at, default=killed),
-                                       killed - min(result.lost_at, default=killed)])
+    report.update(
+        lost_checks_per_s_of_load=round(result.lost / rate, 2),
+        lost_before_kill_ms=[
+            killed - max(result.lost_at, default=killed),
+            killed - min(result.lost_at, default=killed),
+        ],
+    )
     assert result.doubled == 0 and result.unseen == 0, result
     # Only the moments before the kill: the batch being filled and the checks in flight.
-    assert all(killed - 2 * BATCH_MAX_DELAY_MS - 500 <= at <= killed + 50
-               for at in result.lost_at), (killed, result.lost_at)
+    assert all(
+        killed - 2 * BATCH_MAX_DELAY_MS - 500 <= at <= killed + 50 for at in result.lost_at
+    ), (killed, result.lost_at)
     assert result.lost <= rate  # at most a second's worth of checks
     assert result.seen > 1000
     assert report["dead_lettered"] == 0

@@ -42,7 +42,9 @@ async def _kill_mid_store(cell: FaultCell, report: dict[str, object]) -> None:
             # Copied into `results`, not committed: what the kill must not keep nor lose.
             report["open_store_transactions"] = await probe.fetchval(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND granted"
-                " AND pid <> pg_backend_pid() AND pid <> $1", lock.get_server_pid())
+                " AND pid <> pg_backend_pid() AND pid <> $1",
+                lock.get_server_pid(),
+            )
         finally:
             await probe.close()
         cell.kill("processor")
@@ -53,7 +55,8 @@ async def _kill_mid_store(cell: FaultCell, report: dict[str, object]) -> None:
 
 
 def test_processor_sigkilled_mid_store_loses_and_doubles_nothing(
-        cell: FaultCell, report: dict[str, object]) -> None:
+    cell: FaultCell, report: dict[str, object]
+) -> None:
     start = cell.wait_steady()
     killed = now_ms()
     asyncio.run(_kill_mid_store(cell, report))

@@ -211,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         auth = self.headers.get("Authorization", "")
-        return auth.startswith("Bearer ") and auth[len("Bearer "):] in self.api.tokens
+        return auth.startswith("Bearer ") and auth[len("Bearer ") :] in self.api.tokens
 
     def _find(self, mid: str) -> dict[str, Any] | None:
         return next((m for m in self.api.monitors if str(m["id"]) == mid), None)
@@ -234,11 +234,18 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.loads(body)
         tests = data.get("tests") if isinstance(data, dict) else None
         if not isinstance(tests, list) or not tests:
-            self._json(422, {"detail": [{"type": "missing", "loc": ["body", "tests"],
-                                         "msg": "Field required"}]})
+            self._json(
+                422,
+                {
+                    "detail": [
+                        {"type": "missing", "loc": ["body", "tests"], "msg": "Field required"}
+                    ]
+                },
+            )
             return
-        errors = [e for i, t in enumerate(tests)
-                  for e in fake_tests.errors(t, ["body", "tests", i])]
+        errors = [
+            e for i, t in enumerate(tests) for e in fake_tests.errors(t, ["body", "tests", i])
+        ]
         if errors:
             self._json(422, {"detail": errors})
             return
@@ -294,15 +301,28 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = json.loads(body)
         if isinstance(data, dict) and "kind" in data:  # a test keeps its kind
-            self._json(422, {"detail": [{"type": "extra_forbidden", "loc": ["body", "kind"],
-                                         "msg": "Extra inputs are not permitted"}]})
+            self._json(
+                422,
+                {
+                    "detail": [
+                        {
+                            "type": "extra_forbidden",
+                            "loc": ["body", "kind"],
+                            "msg": "Extra inputs are not permitted",
+                        }
+                    ]
+                },
+            )
             return
         errors = fake_tests.errors(data, ["body"], flat(test))
         if errors:
             self._json(422, {"detail": errors})
             return
-        test.update(stored_test({**flat(test), **data}, test["monitor_id"]), id=test["id"],
-                    state=test.get("state"))
+        test.update(
+            stored_test({**flat(test), **data}, test["monitor_id"]),
+            id=test["id"],
+            state=test.get("state"),
+        )
         self._json(200, test)
 
     def _stats(self, body: bytes, mid: str) -> None:
@@ -320,8 +340,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._sign_in(path.split("/")[5], path.endswith("/confirm"), body)
             return
         slug = path.rsplit("/", 1)[1]
-        private = "password" if slug in self.api.page_passwords else (
-            "email_domain" if slug in self.api.sign_in_domains else None)
+        private = (
+            "password"
+            if slug in self.api.page_passwords
+            else ("email_domain" if slug in self.api.sign_in_domains else None)
+        )
         if private and self.headers.get("X-Vigil-Page-Access") != f"access-{slug}":
             self._json(401, {"detail": "this status page is private", "visibility": private})
             return
@@ -353,11 +376,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"detail": "token: this sign-in link was used already"})
         elif confirm:
             self.api.spent_links.add(slug)
-            self._json(200, {"access_token": f"access-{slug}",
-                             "expires_at": "2099-01-01T00:00:00+00:00"})
+            self._json(
+                200, {"access_token": f"access-{slug}", "expires_at": "2099-01-01T00:00:00+00:00"}
+            )
         elif str(data.get("email", "")).rpartition("@")[2] not in self.api.sign_in_domains[slug]:
-            self._json(422, {"detail": [{"loc": ["body", "email"], "type": "value_error",
-                                         "msg": "Value error, not an allowed domain"}]})
+            self._json(
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "email"],
+                            "type": "value_error",
+                            "msg": "Value error, not an allowed domain",
+                        }
+                    ]
+                },
+            )
         else:
             self._json(202, {"detail": "sign-in link sent"})
 
@@ -370,15 +404,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif not isinstance(password, str) or not password:
-            self._json(422, {"detail": [{"loc": ["body", "password"], "msg": "required",
-                                         "type": "missing"}]})
+            self._json(
+                422,
+                {"detail": [{"loc": ["body", "password"], "msg": "required", "type": "missing"}]},
+            )
         elif slug not in self.api.page_passwords:
             self._json(404, {"detail": "no password-protected status page"})
         elif password != self.api.page_passwords[slug]:
             self._json(401, {"detail": "wrong password"})
         else:
-            self._json(200, {"access_token": f"access-{slug}",
-                             "expires_at": "2099-01-01T00:00:00+00:00"})
+            self._json(
+                200, {"access_token": f"access-{slug}", "expires_at": "2099-01-01T00:00:00+00:00"}
+            )
 
     def _collection(self, body: bytes, name: str, ident: str | None = None) -> None:
         """A plain stored list: list, create, read, change, delete."""
@@ -419,9 +456,12 @@ class _Handler(BaseHTTPRequestHandler):
             status, detail = self.api.verify_answer
             self._json(status, {"detail": detail})
         else:
-            page["domain_verification"] = {**page["domain_verification"], "status": "verified",
-                                           "verified_at": "2026-11-26T10:00:00+00:00",
-                                           "claim_expires_at": None}
+            page["domain_verification"] = {
+                **page["domain_verification"],
+                "status": "verified",
+                "verified_at": "2026-11-26T10:00:00+00:00",
+                "claim_expires_at": None,
+            }
             self._json(200, page)
 
     def _page_monitors(self, body: bytes, pid: str, mid: str | None = None) -> None:
@@ -434,24 +474,42 @@ class _Handler(BaseHTTPRequestHandler):
         elif not self._refused():
             data = json.loads(body)
             target = data.get("sla_target")
-            if target is not None and not (isinstance(target, int | float)
-                                           and not isinstance(target, bool)
-                                           and 0 < target < 100):
-                self._json(422, {"detail": [{"type": "less_than", "loc": ["body", "sla_target"],
-                                             "msg": "Input should be less than 100"}]})
+            if target is not None and not (
+                isinstance(target, int | float)
+                and not isinstance(target, bool)
+                and 0 < target < 100
+            ):
+                self._json(
+                    422,
+                    {
+                        "detail": [
+                            {
+                                "type": "less_than",
+                                "loc": ["body", "sla_target"],
+                                "msg": "Input should be less than 100",
+                            }
+                        ]
+                    },
+                )
                 return
-            links.append({"monitor_id": data["monitor_id"], "name": f"m{data['monitor_id']}",
-                          "group": data.get("group"), "position": 0, "sla_target": target})
+            links.append(
+                {
+                    "monitor_id": data["monitor_id"],
+                    "name": f"m{data['monitor_id']}",
+                    "group": data.get("group"),
+                    "position": 0,
+                    "sla_target": target,
+                }
+            )
             self._json(201, links[-1])
 
-    def _manual(self, body: bytes, pid: str, iid: str | None = None, _: str | None = None
-                ) -> None:
+    def _manual(self, body: bytes, pid: str, iid: str | None = None, _: str | None = None) -> None:
         if self.command == "GET" or not self._refused():
-            self._json(*fake_manual.answer(self.api.collections, self.command, body, pid, iid,
-                                           _next_id()))
+            self._json(
+                *fake_manual.answer(self.api.collections, self.command, body, pid, iid, _next_id())
+            )
 
-    def _incidents(self, body: bytes, iid: str | None = None, updates: str | None = None
-                   ) -> None:
+    def _incidents(self, body: bytes, iid: str | None = None, updates: str | None = None) -> None:
         if self.api.incidents is None:
             self._json(404, {"detail": "Not Found"})
             return
@@ -464,8 +522,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.command == "GET":
             self._json(200, found)
         elif not self._refused():
-            update = {"id": _next_id(), "message": json.loads(body)["message"],
-                      "author_id": 1, "created_at": "2026-01-02T08:10:00+00:00"}
+            update = {
+                "id": _next_id(),
+                "message": json.loads(body)["message"],
+                "author_id": 1,
+                "created_at": "2026-01-02T08:10:00+00:00",
+            }
             found.setdefault("updates", []).append(update)
             self._json(201, update)
 
@@ -495,18 +557,35 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(urlsplit(self.path).query)
         order = (query.get("order") or ["oldest"])[0]
         if order not in ("oldest", "newest"):
-            self._json(422, {"detail": [{"type": "literal_error", "loc": ["query", "order"],
-                                         "msg": "Input should be 'oldest' or 'newest'"}]})
+            self._json(
+                422,
+                {
+                    "detail": [
+                        {
+                            "type": "literal_error",
+                            "loc": ["query", "order"],
+                            "msg": "Input should be 'oldest' or 'newest'",
+                        }
+                    ]
+                },
+            )
             return
         listed = stored[::-1] if order == "newest" else stored
         start = int((query.get("cursor") or ["0"])[0])
         end = start + min(int((query.get("limit") or ["50"])[0]), self.api.attempts_page)
-        self._json(200, {"items": listed[start:end],
-                         "next": str(end) if end < len(listed) else None})
+        self._json(
+            200, {"items": listed[start:end], "next": str(end) if end < len(listed) else None}
+        )
 
     def _me(self, body: bytes) -> None:
-        me = {"id": 1, "email": DEMO_EMAIL, "role": "owner", "account_id": 1,
-              "created_at": "2026-01-01T00:00:00+00:00", "language": "en"}
+        me = {
+            "id": 1,
+            "email": DEMO_EMAIL,
+            "role": "owner",
+            "account_id": 1,
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "language": "en",
+        }
         if self.api.is_admin is not None:
             me["is_admin"] = self.api.is_admin
         self._json(self.api.me_status, me if self.api.me_status == 200 else {"detail": "boom"})
@@ -517,11 +596,23 @@ class _Handler(BaseHTTPRequestHandler):
         key = f"test/{cid}/{secrets.token_hex(8)}/{cid}"
         if self.api.test_attempt is not None:
             self.api.collections.setdefault(f"channels/{cid}/attempts", []).append(
-                {"id": _next_id(), "key": key, "attempt": 1, "duration_ms": 12.0,
-                 "attempted_at": "2026-01-02T08:09:00+00:00", "permanent": False,
-                 "error": None, "detail": None, "event": "test", "incident_id": None,
-                 "test_id": None, "exit_code": None, "output": None,
-                 **self.api.test_attempt})
+                {
+                    "id": _next_id(),
+                    "key": key,
+                    "attempt": 1,
+                    "duration_ms": 12.0,
+                    "attempted_at": "2026-01-02T08:09:00+00:00",
+                    "permanent": False,
+                    "error": None,
+                    "detail": None,
+                    "event": "test",
+                    "incident_id": None,
+                    "test_id": None,
+                    "exit_code": None,
+                    "output": None,
+                    **self.api.test_attempt,
+                }
+            )
         self._json(202, {"key": key})
 
     def _system(self, body: bytes) -> None:
@@ -568,8 +659,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _signup_policy(self, body: bytes) -> None:
         api = self.api
-        self._json(200, {"mode": api.signup_mode, "domains": api.signup_domains,
-                         "first_run": not api.accounts, "confirm": api.signup_confirm})
+        self._json(
+            200,
+            {
+                "mode": api.signup_mode,
+                "domains": api.signup_domains,
+                "first_run": not api.accounts,
+                "confirm": api.signup_confirm,
+            },
+        )
 
     def _signup(self, body: bytes) -> None:
         api = self.api
@@ -579,8 +677,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError):
             self._json(422, {"detail": [{"loc": ["body"], "msg": "invalid body"}]})
             return
-        errors = ([{"loc": ["body", "email"], "msg": "not an email"}]
-                  if email.count("@") != 1 or not email.rpartition("@")[2] else [])
+        errors = (
+            [{"loc": ["body", "email"], "msg": "not an email"}]
+            if email.count("@") != 1 or not email.rpartition("@")[2]
+            else []
+        )
         if not isinstance(password, str) or len(password) < 8:
             errors.append({"loc": ["body", "password"], "msg": "at least 8 characters"})
         if errors:
@@ -588,18 +689,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         first_run = not api.accounts
         domain = email.rpartition("@")[2]
-        allowed = api.signup_mode == "open" or (api.signup_mode == "domains"
-                                                and domain in api.signup_domains)
+        allowed = api.signup_mode == "open" or (
+            api.signup_mode == "domains" and domain in api.signup_domains
+        )
         if not (allowed or first_run):
-            self._json(403, {"detail": "sign-up is by invitation only"
-                             if api.signup_mode == "invite" else
-                             "sign-up is limited to addresses at " +
-                             ", ".join(sorted(api.signup_domains))})
+            self._json(
+                403,
+                {
+                    "detail": "sign-up is by invitation only"
+                    if api.signup_mode == "invite"
+                    else "sign-up is limited to addresses at "
+                    + ", ".join(sorted(api.signup_domains))
+                },
+            )
             return
         if first_run:
             api.accounts[email] = password
-            self._json(201, {"id": _next_id(), "email": email,
-                             "created_at": "2026-01-01T00:00:00Z"})
+            self._json(
+                201, {"id": _next_id(), "email": email, "created_at": "2026-01-01T00:00:00Z"}
+            )
             return
         if email in api.accounts:
             api.mails.append(("signup_taken", email, ""))
@@ -710,11 +818,19 @@ def stored_test(data: dict[str, Any], mid: Any) -> dict[str, Any]:
     top = ("kind", "interval_s", "timeout_s", "region", "regions", "alert_rule", "enabled")
     config = {k: v for k, v in data.items() if k not in top and v is not None}
     region = data.get("region") or "local"
-    return {"id": _next_id(), "monitor_id": mid, "kind": data["kind"], "region": region,
-            "regions": data.get("regions") or [region],
-            "interval_s": data.get("interval_s", 60), "timeout_s": data.get("timeout_s", 10),
-            "enabled": data.get("enabled", True), "config": config,
-            "alert_rule": data.get("alert_rule"), "state": None}
+    return {
+        "id": _next_id(),
+        "monitor_id": mid,
+        "kind": data["kind"],
+        "region": region,
+        "regions": data.get("regions") or [region],
+        "interval_s": data.get("interval_s", 60),
+        "timeout_s": data.get("timeout_s", 10),
+        "enabled": data.get("enabled", True),
+        "config": config,
+        "alert_rule": data.get("alert_rule"),
+        "state": None,
+    }
 
 
 def flat(test: dict[str, Any]) -> dict[str, Any]:
@@ -747,13 +863,23 @@ _RESOURCES: list[tuple[str, Any]] = [
     (r"GET /api/v1/auth/me", _Handler._me),
     (r"GET /api/v1/system", _Handler._system),
     (r"GET /api/v1/(members)", _Handler._collection),
-    (r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
-     r"(?:/(\d+))?", _Handler._channel_part),
+    (
+        r"(?:GET|POST|DELETE) /api/v1/notification-channels/(\d+)/(monitors|attempts|test)"
+        r"(?:/(\d+))?",
+        _Handler._channel_part,
+    ),
     (r"POST /api/v1/status-pages/(\d+)/domain/verify", _Handler._verify_domain),
-    (r"(?:GET|POST) /api/v1/status-pages/(\d+)/manual-incidents(?:/(\d+))?(/updates)?",
-     _Handler._manual),
-    (r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
-     _Handler._page_monitors),
-    (r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"
-     r"maintenance-windows)(?:/(\d+))?", _Handler._collection),
+    (
+        r"(?:GET|POST) /api/v1/status-pages/(\d+)/manual-incidents(?:/(\d+))?(/updates)?",
+        _Handler._manual,
+    ),
+    (
+        r"(?:GET|POST|PATCH|DELETE) /api/v1/status-pages/(\d+)/monitors(?:/(\d+))?",
+        _Handler._page_monitors,
+    ),
+    (
+        r"(?:GET|POST|PATCH|DELETE) /api/v1/(status-pages|notification-channels|"
+        r"maintenance-windows)(?:/(\d+))?",
+        _Handler._collection,
+    ),
 ]

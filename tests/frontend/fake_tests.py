@@ -17,8 +17,7 @@ from shared.alert_rules import Rule, RuleError
 from shared.heartbeat import KIND as HEARTBEAT
 
 MIN_INTERVAL_S = 30
-GENERAL = {"kind", "url", "interval_s", "timeout_s", "region", "regions", "alert_rule",
-           "enabled"}
+GENERAL = {"kind", "url", "interval_s", "timeout_s", "region", "regions", "alert_rule", "enabled"}
 HEARTBEAT_FIELDS = {"grace_s", "cron", "tz"}
 THRESHOLDS = ("max_failures", "max_5xx")
 Loc = list[Any]
@@ -41,8 +40,7 @@ def errors(test: Any, loc: Loc, stored: dict[str, Any] | None = None) -> list[di
     return found or _settings_rules(merged, kind, loc)
 
 
-def _error(loc: Loc, kind: str, msg: str, ctx: dict[str, Any] | None = None
-           ) -> dict[str, Any]:
+def _error(loc: Loc, kind: str, msg: str, ctx: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"type": kind, "loc": loc, "msg": msg, **({"ctx": ctx} if ctx else {})}
 
 
@@ -55,8 +53,11 @@ def _unknown(test: dict[str, Any], kind: str, loc: Loc) -> list[dict[str, Any]]:
     known = GENERAL | (HEARTBEAT_FIELDS if kind == HEARTBEAT else kind_fields(kind))
     if kind == "tls":
         known.add("cert_warn_days")  # its other name (checkspec._warn_days)
-    return [_error([*loc, name], "extra_forbidden", "Extra inputs are not permitted")
-            for name in test if name not in known]
+    return [
+        _error([*loc, name], "extra_forbidden", "Extra inputs are not permitted")
+        for name in test
+        if name not in known
+    ]
 
 
 def _schedule(test: dict[str, Any], kind: str, loc: Loc) -> list[dict[str, Any]]:
@@ -66,8 +67,11 @@ def _schedule(test: dict[str, Any], kind: str, loc: Loc) -> list[dict[str, Any]]
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
         return [_error([*loc, "timeout_s"], "float_type", "Input should be a valid number")]
     if kind != HEARTBEAT and timeout >= interval:
-        return [_error([*loc, "timeout_s"], "value_error",
-                       "Value error, must be shorter than interval_s")]
+        return [
+            _error(
+                [*loc, "timeout_s"], "value_error", "Value error, must be shorter than interval_s"
+            )
+        ]
     return []
 
 
@@ -97,12 +101,21 @@ def _settings_rules(test: dict[str, Any], kind: str, loc: Loc) -> list[dict[str,
         return []
     found = []
     if test.get("interval_s", 60) < MIN_INTERVAL_S:
-        found.append(_error([*loc, "interval_s"], "greater_than_equal",
-                            f"Input should be greater than or equal to {MIN_INTERVAL_S}",
-                            {"ge": MIN_INTERVAL_S}))
+        found.append(
+            _error(
+                [*loc, "interval_s"],
+                "greater_than_equal",
+                f"Input should be greater than or equal to {MIN_INTERVAL_S}",
+                {"ge": MIN_INTERVAL_S},
+            )
+        )
     host = checkspec.target(kind, test["url"]).host
     if host in ("localhost", "127.0.0.1", "::1") or host.startswith(("10.", "192.168.")):
-        found.append(_error([*loc, "url"], "private_target",
-                            "must not target a loopback, private, link-local or reserved "
-                            "address"))
+        found.append(
+            _error(
+                [*loc, "url"],
+                "private_target",
+                "must not target a loopback, private, link-local or reserved address",
+            )
+        )
     return found

@@ -19,8 +19,9 @@ def test_every_page_forbids_inline_and_foreign_code(client: FlaskClient) -> None
     assert "Accept-Language" in headers["Vary"]
 
 
-@pytest.mark.parametrize("path", ["/static/style.css", "/static/dashboard.js",
-                                  "/static/timezone.js"])
+@pytest.mark.parametrize(
+    "path", ["/static/style.css", "/static/dashboard.js", "/static/timezone.js"]
+)
 def test_static_files_are_served(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200

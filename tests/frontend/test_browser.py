@@ -110,8 +110,9 @@ def test_create_a_tcp_and_a_dns_test_through_the_form(
     expect(url).to_have_attribute("placeholder", "tcp://db.example.com:5432")
     url.fill("https://db.example.com:5432/")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator('[id="url-errors"]')).to_contain_text("scheme must be one of tcp",
-                                                              timeout=WAIT_MS)
+    expect(page.locator('[id="url-errors"]')).to_contain_text(
+        "scheme must be one of tcp", timeout=WAIT_MS
+    )
     expect(url).to_have_attribute("aria-invalid", "true")
     url.fill("tcp://db.example.com:5432")
     page.get_by_role("button", name="Save").click()
@@ -128,11 +129,15 @@ def test_create_a_tcp_and_a_dns_test_through_the_form(
     expect(page).to_have_url(frontend_url + "/monitors/41", timeout=WAIT_MS)
     expect(page.get_by_role("cell", name="example.com MX @ dns://9.9.9.9")).to_be_visible()
 
-    sent = [json.loads(s.body) for s in fake_api.requests_to("/api/v1/monitors/41/tests")
-            if s.method == "POST"]
+    sent = [
+        json.loads(s.body)
+        for s in fake_api.requests_to("/api/v1/monitors/41/tests")
+        if s.method == "POST"
+    ]
     assert [b["kind"] for b in sent] == ["tcp", "tcp", "dns"]
-    assert set(sent[1]) == {"kind", "url", "interval_s", "timeout_s"}, \
+    assert set(sent[1]) == {"kind", "url", "interval_s", "timeout_s"}, (
         "the hidden sections' fields were posted too"
+    )
     assert sent[2]["name"] == "example.com" and sent[2]["record_type"] == "MX"
     # The refused form comes back as a 422 page, which Chromium notes; anything else is wrong.
     problems = [p for p in problems if "status of 422" not in p]

@@ -15,12 +15,16 @@ from tests.frontend.test_public_year import year_page
 pytestmark = pytest.mark.e2e
 
 
-def test_a_year_page_reads_well(page: Page, frontend_url: str,  # noqa: F811
-                                fake_api: FakeApi) -> None:
+def test_a_year_page_reads_well(
+    page: Page,  # noqa: F811 - the fixtures imported above
+    frontend_url: str,  # noqa: F811
+    fake_api: FakeApi,
+) -> None:
     fake_api.public_pages["acme"] = year_page()
     page.goto(frontend_url + "/s/acme")
     expect(page.get_by_text("SLA 98.5\u00a0%: met, 98.611% over 365 days")).to_be_visible(
-        timeout=WAIT_MS)
+        timeout=WAIT_MS
+    )
     expect(page.get_by_text("SLA 99.99\u00a0%: missed, 99.973% over 365 days")).to_be_visible()
     expect(page.locator("svg.bars").first.locator("rect")).to_have_count(365)
     results = Axe().run(page)

@@ -34,8 +34,7 @@ def test_login_and_dashboard_go_to_the_users_cell(
     assert fake_api.requests_to("/api/v1/monitors") == []
 
 
-def test_an_api_without_a_directory_is_used_as_is(client: FlaskClient, fake_api: FakeApi
-                                                  ) -> None:
+def test_an_api_without_a_directory_is_used_as_is(client: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.monitors = [monitor("Single cell")]
     assert login(client).status_code == 302
     assert "Single cell" in text(client.get("/dashboard"))

@@ -109,8 +109,9 @@ def test_empty_state(logged_in: FlaskClient) -> None:
     assert "<table" not in html
 
 
-def test_links_the_next_page_when_the_list_goes_on(logged_in: FlaskClient,
-                                                   fake_api: FakeApi) -> None:
+def test_links_the_next_page_when_the_list_goes_on(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
     fake_api.monitors = [monitor("One")]
     fake_api.next = "cursor-2"
     html = text(logged_in.get("/dashboard"))
@@ -235,7 +236,8 @@ def test_bulk_actions_need_the_csrf_token(logged_in: FlaskClient, fake_api: Fake
 
 
 def test_an_etag_of_another_minute_or_language_is_not_passed_on(
-        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from frontend import dashboard
 
     at = [datetime(2026, 12, 6, 23, 59, 59, 999_000, tzinfo=UTC)]

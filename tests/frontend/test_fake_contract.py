@@ -26,10 +26,19 @@ from tests.frontend.fake_api import DEMO_EMAIL, DEMO_PASSWORD, FakeApi
 pytestmark = pytest.mark.integration
 HTTP = {"kind": "http", "url": "https://example.com/", "interval_s": 60, "timeout_s": 10}
 TCP = {"kind": "tcp", "url": "tcp://db.example.com:5432", "interval_s": 60, "timeout_s": 10}
-DNS = {"kind": "dns", "url": "dns://9.9.9.9", "name": "example.com", "interval_s": 60,
-       "timeout_s": 10}
-RULE = {"retries": 2, "regions": 1, "recover_after": 2,
-        "threshold": {"max_failures": 3, "window_s": 300}}
+DNS = {
+    "kind": "dns",
+    "url": "dns://9.9.9.9",
+    "name": "example.com",
+    "interval_s": 60,
+    "timeout_s": 10,
+}
+RULE = {
+    "retries": 2,
+    "regions": 1,
+    "recover_after": 2,
+    "threshold": {"max_failures": 3, "window_s": 300},
+}
 
 # (a test body for POST /monitors and POST /monitors/{id}/tests, the status both answer)
 CREATES = [
@@ -40,8 +49,7 @@ CREATES = [
     pytest.param({**HTTP, "timeout_s": 60}, 422, id="http-timeout-not-shorter"),
     pytest.param({**HTTP, "colour": "red"}, 422, id="unknown-field"),
     pytest.param({**HTTP, "kind": "gopher"}, 422, id="unknown-kind"),
-    pytest.param({"kind": "heartbeat", "interval_s": 3600, "grace_s": 60}, 201,
-                 id="heartbeat"),
+    pytest.param({"kind": "heartbeat", "interval_s": 3600, "grace_s": 60}, 201, id="heartbeat"),
     pytest.param({**HTTP, "contains": "ok", "degraded_ms": 500}, 201, id="http-contains"),
     # Refused by both today too, if for another reason (the old API knows no `regex`).
     pytest.param({**HTTP, "regex": "("}, 422, id="http-bad-regex"),
@@ -51,12 +59,17 @@ CREATES = [
     pytest.param(DNS, 201, id="dns"),
     pytest.param({k: v for k, v in DNS.items() if k != "name"}, 422, id="dns-no-name"),
     pytest.param({**DNS, "record_type": "XYZ"}, 422, id="dns-bad-type"),
-    pytest.param({**TCP, "kind": "ping", "url": "icmp://router.example.com", "count": 0},
-                 422, id="ping-count-0"),
+    pytest.param(
+        {**TCP, "kind": "ping", "url": "icmp://router.example.com", "count": 0},
+        422,
+        id="ping-count-0",
+    ),
     pytest.param({**HTTP, "alert_rule": RULE}, 201, id="alert-rule"),
-    pytest.param({**HTTP, "alert_rule": {**RULE, "threshold": {"max_5xx": 1,
-                                                               "window_s": 5}}},
-                 422, id="alert-rule-short-window"),
+    pytest.param(
+        {**HTTP, "alert_rule": {**RULE, "threshold": {"max_5xx": 1, "window_s": 5}}},
+        422,
+        id="alert-rule-short-window",
+    ),
 ]
 # (a patch of a stored good HTTP test, the status both answer)
 EDITS = [
@@ -77,8 +90,7 @@ class Api:
         self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
 
     async def send(self, method: str, path: str, body: Any) -> httpx.Response:
-        return await self.client.request(method, f"/api/v1{path}", json=body,
-                                         headers=self.headers)
+        return await self.client.request(method, f"/api/v1{path}", json=body, headers=self.headers)
 
     async def monitor_with_http_test(self) -> tuple[int, int]:
         created = await self.send("POST", "/monitors", {"name": "contract", "tests": [HTTP]})
@@ -98,8 +110,9 @@ async def fake() -> AsyncIterator[Api]:
     api = FakeApi()
     api.start()
     async with httpx.AsyncClient(base_url=api.url) as client:
-        login = await client.post("/api/v1/auth/login",
-                                  json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        login = await client.post(
+            "/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+        )
         yield Api(client, login.json()["access_token"])
     api.stop()
 
@@ -121,20 +134,19 @@ def fields(response: httpx.Response) -> list[str]:
     return sorted(found)
 
 
-async def same_answer(fake: Api, real: Api, method: str, paths: tuple[str, str],
-                      body: Any, status: int) -> None:
+async def same_answer(
+    fake: Api, real: Api, method: str, paths: tuple[str, str], body: Any, status: int
+) -> None:
     fake_answer = await fake.send(method, paths[0], body)
     real_answer = await real.send(method, paths[1], body)
     assert real_answer.status_code == status, real_answer.text
     assert fake_answer.status_code == status, fake_answer.text
     if status == 422:
-        assert fields(fake_answer) == fields(real_answer), (fake_answer.text,
-                                                            real_answer.text)
+        assert fields(fake_answer) == fields(real_answer), (fake_answer.text, real_answer.text)
 
 
 @pytest.mark.parametrize(("test", "status"), CREATES)
-async def test_create_a_monitor(fake: Api, real: Api, test: dict[str, Any], status: int
-                                ) -> None:
+async def test_create_a_monitor(fake: Api, real: Api, test: dict[str, Any], status: int) -> None:
     body = {"name": "contract", "tests": [test]}
     await same_answer(fake, real, "POST", ("/monitors", "/monitors"), body, status)
 
@@ -156,23 +168,33 @@ async def test_edit_a_test(fake: Api, real: Api, patch: dict[str, Any], status: 
 
 # (a status page's branding fields, the status both answer to a new page with them)
 BRANDINGS = [
-    pytest.param({"accent_color": "#0B6BCB", "favicon_url": "https://a.example/f.png",
-                  "footer_links": [{"label": "Help", "url": "http://a.example/help"}]}, 201,
-                 id="good"),
+    pytest.param(
+        {
+            "accent_color": "#0B6BCB",
+            "favicon_url": "https://a.example/f.png",
+            "footer_links": [{"label": "Help", "url": "http://a.example/help"}],
+        },
+        201,
+        id="good",
+    ),
     pytest.param({"accent_color": "red;}"}, 422, id="accent"),
     pytest.param({"favicon_url": "http://a.example/f.png"}, 422, id="http-favicon"),
-    pytest.param({"footer_links": [{"label": "x", "url": "javascript:alert(1)"}]}, 422,
-                 id="javascript-link"),
-    pytest.param({"footer_links": [{"label": "x" * 61, "url": "https://a.example"}]}, 422,
-                 id="long-label"),
-    pytest.param({"footer_links": [{"label": "x", "url": "https://a.example"}] * 6}, 422,
-                 id="six-links"),
+    pytest.param(
+        {"footer_links": [{"label": "x", "url": "javascript:alert(1)"}]}, 422, id="javascript-link"
+    ),
+    pytest.param(
+        {"footer_links": [{"label": "x" * 61, "url": "https://a.example"}]}, 422, id="long-label"
+    ),
+    pytest.param(
+        {"footer_links": [{"label": "x", "url": "https://a.example"}] * 6}, 422, id="six-links"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("branding", "status"), BRANDINGS)
-async def test_a_pages_branding(fake: Api, real: Api, branding: dict[str, Any], status: int
-                                ) -> None:
+async def test_a_pages_branding(
+    fake: Api, real: Api, branding: dict[str, Any], status: int
+) -> None:
     import uuid
 
     body = {"slug": f"brand-{uuid.uuid4().hex[:12]}", "title": "Brand", **branding}
@@ -190,7 +212,8 @@ SIGNUPS = [
 
 @pytest.mark.parametrize(("body", "status"), SIGNUPS)
 async def test_sign_up_answers_alike_whether_the_address_is_taken_or_not(
-        database_url: str, body: dict[str, Any] | None, status: int) -> None:
+    database_url: str, body: dict[str, Any] | None, status: int
+) -> None:
     """As the API does with VIGIL_SIGNUP_CONFIRM (its default): a taken address gets the
     free one's 202 and body; a bad field is named."""
     async with client_for(database_url) as making:  # made at once: it holds the address
@@ -198,27 +221,38 @@ async def test_sign_up_answers_alike_whether_the_address_is_taken_or_not(
     api = FakeApi()
     api.start()
     try:
-        async with client_for(database_url, VIGIL_SIGNUP_CONFIRM="true") as real_client, \
-                httpx.AsyncClient(base_url=api.url) as fake_client:
+        async with (
+            client_for(database_url, VIGIL_SIGNUP_CONFIRM="true") as real_client,
+            httpx.AsyncClient(base_url=api.url) as fake_client,
+        ):
             answers = []
             for client, taken in ((fake_client, DEMO_EMAIL), (real_client, owner.email)):
                 sent = body or {"email": taken, "password": "another password"}
                 sent = {"email": f"new-{uuid.uuid4().hex}@example.com", **sent}
                 answers.append(await client.post("/api/v1/auth/signup", json=sent))
                 if status == 202:
-                    free = await client.post("/api/v1/auth/signup", json={
-                        "email": f"new-{uuid.uuid4().hex}@example.com",
-                        "password": "long enough pass"})
+                    free = await client.post(
+                        "/api/v1/auth/signup",
+                        json={
+                            "email": f"new-{uuid.uuid4().hex}@example.com",
+                            "password": "long enough pass",
+                        },
+                    )
                     assert (free.status_code, free.json()) == (
-                        answers[-1].status_code, answers[-1].json())
-                spent = await client.post("/api/v1/auth/signup/confirm",
-                                          json={"token": "vs_not-a-link"})
+                        answers[-1].status_code,
+                        answers[-1].json(),
+                    )
+                spent = await client.post(
+                    "/api/v1/auth/signup/confirm", json={"token": "vs_not-a-link"}
+                )
                 assert spent.status_code == 401, spent.text
     finally:
         api.stop()
     fake_answer, real_answer = answers
     assert real_answer.status_code == fake_answer.status_code == status, (
-        fake_answer.text, real_answer.text)
+        fake_answer.text,
+        real_answer.text,
+    )
     if status == 422:
         assert fields(fake_answer) == fields(real_answer)
     else:

@@ -29,8 +29,14 @@ EXPECTED = {
     "nl": {
         "latency": ["1.234 ms", "5,3 ms", "—"],
         "ago": ["42 seconden geleden", "3 minuten geleden", "zojuist", "Nooit"],
-        "label": ["Online", "Onbereikbaar", "Verstoord", "In afwachting", "Verkeerd ingesteld",
-                  "Onbekend"],
+        "label": [
+            "Online",
+            "Onbereikbaar",
+            "Verstoord",
+            "In afwachting",
+            "Verkeerd ingesteld",
+            "Onbekend",
+        ],
     },
 }
 
@@ -50,8 +56,9 @@ def test_ago(lang: str) -> None:
 
 
 def test_status_labels(lang: str) -> None:
-    labels = [status_label(s) for s in ("up", "down", "degraded", "pending", "misconfigured",
-                                         "exploded")]
+    labels = [
+        status_label(s) for s in ("up", "down", "degraded", "pending", "misconfigured", "exploded")
+    ]
     assert labels == EXPECTED[lang]["label"]
 
 

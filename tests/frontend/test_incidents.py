@@ -11,12 +11,27 @@ from tests.frontend.helpers import csrf_token, text
 
 
 def incident(iid: int = 5, resolved: str | None = None) -> dict[str, Any]:
-    return {"id": iid, "test_id": 7, "monitor_id": 41, "state": "down", "cause": "HTTP 503",
-            "started_at": "2026-01-02T08:00:00+00:00", "confirmed_at": None,
-            "resolved_at": resolved, "acknowledged_at": None, "acknowledged_by": None,
-            "evidence": {}, "updates": [{"id": 1, "message": "Looking <into> it",
-                                         "author_id": 1,
-                                         "created_at": "2026-01-02T08:05:00+00:00"}]}
+    return {
+        "id": iid,
+        "test_id": 7,
+        "monitor_id": 41,
+        "state": "down",
+        "cause": "HTTP 503",
+        "started_at": "2026-01-02T08:00:00+00:00",
+        "confirmed_at": None,
+        "resolved_at": resolved,
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "evidence": {},
+        "updates": [
+            {
+                "id": 1,
+                "message": "Looking <into> it",
+                "author_id": 1,
+                "created_at": "2026-01-02T08:05:00+00:00",
+            }
+        ],
+    }
 
 
 def test_without_incidents_endpoint_the_pages_say_not_available(
@@ -60,8 +75,16 @@ def test_update_errors(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     token = csrf_token(logged_in, "/incidents/5")
     response = logged_in.post("/incidents/5", data={"message": "  ", "csrf_token": token})
     assert response.status_code == 422 and 'id="message-errors"' in text(response)
-    fake_api.refuse_with = (422, [{"type": "value_error", "loc": ["body", "message"],
-                                   "msg": "Value error, must not contain control characters"}])
+    fake_api.refuse_with = (
+        422,
+        [
+            {
+                "type": "value_error",
+                "loc": ["body", "message"],
+                "msg": "Value error, must not contain control characters",
+            }
+        ],
+    )
     response = logged_in.post("/incidents/5", data={"message": "x", "csrf_token": token})
     assert "must not contain control characters" in text(response)
     fake_api.refuse_with = (403, "viewers cannot change anything")
@@ -73,8 +96,14 @@ def test_acknowledge_an_incident(logged_in: FlaskClient, fake_api: FakeApi) -> N
     fake_api.incidents = [incident(5)]
     html = text(logged_in.get("/incidents/5"))
     assert 'action="/incidents/5/acknowledge"' in html and "Acknowledged by" not in html
-    fake_api.collections["members"] = [{"id": 1, "email": "ops@example.com", "role": "owner",
-                                        "created_at": "2026-01-01T00:00:00+00:00"}]
+    fake_api.collections["members"] = [
+        {
+            "id": 1,
+            "email": "ops@example.com",
+            "role": "owner",
+            "created_at": "2026-01-01T00:00:00+00:00",
+        }
+    ]
     token = csrf_token(logged_in, "/incidents/5?lang=nl")
     response = logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token})
     assert response.headers["Location"] == "/incidents/5"
@@ -88,8 +117,9 @@ def test_acknowledge_an_incident(logged_in: FlaskClient, fake_api: FakeApi) -> N
 def test_acknowledged_by_someone_the_team_list_does_not_name(
     logged_in: FlaskClient, fake_api: FakeApi
 ) -> None:
-    fake_api.incidents = [{**incident(5), "acknowledged_at": "2026-01-02T08:07:00+00:00",
-                           "acknowledged_by": 9}]
+    fake_api.incidents = [
+        {**incident(5), "acknowledged_at": "2026-01-02T08:07:00+00:00", "acknowledged_by": 9}
+    ]
     html = text(logged_in.get("/incidents/5"))
     assert "Acknowledged by team member 9" in html
     fake_api.incidents[0]["acknowledged_at"] = "garbage"  # not a time: not acknowledged
@@ -110,9 +140,9 @@ def test_acknowledge_errors_are_flashed(logged_in: FlaskClient, fake_api: FakeAp
     logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token})
     assert "viewers cannot change anything" in text(logged_in.get("/incidents/5"))
     assert fake_api.incidents[0]["acknowledged_at"] is None
-    assert logged_in.post("/incidents/99/acknowledge",
-                          data={"csrf_token": token}).status_code == 404
+    assert (
+        logged_in.post("/incidents/99/acknowledge", data={"csrf_token": token}).status_code == 404
+    )
     assert logged_in.post("/incidents/5/acknowledge").status_code == 400  # no CSRF token
     fake_api.answer_everything_with(500, "boom")
-    assert logged_in.post("/incidents/5/acknowledge",
-                          data={"csrf_token": token}).status_code == 502
+    assert logged_in.post("/incidents/5/acknowledge", data={"csrf_token": token}).status_code == 502

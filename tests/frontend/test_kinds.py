@@ -28,18 +28,20 @@ def test_every_field_checkspec_knows_has_a_widget_label_and_example(kind: str) -
 
 @pytest.mark.unit
 def test_the_target_says_what_the_url_does_not() -> None:
-    dns = {"kind": "dns", "config": {"url": "dns://9.9.9.9", "name": "example.com",
-                                      "record_type": "MX"}}
+    dns = {
+        "kind": "dns",
+        "config": {"url": "dns://9.9.9.9", "name": "example.com", "record_type": "MX"},
+    }
     assert kinds.target_text(dns) == "example.com MX @ dns://9.9.9.9"
     post = {"kind": "http", "config": {"url": "https://x.example/", "method": "POST"}}
     assert kinds.target_text(post) == "POST https://x.example/"
-    assert kinds.target_text({"kind": "tcp", "config": {"url": "tcp://db:5432"}}) == \
-        "tcp://db:5432"
+    assert kinds.target_text({"kind": "tcp", "config": {"url": "tcp://db:5432"}}) == "tcp://db:5432"
     assert kinds.target_text({"kind": "heartbeat", "ping_url": "https://p/x"}) == "https://p/x"
 
 
-def test_the_form_shows_only_the_chosen_kinds_fields(logged_in: FlaskClient,
-                                                     fake_api: object) -> None:
+def test_the_form_shows_only_the_chosen_kinds_fields(
+    logged_in: FlaskClient, fake_api: object
+) -> None:
     html = text(logged_in.get("/monitors/new?kind=tcp"))
     assert 'placeholder="tcp://db.example.com:5432"' in html
     # Every kind's section is rendered (for the script), but only the chosen one is live.
@@ -50,8 +52,15 @@ def test_the_form_shows_only_the_chosen_kinds_fields(logged_in: FlaskClient,
 
 def test_switching_kind_without_a_script(logged_in: FlaskClient, fake_api: object) -> None:
     from tests.frontend.helpers import csrf_token
-    data = {"name": "Mail", "kind": "smtp", "url": "", "choose_kind": "1", "http.shown": "1",
-            "csrf_token": csrf_token(logged_in, "/monitors/new")}
+
+    data = {
+        "name": "Mail",
+        "kind": "smtp",
+        "url": "",
+        "choose_kind": "1",
+        "http.shown": "1",
+        "csrf_token": csrf_token(logged_in, "/monitors/new"),
+    }
     response = logged_in.post("/monitors/new", data=data)
     html = text(response)
     assert response.status_code == 200 and "This field is required" not in html

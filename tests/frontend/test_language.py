@@ -33,13 +33,17 @@ def test_unsupported_accept_language_falls_back_to_english(client: FlaskClient) 
     assert lang_of(html) == "en"
 
 
-@pytest.mark.parametrize(("header", "language", "title"), [
-    ("de-DE,de;q=0.9", "de", "Bei Vigil anmelden"),
-    ("fr-CH", "fr", "Se connecter à Vigil"),
-    ("es-MX,es;q=0.8", "es", "Iniciar sesión en Vigil"),
-])
-def test_german_french_and_spanish_from_the_browser(client: FlaskClient, header: str,
-                                                    language: str, title: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "language", "title"),
+    [
+        ("de-DE,de;q=0.9", "de", "Bei Vigil anmelden"),
+        ("fr-CH", "fr", "Se connecter à Vigil"),
+        ("es-MX,es;q=0.8", "es", "Iniciar sesión en Vigil"),
+    ],
+)
+def test_german_french_and_spanish_from_the_browser(
+    client: FlaskClient, header: str, language: str, title: str
+) -> None:
     html = text(client.get("/login", headers={"Accept-Language": header}))
     assert lang_of(html) == language and title in html
 

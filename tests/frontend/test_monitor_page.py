@@ -9,27 +9,72 @@ from tests.frontend.helpers import text
 
 STATS = {
     "test_ids": [7],
-    "windows": [{"window": w, "checks": 10, "successes": 9, "failures": 1, "degraded": 0,
-                 "uptime": 0.9995} for w in ("24h", "7d", "30d", "90d")],
+    "windows": [
+        {"window": w, "checks": 10, "successes": 9, "failures": 1, "degraded": 0, "uptime": 0.9995}
+        for w in ("24h", "7d", "30d", "90d")
+    ],
     "latency": [{"window": "24h", "p50_ms": 42.0, "p95_ms": 80.5, "p99_ms": 1234.0}],
 }
 SERIES = {
-    "test_id": 7, "range": "24h", "bucket_s": 900,
+    "test_id": 7,
+    "range": "24h",
+    "bucket_s": 900,
     "series": [
-        {"region": None, "points": [{"at": "2026-01-01T00:00:00+00:00", "checks": 2,
-                                     "p50_ms": 40.0, "p95_ms": 50.0, "p99_ms": 60.0}]},
-        {"region": "eu", "points": [
-            {"at": "2026-01-01T00:00:00+00:00", "checks": 1, "p50_ms": 40.0,
-             "p95_ms": 50.0, "p99_ms": 60.0},
-            {"at": "2026-01-01T00:15:00+00:00", "checks": 1, "p50_ms": 55.0,
-             "p95_ms": None, "p99_ms": None}]},
-        {"region": "us", "points": [{"at": "2026-01-01T00:00:00+00:00", "checks": 1,
-                                     "p50_ms": None, "p95_ms": None, "p99_ms": None}]},
+        {
+            "region": None,
+            "points": [
+                {
+                    "at": "2026-01-01T00:00:00+00:00",
+                    "checks": 2,
+                    "p50_ms": 40.0,
+                    "p95_ms": 50.0,
+                    "p99_ms": 60.0,
+                }
+            ],
+        },
+        {
+            "region": "eu",
+            "points": [
+                {
+                    "at": "2026-01-01T00:00:00+00:00",
+                    "checks": 1,
+                    "p50_ms": 40.0,
+                    "p95_ms": 50.0,
+                    "p99_ms": 60.0,
+                },
+                {
+                    "at": "2026-01-01T00:15:00+00:00",
+                    "checks": 1,
+                    "p50_ms": 55.0,
+                    "p95_ms": None,
+                    "p99_ms": None,
+                },
+            ],
+        },
+        {
+            "region": "us",
+            "points": [
+                {
+                    "at": "2026-01-01T00:00:00+00:00",
+                    "checks": 1,
+                    "p50_ms": None,
+                    "p95_ms": None,
+                    "p99_ms": None,
+                }
+            ],
+        },
     ],
 }
-RESULT = {"checked_at": "2026-01-01T00:00:00+00:00", "status": "down", "latency_ms": None,
-          "http_status": 503, "error_kind": "http_status", "error": "HTTP 503",
-          "region": "eu", "node": "n1"}
+RESULT = {
+    "checked_at": "2026-01-01T00:00:00+00:00",
+    "status": "down",
+    "latency_ms": None,
+    "http_status": 503,
+    "error_kind": "http_status",
+    "error": "HTTP 503",
+    "region": "eu",
+    "node": "n1",
+}
 
 
 def stored(fake_api: FakeApi) -> None:
@@ -93,18 +138,24 @@ def test_dashboard_links_to_the_monitor_page(logged_in: FlaskClient, fake_api: F
     assert 'href="/monitors/41"' in html and 'href="/monitors/new"' in html
 
 
-def test_a_monitor_without_name_or_tests_is_a_502(logged_in: FlaskClient,
-                                                  fake_api: FakeApi) -> None:
+def test_a_monitor_without_name_or_tests_is_a_502(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
     fake_api.monitors.append({"id": 42, "name": None, "tests": None})
     assert logged_in.get("/monitors/42").status_code == 502
 
 
-def test_http_timing_breakdown_of_recent_results(logged_in: FlaskClient,
-                                                 fake_api: FakeApi) -> None:
+def test_http_timing_breakdown_of_recent_results(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     stored(fake_api)
-    timed = {**RESULT, "status": "up", "latency_ms": 88.0, "http_status": 200,
-             "error_kind": None, "error": None,
-             "timings": {"dns_ms": 1.5, "connect_ms": 12.0, "tls_ms": 40.0, "ttfb_ms": 80.0}}
+    timed = {
+        **RESULT,
+        "status": "up",
+        "latency_ms": 88.0,
+        "http_status": 200,
+        "error_kind": None,
+        "error": None,
+        "timings": {"dns_ms": 1.5, "connect_ms": 12.0, "tls_ms": 40.0, "ttfb_ms": 80.0},
+    }
     fake_api.results = [timed]
     html = text(logged_in.get("/monitors/41"))
     assert "Timing of recent HTTP checks" in html
@@ -121,7 +172,13 @@ def test_no_timing_section_without_timings(logged_in: FlaskClient, fake_api: Fak
 def test_each_kind_shows_its_target(logged_in: FlaskClient, fake_api: FakeApi) -> None:
     stored(fake_api)
     fake_api.monitors[0]["tests"].append(
-        {**fake_api.monitors[0]["tests"][0], "id": 8, "kind": "dns", "state": None,
-         "config": {"url": "dns://9.9.9.9", "name": "example.com", "record_type": "AAAA"}})
+        {
+            **fake_api.monitors[0]["tests"][0],
+            "id": 8,
+            "kind": "dns",
+            "state": None,
+            "config": {"url": "dns://9.9.9.9", "name": "example.com", "record_type": "AAAA"},
+        }
+    )
     html = text(logged_in.get("/monitors/41"))
     assert "example.com AAAA @ dns://9.9.9.9" in html

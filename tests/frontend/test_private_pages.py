@@ -22,12 +22,16 @@ def _private(fake_api: FakeApi) -> None:
 
 def _give(client: FlaskClient, password: str, lang: str = "en"):  # type: ignore[no-untyped-def]
     token = csrf_token(client, "/s/acme")
-    return client.post("/s/acme/access", data={"password": password, "csrf_token": token},
-                       headers={"Accept-Language": lang})
+    return client.post(
+        "/s/acme/access",
+        data={"password": password, "csrf_token": token},
+        headers={"Accept-Language": lang},
+    )
 
 
-def test_a_visitor_without_access_gets_the_password_form(client: FlaskClient,
-                                                         fake_api: FakeApi) -> None:
+def test_a_visitor_without_access_gets_the_password_form(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     _private(fake_api)
     response = client.get("/s/acme")
     html = text(response)
@@ -39,19 +43,27 @@ def test_a_visitor_without_access_gets_the_password_form(client: FlaskClient,
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", "This status page is private"), ("de", "Diese Statusseite ist privat"),
-    ("es", "Esta página de estado es privada"), ("fr", "Cette page de statut est privée"),
-    ("nl", "Deze statuspagina is privé")])
-def test_the_password_form_in_five_languages(client: FlaskClient, fake_api: FakeApi,
-                                             lang: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "This status page is private"),
+        ("de", "Diese Statusseite ist privat"),
+        ("es", "Esta página de estado es privada"),
+        ("fr", "Cette page de statut est privée"),
+        ("nl", "Deze statuspagina is privé"),
+    ],
+)
+def test_the_password_form_in_five_languages(
+    client: FlaskClient, fake_api: FakeApi, lang: str, words: str
+) -> None:
     _private(fake_api)
     html = text(client.get("/s/acme", headers={"Accept-Language": lang}))
     assert words in html
 
 
-def test_the_right_password_sets_a_cookie_and_shows_the_page(client: FlaskClient,
-                                                             fake_api: FakeApi) -> None:
+def test_the_right_password_sets_a_cookie_and_shows_the_page(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     _private(fake_api)
     client.get("/s/acme")  # the locked answer is cached: the cookie must get past it
     response = _give(client, "open sesame")
@@ -75,13 +87,17 @@ def test_a_tampered_cookie_gets_the_form_again(client: FlaskClient, fake_api: Fa
     assert response.status_code == 401 and "ACME status" not in text(response)
 
 
-@pytest.mark.parametrize(("password", "status", "words"), [
-    ("guess", 401, "That password is not right."),
-    ("", 422, "Enter the page&#39;s password."),
-    ("x" * 300, 422, "Enter the page&#39;s password."),
-])
+@pytest.mark.parametrize(
+    ("password", "status", "words"),
+    [
+        ("guess", 401, "That password is not right."),
+        ("", 422, "Enter the page&#39;s password."),
+        ("x" * 300, 422, "Enter the page&#39;s password."),
+    ],
+)
 def test_a_wrong_or_garbage_password_is_refused_without_a_cookie(
-        client: FlaskClient, fake_api: FakeApi, password: str, status: int, words: str) -> None:
+    client: FlaskClient, fake_api: FakeApi, password: str, status: int, words: str
+) -> None:
     _private(fake_api)
     response = _give(client, password)
     assert response.status_code == status
@@ -90,8 +106,7 @@ def test_a_wrong_or_garbage_password_is_refused_without_a_cookie(
     assert client.get("/s/acme").status_code == 401
 
 
-def test_too_many_attempts_say_when_to_try_again(client: FlaskClient, fake_api: FakeApi
-                                                 ) -> None:
+def test_too_many_attempts_say_when_to_try_again(client: FlaskClient, fake_api: FakeApi) -> None:
     _private(fake_api)
     fake_api.access_retry_after = 42
     response = _give(client, "open sesame", "de")
@@ -107,8 +122,9 @@ def test_a_public_page_is_not_marked_noindex(client: FlaskClient, fake_api: Fake
     assert response.headers["Cache-Control"].startswith("public")
 
 
-def test_subscribing_to_a_locked_page_asks_for_the_password_first(client: FlaskClient,
-                                                                  fake_api: FakeApi) -> None:
+def test_subscribing_to_a_locked_page_asks_for_the_password_first(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     _private(fake_api)
     response = client.get("/s/acme/subscribe")
     assert response.status_code == 302 and response.headers["Location"] == "/s/acme"
@@ -119,14 +135,23 @@ def _post(client: FlaskClient, path: str, **fields: str):  # type: ignore[no-unt
 
 
 def _sent(fake_api: FakeApi, path: str, method: str) -> dict:  # type: ignore[type-arg]
-    return json.loads([s for s in fake_api.seen if s.path == path and s.method == method
-                       ][-1].body)
+    return json.loads([s for s in fake_api.seen if s.path == path and s.method == method][-1].body)
 
 
-def test_the_owner_makes_a_page_private_and_sees_its_links(logged_in: FlaskClient,
-                                                           fake_api: FakeApi) -> None:
-    response = _post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
-                     groups="", logo_url="", visibility="password", password=" with spaces ")
+def test_the_owner_makes_a_page_private_and_sees_its_links(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    response = _post(
+        logged_in,
+        "/status-pages",
+        title="ACME",
+        slug="acme",
+        language="en",
+        groups="",
+        logo_url="",
+        visibility="password",
+        password=" with spaces ",
+    )
     assert response.status_code == 302
     body = _sent(fake_api, "/api/v1/status-pages", "POST")
     assert body["visibility"] == "password" and body["password"] == " with spaces "
@@ -136,27 +161,48 @@ def test_the_owner_makes_a_page_private_and_sees_its_links(logged_in: FlaskClien
     assert "feed.rss?token=tok123" in html and "badge.svg?token=tok123" in html
     assert 'value="password" checked' in html
     assert "with spaces" not in html  # a password is never shown again
-    _post(logged_in, f"/status-pages/{pid}", title="ACME", slug="acme", language="en",
-          visibility="password", rotate_feed_token="1")
+    _post(
+        logged_in,
+        f"/status-pages/{pid}",
+        title="ACME",
+        slug="acme",
+        language="en",
+        visibility="password",
+        rotate_feed_token="1",
+    )
     change = _sent(fake_api, f"/api/v1/status-pages/{pid}", "PATCH")
     assert change["rotate_feed_token"] is True and "password" not in change
 
 
-def test_the_api_s_refusal_of_a_password_shows_beside_the_field(logged_in: FlaskClient,
-                                                                fake_api: FakeApi) -> None:
-    fake_api.refuse_with = (422, [{"loc": ["body", "password"], "type": "value_error",
-                                   "msg": "Value error, a password-protected page needs a "
-                                          "password"}])
-    response = _post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
-                     visibility="password", password="")
+def test_the_api_s_refusal_of_a_password_shows_beside_the_field(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    fake_api.refuse_with = (
+        422,
+        [
+            {
+                "loc": ["body", "password"],
+                "type": "value_error",
+                "msg": "Value error, a password-protected page needs a password",
+            }
+        ],
+    )
+    response = _post(
+        logged_in,
+        "/status-pages",
+        title="ACME",
+        slug="acme",
+        language="en",
+        visibility="password",
+        password="",
+    )
     assert response.status_code == 422
     html = text(response)
     assert 'id="password-errors"' in html and "needs a password" in html
 
 
 def test_a_public_page_sends_no_visibility(logged_in: FlaskClient, fake_api: FakeApi) -> None:
-    _post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
-          visibility="public")
+    _post(logged_in, "/status-pages", title="ACME", slug="acme", language="en", visibility="public")
     body = _sent(fake_api, "/api/v1/status-pages", "POST")
     assert "visibility" not in body and "password" not in body
 
@@ -170,8 +216,9 @@ def _form_post(client: FlaskClient, path: str, **fields: str):  # type: ignore[n
     return client.post(path, data={**fields, "csrf_token": csrf_token(client, "/s/acme")})
 
 
-def test_an_email_domain_page_asks_for_an_address_and_mails_a_link(client: FlaskClient,
-                                                                   fake_api: FakeApi) -> None:
+def test_an_email_domain_page_asks_for_an_address_and_mails_a_link(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     _email_page(fake_api)
     locked = client.get("/s/acme")
     assert locked.status_code == 401
@@ -186,8 +233,9 @@ def test_an_email_domain_page_asks_for_an_address_and_mails_a_link(client: Flask
     assert json.loads(forwarded[-1].body) == {"email": "ann@example.com"}
 
 
-def test_the_mailed_link_opens_the_page_once_by_its_button(client: FlaskClient,
-                                                           fake_api: FakeApi) -> None:
+def test_the_mailed_link_opens_the_page_once_by_its_button(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     _email_page(fake_api)
     shown = client.get("/s/acme/sign-in?token=link-acme")
     assert shown.status_code == 200 and 'value="link-acme"' in text(shown)
@@ -208,10 +256,18 @@ def test_a_garbage_link_is_a_404(client: FlaskClient, fake_api: FakeApi, link: s
     assert _form_post(client, "/s/acme/sign-in/confirm", token=link).status_code == 404
 
 
-def test_the_owner_limits_a_page_to_email_domains(logged_in: FlaskClient,
-                                                  fake_api: FakeApi) -> None:
-    response = _post(logged_in, "/status-pages", title="ACME", slug="acme", language="en",
-                     visibility="email_domain", allowed_domains=" example.com, example.org ,")
+def test_the_owner_limits_a_page_to_email_domains(
+    logged_in: FlaskClient, fake_api: FakeApi
+) -> None:
+    response = _post(
+        logged_in,
+        "/status-pages",
+        title="ACME",
+        slug="acme",
+        language="en",
+        visibility="email_domain",
+        allowed_domains=" example.com, example.org ,",
+    )
     assert response.status_code == 302
     body = _sent(fake_api, "/api/v1/status-pages", "POST")
     assert body["visibility"] == "email_domain"

@@ -9,26 +9,33 @@ from tests.frontend.helpers import text
 from tests.frontend.test_public import page
 
 
-def test_a_live_announcement_is_a_banner_escaped(client: FlaskClient, fake_api: FakeApi
-                                                 ) -> None:
-    fake_api.public_pages["acme"] = page(announcements=[
-        {"message": "Bank <b>slow</b>", "starts_at": "2026-01-02T08:00:00+00:00",
-         "ends_at": "2026-01-02T18:00:00+00:00"}, {"message": 7}, "junk"])
+def test_a_live_announcement_is_a_banner_escaped(client: FlaskClient, fake_api: FakeApi) -> None:
+    fake_api.public_pages["acme"] = page(
+        announcements=[
+            {
+                "message": "Bank <b>slow</b>",
+                "starts_at": "2026-01-02T08:00:00+00:00",
+                "ends_at": "2026-01-02T18:00:00+00:00",
+            },
+            {"message": 7},
+            "junk",
+        ]
+    )
     html = text(client.get("/s/acme"))
     assert html.count('class="card announcement"') == 1
     assert "Bank &lt;b&gt;slow&lt;/b&gt;" in html and "Until Jan 2, 2026" in html
 
 
-def test_no_announcements_no_banner_and_a_subscribe_link(client: FlaskClient,
-                                                         fake_api: FakeApi) -> None:
+def test_no_announcements_no_banner_and_a_subscribe_link(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     fake_api.public_pages["acme"] = page()
     html = text(client.get("/s/acme"))
     assert "announcement" not in html
     assert 'href="/s/acme/subscribe"' in html
 
 
-def test_the_subscribe_form_in_the_page_s_language(client: FlaskClient, fake_api: FakeApi
-                                                   ) -> None:
+def test_the_subscribe_form_in_the_page_s_language(client: FlaskClient, fake_api: FakeApi) -> None:
     fake_api.public_pages["acme"] = page(language="de")
     response = client.get("/s/acme/subscribe", headers={"Accept-Language": "de"})
     assert response.status_code == 200
@@ -40,8 +47,9 @@ def test_the_subscribe_form_in_the_page_s_language(client: FlaskClient, fake_api
     assert client.get("/s/nope/subscribe").status_code == 404
 
 
-def test_a_named_incident_shows_its_public_title_and_message(client: FlaskClient,
-                                                             fake_api: FakeApi) -> None:
+def test_a_named_incident_shows_its_public_title_and_message(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
     named = page()
     named["incidents"][0].update(title="Payments <delayed>", message="Our bank is slow.")
     fake_api.public_pages["acme"] = named

@@ -15,32 +15,74 @@ from tests.frontend.helpers import login, text
 
 NODES: dict[str, Any] = {
     "items": [
-        {"region": "eu", "node": "eu-1", "version": "0.1.0", "live": True,
-         "last_heartbeat": "2026-01-02T08:00:00+00:00", "first_seen": "2026-01-01T00:00:00Z",
-         "load": 0.75, "tests_held": 1234, "backlog": 0, "clock_offset_ms": 3},
-        {"region": "us", "node": "us-1", "version": "0.1.0", "live": False,
-         "last_heartbeat": "garbage", "first_seen": "2026-01-01T00:00:00Z",
-         "load": 0.0, "tests_held": 0, "backlog": 0, "clock_offset_ms": None},
+        {
+            "region": "eu",
+            "node": "eu-1",
+            "version": "0.1.0",
+            "live": True,
+            "last_heartbeat": "2026-01-02T08:00:00+00:00",
+            "first_seen": "2026-01-01T00:00:00Z",
+            "load": 0.75,
+            "tests_held": 1234,
+            "backlog": 0,
+            "clock_offset_ms": 3,
+        },
+        {
+            "region": "us",
+            "node": "us-1",
+            "version": "0.1.0",
+            "live": False,
+            "last_heartbeat": "garbage",
+            "first_seen": "2026-01-01T00:00:00Z",
+            "load": 0.0,
+            "tests_held": 0,
+            "backlog": 0,
+            "clock_offset_ms": None,
+        },
     ],
     "regions": [
-        {"region": "eu", "nodes": 1, "live_nodes": 1,
-         "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": None},
-        {"region": "us", "nodes": 1, "live_nodes": 0,
-         "last_heartbeat": "2026-01-02T08:00:00+00:00", "alert": "no live node"},
+        {
+            "region": "eu",
+            "nodes": 1,
+            "live_nodes": 1,
+            "last_heartbeat": "2026-01-02T08:00:00+00:00",
+            "alert": None,
+        },
+        {
+            "region": "us",
+            "nodes": 1,
+            "live_nodes": 0,
+            "last_heartbeat": "2026-01-02T08:00:00+00:00",
+            "alert": "no live node",
+        },
     ],
     "next": None,
 }
 SYSTEM: dict[str, Any] = {
     "cell": {"name": "a", "accounts": 1500, "capacity": 2000, "closed": False},
     "cells": [
-        {"name": "a", "api_url": "http://127.0.0.1:8100", "accounts": 1500, "capacity": 2000,
-         "closed": False},
-        {"name": "b", "api_url": "http://127.0.0.1:8101", "accounts": 2000, "capacity": 2000,
-         "closed": True},
+        {
+            "name": "a",
+            "api_url": "http://127.0.0.1:8100",
+            "accounts": 1500,
+            "capacity": 2000,
+            "closed": False,
+        },
+        {
+            "name": "b",
+            "api_url": "http://127.0.0.1:8101",
+            "accounts": 2000,
+            "capacity": 2000,
+            "closed": True,
+        },
     ],
     "queues": [{"name": "vigil.results", "messages": 12345, "consumers": 2, "rate_in": 2987.5}],
-    "ingest": {"results_per_second": 3012.25, "window_seconds": 60,
-               "last_result_at": "2026-01-02T08:00:00+00:00", "processors": 2},
+    "ingest": {
+        "results_per_second": 3012.25,
+        "window_seconds": 60,
+        "last_result_at": "2026-01-02T08:00:00+00:00",
+        "processors": 2,
+    },
     "tests": {"enabled": 180000, "total": 181234},
 }
 
@@ -69,10 +111,13 @@ def test_an_operator_sees_the_link(operator: FlaskClient, fake_api: FakeApi) -> 
     assert not fake_api.requests_to("/api/v1/nodes")
 
 
-@pytest.mark.parametrize(("is_admin", "status"), [
-    (False, 200), (None, 200), ("true", 200), (1, 200), (True, 500), (True, 401)])
+@pytest.mark.parametrize(
+    ("is_admin", "status"),
+    [(False, 200), (None, 200), ("true", 200), (1, 200), (True, 500), (True, 401)],
+)
 def test_only_a_plain_yes_from_auth_me_shows_the_link(
-        client: FlaskClient, fake_api: FakeApi, is_admin: Any, status: int) -> None:
+    client: FlaskClient, fake_api: FakeApi, is_admin: Any, status: int
+) -> None:
     """No flag (an older API), a flag that is not true, or an API that fails: no link, and
     the log-in still works."""
     fake_api.nodes, fake_api.system = NODES, SYSTEM  # the fleet is there, yet not asked
@@ -107,19 +152,28 @@ def test_cells_error_and_no_directory(operator: FlaskClient, fake_api: FakeApi) 
     assert "there is no directory of cells" in html and "1,500 / —" in html
 
 
-def test_an_api_without_system_still_shows_the_fleet(operator: FlaskClient,
-                                                     fake_api: FakeApi) -> None:
+def test_an_api_without_system_still_shows_the_fleet(
+    operator: FlaskClient, fake_api: FakeApi
+) -> None:
     fake_api.system = None
     html = text(operator.get("/system"))
     assert "not available from this monitoring service yet" in html and "eu-1" in html
 
 
-@pytest.mark.parametrize("garbage", [
-    {}, {"cell": "x", "cells": "x", "queues": [1, None], "ingest": [], "tests": 5},
-    {"cell": {"accounts": "many", "capacity": 0}, "cells": [{"accounts": True, "capacity": 1}],
-     "queues": [{"name": "q", "messages": "lots"}], "queues_error": 7,
-     "ingest": {"last_result_at": "yesterday", "results_per_second": None}},
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {},
+        {"cell": "x", "cells": "x", "queues": [1, None], "ingest": [], "tests": 5},
+        {
+            "cell": {"accounts": "many", "capacity": 0},
+            "cells": [{"accounts": True, "capacity": 1}],
+            "queues": [{"name": "q", "messages": "lots"}],
+            "queues_error": 7,
+            "ingest": {"last_result_at": "yesterday", "results_per_second": None},
+        },
+    ],
+)
 def test_garbage_from_system_is_left_out_not_a_crash(
     operator: FlaskClient, fake_api: FakeApi, garbage: dict
 ) -> None:

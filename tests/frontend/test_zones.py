@@ -11,13 +11,25 @@ from frontend import zones
 from tests.frontend.fake_api import FakeApi
 from tests.frontend.helpers import csrf_token, text
 
-WINDOW = {"id": 9, "title": "DB", "starts_at": "2026-07-01T08:00:00+00:00",
-          "ends_at": "2026-07-01T09:30:00+00:00", "monitor_id": None, "status_page_id": 5}
+WINDOW = {
+    "id": 9,
+    "title": "DB",
+    "starts_at": "2026-07-01T08:00:00+00:00",
+    "ends_at": "2026-07-01T09:30:00+00:00",
+    "monitor_id": None,
+    "status_page_id": 5,
+}
 
 
 def plan(client: FlaskClient, **fields: str):  # type: ignore[no-untyped-def]
-    form = {"title": "DB", "starts_at": "2026-07-01T10:00", "ends_at": "2026-07-01T11:30",
-            "target": "page:5", "csrf_token": csrf_token(client, "/dashboard"), **fields}
+    form = {
+        "title": "DB",
+        "starts_at": "2026-07-01T10:00",
+        "ends_at": "2026-07-01T11:30",
+        "target": "page:5",
+        "csrf_token": csrf_token(client, "/dashboard"),
+        **fields,
+    }
     return client.post("/maintenance", data=form)
 
 
@@ -30,8 +42,10 @@ def test_times_are_entered_in_the_chosen_zone_and_sent_in_utc(
 ) -> None:
     assert plan(logged_in, zone="Europe/Amsterdam").status_code == 302
     body = sent(fake_api)  # 10:00 in Amsterdam in summer is 08:00 UTC
-    assert (body["starts_at"], body["ends_at"]) == ("2026-07-01T08:00:00+00:00",
-                                                    "2026-07-01T09:30:00+00:00")
+    assert (body["starts_at"], body["ends_at"]) == (
+        "2026-07-01T08:00:00+00:00",
+        "2026-07-01T09:30:00+00:00",
+    )
     html = text(logged_in.get("/maintenance"))  # the choice sticks and is shown in
     for shown in ("10:00:00\u202fAM Europe/Amsterdam", "11:30:00\u202fAM Europe/Amsterdam"):
         assert shown in html
@@ -40,8 +54,9 @@ def test_times_are_entered_in_the_chosen_zone_and_sent_in_utc(
 
 
 def test_winter_time_has_its_own_offset(logged_in: FlaskClient, fake_api: FakeApi) -> None:
-    plan(logged_in, zone="America/New_York", starts_at="2026-01-15T09:00",
-         ends_at="2026-01-15T10:00")
+    plan(
+        logged_in, zone="America/New_York", starts_at="2026-01-15T09:00", ends_at="2026-01-15T10:00"
+    )
     assert sent(fake_api)["starts_at"] == "2026-01-15T14:00:00+00:00"
 
 
@@ -62,15 +77,26 @@ def test_a_chosen_zone_beats_the_browsers(logged_in: FlaskClient, fake_api: Fake
     assert "9:00:00\u202fAM Europe/Lisbon" in text(logged_in.get("/maintenance"))
 
 
-@pytest.mark.parametrize("garbage", ["", "Mars/Olympus", "../../etc/passwd", "US/Eastern",
-                                     "utc", "Europe/Amsterdam\x00", "Ε" * 300])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "Mars/Olympus",
+        "../../etc/passwd",
+        "US/Eastern",
+        "utc",
+        "Europe/Amsterdam\x00",
+        "Ε" * 300,
+    ],
+)
 def test_garbage_zone_is_refused_beside_the_field(
     logged_in: FlaskClient, fake_api: FakeApi, garbage: str
 ) -> None:
     response = plan(logged_in, zone=garbage)
     assert response.status_code == 422 and 'id="zone-errors"' in text(response)
     assert not fake_api.requests_to("/api/v1/maintenance-windows") or all(
-        s.method == "GET" for s in fake_api.requests_to("/api/v1/maintenance-windows"))
+        s.method == "GET" for s in fake_api.requests_to("/api/v1/maintenance-windows")
+    )
 
 
 @pytest.mark.parametrize("garbage", ["Mars%2FOlympus", "", "%ZZ", "Europe/Amsterdam; x=1"])
@@ -83,9 +109,7 @@ def test_garbage_browser_zone_falls_back_to_utc(
 
 
 @pytest.mark.parametrize("garbage", ["2026-07-01T10:00+02:00", "tomorrow", "2026-13-01T10:00"])
-def test_garbage_times_are_refused_beside_the_field(
-    logged_in: FlaskClient, garbage: str
-) -> None:
+def test_garbage_times_are_refused_beside_the_field(logged_in: FlaskClient, garbage: str) -> None:
     response = plan(logged_in, zone="Europe/Amsterdam", starts_at=garbage)
     assert response.status_code == 422 and 'id="starts_at-errors"' in text(response)
 

@@ -16,11 +16,21 @@ pytestmark = pytest.mark.integration
 
 async def test_vigil_notifier_starts_consumes_and_stops_cleanly(database_url, amqp_url) -> None:
     cell = short_name("c")
-    env = {**os.environ, "VIGIL_DATABASE_URL": database_url, "VIGIL_AMQP_URL": amqp_url,
-           "VIGIL_CELL": cell, "VIGIL_LOG_FORMAT": "text"}
-    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "notifier"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": database_url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": cell,
+        "VIGIL_LOG_FORMAT": "text",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "notifier"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
+
         async def consuming() -> bool:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             conn = await aio_pika.connect(amqp_url)
@@ -31,6 +41,7 @@ async def test_vigil_notifier_starts_consumes_and_stops_cleanly(database_url, am
                 except aio_pika.exceptions.ChannelClosed:
                     return False
                 return (q.declaration_result.consumer_count or 0) > 0
+
         await eventually(consuming, "vigil notifier to consume its cell's deliveries")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -43,7 +54,11 @@ async def test_vigil_notifier_starts_consumes_and_stops_cleanly(database_url, am
 
 
 def test_a_bad_setting_stops_start_up_naming_the_variable() -> None:
-    proc = subprocess.run([sys.executable, "-m", "ops.cli", "notifier"],
-                          env={**os.environ, "VIGIL_HOOKS": "page=not/absolute"},
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "notifier"],
+        env={**os.environ, "VIGIL_HOOKS": "page=not/absolute"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "VIGIL_HOOKS" in proc.stderr

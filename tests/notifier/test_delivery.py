@@ -33,13 +33,29 @@ def _body(**change) -> bytes:
     return json.dumps(obj).encode()
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"garbage", b"\xff\xfe", b"[]", b'{"v": 2}', b"x" * 300_000,
-    _body(key=""), _body(key=7), _body(key="k" * 201), _body(channel=None),
-    _body(channel__kind=3), _body(channel__config="url"), _body(channel__sealed="s"),
-    _body(channel__id="5"), _body(channel__id=-1), _body(account_id=True),
-    _body(notification=None), _body(notification__kind="boom"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"garbage",
+        b"\xff\xfe",
+        b"[]",
+        b'{"v": 2}',
+        b"x" * 300_000,
+        _body(key=""),
+        _body(key=7),
+        _body(key="k" * 201),
+        _body(channel=None),
+        _body(channel__kind=3),
+        _body(channel__config="url"),
+        _body(channel__sealed="s"),
+        _body(channel__id="5"),
+        _body(channel__id=-1),
+        _body(account_id=True),
+        _body(notification=None),
+        _body(notification__kind="boom"),
+    ],
+)
 def test_garbage_is_refused(body: bytes) -> None:
     with pytest.raises(DecodeError):
         decode_delivery(body)

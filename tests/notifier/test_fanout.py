@@ -39,39 +39,72 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def _estate(conn: asyncpg.Connection) -> Estate:
-    account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES ($1, 'x') "
-                                  "RETURNING id", f"{short_name('f')}@example.com")
-    monitor = await conn.fetchval("INSERT INTO monitors (account_id, name) VALUES ($1, 'Shop') "
-                                  "RETURNING id", account)
+    account = await conn.fetchval(
+        "INSERT INTO accounts (email, password_hash) VALUES ($1, 'x') RETURNING id",
+        f"{short_name('f')}@example.com",
+    )
+    monitor = await conn.fetchval(
+        "INSERT INTO monitors (account_id, name) VALUES ($1, 'Shop') RETURNING id", account
+    )
     test = await conn.fetchval(
         "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config)"
         " VALUES ($1, $2, 'http', 'eu', 60, 5, $3) RETURNING id",
-        monitor, account, json.dumps({"url": "https://shop.example/"}))
+        monitor,
+        account,
+        json.dumps({"url": "https://shop.example/"}),
+    )
     incident = await conn.fetchval(
         "INSERT INTO incidents (test_id, monitor_id, state, cause, started_at, confirmed_at, "
         "evidence) VALUES ($1, $2, 'down', 'failing in 2 region(s)', now(), now(), $3) "
-        "RETURNING id", test, monitor,
-        json.dumps({"eu": [{"status": "down", "error_kind": "timeout"}],
-                    "us": [{"status": "down", "error_kind": "refused"}]}))
+        "RETURNING id",
+        test,
+        monitor,
+        json.dumps(
+            {
+                "eu": [{"status": "down", "error_kind": "timeout"}],
+                "us": [{"status": "down", "error_kind": "refused"}],
+            }
+        ),
+    )
     channels = {}
-    for name, enabled, linked in [("hook", True, True), ("off", False, True),
-                                  ("other", True, False)]:
+    for name, enabled, linked in [
+        ("hook", True, True),
+        ("off", False, True),
+        ("other", True, False),
+    ]:
         channels[name] = await conn.fetchval(
             "INSERT INTO notification_channels (account_id, name, kind, config, secrets, "
-            "enabled) VALUES ($1, $2, 'webhook', '{}', $3, $4) RETURNING id", account, name,
-            encrypt_json(KEY, {"url": f"https://{name}.example/", "secret": "s" * 16}), enabled)
+            "enabled) VALUES ($1, $2, 'webhook', '{}', $3, $4) RETURNING id",
+            account,
+            name,
+            encrypt_json(KEY, {"url": f"https://{name}.example/", "secret": "s" * 16}),
+            enabled,
+        )
         if linked:
-            await conn.execute("INSERT INTO channel_monitors (channel_id, monitor_id, account_id)"
-                               " VALUES ($1, $2, $3)", channels[name], monitor, account)
+            await conn.execute(
+                "INSERT INTO channel_monitors (channel_id, monitor_id, account_id)"
+                " VALUES ($1, $2, $3)",
+                channels[name],
+                monitor,
+                account,
+            )
     return Estate(account, monitor, test, incident, channels)
 
 
 def _event(e: Estate, kind: str = "opened", state: str = "down") -> IncidentEvent:
     now = int(datetime.now(UTC).timestamp() * 1000)
-    return IncidentEvent(kind=kind, cell="c1", incident_id=e.incident, test_id=e.test,
-                         monitor_id=e.monitor, state=state, cause="failing",
-                         started_at_ms=now - 60_000, confirmed_at_ms=now - 30_000,
-                         resolved_at_ms=now if kind == "resolved" else None)
+    return IncidentEvent(
+        kind=kind,
+        cell="c1",
+        incident_id=e.incident,
+        test_id=e.test,
+        monitor_id=e.monitor,
+        state=state,
+        cause="failing",
+        started_at_ms=now - 60_000,
+        confirmed_at_ms=now - 30_000,
+        resolved_at_ms=now if kind == "resolved" else None,
+    )
 
 
 def _fanout(pool: asyncpg.Pool) -> tuple[FanOut, list[bytes]]:
@@ -79,6 +112,7 @@ def _fanout(pool: asyncpg.Pool) -> tuple[FanOut, list[bytes]]:
 
     async def publish(body: bytes) -> None:
         sent.append(body)
+
     settings = Settings.from_env({"VIGIL_SECRET_KEY": KEY, "VIGIL_CELL": "c1"})
     return FanOut(settings, pool, publish), sent
 
@@ -87,24 +121,38 @@ def _muted() -> float:
     return REGISTRY.get_sample_value("vigil_notifier_events_total", {"outcome": "muted"}) or 0.0
 
 
-async def test_opened_goes_to_each_enabled_linked_channel_with_its_whole_config(conn, pool
-                                                                                ) -> None:
+async def test_opened_goes_to_each_enabled_linked_channel_with_its_whole_config(conn, pool) -> None:
     e = await _estate(conn)
     fan, sent = _fanout(pool)
     assert await fan.handle(_event(e), "7") == "fanned"
     [d] = [decode_delivery(b) for b in sent]
-    assert (d.channel_id, d.channel_kind, d.account_id) == (e.channels["hook"], "webhook",
-                                                            e.account)
+    assert (d.channel_id, d.channel_kind, d.account_id) == (
+        e.channels["hook"],
+        "webhook",
+        e.account,
+    )
     assert d.key == f"{event_key(_event(e), '7')}/{e.channels['hook']}"
-    assert decrypt_json(KEY, d.sealed_config) == {"url": "https://hook.example/",
-                                                  "secret": "s" * 16}
+    assert decrypt_json(KEY, d.sealed_config) == {
+        "url": "https://hook.example/",
+        "secret": "s" * 16,
+    }
     n = d.notification
-    assert (n.kind, n.monitor, n.target, n.language) == ("opened", "Shop",
-                                                         "https://shop.example/", "en")
+    assert (n.kind, n.monitor, n.target, n.language) == (
+        "opened",
+        "Shop",
+        "https://shop.example/",
+        "en",
+    )
     assert [(r.region, r.status, r.detail) for r in n.regions] == [
-        ("eu", "down", "timeout"), ("us", "down", "refused")]
-    assert await conn.fetchval("SELECT state FROM notification_deliveries "
-                               "WHERE idempotency_key = $1", d.key) == "waiting"
+        ("eu", "down", "timeout"),
+        ("us", "down", "refused"),
+    ]
+    assert (
+        await conn.fetchval(
+            "SELECT state FROM notification_deliveries WHERE idempotency_key = $1", d.key
+        )
+        == "waiting"
+    )
     # The same event again (a replay) makes the same delivery: the ledger sends it once.
     await fan.handle(_event(e), "7")
     assert decode_delivery(sent[-1]).key == d.key
@@ -114,8 +162,12 @@ async def test_resolved_is_told_only_to_channels_told_of_the_opening(conn, pool)
     e = await _estate(conn)
     fan, sent = _fanout(pool)
     await fan.handle(_event(e), None)  # "other" is linked only after the opening
-    await conn.execute("INSERT INTO channel_monitors (channel_id, monitor_id, account_id) "
-                       "VALUES ($1, $2, $3)", e.channels["other"], e.monitor, e.account)
+    await conn.execute(
+        "INSERT INTO channel_monitors (channel_id, monitor_id, account_id) VALUES ($1, $2, $3)",
+        e.channels["other"],
+        e.monitor,
+        e.account,
+    )
     sent.clear()
     await fan.handle(_event(e, "resolved", "resolved"), None)
     assert [decode_delivery(b).channel_id for b in sent] == [e.channels["hook"]]
@@ -137,9 +189,14 @@ async def test_a_severity_change_is_an_update_keyed_by_its_message(conn, pool) -
 async def test_maintenance_mutes_the_opening_and_so_the_recovery(conn, pool) -> None:
     e = await _estate(conn)
     now = datetime.now(UTC)
-    await conn.execute("INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
-                       " monitor_id) VALUES ($1, 'upgrade', $2, $3, $4)", e.account,
-                       now - timedelta(hours=1), now + timedelta(hours=1), e.monitor)
+    await conn.execute(
+        "INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
+        " monitor_id) VALUES ($1, 'upgrade', $2, $3, $4)",
+        e.account,
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+        e.monitor,
+    )
     fan, sent = _fanout(pool)
     before = _muted()
     assert await fan.handle(_event(e), None) == "muted"
@@ -152,14 +209,26 @@ async def test_maintenance_mutes_the_opening_and_so_the_recovery(conn, pool) -> 
 async def test_a_status_page_window_mutes_its_monitors(conn, pool) -> None:
     e = await _estate(conn)
     now = datetime.now(UTC)
-    page = await conn.fetchval("INSERT INTO status_pages (account_id, slug, title, language) "
-                               "VALUES ($1, $2, 'p', 'en') RETURNING id", e.account,
-                               short_name("s"))
-    await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id) "
-                       "VALUES ($1, $2, $3)", page, e.monitor, e.account)
-    await conn.execute("INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
-                       " status_page_id) VALUES ($1, 'all', $2, $3, $4)", e.account,
-                       now - timedelta(hours=1), now + timedelta(hours=1), page)
+    page = await conn.fetchval(
+        "INSERT INTO status_pages (account_id, slug, title, language) "
+        "VALUES ($1, $2, 'p', 'en') RETURNING id",
+        e.account,
+        short_name("s"),
+    )
+    await conn.execute(
+        "INSERT INTO status_page_monitors (page_id, monitor_id, account_id) VALUES ($1, $2, $3)",
+        page,
+        e.monitor,
+        e.account,
+    )
+    await conn.execute(
+        "INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at,"
+        " status_page_id) VALUES ($1, 'all', $2, $3, $4)",
+        e.account,
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+        page,
+    )
     fan, sent = _fanout(pool)
     assert await fan.handle(_event(e), None) == "muted" and sent == []
 
@@ -168,8 +237,9 @@ async def test_an_unknown_incident_or_unreadable_secrets_send_nothing(conn, pool
     e = await _estate(conn)
     fan, sent = _fanout(pool)
     assert await fan.handle(replace(_event(e), incident_id=2**62), None) == "unknown"
-    await conn.execute("UPDATE notification_channels SET secrets = 'garbage' WHERE id = $1",
-                       e.channels["hook"])
+    await conn.execute(
+        "UPDATE notification_channels SET secrets = 'garbage' WHERE id = $1", e.channels["hook"]
+    )
     assert await fan.handle(_event(e), None) == "fanned"
     assert sent == []
 
@@ -191,8 +261,7 @@ async def test_reminders_go_to_told_channels_once_per_interval(conn, pool) -> No
     fan, sent = _fanout(pool)
     await fan.handle(_event(e), "9")  # the opening, told to the linked enabled channel
     opened = len(sent)
-    confirmed = await conn.fetchval("SELECT confirmed_at FROM incidents WHERE id = $1",
-                                    e.incident)
+    confirmed = await conn.fetchval("SELECT confirmed_at FROM incidents WHERE id = $1", e.incident)
     every = timedelta(minutes=10)
     mine = f"incident/c1/{e.incident}/reminder/"  # other tests' incidents share the database
 
@@ -220,4 +289,9 @@ def test_the_reminder_owed_is_counted_from_confirmation() -> None:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     every = timedelta(minutes=15)
     assert [owed(t0, t0 + timedelta(minutes=m), every) for m in (0, 14, 15, 44, 45)] == [
-        0, 0, 1, 2, 3]
+        0,
+        0,
+        1,
+        2,
+        3,
+    ]

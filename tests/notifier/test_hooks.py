@@ -63,8 +63,13 @@ async def test_the_hook_gets_the_event_as_a_file_an_env_var_and_on_stdin(folder)
     assert event["notification"]["incident_id"] == 42
     # A clean environment: PATH and the event's variables, nothing of ours.
     assert set(got["env"]) - {"PWD", "LC_CTYPE"} == {
-        "PATH", "VIGIL_EVENT_FILE", "VIGIL_EVENT_KIND", "VIGIL_EVENT_KEY",
-        "VIGIL_EVENT_MONITOR", "VIGIL_EVENT_INCIDENT"}
+        "PATH",
+        "VIGIL_EVENT_FILE",
+        "VIGIL_EVENT_KIND",
+        "VIGIL_EVENT_KEY",
+        "VIGIL_EVENT_MONITOR",
+        "VIGIL_EVENT_INCIDENT",
+    }
     assert got["env"]["VIGIL_EVENT_KIND"] == "opened" and got["env"]["VIGIL_EVENT_INCIDENT"] == "42"
     if os.geteuid() == 0:
         assert got["uid"] == 65534  # nobody, never root
@@ -72,8 +77,11 @@ async def test_the_hook_gets_the_event_as_a_file_an_env_var_and_on_stdin(folder)
 
 
 async def test_a_hook_that_hangs_is_killed_with_everything_it_started(folder) -> None:
-    hanging = program(folder, "hang.sh", "#!/bin/sh\nsleep 60 &\necho $! > OUT/child\nwait\n"
-                      .replace("OUT", str(folder)))
+    hanging = program(
+        folder,
+        "hang.sh",
+        "#!/bin/sh\nsleep 60 &\necho $! > OUT/child\nwait\n".replace("OUT", str(folder)),
+    )
     started = time.monotonic()
     with pytest.raises(DeliveryError) as err:
         await runner({"hang": hanging}, timeout_s=0.5).run("hang", incident())

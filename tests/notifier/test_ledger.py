@@ -22,8 +22,9 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 def _delivery() -> Delivery:
     key = short_name("d")
-    return Delivery(f"{key}/1", "webhook", Notification(kind="opened", key=key, monitor="m"),
-                    1, 1, config={})
+    return Delivery(
+        f"{key}/1", "webhook", Notification(kind="opened", key=key, monitor="m"), 1, 1, config={}
+    )
 
 
 async def test_one_claim_wins_and_the_copy_waits(conn) -> None:
@@ -44,17 +45,24 @@ async def test_a_retry_is_not_claimed_before_its_time(conn) -> None:
 
 
 async def test_a_dead_sender_s_claim_is_taken_over_and_its_late_record_changes_nothing(
-        conn) -> None:
+    conn,
+) -> None:
     d = _delivery()
     await ledger.claim(conn, d, lease_s=60)
     taken = await ledger.claim(conn, d, lease_s=0)  # the first sender's lease ran out
     assert taken.attempt == 2
     await ledger.settle(conn, d, ledger.Attempt(1, "retry", 1.0, "late"), 10)  # the old sender
-    assert await conn.fetchval("SELECT state FROM notification_deliveries "
-                               "WHERE idempotency_key = $1", d.key) == "sending"
+    assert (
+        await conn.fetchval(
+            "SELECT state FROM notification_deliveries WHERE idempotency_key = $1", d.key
+        )
+        == "sending"
+    )
     await ledger.settle(conn, d, ledger.Attempt(2, "sent", 1.0), 0)
     done = await ledger.claim(conn, d, lease_s=0)
     assert done.attempt is None and done.state == "sent"
-    rows = await conn.fetch("SELECT attempt, outcome FROM notification_attempts "
-                            "WHERE idempotency_key = $1 ORDER BY id", d.key)
+    rows = await conn.fetch(
+        "SELECT attempt, outcome FROM notification_attempts WHERE idempotency_key = $1 ORDER BY id",
+        d.key,
+    )
     assert [(r["attempt"], r["outcome"]) for r in rows] == [(1, "retry"), (2, "sent")]

@@ -11,12 +11,21 @@ RESOLVED = datetime(2026, 3, 2, 12, 7, 30, tzinfo=UTC)
 
 
 def sample(kind: str = "resolved", language: str = "en", **kw) -> Notification:
-    fields = dict(kind=kind, key="inc-7/resolved", monitor="Shop <checkout>",
-                  target="https://shop.example/checkout",
-                  regions=(RegionEvidence("eu-west", "down", "timeout after 10 s"),
-                           RegionEvidence("us-east", "up")),
-                  started_at=STARTED, resolved_at=RESOLVED, incident_id=7,
-                  url="https://vigil.example/incidents/7", language=language)
+    fields = dict(
+        kind=kind,
+        key="inc-7/resolved",
+        monitor="Shop <checkout>",
+        target="https://shop.example/checkout",
+        regions=(
+            RegionEvidence("eu-west", "down", "timeout after 10 s"),
+            RegionEvidence("us-east", "up"),
+        ),
+        started_at=STARTED,
+        resolved_at=RESOLVED,
+        incident_id=7,
+        url="https://vigil.example/incidents/7",
+        language=language,
+    )
     fields.update(kw)
     return Notification(**fields)
 
@@ -26,13 +35,21 @@ def test_round_trip_through_the_wire_form() -> None:
     assert Notification.from_dict(n.to_dict()) == n
 
 
-@pytest.mark.parametrize(("language", "headline", "region", "duration"), [
-    ("en", "Shop <checkout> is back UP", "Region eu-west: down (timeout after 10 s)", "8 minutes"),
-    ("nl", "Shop <checkout> is weer UP", "Regio eu-west: onbereikbaar", "8 minuten"),
-    ("de", "Shop <checkout> ist wieder UP", "Region eu-west: ausgefallen", "8 Minuten"),
-    ("fr", "Shop <checkout> est de nouveau UP", "Région eu-west: en panne", "8 minutes"),
-    ("es", "Shop <checkout> vuelve a estar UP", "Región eu-west: caído", "8 minutos"),
-])
+@pytest.mark.parametrize(
+    ("language", "headline", "region", "duration"),
+    [
+        (
+            "en",
+            "Shop <checkout> is back UP",
+            "Region eu-west: down (timeout after 10 s)",
+            "8 minutes",
+        ),
+        ("nl", "Shop <checkout> is weer UP", "Regio eu-west: onbereikbaar", "8 minuten"),
+        ("de", "Shop <checkout> ist wieder UP", "Region eu-west: ausgefallen", "8 Minuten"),
+        ("fr", "Shop <checkout> est de nouveau UP", "Région eu-west: en panne", "8 minutes"),
+        ("es", "Shop <checkout> vuelve a estar UP", "Región eu-west: caído", "8 minutos"),
+    ],
+)
 def test_text_is_in_the_account_s_language(language, headline, region, duration) -> None:
     r = render(sample(language=language))
     assert r.subject == f"[Vigil] {headline}"
@@ -67,27 +84,40 @@ def test_the_document_carries_the_event_and_its_words() -> None:
     assert doc["notification"]["incident_id"] == 7
 
 
-@pytest.mark.parametrize("garbage", [
-    None, [], "text", {}, {"kind": "opened"},
-    {"kind": "exploded", "key": "k", "monitor": "m"},
-    {"kind": "opened", "key": "", "monitor": "m"},
-    {"kind": "opened", "key": "k", "monitor": 5},
-    {"kind": "opened", "key": "k", "monitor": "m", "started_at": "yesterday"},
-    {"kind": "opened", "key": "k", "monitor": "m", "started_at": "2026-03-02T12:00:00"},
-    {"kind": "opened", "key": "k", "monitor": "m", "incident_id": "7"},
-    {"kind": "opened", "key": "k", "monitor": "m", "incident_id": True},
-    {"kind": "opened", "key": "k", "monitor": "m", "regions": "eu"},
-    {"kind": "opened", "key": "k", "monitor": "m", "regions": [{"region": "eu", "status": "?"}]},
-    {"kind": "opened", "key": "k", "monitor": "m", "regions": [1]},
-    {"kind": "opened", "key": "k", "monitor": "m", "extra": []},
-    {"kind": "opened", "key": "k", "monitor": "m", "url": 3},
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        None,
+        [],
+        "text",
+        {},
+        {"kind": "opened"},
+        {"kind": "exploded", "key": "k", "monitor": "m"},
+        {"kind": "opened", "key": "", "monitor": "m"},
+        {"kind": "opened", "key": "k", "monitor": 5},
+        {"kind": "opened", "key": "k", "monitor": "m", "started_at": "yesterday"},
+        {"kind": "opened", "key": "k", "monitor": "m", "started_at": "2026-03-02T12:00:00"},
+        {"kind": "opened", "key": "k", "monitor": "m", "incident_id": "7"},
+        {"kind": "opened", "key": "k", "monitor": "m", "incident_id": True},
+        {"kind": "opened", "key": "k", "monitor": "m", "regions": "eu"},
+        {
+            "kind": "opened",
+            "key": "k",
+            "monitor": "m",
+            "regions": [{"region": "eu", "status": "?"}],
+        },
+        {"kind": "opened", "key": "k", "monitor": "m", "regions": [1]},
+        {"kind": "opened", "key": "k", "monitor": "m", "extra": []},
+        {"kind": "opened", "key": "k", "monitor": "m", "url": 3},
+    ],
+)
 def test_garbage_is_refused_with_a_reason(garbage) -> None:
     with pytest.raises(DecodeError):
         Notification.from_dict(garbage)
 
 
 def test_long_texts_are_truncated_not_refused() -> None:
-    n = Notification.from_dict({"kind": "updated", "key": "k", "monitor": "m",
-                                "note": "x" * 10_000})
+    n = Notification.from_dict(
+        {"kind": "updated", "key": "k", "monitor": "m", "note": "x" * 10_000}
+    )
     assert len(n.note) == 2000

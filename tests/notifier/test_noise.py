@@ -33,7 +33,6 @@ def test_maintenance_mutes_alerts_but_not_a_channel_test() -> None:
 def test_recovery_is_told_only_of_an_incident_that_was_told() -> None:
     assert should_notify("resolved", muted=False, told_of_incident=True)
     assert not should_notify("resolved", muted=False, told_of_incident=False)
-    assert not should_notify("resolved", muted=False, told_of_incident=True,
-                             recovery_notices=False)
+    assert not should_notify("resolved", muted=False, told_of_incident=True, recovery_notices=False)
     assert not should_notify("reminder", muted=False, told_of_incident=False)
     assert should_notify("cert_expiring", muted=False, told_of_incident=False)

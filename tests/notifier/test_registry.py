@@ -16,8 +16,17 @@ def test_every_kind_implements_send(kind: str) -> None:
 
 
 def test_the_issue_s_channels_are_all_registered() -> None:
-    assert set(channels.REGISTRY) == {"email", "webhook", "slack", "teams", "discord",
-                                      "telegram", "mattermost", "pagerduty", "hook"}
+    assert set(channels.REGISTRY) == {
+        "email",
+        "webhook",
+        "slack",
+        "teams",
+        "discord",
+        "telegram",
+        "mattermost",
+        "pagerduty",
+        "hook",
+    }
 
 
 def test_an_unknown_kind_is_a_permanent_error() -> None:

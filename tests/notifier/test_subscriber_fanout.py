@@ -28,22 +28,45 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 async def _page(conn: asyncpg.Connection, e: Estate, group: str = "web") -> int:
     page = await conn.fetchval(
         "INSERT INTO status_pages (account_id, slug, title, language, groups) "
-        "VALUES ($1, $2, 'Shop status', 'de', $3) RETURNING id", e.account, short_name("p"),
-        json.dumps([group, "other"]))
-    await conn.execute("INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
-                       "group_name) VALUES ($1, $2, $3, $4)", page, e.monitor, e.account, group)
+        "VALUES ($1, $2, 'Shop status', 'de', $3) RETURNING id",
+        e.account,
+        short_name("p"),
+        json.dumps([group, "other"]),
+    )
+    await conn.execute(
+        "INSERT INTO status_page_monitors (page_id, monitor_id, account_id, "
+        "group_name) VALUES ($1, $2, $3, $4)",
+        page,
+        e.monitor,
+        e.account,
+        group,
+    )
     return page
 
 
-async def _subscriber(conn: asyncpg.Connection, e: Estate, page: int, address: str,
-                      confirmed: bool = True, kind: str = "email", secrets: str | None = None,
-                      **scope: Any) -> int:
+async def _subscriber(
+    conn: asyncpg.Connection,
+    e: Estate,
+    page: int,
+    address: str,
+    confirmed: bool = True,
+    kind: str = "email",
+    secrets: str | None = None,
+    **scope: Any,
+) -> int:
     return await conn.fetchval(
         "INSERT INTO status_subscribers (page_id, account_id, kind, address, secrets, "
         "monitor_ids, groups, language, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "'de', CASE WHEN $8 THEN now() END) RETURNING id", page, e.account, kind, address,
-        secrets, json.dumps(scope["monitor_ids"]) if "monitor_ids" in scope else None,
-        json.dumps(scope["groups"]) if "groups" in scope else None, confirmed)
+        "'de', CASE WHEN $8 THEN now() END) RETURNING id",
+        page,
+        e.account,
+        kind,
+        address,
+        secrets,
+        json.dumps(scope["monitor_ids"]) if "monitor_ids" in scope else None,
+        json.dumps(scope["groups"]) if "groups" in scope else None,
+        confirmed,
+    )
 
 
 def _subscribers(sent: list[bytes]) -> dict[str, Any]:
@@ -57,8 +80,7 @@ def _subscribers(sent: list[bytes]) -> dict[str, Any]:
     return out
 
 
-async def test_confirmed_subscribers_whose_scope_covers_the_monitor_hear_once(
-        conn, pool) -> None:
+async def test_confirmed_subscribers_whose_scope_covers_the_monitor_hear_once(conn, pool) -> None:
     e = await _estate(conn)
     page = await _page(conn, e)
     whole = await _subscriber(conn, e, page, "all@example.com")
@@ -79,18 +101,23 @@ async def test_confirmed_subscribers_whose_scope_covers_the_monitor_hear_once(
     assert n.url == f"http://127.0.0.1:8080/s/{slug}"
     leave = config["unsubscribe_url"].rsplit("token=", 1)[1]
     assert tokens.verify(KEY, tokens.UNSUBSCRIBE, leave).subscriber_id == whole
-    assert await conn.fetchval("SELECT count(*) FROM notification_deliveries WHERE "
-                               "incident_id = $1 AND subscriber_id IS NOT NULL",
-                               e.incident) == 3
+    assert (
+        await conn.fetchval(
+            "SELECT count(*) FROM notification_deliveries WHERE "
+            "incident_id = $1 AND subscriber_id IS NOT NULL",
+            e.incident,
+        )
+        == 3
+    )
     # A replay of the event makes the same keys: the ledger sends each once.
     sent.clear()
     await fan.handle(_event(e), "9")
-    assert {k: v[0].key for k, v in _subscribers(sent).items()} == \
-        {k: v[0].key for k, v in heard.items()}
+    assert {k: v[0].key for k, v in _subscribers(sent).items()} == {
+        k: v[0].key for k, v in heard.items()
+    }
 
 
-async def test_resolved_is_told_only_to_subscribers_told_of_the_opening(conn, pool
-                                                                        ) -> None:
+async def test_resolved_is_told_only_to_subscribers_told_of_the_opening(conn, pool) -> None:
     e = await _estate(conn)
     page = await _page(conn, e)
     await _subscriber(conn, e, page, "early@example.com")
@@ -112,10 +139,18 @@ async def test_resolved_is_told_only_to_subscribers_told_of_the_opening(conn, po
 async def test_webhook_subscribers_get_their_signing_secret(conn, pool) -> None:
     e = await _estate(conn)
     page = await _page(conn, e)
-    await _subscriber(conn, e, page, "https://hooks.example/s", kind="webhook",
-                      secrets=encrypt_json(KEY, {"secret": "k" * 16}))
+    await _subscriber(
+        conn,
+        e,
+        page,
+        "https://hooks.example/s",
+        kind="webhook",
+        secrets=encrypt_json(KEY, {"secret": "k" * 16}),
+    )
     fan, sent = _fanout(pool)
     await fan.handle(_event(e), None)
     d, config = _subscribers(sent)["https://hooks.example/s"]
-    assert d.channel_kind == "webhook" and config == {"url": "https://hooks.example/s",
-                                                      "secret": "k" * 16}
+    assert d.channel_kind == "webhook" and config == {
+        "url": "https://hooks.example/s",
+        "secret": "k" * 16,
+    }

@@ -27,8 +27,11 @@ def po_of(language: str) -> Path:
 
 
 def extracted() -> set[str]:
-    found = extract_from_dir(Path(notifier.__file__).parent, [("**.py", "python")],
-                             keywords={**DEFAULT_KEYWORDS, "N_": None})
+    found = extract_from_dir(
+        Path(notifier.__file__).parent,
+        [("**.py", "python")],
+        keywords={**DEFAULT_KEYWORDS, "N_": None},
+    )
     return {m if isinstance(m, str) else m[0] for _f, _l, m, _c, _x in found}
 
 

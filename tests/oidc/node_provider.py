@@ -22,8 +22,12 @@ CLIENT_ID, CLIENT_SECRET = "vigil", "vigil-client-secret"
 def _installed() -> Path:
     if not (CACHE / "node_modules" / "oidc-provider").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE),
-                        PACKAGE], check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), PACKAGE],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     # ESM resolves packages next to the script, so the script runs from the cache.
     shutil.copy(HERE / "provider.mjs", CACHE / "provider.mjs")
     return CACHE / "provider.mjs"
@@ -41,8 +45,12 @@ def oidc_provider(port: int, redirect_uri: str, log: Path) -> Iterator[str]:
     """The issuer URL of a provider that knows the client `vigil` at this redirect URI."""
     script = _installed()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(["node", str(script), str(port), redirect_uri], cwd=CACHE,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            ["node", str(script), str(port), redirect_uri],
+            cwd=CACHE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     issuer = f"http://127.0.0.1:{port}"
     try:
         wait_sync(lambda: _up(issuer), "the OIDC provider to answer", timeout=30)

@@ -17,9 +17,13 @@ pytestmark = pytest.mark.e2e  # starts real components as subprocesses
 
 
 def vigil(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops.cli", *args], capture_output=True,
-                          text=True, timeout=60,
-                          env={**os.environ, "VIGIL_LOG_LEVEL": "ERROR", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "VIGIL_LOG_LEVEL": "ERROR", **env},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +35,18 @@ def directory() -> Iterator[str]:
 
 def test_add_list_close_open(directory: str) -> None:
     cell = short_name("c")
-    added = vigil("cells", "add", cell, "--api-url", "http://127.0.0.1:9999/",
-                  "--database-url", "postgresql://x/y", "--capacity", "7",
-                  VIGIL_DIRECTORY_URL=directory)
+    added = vigil(
+        "cells",
+        "add",
+        cell,
+        "--api-url",
+        "http://127.0.0.1:9999/",
+        "--database-url",
+        "postgresql://x/y",
+        "--capacity",
+        "7",
+        VIGIL_DIRECTORY_URL=directory,
+    )
     assert added.returncode == 0, added.stderr
     assert vigil("cells", "close", cell, VIGIL_DIRECTORY_URL=directory).returncode == 0
     listed = vigil("cells", "list", VIGIL_DIRECTORY_URL=directory).stdout
@@ -46,11 +59,23 @@ def test_add_list_close_open(directory: str) -> None:
 def test_refusals(directory: str) -> None:
     assert vigil("cells", "list", VIGIL_DIRECTORY_URL="").returncode == 2
     assert vigil("cells", "close", "nope", VIGIL_DIRECTORY_URL=directory).returncode == 1
-    moved = vigil("cells", "move", "nobody@example.com", "--to", "x",
-                  VIGIL_DIRECTORY_URL=directory)
+    moved = vigil("cells", "move", "nobody@example.com", "--to", "x", VIGIL_DIRECTORY_URL=directory)
     assert moved.returncode == 1 and "no such account" in moved.stderr
-    assert vigil("cells", "add", "x", "--api-url", "u", "--database-url", "d", "--capacity",
-                 "many", VIGIL_DIRECTORY_URL=directory).returncode == 2
+    assert (
+        vigil(
+            "cells",
+            "add",
+            "x",
+            "--api-url",
+            "u",
+            "--database-url",
+            "d",
+            "--capacity",
+            "many",
+            VIGIL_DIRECTORY_URL=directory,
+        ).returncode
+        == 2
+    )
     assert vigil("migrate", "--directory", VIGIL_DIRECTORY_URL="").returncode == 2
 
 

@@ -24,8 +24,9 @@ def test_the_table_names_every_setting_once() -> None:
     assert len({v.env for v in VARIABLES}) == len(VARIABLES)
 
 
-@pytest.mark.parametrize("var", [v for v in VARIABLES if v.kind in ("int", "float")],
-                         ids=lambda v: v.env)
+@pytest.mark.parametrize(
+    "var", [v for v in VARIABLES if v.kind in ("int", "float")], ids=lambda v: v.env
+)
 def test_numbers_out_of_bounds_or_not_numbers_are_refused_by_name(var) -> None:
     assert var.high is not None
     for bad in ("twelve", str(var.high * 2 + 1)):
@@ -35,9 +36,11 @@ def test_numbers_out_of_bounds_or_not_numbers_are_refused_by_name(var) -> None:
 
 @pytest.mark.parametrize("var", [v for v in VARIABLES if v.secret], ids=lambda v: v.env)
 def test_every_secret_can_come_from_a_file(var, tmp_path: Path) -> None:
-    value = {"smtp": "smtp://u:p@127.0.0.1:2525", "management": "http://u:p@127.0.0.1:1",
-             "amqp": "amqp://u:p@127.0.0.1:5672/x,amqp://u:p@127.0.0.2:5672/x"}.get(
-        var.kind, "postgresql://u:p@127.0.0.1/x")
+    value = {
+        "smtp": "smtp://u:p@127.0.0.1:2525",
+        "management": "http://u:p@127.0.0.1:1",
+        "amqp": "amqp://u:p@127.0.0.1:5672/x,amqp://u:p@127.0.0.2:5672/x",
+    }.get(var.kind, "postgresql://u:p@127.0.0.1/x")
     secret = tmp_path / "secret"
     secret.write_text(value + "\n")
     settings = Settings.from_env({f"{var.env}_FILE": str(secret)})

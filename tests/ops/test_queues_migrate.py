@@ -58,10 +58,18 @@ async def _types(amqp_url: str) -> dict[str, str]:
 
 
 def _migrate(amqp_url: str) -> subprocess.CompletedProcess[str]:
-    env = {"VIGIL_AMQP_URL": amqp_url, "VIGIL_RABBITMQ_MANAGEMENT_URL": MANAGEMENT,
-           "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "ops.cli", "queues", "migrate"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_RABBITMQ_MANAGEMENT_URL": MANAGEMENT,
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "queues", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -78,8 +86,12 @@ def test_classic_queues_become_quorum_with_their_messages(vhost_url: str) -> Non
     done = _migrate(vhost_url)
     assert done.returncode == 0, done.stderr
     types = asyncio.run(_types(vhost_url))
-    for queue in (names.results_queue(cell), names.dead_letter(names.results_queue(cell)),
-                  names.deliveries_queue(cell), names.deliveries_wait_queue(cell, 60_000)):
+    for queue in (
+        names.results_queue(cell),
+        names.dead_letter(names.results_queue(cell)),
+        names.deliveries_queue(cell),
+        names.deliveries_wait_queue(cell, 60_000),
+    ):
         assert types[queue] == "quorum", queue
     assert not [q for q in types if q.endswith(".migrating")]
     # Every message is there once, in order, and the queue is bound as before.
@@ -87,7 +99,8 @@ def test_classic_queues_become_quorum_with_their_messages(vhost_url: str) -> Non
     bodies = asyncio.run(_drain(vhost_url, names.results_queue(cell)))
     assert bodies == [b"r%d" % i for i in range(MESSAGES)] + [b"after"]
     assert asyncio.run(_drain(vhost_url, names.dead_letter(names.results_queue(cell)))) == [
-        b"poison"]
+        b"poison"
+    ]
 
 
 async def _publish_after(amqp_url: str, cell: str) -> None:
@@ -127,16 +140,20 @@ def test_a_queue_with_consumers_is_left_and_reported(vhost_url: str) -> None:
 @pytest.mark.unit
 def test_arguments_match_what_the_components_declare() -> None:
     from ops.queues import quorum_arguments
+
     s = Settings.from_env({})
     options = amqp.QueueOptions("quorum", s.amqp_delivery_limit)
     assert quorum_arguments("vigil.results.a", {"x-queue-mode": "lazy"}, options) == {
-        "x-queue-type": "quorum", "x-delivery-limit": 20}
+        "x-queue-type": "quorum",
+        "x-delivery-limit": 20,
+    }
     assert quorum_arguments("vigil.results.a.dead", {}, options) == {"x-queue-type": "quorum"}
 
 
 @pytest.mark.unit
 def test_region_shovels_may_point_at_several_centre_nodes() -> None:
     from ops.regions import Region, shovels
+
     region = Region.__new__(Region)
     object.__setattr__(region, "name", "eu")
     object.__setattr__(region, "vhost", "/")

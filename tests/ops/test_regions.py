@@ -10,11 +10,16 @@ def test_both_shovels_are_opened_from_the_region_and_confirm() -> None:
     region = regions.Region("eu", "MGMT", "CENTRE", vhost="/")
     shovels = regions.shovels(region, "amqp://vigil:pw@centre.example:5672/prod")
     down, up = shovels["vigil-eu-down"], shovels["vigil-eu-up"]
-    assert down["src-uri"] == up["dest-uri"] == (
-        "amqp://vigil:pw@centre.example:5672/prod?heartbeat=10")
+    assert (
+        down["src-uri"]
+        == up["dest-uri"]
+        == ("amqp://vigil:pw@centre.example:5672/prod?heartbeat=10")
+    )
     assert down["dest-uri"] == up["src-uri"] == "amqp://"  # the region's own node
-    assert (down["src-queue"], down["dest-exchange"]) == ("vigil.assignments.eu",
-                                                          "vigil.assignments")
+    assert (down["src-queue"], down["dest-exchange"]) == (
+        "vigil.assignments.eu",
+        "vigil.assignments",
+    )
     assert (up["src-queue"], up["dest-exchange"]) == ("vigil.uplink", "vigil.up")
     for s in (down, up):
         assert s["ack-mode"] == "on-confirm" and s["reconnect-delay"] == 5

@@ -46,9 +46,13 @@ async def test_a_result_taken_in_the_region_reaches_the_centre(region: Region, t
     [test_id] = await insert_tests(region.settings.database_url, region.name, target, 1)
     region.start_executor("solo")
     try:
-        rows = await eventually(lambda: _rows(
-            region, "SELECT node, region, status FROM results WHERE test_id = $1", test_id),
-            "a result of the region in the centre's database", timeout=60)
+        rows = await eventually(
+            lambda: _rows(
+                region, "SELECT node, region, status FROM results WHERE test_id = $1", test_id
+            ),
+            "a result of the region in the centre's database",
+            timeout=60,
+        )
         assert (rows[0]["node"], rows[0]["region"], rows[0]["status"]) == ("solo", region.name, 1)
         listed = await _list(region)
         assert "solo" in {n["node"] for n in listed["nodes"]}
@@ -58,8 +62,13 @@ async def test_a_result_taken_in_the_region_reaches_the_centre(region: Region, t
 
 
 async def _owners(region: Region, ids: list[int], since: float) -> dict[int, set[str]]:
-    rows = await _rows(region, "SELECT DISTINCT test_id, node FROM results WHERE test_id ="
-                       " ANY($1) AND checked_at > to_timestamp($2)", ids, since)
+    rows = await _rows(
+        region,
+        "SELECT DISTINCT test_id, node FROM results WHERE test_id ="
+        " ANY($1) AND checked_at > to_timestamp($2)",
+        ids,
+        since,
+    )
     out: dict[int, set[str]] = {}
     for r in rows:
         out.setdefault(r["test_id"], set()).add(r["node"])
@@ -73,7 +82,8 @@ async def test_a_killed_executors_tests_move_to_the_live_one(region: Region, tar
     try:
         started = time.time()
         owners = await eventually(
-            lambda: _both(region, ids, started), "results of every test from k1 and k2", 60)
+            lambda: _both(region, ids, started), "results of every test from k1 and k2", 60
+        )
         k1_tests = [t for t, nodes in owners.items() if "k1" in nodes]
         killed = time.time()
         await asyncio.to_thread(region.stop_executor, "k1", signal.SIGKILL)
@@ -108,8 +118,7 @@ async def _from(region: Region, ids: list[int], node: str, since: float) -> bool
 
 
 def _duplicates_suppressed() -> float:
-    value = REGISTRY.get_sample_value("vigil_processor_batches_total",
-                                      {"outcome": "duplicate"})
+    value = REGISTRY.get_sample_value("vigil_processor_batches_total", {"outcome": "duplicate"})
     return value or 0.0
 
 
@@ -129,8 +138,11 @@ async def test_a_cut_link_loses_nothing_and_doubles_nothing(region: Region, targ
             await asyncio.sleep(1)
             depths = await asyncio.to_thread(region.node.queue_depths)
             buffered = max(buffered, depths.get("vigil.uplink", (0, 0))[0])
-        stored_during = await _rows(region, "SELECT count(*) AS n FROM results WHERE"
-                                    " checked_at > to_timestamp($1)", cut_at + 2)
+        stored_during = await _rows(
+            region,
+            "SELECT count(*) AS n FROM results WHERE checked_at > to_timestamp($1)",
+            cut_at + 2,
+        )
         region.node.link(up=True)
         restored_at = time.time()
         await asyncio.sleep(3)
@@ -142,20 +154,30 @@ async def test_a_cut_link_loses_nothing_and_doubles_nothing(region: Region, targ
         await _rows(region, "UPDATE tests SET enabled = false WHERE id = ANY($1)", ids)
 
     async def arrived() -> bool:
-        rows = await _rows(region, "SELECT count(*) AS n FROM results WHERE node = ANY($1)",
-                           list(nodes))
+        rows = await _rows(
+            region, "SELECT count(*) AS n FROM results WHERE node = ANY($1)", list(nodes)
+        )
         return rows[0]["n"] >= produced
 
     await eventually(arrived, f"all {produced} results at the centre", timeout=90)
     [counts] = await _rows(
-        region, "SELECT count(*) AS n, count(DISTINCT (test_id, checked_at, node)) AS d,"
+        region,
+        "SELECT count(*) AS n, count(DISTINCT (test_id, checked_at, node)) AS d,"
         " count(*) FILTER (WHERE checked_at BETWEEN to_timestamp($2) AND to_timestamp($3))"
-        " AS during FROM results WHERE node = ANY($1)", list(nodes), cut_at, restored_at)
-    figures = {"produced": produced, "buffered_messages_peak": buffered,
-               "delivered": counts["n"], "distinct": counts["d"],
-               "taken_during_cut": counts["during"],
-               "stored_during_cut": stored_during[0]["n"],
-               "duplicates_suppressed": _duplicates_suppressed() - duplicates_before}
+        " AS during FROM results WHERE node = ANY($1)",
+        list(nodes),
+        cut_at,
+        restored_at,
+    )
+    figures = {
+        "produced": produced,
+        "buffered_messages_peak": buffered,
+        "delivered": counts["n"],
+        "distinct": counts["d"],
+        "taken_during_cut": counts["during"],
+        "stored_during_cut": stored_during[0]["n"],
+        "duplicates_suppressed": _duplicates_suppressed() - duplicates_before,
+    }
     print(f"\ncut link figures: {json.dumps(figures)}")
     (region.logs / "cut-figures.json").write_text(json.dumps(figures))
     assert counts["n"] == counts["d"] == produced  # none missing, none twice

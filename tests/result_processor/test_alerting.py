@@ -23,8 +23,9 @@ def feed(s: TestAlert, rule: Rule, regions: int, *events: tuple[str, int, Status
     changes = []
     for region, minute, status in events:
         http = 503 if status is DOWN else 200
-        c = step(s, Observation(region, minute * 60_000, status, http, "http_status"),
-                 rule, regions)
+        c = step(
+            s, Observation(region, minute * 60_000, status, http, "http_status"), rule, regions
+        )
         if c:
             changes.append((c.kind, c.phase, c.at_ms // 60_000))
     return changes
@@ -50,8 +51,9 @@ def test_a_suspicion_that_clears_leaves_no_incident() -> None:
 
 def test_retries_then_down_in_a_single_region_test() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=2, regions=2), 1,
-                   ("eu", 1, DOWN), ("eu", 2, DOWN), ("eu", 3, DOWN))
+    changes = feed(
+        s, Rule(retries=2, regions=2), 1, ("eu", 1, DOWN), ("eu", 2, DOWN), ("eu", 3, DOWN)
+    )
     assert changes == [("opened", "down", 3)]
     assert s.started_ms == 60_000 and len(s.evidence["eu"]) == 3
 
@@ -63,19 +65,35 @@ def test_zero_retries_opens_at_the_first_failure() -> None:
 
 def test_one_region_failing_is_not_an_outage_when_two_must_agree() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=1, regions=2), 2,
-                   ("eu", 1, DOWN), ("us", 1, UP), ("eu", 2, DOWN), ("us", 2, UP),
-                   ("eu", 3, DOWN))
+    changes = feed(
+        s,
+        Rule(retries=1, regions=2),
+        2,
+        ("eu", 1, DOWN),
+        ("us", 1, UP),
+        ("eu", 2, DOWN),
+        ("us", 2, UP),
+        ("eu", 3, DOWN),
+    )
     assert changes == [] and s.phase == "suspected"
 
 
 def test_two_regions_agreeing_open_one_incident_and_recovery_closes_it() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=1, regions=2, recover_after=1), 2,
-                   ("eu", 1, DOWN), ("us", 1, DOWN), ("eu", 2, DOWN), ("us", 2, DOWN),
-                   ("eu", 3, DOWN), ("us", 3, DOWN), ("eu", 4, UP), ("us", 4, UP))
-    assert changes == [("opened", "down", 2), ("changed", "degraded", 4),
-                       ("resolved", "up", 4)]
+    changes = feed(
+        s,
+        Rule(retries=1, regions=2, recover_after=1),
+        2,
+        ("eu", 1, DOWN),
+        ("us", 1, DOWN),
+        ("eu", 2, DOWN),
+        ("us", 2, DOWN),
+        ("eu", 3, DOWN),
+        ("us", 3, DOWN),
+        ("eu", 4, UP),
+        ("us", 4, UP),
+    )
+    assert changes == [("opened", "down", 2), ("changed", "degraded", 4), ("resolved", "up", 4)]
     assert s.idle
 
 
@@ -86,25 +104,44 @@ def test_regions_required_is_capped_by_the_regions_running() -> None:
 
 def test_degraded_results_open_a_degraded_incident() -> None:
     s = TestAlert()
-    assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 1, DEGRADED), ("eu", 2, DEGRADED)) \
-        == [("opened", "degraded", 2)]
+    assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 1, DEGRADED), ("eu", 2, DEGRADED)) == [
+        ("opened", "degraded", 2)
+    ]
 
 
 def test_severity_moves_from_degraded_to_down_and_back() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=0, regions=1, recover_after=1), 1,
-                   ("eu", 1, DEGRADED), ("eu", 2, DOWN), ("eu", 3, DEGRADED), ("eu", 4, UP))
-    assert changes == [("opened", "degraded", 1), ("changed", "down", 2),
-                       ("changed", "degraded", 3), ("resolved", "up", 4)]
+    changes = feed(
+        s,
+        Rule(retries=0, regions=1, recover_after=1),
+        1,
+        ("eu", 1, DEGRADED),
+        ("eu", 2, DOWN),
+        ("eu", 3, DEGRADED),
+        ("eu", 4, UP),
+    )
+    assert changes == [
+        ("opened", "degraded", 1),
+        ("changed", "down", 2),
+        ("changed", "degraded", 3),
+        ("resolved", "up", 4),
+    ]
 
 
 def test_an_open_incident_stays_open_while_one_region_still_fails() -> None:
     s = TestAlert()
-    changes = feed(s, Rule(retries=0, regions=2, recover_after=1), 2,
-                   ("eu", 1, DOWN), ("us", 1, DOWN), ("us", 2, UP), ("eu", 2, DOWN),
-                   ("us", 3, UP), ("eu", 3, UP))
-    assert changes == [("opened", "down", 1), ("changed", "degraded", 2),
-                       ("resolved", "up", 3)]
+    changes = feed(
+        s,
+        Rule(retries=0, regions=2, recover_after=1),
+        2,
+        ("eu", 1, DOWN),
+        ("us", 1, DOWN),
+        ("us", 2, UP),
+        ("eu", 2, DOWN),
+        ("us", 3, UP),
+        ("eu", 3, UP),
+    )
+    assert changes == [("opened", "down", 1), ("changed", "degraded", 2), ("resolved", "up", 3)]
 
 
 def test_threshold_rule_opens_degraded_on_intermittent_failures() -> None:
@@ -122,21 +159,25 @@ def test_threshold_on_5xx_counts() -> None:
     s = TestAlert()
     rule = Rule(retries=5, regions=1, window_s=600, max_5xx=2)
     assert feed(s, rule, 1, ("eu", 1, DOWN), ("eu", 2, UP), ("eu", 3, DOWN)) == [
-        ("opened", "degraded", 3)]
+        ("opened", "degraded", 3)
+    ]
 
 
 def test_late_results_behind_a_newer_success_change_nothing() -> None:
     s = TestAlert()
     feed(s, Rule(retries=1, regions=1), 1, ("eu", 5, UP))
-    assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 3, DOWN), ("eu", 4, DOWN),
-                ("eu", 5, DOWN)) == []  # the last one repeats minute 5: ignored
+    assert (
+        feed(s, Rule(retries=1, regions=1), 1, ("eu", 3, DOWN), ("eu", 4, DOWN), ("eu", 5, DOWN))
+        == []
+    )  # the last one repeats minute 5: ignored
     assert s.regions["eu"].fails == 0 and s.regions["eu"].recent[-1] == (5 * 60_000, int(UP), 1)
 
 
 def test_results_committed_out_of_order_still_confirm() -> None:
     s = TestAlert()
     assert feed(s, Rule(retries=1, regions=1), 1, ("eu", 2, DOWN), ("eu", 1, DOWN)) == [
-        ("opened", "down", 1)]
+        ("opened", "down", 1)
+    ]
 
 
 def test_a_region_remembers_a_bounded_history() -> None:
@@ -166,10 +207,22 @@ def test_rules_come_from_data_with_defaults() -> None:
     assert Rule.from_data({"max_failures": None}) == Rule()
 
 
-@pytest.mark.parametrize("data", [
-    [], "down", 3, {"retries": -1}, {"retries": "2"}, {"regions": 0}, {"regions": True},
-    {"window_s": 1}, {"max_5xx": 0}, {"max_failures": 1.5}, {"nonsense": 1},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        [],
+        "down",
+        3,
+        {"retries": -1},
+        {"retries": "2"},
+        {"regions": 0},
+        {"regions": True},
+        {"window_s": 1},
+        {"max_5xx": 0},
+        {"max_failures": 1.5},
+        {"nonsense": 1},
+    ],
+)
 def test_garbage_rules_are_refused_naming_the_field(data) -> None:
     with pytest.raises(RuleError, match="alert_rule"):
         Rule.from_data(data)
@@ -200,8 +253,14 @@ def test_a_result_retried_on_the_node_counts_its_attempts() -> None:
 
 
 def test_state_remembered_before_attempts_counted_still_loads() -> None:
-    old = {"phase": "suspected", "incident_id": None, "started_ms": 60_000,
-           "regions": {"eu": {"recent": [[60_000, 0]]}}, "window": [], "evidence": {}}
+    old = {
+        "phase": "suspected",
+        "incident_id": None,
+        "started_ms": 60_000,
+        "regions": {"eu": {"recent": [[60_000, 0]]}},
+        "window": [],
+        "evidence": {},
+    }
     s = TestAlert.from_json(old)
     assert s.regions["eu"].recent == [(60_000, 0, 1)] and s.regions["eu"].fails == 1
     assert TestAlert.from_json(json.loads(json.dumps(s.to_json()))) == s

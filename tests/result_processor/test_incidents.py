@@ -27,15 +27,19 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 async def store(conn: asyncpg.Connection, *groups) -> None:
     for results, region, node in groups:
-        await store_group(conn, [batch(results, region=region, node=node)],
-                          datetime.now(UTC), after=[incidents.evaluate])
+        await store_group(
+            conn,
+            [batch(results, region=region, node=node)],
+            datetime.now(UTC),
+            after=[incidents.evaluate],
+        )
 
 
 async def events(conn: asyncpg.Connection, test_id: int) -> list[IncidentEvent]:
-    rows = await conn.fetch("SELECT body FROM event_outbox WHERE routing_key LIKE 'incident.%' "
-                            "ORDER BY id")
-    return [e for e in map(decode_event, (r["body"] for r in rows))
-            if e.test_id == test_id]
+    rows = await conn.fetch(
+        "SELECT body FROM event_outbox WHERE routing_key LIKE 'incident.%' ORDER BY id"
+    )
+    return [e for e in map(decode_event, (r["body"] for r in rows)) if e.test_id == test_id]
 
 
 async def incident_rows(conn: asyncpg.Connection, test_id: int) -> list[asyncpg.Record]:
@@ -47,8 +51,11 @@ async def test_two_regions_agree_one_incident_opens_then_resolves(conn) -> None:
     at = now_ms()
     for minute in range(3):
         when = at + minute * MINUTE
-        await store(conn, ([down(t, when, kind="refused")], "eu", "n1"),
-                    ([down(t, when + 1, kind="timeout")], "us", "n2"))
+        await store(
+            conn,
+            ([down(t, when, kind="refused")], "eu", "n1"),
+            ([down(t, when + 1, kind="timeout")], "us", "n2"),
+        )
     [row] = await incident_rows(conn, t)
     assert row["state"] == "down" and row["monitor_id"] == monitor
     assert row["started_at"] == datetime.fromtimestamp(at / 1000, UTC)
@@ -63,8 +70,10 @@ async def test_two_regions_agree_one_incident_opens_then_resolves(conn) -> None:
     assert row["state"] == "resolved"
     assert row["resolved_at"] == datetime.fromtimestamp((back + 1) / 1000, UTC)
     assert [(e.kind, e.state, e.incident_id) for e in await events(conn, t)] == [
-        ("opened", "down", row["id"]), ("changed", "degraded", row["id"]),
-        ("resolved", "resolved", row["id"])]
+        ("opened", "down", row["id"]),
+        ("changed", "degraded", row["id"]),
+        ("resolved", "resolved", row["id"]),
+    ]
     assert await conn.fetchval("SELECT count(*) FROM alert_state WHERE test_id = $1", t) == 0
 
 
@@ -128,8 +137,18 @@ def test_running_regions_pure() -> None:
     assert incidents.running_regions(None, 2, set()) == 2  # a test without the column
 
 
-@pytest.mark.parametrize("extras, expected", [
-    (None, 1), ({}, 1), ({"attempts": 3}, 3), ({"attempts": 0}, 1), ({"attempts": 99}, 10),
-    ({"attempts": True}, 1), ({"attempts": "2"}, 1), ({"attempts": 2.5}, 1)])
+@pytest.mark.parametrize(
+    "extras, expected",
+    [
+        (None, 1),
+        ({}, 1),
+        ({"attempts": 3}, 3),
+        ({"attempts": 0}, 1),
+        ({"attempts": 99}, 10),
+        ({"attempts": True}, 1),
+        ({"attempts": "2"}, 1),
+        ({"attempts": 2.5}, 1),
+    ],
+)
 def test_attempts_of_garbage_counts_once(extras, expected) -> None:
     assert incidents.attempts_of(extras) == expected

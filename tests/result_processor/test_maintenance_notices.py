@@ -19,8 +19,12 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 HOUR = timedelta(hours=1)
 
 
-def _w(start: datetime = T0, end: datetime = T0 + HOUR, rule: str | None = None,
-       zone: str | None = None) -> dict:
+def _w(
+    start: datetime = T0,
+    end: datetime = T0 + HOUR,
+    rule: str | None = None,
+    zone: str | None = None,
+) -> dict:
     return {"starts_at": start, "ends_at": end, "recurrence": rule, "timezone": zone}
 
 
@@ -42,7 +46,9 @@ def test_a_weekly_window_owes_each_occurrence_its_start_and_end() -> None:
     week = timedelta(weeks=1)
     on = due(w, T0 + week + HOUR / 2)
     assert [(n.phase, n.key_start, n.tell) for n in on] == [
-        ("scheduled", T0, False), ("started", T0 + week, True)]
+        ("scheduled", T0, False),
+        ("started", T0 + week, True),
+    ]
     after = due(w, T0 + week + 2 * HOUR)
     assert [(n.phase, n.key_start) for n in after] == [("scheduled", T0), ("ended", T0 + week)]
     assert after[0].starts_at == T0 + 2 * week  # what "scheduled" would speak of: the next
@@ -56,13 +62,21 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def _window(conn: asyncpg.Connection, start: datetime, end: datetime) -> int:
-    account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES ($1, 'x')"
-                                  " RETURNING id", f"{short_name('m')}@example.com")
-    monitor = await conn.fetchval("INSERT INTO monitors (account_id, name) VALUES ($1, 'Shop')"
-                                  " RETURNING id", account)
+    account = await conn.fetchval(
+        "INSERT INTO accounts (email, password_hash) VALUES ($1, 'x') RETURNING id",
+        f"{short_name('m')}@example.com",
+    )
+    monitor = await conn.fetchval(
+        "INSERT INTO monitors (account_id, name) VALUES ($1, 'Shop') RETURNING id", account
+    )
     return await conn.fetchval(
         "INSERT INTO maintenance_windows (account_id, title, starts_at, ends_at, monitor_id) "
-        "VALUES ($1, 'DB', $2, $3, $4) RETURNING id", account, start, end, monitor)
+        "VALUES ($1, 'DB', $2, $3, $4) RETURNING id",
+        account,
+        start,
+        end,
+        monitor,
+    )
 
 
 async def _events(conn: asyncpg.Connection, window: int) -> list[PageEvent]:
@@ -82,8 +96,11 @@ async def test_two_processors_and_restarts_notice_each_phase_once(conn, pool) ->
     for at in (start + HOUR / 2, start + HOUR / 2, start + 2 * HOUR, start + 3 * HOUR):
         await asyncio.gather(notice_once(pool, "c1", at), notice_once(pool, "c1", at))
     events = await _events(conn, window)
-    assert [e.kind for e in events] == ["maintenance_scheduled", "maintenance_started",
-                                        "maintenance_ended"]
+    assert [e.kind for e in events] == [
+        "maintenance_scheduled",
+        "maintenance_started",
+        "maintenance_ended",
+    ]
     ms = int(start.timestamp() * 1000)
     assert {(e.starts_at_ms, e.ends_at_ms) for e in events} == {(ms, ms + 3_600_000)}
     routing = await conn.fetch("SELECT routing_key FROM event_outbox")
@@ -92,14 +109,16 @@ async def test_two_processors_and_restarts_notice_each_phase_once(conn, pool) ->
 
 @pytest.mark.integration
 async def test_a_window_made_while_on_is_not_scheduled_and_one_missed_is_not_ended(
-        conn, pool) -> None:
+    conn, pool
+) -> None:
     now = datetime.now(UTC)
     on = await _window(conn, now - HOUR, now + HOUR)
     missed = await _window(conn, now - 3 * HOUR, now - 2 * HOUR)
     await notice_once(pool, "c1", now)
     await notice_once(pool, "c1", now + 2 * HOUR)
-    assert [e.kind for e in await _events(conn, on)] == ["maintenance_started",
-                                                         "maintenance_ended"]
+    assert [e.kind for e in await _events(conn, on)] == ["maintenance_started", "maintenance_ended"]
     assert await _events(conn, missed) == []  # its start was never told: neither is its end
-    assert await conn.fetchval("SELECT count(*) FROM maintenance_notices WHERE window_id = $1",
-                               missed) == 2  # recorded, so never told later
+    assert (
+        await conn.fetchval("SELECT count(*) FROM maintenance_notices WHERE window_id = $1", missed)
+        == 2
+    )  # recorded, so never told later

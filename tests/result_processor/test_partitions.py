@@ -36,8 +36,9 @@ async def conn(own_database: str) -> AsyncIterator[asyncpg.Connection]:
 
 async def where(conn: asyncpg.Connection, table: str, t: datetime) -> str:
     """The partition that holds the row of time t."""
-    return await conn.fetchval(f"SELECT tableoid::regclass::text FROM {table} "
-                               f"WHERE checked_at = $1", t)
+    return await conn.fetchval(
+        f"SELECT tableoid::regclass::text FROM {table} WHERE checked_at = $1", t
+    )
 
 
 async def test_partitions_are_created_ahead_across_the_new_year(conn) -> None:
@@ -85,8 +86,7 @@ async def test_retention_drops_whole_partitions_on_both_tables(conn) -> None:
     keep_forever = await partitions.maintain(conn, [parts.results_scheme(), parts.WEEK], later)
     assert keep_forever is not None
     assert "results_week_p2032_01_15" not in await partitions.existing(conn, "results_week")
-    assert await conn.fetchval("SELECT count(*) FROM results_week WHERE checked_at = $1",
-                               now) == 0
+    assert await conn.fetchval("SELECT count(*) FROM results_week WHERE checked_at = $1", now) == 0
     assert "results_p2032_01" in await partitions.existing(conn, "results")
     year_later = now + timedelta(days=400)
     await partitions.maintain(conn, [parts.results_scheme(retention_days=365)], year_later)

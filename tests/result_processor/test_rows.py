@@ -27,10 +27,19 @@ def test_timings_go_to_their_columns_and_the_rest_is_json_text() -> None:
 def test_a_plain_https_result_has_no_json_and_missing_figures_are_null() -> None:
     plain, partial, none, empty = _rows(
         Result(1, AT, Status.UP, 3.0, 200, extras=TIMINGS),
-        Result(2, AT, Status.DOWN, None, None, "dns", "no such name",
-               extras={"dns_ms": 3.5, "attempts": 2}),
+        Result(
+            2,
+            AT,
+            Status.DOWN,
+            None,
+            None,
+            "dns",
+            "no such name",
+            extras={"dns_ms": 3.5, "attempts": 2},
+        ),
         Result(3, AT, Status.UP, 3.0, 200),
-        Result(4, AT, Status.UP, 3.0, 200, extras={}))
+        Result(4, AT, Status.UP, 3.0, 200, extras={}),
+    )
     assert plain["extras"] is None
     assert (partial["dns_ms"], partial["connect_ms"], partial["cert_days"]) == (3.5, None, None)
     assert json.loads(partial["extras"]) == {"attempts": 2}

@@ -33,14 +33,23 @@ async def engine(url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def _insert(conn: asyncpg.Connection, n: int = 1) -> list[int]:
-    account = await conn.fetchval("INSERT INTO accounts (email, password_hash) VALUES "
-                                  "('c' || gen_random_uuid() || '@example.com', 'x') RETURNING id")
+    account = await conn.fetchval(
+        "INSERT INTO accounts (email, password_hash) VALUES "
+        "('c' || gen_random_uuid() || '@example.com', 'x') RETURNING id"
+    )
     monitor = await conn.fetchval(
-        "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account)
-    return [await conn.fetchval(
-        "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config)"
-        " VALUES ($1, $2, 'http', 'eu', 60, 5, $3::jsonb) RETURNING id",
-        monitor, account, json.dumps({"url": f"http://x/{i}"})) for i in range(n)]
+        "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account
+    )
+    return [
+        await conn.fetchval(
+            "INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s,"
+            " config) VALUES ($1, $2, 'http', 'eu', 60, 5, $3::jsonb) RETURNING id",
+            monitor,
+            account,
+            json.dumps({"url": f"http://x/{i}"}),
+        )
+        for i in range(n)
+    ]
 
 
 def _by_id(rows) -> dict[int, object]:
@@ -79,8 +88,9 @@ async def test_every_write_counts_and_a_deletion_is_read_then_pruned(url, engine
     try:
         [test_id] = await _insert(conn)
         start = await read_all(engine)
-        await conn.execute("UPDATE tests SET config = '{\"url\": \"http://y/\"}' WHERE id = $1",
-                           test_id)  # direct SQL, version left alone
+        await conn.execute(
+            'UPDATE tests SET config = \'{"url": "http://y/"}\' WHERE id = $1', test_id
+        )  # direct SQL, version left alone
         changed = await read_since(engine, start.xmin)
         assert _by_id(changed.rows)[test_id].config == {"url": "http://y/"}
 
@@ -88,8 +98,10 @@ async def test_every_write_counts_and_a_deletion_is_read_then_pruned(url, engine
         gone = await read_since(engine, changed.xmin)
         assert gone.deleted == [test_id] and not gone.truncated
         await prune(engine, gone.seen)
-        assert await conn.fetchval("SELECT count(*) FROM test_deletions WHERE test_id = $1",
-                                   test_id) == 0
+        assert (
+            await conn.fetchval("SELECT count(*) FROM test_deletions WHERE test_id = $1", test_id)
+            == 0
+        )
     finally:
         await conn.close()
 
@@ -103,7 +115,10 @@ async def test_a_deleted_id_written_again_is_alive_not_deleted(url, engine) -> N
         await conn.execute(
             "INSERT INTO tests (id, monitor_id, account_id, kind, region, interval_s, timeout_s,"
             " config) VALUES ($1, $2, $3, 'http', 'eu', 60, 5, '{}')",
-            test_id, row["monitor_id"], row["account_id"])
+            test_id,
+            row["monitor_id"],
+            row["account_id"],
+        )
         read = await read_since(engine, start.xmin)
         assert test_id in _by_id(read.rows) and test_id not in read.deleted
     finally:
@@ -138,15 +153,21 @@ def test_migration_down_and_up_stamps_the_rows_it_finds(url) -> None:
             await conn.close()
 
     command.downgrade(alembic_config(url), "0011_timings_day_counts")
-    assert not asyncio.run(run("SELECT 1 FROM information_schema.columns WHERE "
-                               "table_name = 'tests' AND column_name = 'change_xid'"))
-    asyncio.run(run("""
+    assert not asyncio.run(
+        run(
+            "SELECT 1 FROM information_schema.columns WHERE "
+            "table_name = 'tests' AND column_name = 'change_xid'"
+        )
+    )
+    asyncio.run(
+        run("""
         WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('old@example.com', 'x')
                    RETURNING id),
              m AS (INSERT INTO monitors (account_id, name) SELECT id, 'm' FROM a
                    RETURNING id, account_id)
         INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config)
-        SELECT m.id, m.account_id, 'http', 'eu', 60, 5, '{}' FROM m"""))
+        SELECT m.id, m.account_id, 'http', 'eu', 60, 5, '{}' FROM m""")
+    )
     upgrade(url)
     rows = asyncio.run(run("SELECT change_xid FROM tests"))
     assert rows and all(r["change_xid"] > 0 for r in rows)

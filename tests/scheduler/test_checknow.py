@@ -10,8 +10,14 @@ def _plan(*test_ids: int) -> NodePlan:
 
 
 def test_the_holders_in_other_live_regions_are_asked() -> None:
-    plans = {("eu", "n1"): _plan(1, 2), ("eu", "n2"): _plan(3), ("us", "m1"): _plan(1),
-             ("us", "m2"): _plan(2), ("ap", "k1"): _plan(1), ("sa", "s1"): _plan(1)}
+    plans = {
+        ("eu", "n1"): _plan(1, 2),
+        ("eu", "n2"): _plan(3),
+        ("us", "m1"): _plan(1),
+        ("us", "m2"): _plan(2),
+        ("ap", "k1"): _plan(1),
+        ("sa", "s1"): _plan(1),
+    }
     dead = {("sa", "s1")}
     asked = targets(plans, 1, "eu", lambda r, n: (r, n) not in dead)
     assert asked == [("ap", "k1"), ("us", "m1")]  # never the asking region, never the dead

@@ -34,10 +34,13 @@ async def test_one_leads_per_cell_and_another_cell_has_its_own_lock(database_url
 
 
 async def test_a_leader_cut_off_from_the_database_steps_down_and_the_standby_leads(
-        database_url: str) -> None:
+    database_url: str,
+) -> None:
     cell = short_name("c")
-    leader, standby = Leadership(database_url, cell, TAKEOVER_S), \
-        Leadership(database_url, cell, TAKEOVER_S)
+    leader, standby = (
+        Leadership(database_url, cell, TAKEOVER_S),
+        Leadership(database_url, cell, TAKEOVER_S),
+    )
     stop = asyncio.Event()
     admin = await asyncpg.connect(database_url)
     try:
@@ -73,8 +76,9 @@ def test_the_watchdog_ends_a_process_whose_loop_hangs() -> None:
         time.sleep(30)  # a poll that never finishes, the event loop blocked with it
         print("not ended")
     """)
-    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=20
+    )
     assert proc.returncode == EXIT_HUNG, proc.stdout + proc.stderr
     assert "not ended" not in proc.stdout
 
@@ -90,8 +94,9 @@ def test_the_watchdog_ends_a_process_whose_event_loop_is_blocked() -> None:
         asyncio.run(main())
         print("not ended")
     """)
-    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=20
+    )
     assert proc.returncode == EXIT_HUNG, proc.stdout + proc.stderr
     assert "not ended" not in proc.stdout
 
@@ -109,8 +114,9 @@ def test_a_watchdog_whose_loop_stopped_lets_the_process_live() -> None:
         time.sleep(3)  # the loop armed it, and runs no more
         print("alive")
     """)
-    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=20
+    )
     assert proc.returncode == 0 and "alive" in proc.stdout, proc.stderr
 
 
@@ -127,6 +133,7 @@ def test_a_fed_watchdog_lets_the_process_live() -> None:
         time.sleep(1.5)
         print("alive")
     """)
-    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=20
+    )
     assert proc.returncode == 0 and "alive" in proc.stdout, proc.stderr

@@ -24,16 +24,31 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await e.dispose()
 
 
-def _beat(region: str, node: str, offset: int | None = 10, checks: int | None = 40,
-          netfail: int | None = 0) -> Heartbeat:
-    return Heartbeat(region, node, "t", int(time.time() * 1000), 5.0, 0.1, 10, 0, offset,
-                     checks=checks, network_failures=netfail)
+def _beat(
+    region: str,
+    node: str,
+    offset: int | None = 10,
+    checks: int | None = 40,
+    netfail: int | None = 0,
+) -> Heartbeat:
+    return Heartbeat(
+        region,
+        node,
+        "t",
+        int(time.time() * 1000),
+        5.0,
+        0.1,
+        10,
+        0,
+        offset,
+        checks=checks,
+        network_failures=netfail,
+    )
 
 
 async def _broken(engine: AsyncEngine, node: str) -> str | None:
     async with engine.connect() as conn:
-        return await conn.scalar(select(broken_nodes.c.reason).where(
-            broken_nodes.c.node == node))
+        return await conn.scalar(select(broken_nodes.c.reason).where(broken_nodes.c.node == node))
 
 
 async def test_clock_skew_marks_a_node_broken_until_its_clock_is_back(engine) -> None:
@@ -62,8 +77,10 @@ async def test_a_node_failing_every_check_at_the_network_level_alone_is_broken(e
 async def test_a_mark_of_another_writer_is_left_alone(engine) -> None:
     region, node = short_name("r"), short_name("n")
     async with engine.begin() as conn:
-        await conn.execute(text("INSERT INTO broken_nodes (node, reason) "
-                                "VALUES (:n, 'operator: bad NIC')"), {"n": node})
+        await conn.execute(
+            text("INSERT INTO broken_nodes (node, reason) VALUES (:n, 'operator: bad NIC')"),
+            {"n": node},
+        )
     registry = Registry(engine, 20)
     await registry.restore()
     await registry.beat(_beat(region, node))

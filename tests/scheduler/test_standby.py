@@ -45,6 +45,7 @@ class Hits:
         async def hit(request: web.Request) -> web.Response:
             self.at[int(request.match_info["test"])].append(time.time())
             return web.Response(text="ok")
+
         app = web.Application()
         app.router.add_get("/t/{test}", hit)
         return app
@@ -67,8 +68,12 @@ class Cell:
         self.ports[name] = free_port()
         env = {**self.env, "VIGIL_METRICS_PORT": str(self.ports[name])}
         with open(self.logs / f"{name}.log", "ab") as out:
-            self.procs[name] = subprocess.Popen([sys.executable, "-m", "ops.cli", *args],
-                                                env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "ops.cli", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def readyz(self, name: str) -> dict | None:
         try:
@@ -106,12 +111,22 @@ def hits() -> Iterator[Hits]:
 async def cell(amqp_url: str, tmp_path: Path) -> Cell:
     db_name, url = await asyncio.to_thread(services.create_migrated_database, "vigil_standby")
     name, region = short_name("s"), short_name("r")
-    env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_AMQP_URL": amqp_url,
-           "VIGIL_CELL": name, "VIGIL_REGION": region, "VIGIL_NODE_ID": "n1",
-           "VIGIL_LOG_FORMAT": "text", "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
-           "VIGIL_SCHEDULER_POLL": "0.2", "VIGIL_SCHEDULER_TAKEOVER": str(TAKEOVER_S),
-           "VIGIL_HEARTBEAT_INTERVAL": "0.5", "VIGIL_NODE_DEAD_AFTER": "5",
-           "VIGIL_BATCH_MAX_DELAY": "0.2", "VIGIL_STATE_DIR": str(tmp_path / "state")}
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": url,
+        "VIGIL_AMQP_URL": amqp_url,
+        "VIGIL_CELL": name,
+        "VIGIL_REGION": region,
+        "VIGIL_NODE_ID": "n1",
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_ALLOW_PRIVATE_TARGETS": "true",
+        "VIGIL_SCHEDULER_POLL": "0.2",
+        "VIGIL_SCHEDULER_TAKEOVER": str(TAKEOVER_S),
+        "VIGIL_HEARTBEAT_INTERVAL": "0.5",
+        "VIGIL_NODE_DEAD_AFTER": "5",
+        "VIGIL_BATCH_MAX_DELAY": "0.2",
+        "VIGIL_STATE_DIR": str(tmp_path / "state"),
+    }
     c = Cell(name, region, url, env, tmp_path)
     broker = await aio_pika.connect(amqp_url)
     channel = await broker.channel()
@@ -125,24 +140,31 @@ async def cell(amqp_url: str, tmp_path: Path) -> Cell:
         await services.drop_database(db_name)
 
 
-async def _insert(conn: asyncpg.Connection, region: str, url: str,
-                  test_id: int | None = None) -> int:
+async def _insert(
+    conn: asyncpg.Connection, region: str, url: str, test_id: int | None = None
+) -> int:
     account = await conn.fetchval("SELECT id FROM accounts LIMIT 1") or await conn.fetchval(
-        "INSERT INTO accounts (email, password_hash) VALUES ('s@example.com', 'x')"
-        " RETURNING id")
+        "INSERT INTO accounts (email, password_hash) VALUES ('s@example.com', 'x') RETURNING id"
+    )
     monitor = await conn.fetchval(
-        "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account)
+        "INSERT INTO monitors (account_id, name) VALUES ($1, 'm') RETURNING id", account
+    )
     if test_id is None:
         test_id = await conn.fetchval("SELECT nextval(pg_get_serial_sequence('tests', 'id'))")
     return await conn.fetchval(
         "INSERT INTO tests (id, monitor_id, account_id, kind, region, interval_s, timeout_s,"
         " config) VALUES ($1, $2, $3, 'http', $4, $5, 2, $6::jsonb) RETURNING id",
-        test_id, monitor, account, region, INTERVAL_S, json.dumps({"url": f"{url}/t/{test_id}"}))
+        test_id,
+        monitor,
+        account,
+        region,
+        INTERVAL_S,
+        json.dumps({"url": f"{url}/t/{test_id}"}),
+    )
 
 
 async def _checked(hits: Hits, test_id: int, more_than: int, what: str) -> None:
-    await eventually(lambda: _true(hits.count(test_id) > more_than), what,
-                     timeout=8 * INTERVAL_S)
+    await eventually(lambda: _true(hits.count(test_id) > more_than), what, timeout=8 * INTERVAL_S)
 
 
 async def _true(value: bool) -> bool:
@@ -155,6 +177,7 @@ async def _leader(cell: Cell, *names_: str) -> str:
         leading = [n for n, r in roles.items() if r == "leading"]
         assert len(leading) <= 1, f"two schedulers lead at once: {roles}"
         return leading[0] if leading else None
+
     return await eventually(one, f"one of {names_} to lead", timeout=30, every=0.1)
 
 
@@ -170,7 +193,8 @@ def _assert_slots(hits: Hits, test_ids: list[int], since: float) -> None:
 
 
 async def test_sigkill_the_leader_and_the_standby_leads_with_no_gap_and_no_double(
-        cell: Cell, hits: Hits) -> None:
+    cell: Cell, hits: Hits
+) -> None:
     conn = await asyncpg.connect(cell.database_url)
     try:
         ids = [await _insert(conn, cell.region, hits.url) for _ in range(TESTS)]
@@ -199,8 +223,9 @@ async def _leader_standby_executor(cell: Cell) -> None:
     cell.start("scheduler-1", "scheduler")
     assert await _leader(cell, "scheduler-1") == "scheduler-1"
     cell.start("scheduler-2", "scheduler")
-    await eventually(lambda: _role_is(cell, "scheduler-2", "standby"),
-                     "the second scheduler to stand by (ready)")
+    await eventually(
+        lambda: _role_is(cell, "scheduler-2", "standby"), "the second scheduler to stand by (ready)"
+    )
     cell.start("executor", "executor", "--region", cell.region)
 
 
@@ -239,7 +264,8 @@ async def _none_left(conn: asyncpg.Connection) -> bool:
 
 
 async def test_a_stopped_leader_is_fenced_and_steps_down_when_it_wakes(
-        cell: Cell, hits: Hits) -> None:
+    cell: Cell, hits: Hits
+) -> None:
     """SIGSTOP freezes the leader and its watchdog with it, and its socket stays open: only
     its silence tells. The standby ends its session and leads; woken, the old one stands by."""
     conn = await asyncpg.connect(cell.database_url)
@@ -250,16 +276,22 @@ async def test_a_stopped_leader_is_fenced_and_steps_down_when_it_wakes(
 
         cell.procs["scheduler-1"].send_signal(signal.SIGSTOP)
         stopped = time.monotonic()
-        await eventually(lambda: _role_is(cell, "scheduler-2", "leading"),
-                         "the standby to lead while the leader is stopped", timeout=30)
+        await eventually(
+            lambda: _role_is(cell, "scheduler-2", "leading"),
+            "the standby to lead while the leader is stopped",
+            timeout=30,
+        )
         took = time.monotonic() - stopped
         assert took < TAKEOVER_S * 1.5 + 1, f"the standby led {took:.1f} s after the stop"
         added = await _insert(conn, cell.region, hits.url)
         await _checked(hits, added, 0, "a test added under the new leader to be checked")
 
         cell.procs["scheduler-1"].send_signal(signal.SIGCONT)
-        await eventually(lambda: _role_is(cell, "scheduler-1", "standby"),
-                         "the woken leader to stand by", timeout=30)
+        await eventually(
+            lambda: _role_is(cell, "scheduler-1", "standby"),
+            "the woken leader to stand by",
+            timeout=30,
+        )
         assert await cell.role("scheduler-2") == "leading"
     finally:
         if cell.procs.get("scheduler-1"):

@@ -42,15 +42,14 @@ def test_apply_reports_what_changed_where_and_nothing_for_a_row_read_again() -> 
     assert view.regions.get("eu") == {}
 
 
-def test_a_row_that_cannot_be_sent_is_left_out_logged_once_and_taken_when_fixed(
-        caplog) -> None:
+def test_a_row_that_cannot_be_sent_is_left_out_logged_once_and_taken_when_fixed(caplog) -> None:
     view = TestView("a")
     caplog.set_level(logging.INFO, "scheduler.view")
-    view.replace([_Row(1), _Row(2, config=[1, 2]), _Row(3, config={"n": 2 ** 70})])
+    view.replace([_Row(1), _Row(2, config=[1, 2]), _Row(3, config={"n": 2**70})])
     assert _held(view) == {"eu": [1]}
     assert set(view.rejected) == {2, 3} and "list" in view.rejected[2]
     view.apply([_Row(2, config=[1, 2])], [])  # the same bad row read again: not logged again
-    view.replace([_Row(1), _Row(2, config=[1, 2]), _Row(3, config={"n": 2 ** 70})])
+    view.replace([_Row(1), _Row(2, config=[1, 2]), _Row(3, config={"n": 2**70})])
     assert sum("left out" in r.message for r in caplog.records) == 2
     assert view.apply([_Row(2, config={"url": "http://y/"})], [3]) == {"eu": {2}}
     assert _held(view) == {"eu": [1, 2]} and view.rejected == {}
@@ -66,11 +65,9 @@ def test_replace_groups_tests_by_region() -> None:
 def test_a_test_of_several_regions_is_one_spec_per_region_naming_them_all() -> None:
     view = TestView("a")
     specs = view.specs(_Row(7, ["eu", "us", "eu"]))
-    assert [(s.region, s.regions) for s in specs] == [("eu", ("eu", "us")),
-                                                      ("us", ("eu", "us"))]
+    assert [(s.region, s.regions) for s in specs] == [("eu", ("eu", "us")), ("us", ("eu", "us"))]
     view.replace([_Row(7, ["eu", "us", "eu"])])
-    assert set(view.regions) == {"eu", "us"} and all(list(d) == [7]
-                                                    for d in view.regions.values())
+    assert set(view.regions) == {"eu", "us"} and all(list(d) == [7] for d in view.regions.values())
 
 
 def test_a_single_region_spec_names_no_regions() -> None:
@@ -88,7 +85,7 @@ def test_specs_are_what_the_old_scheduler_made() -> None:
 def test_problem_names_what_is_wrong() -> None:
     assert problem({"url": "http://x/"}) is None
     assert "str" in problem("http://x/")  # type: ignore[operator]
-    assert "encoded" in problem({"deep": [{"n": -(2 ** 65)}]})  # type: ignore[operator]
+    assert "encoded" in problem({"deep": [{"n": -(2**65)}]})  # type: ignore[operator]
 
 
 def test_per_test_changes_match_sharing_everything_again() -> None:
@@ -97,11 +94,14 @@ def test_per_test_changes_match_sharing_everything_again() -> None:
     live = ["n1", "n2", "n3"]
     view = TestView("a")
     view.replace([_Row(i) for i in range(200)])
-    plans = {n: NodePlan(seq=1, sent=dict(share))
-             for n, share in split(view.regions["eu"], live).items()}
+    plans = {
+        n: NodePlan(seq=1, sent=dict(share)) for n, share in split(view.regions["eu"], live).items()
+    }
     for _ in range(30):
-        rows = [_Row(rng.randrange(260), interval_s=rng.choice([30, 60]),
-                     enabled=rng.random() < 0.8) for _ in range(rng.randrange(1, 12))]
+        rows = [
+            _Row(rng.randrange(260), interval_s=rng.choice([30, 60]), enabled=rng.random() < 0.8)
+            for _ in range(rng.randrange(1, 12))
+        ]
         deleted = [rng.randrange(260) for _ in range(rng.randrange(3))]
         changed = view.apply(rows, deleted).get("eu", set())
         wanted = split(view.regions.get("eu", {}), live)

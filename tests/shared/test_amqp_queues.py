@@ -120,22 +120,30 @@ async def test_no_broker_answering_raises(amqp_url: str) -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("value, field", [
-    ("http://127.0.0.1:5672/", "VIGIL_AMQP_URL"),
-    ("amqp://a:5672/x,amqp://b:5672/y", "VIGIL_AMQP_URL"),
-    (" , ", "VIGIL_AMQP_URL"),
-    ("amqp://a:5672/,ftp://b/", "VIGIL_AMQP_URL"),
-])
+@pytest.mark.parametrize(
+    "value, field",
+    [
+        ("http://127.0.0.1:5672/", "VIGIL_AMQP_URL"),
+        ("amqp://a:5672/x,amqp://b:5672/y", "VIGIL_AMQP_URL"),
+        (" , ", "VIGIL_AMQP_URL"),
+        ("amqp://a:5672/,ftp://b/", "VIGIL_AMQP_URL"),
+    ],
+)
 def test_garbage_broker_lists_are_refused(value: str, field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         Settings.from_env({"VIGIL_AMQP_URL": value})
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("env", [
-    {"VIGIL_AMQP_QUEUE_TYPE": "stream"}, {"VIGIL_AMQP_QUEUE_TYPE": ""},
-    {"VIGIL_AMQP_DELIVERY_LIMIT": "0"}, {"VIGIL_AMQP_DELIVERY_LIMIT": "many"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"VIGIL_AMQP_QUEUE_TYPE": "stream"},
+        {"VIGIL_AMQP_QUEUE_TYPE": ""},
+        {"VIGIL_AMQP_DELIVERY_LIMIT": "0"},
+        {"VIGIL_AMQP_DELIVERY_LIMIT": "many"},
+    ],
+)
 def test_garbage_queue_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError, match=next(iter(env))):
         Settings.from_env(env)
@@ -162,4 +170,3 @@ async def test_failover_moves_to_the_next_broker() -> None:
     assert connection.url.host == "c"
     connection.transport = None
     assert connection.url.host == "a"
-

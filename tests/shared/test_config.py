@@ -10,20 +10,35 @@ def test_defaults_work_on_a_developer_machine() -> None:
     assert s.allow_private_targets is False
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("VIGIL_API_PORT", "eighty"), ("VIGIL_API_PORT", "70000"),
-    ("VIGIL_ALLOW_PRIVATE_TARGETS", "maybe"), ("VIGIL_CELL", "Cell A!"),
-    ("VIGIL_SCHEDULER_POLL", "soon"), ("VIGIL_SCHEDULER_FULL_READ", "0"),
-    ("VIGIL_SCHEDULER_FULL_READ", "often"), ("VIGIL_LOG_FORMAT", "xml"),
-    ("VIGIL_MIN_INTERVAL", "0"), ("VIGIL_SECRET_KEY_FILE", "/nonexistent/secret"),
-    ("VIGIL_NOTIFY_MAX_ATTEMPTS", "0"), ("VIGIL_NOTIFY_BACKOFF_BASE", "fast"),
-    ("VIGIL_NOTIFY_TIMEOUT", "-1"), ("VIGIL_NOTIFY_ALLOW_PRIVATE", "sometimes"),
-    ("VIGIL_SMTP_URL", "mail.example.com"), ("VIGIL_TELEGRAM_API_URL", "ftp://x"),
-    ("VIGIL_HOOKS", "page=relative/path"), ("VIGIL_HOOKS", "Bad Name=/bin/true"),
-    ("VIGIL_HOOKS", "a=/bin/true,,"), ("VIGIL_HOOKS_TIMEOUT", "0"),
-    ("VIGIL_PROCESSOR_WRITERS", "0"), ("VIGIL_PROCESSOR_GROUP_ROWS", "lots"),
-    ("VIGIL_RESULTS_RETENTION_DAYS", "-1"), ("VIGIL_BATCH_ID_RETENTION_DAYS", "0"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VIGIL_API_PORT", "eighty"),
+        ("VIGIL_API_PORT", "70000"),
+        ("VIGIL_ALLOW_PRIVATE_TARGETS", "maybe"),
+        ("VIGIL_CELL", "Cell A!"),
+        ("VIGIL_SCHEDULER_POLL", "soon"),
+        ("VIGIL_SCHEDULER_FULL_READ", "0"),
+        ("VIGIL_SCHEDULER_FULL_READ", "often"),
+        ("VIGIL_LOG_FORMAT", "xml"),
+        ("VIGIL_MIN_INTERVAL", "0"),
+        ("VIGIL_SECRET_KEY_FILE", "/nonexistent/secret"),
+        ("VIGIL_NOTIFY_MAX_ATTEMPTS", "0"),
+        ("VIGIL_NOTIFY_BACKOFF_BASE", "fast"),
+        ("VIGIL_NOTIFY_TIMEOUT", "-1"),
+        ("VIGIL_NOTIFY_ALLOW_PRIVATE", "sometimes"),
+        ("VIGIL_SMTP_URL", "mail.example.com"),
+        ("VIGIL_TELEGRAM_API_URL", "ftp://x"),
+        ("VIGIL_HOOKS", "page=relative/path"),
+        ("VIGIL_HOOKS", "Bad Name=/bin/true"),
+        ("VIGIL_HOOKS", "a=/bin/true,,"),
+        ("VIGIL_HOOKS_TIMEOUT", "0"),
+        ("VIGIL_PROCESSOR_WRITERS", "0"),
+        ("VIGIL_PROCESSOR_GROUP_ROWS", "lots"),
+        ("VIGIL_RESULTS_RETENTION_DAYS", "-1"),
+        ("VIGIL_BATCH_ID_RETENTION_DAYS", "0"),
+    ],
+)
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
@@ -57,16 +72,21 @@ def test_hooks_are_name_path_pairs() -> None:
 def test_the_smtp_password_is_masked() -> None:
     public = Settings.from_env({"VIGIL_SMTP_URL": "smtp://u:pw@mail.example"}).public()
     assert "pw" not in repr(public)
-@pytest.mark.parametrize(("env", "name"), [
-    ({"VIGIL_NODE_ID": "node one"}, "VIGIL_NODE_ID"),
-    ({"VIGIL_NODE_ID": "x" * 65}, "VIGIL_NODE_ID"),
-    ({"VIGIL_ADMIN_EMAILS": "ops@example.com, nobody"}, "VIGIL_ADMIN_EMAILS"),
-    ({"VIGIL_HEARTBEAT_INTERVAL": "5", "VIGIL_NODE_DEAD_AFTER": "6"}, "VIGIL_NODE_DEAD_AFTER"),
-    ({"VIGIL_REGION_BUFFER_BYTES": "1000"}, "VIGIL_REGION_BUFFER_BYTES"),
-    ({"VIGIL_MAX_CLOCK_SKEW": "soon"}, "VIGIL_MAX_CLOCK_SKEW"),
-    ({"VIGIL_MAX_CLOCK_SKEW": "0"}, "VIGIL_MAX_CLOCK_SKEW"),
-    ({"VIGIL_MAX_CLOCK_SKEW": "nan"}, "VIGIL_MAX_CLOCK_SKEW"),
-])
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"VIGIL_NODE_ID": "node one"}, "VIGIL_NODE_ID"),
+        ({"VIGIL_NODE_ID": "x" * 65}, "VIGIL_NODE_ID"),
+        ({"VIGIL_ADMIN_EMAILS": "ops@example.com, nobody"}, "VIGIL_ADMIN_EMAILS"),
+        ({"VIGIL_HEARTBEAT_INTERVAL": "5", "VIGIL_NODE_DEAD_AFTER": "6"}, "VIGIL_NODE_DEAD_AFTER"),
+        ({"VIGIL_REGION_BUFFER_BYTES": "1000"}, "VIGIL_REGION_BUFFER_BYTES"),
+        ({"VIGIL_MAX_CLOCK_SKEW": "soon"}, "VIGIL_MAX_CLOCK_SKEW"),
+        ({"VIGIL_MAX_CLOCK_SKEW": "0"}, "VIGIL_MAX_CLOCK_SKEW"),
+        ({"VIGIL_MAX_CLOCK_SKEW": "nan"}, "VIGIL_MAX_CLOCK_SKEW"),
+    ],
+)
 def test_fleet_settings_refuse_garbage(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
@@ -82,26 +102,38 @@ def test_admin_emails_are_a_lower_cased_set() -> None:
 def test_domain_proof_settings_default_to_the_system_resolver() -> None:
     s = Settings.from_env({})
     assert (s.domain_dns_servers, s.domain_dns_timeout_s, s.domain_claim_days) == ((), 3.0, 7)
-    s = Settings.from_env({"VIGIL_DOMAIN_DNS_SERVERS": " 192.0.2.53, 127.0.0.1:5353,[::1]:54,::1",
-                           "VIGIL_DOMAIN_DNS_TIMEOUT": "0.5", "VIGIL_DOMAIN_CLAIM_DAYS": "30"})
-    assert s.domain_dns_servers == (("192.0.2.53", 53), ("127.0.0.1", 5353), ("::1", 54),
-                                    ("::1", 53))
+    s = Settings.from_env(
+        {
+            "VIGIL_DOMAIN_DNS_SERVERS": " 192.0.2.53, 127.0.0.1:5353,[::1]:54,::1",
+            "VIGIL_DOMAIN_DNS_TIMEOUT": "0.5",
+            "VIGIL_DOMAIN_CLAIM_DAYS": "30",
+        }
+    )
+    assert s.domain_dns_servers == (
+        ("192.0.2.53", 53),
+        ("127.0.0.1", 5353),
+        ("::1", 54),
+        ("::1", 53),
+    )
     assert (s.domain_dns_timeout_s, s.domain_claim_days) == (0.5, 30)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("VIGIL_DOMAIN_DNS_SERVERS", "dns.example.com"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:0"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:65536"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "999.1.1.1"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:53:53"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "[1.2.3.4"),
-    ("VIGIL_DOMAIN_DNS_SERVERS", "127.0.0.1;rm -rf"),
-    ("VIGIL_DOMAIN_DNS_TIMEOUT", "0"),
-    ("VIGIL_DOMAIN_DNS_TIMEOUT", "soon"),
-    ("VIGIL_DOMAIN_CLAIM_DAYS", "0"),
-    ("VIGIL_DOMAIN_CLAIM_DAYS", "1.5"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VIGIL_DOMAIN_DNS_SERVERS", "dns.example.com"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:0"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:65536"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "999.1.1.1"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "1.2.3.4:53:53"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "[1.2.3.4"),
+        ("VIGIL_DOMAIN_DNS_SERVERS", "127.0.0.1;rm -rf"),
+        ("VIGIL_DOMAIN_DNS_TIMEOUT", "0"),
+        ("VIGIL_DOMAIN_DNS_TIMEOUT", "soon"),
+        ("VIGIL_DOMAIN_CLAIM_DAYS", "0"),
+        ("VIGIL_DOMAIN_CLAIM_DAYS", "1.5"),
+    ],
+)
 def test_domain_proof_settings_refuse_garbage(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})

@@ -21,8 +21,12 @@ from tests.proxy import Cuttable
 from tests.targets import free_port
 
 # What each component watches (docs/OPERATING.md).
-WATCHES = {"executor": ("broker",), "processor": ("database", "broker"),
-           "notifier": ("database", "broker"), "scheduler": ("database", "broker")}
+WATCHES = {
+    "executor": ("broker",),
+    "processor": ("database", "broker"),
+    "notifier": ("database", "broker"),
+    "scheduler": ("database", "broker"),
+}
 
 
 def _via(url: str, port: int) -> str:
@@ -49,8 +53,9 @@ def _get(port: int, path: str) -> tuple[int, dict] | None:
     return answer.status_code, body
 
 
-def _ready_is(port: int, status: int, proc: subprocess.Popen[bytes],
-              log: Path) -> tuple[int, dict] | None:
+def _ready_is(
+    port: int, status: int, proc: subprocess.Popen[bytes], log: Path
+) -> tuple[int, dict] | None:
     assert proc.poll() is None, f"exited with {proc.returncode}: {log.read_text()[-3000:]}"
     got = _get(port, "/readyz")
     return got if got and got[0] == status else None
@@ -59,14 +64,24 @@ def _ready_is(port: int, status: int, proc: subprocess.Popen[bytes],
 @pytest.mark.integration
 @pytest.mark.parametrize("component", sorted(WATCHES))
 def test_readyz_is_503_while_a_dependency_is_cut_and_200_after(
-        component: str, database_url: str, amqp_url: str, forwarders: dict[str, Cuttable],
-        tmp_path: Path) -> None:
+    component: str,
+    database_url: str,
+    amqp_url: str,
+    forwarders: dict[str, Cuttable],
+    tmp_path: Path,
+) -> None:
     port = free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": _via(database_url, forwarders["database"].port),
-           "VIGIL_AMQP_URL": _via(amqp_url, forwarders["broker"].port),
-           "VIGIL_CELL": short_name("h"), "VIGIL_REGION": short_name("r"),
-           "VIGIL_METRICS_PORT": str(port), "VIGIL_LOG_FORMAT": "text",
-           "VIGIL_STATE_DIR": str(tmp_path / "state"), "VIGIL_SCHEDULER_TAKEOVER": "2"}
+    env = {
+        **os.environ,
+        "VIGIL_DATABASE_URL": _via(database_url, forwarders["database"].port),
+        "VIGIL_AMQP_URL": _via(amqp_url, forwarders["broker"].port),
+        "VIGIL_CELL": short_name("h"),
+        "VIGIL_REGION": short_name("r"),
+        "VIGIL_METRICS_PORT": str(port),
+        "VIGIL_LOG_FORMAT": "text",
+        "VIGIL_STATE_DIR": str(tmp_path / "state"),
+        "VIGIL_SCHEDULER_TAKEOVER": "2",
+    }
     argv = [sys.executable, "-m", "ops.cli", component]
     log = tmp_path / "component.log"
     with open(log, "wb") as out:
@@ -81,14 +96,19 @@ def test_readyz_is_503_while_a_dependency_is_cut_and_200_after(
         assert metrics and metrics[0] == 200 and "python_info" in metrics[1]["text"]
         for dependency in WATCHES[component]:
             forwarders[dependency].cut()
-            _, body = wait_sync(lambda: _ready_is(port, 503, proc, log),
-                                f"{component}'s /readyz to fail with its {dependency} cut")
+            _, body = wait_sync(
+                lambda: _ready_is(port, 503, proc, log),
+                f"{component}'s /readyz to fail with its {dependency} cut",
+            )
             assert body["checks"][dependency] is False and body["ready"] is False
             assert _get(port, "/healthz") == (200, {"alive": True})
             assert _vigil_health(component, env) == 1
             forwarders[dependency].restore()
-            wait_sync(lambda: _ready_is(port, 200, proc, log),
-                      f"{component} to be ready again with its {dependency} back", timeout=90)
+            wait_sync(
+                lambda: _ready_is(port, 200, proc, log),
+                f"{component} to be ready again with its {dependency} back",
+                timeout=90,
+            )
     finally:
         proc.terminate()
         try:
@@ -100,22 +120,35 @@ def test_readyz_is_503_while_a_dependency_is_cut_and_200_after(
 
 
 def _vigil_health(component: str, env: dict[str, str]) -> int:
-    return subprocess.run([sys.executable, "-m", "ops.cli", "health", component], env=env,
-                          capture_output=True, timeout=30).returncode
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "health", component],
+        env=env,
+        capture_output=True,
+        timeout=30,
+    ).returncode
 
 
 @pytest.mark.integration
 def test_vigil_health_fails_when_nothing_answers() -> None:
     env = {**os.environ, "VIGIL_METRICS_PORT": str(free_port())}
-    proc = subprocess.run([sys.executable, "-m", "ops.cli", "health", "processor"], env=env,
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "health", "processor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 1 and "readyz" in proc.stderr
 
 
 @pytest.mark.unit
 def test_vigil_health_refuses_an_unknown_component() -> None:
-    proc = subprocess.run([sys.executable, "-m", "ops.cli", "health", "api"],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "health", "api"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
 
 
@@ -128,11 +161,18 @@ def test_each_component_has_its_own_default_port() -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("name", "value"), [
-    ("VIGIL_METRICS_PORT", "nine"), ("VIGIL_METRICS_PORT", "70000"),
-    ("VIGIL_METRICS_PORT", "-1"), ("VIGIL_SCHEDULER_TAKEOVER", "0"),
-    ("VIGIL_SCHEDULER_TAKEOVER", "soon"), ("VIGIL_SCHEDULER_WATCHDOG", "0.5"),
-    ("VIGIL_SCHEDULER_WATCHDOG", "")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VIGIL_METRICS_PORT", "nine"),
+        ("VIGIL_METRICS_PORT", "70000"),
+        ("VIGIL_METRICS_PORT", "-1"),
+        ("VIGIL_SCHEDULER_TAKEOVER", "0"),
+        ("VIGIL_SCHEDULER_TAKEOVER", "soon"),
+        ("VIGIL_SCHEDULER_WATCHDOG", "0.5"),
+        ("VIGIL_SCHEDULER_WATCHDOG", ""),
+    ],
+)
 def test_a_bad_setting_is_refused_naming_it(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})

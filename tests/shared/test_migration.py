@@ -26,15 +26,20 @@ def test_existing_rows_are_carried_into_partitions() -> None:
     try:
         upgrade(url, "0001")
         now = datetime.now(UTC).replace(microsecond=0)
-        times = [now, now - timedelta(days=2), now - timedelta(days=40),
-                 now - timedelta(days=800)]
-        insert = ("INSERT INTO {} (test_id, checked_at, region, node, status) "
-                  "SELECT 7, t, 'r', 'n', 1 FROM unnest($1::timestamptz[]) AS t")
+        times = [now, now - timedelta(days=2), now - timedelta(days=40), now - timedelta(days=800)]
+        insert = (
+            "INSERT INTO {} (test_id, checked_at, region, node, status) "
+            "SELECT 7, t, 'r', 'n', 1 FROM unnest($1::timestamptz[]) AS t"
+        )
         for table in ("results", "results_week"):
             asyncio.run(_rows(url, insert.format(table), times))
         upgrade(url)
-        full = asyncio.run(_rows(url, "SELECT checked_at, tableoid::regclass::text AS p "
-                                      "FROM results ORDER BY checked_at"))
+        full = asyncio.run(
+            _rows(
+                url,
+                "SELECT checked_at, tableoid::regclass::text AS p FROM results ORDER BY checked_at",
+            )
+        )
         assert [r["checked_at"] for r in full] == sorted(times)
         assert all(r["p"].startswith("results_p") for r in full)
         week = asyncio.run(_rows(url, "SELECT tableoid::regclass::text AS p FROM results_week"))
@@ -49,15 +54,25 @@ def test_existing_tests_run_in_their_region_and_results_get_no_extras() -> None:
     url = services.database_url(name)
     try:
         upgrade(url, "0005")
-        asyncio.run(_rows(url, """
+        asyncio.run(
+            _rows(
+                url,
+                """
             WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('m@example.com', 'x')
                        RETURNING id),
                  m AS (INSERT INTO monitors (account_id, name) SELECT id, 'm' FROM a
                        RETURNING id, account_id)
             INSERT INTO tests (monitor_id, account_id, kind, region, interval_s, timeout_s, config)
-            SELECT m.id, m.account_id, 'http', 'eu-west', 60, 5, '{}' FROM m"""))
-        asyncio.run(_rows(url, "INSERT INTO results (test_id, checked_at, region, node, status) "
-                               "VALUES (1, now(), 'eu-west', 'n', 1)"))
+            SELECT m.id, m.account_id, 'http', 'eu-west', 60, 5, '{}' FROM m""",
+            )
+        )
+        asyncio.run(
+            _rows(
+                url,
+                "INSERT INTO results (test_id, checked_at, region, node, status) "
+                "VALUES (1, now(), 'eu-west', 'n', 1)",
+            )
+        )
         upgrade(url)
         [test] = asyncio.run(_rows(url, "SELECT region, regions FROM tests"))
         assert (test["region"], test["regions"]) == ("eu-west", ["eu-west"])

@@ -23,19 +23,29 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
 
 
 def _columns(url: str, table: str) -> set[str]:
-    rows = asyncio.run(_fetch(url, "SELECT column_name FROM information_schema.columns "
-                                   f"WHERE table_schema = 'public' AND table_name = '{table}'"))
+    rows = asyncio.run(
+        _fetch(
+            url,
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_schema = 'public' AND table_name = '{table}'",
+        )
+    )
     return {r["column_name"] for r in rows}
 
 
 def test_cell_migration_down_and_up() -> None:
     name, url = services.create_migrated_database("vigil_mig")
     try:
-        asyncio.run(_fetch(url, """
+        asyncio.run(
+            _fetch(
+                url,
+                """
             WITH a AS (INSERT INTO accounts (email, password_hash) VALUES ('m@example.com', 'x')
                        RETURNING id)
             INSERT INTO status_pages (account_id, slug, title, language, custom_domain)
-            SELECT id, 'kept', 'Kept', 'en', 'status.example.com' FROM a"""))
+            SELECT id, 'kept', 'Kept', 'en', 'status.example.com' FROM a""",
+            )
+        )
         command.downgrade(alembic_config(url), "0009_cert_notices")
         assert "custom_domain" not in _columns(url, "status_pages")
         assert _columns(url, "processor_stats") == set()
@@ -44,9 +54,14 @@ def test_cell_migration_down_and_up() -> None:
         assert "results_per_second" in _columns(url, "processor_stats")
         asyncio.run(_fetch(url, "UPDATE status_pages SET custom_domain = 'a.example.com'"))
         with pytest.raises(asyncpg.UniqueViolationError):
-            asyncio.run(_fetch(url, "INSERT INTO status_pages (account_id, slug, title, "
-                                    "language, custom_domain) SELECT account_id, 'other', 'O', "
-                                    "'en', 'a.example.com' FROM status_pages"))
+            asyncio.run(
+                _fetch(
+                    url,
+                    "INSERT INTO status_pages (account_id, slug, title, "
+                    "language, custom_domain) SELECT account_id, 'other', 'O', "
+                    "'en', 'a.example.com' FROM status_pages",
+                )
+            )
     finally:
         services.drop_database_sync(name)
 
@@ -70,13 +85,18 @@ def test_claims_made_before_the_proof_get_a_token_and_are_unproven() -> None:
     name, url = services.create_directory_database("vigil_mig_proof")
     try:
         command.downgrade(alembic_config(url, DIRECTORY_SCRIPTS), "d0002")
-        asyncio.run(_fetch(url, """
+        asyncio.run(
+            _fetch(
+                url,
+                """
             WITH c AS (INSERT INTO cells (name, api_url, database_url, capacity)
                        VALUES ('a', 'http://a', 'postgresql://a', 1) RETURNING name),
                  a AS (INSERT INTO accounts (email, cell) SELECT 'm@example.com', name FROM c
                        RETURNING email)
             INSERT INTO domains (domain, account)
-            SELECT d, email FROM a, unnest(ARRAY['a.example.com', 'b.example.com']) d"""))
+            SELECT d, email FROM a, unnest(ARRAY['a.example.com', 'b.example.com']) d""",
+            )
+        )
         upgrade_directory(url)
         rows = asyncio.run(_fetch(url, "SELECT * FROM domains ORDER BY domain"))
         assert [r["domain"] for r in rows] == ["a.example.com", "b.example.com"]

@@ -19,11 +19,19 @@ def test_global_unicast_is_allowed(address: str) -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("address", "inner"), [
-    ("::ffff:10.0.0.1", "10.0.0.1"), ("2002:7f00:1::1", "127.0.0.1"),
-    ("64:ff9b::7f00:1", "127.0.0.1"), ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1"),
-    ("::7f00:1", "127.0.0.1"), ("2606:4700::1111", None), ("::1", None), ("::", None),
-])
+@pytest.mark.parametrize(
+    ("address", "inner"),
+    [
+        ("::ffff:10.0.0.1", "10.0.0.1"),
+        ("2002:7f00:1::1", "127.0.0.1"),
+        ("64:ff9b::7f00:1", "127.0.0.1"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1"),
+        ("::7f00:1", "127.0.0.1"),
+        ("2606:4700::1111", None),
+        ("::1", None),
+        ("::", None),
+    ],
+)
 def test_embedded_ipv4_is_unwrapped(address: str, inner: str | None) -> None:
     found = embedded_ipv4(ipaddress.IPv6Address(address))
     assert (None if found is None else str(found)) == inner

@@ -23,8 +23,12 @@ def test_months_ahead_cross_the_year() -> None:
 
 def test_days_ahead_cross_the_end_of_february() -> None:
     wanted = parts.wanted(parts.WEEK, at(2028, 2, 28, 12))
-    assert names(wanted) == ["results_week_p2028_02_28", "results_week_p2028_02_29",
-                             "results_week_p2028_03_01", "results_week_p2028_03_02"]
+    assert names(wanted) == [
+        "results_week_p2028_02_28",
+        "results_week_p2028_02_29",
+        "results_week_p2028_03_01",
+        "results_week_p2028_03_02",
+    ]
 
 
 def test_local_time_is_taken_as_utc() -> None:
@@ -34,11 +38,15 @@ def test_local_time_is_taken_as_utc() -> None:
 
 def test_week_keeps_seven_days_and_drops_older_days_whole() -> None:
     now = at(2026, 3, 9, 0, 0, 1)
-    existing = [parts.partition_at(parts.WEEK, at(2026, 2, 27) + timedelta(days=i)).name
-                for i in range(12)]
+    existing = [
+        parts.partition_at(parts.WEEK, at(2026, 2, 27) + timedelta(days=i)).name for i in range(12)
+    ]
     plan = parts.plan(parts.WEEK, existing, now)
-    assert names(plan.drop) == ["results_week_p2026_02_27", "results_week_p2026_02_28",
-                                "results_week_p2026_03_01"]
+    assert names(plan.drop) == [
+        "results_week_p2026_02_27",
+        "results_week_p2026_02_28",
+        "results_week_p2026_03_01",
+    ]
     # The partition of 2026-03-02 still holds the last second of the seven days.
     assert names(plan.create) == ["results_week_p2026_03_11", "results_week_p2026_03_12"]
 
@@ -66,10 +74,19 @@ def test_rows_in_the_default_partition_get_a_partition_unless_past_retention() -
     assert "results_p2019_07" in names(plan.create)
 
 
-@pytest.mark.parametrize("name", [
-    "results_default", "results_p2026_13", "results_p2026_1", "results_week_p2026_11_26",
-    "results_p2026_11_extra", "other_p2026_11", "results_p0000_00", "",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "results_default",
+        "results_p2026_13",
+        "results_p2026_1",
+        "results_week_p2026_11_26",
+        "results_p2026_11_extra",
+        "other_p2026_11",
+        "results_p0000_00",
+        "",
+    ],
+)
 def test_foreign_names_are_not_taken_for_partitions(name: str) -> None:
     assert parts.parse_name(parts.results_scheme(), name) is None
 

@@ -12,14 +12,18 @@ SECRET = "s" * 32
 
 def test_a_token_round_trips_for_its_purpose_and_address() -> None:
     token = subs.make(SECRET, subs.CONFIRM, 42, now=1000)
-    assert subs.verify(SECRET, subs.CONFIRM, token, now=1001) == \
-        subs.Token(42, 1000 + subs.CONFIRM_TTL_S)
+    assert subs.verify(SECRET, subs.CONFIRM, token, now=1001) == subs.Token(
+        42, 1000 + subs.CONFIRM_TTL_S
+    )
 
 
-@pytest.mark.parametrize("purpose,secret", [
-    (subs.UNSUBSCRIBE, SECRET),  # another purpose
-    (subs.CONFIRM, "t" * 32),  # another key
-])
+@pytest.mark.parametrize(
+    "purpose,secret",
+    [
+        (subs.UNSUBSCRIBE, SECRET),  # another purpose
+        (subs.CONFIRM, "t" * 32),  # another key
+    ],
+)
 def test_a_token_is_good_for_nothing_else(purpose: str, secret: str) -> None:
     token = subs.make(SECRET, subs.CONFIRM, 42, now=1000)
     with pytest.raises(subs.BadToken):
@@ -29,9 +33,17 @@ def test_a_token_is_good_for_nothing_else(purpose: str, secret: str) -> None:
 def test_a_tampered_token_is_refused() -> None:
     token = subs.make(SECRET, subs.UNSUBSCRIBE, 42)
     ident, expires, mac = token.split(".")
-    for forged in (f"43.{expires}.{mac}", f"{ident}.9999999999.{mac}",
-                   f"{ident}.{expires}.{mac[:-1]}A", f"{ident}.{expires}.", "", "a.b.c",
-                   "1.2", "1.2.3.4", "x" * 500):
+    for forged in (
+        f"43.{expires}.{mac}",
+        f"{ident}.9999999999.{mac}",
+        f"{ident}.{expires}.{mac[:-1]}A",
+        f"{ident}.{expires}.",
+        "",
+        "a.b.c",
+        "1.2",
+        "1.2.3.4",
+        "x" * 500,
+    ):
         with pytest.raises(subs.BadToken):
             subs.verify(SECRET, subs.UNSUBSCRIBE, forged)
 
@@ -45,5 +57,7 @@ def test_confirmation_expires_but_unsubscribe_never_does() -> None:
 
 
 def test_links_quote_the_token() -> None:
-    assert subs.link("https://status.example", "shop", subs.CONFIRM, "1.2.a-b_c") == \
-        "https://status.example/s/shop/subscription/confirm?token=1.2.a-b_c"
+    assert (
+        subs.link("https://status.example", "shop", subs.CONFIRM, "1.2.a-b_c")
+        == "https://status.example/s/shop/subscription/confirm?token=1.2.a-b_c"
+    )

@@ -22,12 +22,17 @@ TOKEN_DEFAULT = sa.text("replace(gen_random_uuid()::text, '-', '')")
 
 
 def upgrade() -> None:
-    op.add_column("domains", sa.Column("token", sa.String(length=64), nullable=False,
-                                       server_default=TOKEN_DEFAULT))
-    op.add_column("domains", sa.Column("claimed_at", sa.DateTime(timezone=True),
-                                       nullable=False, server_default=sa.func.now()))
-    op.add_column("domains", sa.Column("verified_at", sa.DateTime(timezone=True),
-                                       nullable=True))
+    op.add_column(
+        "domains",
+        sa.Column("token", sa.String(length=64), nullable=False, server_default=TOKEN_DEFAULT),
+    )
+    op.add_column(
+        "domains",
+        sa.Column(
+            "claimed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
+    )
+    op.add_column("domains", sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

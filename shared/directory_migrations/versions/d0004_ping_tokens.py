@@ -20,9 +20,13 @@ def upgrade() -> None:
     op.create_table(
         "ping_tokens",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("account", sa.String(320),
-                  sa.ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
-                  nullable=False, index=True),
+        sa.Column(
+            "account",
+            sa.String(320),
+            sa.ForeignKey("accounts.email", ondelete="CASCADE", onupdate="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
     )
 
 

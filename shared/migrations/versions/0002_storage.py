@@ -29,7 +29,7 @@ _INDEXES = {
     "results": "CREATE INDEX results_test_time ON results (test_id, checked_at DESC)",
     # INCLUDE (status, latency_ms): counts and latency percentiles are index-only scans.
     "results_week": "CREATE INDEX results_week_test_time ON results_week "
-                    "(test_id, checked_at DESC) INCLUDE (status, latency_ms)",
+    "(test_id, checked_at DESC) INCLUDE (status, latency_ms)",
 }
 
 
@@ -40,19 +40,29 @@ def _partition(scheme: parts.Scheme) -> None:
     op.execute(f"ALTER TABLE {table} RENAME TO {old}")
     op.execute(f"DROP INDEX {table}_test_time")
     # LIKE keeps whatever columns the table has by now, whoever added them.
-    op.execute(f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
-               f"PARTITION BY RANGE (checked_at)")
+    op.execute(
+        f"CREATE TABLE {table} (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
+        f"PARTITION BY RANGE (checked_at)"
+    )
     op.execute(f"CREATE TABLE {scheme.default} PARTITION OF {table} DEFAULT")
     op.execute(_INDEXES[table])
     now = datetime.now(UTC)
     unit = scheme.unit
-    present = bind.execute(sa.text(
-        f"SELECT DISTINCT date_trunc('{unit}', checked_at AT TIME ZONE 'UTC') FROM {old}"
-    )).scalars().all()
+    present = (
+        bind.execute(
+            sa.text(
+                f"SELECT DISTINCT date_trunc('{unit}', checked_at AT TIME ZONE 'UTC') FROM {old}"
+            )
+        )
+        .scalars()
+        .all()
+    )
     plan = parts.plan(scheme, [], now, [t.replace(tzinfo=UTC) for t in present])
     for p in plan.create:
-        op.execute(f"CREATE TABLE {p.name} PARTITION OF {table} "
-                   f"FOR VALUES FROM ('{p.start.isoformat()}') TO ('{p.end.isoformat()}')")
+        op.execute(
+            f"CREATE TABLE {p.name} PARTITION OF {table} "
+            f"FOR VALUES FROM ('{p.start.isoformat()}') TO ('{p.end.isoformat()}')"
+        )
     # Week rows past retention land in the default partition; maintenance purges them.
     op.execute(f"INSERT INTO {table} SELECT * FROM {old}")
     op.execute(f"DROP TABLE {old}")
@@ -79,8 +89,9 @@ def _ts(name: str, nullable: bool = False) -> sa.Column[Any]:
 
 
 def _now(name: str) -> sa.Column[Any]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=False,
-                     server_default=sa.text("now()"))
+    return sa.Column(
+        name, sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")
+    )
 
 
 def _new_tables() -> None:
@@ -100,8 +111,9 @@ def _new_tables() -> None:
         sa.Column("sealed", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("test_id", "day"),
     )
-    op.create_index("daily_rollups_unsealed", "daily_rollups", ["day"],
-                    postgresql_where=sa.text("NOT sealed"))
+    op.create_index(
+        "daily_rollups_unsealed", "daily_rollups", ["day"], postgresql_where=sa.text("NOT sealed")
+    )
     op.create_table(
         "monitor_state",
         sa.Column("monitor_id", sa.BigInteger(), nullable=False),
@@ -126,8 +138,13 @@ def _new_tables() -> None:
     )
     op.create_index("incidents_test_started", "incidents", ["test_id", "started_at"])
     op.create_index("incidents_monitor_started", "incidents", ["monitor_id", "started_at"])
-    op.create_index("incidents_open", "incidents", ["test_id"], unique=True,
-                    postgresql_where=sa.text("resolved_at IS NULL"))
+    op.create_index(
+        "incidents_open",
+        "incidents",
+        ["test_id"],
+        unique=True,
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
     op.create_table(
         "alert_state",
         sa.Column("test_id", sa.BigInteger(), nullable=False),
@@ -159,8 +176,14 @@ def _new_tables() -> None:
 
 def downgrade() -> None:
     op.drop_index("processed_batches_time", table_name="processed_batches")
-    for table in ("broken_nodes", "event_outbox", "alert_state", "incidents", "monitor_state",
-                  "daily_rollups"):
+    for table in (
+        "broken_nodes",
+        "event_outbox",
+        "alert_state",
+        "incidents",
+        "monitor_state",
+        "daily_rollups",
+    ):
         op.drop_table(table)
     op.drop_column("tests", "alert_rule")
     _unpartition("results_week")

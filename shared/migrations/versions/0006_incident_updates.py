@@ -25,17 +25,23 @@ def upgrade() -> None:
         sa.Column("account_id", sa.BigInteger(), nullable=False),
         sa.Column("author_id", sa.BigInteger(), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
-                  nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["author_id"], ["accounts.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(op.f("ix_incident_updates_incident_id"), "incident_updates",
-                    ["incident_id"], unique=False)
-    op.create_index(op.f("ix_incident_updates_account_id"), "incident_updates",
-                    ["account_id"], unique=False)
+    op.create_index(
+        op.f("ix_incident_updates_incident_id"), "incident_updates", ["incident_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_incident_updates_account_id"), "incident_updates", ["account_id"], unique=False
+    )
 
 
 def downgrade() -> None:

@@ -35,15 +35,19 @@ $$
 
 
 def upgrade() -> None:
-    op.add_column("tests", sa.Column("regions", postgresql.ARRAY(sa.String(length=32)),
-                                     nullable=True))
+    op.add_column(
+        "tests", sa.Column("regions", postgresql.ARRAY(sa.String(length=32)), nullable=True)
+    )
     op.execute("UPDATE tests SET regions = ARRAY[region]::varchar(32)[]")
     op.alter_column("tests", "regions", nullable=False)
-    op.create_check_constraint("tests_regions_count", "tests",
-                               "cardinality(regions) BETWEEN 1 AND 10")
+    op.create_check_constraint(
+        "tests_regions_count", "tests", "cardinality(regions) BETWEEN 1 AND 10"
+    )
     op.execute(_SYNC)
-    op.execute("CREATE TRIGGER tests_regions_sync BEFORE INSERT OR UPDATE ON tests "
-               "FOR EACH ROW EXECUTE FUNCTION tests_regions_sync()")
+    op.execute(
+        "CREATE TRIGGER tests_regions_sync BEFORE INSERT OR UPDATE ON tests "
+        "FOR EACH ROW EXECUTE FUNCTION tests_regions_sync()"
+    )
     # On a partitioned parent, ADD COLUMN reaches every partition; nullable without a
     # default, it is a change of the catalogue only (no rewrite of a billion rows).
     for table in ("results", "results_week"):

@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("accounts", sa.Column("language", sa.String(length=8), nullable=False,
-                                        server_default=sa.text("'en'")))
+    op.add_column(
+        "accounts",
+        sa.Column("language", sa.String(length=8), nullable=False, server_default=sa.text("'en'")),
+    )
 
 
 def downgrade() -> None:

@@ -18,12 +18,14 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "cert_notices",
-        sa.Column("test_id", sa.BigInteger,
-                  sa.ForeignKey("tests.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "test_id", sa.BigInteger, sa.ForeignKey("tests.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("expires_on", sa.Date, nullable=False),
         sa.Column("days", sa.Float, nullable=False),
-        sa.Column("noticed_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "noticed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("test_id", "expires_on"),
     )
 

@@ -29,8 +29,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("processor"),
     )
     op.add_column("status_pages", sa.Column("custom_domain", sa.String(length=253)))
-    op.create_unique_constraint("status_pages_custom_domain_key", "status_pages",
-                                ["custom_domain"])
+    op.create_unique_constraint("status_pages_custom_domain_key", "status_pages", ["custom_domain"])
 
 
 def downgrade() -> None:

@@ -51,12 +51,16 @@ def upgrade() -> None:
     op.add_column("test_state", sa.Column("day", sa.Date(), nullable=True))
     for name in COUNTERS:
         kind = sa.Float() if name == "latency_sum" else sa.Integer()
-        op.add_column("test_state", sa.Column(f"day_{name}", kind, nullable=False,
-                                              server_default=sa.text("0")))
+        op.add_column(
+            "test_state",
+            sa.Column(f"day_{name}", kind, nullable=False, server_default=sa.text("0")),
+        )
     op.execute(_FILE_DAY)
-    op.execute("CREATE TRIGGER test_state_file_day AFTER UPDATE ON test_state FOR EACH ROW "
-               "WHEN (OLD.day IS DISTINCT FROM NEW.day AND OLD.day_checks > 0) "
-               "EXECUTE FUNCTION test_state_file_day()")
+    op.execute(
+        "CREATE TRIGGER test_state_file_day AFTER UPDATE ON test_state FOR EACH ROW "
+        "WHEN (OLD.day IS DISTINCT FROM NEW.day AND OLD.day_checks > 0) "
+        "EXECUTE FUNCTION test_state_file_day()"
+    )
 
 
 def downgrade() -> None:

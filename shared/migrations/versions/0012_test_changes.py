@@ -61,13 +61,19 @@ def upgrade() -> None:
     )
     op.create_index("test_deletions_change_xid", "test_deletions", ["change_xid"])
     op.execute(_STAMP)
-    op.execute("CREATE TRIGGER tests_stamp_change BEFORE INSERT OR UPDATE ON tests "
-               "FOR EACH ROW EXECUTE FUNCTION tests_stamp_change()")
+    op.execute(
+        "CREATE TRIGGER tests_stamp_change BEFORE INSERT OR UPDATE ON tests "
+        "FOR EACH ROW EXECUTE FUNCTION tests_stamp_change()"
+    )
     op.execute(_DELETED)
-    op.execute("CREATE TRIGGER tests_record_deletion AFTER DELETE ON tests "
-               "FOR EACH ROW EXECUTE FUNCTION tests_record_deletion()")
-    op.execute("CREATE TRIGGER tests_record_truncate AFTER TRUNCATE ON tests "
-               "FOR EACH STATEMENT EXECUTE FUNCTION tests_record_deletion()")
+    op.execute(
+        "CREATE TRIGGER tests_record_deletion AFTER DELETE ON tests "
+        "FOR EACH ROW EXECUTE FUNCTION tests_record_deletion()"
+    )
+    op.execute(
+        "CREATE TRIGGER tests_record_truncate AFTER TRUNCATE ON tests "
+        "FOR EACH STATEMENT EXECUTE FUNCTION tests_record_deletion()"
+    )
 
 
 def downgrade() -> None:

@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("notification_attempts_channel_id", "notification_attempts",
-                    ["channel_id", "id"])
+    op.create_index(
+        "notification_attempts_channel_id", "notification_attempts", ["channel_id", "id"]
+    )
 
 
 def downgrade() -> None:

@@ -22,8 +22,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "heartbeats",
-        sa.Column("test_id", sa.BigInteger, sa.ForeignKey("tests.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "test_id",
+            sa.BigInteger,
+            sa.ForeignKey("tests.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("token", sa.String(64), nullable=False, unique=True),
         sa.Column("state", sa.String(8), nullable=False, server_default=sa.text("'new'")),
         sa.Column("last_ping_at", sa.DateTime(timezone=True)),
@@ -34,12 +38,14 @@ def upgrade() -> None:
         sa.Column("pings", sa.BigInteger, nullable=False, server_default=sa.text("0")),
         postgresql_with={"fillfactor": 50},  # updated at every ping: keep updates HOT
     )
-    op.create_index("heartbeats_due", "heartbeats", ["due_at"],
-                    postgresql_where=sa.text("due_at IS NOT NULL"))
+    op.create_index(
+        "heartbeats_due", "heartbeats", ["due_at"], postgresql_where=sa.text("due_at IS NOT NULL")
+    )
     op.create_table(
         "heartbeat_pings",
-        sa.Column("test_id", sa.BigInteger, sa.ForeignKey("tests.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "test_id", sa.BigInteger, sa.ForeignKey("tests.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("slot", sa.SmallInteger, nullable=False),
         sa.Column("n", sa.BigInteger, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),

@@ -23,12 +23,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("monitors", sa.Column("tags", ARRAY(sa.String(50)), nullable=False,
-                                        server_default=sa.text("'{}'")))
+    op.add_column(
+        "monitors",
+        sa.Column("tags", ARRAY(sa.String(50)), nullable=False, server_default=sa.text("'{}'")),
+    )
     op.create_index("monitors_tags", "monitors", ["tags"], postgresql_using="gin")
     op.create_index("monitors_account_updated", "monitors", ["account_id", "updated_at"])
-    op.add_column("status_pages", sa.Column("group_tags", JSONB, nullable=False,
-                                            server_default=sa.text("'{}'::jsonb")))
+    op.add_column(
+        "status_pages",
+        sa.Column("group_tags", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
 
 
 def downgrade() -> None:

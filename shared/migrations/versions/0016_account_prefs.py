@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("accounts", sa.Column("time_zone", sa.String(length=64), nullable=False,
-                                        server_default=sa.text("'UTC'")))
+    op.add_column(
+        "accounts",
+        sa.Column(
+            "time_zone", sa.String(length=64), nullable=False, server_default=sa.text("'UTC'")
+        ),
+    )
     op.add_column("api_keys", sa.Column("last_used_at", sa.DateTime(timezone=True)))
 
 

@@ -28,42 +28,62 @@ def upgrade() -> None:
     op.create_table(
         "status_subscribers",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("page_id", sa.BigInteger,
-                  sa.ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("account_id", sa.BigInteger,
-                  sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "page_id",
+            sa.BigInteger,
+            sa.ForeignKey("status_pages.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id",
+            sa.BigInteger,
+            sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("address", sa.String(2048), nullable=False),
         sa.Column("secrets", sa.Text),
         sa.Column("monitor_ids", JSONB),
         sa.Column("groups", JSONB),
         sa.Column("language", sa.String(16), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("confirmed_at", sa.DateTime(timezone=True)),
-        sa.UniqueConstraint("page_id", "kind", "address",
-                            name="status_subscribers_page_address"),
+        sa.UniqueConstraint("page_id", "kind", "address", name="status_subscribers_page_address"),
     )
-    op.create_index("status_subscribers_confirmed", "status_subscribers", ["page_id"],
-                    postgresql_where=sa.text("confirmed_at IS NOT NULL"))
+    op.create_index(
+        "status_subscribers_confirmed",
+        "status_subscribers",
+        ["page_id"],
+        postgresql_where=sa.text("confirmed_at IS NOT NULL"),
+    )
     op.add_column("notification_deliveries", sa.Column("subscriber_id", sa.BigInteger))
     op.create_table(
         "status_announcements",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("page_id", sa.BigInteger,
-                  sa.ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("account_id", sa.BigInteger,
-                  sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "page_id",
+            sa.BigInteger,
+            sa.ForeignKey("status_pages.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "account_id",
+            sa.BigInteger,
+            sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("message", sa.Text, nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
     )
-    op.create_index("status_announcements_page_end", "status_announcements",
-                    ["page_id", "ends_at"])
+    op.create_index("status_announcements_page_end", "status_announcements", ["page_id", "ends_at"])
     # What a detected incident is called on the status pages, if the team names it.
     op.add_column("incidents", sa.Column("public_title", sa.String(200)))
     op.add_column("incidents", sa.Column("public_message", sa.Text))

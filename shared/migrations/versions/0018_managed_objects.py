@@ -18,13 +18,19 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "managed_objects",
-        sa.Column("account_id", sa.BigInteger,
-                  sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "account_id",
+            sa.BigInteger,
+            sa.ForeignKey("accounts.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("key", sa.String(100), nullable=False),
         sa.Column("object_id", sa.BigInteger, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("account_id", "kind", "key"),
         sa.UniqueConstraint("account_id", "kind", "object_id", name="managed_objects_one_key"),
     )

@@ -25,23 +25,36 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("status_pages", sa.Column("visibility", sa.String(16), nullable=False,
-                                            server_default="public"))
+    op.add_column(
+        "status_pages",
+        sa.Column("visibility", sa.String(16), nullable=False, server_default="public"),
+    )
     op.add_column("status_pages", sa.Column("password_hash", sa.Text))
     op.add_column("status_pages", sa.Column("feed_token", sa.String(64)))
-    op.add_column("status_pages", sa.Column(
-        "allowed_domains", postgresql.JSONB, nullable=False,
-        server_default=sa.text("'[]'::jsonb")))
+    op.add_column(
+        "status_pages",
+        sa.Column(
+            "allowed_domains",
+            postgresql.JSONB,
+            nullable=False,
+            server_default=sa.text("'[]'::jsonb"),
+        ),
+    )
     op.create_table(
         "status_page_sign_ins",
         sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("page_id", sa.BigInteger,
-                  sa.ForeignKey("status_pages.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "page_id",
+            sa.BigInteger,
+            sa.ForeignKey("status_pages.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("secret_sha256", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True)),
     )

@@ -21,14 +21,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("status_pages", sa.Column("history_days", sa.SmallInteger, nullable=False,
-                                            server_default=sa.text("90")))
-    op.create_check_constraint("status_pages_history_days", "status_pages",
-                               "history_days IN (30, 90, 365)")
+    op.add_column(
+        "status_pages",
+        sa.Column("history_days", sa.SmallInteger, nullable=False, server_default=sa.text("90")),
+    )
+    op.create_check_constraint(
+        "status_pages_history_days", "status_pages", "history_days IN (30, 90, 365)"
+    )
     for table in ("status_pages", "status_page_monitors"):
         op.add_column(table, sa.Column("sla_target", sa.Numeric(6, 3)))
-        op.create_check_constraint(f"{table}_sla_target", table,
-                                   "sla_target > 0 AND sla_target < 100")
+        op.create_check_constraint(
+            f"{table}_sla_target", table, "sla_target > 0 AND sla_target < 100"
+        )
 
 
 def downgrade() -> None:

@@ -24,16 +24,22 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "maintenance_notices",
-        sa.Column("window_id", sa.BigInteger,
-                  sa.ForeignKey("maintenance_windows.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "window_id",
+            sa.BigInteger,
+            sa.ForeignKey("maintenance_windows.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("occurrence_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("phase", sa.String(16), nullable=False),
         sa.Column("told", sa.Boolean, nullable=False),
-        sa.Column("noticed_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
+        sa.Column(
+            "noticed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+        ),
         sa.PrimaryKeyConstraint("window_id", "occurrence_start", "phase"),
-        sa.CheckConstraint("phase IN ('scheduled', 'started', 'ended')",
-                           name="maintenance_notices_phase"),
+        sa.CheckConstraint(
+            "phase IN ('scheduled', 'started', 'ended')", name="maintenance_notices_phase"
+        ),
     )
 
 

@@ -22,10 +22,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("status_pages", sa.Column("accent_color", sa.String(7)))
-    op.create_check_constraint("status_pages_accent_color", "status_pages",
-                               "accent_color ~ '^#[0-9a-f]{6}$'")
-    op.add_column("status_pages", sa.Column("footer_links", JSONB, nullable=False,
-                                            server_default=sa.text("'[]'::jsonb")))
+    op.create_check_constraint(
+        "status_pages_accent_color", "status_pages", "accent_color ~ '^#[0-9a-f]{6}$'"
+    )
+    op.add_column(
+        "status_pages",
+        sa.Column("footer_links", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
     op.add_column("status_pages", sa.Column("favicon_url", sa.String(2048)))
 
 

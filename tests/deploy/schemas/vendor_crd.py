@@ -21,10 +21,16 @@ def strip(node):
 def main(src: str, out: str) -> None:
     with open(src) as fh:
         crd = yaml.safe_load(fh)
-    versions = {v["name"]: strip(v["schema"]["openAPIV3Schema"])
-                for v in crd["spec"]["versions"] if v.get("served")}
-    doc = {"group": crd["spec"]["group"], "kind": crd["spec"]["names"]["kind"],
-           "versions": versions}
+    versions = {
+        v["name"]: strip(v["schema"]["openAPIV3Schema"])
+        for v in crd["spec"]["versions"]
+        if v.get("served")
+    }
+    doc = {
+        "group": crd["spec"]["group"],
+        "kind": crd["spec"]["names"]["kind"],
+        "versions": versions,
+    }
     with open(out, "w") as fh:
         json.dump(doc, fh, separators=(",", ":"), sort_keys=True)
 

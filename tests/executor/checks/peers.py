@@ -26,6 +26,7 @@ async def context(allow_private: bool = True) -> AsyncIterator[CheckContext]:
 @asynccontextmanager
 async def tcp_listener(reply: bytes = b"") -> AsyncIterator[int]:
     """A port that accepts, optionally says `reply`, and closes."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if reply:
             writer.write(reply)
@@ -73,10 +74,9 @@ def black_hole() -> Iterator[int]:
         listener.close()
 
 
-
-
-async def assert_connection_failures(run, kind: str, url_for_port, junk: bytes,
-                                     silent_kind: str = "timeout") -> None:
+async def assert_connection_failures(
+    run, kind: str, url_for_port, junk: bytes, silent_kind: str = "timeout"
+) -> None:
     """The failures every service check shares: refused, not the protocol, silent, guarded.
 
     A driver that connects and handshakes in one call cannot tell a silent peer from one

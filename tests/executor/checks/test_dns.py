@@ -26,11 +26,9 @@ async def _check(spec: TestSpec, allow_private: bool = True):
 
 
 async def test_expected_answers_match_in_any_order_and_case(port: int) -> None:
-    outcome = await _check(_spec(port, "www.vigil.test",
-                                 expected=["192.0.2.11", "192.0.2.10"]))
+    outcome = await _check(_spec(port, "www.vigil.test", expected=["192.0.2.11", "192.0.2.10"]))
     assert outcome.status is Status.UP and outcome.extras["answers"] == 2
-    mx = await _check(_spec(port, "vigil.test", record_type="MX",
-                            expected=["10 MAIL.vigil.test."]))
+    mx = await _check(_spec(port, "vigil.test", record_type="MX", expected=["10 MAIL.vigil.test."]))
     assert mx.status is Status.UP
     txt = await _check(_spec(port, "vigil.test", record_type="TXT", expected=["v=spf1 -all"]))
     assert txt.status is Status.UP
@@ -71,8 +69,7 @@ async def test_no_resolver_on_the_port_is_refused_or_timeout() -> None:
 async def test_guard_and_config(port: int) -> None:
     guarded = await _check(_spec(port, "www.vigil.test"), allow_private=False)
     assert guarded.error_kind == "forbidden_target"
-    for config, field in (({"record_type": "XYZ"}, "record_type"), ({"expected": "x"},
-                                                                       "expected")):
+    for config, field in (({"record_type": "XYZ"}, "record_type"), ({"expected": "x"}, "expected")):
         outcome = await _check(_spec(port, "www.vigil.test", **config))
         assert outcome.error_kind == "config" and outcome.error.startswith(field)
     no_name = await _check(TestSpec(1, "a", "l", "dns", 60, 1, {"url": "dns://1.2.3.4"}, 1))

@@ -47,8 +47,11 @@ async def test_names_resolving_to_forbidden_addresses_are_refused(
             await net.resolve(name, ctx, 80)
     for kind, url in (("tcp", f"tcp://{name}:80"), ("http", f"http://{name}/")):
         outcome = await _run(kind, url)
-        assert (outcome.status, outcome.error_kind) == (Status.DOWN, "forbidden_target"), \
-            (kind, FORBIDDEN[address], outcome.error)
+        assert (outcome.status, outcome.error_kind) == (Status.DOWN, "forbidden_target"), (
+            kind,
+            FORBIDDEN[address],
+            outcome.error,
+        )
 
 
 @pytest.mark.parametrize("address", list(FORBIDDEN))

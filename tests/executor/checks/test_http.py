@@ -35,7 +35,10 @@ async def test_up_with_latency(base_url: str) -> None:
 async def test_unexpected_status_is_down_with_the_code(base_url: str) -> None:
     outcome = await _check(_spec(f"{base_url}/status/503"))
     assert (outcome.status, outcome.error_kind, outcome.http_status) == (
-        Status.DOWN, "http_status", 503)
+        Status.DOWN,
+        "http_status",
+        503,
+    )
 
 
 async def test_expected_status_list_is_honoured(base_url: str) -> None:
@@ -75,23 +78,33 @@ async def test_every_redirect_hop_is_guarded(base_url: str, monkeypatch) -> None
     # The test server itself is on loopback, so let the guard pass 127.0.0.1 (only) and
     # watch it stop the second hop, which points at a private address.
     real_guard = http.check_literal
-    monkeypatch.setattr(http, "check_literal", lambda host, allow: real_guard(
-        host, allow or host == "127.0.0.1"))
-    outcome = await _check(_spec(f"{base_url}/redirect?to=http://10.255.255.1/"),
-                           allow_private=False)
+    monkeypatch.setattr(
+        http, "check_literal", lambda host, allow: real_guard(host, allow or host == "127.0.0.1")
+    )
+    outcome = await _check(
+        _spec(f"{base_url}/redirect?to=http://10.255.255.1/"), allow_private=False
+    )
     assert outcome.error_kind == "forbidden_target"
     assert "10.255.255.1" in (outcome.error or "")
 
 
 async def test_garbage_config_is_a_config_failure_naming_the_field() -> None:
-    for config, field in [({"url": "not a url at all"}, "url"), ({"url": 7}, "url"),
-                          ({"method": "BREW"}, "method"), ({"expected_status": [99]},
-                                                           "expected_status"),
-                          ({"headers": {"X": "a\nb"}}, "headers"), ({"regex": "("}, "regex"),
-                          ({"json_path": "a..b"}, "json_path"), ({"retries": -1}, "retries"),
-                          ({"basic_auth": "me"}, "basic_auth"), ({"degraded_ms": 0},
-                                                                  "degraded_ms")]:
-        outcome = await _check(_spec("http://127.0.0.1:9/", **config) if "url" not in config
-                               else TestSpec(1, "a", "l", "http", 60, 1, config, 1))
+    for config, field in [
+        ({"url": "not a url at all"}, "url"),
+        ({"url": 7}, "url"),
+        ({"method": "BREW"}, "method"),
+        ({"expected_status": [99]}, "expected_status"),
+        ({"headers": {"X": "a\nb"}}, "headers"),
+        ({"regex": "("}, "regex"),
+        ({"json_path": "a..b"}, "json_path"),
+        ({"retries": -1}, "retries"),
+        ({"basic_auth": "me"}, "basic_auth"),
+        ({"degraded_ms": 0}, "degraded_ms"),
+    ]:
+        outcome = await _check(
+            _spec("http://127.0.0.1:9/", **config)
+            if "url" not in config
+            else TestSpec(1, "a", "l", "http", 60, 1, config, 1)
+        )
         assert outcome.error_kind == "config", config
         assert outcome.error.startswith(f"{field}:"), (config, outcome.error)

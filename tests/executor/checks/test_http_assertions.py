@@ -18,16 +18,24 @@ def echo_app() -> web.Application:
     async def echo(request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
         user = base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else None
-        return web.json_response({"method": request.method, "body": await request.text(),
-                                  "header": request.headers.get("X-Probe"), "user": user,
-                                  "items": [{"status": "green"}]})
+        return web.json_response(
+            {
+                "method": request.method,
+                "body": await request.text(),
+                "header": request.headers.get("X-Probe"),
+                "user": user,
+                "items": [{"status": "green"}],
+            }
+        )
 
     async def page(request: web.Request) -> web.Response:
         return web.Response(text="<h1>Welcome</h1> all systems nominal", content_type="text/html")
 
     async def protected(request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != "Basic " + base64.b64encode(
-                b"ops:s3cret").decode():
+        if (
+            request.headers.get("Authorization")
+            != "Basic " + base64.b64encode(b"ops:s3cret").decode()
+        ):
             raise web.HTTPUnauthorized()
         return web.Response(text="inside")
 
@@ -36,8 +44,9 @@ def echo_app() -> web.Application:
 
     app = web.Application()
     app.router.add_route("*", "/echo", echo)
-    app.add_routes([web.get("/page", page), web.get("/protected", protected),
-                    web.post("/bounce", bounce)])
+    app.add_routes(
+        [web.get("/page", page), web.get("/protected", protected), web.post("/bounce", bounce)]
+    )
     return app
 
 
@@ -68,22 +77,36 @@ async def _check(spec: TestSpec, allow_private: bool = True) -> http.Outcome:
 
 async def test_method_headers_body_and_basic_auth_are_sent(base: str) -> None:
     async with context() as ctx:
-        spec = _spec(f"{base}/echo", method="PUT", headers={"X-Probe": "vigil"}, body="hi",
-                     basic_auth={"username": "ops", "password": "pw"},
-                     json_path="$.method", json_expected="PUT")
+        spec = _spec(
+            f"{base}/echo",
+            method="PUT",
+            headers={"X-Probe": "vigil"},
+            body="hi",
+            basic_auth={"username": "ops", "password": "pw"},
+            json_path="$.method",
+            json_expected="PUT",
+        )
         assert (await http.run(spec, ctx)).status is Status.UP
         for path, expected in (("header", "vigil"), ("body", "hi"), ("user", "ops:pw")):
-            spec = _spec(f"{base}/echo", method="PUT", headers={"X-Probe": "vigil"}, body="hi",
-                         basic_auth={"username": "ops", "password": "pw"},
-                         json_path=path, json_expected=expected)
+            spec = _spec(
+                f"{base}/echo",
+                method="PUT",
+                headers={"X-Probe": "vigil"},
+                body="hi",
+                basic_auth={"username": "ops", "password": "pw"},
+                json_path=path,
+                json_expected=expected,
+            )
             assert (await http.run(spec, ctx)).status is Status.UP, path
 
 
 async def test_basic_auth_wrong_is_http_status(base: str) -> None:
-    good = await _check(_spec(f"{base}/protected",
-                              basic_auth={"username": "ops", "password": "s3cret"}))
-    bad = await _check(_spec(f"{base}/protected",
-                             basic_auth={"username": "ops", "password": "nope"}))
+    good = await _check(
+        _spec(f"{base}/protected", basic_auth={"username": "ops", "password": "s3cret"})
+    )
+    bad = await _check(
+        _spec(f"{base}/protected", basic_auth={"username": "ops", "password": "nope"})
+    )
     assert good.status is Status.UP
     assert (bad.status, bad.error_kind, bad.http_status) == (Status.DOWN, "http_status", 401)
 
@@ -101,11 +124,14 @@ async def test_keyword_and_regex_must_and_must_not_appear(base: str) -> None:
 
 async def test_json_path_value_missing_or_not_json(base: str) -> None:
     url = f"{base}/echo"
-    assert (await _check(_spec(url, json_path="items[0].status",
-                               json_expected="green"))).status is Status.UP
-    for config, words in [(dict(json_path="items[0].status", json_expected="red"), "expected"),
-                          (dict(json_path="items[3].status"), "not in"),
-                          (dict(json_path="nope.deeper"), "not in")]:
+    assert (
+        await _check(_spec(url, json_path="items[0].status", json_expected="green"))
+    ).status is Status.UP
+    for config, words in [
+        (dict(json_path="items[0].status", json_expected="red"), "expected"),
+        (dict(json_path="items[3].status"), "not in"),
+        (dict(json_path="nope.deeper"), "not in"),
+    ]:
         outcome = await _check(_spec(url, **config))
         assert outcome.error_kind == "content" and words in outcome.error, config
     not_json = await _check(_spec(f"{base}/page", json_path="a"))
@@ -118,8 +144,9 @@ async def test_latency_threshold_makes_it_degraded(base: str) -> None:
 
 
 async def test_post_redirected_with_302_becomes_a_get(base: str) -> None:
-    outcome = await _check(_spec(f"{base}/bounce", method="POST", body="x",
-                                 json_path="method", json_expected="GET"))
+    outcome = await _check(
+        _spec(f"{base}/bounce", method="POST", body="x", json_path="method", json_expected="GET")
+    )
     assert outcome.status is Status.UP and outcome.extras["redirects"] == 1
 
 
@@ -159,6 +186,7 @@ async def test_unresolvable_name_is_dns() -> None:
 
 def test_json_paths_parse() -> None:
     from shared.checkspec import parse_json_path
+
     assert parse_json_path('$.a.b[0]["c d"]') == ["a", "b", 0, "c d"]
     assert parse_json_path("a[2]") == ["a", 2]
     assert json.dumps(parse_json_path("$")) == "[]"

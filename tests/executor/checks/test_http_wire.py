@@ -25,8 +25,10 @@ Part = bytes | float  # bytes to send, or seconds to wait before the next part
 
 
 @asynccontextmanager
-async def canned(parts: Sequence[Part], tls: ssl.SSLContext | None = None,
-                 ) -> AsyncIterator[tuple[int, list[bytes]]]:
+async def canned(
+    parts: Sequence[Part],
+    tls: ssl.SSLContext | None = None,
+) -> AsyncIterator[tuple[int, list[bytes]]]:
     """A port that reads a request head, answers `parts` and closes; yields the port and the
     request heads it read."""
     heads: list[bytes] = []
@@ -97,8 +99,11 @@ async def test_an_oversized_body_is_cut_at_the_limit() -> None:
 async def test_gzip_and_deflate_bodies_are_decoded_before_the_assertions() -> None:
     text = b"all systems nominal " * 50
     raw_deflate = zlib.compressobj(wbits=-15)
-    for coding, data in (("gzip", gzip.compress(text)), ("deflate", zlib.compress(text)),
-                         ("deflate", raw_deflate.compress(text) + raw_deflate.flush())):
+    for coding, data in (
+        ("gzip", gzip.compress(text)),
+        ("deflate", zlib.compress(text)),
+        ("deflate", raw_deflate.compress(text) + raw_deflate.flush()),
+    ):
         reply = _response(data, f"Content-Encoding: {coding}", f"Content-Length: {len(data)}")
         async with canned([reply]) as (port, _):
             outcome = await _check(f"http://127.0.0.1:{port}/", regex="^(all systems nominal )+$")
@@ -121,8 +126,10 @@ async def test_a_body_that_does_not_decode_is_a_protocol_error() -> None:
 
 
 async def test_interim_answers_are_skipped() -> None:
-    reply = (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
-             + _response(b"done", "Content-Length: 4"))
+    reply = (
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+        + _response(b"done", "Content-Length: 4")
+    )
     async with canned([reply]) as (port, _):
         outcome = await _check(f"http://127.0.0.1:{port}/", contains="done")
     assert (outcome.status, outcome.http_status) == (Status.UP, 200), outcome
@@ -147,10 +154,12 @@ async def test_garbage_status_line_is_a_protocol_error() -> None:
 
 
 async def test_a_server_that_closes_mid_head_or_mid_body_is_a_protocol_error() -> None:
-    cases = [b"HTTP/1.1 200 OK\r\nContent-Le",  # mid headers
-             b"",  # closes without a word
-             _response(b"only half", "Content-Length: 100"),  # mid body
-             _response(b"5\r\nhello\r\n", "Transfer-Encoding: chunked")]  # no last chunk
+    cases = [
+        b"HTTP/1.1 200 OK\r\nContent-Le",  # mid headers
+        b"",  # closes without a word
+        _response(b"only half", "Content-Length: 100"),  # mid body
+        _response(b"5\r\nhello\r\n", "Transfer-Encoding: chunked"),
+    ]  # no last chunk
     for reply in cases:
         async with canned([reply]) as (port, _):
             outcome = await _check(f"http://127.0.0.1:{port}/")
@@ -179,8 +188,12 @@ async def test_too_many_or_too_long_headers_are_a_protocol_error() -> None:
 
 async def test_the_request_says_who_we_are_and_that_we_close() -> None:
     async with canned([_response(b"", "Content-Length: 0")]) as (port, heads):
-        await _check(f"http://127.0.0.1:{port}/a%20b?q=1#frag", method="POST", body="hé",
-                     headers={"X-Probe": "1", "user-agent": "custom"})
+        await _check(
+            f"http://127.0.0.1:{port}/a%20b?q=1#frag",
+            method="POST",
+            body="hé",
+            headers={"X-Probe": "1", "user-agent": "custom"},
+        )
     lines = heads[0].decode().split("\r\n")
     assert lines[0] == "POST /a%20b?q=1 HTTP/1.1"
     fields = {k.lower(): v for k, _, v in (line.partition(": ") for line in lines[1:] if line)}
@@ -200,7 +213,8 @@ def _self_signed(folder: Path) -> ssl.SSLContext:
 
 
 async def test_a_self_signed_certificate_is_a_tls_failure_unless_trust_is_off(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     reply = _response(b"secret", "Content-Length: 6")
     async with canned([reply], tls=_self_signed(tmp_path)) as (port, _):
         refused = await _check(f"https://127.0.0.1:{port}/")
@@ -219,8 +233,7 @@ async def test_a_peer_that_hangs_up_in_the_tls_handshake_is_a_tls_failure() -> N
 
 async def test_a_redirect_off_the_web_or_to_garbage_is_a_protocol_error() -> None:
     for location in ("ftp://example.com/file", "http://[::1"):
-        reply = _response(b"", f"Location: {location}", "Content-Length: 0",
-                          status="302 Found")
+        reply = _response(b"", f"Location: {location}", "Content-Length: 0", status="302 Found")
         async with canned([reply]) as (port, _):
             outcome = await _check(f"http://127.0.0.1:{port}/")
         assert (outcome.status, outcome.error_kind) == (Status.DOWN, "protocol"), outcome

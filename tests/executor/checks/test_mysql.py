@@ -25,6 +25,10 @@ async def test_unknown_user_is_auth_and_unknown_database_is_protocol() -> None:
 
 
 async def test_connection_failures() -> None:
-    await assert_connection_failures(mysql.run, "mysql", lambda p: f"mysql://root@127.0.0.1:{p}",
-                                     b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4,
-                                     silent_kind="connect_timeout")
+    await assert_connection_failures(
+        mysql.run,
+        "mysql",
+        lambda p: f"mysql://root@127.0.0.1:{p}",
+        b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4,
+        silent_kind="connect_timeout",
+    )

@@ -15,7 +15,8 @@ from tests.executor.checks.peers import BAD_NAME, context
 
 needs_netns = pytest.mark.skipif(
     not (shutil.which("unshare") and shutil.which("setpriv") and shutil.which("ip")),
-    reason="needs unshare, setpriv and ip (util-linux, iproute2)")
+    reason="needs unshare, setpriv and ip (util-linux, iproute2)",
+)
 
 
 def _spec(url: str, timeout: float = 2.0, **config: object) -> TestSpec:
@@ -31,8 +32,9 @@ def _in_netns(setup: str, code: str, drop_raw: bool = False) -> dict:
     """Run `code` (printing JSON) in a new network namespace, after `setup` shell lines."""
     caps = "setpriv --inh-caps=-net_raw --bounding-set=-net_raw " if drop_raw else ""
     script = f"ip link set lo up; {setup}; exec {caps}{sys.executable} -c '{code}'"
-    done = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -60,43 +62,56 @@ async def test_loopback_answers_with_rtt_and_no_loss() -> None:
 
 @needs_netns
 def test_unprivileged_ping_socket_where_the_group_range_allows() -> None:
-    got = _in_netns('sysctl -qw net.ipv4.ping_group_range="0 2147483647"',
-                    _PROBE.replace("MODES", '("dgram",)'), drop_raw=True)
+    got = _in_netns(
+        'sysctl -qw net.ipv4.ping_group_range="0 2147483647"',
+        _PROBE.replace("MODES", '("dgram",)'),
+        drop_raw=True,
+    )
     assert got == {"mode": "dgram", "got": 3, "loss": 0.0}
 
 
 @needs_netns
 def test_raw_socket_fallback_when_ping_sockets_are_off() -> None:
-    got = _in_netns('sysctl -qw net.ipv4.ping_group_range="1 0"', _PROBE.replace(
-        "MODES", "ping.MODES"))
+    got = _in_netns(
+        'sysctl -qw net.ipv4.ping_group_range="1 0"', _PROBE.replace("MODES", "ping.MODES")
+    )
     assert got == {"mode": "raw", "got": 3, "loss": 0.0}
 
 
 @needs_netns
 def test_neither_allowed_is_a_clear_ping_not_permitted() -> None:
-    got = _in_netns('sysctl -qw net.ipv4.ping_group_range="1 0"', _PROBE.replace(
-        "MODES", "ping.MODES"), drop_raw=True)
+    got = _in_netns(
+        'sysctl -qw net.ipv4.ping_group_range="1 0"',
+        _PROBE.replace("MODES", "ping.MODES"),
+        drop_raw=True,
+    )
     assert got["kind"] == "ping_not_permitted" and "ping not permitted" in got["error"]
 
 
 @needs_netns
 def test_a_host_that_ignores_echo_is_total_packet_loss() -> None:
-    got = _in_netns("sysctl -qw net.ipv4.icmp_echo_ignore_all=1",
-                    _PROBE.replace("MODES", "ping.MODES"))
+    got = _in_netns(
+        "sysctl -qw net.ipv4.icmp_echo_ignore_all=1", _PROBE.replace("MODES", "ping.MODES")
+    )
     assert (got["got"], got["loss"]) == (0, 100.0)
 
 
 def test_partial_and_total_loss_verdicts() -> None:
     from executor.clock import Clock
+
     partial = ping.verdict(ping.Stats(4, [1.0, 3.0], "raw"), Clock())
     assert (partial.status, partial.error_kind, partial.latency_ms) == (
-        Status.DEGRADED, "packet_loss_partial", 2.0)
+        Status.DEGRADED,
+        "packet_loss_partial",
+        2.0,
+    )
     lost = ping.verdict(ping.Stats(3, [], "raw"), Clock())
     assert (lost.status, lost.error_kind) == (Status.DOWN, "packet_loss")
 
 
 async def test_guard_dns_and_config() -> None:
-    assert (await _check(_spec("icmp://127.0.0.1"), allow_private=False)).error_kind == \
-        "forbidden_target"
+    assert (
+        await _check(_spec("icmp://127.0.0.1"), allow_private=False)
+    ).error_kind == "forbidden_target"
     assert (await _check(_spec(f"icmp://{BAD_NAME}"))).error_kind == "dns"
     assert (await _check(_spec("icmp://127.0.0.1", count=99))).error_kind == "config"

@@ -25,7 +25,10 @@ async def test_unknown_role_is_auth_and_unknown_database_is_protocol() -> None:
 
 
 async def test_connection_failures() -> None:
-    await assert_connection_failures(postgres.run, "postgres",
-                                     lambda p: f"postgresql://postgres@127.0.0.1:{p}/postgres",
-                                     b"SSH-2.0-OpenSSH_9.2\r\n" * 10,
-                                     silent_kind="connect_timeout")
+    await assert_connection_failures(
+        postgres.run,
+        "postgres",
+        lambda p: f"postgresql://postgres@127.0.0.1:{p}/postgres",
+        b"SSH-2.0-OpenSSH_9.2\r\n" * 10,
+        silent_kind="connect_timeout",
+    )

@@ -19,14 +19,16 @@ async def test_amqp_connection_opens() -> None:
 async def test_bad_login_or_vhost_is_auth() -> None:
     async with context() as ctx:
         login = await rabbitmq.run(_spec("amqp://guest:wrong@127.0.0.1:5672/"), ctx)
-        vhost = await rabbitmq.run(_spec("amqp://guest:guest@127.0.0.1:5672/no-such-vhost-x"),
-                                   ctx)
+        vhost = await rabbitmq.run(_spec("amqp://guest:guest@127.0.0.1:5672/no-such-vhost-x"), ctx)
     assert (login.status, login.error_kind) == (Status.DOWN, "auth"), login
     assert (vhost.status, vhost.error_kind) == (Status.DOWN, "auth"), vhost
 
 
 async def test_connection_failures() -> None:
-    await assert_connection_failures(rabbitmq.run, "rabbitmq",
-                                     lambda p: f"amqp://guest:guest@127.0.0.1:{p}/",
-                                     b"HTTP/1.1 400 Bad Request\r\n\r\n",
-                                     silent_kind="connect_timeout")
+    await assert_connection_failures(
+        rabbitmq.run,
+        "rabbitmq",
+        lambda p: f"amqp://guest:guest@127.0.0.1:{p}/",
+        b"HTTP/1.1 400 Bad Request\r\n\r\n",
+        silent_kind="connect_timeout",
+    )

@@ -23,5 +23,6 @@ async def test_refused_password_is_auth() -> None:
 
 
 async def test_connection_failures() -> None:
-    await assert_connection_failures(redis.run, "redis", lambda p: f"redis://127.0.0.1:{p}",
-                                     b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    await assert_connection_failures(
+        redis.run, "redis", lambda p: f"redis://127.0.0.1:{p}", b"HTTP/1.1 400 Bad Request\r\n\r\n"
+    )

@@ -17,8 +17,9 @@ class _Sink:
 
 def _controller(**kwargs) -> Iterator[int]:
     port = free_port()
-    controller = Controller(_Sink(), hostname="127.0.0.1", port=port,
-                            ident="Vigil test sink", **kwargs)
+    controller = Controller(
+        _Sink(), hostname="127.0.0.1", port=port, ident="Vigil test sink", **kwargs
+    )
     controller.start()
     yield port
     controller.stop()

@@ -44,7 +44,12 @@ async def test_private_targets_are_refused_unless_allowed() -> None:
 
 
 async def test_garbage_config_is_a_config_failure() -> None:
-    for config in ({"url": "tcp://host-without-port"}, {"url": 5}, {"url": "http://x:1"},
-                   {"url": "tcp://x:99999"}, {}):
+    for config in (
+        {"url": "tcp://host-without-port"},
+        {"url": 5},
+        {"url": "http://x:1"},
+        {"url": "tcp://x:99999"},
+        {},
+    ):
         outcome = await tcp.run(TestSpec(1, "a", "l", "tcp", 60, 1, config, 1), None)  # type: ignore[arg-type]
         assert outcome.error_kind == "config" and outcome.error.startswith("url:"), config

@@ -33,9 +33,11 @@ async def test_under_warn_days_is_degraded() -> None:
 
 async def test_expired_untrusted_or_wrong_name_is_tls() -> None:
     other_ca = trustme.CA()
-    cases = [(server_context(days=-1), {}, "expired"),
-             (server_context(ca=other_ca), {}, "local issuer"),
-             (server_context(names=("other.example",)), {}, "mismatch")]
+    cases = [
+        (server_context(days=-1), {}, "expired"),
+        (server_context(ca=other_ca), {}, "local issuer"),
+        (server_context(names=("other.example",)), {}, "mismatch"),
+    ]
     for server_ctx, config, words in cases:
         async with tls_server(server_ctx) as port:
             outcome = await _check(_spec(port, **config))

@@ -6,8 +6,16 @@ from notifier import channels
 from notifier.errors import DeliveryError
 from tests.notifier.channels.conftest import incident
 
-GARBAGE = [{}, {"url": None}, {"url": 5}, {"url": ""}, {"url": ["http://x"]}, {"name": 3},
-           {"routing_key": False}, {"token": {}}]
+GARBAGE = [
+    {},
+    {"url": None},
+    {"url": 5},
+    {"url": ""},
+    {"url": ["http://x"]},
+    {"name": 3},
+    {"routing_key": False},
+    {"token": {}},
+]
 
 
 @pytest.mark.parametrize("kind", sorted(channels.REGISTRY))

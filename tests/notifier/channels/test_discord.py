@@ -10,5 +10,4 @@ async def test_one_embed_and_no_mentions(receiver, ctx) -> None:
     assert embed["title"] == "Checkout est DOWN" and embed["color"] == 0xD93025
     assert embed["url"] == "https://vigil.example/incidents/42"
     assert embed["timestamp"].startswith("2026-03-02T12:00:00")
-    assert {"name": "Cible", "value": "https://shop.example/pay", "inline": True} \
-        in embed["fields"]
+    assert {"name": "Cible", "value": "https://shop.example/pay", "inline": True} in embed["fields"]

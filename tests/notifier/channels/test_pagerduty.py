@@ -16,8 +16,11 @@ async def test_trigger_then_resolve_with_one_dedup_key(receiver, ctx) -> None:
     assert trigger["payload"]["source"] == "https://shop.example/pay"
     assert trigger["links"][0]["href"] == "https://vigil.example/incidents/42"
     assert reminder["event_action"] == "trigger"
-    assert resolve == {"routing_key": "R0UTING", "dedup_key": "vigil-incident-42",
-                       "event_action": "resolve"}
+    assert resolve == {
+        "routing_key": "R0UTING",
+        "dedup_key": "vigil-incident-42",
+        "event_action": "resolve",
+    }
     assert trigger["dedup_key"] == reminder["dedup_key"] == "vigil-incident-42"
 
 

@@ -17,10 +17,16 @@ async def test_send_message_with_html_text(receiver, ctx) -> None:
     assert '<a href="https://vigil.example/incidents/42">Ver detalles</a>' in body["text"]
 
 
-@pytest.mark.parametrize("config", [
-    {"chat_id": 1}, {"token": "../../evil", "chat_id": 1}, {"token": TOKEN},
-    {"token": TOKEN, "chat_id": True}, {"token": TOKEN, "chat_id": ""},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"chat_id": 1},
+        {"token": "../../evil", "chat_id": 1},
+        {"token": TOKEN},
+        {"token": TOKEN, "chat_id": True},
+        {"token": TOKEN, "chat_id": ""},
+    ],
+)
 async def test_bad_config_is_permanent(ctx, config) -> None:
     with pytest.raises(DeliveryError) as err:
         await telegram.send(incident(), config, ctx)

@@ -34,10 +34,18 @@ async def test_tampering_a_wrong_secret_and_replays_fail_verification(receiver, 
     assert not webhook.verify(SECRET, str(int(ts) + 1), req.body, sig)
 
 
-@pytest.mark.parametrize(("status", "permanent"), [
-    (500, False), (503, False), (429, False), (408, False), (404, True), (401, True),
-    (302, True),
-])
+@pytest.mark.parametrize(
+    ("status", "permanent"),
+    [
+        (500, False),
+        (503, False),
+        (429, False),
+        (408, False),
+        (404, True),
+        (401, True),
+        (302, True),
+    ],
+)
 async def test_failures_say_whether_retrying_can_help(receiver, ctx, status, permanent) -> None:
     receiver.script["/hook"] = [status]
     with pytest.raises(DeliveryError) as err:
@@ -46,11 +54,18 @@ async def test_failures_say_whether_retrying_can_help(receiver, ctx, status, per
     assert str(status) in err.value.message
 
 
-@pytest.mark.parametrize("config", [
-    {}, {"url": "http://127.0.0.1/"}, {"secret": "s"}, {"url": 5, "secret": "s"},
-    {"url": "ftp://example.com/", "secret": "s"}, {"url": "not a url", "secret": "s"},
-    {"url": "http://[::1/", "secret": "s"},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"url": "http://127.0.0.1/"},
+        {"secret": "s"},
+        {"url": 5, "secret": "s"},
+        {"url": "ftp://example.com/", "secret": "s"},
+        {"url": "not a url", "secret": "s"},
+        {"url": "http://[::1/", "secret": "s"},
+    ],
+)
 async def test_bad_config_is_a_permanent_error(ctx, config) -> None:
     with pytest.raises(DeliveryError) as err:
         await webhook.send(incident(), config, ctx)
@@ -73,6 +88,7 @@ async def test_an_unreachable_receiver_is_worth_a_retry(ctx) -> None:
     from tests.targets import free_port
 
     with pytest.raises(DeliveryError) as err:
-        await webhook.send(incident(), {"url": f"http://127.0.0.1:{free_port()}/",
-                                        "secret": SECRET}, ctx)
+        await webhook.send(
+            incident(), {"url": f"http://127.0.0.1:{free_port()}/", "secret": SECRET}, ctx
+        )
     assert not err.value.permanent
