@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.browser import WAIT_MS, browser_page
 from tests.e2e.conftest import Stack
 from tests.e2e.test_browser_incident_and_channel import _api, _log_in
+from tests.e2e.test_browser_monitor_pages import shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -64,3 +65,4 @@ def test_the_owner_brands_the_page_and_visitors_see_it(stack: Stack) -> None:
         assert violations == []
         results = Axe().run(tab)
         assert results.violations_count == 0, results.generate_report()
+        shoot(tab, "status-page-branded")
