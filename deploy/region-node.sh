@@ -89,10 +89,14 @@ EPMD_PORT=$EPMD_PORT
 EOT
     log "starting $NODE (amqp $REGION_IP:$PORT, management $REGION_IP:$MGMT_PORT${NETNS:+, netns $NETNS})"
     as_rabbitmq "$(node_env) /usr/lib/rabbitmq/bin/rabbitmq-server -detached"
-    for _ in $(seq 120); do
+    for i in $(seq 120); do
         if as_rabbitmq "$(node_env) /usr/lib/rabbitmq/bin/rabbitmqctl -q -n $NODE await_startup" \
                 >/dev/null 2>&1; then
             log "$NODE is up"; return 0
+        fi
+        # A node that died while booting (a port taken, say) is not waited for two minutes.
+        if [ "$i" -ge 5 ] && ! grep -qs "RABBITMQ_NODENAME=$NODE" /proc/[0-9]*/environ; then
+            die "$NODE exited while starting; see $dir/log"
         fi
         sleep 1
     done

@@ -97,10 +97,12 @@ class Executor:
 
     async def publish_results(self, cell: str, body: bytes) -> None:
         """Publish one batch; returns once the broker has confirmed it. Unroutable (no cell
-        consumer yet) or refused (a full region uplink) raises, and the batcher retries."""
+        consumer yet), refused (a full region uplink) or unconfirmed for CONFIRM_TIMEOUT_S (the
+        broker then left for the next) raises, and the batcher retries; the batch id lets the
+        processor store a batch published twice once."""
         assert self._up is not None
-        await self._up.publish(
-            amqp.persistent(body, encoding="zstd"), routing_key=cell, mandatory=True
+        await amqp.publish_confirmed(
+            self._up, amqp.persistent(body, encoding="zstd"), cell, mandatory=True
         )
 
     def heartbeat(self) -> Heartbeat:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from aio_pika.robust_connection import RobustConnection
+from pamqp.commands import Basic
 from yarl import URL
 
 from shared import names
@@ -29,6 +31,9 @@ T = TypeVar("T")
 
 NODE_QUEUE_EXPIRES_MS = 7 * 86400 * 1000
 HEARTBEAT_TTL_MS = 60_000
+CONFIRM_TIMEOUT_S = 15.0  # a publish unconfirmed this long: its broker is given up for the next
+RESTORE_TIMEOUT_S = 30.0  # redeclaring channels, queues and consumers on a broker reached anew
+RECONNECT_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,55 @@ class FailoverConnection(RobustConnection):
     goes to the next URL, so a dead node is left for a live one. aio-pika re-declares the
     exchanges, queues and consumers of its robust channels on the new node."""
 
-    def __init__(self, urls: list[str], start: int, options: QueueOptions, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        urls: list[str],
+        start: int,
+        options: QueueOptions,
+        restore_timeout: float = RESTORE_TIMEOUT_S,
+        **kwargs: Any,
+    ) -> None:
         self._urls = [URL(u) for u in urls]
         self._at = start % len(self._urls)
         self.vigil_queue_options = options
+        self.restore_timeout = restore_timeout
+        kwargs.setdefault("reconnect_interval", RECONNECT_INTERVAL_S)
         super().__init__(self._urls[self._at], **kwargs)
+
+    async def _on_connected(self) -> None:
+        """Restore the robust channels on the broker just reached, within restore_timeout:
+        a declaration the broker never answers (a node half up, a quorum queue without its
+        leader) would otherwise hold the reconnection loop for ever, and with it every
+        publish. Past it the connection is dropped and the next broker tried."""
+        try:
+            await asyncio.wait_for(super()._on_connected(), self.restore_timeout)
+        except TimeoutError:
+            log.warning(
+                "restore timed out, trying the next broker",
+                extra={"broker": _safe(self.url), "timeout_s": self.restore_timeout},
+            )
+            self.fail_over()
+            raise ConnectionError(f"restore on {_safe(self.url)} timed out") from None
+
+    def fail_over(self) -> None:
+        """Give up the current broker: close its transport; the reconnection loop moves on to
+        the next URL and restores every robust channel there (a closed connection is left
+        alone)."""
+        transport = self.transport
+        if transport is None or self.is_closed or self._close_called:
+            return
+        if not transport.connection.is_closed:
+            asyncio.get_running_loop().create_task(
+                transport.connection.close(ConnectionError("failing over"))
+            )
 
     @property
     def url(self) -> URL:
         return self._urls[self._at]
+
+    @property
+    def brokers(self) -> int:
+        return len(self._urls)
 
     @url.setter
     def url(self, value: URL) -> None:  # aio-pika sets it once, and on update_secret
@@ -82,6 +127,10 @@ class FailoverConnection(RobustConnection):
         self.__dict__["_transport"] = value
 
 
+def _safe(url: URL) -> str:
+    return str(url.with_password(None).with_user(None))
+
+
 async def connect(
     url: str, options: QueueOptions | None = None, timeout: float = 10.0
 ) -> AbstractRobustConnection:
@@ -101,8 +150,7 @@ async def connect(
         except (ConnectionError, OSError, aiormq.exceptions.AMQPError, TimeoutError) as exc:
             error = exc
             log.warning(
-                "broker unreachable, trying the next",
-                extra={"broker": str(URL(urls[start]).with_password(None).with_user(None))},
+                "broker unreachable, trying the next", extra={"broker": _safe(URL(urls[start]))}
             )
             await connection.close()
     assert error is not None
@@ -298,6 +346,46 @@ async def notifications_queue(channel: AbstractChannel, cell: str) -> AbstractQu
     for key in more:
         await q.bind(names.EVENTS_EXCHANGE, key)
     return q
+
+
+async def publish_confirmed(
+    exchange: AbstractExchange,
+    message: aio_pika.Message,
+    routing_key: str,
+    *,
+    mandatory: bool = True,
+    timeout: float = CONFIRM_TIMEOUT_S,
+) -> None:
+    """Publish on a channel with publisher confirms and return once the broker confirmed.
+    A confirm not come within `timeout` raises TimeoutError, and the connection (when it is a
+    FailoverConnection) leaves that broker for the next: the caller publishes the same
+    message again, which may then be stored twice by the broker; its id lets the consumer
+    store it once. Never waits for ever."""
+    try:
+        await asyncio.wait_for(
+            exchange.publish(message, routing_key=routing_key, mandatory=mandatory), timeout
+        )
+    except (TimeoutError, aio_pika.exceptions.DeliveryError) as exc:
+        # Unconfirmed, or refused (nack): a quorum queue whose leader died nacks what the
+        # channel publishes from then on; a channel on another node is not so stuck. A
+        # returned message (unroutable) is no broker's fault, and with one broker there is
+        # nowhere to go: a full queue's nack (reject-publish) is then plain back-pressure.
+        connection = getattr(getattr(exchange, "channel", None), "_connection", None)
+        if isinstance(connection, FailoverConnection) and _leave_for(exc, connection):
+            log.warning(
+                "publish %s, failing over",
+                "unconfirmed" if isinstance(exc, TimeoutError) else "refused",
+                extra={"broker": _safe(connection.url), "timeout_s": timeout},
+            )
+            connection.fail_over()
+        raise
+
+
+def _leave_for(exc: Exception, connection: FailoverConnection) -> bool:
+    if isinstance(exc, TimeoutError):
+        return True
+    frame = getattr(exc, "frame", None)
+    return isinstance(frame, Basic.Nack) and connection.brokers > 1
 
 
 def persistent(

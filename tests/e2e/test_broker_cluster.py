@@ -38,6 +38,8 @@ class Load:
     def __init__(self, connection: AbstractRobustConnection, cell: str) -> None:
         self.connection, self.cell = connection, cell
         self.confirmed: list[str] = []
+        self.errors: Counter[str] = Counter()  # why publishes were retried
+        self.republished: set[str] = set()  # published again: the broker may hold two copies
         self.running = True
 
     async def run(self) -> None:
@@ -49,14 +51,16 @@ class Load:
             ident = f"m{n}"
             while True:
                 try:
-                    await asyncio.wait_for(
-                        exchange.publish(
-                            amqp.persistent(ident.encode(), message_id=ident), self.cell
-                        ),
-                        5,
+                    await amqp.publish_confirmed(
+                        exchange,
+                        amqp.persistent(ident.encode(), message_id=ident),
+                        self.cell,
+                        timeout=5,
                     )
                     break
-                except Exception:  # noqa: BLE001 - the node is gone: the robust connection moves
+                except Exception as exc:  # noqa: BLE001 - the node is gone: the connection moves on
+                    self.errors[f"{type(exc).__name__}: {str(exc)[:120]}"] += 1
+                    self.republished.add(ident)
                     await asyncio.sleep(0.2)
             self.confirmed.append(ident)
             n += 1
@@ -70,10 +74,13 @@ class Store:
     def __init__(self) -> None:
         self.stored: set[str] = set()
         self.deliveries: Counter[str] = Counter()
+        self.redelivered: set[str] = set()  # flagged by the broker: delivered before, unacked
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         ident = message.message_id or ""
         self.deliveries[ident] += 1
+        if message.redelivered:
+            self.redelivered.add(ident)
         self.stored.add(ident)
         await message.ack()
 
@@ -85,7 +92,7 @@ async def _progress(load: Load, store: Store, more: int, timeout: float = 90) ->
     while len(load.confirmed) < goal_p or len(store.stored) < goal_s:
         assert time.monotonic() < deadline, (
             f"no progress: {len(load.confirmed)}/{goal_p} confirmed, "
-            f"{len(store.stored)}/{goal_s} stored"
+            f"{len(store.stored)}/{goal_s} stored; publish errors {load.errors.most_common(3)}"
         )
         await asyncio.sleep(0.1)
 
@@ -95,13 +102,6 @@ def _rotated(c: cluster_nodes.Cluster, first: int) -> str:
     return ",".join(urls[first:] + urls[:first])
 
 
-# Skipped, not xfailed: on 2026-12-03 it failed (after the publisher's node is SIGKILLed, no
-# further message is confirmed or stored within 90 s; the robust channel's restore fails
-# with 'connection closed') and one cluster start hung, so its outcome would not be stable.
-@pytest.mark.skip(
-    reason="known failing: publishes stop after the publisher's node is killed "
-    "(issue 17); run it by hand with -p no:skip... once fixed"
-)
 @pytest.mark.timeout(900)  # three nodes start, two restart: minutes on a busy 2-core machine
 async def test_node_loss_loses_and_doubles_nothing(broker_cluster: cluster_nodes.Cluster) -> None:
     cell = "cluster"
@@ -133,6 +133,17 @@ async def test_node_loss_loses_and_doubles_nothing(broker_cluster: cluster_nodes
         assert not lost, f"{len(lost)} confirmed messages never stored, e.g. {sorted(lost)[:5]}"
         assert len(load.confirmed) == len(set(load.confirmed))
         assert store.stored <= set(load.confirmed) | {f"m{len(load.confirmed)}"}
+        # Every copy beyond the first is accounted for: a message published again after a
+        # lost confirm, or one the broker redelivered (its consumer's node gone before the
+        # ack). The store keeps it once, as the processor keeps a batch once by its id.
+        doubled = {i for i, n in store.deliveries.items() if n > 1}
+        unexplained = doubled - load.republished - store.redelivered
+        assert not unexplained, f"{len(unexplained)} doubled, e.g. {sorted(unexplained)[:5]}"
+        print(
+            f"{len(load.confirmed)} confirmed, {len(store.stored)} stored, 0 lost, "
+            f"{len(doubled)} delivered twice ({len(load.republished)} republished, "
+            f"{len(store.redelivered)} redelivered); publish errors {dict(load.errors)}"
+        )
     finally:
         load.running = False
         await publisher.close()
