@@ -103,13 +103,13 @@ class FailoverConnection(RobustConnection):
     def url(self) -> URL:
         return self._urls[self._at]
 
-    @property
-    def brokers(self) -> int:
-        return len(self._urls)
-
     @url.setter
     def url(self, value: URL) -> None:  # aio-pika sets it once, and on update_secret
         self._urls[self._at] = value
+
+    @property
+    def brokers(self) -> int:
+        return len(self._urls)
 
     @property
     def transport(self) -> Any:
