@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.targets import port_is_free
 
 SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "region-node.sh"
 START_TIMEOUT_S = 300.0  # the whole cluster: three boots and two joins, on a busy 2-core machine
@@ -100,21 +101,12 @@ def start(size: int = 3, timeout: float = START_TIMEOUT_S) -> Cluster:
                 raise
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _ports(size: int) -> int:
     """A base port: AMQP base+2i, management +1, distribution +20000, its CLI +30000, all free."""
     while True:
         base = random.randrange(22000, 30000, 10)
         wanted = [base + 2 * i + d for i in range(size) for d in (0, 1, 20000, 30000)]
-        if all(_free(p) for p in wanted):
+        if all(port_is_free(p) for p in wanted):
             return base
 
 

@@ -10,31 +10,21 @@ from __future__ import annotations
 
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
 
 from tests import cluster
-from tests.targets import free_port
+from tests.targets import free_port, port_is_free
 
 
 def _node_port() -> int:
     """An AMQP port whose distribution port (+20000) and CLI port (+30000) are free too."""
     while True:
         port = random.randrange(22000, 30000)
-        if all(_free(p) for p in (port, port + 20000, port + 30000)):
+        if all(port_is_free(p) for p in (port, port + 20000, port + 30000)):
             return port
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _as_postgres(*argv: str, timeout: float = 120) -> str:
