@@ -76,6 +76,7 @@ REFUSES_VALID: dict[str, str] = {
     "POST /api/v1/auth/login": "special-use email domains",
     "POST /api/v1/auth/locate": "special-use email domains",
     "POST /api/v1/invitations": "special-use email domains",
+    "POST /api/v1/public/status-pages/{slug}/sign-in": "special-use email domains",
     # A channel's config is one object for every kind: its required fields per kind are
     # not in the document yet.
     "POST /api/v1/notification-channels": "config fields per channel kind",
