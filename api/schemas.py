@@ -14,6 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -76,9 +77,25 @@ def text_pattern(allowed_controls: str = "") -> str:
     return f"^{text}*[^\\s{banned}]{text}*$"
 
 
+NAME_MAX = 200
+
+
+def _raw_at_most_name_max(value: object) -> object:
+    # The document's maxLength is of the text as sent; stripped first, " " + 200 characters
+    # would pass as 200.
+    if isinstance(value, str) and len(value) > NAME_MAX:
+        raise PydanticCustomError(
+            "string_too_long",
+            "String should have at most {max_length} characters",
+            {"max_length": NAME_MAX},
+        )
+    return value
+
+
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+    BeforeValidator(_raw_at_most_name_max),  # wraps the constraints: runs before them
     AfterValidator(printable),
     Field(json_schema_extra={"pattern": text_pattern()}),
 ]

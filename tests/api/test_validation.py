@@ -40,6 +40,8 @@ BAD_MONITORS: dict[str, tuple[Any, list[str | int]]] = {
     "name blank": ({"name": "   ", "tests": [http_test()]}, ["body", "name"]),
     "name too long": ({"name": "n" * 201, "tests": [http_test()]}, ["body", "name"]),
     "name huge": ({"name": "n" * 500_000, "tests": [http_test()]}, ["body", "name"]),
+    # The document's maxLength is of the text as sent, not as stripped.
+    "name too long padded": ({"name": " " + "n" * 200, "tests": [http_test()]}, ["body", "name"]),
     "name a number": ({"name": 7, "tests": [http_test()]}, ["body", "name"]),
     "name with NUL": ({"name": "a\x00b", "tests": [http_test()]}, ["body", "name"]),
     "name surrogate": ({"name": "a\ud800", "tests": [http_test()]}, ["body", "name"]),
